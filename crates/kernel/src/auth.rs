@@ -1,0 +1,240 @@
+//! Access tokens: HS256 JWTs carrying subject, tenant, role and permissions, bound to an audience and
+//! issuer, signed with a key chosen by `kid` so keys can rotate (verify with old and new, sign with
+//! the current). Only algorithms we issue are accepted, so "alg: none" and algorithm confusion fail.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::context::Principal;
+use crate::ids::TenantId;
+use mm_proto::Role;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// Subject id.
+    pub sub: String,
+    /// Tenant id; absent for platform operators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<String>,
+    /// Role name: customer, staff, admin, operator.
+    pub role: String,
+    /// Permissions granted to staff.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub perms: Vec<String>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    /// Issued at.
+    pub iat: u64,
+}
+
+/// Why a token was refused. Deliberately coarse toward clients.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Bad signature, expired, wrong audience, unknown key or malformed.
+    #[error("invalid token: {0}")]
+    Invalid(String),
+}
+
+/// Role name as it appears in tokens.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Customer => "customer",
+        Role::Staff => "staff",
+        Role::Admin => "admin",
+        Role::Operator => "operator",
+        Role::Unspecified => "unspecified",
+    }
+}
+
+fn parse_role(s: &str) -> Option<Role> {
+    match s {
+        "customer" => Some(Role::Customer),
+        "staff" => Some(Role::Staff),
+        "admin" => Some(Role::Admin),
+        "operator" => Some(Role::Operator),
+        _ => None,
+    }
+}
+
+/// Signing and verification keys.
+#[derive(Clone)]
+pub struct JwtKeys {
+    current_kid: String,
+    encoding: EncodingKey,
+    decoding: HashMap<String, DecodingKey>,
+    issuer: String,
+    audience: String,
+    access_ttl_secs: u64,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys").field("current_kid", &self.current_kid).finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    /// Keys from the current secret and any previous ones still accepted.
+    pub fn new(
+        current_kid: &str,
+        current: &SecretString,
+        previous: &[(String, SecretString)],
+        issuer: &str,
+        audience: &str,
+        access_ttl_secs: u64,
+    ) -> Self {
+        let mut decoding = HashMap::new();
+        decoding.insert(
+            current_kid.to_string(),
+            DecodingKey::from_secret(current.expose_secret().as_bytes()),
+        );
+        for (kid, secret) in previous {
+            decoding.insert(kid.clone(), DecodingKey::from_secret(secret.expose_secret().as_bytes()));
+        }
+        Self {
+            current_kid: current_kid.to_string(),
+            encoding: EncodingKey::from_secret(current.expose_secret().as_bytes()),
+            decoding,
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+            access_ttl_secs,
+        }
+    }
+
+    /// Signs an access token for a principal, valid for the configured lifetime.
+    pub fn issue(&self, principal: &Principal) -> Result<String, TokenError> {
+        self.issue_with_ttl(principal, self.access_ttl_secs)
+    }
+
+    /// Signs an access token valid for `ttl_secs`.
+    pub fn issue_with_ttl(&self, principal: &Principal, ttl_secs: u64) -> Result<String, TokenError> {
+        let now = now_secs();
+        let claims = Claims {
+            sub: principal.subject.clone(),
+            tid: principal.tenant.map(|t| t.to_string()),
+            role: role_name(principal.role).to_string(),
+            perms: principal.permissions.clone(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + ttl_secs,
+            iat: now,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current_kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding)
+            .map_err(|e| TokenError::Invalid(e.to_string()))
+    }
+
+    /// Verifies a token and returns its principal.
+    pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if header.alg != Algorithm::HS256 {
+            return Err(TokenError::Invalid("unexpected algorithm".into()));
+        }
+        let kid = header.kid.ok_or_else(|| TokenError::Invalid("missing kid".into()))?;
+        let key = self
+            .decoding
+            .get(&kid)
+            .ok_or_else(|| TokenError::Invalid("unknown key id".into()))?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[&self.audience]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let c = data.claims;
+        let role = parse_role(&c.role).ok_or_else(|| TokenError::Invalid("unknown role".into()))?;
+        let tenant = match (&c.tid, role) {
+            (None, Role::Operator) => None,
+            (Some(t), r) if r != Role::Operator => Some(
+                TenantId::parse(t, "tid").map_err(|_| TokenError::Invalid("bad tenant".into()))?,
+            ),
+            _ => return Err(TokenError::Invalid("tenant claim does not fit the role".into())),
+        };
+        Ok(Principal { subject: c.sub, tenant, role, permissions: c.perms })
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str) -> JwtKeys {
+        JwtKeys::new("k1", &SecretString::from(secret.to_string()), &[], "mm", "minimodules", 900)
+    }
+
+    fn admin(t: TenantId) -> Principal {
+        Principal { subject: "u1".into(), tenant: Some(t), role: Role::Admin, permissions: vec![] }
+    }
+
+    #[test]
+    fn round_trips_a_principal() {
+        let k = keys("s3cret-s3cret-s3cret-s3cret-s3cret");
+        let p = admin(TenantId::new());
+        assert_eq!(k.verify(&k.issue(&p).unwrap()).unwrap(), p);
+    }
+
+    #[test]
+    fn refuses_a_token_signed_with_another_key() {
+        let t = keys("another-secret-another-secret-xx").issue(&admin(TenantId::new())).unwrap();
+        assert!(keys("s3cret-s3cret-s3cret-s3cret-s3cret").verify(&t).is_err());
+    }
+
+    #[test]
+    fn refuses_alg_none_and_expired_tokens() {
+        let k = keys("s3cret-s3cret-s3cret-s3cret-s3cret");
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(r#"{"alg":"none","typ":"JWT","kid":"k1"}"#);
+        let body = b64.encode(
+            r#"{"sub":"x","role":"operator","iss":"mm","aud":"minimodules","exp":9999999999,"iat":0}"#,
+        );
+        assert!(k.verify(&format!("{header}.{body}.")).is_err());
+        let expired = k.issue_with_ttl(&admin(TenantId::new()), 0).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        // Leeway is 5s, so craft an expiry well in the past by using a key with a negative window.
+        let old = Claims {
+            sub: "u".into(),
+            tid: None,
+            role: "operator".into(),
+            perms: vec![],
+            iss: "mm".into(),
+            aud: "minimodules".into(),
+            exp: 1000,
+            iat: 900,
+        };
+        let mut h = Header::new(Algorithm::HS256);
+        h.kid = Some("k1".into());
+        let tok = jsonwebtoken::encode(
+            &h,
+            &old,
+            &EncodingKey::from_secret(b"s3cret-s3cret-s3cret-s3cret-s3cret"),
+        )
+        .unwrap();
+        assert!(k.verify(&tok).is_err());
+        assert!(k.verify(&expired).is_ok(), "within leeway a fresh token still verifies");
+    }
+
+    #[test]
+    fn refuses_a_token_for_another_audience() {
+        let other =
+            JwtKeys::new("k1", &SecretString::from("s3cret-s3cret-s3cret-s3cret-s3cret".to_string()), &[], "mm", "elsewhere", 900);
+        let t = other.issue(&admin(TenantId::new())).unwrap();
+        assert!(keys("s3cret-s3cret-s3cret-s3cret-s3cret").verify(&t).is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! Typed settings, loaded once in main: built-in defaults < a TOML file (config/minimodules.toml, or
+//! the path in MINIMODULES_CONFIG) < `MINIMODULES_<SECTION>__<KEY>` environment variables. Secrets
+//! (the JWT secret, database and Redis URLs with passwords) come only from the environment: a
+//! secret found in the file is refused, since config files get committed and copied around.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// How the process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Local and demo: a generated JWT secret is allowed, the demo tenant is seeded, logs are pretty.
+    Dev,
+    /// Everything must be configured explicitly.
+    Production,
+}
+
+/// All settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// dev or production.
+    pub environment: Environment,
+    /// Listening addresses and which modules to host.
+    pub server: ServerSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Cache.
+    pub cache: CacheSettings,
+    /// Tokens.
+    pub auth: AuthSettings,
+    /// The mini-program BFF.
+    pub bff: BffSettings,
+    /// Logs.
+    pub log: LogSettings,
+    /// Demo data.
+    pub demo: DemoSettings,
+}
+
+/// Listening addresses and the module subset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerSettings {
+    /// gRPC, grpc-web, reflection and health.
+    pub grpc_addr: SocketAddr,
+    /// HTTP: the BFF, /metrics, /healthz and later the admin dashboard.
+    pub http_addr: SocketAddr,
+    /// Module ids whose services this process hosts; empty means every module.
+    pub modules: Vec<String>,
+    /// Origins allowed to call grpc-web from a browser (the admin dashboard).
+    pub admin_origins: Vec<String>,
+    /// Seconds to let in-flight calls finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+    /// Largest gRPC message accepted, in bytes.
+    pub max_message_bytes: usize,
+}
+
+/// Database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://path?mode=rwc` or `postgres://...`; the scheme picks the engine.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Run migrations when the server starts.
+    pub migrate_on_start: bool,
+}
+
+/// Cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CacheSettings {
+    /// Redis URL; none means the in-process cache.
+    pub redis_url: Option<String>,
+    /// Prefix of every key and channel, so several installations (or test runs) share one Redis.
+    pub namespace: String,
+    /// Lifetime of cached entries, a safety net behind explicit invalidation.
+    pub ttl_secs: u64,
+}
+
+/// Tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSettings {
+    /// HS256 secret, at least 32 bytes; only from MINIMODULES_AUTH__JWT_SECRET.
+    #[serde(default, skip_serializing)]
+    pub jwt_secret: Option<SecretString>,
+    /// Key id stamped on issued tokens.
+    pub jwt_kid: String,
+    /// Issuer claim.
+    pub issuer: String,
+    /// Audience claim.
+    pub audience: String,
+    /// Access token lifetime.
+    pub access_ttl_secs: u64,
+}
+
+/// The BFF.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BffSettings {
+    /// Serve the BFF from this process.
+    pub enabled: bool,
+    /// gRPC address of the services; none means this process's own gRPC port.
+    pub upstream: Option<String>,
+    /// How long the BFF keeps a boot config it has not been told is stale.
+    pub boot_cache_ttl_secs: u64,
+}
+
+/// Logs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// "pretty" or "json".
+    pub format: String,
+    /// tracing filter; RUST_LOG overrides.
+    pub filter: String,
+}
+
+/// Demo data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoSettings {
+    /// Seed the demo restaurant at start-up when it does not exist.
+    pub seed: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Dev,
+            server: ServerSettings {
+                grpc_addr: ([0, 0, 0, 0], 50051).into(),
+                http_addr: ([0, 0, 0, 0], 8080).into(),
+                modules: Vec::new(),
+                admin_origins: vec!["http://localhost:8080".into(), "http://localhost:5173".into()],
+                shutdown_grace_secs: 10,
+                max_message_bytes: 1024 * 1024,
+            },
+            database: DatabaseSettings {
+                url: "sqlite://data/minimodules.db?mode=rwc".into(),
+                max_connections: 16,
+                migrate_on_start: true,
+            },
+            cache: CacheSettings { redis_url: None, namespace: "mm".into(), ttl_secs: 300 },
+            auth: AuthSettings {
+                jwt_secret: None,
+                jwt_kid: "k1".into(),
+                issuer: "minimodules".into(),
+                audience: "minimodules".into(),
+                access_ttl_secs: 900,
+            },
+            bff: BffSettings { enabled: true, upstream: None, boot_cache_ttl_secs: 60 },
+            log: LogSettings { format: "pretty".into(), filter: "info".into() },
+            demo: DemoSettings { seed: true },
+        }
+    }
+}
+
+/// Keys that must never come from a file.
+const SECRET_KEYS: &[&str] = &["auth.jwt_secret"];
+
+impl Settings {
+    /// Loads settings from the default file location and the environment.
+    pub fn load(explicit_file: Option<&Path>) -> anyhow::Result<Self> {
+        let file = explicit_file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("MINIMODULES_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("config/minimodules.toml"));
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())),
+            &file,
+            Env::prefixed("MINIMODULES_").split("__"),
+        )
+    }
+
+    fn from_figment(base: Figment, file: &Path, env: Env) -> anyhow::Result<Self> {
+        let file_figment = Figment::from(Toml::file(file));
+        for key in SECRET_KEYS {
+            if file_figment.find_value(key).is_ok() {
+                anyhow::bail!(
+                    "{key} was found in {}; secrets are read only from the environment (MINIMODULES_{})",
+                    file.display(),
+                    key.to_uppercase().replace('.', "__")
+                );
+            }
+        }
+        let settings: Settings = base
+            .merge(Toml::file(file))
+            .merge(env.ignore(&["config"]))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let scheme = self.database.url.split(':').next().unwrap_or_default();
+        if !matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+            anyhow::bail!("database.url must start with sqlite: or postgres:, got {scheme:?}");
+        }
+        if !matches!(self.log.format.as_str(), "pretty" | "json") {
+            anyhow::bail!("log.format must be \"pretty\" or \"json\"");
+        }
+        if self.environment == Environment::Production && self.auth.jwt_secret.is_none() {
+            anyhow::bail!("MINIMODULES_AUTH__JWT_SECRET is required in production");
+        }
+        if let Some(s) = &self.auth.jwt_secret {
+            use secrecy::ExposeSecret as _;
+            if s.expose_secret().len() < 32 {
+                anyhow::bail!("MINIMODULES_AUTH__JWT_SECRET must be at least 32 bytes");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_in_the_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("mm-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n").unwrap();
+        let err = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())),
+            &f,
+            Env::prefixed("MM_TEST_NOTHING_"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("only from the environment"));
+    }
+
+    #[test]
+    fn file_values_override_defaults() {
+        let dir = std::env::temp_dir().join(format!("mm-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[server]\nmodules = [\"tenant\"]\n[log]\nformat = \"json\"\n").unwrap();
+        let s = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())),
+            &f,
+            Env::prefixed("MM_TEST_NOTHING_"),
+        )
+        .unwrap();
+        assert_eq!(s.server.modules, vec!["tenant".to_string()]);
+        assert_eq!(s.log.format, "json");
+    }
+}

@@ -1,0 +1,146 @@
+//! The one place a domain error becomes a gRPC status. Each module has its own `thiserror` enum and
+//! implements [`DomainError`] for it; [`to_status`] adds google.rpc ErrorInfo (reason, domain) and
+//! BadRequest field violations so clients can show an error next to the field it concerns. Internal
+//! errors are logged once with their cause chain and reach the client as "internal error" only.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// A field-level validation failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Path of the field in the request, e.g. "tenant.slug" or "config.min_order_fen".
+    pub field: String,
+    /// What is wrong, in English.
+    pub description: String,
+}
+
+impl FieldViolation {
+    /// A violation of `field`.
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self { field: field.into(), description: description.into() }
+    }
+}
+
+/// Implemented by every module's error enum with an exhaustive match.
+pub trait DomainError: std::error::Error {
+    /// The gRPC code.
+    fn code(&self) -> Code;
+    /// A stable UPPER_SNAKE machine-readable reason, e.g. "DUPLICATE_SLUG".
+    fn reason(&self) -> &'static str;
+    /// The error domain, "<module>.minimodules".
+    fn domain(&self) -> &'static str;
+    /// Field violations, for INVALID_ARGUMENT errors.
+    fn field_violations(&self) -> Vec<FieldViolation> {
+        Vec::new()
+    }
+    /// Extra key/value facts for ErrorInfo (ids, names).
+    fn metadata(&self) -> HashMap<String, String> {
+        HashMap::new()
+    }
+}
+
+/// Builds the status for a domain error. The only Status builder for domain errors.
+pub fn to_status<E: DomainError + ?Sized>(err: &E) -> Status {
+    let code = err.code();
+    if code == Code::Internal || code == Code::Unknown {
+        let mut chain = err.to_string();
+        let mut source = err.source();
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        tracing::error!(error = %chain, reason = err.reason(), "internal error");
+        let mut details = ErrorDetails::new();
+        details.set_error_info(err.reason(), err.domain(), HashMap::new());
+        return Status::with_error_details(code, "internal error", details);
+    }
+    let mut details = ErrorDetails::new();
+    details.set_error_info(err.reason(), err.domain(), err.metadata());
+    let violations = err.field_violations();
+    if !violations.is_empty() {
+        details.set_bad_request(
+            violations
+                .into_iter()
+                .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+                .collect::<Vec<_>>(),
+        );
+    }
+    Status::with_error_details(code, err.to_string(), details)
+}
+
+/// Errors in the shape of a request that are not specific to a module: malformed names, page
+/// tokens, sizes. Modules wrap it with `#[from]`.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// One or more fields are invalid.
+    #[error("invalid argument: {}", describe(.0))]
+    Invalid(Vec<FieldViolation>),
+    /// The caller may not act on this tenant or resource.
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    /// No authenticated principal where one is required.
+    #[error("authentication required")]
+    Unauthenticated,
+}
+
+fn describe(v: &[FieldViolation]) -> String {
+    v.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+}
+
+impl RequestError {
+    /// One invalid field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldViolation::new(field, description)])
+    }
+}
+
+impl DomainError for RequestError {
+    fn code(&self) -> Code {
+        match self {
+            Self::Invalid(_) => Code::InvalidArgument,
+            Self::PermissionDenied(_) => Code::PermissionDenied,
+            Self::Unauthenticated => Code::Unauthenticated,
+        }
+    }
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "INVALID_ARGUMENT",
+            Self::PermissionDenied(_) => "PERMISSION_DENIED",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+        }
+    }
+    fn domain(&self) -> &'static str {
+        "kernel.minimodules"
+    }
+    fn field_violations(&self) -> Vec<FieldViolation> {
+        match self {
+            Self::Invalid(v) => v.clone(),
+            Self::PermissionDenied(_) | Self::Unauthenticated => Vec::new(),
+        }
+    }
+}
+
+impl From<RequestError> for Status {
+    fn from(e: RequestError) -> Self {
+        to_status(&e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_carries_field_violations() {
+        let status = to_status(&RequestError::invalid("tenant.slug", "too short"));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let bad = details.bad_request().expect("bad request details");
+        assert_eq!(bad.field_violations[0].field, "tenant.slug");
+        assert_eq!(details.error_info().unwrap().reason, "INVALID_ARGUMENT");
+    }
+}

@@ -1,0 +1,36 @@
+//! mm-proto: the Rust side of the contracts in proto/. Everything here is generated at build time
+//! (build.rs) from the .proto files; nothing is written by hand except this index. It must not hold
+//! business logic: modules and the kernel depend on it, never the other way round.
+
+#![allow(clippy::all, clippy::pedantic, missing_docs)]
+
+include!(concat!(env!("OUT_DIR"), "/_includes.rs"));
+
+/// Encoded FileDescriptorSet of every proto (with imports), for server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
+
+pub use minimodules::common::v1::Role;
+
+/// The access declaration of one RPC, read from its `(minimodules.common.v1.access)` option.
+#[derive(Debug, Clone, Copy)]
+pub struct MethodAccess {
+    /// gRPC path, "/package.Service/Method".
+    pub path: &'static str,
+    /// False when the RPC carries no access option: such a method is refused for everyone.
+    pub declared: bool,
+    /// Anonymous callers allowed.
+    pub public: bool,
+    /// Roles allowed.
+    pub roles: &'static [Role],
+    /// Permission name staff need.
+    pub permission: &'static str,
+    /// Whether the method streams responses.
+    pub server_streaming: bool,
+}
+
+include!(concat!(env!("OUT_DIR"), "/access_table.rs"));
+
+/// Looks up the access declaration of a gRPC path.
+pub fn method_access(path: &str) -> Option<&'static MethodAccess> {
+    METHODS.iter().find(|m| m.path == path)
+}
