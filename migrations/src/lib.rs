@@ -1,0 +1,23 @@
+//! mm-migrations: the schema of every module as sea-orm migrations, run at start-up and by
+//! `minimodules migrate`. Each module keeps its migrations in its own folder, named
+//! `mYYYYMMDD_HHMMSS_<module>_<what>`; they run in timestamp order whatever the module.
+//!
+//! Invariant: every tenant-owned table has `tenant_id`, and its primary key, unique constraints and
+//! indexes lead with it (so queries stay tenant-local and the schema can later shard by tenant).
+
+pub use sea_orm_migration::prelude::*;
+
+mod tenant;
+
+/// All migrations of all modules.
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all: Vec<Box<dyn MigrationTrait>> = Vec::new();
+        all.extend(tenant::migrations());
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all
+    }
+}
