@@ -15,6 +15,7 @@ pub mod error;
 pub mod ids;
 pub mod json;
 pub mod metrics;
+pub mod module;
 pub mod paging;
 pub mod telemetry;
 

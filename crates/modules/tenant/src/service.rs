@@ -563,3 +563,11 @@ impl TenantApp {
 pub fn config_etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
+
+impl TenantApp {
+    /// Builds the service from the server's module context, loading and checking the registry.
+    pub fn from_context(ctx: &mm_kernel::module::ModuleContext) -> anyhow::Result<Self> {
+        let registry = Registry::load(&ctx.specs, &ctx.templates)?;
+        Ok(Self::new(ctx.db.clone(), ctx.cache.clone(), Arc::new(registry)))
+    }
+}

@@ -1,0 +1,144 @@
+//! The only place a gRPC status becomes an HTTP answer: `{code, message, details}` with the HTTP
+//! status that matches the gRPC code. `code` is the machine-readable reason from the status's
+//! ErrorInfo (e.g. "APP_NOT_FOUND"), so the mini-program can branch on it.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tonic::Code;
+use tonic_types::StatusExt as _;
+use utoipa::ToSchema;
+
+/// A field that failed validation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorDto {
+    /// Path of the field.
+    pub field: String,
+    /// What is wrong.
+    pub description: String,
+}
+
+/// Extra facts about an error.
+#[derive(Debug, Serialize, ToSchema, Default)]
+pub struct ErrorDetailsDto {
+    /// Field violations, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldErrorDto>,
+    /// Key/value facts (ids, names).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, String>,
+}
+
+/// The error body of every BFF route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable reason, e.g. "APP_NOT_FOUND", "INVALID_ARGUMENT".
+    pub code: String,
+    /// English explanation for developers.
+    pub message: String,
+    /// Field violations and metadata.
+    pub details: ErrorDetailsDto,
+}
+
+/// An error answered by the BFF.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    /// A client error raised by the BFF itself, before any service is called.
+    pub fn bad_request(field: &str, description: &str) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            body: ErrorBody {
+                code: "INVALID_ARGUMENT".into(),
+                message: format!("{field}: {description}"),
+                details: ErrorDetailsDto {
+                    fields: vec![FieldErrorDto { field: field.into(), description: description.into() }],
+                    metadata: Default::default(),
+                },
+            },
+        }
+    }
+}
+
+/// gRPC code to HTTP status.
+pub fn http_status(code: Code) -> StatusCode {
+    match code {
+        Code::Ok => StatusCode::OK,
+        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => StatusCode::BAD_REQUEST,
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Code::PermissionDenied => StatusCode::FORBIDDEN,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        Code::Cancelled | Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<tonic::Status> for ApiError {
+    fn from(s: tonic::Status) -> Self {
+        let details = s.get_error_details();
+        let info = details.error_info();
+        let code = info
+            .map(|i| i.reason.clone())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| format!("{:?}", s.code()).to_uppercase());
+        let fields = details
+            .bad_request()
+            .map(|b| {
+                b.field_violations
+                    .iter()
+                    .map(|v| FieldErrorDto { field: v.field.clone(), description: v.description.clone() })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let metadata = info.map(|i| i.metadata.clone().into_iter().collect()).unwrap_or_default();
+        // Transport failures carry tonic's internal wording; clients get a stable message.
+        let message = if matches!(s.code(), Code::Unavailable | Code::Unknown) {
+            "the service is unavailable, retry later".to_string()
+        } else {
+            s.message().to_string()
+        };
+        if matches!(s.code(), Code::Unavailable | Code::Unknown | Code::Internal) {
+            tracing::warn!(code = ?s.code(), message = s.message(), "upstream call failed");
+        }
+        Self { status: http_status(s.code()), body: ErrorBody { code, message, details: ErrorDetailsDto { fields, metadata } } }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_every_code_the_way_the_contract_says() {
+        let rows = [
+            (Code::InvalidArgument, 400),
+            (Code::FailedPrecondition, 400),
+            (Code::Unauthenticated, 401),
+            (Code::PermissionDenied, 403),
+            (Code::NotFound, 404),
+            (Code::AlreadyExists, 409),
+            (Code::Aborted, 409),
+            (Code::ResourceExhausted, 429),
+            (Code::Unavailable, 503),
+            (Code::Internal, 500),
+        ];
+        for (code, http) in rows {
+            assert_eq!(http_status(code).as_u16(), http, "{code:?}");
+        }
+    }
+}

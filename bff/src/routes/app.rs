@@ -1,0 +1,314 @@
+//! The mini-program's boot call. The tenant is found by the mini-program's appid: the
+//! `X-WeChat-Appid` header, the `appid` query parameter, or the Referer WeChat stamps on every
+//! request from a mini-program (`https://servicewechat.com/{appid}/{version}/page-frame.html`).
+//! Answers are cached per appid in this process, dropped when the tenant service announces a
+//! change (in-process or through Redis), and revalidated with ETags so an unchanged config costs a
+//! phone nothing but a 304.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use mm_kernel::cache::Cache;
+use mm_proto::minimodules::tenant::v1 as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::BffState;
+use crate::error::{ApiError, ErrorBody};
+
+/// A zh-CN / en text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct I18nDto {
+    /// Chinese.
+    #[serde(rename = "zh-CN")]
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+/// The tenant's theme.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThemeDto {
+    /// Main colour, #RRGGBB.
+    pub primary_color: String,
+    /// Accent colour.
+    pub secondary_color: String,
+    /// Background colour.
+    pub background_color: String,
+    /// Text colour.
+    pub text_color: String,
+    /// Logo URL, empty for none.
+    pub logo_url: String,
+}
+
+/// A page of a module's subpackage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageDto {
+    /// Path inside the module's subpackage.
+    pub path: String,
+    /// Title.
+    pub title: I18nDto,
+}
+
+/// A tab bar entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TabDto {
+    /// Module id.
+    pub module: String,
+    /// Page path inside the module's subpackage.
+    pub page: String,
+    /// Label.
+    pub text: I18nDto,
+    /// Icon name.
+    pub icon: String,
+    /// Lower sorts first.
+    pub order: i32,
+}
+
+/// An enabled module.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleDto {
+    /// Module id.
+    pub id: String,
+    /// Module version.
+    pub version: String,
+    /// Name.
+    pub name: I18nDto,
+    /// Pages.
+    pub pages: Vec<PageDto>,
+    /// Public config only: never secrets.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+}
+
+/// Everything the mini-program needs to start.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppConfigDto {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Tenant slug.
+    pub slug: String,
+    /// Title to show.
+    pub display_name: String,
+    /// English title, may be empty.
+    pub display_name_en: String,
+    /// Industry.
+    pub industry: String,
+    /// Theme.
+    pub theme: ThemeDto,
+    /// Enabled modules, each after the modules it needs.
+    pub modules: Vec<ModuleDto>,
+    /// Tab bar, from every enabled module's entries, sorted.
+    pub tabs: Vec<TabDto>,
+    /// Config version; changes whenever anything here changes.
+    pub version: i64,
+}
+
+/// Query of the boot call.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AppConfigQuery {
+    /// The mini-program's appid, when the X-WeChat-Appid header is not sent.
+    pub appid: Option<String>,
+}
+
+fn i18n(zh: &str, en: &str) -> I18nDto {
+    I18nDto { zh: zh.to_string(), en: en.to_string() }
+}
+
+/// Shapes the service's AppConfig for the screen.
+pub fn to_dto(c: pb::AppConfig) -> AppConfigDto {
+    let b = c.branding.unwrap_or_default();
+    let mut tabs: Vec<TabDto> = c
+        .modules
+        .iter()
+        .flat_map(|m| {
+            m.tabs.iter().map(|t| TabDto {
+                module: m.id.clone(),
+                page: t.page_path.clone(),
+                text: i18n(&t.text_zh, &t.text_en),
+                icon: t.icon.clone(),
+                order: t.order,
+            })
+        })
+        .collect();
+    tabs.sort_by_key(|t| t.order);
+    AppConfigDto {
+        tenant_id: c.tenant.trim_start_matches("tenants/").to_string(),
+        slug: c.slug,
+        display_name: c.display_name,
+        display_name_en: c.display_name_en,
+        industry: c.industry,
+        theme: ThemeDto {
+            primary_color: b.primary_color,
+            secondary_color: b.secondary_color,
+            background_color: b.background_color,
+            text_color: b.text_color,
+            logo_url: b.logo_url,
+        },
+        modules: c
+            .modules
+            .into_iter()
+            .map(|m| ModuleDto {
+                name: i18n(&m.display_name_zh, &m.display_name_en),
+                pages: m.pages.iter().map(|p| PageDto { path: p.path.clone(), title: i18n(&p.title_zh, &p.title_en) }).collect(),
+                config: m.public_config.as_ref().map(mm_kernel::json::struct_to_json).unwrap_or_default(),
+                id: m.id,
+                version: m.version,
+            })
+            .collect(),
+        tabs,
+        version: c.version,
+    }
+}
+
+#[derive(Clone)]
+struct CachedBoot {
+    tenant: String,
+    etag: HeaderValue,
+    body: Bytes,
+}
+
+/// Per-process cache of rendered boot answers, keyed by appid.
+#[derive(Clone)]
+pub struct BootCache {
+    entries: moka::sync::Cache<String, CachedBoot>,
+    // Bumped on every invalidation: an answer fetched before a bump is not stored, so a change
+    // that lands while a fetch is in flight cannot be masked by the stale answer.
+    generation: Arc<AtomicU64>,
+}
+
+impl BootCache {
+    /// A cache that follows invalidations from `cache` until the process ends.
+    pub fn new(cache: &Cache, ttl: Duration) -> Self {
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(ttl)
+            .support_invalidation_closures()
+            .build();
+        let this = Self { entries, generation: Arc::new(AtomicU64::new(0)) };
+        let mut rx = cache.subscribe();
+        let follower = this.clone();
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(inv) => follower.drop_tenant(&inv.tenant.to_string()),
+                    // Missed messages: drop everything rather than risk serving stale config.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => follower.drop_all(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        this
+    }
+
+    fn drop_tenant(&self, tenant: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let t = tenant.to_string();
+        if let Err(e) = self.entries.invalidate_entries_if(move |_, v| v.tenant == t) {
+            tracing::warn!(error = %e, "boot cache invalidation failed; dropping all");
+            self.entries.invalidate_all();
+        }
+    }
+
+    fn drop_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate_all();
+    }
+}
+
+fn appid_from(headers: &HeaderMap, query: &AppConfigQuery) -> Option<String> {
+    if let Some(v) = headers.get("x-wechat-appid").and_then(|v| v.to_str().ok()) {
+        return Some(v.trim().to_string());
+    }
+    if let Some(a) = &query.appid {
+        return Some(a.trim().to_string());
+    }
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix("https://servicewechat.com/"))
+        .and_then(|r| r.split('/').next())
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+}
+
+fn answer(c: &CachedBoot, headers: &HeaderMap) -> Response {
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == c.etag.as_bytes());
+    let common = [
+        (header::ETAG, c.etag.clone()),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    if not_modified {
+        (StatusCode::NOT_MODIFIED, common).into_response()
+    } else {
+        (
+            StatusCode::OK,
+            common,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            c.body.clone(),
+        )
+            .into_response()
+    }
+}
+
+/// The boot config of the calling mini-program.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app/config",
+    tag = "app",
+    params(
+        AppConfigQuery,
+        ("X-WeChat-Appid" = Option<String>, Header, description = "The mini-program's appid"),
+        ("If-None-Match" = Option<String>, Header, description = "ETag of a config the client holds"),
+    ),
+    responses(
+        (status = 200, description = "The boot config", body = AppConfigDto),
+        (status = 304, description = "Unchanged since the ETag sent"),
+        (status = 400, description = "Missing or malformed appid", body = ErrorBody),
+        (status = 404, description = "No active tenant for this appid", body = ErrorBody),
+    )
+)]
+pub async fn get_app_config(
+    State(state): State<Arc<BffState>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let appid = appid_from(&headers, &query)
+        .ok_or_else(|| ApiError::bad_request("appid", "send the X-WeChat-Appid header or the appid query parameter"))?;
+    if appid.len() > 64 {
+        return Err(ApiError::bad_request("appid", "is too long"));
+    }
+    if let Some(hit) = state.boot.entries.get(&appid) {
+        return Ok(answer(&hit, &headers));
+    }
+    let generation = state.boot.generation.load(Ordering::SeqCst);
+    let mut client = state.tenants.clone();
+    let req = crate::forward(&headers, pb::GetAppConfigRequest { wechat_appid: appid.clone() });
+    let cfg = client.get_app_config(req).await?.into_inner().app_config.unwrap_or_default();
+    let tenant = cfg.tenant.trim_start_matches("tenants/").to_string();
+    let etag = HeaderValue::from_str(&format!("W/\"{}-{}\"", tenant, cfg.version))
+        .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
+    let body = serde_json::to_vec(&to_dto(cfg)).map_err(|e| {
+        ApiError::from(tonic::Status::internal(format!("encoding the boot config failed: {e}")))
+    })?;
+    let entry = CachedBoot { tenant, etag, body: Bytes::from(body) };
+    if state.boot.generation.load(Ordering::SeqCst) == generation {
+        state.boot.entries.insert(appid, entry.clone());
+    }
+    Ok(answer(&entry, &headers))
+}
+
+/// Routes of this file.
+pub fn router() -> Router<Arc<BffState>> {
+    Router::new().route("/api/v1/app/config", get(get_app_config))
+}
+

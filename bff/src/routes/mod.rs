@@ -1,0 +1,3 @@
+//! One file per module the mini-program talks to; each exposes `router()`.
+
+pub mod app;

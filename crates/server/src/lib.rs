@@ -1,0 +1,333 @@
+//! mm-server: assembles the platform. One process hosts the gRPC services of every module (or the
+//! subset configured), with grpc-web, reflection and health on the same port, and the HTTP side:
+//! the mini-program BFF, /metrics and /healthz. Tests start it exactly as main does, on port 0.
+//!
+//! It wires things together and must hold no business rules.
+
+pub mod demo;
+pub mod modules;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::routing::get;
+use http::{HeaderName, HeaderValue, Method};
+use mm_kernel::access::AccessLayer;
+use mm_kernel::auth::JwtKeys;
+use mm_kernel::cache::Cache;
+use mm_kernel::config::{Environment, Settings};
+use mm_kernel::metrics::GrpcMetricsLayer;
+use mm_kernel::module::{ModuleContext, ModuleDef};
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tonic::transport::{Endpoint, Server};
+use tonic_health::ServingStatus;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// A running platform.
+pub struct App {
+    /// Where gRPC (and grpc-web) listens.
+    pub grpc_addr: SocketAddr,
+    /// Where HTTP (BFF, metrics) listens.
+    pub http_addr: SocketAddr,
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The cache.
+    pub cache: Arc<Cache>,
+    /// Token keys, so tests and the CLI can mint tokens the server accepts.
+    pub keys: Arc<JwtKeys>,
+    /// Module ids whose services run here.
+    pub hosted: Vec<&'static str>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Runs migrations.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    <mm_migrations::Migrator as mm_migrations::MigratorTrait>::up(db, None).await.context("Failed to run migrations")
+}
+
+/// Token keys from settings; in dev without a configured secret, a secret kept in data/ so tokens
+/// survive restarts. Production refuses to start without one (checked in Settings).
+pub fn jwt_keys(settings: &Settings) -> anyhow::Result<JwtKeys> {
+    let secret = match &settings.auth.jwt_secret {
+        Some(s) => s.clone(),
+        None if settings.environment == Environment::Dev => dev_secret()?,
+        None => anyhow::bail!("MINIMODULES_AUTH__JWT_SECRET is required"),
+    };
+    Ok(JwtKeys::new(
+        &settings.auth.jwt_kid,
+        &secret,
+        &[],
+        &settings.auth.issuer,
+        &settings.auth.audience,
+        settings.auth.access_ttl_secs,
+    ))
+}
+
+fn dev_secret() -> anyhow::Result<SecretString> {
+    let path = std::path::Path::new("data/dev-jwt-secret");
+    if let Ok(s) = std::fs::read_to_string(path) {
+        if s.trim().len() >= 32 {
+            return Ok(SecretString::from(s.trim().to_string()));
+        }
+    }
+    std::fs::create_dir_all("data")?;
+    let s = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    std::fs::write(path, &s).context("Failed to write data/dev-jwt-secret")?;
+    tracing::warn!("no MINIMODULES_AUTH__JWT_SECRET: using a generated development secret in data/dev-jwt-secret");
+    Ok(SecretString::from(s))
+}
+
+/// Connects the cache the settings ask for.
+pub async fn connect_cache(settings: &Settings) -> anyhow::Result<Arc<Cache>> {
+    let ttl = Duration::from_secs(settings.cache.ttl_secs);
+    match &settings.cache.redis_url {
+        Some(url) => Cache::redis(url, &settings.cache.namespace, ttl).await,
+        None => Ok(Cache::in_memory(&settings.cache.namespace, ttl)),
+    }
+}
+
+/// The module context for a database and cache.
+pub fn module_context(settings: &Settings, db: DatabaseConnection, cache: Arc<Cache>) -> ModuleContext {
+    let all = modules::all();
+    ModuleContext {
+        db,
+        cache,
+        specs: Arc::new(all.iter().map(|m| m.spec).collect()),
+        templates: Arc::new(all.iter().flat_map(|m| m.templates.iter().copied()).collect()),
+        max_message_bytes: settings.server.max_message_bytes,
+    }
+}
+
+fn selected(settings: &Settings) -> anyhow::Result<Vec<ModuleDef>> {
+    let all = modules::all();
+    for wanted in &settings.server.modules {
+        if !all.iter().any(|m| m.id == wanted) {
+            anyhow::bail!("server.modules names unknown module {wanted:?}");
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|m| settings.server.modules.is_empty() || settings.server.modules.iter().any(|w| w == m.id))
+        .collect())
+}
+
+fn cors(settings: &Settings) -> anyhow::Result<CorsLayer> {
+    let origins = settings
+        .server
+        .admin_origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o).with_context(|| format!("bad admin origin {o:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let h = |s: &'static str| HeaderName::from_static(s);
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers([
+            h("content-type"),
+            h("authorization"),
+            h("x-grpc-web"),
+            h("x-user-agent"),
+            h("grpc-timeout"),
+            h("x-request-id"),
+            h("connect-protocol-version"),
+        ])
+        .expose_headers([h("grpc-status"), h("grpc-message"), h("grpc-status-details-bin"), h("x-request-id")])
+        .max_age(Duration::from_secs(3600)))
+}
+
+impl App {
+    /// Connects storage, runs migrations, binds both ports and starts serving.
+    pub async fn start(settings: Settings) -> anyhow::Result<Self> {
+        let db = mm_kernel::db::connect(&settings.database).await?;
+        if settings.database.migrate_on_start {
+            migrate(&db).await?;
+        }
+        let cache = connect_cache(&settings).await?;
+        let keys = Arc::new(jwt_keys(&settings)?);
+        let ctx = module_context(&settings, db.clone(), cache.clone());
+        let metrics = mm_kernel::metrics::install();
+
+        // gRPC side.
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let mut routes = tonic::service::RoutesBuilder::default();
+        let mut hosted = Vec::new();
+        let mut service_names = Vec::new();
+        for m in selected(&settings)? {
+            if let Some(mount) = m.mount {
+                service_names.extend(mount(&ctx, &mut routes).with_context(|| format!("Failed to start module {}", m.id))?);
+                hosted.push(m.id);
+            }
+        }
+        for name in &service_names {
+            health_reporter.set_service_status(*name, ServingStatus::Serving).await;
+        }
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+        routes.add_service(health_service).add_service(reflection_v1).add_service(reflection_v1alpha);
+
+        let grpc_listener = TcpListener::bind(settings.server.grpc_addr)
+            .await
+            .with_context(|| format!("Failed to bind gRPC on {}", settings.server.grpc_addr))?;
+        let grpc_addr = grpc_listener.local_addr()?;
+        let (shutdown, _) = watch::channel(false);
+
+        let grpc_stack = tower::ServiceBuilder::new()
+            // A request id on every call, echoed back, so logs of one call can be found.
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            // One span per call with method, request id and (filled by the access layer) tenant.
+            .layer(TraceLayer::new_for_grpc().make_span_with(|req: &http::Request<_>| {
+                let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("grpc", method = %req.uri().path(), request_id, tenant = tracing::field::Empty, subject = tracing::field::Empty)
+            }))
+            // Calls, errors and latency by method.
+            .layer(GrpcMetricsLayer)
+            // Browsers on the admin origin may call grpc-web.
+            .layer(cors(&settings)?)
+            // grpc-web (HTTP/1.1 from browsers) becomes plain gRPC from here on.
+            .layer(tonic_web::GrpcWebLayer::new())
+            // Who may call what: tokens verified, declared roles enforced, context stored.
+            .layer(AccessLayer::new(keys.clone()));
+
+        let mut rx = shutdown.subscribe();
+        let grpc_server = Server::builder()
+            .accept_http1(true)
+            .layer(grpc_stack)
+            .add_routes(routes.routes())
+            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(grpc_listener), async move {
+                let _ = rx.changed().await;
+            });
+        let health_for_stop = health_reporter.clone();
+        let names_for_stop = service_names.clone();
+        let mut tasks = vec![tokio::spawn(async move {
+            grpc_server.await.context("gRPC server failed")
+        })];
+
+        // HTTP side.
+        let http_listener = TcpListener::bind(settings.server.http_addr)
+            .await
+            .with_context(|| format!("Failed to bind HTTP on {}", settings.server.http_addr))?;
+        let http_addr = http_listener.local_addr()?;
+        let mut router = axum::Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/metrics", get(move || std::future::ready(metrics.render())));
+        if settings.bff.enabled {
+            let upstream = match &settings.bff.upstream {
+                Some(u) => u.clone(),
+                None => {
+                    if !hosted.contains(&"tenant") {
+                        tracing::warn!("the BFF calls this process but the tenant module is not hosted here; set bff.upstream");
+                    }
+                    format!("http://127.0.0.1:{}", grpc_addr.port())
+                }
+            };
+            let channel = Endpoint::from_shared(upstream.clone())
+                .with_context(|| format!("bad bff.upstream {upstream:?}"))?
+                .connect_timeout(Duration::from_secs(5))
+                .tcp_nodelay(true)
+                .connect_lazy();
+            let state = Arc::new(mm_bff::BffState::new(
+                channel,
+                &cache,
+                Duration::from_secs(settings.bff.boot_cache_ttl_secs),
+            ));
+            router = router.merge(mm_bff::router(state));
+        }
+        let router = router
+            .layer(axum::middleware::from_fn(http_metrics))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+                let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id)
+            }))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+        let mut rx = shutdown.subscribe();
+        tasks.push(tokio::spawn(async move {
+            axum::serve(http_listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.changed().await;
+                    for name in names_for_stop {
+                        health_for_stop.set_service_status(name, ServingStatus::NotServing).await;
+                    }
+                })
+                .await
+                .context("HTTP server failed")
+        }));
+
+        if settings.environment == Environment::Dev && settings.demo.seed {
+            demo::seed(&ctx).await?;
+        }
+        tracing::info!(%grpc_addr, %http_addr, cache = cache.backend_name(), modules = ?hosted, "minimodules is serving");
+        Ok(Self { grpc_addr, http_addr, db, cache, keys, hosted, shutdown, tasks })
+    }
+
+    /// Stops accepting, lets in-flight calls finish (up to `grace`), and returns.
+    pub async fn stop(self, grace: Duration) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        let all = futures::future::join_all(self.tasks);
+        match tokio::time::timeout(grace, all).await {
+            Ok(results) => {
+                for r in results {
+                    r.context("server task panicked")??;
+                }
+            }
+            Err(_) => tracing::warn!("shutdown grace period ran out"),
+        }
+        self.db.close().await.ok();
+        Ok(())
+    }
+
+    /// Makes the servers stop when `signal` completes; used by main.
+    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>, grace: Duration) -> anyhow::Result<()> {
+        signal.await;
+        tracing::info!("shutting down");
+        self.stop(grace).await
+    }
+}
+
+async fn http_metrics(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let start = std::time::Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("mm_http_requests_total", "path" => path.clone(), "status" => status).increment(1);
+    metrics::histogram!("mm_http_request_duration_seconds", "path" => path).record(start.elapsed().as_secs_f64());
+    res
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

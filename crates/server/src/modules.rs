@@ -1,0 +1,19 @@
+//! THE module registry: one line per business module. A module listed with `spec_only` publishes
+//! its spec (so tenants can switch it on and configure it) before its service ships.
+
+use mm_kernel::module::ModuleDef;
+
+const fn spec_only(id: &'static str, spec: &'static str) -> ModuleDef {
+    ModuleDef { id, spec, templates: &[], mount: None }
+}
+
+/// Every module of this build.
+pub fn all() -> Vec<ModuleDef> {
+    vec![
+        mm_tenant::module(),
+        spec_only("identity", include_str!("../../modules/identity/module.json")),
+        spec_only("catalog", include_str!("../../modules/catalog/module.json")),
+        spec_only("ordering", include_str!("../../modules/ordering/module.json")),
+        spec_only("booking", include_str!("../../modules/booking/module.json")),
+    ]
+}
