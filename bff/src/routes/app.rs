@@ -193,18 +193,8 @@ impl BootCache {
             .support_invalidation_closures()
             .build();
         let this = Self { entries, generation: Arc::new(AtomicU64::new(0)) };
-        let mut rx = cache.subscribe();
         let follower = this.clone();
-        tokio::spawn(async move {
-            loop {
-                match rx.recv().await {
-                    Ok(inv) => follower.drop_tenant(&inv.tenant.to_string()),
-                    // Missed messages: drop everything rather than risk serving stale config.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => follower.drop_all(),
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
+        cache.on_invalidate(Arc::new(move |inv| follower.drop_tenant(&inv.tenant.to_string())));
         this
     }
 
@@ -215,11 +205,6 @@ impl BootCache {
             tracing::warn!(error = %e, "boot cache invalidation failed; dropping all");
             self.entries.invalidate_all();
         }
-    }
-
-    fn drop_all(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        self.entries.invalidate_all();
     }
 }
 

@@ -1,16 +1,16 @@
 //! One cache interface over two backends: Redis (fred) when a URL is configured, an in-process moka
 //! cache otherwise. Keys always carry the tenant, hash-tagged (`{ns}:{t:<tenant>}:<key>`) so a Redis
-//! Cluster keeps one tenant's keys on one slot. Invalidations are broadcast: in-process through a
-//! channel, with Redis through pub/sub so every instance (services and BFFs) drops what it holds.
+//! Cluster keeps one tenant's keys on one slot. Invalidations reach listeners in this process
+//! directly and, with Redis, every other instance through pub/sub, so services and BFFs everywhere
+//! drop what they hold.
 //! A cache failure never fails a request: it is logged and the caller falls back to the database.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use fred::clients::SubscriberClient;
 use fred::prelude::*;
-use tokio::sync::broadcast;
 
 use crate::ids::TenantId;
 
@@ -26,12 +26,30 @@ enum Backend {
     Redis { pool: Pool, _subscriber: SubscriberClient },
 }
 
+/// A function told of every invalidation.
+pub type Listener = Arc<dyn Fn(&Invalidation) + Send + Sync>;
+
+#[derive(Default, Clone)]
+struct Listeners(Arc<RwLock<Vec<Listener>>>);
+
+impl Listeners {
+    fn notify(&self, inv: &Invalidation) {
+        let list = match self.0.read() {
+            Ok(l) => l.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        for l in list {
+            l(inv);
+        }
+    }
+}
+
 /// The tenant-keyed cache. Cheap to clone through `Arc`.
 pub struct Cache {
     backend: Backend,
     namespace: String,
     ttl: Duration,
-    events: broadcast::Sender<Invalidation>,
+    listeners: Listeners,
 }
 
 impl std::fmt::Debug for Cache {
@@ -43,14 +61,13 @@ impl std::fmt::Debug for Cache {
 impl Cache {
     /// The in-process cache, for a single instance.
     pub fn in_memory(namespace: &str, ttl: Duration) -> Arc<Self> {
-        let (events, _) = broadcast::channel(1024);
         Arc::new(Self {
             backend: Backend::Memory(
                 moka::future::Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
             ),
             namespace: namespace.to_string(),
             ttl,
-            events,
+            listeners: Listeners::default(),
         })
     }
 
@@ -67,25 +84,23 @@ impl Cache {
         subscriber.subscribe(channel.as_str()).await?;
         // Re-subscribes after a reconnect, so invalidations keep flowing.
         let _ = subscriber.manage_subscriptions();
-        let (events, _) = broadcast::channel(1024);
+        let listeners = Listeners::default();
         let mut rx = subscriber.message_rx();
-        let tx = events.clone();
+        let notify = listeners.clone();
         tokio::spawn(async move {
             loop {
                 match rx.recv().await {
                     Ok(msg) => {
                         let Some(text) = msg.value.as_string() else { continue };
                         match TenantId::parse(&text, "tenant") {
-                            Ok(tenant) => {
-                                let _ = tx.send(Invalidation { tenant });
-                            }
+                            Ok(tenant) => notify.notify(&Invalidation { tenant }),
                             Err(_) => tracing::warn!(message = %text, "ignored malformed invalidation"),
                         }
                     }
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!(missed = n, "invalidation listener lagged");
                     }
-                    Err(broadcast::error::RecvError::Closed) => break,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
             }
         });
@@ -93,7 +108,7 @@ impl Cache {
             backend: Backend::Redis { pool, _subscriber: subscriber },
             namespace: namespace.to_string(),
             ttl,
-            events,
+            listeners,
         }))
     }
 
@@ -142,15 +157,17 @@ impl Cache {
         }
     }
 
-    /// Drops `keys` of a tenant and tells every instance that the tenant's data changed.
+    /// Drops `keys` of a tenant and tells every instance that the tenant's data changed. Listeners
+    /// in this process are told before this returns, so a caller reads its own write; other
+    /// instances hear of it through Redis shortly after.
     pub async fn invalidate(&self, tenant: &TenantId, keys: &[&str]) {
         let full: Vec<String> = keys.iter().map(|k| self.key(tenant, k)).collect();
+        self.listeners.notify(&Invalidation { tenant: *tenant });
         match &self.backend {
             Backend::Memory(c) => {
                 for k in &full {
                     c.invalidate(k).await;
                 }
-                let _ = self.events.send(Invalidation { tenant: *tenant });
             }
             Backend::Redis { pool, .. } => {
                 if !full.is_empty() {
@@ -166,8 +183,12 @@ impl Cache {
         }
     }
 
-    /// Invalidations from this and (with Redis) every other instance.
-    pub fn subscribe(&self) -> broadcast::Receiver<Invalidation> {
-        self.events.subscribe()
+    /// Registers a function told of invalidations from this and (with Redis) every other
+    /// instance. It runs on the invalidating task, so it must be quick and must not block.
+    pub fn on_invalidate(&self, listener: Listener) {
+        match self.listeners.0.write() {
+            Ok(mut l) => l.push(listener),
+            Err(poisoned) => poisoned.into_inner().push(listener),
+        }
     }
 }

@@ -1,0 +1,206 @@
+//! The permission matrix, built from the contract's own declarations: every RPC in the generated
+//! access table is called with no token, with each role it does not allow, and (for tenant-scoped
+//! RPCs) by an admin of another tenant. A new RPC without a row here fails the test.
+
+use bytes::{Buf as _, BufMut as _};
+use mm_kernel::{Role, TenantId};
+use mm_proto::minimodules::tenant::v1 as pb;
+use mm_proto::{METHODS, MethodAccess};
+use mm_testkit::{TestApp, spawn_app, tenant_id};
+use prost::Message as _;
+use tonic::Code;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+
+/// Sends and receives already-encoded protobuf, so any RPC can be called by path.
+#[derive(Clone, Default)]
+struct RawCodec;
+
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Self::Error> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Self::Error> {
+        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
+    }
+}
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+    fn encoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+    fn decoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+}
+
+async fn call(app: &TestApp, path: &'static str, body: Vec<u8>, token: Option<&str>) -> Result<Vec<u8>, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(app.channel.clone());
+    grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let mut req = tonic::Request::new(body);
+    if let Some(t) = token {
+        req.metadata_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    let path = http::uri::PathAndQuery::from_static(path);
+    grpc.unary(req, path, RawCodec).await.map(tonic::Response::into_inner)
+}
+
+/// Whether an RPC acts on one tenant (so another tenant's admin must be refused) or on the
+/// platform's shared catalogue.
+enum Scope {
+    Tenant(Vec<u8>),
+    Platform(Vec<u8>),
+}
+
+/// A request for each RPC aimed at tenant `t`.
+fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Option<Scope> {
+    let tn = format!("tenants/{t}");
+    let name = method.path.rsplit('/').next()?;
+    let tenant = |m: Vec<u8>| Some(Scope::Tenant(m));
+    match name {
+        "CreateTenant" => Some(Scope::Platform(
+            pb::CreateTenantRequest {
+                tenant: Some(pb::Tenant { slug: "matrix-shop".into(), display_name_zh: "矩阵".into(), ..Default::default() }),
+                template_id: String::new(),
+            }
+            .encode_to_vec(),
+        )),
+        "ListTenants" => Some(Scope::Platform(pb::ListTenantsRequest::default().encode_to_vec())),
+        "GetTenant" => tenant(pb::GetTenantRequest { name: tn }.encode_to_vec()),
+        "UpdateTenant" => tenant(
+            pb::UpdateTenantRequest {
+                tenant: Some(pb::Tenant { name: tn, display_name_zh: "改".into(), ..Default::default() }),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["display_name_zh".into()] }),
+            }
+            .encode_to_vec(),
+        ),
+        "ArchiveTenant" => tenant(pb::ArchiveTenantRequest { name: format!("tenants/{archivable}") }.encode_to_vec()),
+        "GetBranding" => tenant(pb::GetBrandingRequest { name: format!("{tn}/branding") }.encode_to_vec()),
+        "UpdateBranding" => tenant(
+            pb::UpdateBrandingRequest {
+                branding: Some(pb::Branding { name: format!("{tn}/branding"), primary_color: "#123456".into(), ..Default::default() }),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["primary_color".into()] }),
+            }
+            .encode_to_vec(),
+        ),
+        "ListTenantModules" => tenant(pb::ListTenantModulesRequest { parent: tn }.encode_to_vec()),
+        "EnableModule" => tenant(pb::EnableModuleRequest { name: format!("{tn}/modules/identity") }.encode_to_vec()),
+        "DisableModule" => tenant(pb::DisableModuleRequest { name: format!("{tn}/modules/booking") }.encode_to_vec()),
+        "GetModuleConfig" => tenant(pb::GetModuleConfigRequest { name: format!("{tn}/modules/tenant/config") }.encode_to_vec()),
+        "UpdateModuleConfig" => tenant(
+            pb::UpdateModuleConfigRequest {
+                config: Some(pb::ModuleConfig { name: format!("{tn}/modules/tenant/config"), config: Some(Default::default()), ..Default::default() }),
+            }
+            .encode_to_vec(),
+        ),
+        "GetAppConfig" => Some(Scope::Platform(pb::GetAppConfigRequest { wechat_appid: mm_testkit::appid_for("matrix-b") }.encode_to_vec())),
+        "ListModules" => Some(Scope::Platform(pb::ListModulesRequest {}.encode_to_vec())),
+        "GetModule" => Some(Scope::Platform(pb::GetModuleRequest { name: "modules/ordering".into() }.encode_to_vec())),
+        "ListIndustryTemplates" => Some(Scope::Platform(pb::ListIndustryTemplatesRequest {}.encode_to_vec())),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_rpc_enforces_its_declared_roles_and_tenant() {
+    let app = spawn_app().await;
+    let a = tenant_id(&app.create_tenant("matrix-a", "restaurant").await);
+    let b = tenant_id(&app.create_tenant("matrix-b", "salon").await);
+    // Archiving is final for the other RPCs, so it gets a tenant of its own.
+    let c = tenant_id(&app.create_tenant("matrix-c", "salon").await);
+    let all_roles = [Role::Customer, Role::Staff, Role::Admin, Role::Operator];
+    let mut missing = Vec::new();
+    let mut checked = 0;
+
+    for m in METHODS.iter() {
+        assert!(m.declared, "{} declares no access", m.path);
+        let Some(scope) = request_for(m, b, c) else {
+            missing.push(m.path);
+            continue;
+        };
+        let body = match &scope {
+            Scope::Tenant(b) | Scope::Platform(b) => b.clone(),
+        };
+
+        // No token.
+        let res = call(&app, m.path, body.clone(), None).await;
+        if m.public {
+            assert!(res.is_ok(), "{} is public but refused anonymous: {res:?}", m.path);
+        } else {
+            assert_eq!(res.unwrap_err().code(), Code::Unauthenticated, "{} without a token", m.path);
+        }
+
+        // A garbage token is never accepted, even on public methods.
+        let res = call(&app, m.path, body.clone(), Some("not.a.jwt")).await;
+        assert_eq!(res.unwrap_err().code(), Code::Unauthenticated, "{} with a bad token", m.path);
+
+        // Each role the declaration leaves out (staff with every permission, so only the role counts).
+        for role in all_roles {
+            if m.public || m.roles.contains(&role) {
+                continue;
+            }
+            let tenant = (role != Role::Operator).then_some(b);
+            let token = app.token(role, tenant, &["*"]);
+            let res = call(&app, m.path, body.clone(), Some(&token)).await;
+            assert_eq!(res.unwrap_err().code(), Code::PermissionDenied, "{} as {role:?}", m.path);
+        }
+
+        // Staff without the declared permission.
+        if m.roles.contains(&Role::Staff) && !m.permission.is_empty() {
+            let token = app.token(Role::Staff, Some(b), &["some.other.permission"]);
+            let res = call(&app, m.path, body.clone(), Some(&token)).await;
+            assert_eq!(res.unwrap_err().code(), Code::PermissionDenied, "{} as staff without {}", m.path, m.permission);
+        }
+
+        // Another tenant's admin and staff, for RPCs scoped to one tenant.
+        if let Scope::Tenant(_) = scope {
+            for role in [Role::Admin, Role::Staff] {
+                if !m.roles.contains(&role) {
+                    continue;
+                }
+                let token = app.token(role, Some(a), &["*"]);
+                let res = call(&app, m.path, body.clone(), Some(&token)).await;
+                assert_eq!(res.unwrap_err().code(), Code::PermissionDenied, "{} as {role:?} of another tenant", m.path);
+            }
+        }
+
+        // And the allowed roles do get through (operators for everything they are declared on).
+        if m.roles.contains(&Role::Operator) {
+            let res = call(&app, m.path, body.clone(), Some(&app.operator())).await;
+            assert!(res.is_ok(), "{} as operator: {res:?}", m.path);
+        }
+        checked += 1;
+    }
+    assert!(missing.is_empty(), "add a request to request_for() for: {missing:?}");
+    assert_eq!(checked, METHODS.len());
+}
+
+#[tokio::test]
+async fn tokens_signed_elsewhere_or_for_another_audience_are_refused() {
+    let app = spawn_app().await;
+    let t = tenant_id(&app.create_tenant("token-shop", "restaurant").await);
+    let principal = mm_kernel::Principal { subject: "x".into(), tenant: Some(t), role: Role::Admin, permissions: vec![] };
+    let secret = secrecy::SecretString::from(mm_testkit::TEST_SECRET.to_string());
+    let other_key = mm_kernel::auth::JwtKeys::new("k1", &secrecy::SecretString::from("x".repeat(40)), &[], "minimodules", "minimodules", 60);
+    let other_aud = mm_kernel::auth::JwtKeys::new("k1", &secret, &[], "minimodules", "someone-else", 60);
+    let other_kid = mm_kernel::auth::JwtKeys::new("k9", &secret, &[], "minimodules", "minimodules", 60);
+    let body = pb::GetTenantRequest { name: format!("tenants/{t}") }.encode_to_vec();
+    for keys in [other_key, other_aud, other_kid] {
+        let token = keys.issue(&principal).unwrap();
+        let res = call(&app, "/minimodules.tenant.v1.TenantService/GetTenant", body.clone(), Some(&token)).await;
+        assert_eq!(res.unwrap_err().code(), Code::Unauthenticated);
+    }
+    let good = app.admin_of(t);
+    assert!(call(&app, "/minimodules.tenant.v1.TenantService/GetTenant", body, Some(&good)).await.is_ok());
+}

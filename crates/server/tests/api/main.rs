@@ -1,0 +1,9 @@
+//! Integration tests: the real server on ephemeral ports, called over gRPC, grpc-web and HTTP, on
+//! the backend MM_TEST_BACKEND names (sqlite, or postgres which also brings Redis).
+
+mod access;
+mod boot;
+mod helpers;
+mod modules;
+mod protocols;
+mod tenants;
