@@ -57,7 +57,10 @@ impl ApiError {
                 code: "INVALID_ARGUMENT".into(),
                 message: format!("{field}: {description}"),
                 details: ErrorDetailsDto {
-                    fields: vec![FieldErrorDto { field: field.into(), description: description.into() }],
+                    fields: vec![FieldErrorDto {
+                        field: field.into(),
+                        description: description.into(),
+                    }],
                     metadata: Default::default(),
                 },
             },
@@ -69,7 +72,9 @@ impl ApiError {
 pub fn http_status(code: Code) -> StatusCode {
     match code {
         Code::Ok => StatusCode::OK,
-        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => StatusCode::BAD_REQUEST,
+        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
+            StatusCode::BAD_REQUEST
+        }
         Code::Unauthenticated => StatusCode::UNAUTHORIZED,
         Code::PermissionDenied => StatusCode::FORBIDDEN,
         Code::NotFound => StatusCode::NOT_FOUND,
@@ -78,7 +83,9 @@ pub fn http_status(code: Code) -> StatusCode {
         Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
         Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
-        Code::Cancelled | Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Cancelled | Code::Unknown | Code::Internal | Code::DataLoss => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 
@@ -95,11 +102,16 @@ impl From<tonic::Status> for ApiError {
             .map(|b| {
                 b.field_violations
                     .iter()
-                    .map(|v| FieldErrorDto { field: v.field.clone(), description: v.description.clone() })
+                    .map(|v| FieldErrorDto {
+                        field: v.field.clone(),
+                        description: v.description.clone(),
+                    })
                     .collect()
             })
             .unwrap_or_default();
-        let metadata = info.map(|i| i.metadata.clone().into_iter().collect()).unwrap_or_default();
+        let metadata = info
+            .map(|i| i.metadata.clone().into_iter().collect())
+            .unwrap_or_default();
         // Transport failures carry tonic's internal wording; clients get a stable message.
         let message = if matches!(s.code(), Code::Unavailable | Code::Unknown) {
             "the service is unavailable, retry later".to_string()
@@ -109,7 +121,14 @@ impl From<tonic::Status> for ApiError {
         if matches!(s.code(), Code::Unavailable | Code::Unknown | Code::Internal) {
             tracing::warn!(code = ?s.code(), message = s.message(), "upstream call failed");
         }
-        Self { status: http_status(s.code()), body: ErrorBody { code, message, details: ErrorDetailsDto { fields, metadata } } }
+        Self {
+            status: http_status(s.code()),
+            body: ErrorBody {
+                code,
+                message,
+                details: ErrorDetailsDto { fields, metadata },
+            },
+        }
     }
 }
 

@@ -29,7 +29,10 @@ pub struct BffState {
 impl BffState {
     /// Clients over `channel`; the boot cache follows `cache`'s invalidations.
     pub fn new(channel: Channel, cache: &Cache, boot_ttl: Duration) -> Self {
-        Self { tenants: TenantServiceClient::new(channel), boot: routes::app::BootCache::new(cache, boot_ttl) }
+        Self {
+            tenants: TenantServiceClient::new(channel),
+            boot: routes::app::BootCache::new(cache, boot_ttl),
+        }
     }
 }
 
@@ -38,10 +41,10 @@ impl BffState {
 pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
     let mut req = tonic::Request::new(msg);
     for name in ["authorization", "x-request-id", "traceparent"] {
-        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
-            if let Ok(v) = v.parse() {
-                req.metadata_mut().insert(name, v);
-            }
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok())
+            && let Ok(v) = v.parse()
+        {
+            req.metadata_mut().insert(name, v);
         }
     }
     req
@@ -50,7 +53,10 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
 /// The OpenAPI document of every BFF route.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "MiniModules BFF", description = "JSON API for the WeChat mini-program"),
+    info(
+        title = "MiniModules BFF",
+        description = "JSON API for the WeChat mini-program"
+    ),
     paths(routes::app::get_app_config),
     components(schemas(
         routes::app::AppConfigDto,

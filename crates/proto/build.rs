@@ -27,7 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         compiler.open_file(f.strip_prefix(&proto_root)?)?;
     }
     let fds = compiler.file_descriptor_set();
-    std::fs::write(out_dir.join("descriptor.bin"), compiler.encode_file_descriptor_set())?;
+    std::fs::write(
+        out_dir.join("descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
 
     tonic_prost_build::configure()
         .build_server(true)
@@ -35,7 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .include_file("_includes.rs")
         .compile_fds(fds)?;
 
-    std::fs::write(out_dir.join("access_table.rs"), access_table(&compiler.descriptor_pool())?)?;
+    std::fs::write(
+        out_dir.join("access_table.rs"),
+        access_table(&compiler.descriptor_pool())?,
+    )?;
     Ok(())
 }
 
@@ -51,11 +57,15 @@ fn collect_protos(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn access_table(pool: &prost_reflect::DescriptorPool) -> Result<String, Box<dyn std::error::Error>> {
+fn access_table(
+    pool: &prost_reflect::DescriptorPool,
+) -> Result<String, Box<dyn std::error::Error>> {
     let ext = pool
         .get_extension_by_name("minimodules.common.v1.access")
         .ok_or("extension minimodules.common.v1.access not found")?;
-    let mut out = String::from("/// Every RPC of every minimodules service with its access declaration.\npub static METHODS: &[MethodAccess] = &[\n");
+    let mut out = String::from(
+        "/// Every RPC of every minimodules service with its access declaration.\npub static METHODS: &[MethodAccess] = &[\n",
+    );
     for service in pool.services() {
         if !service.full_name().starts_with("minimodules.") {
             continue;
@@ -84,13 +94,28 @@ fn access_table(pool: &prost_reflect::DescriptorPool) -> Result<String, Box<dyn 
 
 fn read_access(value: &Value) -> Result<(Vec<String>, String, bool), Box<dyn std::error::Error>> {
     let msg: &DynamicMessage = value.as_message().ok_or("access option is not a message")?;
-    let roles_field = msg.descriptor().get_field_by_name("roles").ok_or("no roles field")?;
-    let enum_desc = roles_field.kind().as_enum().ok_or("roles is not an enum")?.clone();
+    let roles_field = msg
+        .descriptor()
+        .get_field_by_name("roles")
+        .ok_or("no roles field")?;
+    let enum_desc = roles_field
+        .kind()
+        .as_enum()
+        .ok_or("roles is not an enum")?
+        .clone();
     let mut roles = Vec::new();
-    if let Some(list) = msg.get_field_by_name("roles").as_deref().and_then(Value::as_list) {
+    if let Some(list) = msg
+        .get_field_by_name("roles")
+        .as_deref()
+        .and_then(Value::as_list)
+    {
         for v in list {
             let n = v.as_enum_number().ok_or("role is not an enum value")?;
-            let name = enum_desc.get_value(n).ok_or("unknown role")?.name().to_string();
+            let name = enum_desc
+                .get_value(n)
+                .ok_or("unknown role")?
+                .name()
+                .to_string();
             // ROLE_OPERATOR -> Operator, matching prost's generated variant names.
             let short = name.trim_start_matches("ROLE_").to_lowercase();
             let mut chars = short.chars();
@@ -105,6 +130,9 @@ fn read_access(value: &Value) -> Result<(Vec<String>, String, bool), Box<dyn std
         .get_field_by_name("permission")
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    let public = msg.get_field_by_name("public").and_then(|v| v.as_bool()).unwrap_or(false);
+    let public = msg
+        .get_field_by_name("public")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     Ok((roles, permission, public))
 }

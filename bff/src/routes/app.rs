@@ -119,7 +119,10 @@ pub struct AppConfigQuery {
 }
 
 fn i18n(zh: &str, en: &str) -> I18nDto {
-    I18nDto { zh: zh.to_string(), en: en.to_string() }
+    I18nDto {
+        zh: zh.to_string(),
+        en: en.to_string(),
+    }
 }
 
 /// Shapes the service's AppConfig for the screen.
@@ -157,8 +160,19 @@ pub fn to_dto(c: pb::AppConfig) -> AppConfigDto {
             .into_iter()
             .map(|m| ModuleDto {
                 name: i18n(&m.display_name_zh, &m.display_name_en),
-                pages: m.pages.iter().map(|p| PageDto { path: p.path.clone(), title: i18n(&p.title_zh, &p.title_en) }).collect(),
-                config: m.public_config.as_ref().map(mm_kernel::json::struct_to_json).unwrap_or_default(),
+                pages: m
+                    .pages
+                    .iter()
+                    .map(|p| PageDto {
+                        path: p.path.clone(),
+                        title: i18n(&p.title_zh, &p.title_en),
+                    })
+                    .collect(),
+                config: m
+                    .public_config
+                    .as_ref()
+                    .map(mm_kernel::json::struct_to_json)
+                    .unwrap_or_default(),
                 id: m.id,
                 version: m.version,
             })
@@ -192,16 +206,24 @@ impl BootCache {
             .time_to_live(ttl)
             .support_invalidation_closures()
             .build();
-        let this = Self { entries, generation: Arc::new(AtomicU64::new(0)) };
+        let this = Self {
+            entries,
+            generation: Arc::new(AtomicU64::new(0)),
+        };
         let follower = this.clone();
-        cache.on_invalidate(Arc::new(move |inv| follower.drop_tenant(&inv.tenant.to_string())));
+        cache.on_invalidate(Arc::new(move |inv| {
+            follower.drop_tenant(&inv.tenant.to_string())
+        }));
         this
     }
 
     fn drop_tenant(&self, tenant: &str) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let t = tenant.to_string();
-        if let Err(e) = self.entries.invalidate_entries_if(move |_, v| v.tenant == t) {
+        if let Err(e) = self
+            .entries
+            .invalidate_entries_if(move |_, v| v.tenant == t)
+        {
             tracing::warn!(error = %e, "boot cache invalidation failed; dropping all");
             self.entries.invalidate_all();
         }
@@ -238,7 +260,10 @@ fn answer(c: &CachedBoot, headers: &HeaderMap) -> Response {
         (
             StatusCode::OK,
             common,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             c.body.clone(),
         )
             .into_response()
@@ -267,8 +292,12 @@ pub async fn get_app_config(
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let appid = appid_from(&headers, &query)
-        .ok_or_else(|| ApiError::bad_request("appid", "send the X-WeChat-Appid header or the appid query parameter"))?;
+    let appid = appid_from(&headers, &query).ok_or_else(|| {
+        ApiError::bad_request(
+            "appid",
+            "send the X-WeChat-Appid header or the appid query parameter",
+        )
+    })?;
     if appid.len() > 64 {
         return Err(ApiError::bad_request("appid", "is too long"));
     }
@@ -277,15 +306,31 @@ pub async fn get_app_config(
     }
     let generation = state.boot.generation.load(Ordering::SeqCst);
     let mut client = state.tenants.clone();
-    let req = crate::forward(&headers, pb::GetAppConfigRequest { wechat_appid: appid.clone() });
-    let cfg = client.get_app_config(req).await?.into_inner().app_config.unwrap_or_default();
+    let req = crate::forward(
+        &headers,
+        pb::GetAppConfigRequest {
+            wechat_appid: appid.clone(),
+        },
+    );
+    let cfg = client
+        .get_app_config(req)
+        .await?
+        .into_inner()
+        .app_config
+        .unwrap_or_default();
     let tenant = cfg.tenant.trim_start_matches("tenants/").to_string();
     let etag = HeaderValue::from_str(&format!("W/\"{}-{}\"", tenant, cfg.version))
         .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
     let body = serde_json::to_vec(&to_dto(cfg)).map_err(|e| {
-        ApiError::from(tonic::Status::internal(format!("encoding the boot config failed: {e}")))
+        ApiError::from(tonic::Status::internal(format!(
+            "encoding the boot config failed: {e}"
+        )))
     })?;
-    let entry = CachedBoot { tenant, etag, body: Bytes::from(body) };
+    let entry = CachedBoot {
+        tenant,
+        etag,
+        body: Bytes::from(body),
+    };
     if state.boot.generation.load(Ordering::SeqCst) == generation {
         state.boot.entries.insert(appid, entry.clone());
     }
@@ -296,4 +341,3 @@ pub async fn get_app_config(
 pub fn router() -> Router<Arc<BffState>> {
     Router::new().route("/api/v1/app/config", get(get_app_config))
 }
-

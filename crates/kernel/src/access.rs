@@ -14,10 +14,14 @@ use tower::{Layer, Service};
 
 use crate::auth::JwtKeys;
 use crate::context::{Principal, RequestContext};
-use mm_proto::{method_access, Role};
+use mm_proto::{Role, method_access};
 
 /// Services that are not business modules and need no token.
-const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
+const OPEN_PREFIXES: &[&str] = &[
+    "/grpc.health.v1.",
+    "/grpc.reflection.v1.",
+    "/grpc.reflection.v1alpha.",
+];
 
 /// Builds [`AccessService`]s.
 #[derive(Clone, Debug)]
@@ -35,7 +39,10 @@ impl AccessLayer {
 impl<S> Layer<S> for AccessLayer {
     type Service = AccessService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        AccessService { inner, keys: self.keys.clone() }
+        AccessService {
+            inner,
+            keys: self.keys.clone(),
+        }
     }
 }
 
@@ -59,7 +66,9 @@ pub fn authorize(
         return Err(Status::unimplemented(format!("unknown method {path}")));
     };
     if !access.declared {
-        return Err(Status::permission_denied("this method declares no access and is closed"));
+        return Err(Status::permission_denied(
+            "this method declares no access and is closed",
+        ));
     }
     let principal = match bearer {
         Some(token) => Some(
@@ -82,7 +91,10 @@ pub fn authorize(
     }
     if p.role == Role::Staff
         && !access.permission.is_empty()
-        && !p.permissions.iter().any(|g| g == access.permission || g == "*")
+        && !p
+            .permissions
+            .iter()
+            .any(|g| g == access.permission || g == "*")
     {
         return Err(Status::permission_denied(format!(
             "missing permission {}",
@@ -96,7 +108,10 @@ fn bearer<B>(req: &Request<B>) -> Option<&str> {
     req.headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
 }
 
@@ -131,7 +146,10 @@ where
                 if let Some(p) = &principal {
                     span.record("subject", p.subject.as_str());
                 }
-                req.extensions_mut().insert(RequestContext { principal, request_id });
+                req.extensions_mut().insert(RequestContext {
+                    principal,
+                    request_id,
+                });
                 // Swap in the clone that was driven to readiness, per tower's contract.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);

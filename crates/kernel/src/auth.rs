@@ -78,7 +78,9 @@ pub struct JwtKeys {
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtKeys").field("current_kid", &self.current_kid).finish_non_exhaustive()
+        f.debug_struct("JwtKeys")
+            .field("current_kid", &self.current_kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,7 +100,10 @@ impl JwtKeys {
             DecodingKey::from_secret(current.expose_secret().as_bytes()),
         );
         for (kid, secret) in previous {
-            decoding.insert(kid.clone(), DecodingKey::from_secret(secret.expose_secret().as_bytes()));
+            decoding.insert(
+                kid.clone(),
+                DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            );
         }
         Self {
             current_kid: current_kid.to_string(),
@@ -116,7 +121,11 @@ impl JwtKeys {
     }
 
     /// Signs an access token valid for `ttl_secs`.
-    pub fn issue_with_ttl(&self, principal: &Principal, ttl_secs: u64) -> Result<String, TokenError> {
+    pub fn issue_with_ttl(
+        &self,
+        principal: &Principal,
+        ttl_secs: u64,
+    ) -> Result<String, TokenError> {
         let now = now_secs();
         let claims = Claims {
             sub: principal.subject.clone(),
@@ -141,7 +150,9 @@ impl JwtKeys {
         if header.alg != Algorithm::HS256 {
             return Err(TokenError::Invalid("unexpected algorithm".into()));
         }
-        let kid = header.kid.ok_or_else(|| TokenError::Invalid("missing kid".into()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| TokenError::Invalid("missing kid".into()))?;
         let key = self
             .decoding
             .get(&kid)
@@ -160,14 +171,26 @@ impl JwtKeys {
             (Some(t), r) if r != Role::Operator => Some(
                 TenantId::parse(t, "tid").map_err(|_| TokenError::Invalid("bad tenant".into()))?,
             ),
-            _ => return Err(TokenError::Invalid("tenant claim does not fit the role".into())),
+            _ => {
+                return Err(TokenError::Invalid(
+                    "tenant claim does not fit the role".into(),
+                ));
+            }
         };
-        Ok(Principal { subject: c.sub, tenant, role, permissions: c.perms })
+        Ok(Principal {
+            subject: c.sub,
+            tenant,
+            role,
+            permissions: c.perms,
+        })
     }
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -175,11 +198,23 @@ mod tests {
     use super::*;
 
     fn keys(secret: &str) -> JwtKeys {
-        JwtKeys::new("k1", &SecretString::from(secret.to_string()), &[], "mm", "minimodules", 900)
+        JwtKeys::new(
+            "k1",
+            &SecretString::from(secret.to_string()),
+            &[],
+            "mm",
+            "minimodules",
+            900,
+        )
     }
 
     fn admin(t: TenantId) -> Principal {
-        Principal { subject: "u1".into(), tenant: Some(t), role: Role::Admin, permissions: vec![] }
+        Principal {
+            subject: "u1".into(),
+            tenant: Some(t),
+            role: Role::Admin,
+            permissions: vec![],
+        }
     }
 
     #[test]
@@ -191,8 +226,14 @@ mod tests {
 
     #[test]
     fn refuses_a_token_signed_with_another_key() {
-        let t = keys("another-secret-another-secret-xx").issue(&admin(TenantId::new())).unwrap();
-        assert!(keys("s3cret-s3cret-s3cret-s3cret-s3cret").verify(&t).is_err());
+        let t = keys("another-secret-another-secret-xx")
+            .issue(&admin(TenantId::new()))
+            .unwrap();
+        assert!(
+            keys("s3cret-s3cret-s3cret-s3cret-s3cret")
+                .verify(&t)
+                .is_err()
+        );
     }
 
     #[test]
@@ -227,14 +268,27 @@ mod tests {
         )
         .unwrap();
         assert!(k.verify(&tok).is_err());
-        assert!(k.verify(&expired).is_ok(), "within leeway a fresh token still verifies");
+        assert!(
+            k.verify(&expired).is_ok(),
+            "within leeway a fresh token still verifies"
+        );
     }
 
     #[test]
     fn refuses_a_token_for_another_audience() {
-        let other =
-            JwtKeys::new("k1", &SecretString::from("s3cret-s3cret-s3cret-s3cret-s3cret".to_string()), &[], "mm", "elsewhere", 900);
+        let other = JwtKeys::new(
+            "k1",
+            &SecretString::from("s3cret-s3cret-s3cret-s3cret-s3cret".to_string()),
+            &[],
+            "mm",
+            "elsewhere",
+            900,
+        );
         let t = other.issue(&admin(TenantId::new())).unwrap();
-        assert!(keys("s3cret-s3cret-s3cret-s3cret-s3cret").verify(&t).is_err());
+        assert!(
+            keys("s3cret-s3cret-s3cret-s3cret-s3cret")
+                .verify(&t)
+                .is_err()
+        );
     }
 }

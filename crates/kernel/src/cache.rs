@@ -23,7 +23,10 @@ pub struct Invalidation {
 
 enum Backend {
     Memory(moka::future::Cache<String, Bytes>),
-    Redis { pool: Pool, _subscriber: SubscriberClient },
+    Redis {
+        pool: Pool,
+        _subscriber: SubscriberClient,
+    },
 }
 
 /// A function told of every invalidation.
@@ -54,7 +57,10 @@ pub struct Cache {
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache").field("backend", &self.backend_name()).field("ns", &self.namespace).finish()
+        f.debug_struct("Cache")
+            .field("backend", &self.backend_name())
+            .field("ns", &self.namespace)
+            .finish()
     }
 }
 
@@ -63,7 +69,10 @@ impl Cache {
     pub fn in_memory(namespace: &str, ttl: Duration) -> Arc<Self> {
         Arc::new(Self {
             backend: Backend::Memory(
-                moka::future::Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
+                moka::future::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(ttl)
+                    .build(),
             ),
             namespace: namespace.to_string(),
             ttl,
@@ -73,17 +82,23 @@ impl Cache {
 
     /// Connects to Redis and starts listening for invalidations from every instance.
     pub async fn redis(url: &str, namespace: &str, ttl: Duration) -> anyhow::Result<Arc<Self>> {
-        let config = Config::from_url(url).map_err(|e| anyhow::anyhow!("Invalid Redis URL: {e}"))?;
+        let config =
+            Config::from_url(url).map_err(|e| anyhow::anyhow!("Invalid Redis URL: {e}"))?;
         let mut builder = Builder::from_config(config);
         builder.set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
         let pool = builder.build_pool(4)?;
-        pool.init().await.map_err(|e| anyhow::anyhow!("Failed to connect to Redis: {e}"))?;
+        pool.init()
+            .await
+            .map_err(|e| anyhow::anyhow!("Failed to connect to Redis: {e}"))?;
         let subscriber = builder.build_subscriber_client()?;
-        subscriber.init().await.map_err(|e| anyhow::anyhow!("Failed to connect to Redis: {e}"))?;
+        subscriber
+            .init()
+            .await
+            .map_err(|e| anyhow::anyhow!("Failed to connect to Redis: {e}"))?;
         let channel = format!("{namespace}:invalidate");
         subscriber.subscribe(channel.as_str()).await?;
         // Re-subscribes after a reconnect, so invalidations keep flowing.
-        let _ = subscriber.manage_subscriptions();
+        drop(subscriber.manage_subscriptions());
         let listeners = Listeners::default();
         let mut rx = subscriber.message_rx();
         let notify = listeners.clone();
@@ -91,10 +106,14 @@ impl Cache {
             loop {
                 match rx.recv().await {
                     Ok(msg) => {
-                        let Some(text) = msg.value.as_string() else { continue };
+                        let Some(text) = msg.value.as_string() else {
+                            continue;
+                        };
                         match TenantId::parse(&text, "tenant") {
                             Ok(tenant) => notify.notify(&Invalidation { tenant }),
-                            Err(_) => tracing::warn!(message = %text, "ignored malformed invalidation"),
+                            Err(_) => {
+                                tracing::warn!(message = %text, "ignored malformed invalidation")
+                            }
                         }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
@@ -105,7 +124,10 @@ impl Cache {
             }
         });
         Ok(Arc::new(Self {
-            backend: Backend::Redis { pool, _subscriber: subscriber },
+            backend: Backend::Redis {
+                pool,
+                _subscriber: subscriber,
+            },
             namespace: namespace.to_string(),
             ttl,
             listeners,
@@ -170,13 +192,17 @@ impl Cache {
                 }
             }
             Backend::Redis { pool, .. } => {
-                if !full.is_empty() {
-                    if let Err(e) = pool.del::<i64, _>(full).await {
-                        tracing::warn!(error = %e, "cache delete failed");
-                    }
+                if !full.is_empty()
+                    && let Err(e) = pool.del::<i64, _>(full).await
+                {
+                    tracing::warn!(error = %e, "cache delete failed");
                 }
                 let channel = format!("{}:invalidate", self.namespace);
-                if let Err(e) = pool.next().publish::<i64, _, _>(channel, tenant.to_string()).await {
+                if let Err(e) = pool
+                    .next()
+                    .publish::<i64, _, _>(channel, tenant.to_string())
+                    .await
+                {
                     tracing::warn!(error = %e, "invalidation publish failed");
                 }
             }

@@ -132,7 +132,10 @@ impl Default for Settings {
                 grpc_addr: ([0, 0, 0, 0], 50051).into(),
                 http_addr: ([0, 0, 0, 0], 8080).into(),
                 modules: Vec::new(),
-                admin_origins: vec!["http://localhost:8080".into(), "http://localhost:5173".into()],
+                admin_origins: vec![
+                    "http://localhost:8080".into(),
+                    "http://localhost:5173".into(),
+                ],
                 shutdown_grace_secs: 10,
                 max_message_bytes: 1024 * 1024,
             },
@@ -141,7 +144,11 @@ impl Default for Settings {
                 max_connections: 16,
                 migrate_on_start: true,
             },
-            cache: CacheSettings { redis_url: None, namespace: "mm".into(), ttl_secs: 300 },
+            cache: CacheSettings {
+                redis_url: None,
+                namespace: "mm".into(),
+                ttl_secs: 300,
+            },
             auth: AuthSettings {
                 jwt_secret: None,
                 jwt_kid: "k1".into(),
@@ -149,8 +156,15 @@ impl Default for Settings {
                 audience: "minimodules".into(),
                 access_ttl_secs: 900,
             },
-            bff: BffSettings { enabled: true, upstream: None, boot_cache_ttl_secs: 60 },
-            log: LogSettings { format: "pretty".into(), filter: "info".into() },
+            bff: BffSettings {
+                enabled: true,
+                upstream: None,
+                boot_cache_ttl_secs: 60,
+            },
+            log: LogSettings {
+                format: "pretty".into(),
+                filter: "info".into(),
+            },
             demo: DemoSettings { seed: true },
         }
     }
@@ -223,7 +237,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mm-cfg-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("c.toml");
-        std::fs::write(&f, "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n").unwrap();
+        std::fs::write(
+            &f,
+            "[auth]\njwt_secret = \"0123456789abcdef0123456789abcdef\"\n",
+        )
+        .unwrap();
         let err = Settings::from_figment(
             Figment::from(Serialized::defaults(Settings::default())),
             &f,
@@ -238,7 +256,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mm-cfg-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("c.toml");
-        std::fs::write(&f, "[server]\nmodules = [\"tenant\"]\n[log]\nformat = \"json\"\n").unwrap();
+        std::fs::write(
+            &f,
+            "[server]\nmodules = [\"tenant\"]\n[log]\nformat = \"json\"\n",
+        )
+        .unwrap();
         let s = Settings::from_figment(
             Figment::from(Serialized::defaults(Settings::default())),
             &f,

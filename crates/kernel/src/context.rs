@@ -44,7 +44,9 @@ impl RequestContext {
 
     /// Whether the caller is a platform operator.
     pub fn is_operator(&self) -> bool {
-        self.principal.as_ref().is_some_and(|p| p.role == Role::Operator)
+        self.principal
+            .as_ref()
+            .is_some_and(|p| p.role == Role::Operator)
     }
 
     /// Succeeds when the caller may act on `tenant`: operators on every tenant, everyone else only on
@@ -67,7 +69,12 @@ mod tests {
 
     fn ctx(role: Role, tenant: Option<TenantId>) -> RequestContext {
         RequestContext {
-            principal: Some(Principal { subject: "u".into(), tenant, role, permissions: vec![] }),
+            principal: Some(Principal {
+                subject: "u".into(),
+                tenant,
+                role,
+                permissions: vec![],
+            }),
             request_id: "r".into(),
         }
     }
@@ -82,7 +89,13 @@ mod tests {
 
     #[test]
     fn anonymous_callers_are_unauthenticated() {
-        let c = RequestContext { principal: None, request_id: "r".into() };
-        assert!(matches!(c.authorize_tenant(&TenantId::new()), Err(RequestError::Unauthenticated)));
+        let c = RequestContext {
+            principal: None,
+            request_id: "r".into(),
+        };
+        assert!(matches!(
+            c.authorize_tenant(&TenantId::new()),
+            Err(RequestError::Unauthenticated)
+        ));
     }
 }

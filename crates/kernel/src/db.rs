@@ -13,10 +13,10 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
     let url = &settings.url;
     if let Some(path) = url.strip_prefix("sqlite://") {
         let path = path.split('?').next().unwrap_or_default();
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)?;
-            }
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)?;
         }
     }
     let mut opts = ConnectOptions::new(url.clone());
@@ -29,8 +29,7 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .await
         .map_err(|e| anyhow::anyhow!("Failed to connect to the database: {e}"))?;
     if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode=WAL;")
-            .await?;
+        db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
     }
     Ok(db)
 }

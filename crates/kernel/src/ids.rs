@@ -47,10 +47,17 @@ pub fn parse_name<'a>(
     collections: &[&str],
     field: &str,
 ) -> Result<Vec<&'a str>, RequestError> {
-    let pattern = collections.iter().map(|c| format!("{c}/{{id}}")).collect::<Vec<_>>().join("/");
+    let pattern = collections
+        .iter()
+        .map(|c| format!("{c}/{{id}}"))
+        .collect::<Vec<_>>()
+        .join("/");
     let bad = || RequestError::invalid(field, format!("expected a name like {pattern:?}"));
     if name.len() > 512 {
-        return Err(RequestError::invalid(field, "name is longer than 512 bytes"));
+        return Err(RequestError::invalid(
+            field,
+            "name is longer than 512 bytes",
+        ));
     }
     let mut parts = name.split('/');
     let mut vars = Vec::with_capacity(collections.len());
@@ -89,7 +96,12 @@ mod tests {
 
     #[test]
     fn parses_nested_names() {
-        let v = parse_name("tenants/abc/modules/ordering", &["tenants", "modules"], "name").unwrap();
+        let v = parse_name(
+            "tenants/abc/modules/ordering",
+            &["tenants", "modules"],
+            "name",
+        )
+        .unwrap();
         assert_eq!(v, vec!["abc", "ordering"]);
     }
 
@@ -102,7 +114,8 @@ mod tests {
 
     #[test]
     fn parses_singletons() {
-        let v = parse_singleton_name("tenants/t1/branding", &["tenants"], "branding", "name").unwrap();
+        let v =
+            parse_singleton_name("tenants/t1/branding", &["tenants"], "branding", "name").unwrap();
         assert_eq!(v, vec!["t1"]);
         assert!(parse_singleton_name("tenants/t1", &["tenants"], "branding", "name").is_err());
     }

@@ -6,7 +6,9 @@ use serde_json::{Map, Number};
 
 /// A JSON object to a Struct.
 pub fn object_to_struct(map: &Map<String, serde_json::Value>) -> Struct {
-    Struct { fields: map.iter().map(|(k, v)| (k.clone(), to_value(v))).collect() }
+    Struct {
+        fields: map.iter().map(|(k, v)| (k.clone(), to_value(v))).collect(),
+    }
 }
 
 /// Any JSON value to a Struct: objects map field by field, anything else yields an empty Struct.
@@ -24,9 +26,9 @@ pub fn to_value(v: &serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Kind::BoolValue(*b),
         serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
         serde_json::Value::String(s) => Kind::StringValue(s.clone()),
-        serde_json::Value::Array(a) => {
-            Kind::ListValue(ListValue { values: a.iter().map(to_value).collect() })
-        }
+        serde_json::Value::Array(a) => Kind::ListValue(ListValue {
+            values: a.iter().map(to_value).collect(),
+        }),
         serde_json::Value::Object(m) => Kind::StructValue(object_to_struct(m)),
     };
     Value { kind: Some(kind) }
@@ -34,7 +36,12 @@ pub fn to_value(v: &serde_json::Value) -> Value {
 
 /// A Struct to a JSON object.
 pub fn struct_to_json(s: &Struct) -> serde_json::Value {
-    serde_json::Value::Object(s.fields.iter().map(|(k, v)| (k.clone(), from_value(v))).collect())
+    serde_json::Value::Object(
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), from_value(v)))
+            .collect(),
+    )
 }
 
 /// A protobuf Value to JSON. Whole numbers come back as integers, since protobuf carries every
@@ -51,7 +58,9 @@ pub fn from_value(v: &Value) -> serde_json::Value {
             }
         }
         Some(Kind::StringValue(s)) => serde_json::Value::String(s.clone()),
-        Some(Kind::ListValue(l)) => serde_json::Value::Array(l.values.iter().map(from_value).collect()),
+        Some(Kind::ListValue(l)) => {
+            serde_json::Value::Array(l.values.iter().map(from_value).collect())
+        }
         Some(Kind::StructValue(s)) => struct_to_json(s),
     }
 }

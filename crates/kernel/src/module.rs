@@ -27,7 +27,8 @@ pub struct ModuleContext {
 pub type Mounted = Vec<&'static str>;
 
 /// Mounts a module's services on the router; returns their names.
-pub type MountFn = fn(&ModuleContext, &mut tonic::service::RoutesBuilder) -> anyhow::Result<Mounted>;
+pub type MountFn =
+    fn(&ModuleContext, &mut tonic::service::RoutesBuilder) -> anyhow::Result<Mounted>;
 
 /// One business module as the server sees it.
 #[derive(Clone, Copy, Debug)]

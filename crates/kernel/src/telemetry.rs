@@ -11,10 +11,22 @@ pub fn init(format: &str, filter: &str) {
     let registry = tracing_subscriber::registry().with(env_filter);
     let result = if format == "json" {
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).json().with_current_span(true).with_span_list(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
             .try_init()
     } else {
-        registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).compact()).try_init()
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .compact(),
+            )
+            .try_init()
     };
     // A second init in the same process (tests spawn many apps) keeps the first subscriber.
     drop(result);

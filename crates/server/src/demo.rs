@@ -1,7 +1,6 @@
 //! The demo tenant the README's run command shows: a restaurant created from the restaurant
 //! template, reachable by a fixed appid. Seeding is idempotent.
 
-
 use mm_kernel::module::ModuleContext;
 use mm_kernel::{Principal, RequestContext, Role};
 use mm_tenant::TenantApp;
@@ -19,7 +18,12 @@ pub async fn seed(ctx: &ModuleContext) -> anyhow::Result<String> {
         return Ok(t.tenant_id);
     }
     let operator = RequestContext {
-        principal: Some(Principal { subject: "system:demo-seed".into(), tenant: None, role: Role::Operator, permissions: vec![] }),
+        principal: Some(Principal {
+            subject: "system:demo-seed".into(),
+            tenant: None,
+            role: Role::Operator,
+            permissions: vec![],
+        }),
         request_id: "demo-seed".into(),
     };
     let row = app

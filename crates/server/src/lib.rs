@@ -51,7 +51,9 @@ pub struct App {
 
 /// Runs migrations.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    <mm_migrations::Migrator as mm_migrations::MigratorTrait>::up(db, None).await.context("Failed to run migrations")
+    <mm_migrations::Migrator as mm_migrations::MigratorTrait>::up(db, None)
+        .await
+        .context("Failed to run migrations")
 }
 
 /// Token keys from settings; in dev without a configured secret, a secret kept in data/ so tokens
@@ -74,15 +76,21 @@ pub fn jwt_keys(settings: &Settings) -> anyhow::Result<JwtKeys> {
 
 fn dev_secret() -> anyhow::Result<SecretString> {
     let path = std::path::Path::new("data/dev-jwt-secret");
-    if let Ok(s) = std::fs::read_to_string(path) {
-        if s.trim().len() >= 32 {
-            return Ok(SecretString::from(s.trim().to_string()));
-        }
+    if let Ok(s) = std::fs::read_to_string(path)
+        && s.trim().len() >= 32
+    {
+        return Ok(SecretString::from(s.trim().to_string()));
     }
     std::fs::create_dir_all("data")?;
-    let s = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let s = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     std::fs::write(path, &s).context("Failed to write data/dev-jwt-secret")?;
-    tracing::warn!("no MINIMODULES_AUTH__JWT_SECRET: using a generated development secret in data/dev-jwt-secret");
+    tracing::warn!(
+        "no MINIMODULES_AUTH__JWT_SECRET: using a generated development secret in data/dev-jwt-secret"
+    );
     Ok(SecretString::from(s))
 }
 
@@ -96,13 +104,21 @@ pub async fn connect_cache(settings: &Settings) -> anyhow::Result<Arc<Cache>> {
 }
 
 /// The module context for a database and cache.
-pub fn module_context(settings: &Settings, db: DatabaseConnection, cache: Arc<Cache>) -> ModuleContext {
+pub fn module_context(
+    settings: &Settings,
+    db: DatabaseConnection,
+    cache: Arc<Cache>,
+) -> ModuleContext {
     let all = modules::all();
     ModuleContext {
         db,
         cache,
         specs: Arc::new(all.iter().map(|m| m.spec).collect()),
-        templates: Arc::new(all.iter().flat_map(|m| m.templates.iter().copied()).collect()),
+        templates: Arc::new(
+            all.iter()
+                .flat_map(|m| m.templates.iter().copied())
+                .collect(),
+        ),
         max_message_bytes: settings.server.max_message_bytes,
     }
 }
@@ -116,7 +132,9 @@ fn selected(settings: &Settings) -> anyhow::Result<Vec<ModuleDef>> {
     }
     Ok(all
         .into_iter()
-        .filter(|m| settings.server.modules.is_empty() || settings.server.modules.iter().any(|w| w == m.id))
+        .filter(|m| {
+            settings.server.modules.is_empty() || settings.server.modules.iter().any(|w| w == m.id)
+        })
         .collect())
 }
 
@@ -140,7 +158,12 @@ fn cors(settings: &Settings) -> anyhow::Result<CorsLayer> {
             h("x-request-id"),
             h("connect-protocol-version"),
         ])
-        .expose_headers([h("grpc-status"), h("grpc-message"), h("grpc-status-details-bin"), h("x-request-id")])
+        .expose_headers([
+            h("grpc-status"),
+            h("grpc-message"),
+            h("grpc-status-details-bin"),
+            h("x-request-id"),
+        ])
         .max_age(Duration::from_secs(3600)))
 }
 
@@ -163,12 +186,17 @@ impl App {
         let mut service_names = Vec::new();
         for m in selected(&settings)? {
             if let Some(mount) = m.mount {
-                service_names.extend(mount(&ctx, &mut routes).with_context(|| format!("Failed to start module {}", m.id))?);
+                service_names.extend(
+                    mount(&ctx, &mut routes)
+                        .with_context(|| format!("Failed to start module {}", m.id))?,
+                );
                 hosted.push(m.id);
             }
         }
         for name in &service_names {
-            health_reporter.set_service_status(*name, ServingStatus::Serving).await;
+            health_reporter
+                .set_service_status(*name, ServingStatus::Serving)
+                .await;
         }
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
@@ -178,7 +206,10 @@ impl App {
             .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
-        routes.add_service(health_service).add_service(reflection_v1).add_service(reflection_v1alpha);
+        routes
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
 
         let grpc_listener = TcpListener::bind(settings.server.grpc_addr)
             .await
@@ -209,9 +240,12 @@ impl App {
             .accept_http1(true)
             .layer(grpc_stack)
             .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(grpc_listener), async move {
-                let _ = rx.changed().await;
-            });
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+                async move {
+                    let _ = rx.changed().await;
+                },
+            );
         let health_for_stop = health_reporter.clone();
         let names_for_stop = service_names.clone();
         let mut tasks = vec![tokio::spawn(async move {
@@ -225,13 +259,18 @@ impl App {
         let http_addr = http_listener.local_addr()?;
         let mut router = axum::Router::new()
             .route("/healthz", get(|| async { "ok" }))
-            .route("/metrics", get(move || std::future::ready(metrics.render())));
+            .route(
+                "/metrics",
+                get(move || std::future::ready(metrics.render())),
+            );
         if settings.bff.enabled {
             let upstream = match &settings.bff.upstream {
                 Some(u) => u.clone(),
                 None => {
                     if !hosted.contains(&"tenant") {
-                        tracing::warn!("the BFF calls this process but the tenant module is not hosted here; set bff.upstream");
+                        tracing::warn!(
+                            "the BFF calls this process but the tenant module is not hosted here; set bff.upstream"
+                        );
                     }
                     format!("http://127.0.0.1:{}", grpc_addr.port())
                 }
@@ -262,7 +301,9 @@ impl App {
                 .with_graceful_shutdown(async move {
                     let _ = rx.changed().await;
                     for name in names_for_stop {
-                        health_for_stop.set_service_status(name, ServingStatus::NotServing).await;
+                        health_for_stop
+                            .set_service_status(name, ServingStatus::NotServing)
+                            .await;
                     }
                 })
                 .await
@@ -273,7 +314,16 @@ impl App {
             demo::seed(&ctx).await?;
         }
         tracing::info!(%grpc_addr, %http_addr, cache = cache.backend_name(), modules = ?hosted, "minimodules is serving");
-        Ok(Self { grpc_addr, http_addr, db, cache, keys, hosted, shutdown, tasks })
+        Ok(Self {
+            grpc_addr,
+            http_addr,
+            db,
+            cache,
+            keys,
+            hosted,
+            shutdown,
+            tasks,
+        })
     }
 
     /// Stops accepting, lets in-flight calls finish (up to `grace`), and returns.
@@ -293,14 +343,21 @@ impl App {
     }
 
     /// Makes the servers stop when `signal` completes; used by main.
-    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>, grace: Duration) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+        grace: Duration,
+    ) -> anyhow::Result<()> {
         signal.await;
         tracing::info!("shutting down");
         self.stop(grace).await
     }
 }
 
-async fn http_metrics(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn http_metrics(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let path = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
@@ -308,8 +365,10 @@ async fn http_metrics(req: axum::extract::Request, next: axum::middleware::Next)
     let start = std::time::Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
-    metrics::counter!("mm_http_requests_total", "path" => path.clone(), "status" => status).increment(1);
-    metrics::histogram!("mm_http_request_duration_seconds", "path" => path).record(start.elapsed().as_secs_f64());
+    metrics::counter!("mm_http_requests_total", "path" => path.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("mm_http_request_duration_seconds", "path" => path)
+        .record(start.elapsed().as_secs_f64());
     res
 }
 

@@ -11,7 +11,11 @@ use mm_kernel::config::Settings;
 use mm_kernel::{Principal, Role};
 
 #[derive(Parser)]
-#[command(name = "minimodules", version, about = "Multi-tenant WeChat mini-program platform")]
+#[command(
+    name = "minimodules",
+    version,
+    about = "Multi-tenant WeChat mini-program platform"
+)]
 struct Cli {
     /// Settings file (TOML); defaults to $MINIMODULES_CONFIG or config/minimodules.toml.
     #[arg(long, global = true)]
@@ -49,7 +53,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut settings = Settings::load(cli.config.as_deref())?;
     mm_kernel::telemetry::init(&settings.log.format, &settings.log.filter);
-    match cli.command.unwrap_or(Command::Serve { modules: None, no_bff: false }) {
+    match cli.command.unwrap_or(Command::Serve {
+        modules: None,
+        no_bff: false,
+    }) {
         Command::Serve { modules, no_bff } => {
             if let Some(m) = modules {
                 settings.server.modules = m;
@@ -60,10 +67,20 @@ async fn main() -> anyhow::Result<()> {
             let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
             let app = mm_server::App::start(settings).await?;
             println!("MiniModules is running");
-            println!("  gRPC + grpc-web : http://{}  (reflection and health on)", app.grpc_addr);
+            println!(
+                "  gRPC + grpc-web : http://{}  (reflection and health on)",
+                app.grpc_addr
+            );
             println!("  HTTP (BFF)      : http://{}", app.http_addr);
-            println!("  boot config     : http://{}/api/v1/app/config?appid={}", app.http_addr, mm_server::demo::DEMO_APPID);
-            println!("  OpenAPI         : http://{}/api/openapi.json", app.http_addr);
+            println!(
+                "  boot config     : http://{}/api/v1/app/config?appid={}",
+                app.http_addr,
+                mm_server::demo::DEMO_APPID
+            );
+            println!(
+                "  OpenAPI         : http://{}/api/openapi.json",
+                app.http_addr
+            );
             println!("  metrics         : http://{}/metrics", app.http_addr);
             app.run_until(mm_server::shutdown_signal(), grace).await
         }
@@ -79,11 +96,19 @@ async fn main() -> anyhow::Result<()> {
             let cache = mm_server::connect_cache(&settings).await?;
             let ctx = mm_server::module_context(&settings, db, cache);
             let app = mm_tenant::TenantApp::from_context(&ctx)?;
-            let id = app.create_operator(&name).await.context("Failed to create the operator")?;
+            let id = app
+                .create_operator(&name)
+                .await
+                .context("Failed to create the operator")?;
             let keys = mm_server::jwt_keys(&settings)?;
             let token = keys
                 .issue_with_ttl(
-                    &Principal { subject: id.clone(), tenant: None, role: Role::Operator, permissions: vec![] },
+                    &Principal {
+                        subject: id.clone(),
+                        tenant: None,
+                        role: Role::Operator,
+                        permissions: vec![],
+                    },
                     token_hours * 3600,
                 )
                 .context("Failed to sign the token")?;

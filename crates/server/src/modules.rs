@@ -4,16 +4,27 @@
 use mm_kernel::module::ModuleDef;
 
 const fn spec_only(id: &'static str, spec: &'static str) -> ModuleDef {
-    ModuleDef { id, spec, templates: &[], mount: None }
+    ModuleDef {
+        id,
+        spec,
+        templates: &[],
+        mount: None,
+    }
 }
 
 /// Every module of this build.
 pub fn all() -> Vec<ModuleDef> {
     vec![
         mm_tenant::module(),
-        spec_only("identity", include_str!("../../modules/identity/module.json")),
+        spec_only(
+            "identity",
+            include_str!("../../modules/identity/module.json"),
+        ),
         spec_only("catalog", include_str!("../../modules/catalog/module.json")),
-        spec_only("ordering", include_str!("../../modules/ordering/module.json")),
+        spec_only(
+            "ordering",
+            include_str!("../../modules/ordering/module.json"),
+        ),
         spec_only("booking", include_str!("../../modules/booking/module.json")),
     ]
 }

@@ -83,8 +83,13 @@ impl Storage {
             }
             Backend::Postgres => {
                 let name = format!("mm_test_{id}");
-                let admin = Database::connect(format!("{}/postgres", pg_base())).await.expect("connect to PostgreSQL");
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+                let admin = Database::connect(format!("{}/postgres", pg_base()))
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
                 admin.close().await.ok();
                 Self {
                     backend,
@@ -125,29 +130,40 @@ impl Drop for Storage {
         // Drop runs inside the test's runtime, which cannot block on async work: clean up on a
         // thread with a runtime of its own.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
-                if let Some(name) = pg_db {
-                    if let Ok(admin) = Database::connect(format!("{}/postgres", pg_base())).await {
-                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
-                        admin.close().await.ok();
-                    }
+                if let Some(name) = pg_db
+                    && let Ok(admin) = Database::connect(format!("{}/postgres", pg_base())).await
+                {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    admin.close().await.ok();
                 }
                 if let Some(url) = redis {
                     use fred::prelude::*;
-                    if let Ok(cfg) = Config::from_url(&url) {
-                        if let Ok(c) = Builder::from_config(cfg).build() {
-                            if c.init().await.is_ok() {
-                                let keys: Vec<String> = c
-                                    .custom(fred::types::CustomCommand::new_static("KEYS", None, false), vec![format!("{ns}:*")])
-                                    .await
-                                    .unwrap_or_default();
-                                if !keys.is_empty() {
-                                    let _: Result<i64, _> = c.del(keys).await;
-                                }
-                                let _ = c.quit().await;
-                            }
+                    if let Ok(cfg) = Config::from_url(&url)
+                        && let Ok(c) = Builder::from_config(cfg).build()
+                        && c.init().await.is_ok()
+                    {
+                        let keys: Vec<String> = c
+                            .custom(
+                                fred::types::CustomCommand::new_static("KEYS", None, false),
+                                vec![format!("{ns}:*")],
+                            )
+                            .await
+                            .unwrap_or_default();
+                        if !keys.is_empty() {
+                            let _: Result<i64, _> = c.del(keys).await;
                         }
+                        let _ = c.quit().await;
                     }
                 }
             });
@@ -198,7 +214,15 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
         .await
         .expect("connect to gRPC");
     let keys = app.keys.clone();
-    TestApp { app, grpc_url, http_url, keys, channel, http: reqwest::Client::new(), storage: None }
+    TestApp {
+        app,
+        grpc_url,
+        http_url,
+        keys,
+        channel,
+        http: reqwest::Client::new(),
+        storage: None,
+    }
 }
 
 impl TestApp {
@@ -245,11 +269,21 @@ impl TestApp {
             },
             &self.operator(),
         );
-        self.tenants().create_tenant(req).await.expect("create tenant").into_inner().tenant.expect("tenant")
+        self.tenants()
+            .create_tenant(req)
+            .await
+            .expect("create tenant")
+            .into_inner()
+            .tenant
+            .expect("tenant")
     }
 
     /// GET a BFF path, returning status, headers and JSON body (Null when empty).
-    pub async fn get_json(&self, path: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    pub async fn get_json(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
         let mut req = self.http.get(format!("{}{}", self.http_url, path));
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -258,7 +292,11 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
-        let body = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+        let body = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
         (status, headers, body)
     }
 }
@@ -281,6 +319,9 @@ pub fn tenant_id(t: &pb::Tenant) -> TenantId {
 /// A request carrying a bearer token.
 pub fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
     let mut req = tonic::Request::new(msg);
-    req.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
+    req.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
     req
 }

@@ -20,10 +20,23 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table("platform_operators")
-                    .col(ColumnDef::new("operator_id").string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new("operator_id")
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new("display_name").string_len(128).not_null())
-                    .col(ColumnDef::new("created_at").timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new("updated_at").timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new("created_at")
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new("updated_at")
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -31,7 +44,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table("tenants")
-                    .col(ColumnDef::new("tenant_id").string_len(36).not_null().primary_key())
+                    .col(
+                        ColumnDef::new("tenant_id")
+                            .string_len(36)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new("slug").string_len(40).not_null())
                     .col(ColumnDef::new("display_name_zh").string_len(256).not_null())
                     .col(ColumnDef::new("display_name_en").string_len(256).not_null())
@@ -40,8 +58,16 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new("status").string_len(16).not_null())
                     .col(ColumnDef::new("branding").text().not_null())
                     .col(ColumnDef::new("config_version").big_integer().not_null())
-                    .col(ColumnDef::new("created_at").timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new("updated_at").timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new("created_at")
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new("updated_at")
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -49,7 +75,12 @@ impl MigrationTrait for Migration {
         // platform-wide unique keys; both name the tenant row itself.
         manager
             .create_index(
-                Index::create().name("tenants_slug_key").table("tenants").col("slug").unique().to_owned(),
+                Index::create()
+                    .name("tenants_slug_key")
+                    .table("tenants")
+                    .col("slug")
+                    .unique()
+                    .to_owned(),
             )
             .await?;
         manager
@@ -71,8 +102,16 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new("enabled").boolean().not_null())
                     .col(ColumnDef::new("config").text().null())
                     .col(ColumnDef::new("config_version").big_integer().not_null())
-                    .col(ColumnDef::new("created_at").timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new("updated_at").timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new("created_at")
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new("updated_at")
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .primary_key(Index::create().col("tenant_id").col("module_id"))
                     .foreign_key(
                         ForeignKey::create()
@@ -88,9 +127,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table("tenant_modules").to_owned()).await?;
-        manager.drop_table(Table::drop().table("tenants").to_owned()).await?;
-        manager.drop_table(Table::drop().table("platform_operators").to_owned()).await?;
+        manager
+            .drop_table(Table::drop().table("tenant_modules").to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table("tenants").to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table("platform_operators").to_owned())
+            .await?;
         Ok(())
     }
 }

@@ -12,7 +12,10 @@ use crate::registry::{ModuleSpec, TemplateSpec};
 use crate::service::{ModuleState, NewTenant, StoredConfig, config_etag};
 
 fn ts(t: chrono::DateTime<chrono::Utc>) -> Timestamp {
-    Timestamp { seconds: t.timestamp(), nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0) }
+    Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
 }
 
 /// Stored tenant to proto.
@@ -50,7 +53,13 @@ pub fn new_tenant(t: pb::Tenant) -> NewTenant {
         update_time: _,
         etag: _,
     } = t;
-    NewTenant { slug, display_name_zh, display_name_en, industry, wechat_appid }
+    NewTenant {
+        slug,
+        display_name_zh,
+        display_name_en,
+        industry,
+        wechat_appid,
+    }
 }
 
 /// Branding to proto.
@@ -68,9 +77,24 @@ pub fn branding(tenant: TenantId, b: &Branding, version: i64) -> pb::Branding {
 }
 
 /// Applies the masked fields of a proto branding; an empty mask means every writable field.
-pub fn apply_branding(target: &mut Branding, src: &pb::Branding, mask: &[String]) -> Result<(), RequestError> {
-    const FIELDS: &[&str] = &["primary_color", "secondary_color", "background_color", "text_color", "logo_url", "display_name"];
-    let paths: Vec<&str> = if mask.is_empty() { FIELDS.to_vec() } else { mask.iter().map(String::as_str).collect() };
+pub fn apply_branding(
+    target: &mut Branding,
+    src: &pb::Branding,
+    mask: &[String],
+) -> Result<(), RequestError> {
+    const FIELDS: &[&str] = &[
+        "primary_color",
+        "secondary_color",
+        "background_color",
+        "text_color",
+        "logo_url",
+        "display_name",
+    ];
+    let paths: Vec<&str> = if mask.is_empty() {
+        FIELDS.to_vec()
+    } else {
+        mask.iter().map(String::as_str).collect()
+    };
     for p in paths {
         match p {
             "primary_color" => target.primary_color.clone_from(&src.primary_color),
@@ -79,14 +103,23 @@ pub fn apply_branding(target: &mut Branding, src: &pb::Branding, mask: &[String]
             "text_color" => target.text_color.clone_from(&src.text_color),
             "logo_url" => target.logo_url.clone_from(&src.logo_url),
             "display_name" => target.display_name.clone_from(&src.display_name),
-            other => return Err(RequestError::invalid("update_mask", format!("unknown or read-only field {other:?}"))),
+            other => {
+                return Err(RequestError::invalid(
+                    "update_mask",
+                    format!("unknown or read-only field {other:?}"),
+                ));
+            }
         }
     }
     Ok(())
 }
 
 fn i18n_page(p: &crate::registry::PageSpec) -> pb::Page {
-    pb::Page { path: p.path.clone(), title_zh: p.title.zh.clone(), title_en: p.title.en.clone() }
+    pb::Page {
+        path: p.path.clone(),
+        title_zh: p.title.zh.clone(),
+        title_en: p.title.en.clone(),
+    }
 }
 
 fn tab(t: &crate::registry::TabSpec) -> pb::TabEntry {

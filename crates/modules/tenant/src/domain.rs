@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 static SLUG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$").expect("static regex"));
-static APPID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^wx[0-9a-f]{16}$").expect("static regex"));
-static COLOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^#[0-9A-Fa-f]{6}$").expect("static regex"));
+static APPID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^wx[0-9a-f]{16}$").expect("static regex"));
+static COLOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^#[0-9A-Fa-f]{6}$").expect("static regex"));
 
 /// Industries a tenant can belong to.
 pub const INDUSTRIES: &[&str] = &["restaurant", "salon", "retail", "other"];
@@ -38,7 +40,11 @@ impl Status {
 
     /// Parses the stored form; unknown values read as archived so they never serve customers.
     pub fn from_stored(s: &str) -> Self {
-        if s == "active" { Self::Active } else { Self::Archived }
+        if s == "active" {
+            Self::Active
+        } else {
+            Self::Archived
+        }
     }
 }
 
@@ -56,18 +62,30 @@ impl Violations {
 
     /// Ok when nothing was recorded.
     pub fn finish(self) -> Result<(), RequestError> {
-        if self.0.is_empty() { Ok(()) } else { Err(RequestError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(RequestError::Invalid(self.0))
+        }
     }
 }
 
 /// Checks a slug.
 pub fn check_slug(v: &mut Violations, field: &str, slug: &str) {
-    v.check(SLUG.is_match(slug), field, "3-40 characters of a-z, 0-9 and '-', not starting or ending with '-'");
+    v.check(
+        SLUG.is_match(slug),
+        field,
+        "3-40 characters of a-z, 0-9 and '-', not starting or ending with '-'",
+    );
 }
 
 /// Checks an appid; empty means none.
 pub fn check_appid(v: &mut Violations, field: &str, appid: &str) {
-    v.check(appid.is_empty() || APPID.is_match(appid), field, "a WeChat appid is \"wx\" followed by 16 lowercase hex digits");
+    v.check(
+        appid.is_empty() || APPID.is_match(appid),
+        field,
+        "a WeChat appid is \"wx\" followed by 16 lowercase hex digits",
+    );
 }
 
 /// Checks a display name.
@@ -77,12 +95,20 @@ pub fn check_name(v: &mut Violations, field: &str, name: &str, required: bool) {
         v.check(!name.trim().is_empty(), field, "is required");
     }
     v.check(n <= MAX_NAME_CHARS, field, "must be at most 64 characters");
-    v.check(!name.chars().any(char::is_control), field, "must not contain control characters");
+    v.check(
+        !name.chars().any(char::is_control),
+        field,
+        "must not contain control characters",
+    );
 }
 
 /// Checks an industry.
 pub fn check_industry(v: &mut Violations, field: &str, industry: &str) {
-    v.check(INDUSTRIES.contains(&industry), field, "must be one of restaurant, salon, retail, other");
+    v.check(
+        INDUSTRIES.contains(&industry),
+        field,
+        "must be one of restaurant, salon, retail, other",
+    );
 }
 
 /// The look of a tenant's mini-program.
@@ -127,14 +153,30 @@ impl Branding {
             ("background_color", &self.background_color),
             ("text_color", &self.text_color),
         ] {
-            v.check(COLOR.is_match(value), &format!("{prefix}.{name}"), "must be a colour like #1A2B3C");
+            v.check(
+                COLOR.is_match(value),
+                &format!("{prefix}.{name}"),
+                "must be a colour like #1A2B3C",
+            );
         }
         let logo_ok = self.logo_url.is_empty()
             || (self.logo_url.starts_with("https://")
                 && self.logo_url.len() <= 2048
-                && !self.logo_url.chars().any(|c| c.is_whitespace() || c.is_control()));
-        v.check(logo_ok, &format!("{prefix}.logo_url"), "must be an https:// URL of at most 2048 bytes");
-        check_name(&mut v, &format!("{prefix}.display_name"), &self.display_name, false);
+                && !self
+                    .logo_url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control()));
+        v.check(
+            logo_ok,
+            &format!("{prefix}.logo_url"),
+            "must be an https:// URL of at most 2048 bytes",
+        );
+        check_name(
+            &mut v,
+            &format!("{prefix}.display_name"),
+            &self.display_name,
+            false,
+        );
         v.finish()
     }
 }
@@ -145,7 +187,13 @@ mod tests {
 
     #[test]
     fn accepts_and_rejects_slugs() {
-        for (slug, ok) in [("demo-restaurant", true), ("ab", false), ("-bad", false), ("Upper", false), ("a1b", true)] {
+        for (slug, ok) in [
+            ("demo-restaurant", true),
+            ("ab", false),
+            ("-bad", false),
+            ("Upper", false),
+            ("a1b", true),
+        ] {
             let mut v = Violations::default();
             check_slug(&mut v, "slug", slug);
             assert_eq!(v.finish().is_ok(), ok, "{slug}");
@@ -154,8 +202,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_colours_and_logo_urls_together() {
-        let b = Branding { primary_color: "red".into(), logo_url: "http://x".into(), ..Branding::default() };
-        let Err(RequestError::Invalid(v)) = b.validate("branding") else { panic!("expected invalid") };
+        let b = Branding {
+            primary_color: "red".into(),
+            logo_url: "http://x".into(),
+            ..Branding::default()
+        };
+        let Err(RequestError::Invalid(v)) = b.validate("branding") else {
+            panic!("expected invalid")
+        };
         let fields: Vec<_> = v.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, vec!["branding.primary_color", "branding.logo_url"]);
     }

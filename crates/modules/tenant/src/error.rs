@@ -35,10 +35,16 @@ pub enum TenantError {
     TemplateNotFound { template: String },
     /// Enabling needs dependencies that are off.
     #[error("module {module} needs {} enabled first", missing.join(", "))]
-    MissingDependencies { module: String, missing: Vec<String> },
+    MissingDependencies {
+        module: String,
+        missing: Vec<String>,
+    },
     /// Disabling is refused while dependents are on.
     #[error("module {module} is needed by {} which are enabled", dependents.join(", "))]
-    HasDependents { module: String, dependents: Vec<String> },
+    HasDependents {
+        module: String,
+        dependents: Vec<String>,
+    },
     /// Core modules are always on.
     #[error("module {module} is part of the platform core and cannot be disabled")]
     CoreModule { module: String },
@@ -47,7 +53,10 @@ pub enum TenantError {
     ModuleDisabled { module: String },
     /// Config does not match the module's schema.
     #[error("config of module {module} is invalid")]
-    InvalidConfig { module: String, violations: Vec<FieldViolation> },
+    InvalidConfig {
+        module: String,
+        violations: Vec<FieldViolation>,
+    },
     /// The etag sent does not match the stored one.
     #[error("{resource} was changed by someone else; reload and retry")]
     EtagMismatch { resource: String },

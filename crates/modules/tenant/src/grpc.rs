@@ -30,35 +30,56 @@ fn ok<T>(v: T) -> Reply<T> {
 
 #[tonic::async_trait]
 impl TenantService for TenantApp {
-    async fn create_tenant(&self, req: Request<pb::CreateTenantRequest>) -> Reply<pb::CreateTenantResponse> {
+    async fn create_tenant(
+        &self,
+        req: Request<pb::CreateTenantRequest>,
+    ) -> Reply<pb::CreateTenantResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
-        let t = r.tenant.ok_or_else(|| RequestError::invalid("tenant", "is required"))?;
-        let row = self.create_tenant(&ctx, convert::new_tenant(t), &r.template_id).await?;
-        ok(pb::CreateTenantResponse { tenant: Some(convert::tenant(&row)) })
+        let t = r
+            .tenant
+            .ok_or_else(|| RequestError::invalid("tenant", "is required"))?;
+        let row = self
+            .create_tenant(&ctx, convert::new_tenant(t), &r.template_id)
+            .await?;
+        ok(pb::CreateTenantResponse {
+            tenant: Some(convert::tenant(&row)),
+        })
     }
 
     async fn get_tenant(&self, req: Request<pb::GetTenantRequest>) -> Reply<pb::GetTenantResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let tenant = tenant_name(&req.get_ref().name, "name")?;
         let row = self.get_tenant(&ctx, tenant).await?;
-        ok(pb::GetTenantResponse { tenant: Some(convert::tenant(&row)) })
+        ok(pb::GetTenantResponse {
+            tenant: Some(convert::tenant(&row)),
+        })
     }
 
-    async fn list_tenants(&self, req: Request<pb::ListTenantsRequest>) -> Reply<pb::ListTenantsResponse> {
+    async fn list_tenants(
+        &self,
+        req: Request<pb::ListTenantsRequest>,
+    ) -> Reply<pb::ListTenantsResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let (rows, next) = self.list_tenants(&ctx, r.page_size, &r.page_token, r.show_archived).await?;
+        let (rows, next) = self
+            .list_tenants(&ctx, r.page_size, &r.page_token, r.show_archived)
+            .await?;
         ok(pb::ListTenantsResponse {
             tenants: rows.iter().map(convert::tenant).collect(),
             next_page_token: next.unwrap_or_default(),
         })
     }
 
-    async fn update_tenant(&self, req: Request<pb::UpdateTenantRequest>) -> Reply<pb::UpdateTenantResponse> {
+    async fn update_tenant(
+        &self,
+        req: Request<pb::UpdateTenantRequest>,
+    ) -> Reply<pb::UpdateTenantResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
-        let t = r.tenant.ok_or_else(|| RequestError::invalid("tenant", "is required"))?;
+        let t = r
+            .tenant
+            .ok_or_else(|| RequestError::invalid("tenant", "is required"))?;
         let tenant = tenant_name(&t.name, "tenant.name")?;
         let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
         if paths.is_empty() {
@@ -73,33 +94,54 @@ impl TenantService for TenantApp {
                 "slug" => patch.slug = Some(t.slug.clone()),
                 "wechat_appid" => patch.wechat_appid = Some(t.wechat_appid.clone()),
                 other => {
-                    return Err(RequestError::invalid("update_mask", format!("unknown or read-only field {other:?}")).into());
+                    return Err(RequestError::invalid(
+                        "update_mask",
+                        format!("unknown or read-only field {other:?}"),
+                    )
+                    .into());
                 }
             }
         }
         let row = self.update_tenant(&ctx, tenant, patch).await?;
-        ok(pb::UpdateTenantResponse { tenant: Some(convert::tenant(&row)) })
+        ok(pb::UpdateTenantResponse {
+            tenant: Some(convert::tenant(&row)),
+        })
     }
 
-    async fn archive_tenant(&self, req: Request<pb::ArchiveTenantRequest>) -> Reply<pb::ArchiveTenantResponse> {
+    async fn archive_tenant(
+        &self,
+        req: Request<pb::ArchiveTenantRequest>,
+    ) -> Reply<pb::ArchiveTenantResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let tenant = tenant_name(&req.get_ref().name, "name")?;
         let row = self.archive_tenant(&ctx, tenant).await?;
-        ok(pb::ArchiveTenantResponse { tenant: Some(convert::tenant(&row)) })
+        ok(pb::ArchiveTenantResponse {
+            tenant: Some(convert::tenant(&row)),
+        })
     }
 
-    async fn get_branding(&self, req: Request<pb::GetBrandingRequest>) -> Reply<pb::GetBrandingResponse> {
+    async fn get_branding(
+        &self,
+        req: Request<pb::GetBrandingRequest>,
+    ) -> Reply<pb::GetBrandingResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let v = parse_singleton_name(&req.get_ref().name, &["tenants"], "branding", "name")?;
         let tenant = TenantId::parse(v[0], "name")?;
         let (b, version) = self.get_branding(&ctx, tenant).await?;
-        ok(pb::GetBrandingResponse { branding: Some(convert::branding(tenant, &b, version)) })
+        ok(pb::GetBrandingResponse {
+            branding: Some(convert::branding(tenant, &b, version)),
+        })
     }
 
-    async fn update_branding(&self, req: Request<pb::UpdateBrandingRequest>) -> Reply<pb::UpdateBrandingResponse> {
+    async fn update_branding(
+        &self,
+        req: Request<pb::UpdateBrandingRequest>,
+    ) -> Reply<pb::UpdateBrandingResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
-        let src = r.branding.ok_or_else(|| RequestError::invalid("branding", "is required"))?;
+        let src = r
+            .branding
+            .ok_or_else(|| RequestError::invalid("branding", "is required"))?;
         let v = parse_singleton_name(&src.name, &["tenants"], "branding", "branding.name")?;
         let tenant = TenantId::parse(v[0], "branding.name")?;
         let mask = r.update_mask.map(|m| m.paths).unwrap_or_default();
@@ -110,58 +152,115 @@ impl TenantService for TenantApp {
                 let _ = convert::apply_branding(b, &src, &mask);
             })
             .await?;
-        ok(pb::UpdateBrandingResponse { branding: Some(convert::branding(tenant, &b, version)) })
+        ok(pb::UpdateBrandingResponse {
+            branding: Some(convert::branding(tenant, &b, version)),
+        })
     }
 
-    async fn list_tenant_modules(&self, req: Request<pb::ListTenantModulesRequest>) -> Reply<pb::ListTenantModulesResponse> {
+    async fn list_tenant_modules(
+        &self,
+        req: Request<pb::ListTenantModulesRequest>,
+    ) -> Reply<pb::ListTenantModulesResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let tenant = tenant_name(&req.get_ref().parent, "parent")?;
         let states = self.list_tenant_modules(&ctx, tenant).await?;
-        ok(pb::ListTenantModulesResponse { modules: states.iter().map(|s| convert::tenant_module(tenant, s)).collect() })
+        ok(pb::ListTenantModulesResponse {
+            modules: states
+                .iter()
+                .map(|s| convert::tenant_module(tenant, s))
+                .collect(),
+        })
     }
 
-    async fn enable_module(&self, req: Request<pb::EnableModuleRequest>) -> Reply<pb::EnableModuleResponse> {
+    async fn enable_module(
+        &self,
+        req: Request<pb::EnableModuleRequest>,
+    ) -> Reply<pb::EnableModuleResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let (tenant, module) = module_name(&req.get_ref().name, "name")?;
         let s = self.set_module_enabled(&ctx, tenant, module, true).await?;
-        ok(pb::EnableModuleResponse { module: Some(convert::tenant_module(tenant, &s)) })
+        ok(pb::EnableModuleResponse {
+            module: Some(convert::tenant_module(tenant, &s)),
+        })
     }
 
-    async fn disable_module(&self, req: Request<pb::DisableModuleRequest>) -> Reply<pb::DisableModuleResponse> {
+    async fn disable_module(
+        &self,
+        req: Request<pb::DisableModuleRequest>,
+    ) -> Reply<pb::DisableModuleResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let (tenant, module) = module_name(&req.get_ref().name, "name")?;
         let s = self.set_module_enabled(&ctx, tenant, module, false).await?;
-        ok(pb::DisableModuleResponse { module: Some(convert::tenant_module(tenant, &s)) })
+        ok(pb::DisableModuleResponse {
+            module: Some(convert::tenant_module(tenant, &s)),
+        })
     }
 
-    async fn get_module_config(&self, req: Request<pb::GetModuleConfigRequest>) -> Reply<pb::GetModuleConfigResponse> {
+    async fn get_module_config(
+        &self,
+        req: Request<pb::GetModuleConfigRequest>,
+    ) -> Reply<pb::GetModuleConfigResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let v = parse_singleton_name(&req.get_ref().name, &["tenants", "modules"], "config", "name")?;
+        let v = parse_singleton_name(
+            &req.get_ref().name,
+            &["tenants", "modules"],
+            "config",
+            "name",
+        )?;
         let tenant = TenantId::parse(v[0], "name")?;
         let c = self.get_module_config(&ctx, tenant, v[1]).await?;
-        ok(pb::GetModuleConfigResponse { config: Some(convert::module_config(tenant, v[1], &c)) })
+        ok(pb::GetModuleConfigResponse {
+            config: Some(convert::module_config(tenant, v[1], &c)),
+        })
     }
 
-    async fn update_module_config(&self, req: Request<pb::UpdateModuleConfigRequest>) -> Reply<pb::UpdateModuleConfigResponse> {
+    async fn update_module_config(
+        &self,
+        req: Request<pb::UpdateModuleConfigRequest>,
+    ) -> Reply<pb::UpdateModuleConfigResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let c = req.into_inner().config.ok_or_else(|| RequestError::invalid("config", "is required"))?;
+        let c = req
+            .into_inner()
+            .config
+            .ok_or_else(|| RequestError::invalid("config", "is required"))?;
         let v = parse_singleton_name(&c.name, &["tenants", "modules"], "config", "config.name")?;
         let tenant = TenantId::parse(v[0], "config.name")?;
-        let json = c.config.as_ref().map(mm_kernel::json::struct_to_json).unwrap_or(serde_json::json!({}));
-        let stored = self.update_module_config(&ctx, tenant, v[1], json, &c.etag).await?;
-        ok(pb::UpdateModuleConfigResponse { config: Some(convert::module_config(tenant, v[1], &stored)) })
+        let json = c
+            .config
+            .as_ref()
+            .map(mm_kernel::json::struct_to_json)
+            .unwrap_or(serde_json::json!({}));
+        let stored = self
+            .update_module_config(&ctx, tenant, v[1], json, &c.etag)
+            .await?;
+        ok(pb::UpdateModuleConfigResponse {
+            config: Some(convert::module_config(tenant, v[1], &stored)),
+        })
     }
 
-    async fn get_app_config(&self, req: Request<pb::GetAppConfigRequest>) -> Reply<pb::GetAppConfigResponse> {
+    async fn get_app_config(
+        &self,
+        req: Request<pb::GetAppConfigRequest>,
+    ) -> Reply<pb::GetAppConfigResponse> {
         let cfg = self.app_config(&req.get_ref().wechat_appid).await?;
-        ok(pb::GetAppConfigResponse { app_config: Some(cfg) })
+        ok(pb::GetAppConfigResponse {
+            app_config: Some(cfg),
+        })
     }
 }
 
 #[tonic::async_trait]
 impl ModuleService for TenantApp {
-    async fn list_modules(&self, _req: Request<pb::ListModulesRequest>) -> Reply<pb::ListModulesResponse> {
-        let modules = self.registry().modules().iter().map(|m| convert::module(&m.spec, &m.defaults)).collect();
+    async fn list_modules(
+        &self,
+        _req: Request<pb::ListModulesRequest>,
+    ) -> Reply<pb::ListModulesResponse> {
+        let modules = self
+            .registry()
+            .modules()
+            .iter()
+            .map(|m| convert::module(&m.spec, &m.defaults))
+            .collect();
         ok(pb::ListModulesResponse { modules })
     }
 
@@ -170,14 +269,25 @@ impl ModuleService for TenantApp {
         let m = self
             .registry()
             .get(v[0])
-            .ok_or_else(|| TenantError::ModuleNotFound { module: v[0].to_string() })?;
-        ok(pb::GetModuleResponse { module: Some(convert::module(&m.spec, &m.defaults)) })
+            .ok_or_else(|| TenantError::ModuleNotFound {
+                module: v[0].to_string(),
+            })?;
+        ok(pb::GetModuleResponse {
+            module: Some(convert::module(&m.spec, &m.defaults)),
+        })
     }
 
     async fn list_industry_templates(
         &self,
         _req: Request<pb::ListIndustryTemplatesRequest>,
     ) -> Reply<pb::ListIndustryTemplatesResponse> {
-        ok(pb::ListIndustryTemplatesResponse { templates: self.registry().templates().iter().map(convert::template).collect() })
+        ok(pb::ListIndustryTemplatesResponse {
+            templates: self
+                .registry()
+                .templates()
+                .iter()
+                .map(convert::template)
+                .collect(),
+        })
     }
 }

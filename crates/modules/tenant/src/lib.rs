@@ -18,20 +18,33 @@ pub use registry::Registry;
 pub use service::TenantApp;
 
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
-use mm_proto::minimodules::tenant::v1::module_service_server::{ModuleServiceServer, SERVICE_NAME as MODULE_SERVICE};
-use mm_proto::minimodules::tenant::v1::tenant_service_server::{SERVICE_NAME as TENANT_SERVICE, TenantServiceServer};
+use mm_proto::minimodules::tenant::v1::module_service_server::{
+    ModuleServiceServer, SERVICE_NAME as MODULE_SERVICE,
+};
+use mm_proto::minimodules::tenant::v1::tenant_service_server::{
+    SERVICE_NAME as TENANT_SERVICE, TenantServiceServer,
+};
 
 /// The tenant module for the server's module list.
 pub fn module() -> ModuleDef {
-    ModuleDef { id: "tenant", spec: registry::SPEC, templates: registry::BUILTIN_TEMPLATES, mount: Some(mount) }
+    ModuleDef {
+        id: "tenant",
+        spec: registry::SPEC,
+        templates: registry::BUILTIN_TEMPLATES,
+        mount: Some(mount),
+    }
 }
 
-fn mount(ctx: &ModuleContext, routes: &mut tonic::service::RoutesBuilder) -> anyhow::Result<Mounted> {
+fn mount(
+    ctx: &ModuleContext,
+    routes: &mut tonic::service::RoutesBuilder,
+) -> anyhow::Result<Mounted> {
     let app = TenantApp::from_context(ctx)?;
     routes.add_service(
-        TenantServiceServer::new(app.clone())
-            .max_decoding_message_size(ctx.max_message_bytes),
+        TenantServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
     );
-    routes.add_service(ModuleServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes));
+    routes.add_service(
+        ModuleServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
+    );
     Ok(vec![TENANT_SERVICE, MODULE_SERVICE])
 }

@@ -166,7 +166,9 @@ pub struct LoadedModule {
 
 impl std::fmt::Debug for LoadedModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedModule").field("id", &self.spec.id).finish_non_exhaustive()
+        f.debug_struct("LoadedModule")
+            .field("id", &self.spec.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -185,7 +187,11 @@ impl Registry {
         let mut loaded = Vec::new();
         for raw in specs {
             let value: Value = serde_json::from_str(raw).context("module spec is not JSON")?;
-            let id = value.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+            let id = value
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string();
             let errors: Vec<String> = meta
                 .iter_errors(&value)
                 .map(|e| format!("{}: {e}", e.instance_path().as_str()))
@@ -193,12 +199,18 @@ impl Registry {
             if !errors.is_empty() {
                 bail!("module spec {id} is invalid: {}", errors.join("; "));
             }
-            let spec: ModuleSpec = serde_json::from_value(value).with_context(|| format!("module spec {id}"))?;
-            let validator = jsonschema::validator_for(&spec.config_schema)
-                .map_err(|e| anyhow::anyhow!("config schema of module {id} is not a valid JSON Schema: {e}"))?;
+            let spec: ModuleSpec =
+                serde_json::from_value(value).with_context(|| format!("module spec {id}"))?;
+            let validator = jsonschema::validator_for(&spec.config_schema).map_err(|e| {
+                anyhow::anyhow!("config schema of module {id} is not a valid JSON Schema: {e}")
+            })?;
             let mut defaults = Map::new();
             let mut public_keys = Vec::new();
-            if let Some(props) = spec.config_schema.get("properties").and_then(Value::as_object) {
+            if let Some(props) = spec
+                .config_schema
+                .get("properties")
+                .and_then(Value::as_object)
+            {
                 for (key, prop) in props {
                     if let Some(d) = prop.get("default") {
                         defaults.insert(key.clone(), d.clone());
@@ -217,7 +229,12 @@ impl Registry {
                     bail!("module {id}: tab page {} is not one of its pages", t.page);
                 }
             }
-            loaded.push(LoadedModule { spec, validator, defaults, public_keys });
+            loaded.push(LoadedModule {
+                spec,
+                validator,
+                defaults,
+                public_keys,
+            });
         }
         let mut index = HashMap::new();
         for (i, m) in loaded.iter().enumerate() {
@@ -234,9 +251,20 @@ impl Registry {
         }
         let order = topological_order(&loaded, &index)?;
         let mut by_order: Vec<Option<LoadedModule>> = loaded.into_iter().map(Some).collect();
-        let modules: Vec<LoadedModule> = order.into_iter().filter_map(|i| by_order[i].take()).collect();
-        let index = modules.iter().enumerate().map(|(i, m)| (m.spec.id.clone(), i)).collect();
-        let mut registry = Self { modules, index, templates: Vec::new() };
+        let modules: Vec<LoadedModule> = order
+            .into_iter()
+            .filter_map(|i| by_order[i].take())
+            .collect();
+        let index = modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.spec.id.clone(), i))
+            .collect();
+        let mut registry = Self {
+            modules,
+            index,
+            templates: Vec::new(),
+        };
         for raw in templates {
             let t: TemplateSpec = serde_json::from_str(raw).context("industry template")?;
             registry.check_template(&t)?;
@@ -248,19 +276,28 @@ impl Registry {
     fn check_template(&self, t: &TemplateSpec) -> anyhow::Result<()> {
         let enabled: HashSet<&str> = self.template_modules(t).into_iter().collect();
         for m in &t.modules {
-            let module = self.get(m).with_context(|| format!("template {}: unknown module {m}", t.id))?;
+            let module = self
+                .get(m)
+                .with_context(|| format!("template {}: unknown module {m}", t.id))?;
             for d in &module.spec.dependencies {
                 if !enabled.contains(d.as_str()) {
-                    bail!("template {}: module {m} needs {d}, which the template does not enable", t.id);
+                    bail!(
+                        "template {}: module {m} needs {d}, which the template does not enable",
+                        t.id
+                    );
                 }
             }
         }
         for (m, cfg) in &t.config {
             if !enabled.contains(m.as_str()) {
-                bail!("template {}: config for module {m}, which it does not enable", t.id);
+                bail!(
+                    "template {}: config for module {m}, which it does not enable",
+                    t.id
+                );
             }
-            self.validate_config(m, cfg)
-                .map_err(|v| anyhow::anyhow!("template {}: config of {m} is invalid: {v:?}", t.id))?;
+            self.validate_config(m, cfg).map_err(|v| {
+                anyhow::anyhow!("template {}: config of {m} is invalid: {v:?}", t.id)
+            })?;
         }
         t.branding
             .to_branding()
@@ -300,11 +337,14 @@ impl Registry {
 
     /// Ids of the modules that are always on.
     pub fn core_modules(&self) -> impl Iterator<Item = &str> {
-        self.modules.iter().filter(|m| m.spec.core).map(|m| m.spec.id.as_str())
+        self.modules
+            .iter()
+            .filter(|m| m.spec.core)
+            .map(|m| m.spec.id.as_str())
     }
 
     /// Enabled modules that list `id` as a dependency.
-    pub fn dependents<'a>(&'a self, id: &str, enabled: &HashSet<String>) -> Vec<String> {
+    pub fn dependents(&self, id: &str, enabled: &HashSet<String>) -> Vec<String> {
         self.modules
             .iter()
             .filter(|m| enabled.contains(&m.spec.id) && m.spec.dependencies.iter().any(|d| d == id))
@@ -315,7 +355,10 @@ impl Registry {
     /// Fills defaults into `config` and validates it; violations name the field as "config.<path>".
     pub fn validate_config(&self, id: &str, config: &Value) -> Result<Value, Vec<FieldViolation>> {
         let Some(m) = self.get(id) else {
-            return Err(vec![FieldViolation::new("name", format!("unknown module {id}"))]);
+            return Err(vec![FieldViolation::new(
+                "name",
+                format!("unknown module {id}"),
+            )]);
         };
         let Value::Object(given) = config else {
             return Err(vec![FieldViolation::new("config", "must be an object")]);
@@ -329,17 +372,31 @@ impl Registry {
             .validator
             .iter_errors(&merged)
             .map(|e| {
-                let path = e.instance_path().as_str().trim_start_matches('/').replace('/', ".");
-                let field = if path.is_empty() { "config".to_string() } else { format!("config.{path}") };
+                let path = e
+                    .instance_path()
+                    .as_str()
+                    .trim_start_matches('/')
+                    .replace('/', ".");
+                let field = if path.is_empty() {
+                    "config".to_string()
+                } else {
+                    format!("config.{path}")
+                };
                 FieldViolation::new(field, e.to_string())
             })
             .collect();
-        if violations.is_empty() { Ok(merged) } else { Err(violations) }
+        if violations.is_empty() {
+            Ok(merged)
+        } else {
+            Err(violations)
+        }
     }
 
     /// The keys of a stored config a module marks public.
     pub fn public_config(&self, id: &str, config: &Value) -> Map<String, Value> {
-        let Some(m) = self.get(id) else { return Map::new() };
+        let Some(m) = self.get(id) else {
+            return Map::new();
+        };
         m.public_keys
             .iter()
             .filter_map(|k| config.get(k).map(|v| (k.clone(), v.clone())))
@@ -347,7 +404,10 @@ impl Registry {
     }
 }
 
-fn topological_order(mods: &[LoadedModule], index: &HashMap<String, usize>) -> anyhow::Result<Vec<usize>> {
+fn topological_order(
+    mods: &[LoadedModule],
+    index: &HashMap<String, usize>,
+) -> anyhow::Result<Vec<usize>> {
     // 0 = unvisited, 1 = on the stack, 2 = done: a 1 met again is a cycle.
     fn visit(
         i: usize,
@@ -412,26 +472,43 @@ mod tests {
     #[test]
     fn refuses_cycles_and_unknown_dependencies() {
         let (a, b) = (spec("aa", &["bb"]), spec("bb", &["aa"]));
-        assert!(Registry::load(&[&a, &b], &[]).unwrap_err().to_string().contains("cycle"));
+        assert!(
+            Registry::load(&[&a, &b], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("cycle")
+        );
         assert!(Registry::load(&[&spec("aa", &["zz"])], &[]).is_err());
     }
 
     #[test]
     fn refuses_a_spec_that_breaks_the_spec_schema() {
         let bad = serde_json::json!({"id": "Bad Id"}).to_string();
-        assert!(Registry::load(&[&bad], &[]).unwrap_err().to_string().contains("invalid"));
+        assert!(
+            Registry::load(&[&bad], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("invalid")
+        );
     }
 
     #[test]
     fn fills_defaults_and_reports_field_paths() {
         let a = spec("aa", &[]);
         let r = Registry::load(&[&a], &[]).unwrap();
-        let ok = r.validate_config("aa", &serde_json::json!({"n": 3})).unwrap();
+        let ok = r
+            .validate_config("aa", &serde_json::json!({"n": 3}))
+            .unwrap();
         assert_eq!(ok, serde_json::json!({"n": 3, "secret": "s"}));
-        let errs = r.validate_config("aa", &serde_json::json!({"n": -1, "typo": 1})).unwrap_err();
+        let errs = r
+            .validate_config("aa", &serde_json::json!({"n": -1, "typo": 1}))
+            .unwrap_err();
         let fields: Vec<_> = errs.iter().map(|v| v.field.as_str()).collect();
         assert!(fields.contains(&"config.n"), "{fields:?}");
-        assert!(fields.contains(&"config"), "additionalProperties is reported on the object: {fields:?}");
+        assert!(
+            fields.contains(&"config"),
+            "additionalProperties is reported on the object: {fields:?}"
+        );
     }
 
     #[test]

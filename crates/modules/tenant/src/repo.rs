@@ -12,18 +12,35 @@ use sea_orm::{
 use crate::entity::{platform_operators, tenant_modules, tenants};
 
 /// One tenant.
-pub async fn find_tenant(db: &impl ConnectionTrait, tenant: TenantId) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
-    tenants::Entity::find_by_id(tenant.to_string()).one(db).await
+pub async fn find_tenant(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
+    tenants::Entity::find_by_id(tenant.to_string())
+        .one(db)
+        .await
 }
 
 /// The tenant serving an appid.
-pub async fn find_by_appid(db: &impl ConnectionTrait, appid: &str) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
-    tenants::Entity::find().filter(tenants::Column::WechatAppid.eq(appid)).one(db).await
+pub async fn find_by_appid(
+    db: &impl ConnectionTrait,
+    appid: &str,
+) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
+    tenants::Entity::find()
+        .filter(tenants::Column::WechatAppid.eq(appid))
+        .one(db)
+        .await
 }
 
 /// The tenant holding a slug.
-pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
-    tenants::Entity::find().filter(tenants::Column::Slug.eq(slug)).one(db).await
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
+    tenants::Entity::find()
+        .filter(tenants::Column::Slug.eq(slug))
+        .one(db)
+        .await
 }
 
 /// A page of tenants after the key `after`, oldest first (ids are time-ordered UUIDv7).
@@ -33,7 +50,9 @@ pub async fn list_tenants(
     limit: u64,
     show_archived: bool,
 ) -> Result<Vec<tenants::Model>, sea_orm::DbErr> {
-    let mut q = tenants::Entity::find().order_by_asc(tenants::Column::TenantId).limit(limit);
+    let mut q = tenants::Entity::find()
+        .order_by_asc(tenants::Column::TenantId)
+        .limit(limit);
     if let Some(a) = after {
         q = q.filter(tenants::Column::TenantId.gt(a));
     }
@@ -44,12 +63,18 @@ pub async fn list_tenants(
 }
 
 /// Inserts a tenant row.
-pub async fn insert_tenant(db: &impl ConnectionTrait, row: tenants::Model) -> Result<tenants::Model, sea_orm::DbErr> {
+pub async fn insert_tenant(
+    db: &impl ConnectionTrait,
+    row: tenants::Model,
+) -> Result<tenants::Model, sea_orm::DbErr> {
     row.into_active_model().reset_all().insert(db).await
 }
 
 /// Writes a changed tenant row.
-pub async fn save_tenant(db: &impl ConnectionTrait, row: tenants::Model) -> Result<tenants::Model, sea_orm::DbErr> {
+pub async fn save_tenant(
+    db: &impl ConnectionTrait,
+    row: tenants::Model,
+) -> Result<tenants::Model, sea_orm::DbErr> {
     let mut am = row.into_active_model().reset_all();
     am.updated_at = Set(Utc::now());
     am.update(db).await
@@ -59,9 +84,15 @@ pub async fn save_tenant(db: &impl ConnectionTrait, row: tenants::Model) -> Resu
 /// mini-program sees: it locks the tenant row (PostgreSQL) or takes the write lock (SQLite), so
 /// concurrent module changes of one tenant serialise and dependency checks cannot race.
 /// Returns false when the tenant does not exist.
-pub async fn bump_config_version(db: &impl ConnectionTrait, tenant: TenantId) -> Result<bool, sea_orm::DbErr> {
+pub async fn bump_config_version(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<bool, sea_orm::DbErr> {
     let res = tenants::Entity::update_many()
-        .col_expr(tenants::Column::ConfigVersion, Expr::col(tenants::Column::ConfigVersion).add(1))
+        .col_expr(
+            tenants::Column::ConfigVersion,
+            Expr::col(tenants::Column::ConfigVersion).add(1),
+        )
         .col_expr(tenants::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(tenants::Column::TenantId.eq(tenant.to_string()))
         .exec(db)
@@ -70,7 +101,10 @@ pub async fn bump_config_version(db: &impl ConnectionTrait, tenant: TenantId) ->
 }
 
 /// Every module row of a tenant.
-pub async fn list_modules(db: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<tenant_modules::Model>, sea_orm::DbErr> {
+pub async fn list_modules(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Vec<tenant_modules::Model>, sea_orm::DbErr> {
     tenant_modules::Entity::find()
         .filter(tenant_modules::Column::TenantId.eq(tenant.to_string()))
         .all(db)
@@ -83,7 +117,9 @@ pub async fn find_module(
     tenant: TenantId,
     module: &str,
 ) -> Result<Option<tenant_modules::Model>, sea_orm::DbErr> {
-    tenant_modules::Entity::find_by_id((tenant.to_string(), module.to_string())).one(db).await
+    tenant_modules::Entity::find_by_id((tenant.to_string(), module.to_string()))
+        .one(db)
+        .await
 }
 
 /// Inserts or updates a module row of a tenant.

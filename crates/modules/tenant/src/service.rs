@@ -92,9 +92,13 @@ fn parse_branding(row: &tenants::Model) -> Branding {
 fn map_unique(e: DbErr, slug: &str, appid: &str, slug_taken: bool) -> TenantError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) if slug_taken || appid.is_empty() => {
-            TenantError::DuplicateSlug { slug: slug.to_string() }
+            TenantError::DuplicateSlug {
+                slug: slug.to_string(),
+            }
         }
-        Some(SqlErr::UniqueConstraintViolation(_)) => TenantError::DuplicateAppid { appid: appid.to_string() },
+        Some(SqlErr::UniqueConstraintViolation(_)) => TenantError::DuplicateAppid {
+            appid: appid.to_string(),
+        },
         _ => TenantError::Db(e),
     }
 }
@@ -102,7 +106,11 @@ fn map_unique(e: DbErr, slug: &str, appid: &str, slug_taken: bool) -> TenantErro
 impl TenantApp {
     /// The service over a database, a cache and the module registry.
     pub fn new(db: DatabaseConnection, cache: Arc<Cache>, registry: Arc<Registry>) -> Self {
-        Self { db, cache, registry }
+        Self {
+            db,
+            cache,
+            registry,
+        }
     }
 
     /// The registry.
@@ -114,7 +122,9 @@ impl TenantApp {
         ctx.authorize_tenant(&tenant)?;
         repo::find_tenant(&self.db, tenant)
             .await?
-            .ok_or_else(|| TenantError::TenantNotFound { tenant: tenant.to_string() })
+            .ok_or_else(|| TenantError::TenantNotFound {
+                tenant: tenant.to_string(),
+            })
     }
 
     async fn invalidate(&self, tenant: TenantId) {
@@ -130,24 +140,37 @@ impl TenantApp {
         template_id: &str,
     ) -> Result<tenants::Model> {
         if !ctx.is_operator() {
-            return Err(RequestError::PermissionDenied("only platform operators create tenants".into()).into());
+            return Err(RequestError::PermissionDenied(
+                "only platform operators create tenants".into(),
+            )
+            .into());
         }
         let template = if template_id.is_empty() {
             None
         } else {
-            Some(
-                self.registry
-                    .template(template_id)
-                    .ok_or_else(|| TenantError::TemplateNotFound { template: template_id.to_string() })?,
-            )
+            Some(self.registry.template(template_id).ok_or_else(|| {
+                TenantError::TemplateNotFound {
+                    template: template_id.to_string(),
+                }
+            })?)
         };
         if input.industry.is_empty() {
             input.industry = template.map_or("other", |t| t.id.as_str()).to_string();
         }
         let mut v = Violations::default();
         domain::check_slug(&mut v, "tenant.slug", &input.slug);
-        domain::check_name(&mut v, "tenant.display_name_zh", &input.display_name_zh, true);
-        domain::check_name(&mut v, "tenant.display_name_en", &input.display_name_en, false);
+        domain::check_name(
+            &mut v,
+            "tenant.display_name_zh",
+            &input.display_name_zh,
+            true,
+        );
+        domain::check_name(
+            &mut v,
+            "tenant.display_name_en",
+            &input.display_name_en,
+            false,
+        );
         domain::check_industry(&mut v, "tenant.industry", &input.industry);
         domain::check_appid(&mut v, "tenant.wechat_appid", &input.wechat_appid);
         v.finish()?;
@@ -157,12 +180,20 @@ impl TenantApp {
         if slug_taken {
             return Err(TenantError::DuplicateSlug { slug: input.slug });
         }
-        if !input.wechat_appid.is_empty() && repo::find_by_appid(&txn, &input.wechat_appid).await?.is_some() {
-            return Err(TenantError::DuplicateAppid { appid: input.wechat_appid });
+        if !input.wechat_appid.is_empty()
+            && repo::find_by_appid(&txn, &input.wechat_appid)
+                .await?
+                .is_some()
+        {
+            return Err(TenantError::DuplicateAppid {
+                appid: input.wechat_appid,
+            });
         }
         let now = Utc::now();
         let tenant = TenantId::new();
-        let branding = template.map(|t| t.branding.to_branding()).unwrap_or_default();
+        let branding = template
+            .map(|t| t.branding.to_branding())
+            .unwrap_or_default();
         let row = tenants::Model {
             tenant_id: tenant.to_string(),
             slug: input.slug.clone(),
@@ -184,10 +215,17 @@ impl TenantApp {
             None => self.registry.core_modules().collect(),
         };
         for m in modules {
-            let overrides = template.and_then(|t| t.config.get(m)).cloned().unwrap_or(Value::Object(Default::default()));
-            let config = self.registry.validate_config(m, &overrides).map_err(|violations| {
-                TenantError::InvalidConfig { module: m.to_string(), violations }
-            })?;
+            let overrides = template
+                .and_then(|t| t.config.get(m))
+                .cloned()
+                .unwrap_or(Value::Object(Default::default()));
+            let config = self
+                .registry
+                .validate_config(m, &overrides)
+                .map_err(|violations| TenantError::InvalidConfig {
+                    module: m.to_string(),
+                    violations,
+                })?;
             let config = serde_json::to_string(&config).map_err(anyhow::Error::from)?;
             repo::put_module(&txn, tenant, m, true, Some(config), None).await?;
         }
@@ -197,7 +235,11 @@ impl TenantApp {
     }
 
     /// One tenant.
-    pub async fn get_tenant(&self, ctx: &RequestContext, tenant: TenantId) -> Result<tenants::Model> {
+    pub async fn get_tenant(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+    ) -> Result<tenants::Model> {
         self.load_tenant(ctx, tenant).await
     }
 
@@ -210,18 +252,27 @@ impl TenantApp {
         show_archived: bool,
     ) -> Result<(Vec<tenants::Model>, Option<String>)> {
         if !ctx.is_operator() {
-            return Err(RequestError::PermissionDenied("only platform operators list tenants".into()).into());
+            return Err(RequestError::PermissionDenied(
+                "only platform operators list tenants".into(),
+            )
+            .into());
         }
         let size = mm_kernel::paging::page_size(page_size)?;
-        let purpose = if show_archived { "tenants+archived" } else { "tenants" };
+        let purpose = if show_archived {
+            "tenants+archived"
+        } else {
+            "tenants"
+        };
         let after = mm_kernel::paging::decode_token(purpose, page_token)?;
         if let Some(a) = &after {
             TenantId::parse(a, "page_token")?;
         }
-        let mut rows = repo::list_tenants(&self.db, after.as_deref(), size + 1, show_archived).await?;
+        let mut rows =
+            repo::list_tenants(&self.db, after.as_deref(), size + 1, show_archived).await?;
         let next = if rows.len() as u64 > size {
             rows.truncate(size as usize);
-            rows.last().map(|r| mm_kernel::paging::encode_token(purpose, &r.tenant_id))
+            rows.last()
+                .map(|r| mm_kernel::paging::encode_token(purpose, &r.tenant_id))
         } else {
             None
         };
@@ -229,9 +280,17 @@ impl TenantApp {
     }
 
     /// Applies a patch; slug and appid are for operators only.
-    pub async fn update_tenant(&self, ctx: &RequestContext, tenant: TenantId, patch: TenantPatch) -> Result<tenants::Model> {
+    pub async fn update_tenant(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        patch: TenantPatch,
+    ) -> Result<tenants::Model> {
         if (patch.slug.is_some() || patch.wechat_appid.is_some()) && !ctx.is_operator() {
-            return Err(RequestError::PermissionDenied("only platform operators change slug or wechat_appid".into()).into());
+            return Err(RequestError::PermissionDenied(
+                "only platform operators change slug or wechat_appid".into(),
+            )
+            .into());
         }
         let mut v = Violations::default();
         if let Some(s) = &patch.slug {
@@ -253,13 +312,20 @@ impl TenantApp {
         ctx.authorize_tenant(&tenant)?;
         let txn = self.db.begin().await?;
         if !repo::bump_config_version(&txn, tenant).await? {
-            return Err(TenantError::TenantNotFound { tenant: tenant.to_string() });
+            return Err(TenantError::TenantNotFound {
+                tenant: tenant.to_string(),
+            });
         }
-        let mut row = repo::find_tenant(&txn, tenant)
-            .await?
-            .ok_or_else(|| TenantError::TenantNotFound { tenant: tenant.to_string() })?;
+        let mut row =
+            repo::find_tenant(&txn, tenant)
+                .await?
+                .ok_or_else(|| TenantError::TenantNotFound {
+                    tenant: tenant.to_string(),
+                })?;
         if Status::from_stored(&row.status) == Status::Archived {
-            return Err(TenantError::TenantArchived { tenant: tenant.to_string() });
+            return Err(TenantError::TenantArchived {
+                tenant: tenant.to_string(),
+            });
         }
         if let Some(s) = patch.slug {
             if s != row.slug && repo::find_by_slug(&txn, &s).await?.is_some() {
@@ -268,7 +334,10 @@ impl TenantApp {
             row.slug = s;
         }
         if let Some(a) = patch.wechat_appid {
-            if !a.is_empty() && Some(&a) != row.wechat_appid.as_ref() && repo::find_by_appid(&txn, &a).await?.is_some() {
+            if !a.is_empty()
+                && Some(&a) != row.wechat_appid.as_ref()
+                && repo::find_by_appid(&txn, &a).await?.is_some()
+            {
                 return Err(TenantError::DuplicateAppid { appid: a });
             }
             row.wechat_appid = (!a.is_empty()).then_some(a);
@@ -282,25 +351,42 @@ impl TenantApp {
         if let Some(i) = patch.industry {
             row.industry = i;
         }
-        let (slug, appid) = (row.slug.clone(), row.wechat_appid.clone().unwrap_or_default());
-        let row = repo::save_tenant(&txn, row).await.map_err(|e| map_unique(e, &slug, &appid, false))?;
+        let (slug, appid) = (
+            row.slug.clone(),
+            row.wechat_appid.clone().unwrap_or_default(),
+        );
+        let row = repo::save_tenant(&txn, row)
+            .await
+            .map_err(|e| map_unique(e, &slug, &appid, false))?;
         txn.commit().await?;
         self.invalidate(tenant).await;
         Ok(row)
     }
 
     /// Archives a tenant; archiving twice is harmless.
-    pub async fn archive_tenant(&self, ctx: &RequestContext, tenant: TenantId) -> Result<tenants::Model> {
+    pub async fn archive_tenant(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+    ) -> Result<tenants::Model> {
         if !ctx.is_operator() {
-            return Err(RequestError::PermissionDenied("only platform operators archive tenants".into()).into());
+            return Err(RequestError::PermissionDenied(
+                "only platform operators archive tenants".into(),
+            )
+            .into());
         }
         let txn = self.db.begin().await?;
         if !repo::bump_config_version(&txn, tenant).await? {
-            return Err(TenantError::TenantNotFound { tenant: tenant.to_string() });
+            return Err(TenantError::TenantNotFound {
+                tenant: tenant.to_string(),
+            });
         }
-        let mut row = repo::find_tenant(&txn, tenant)
-            .await?
-            .ok_or_else(|| TenantError::TenantNotFound { tenant: tenant.to_string() })?;
+        let mut row =
+            repo::find_tenant(&txn, tenant)
+                .await?
+                .ok_or_else(|| TenantError::TenantNotFound {
+                    tenant: tenant.to_string(),
+                })?;
         row.status = Status::Archived.as_str().to_string();
         let row = repo::save_tenant(&txn, row).await?;
         txn.commit().await?;
@@ -309,7 +395,11 @@ impl TenantApp {
     }
 
     /// A tenant's branding and version.
-    pub async fn get_branding(&self, ctx: &RequestContext, tenant: TenantId) -> Result<(Branding, i64)> {
+    pub async fn get_branding(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+    ) -> Result<(Branding, i64)> {
         let row = self.load_tenant(ctx, tenant).await?;
         Ok((parse_branding(&row), row.config_version))
     }
@@ -324,13 +414,20 @@ impl TenantApp {
         ctx.authorize_tenant(&tenant)?;
         let txn = self.db.begin().await?;
         if !repo::bump_config_version(&txn, tenant).await? {
-            return Err(TenantError::TenantNotFound { tenant: tenant.to_string() });
+            return Err(TenantError::TenantNotFound {
+                tenant: tenant.to_string(),
+            });
         }
-        let mut row = repo::find_tenant(&txn, tenant)
-            .await?
-            .ok_or_else(|| TenantError::TenantNotFound { tenant: tenant.to_string() })?;
+        let mut row =
+            repo::find_tenant(&txn, tenant)
+                .await?
+                .ok_or_else(|| TenantError::TenantNotFound {
+                    tenant: tenant.to_string(),
+                })?;
         if Status::from_stored(&row.status) == Status::Archived {
-            return Err(TenantError::TenantArchived { tenant: tenant.to_string() });
+            return Err(TenantError::TenantArchived {
+                tenant: tenant.to_string(),
+            });
         }
         let mut branding = parse_branding(&row);
         change(&mut branding);
@@ -343,7 +440,11 @@ impl TenantApp {
     }
 
     /// Every registered module with its state for the tenant.
-    pub async fn list_tenant_modules(&self, ctx: &RequestContext, tenant: TenantId) -> Result<Vec<ModuleState>> {
+    pub async fn list_tenant_modules(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+    ) -> Result<Vec<ModuleState>> {
         self.load_tenant(ctx, tenant).await?;
         let rows: HashMap<String, tenant_modules::Model> = repo::list_modules(&self.db, tenant)
             .await?
@@ -378,14 +479,20 @@ impl TenantApp {
         let spec = &self
             .registry
             .get(module)
-            .ok_or_else(|| TenantError::ModuleNotFound { module: module.to_string() })?
+            .ok_or_else(|| TenantError::ModuleNotFound {
+                module: module.to_string(),
+            })?
             .spec;
         if spec.core && !enabled {
-            return Err(TenantError::CoreModule { module: module.to_string() });
+            return Err(TenantError::CoreModule {
+                module: module.to_string(),
+            });
         }
         let txn = self.db.begin().await?;
         if !repo::bump_config_version(&txn, tenant).await? {
-            return Err(TenantError::TenantNotFound { tenant: tenant.to_string() });
+            return Err(TenantError::TenantNotFound {
+                tenant: tenant.to_string(),
+            });
         }
         let rows = repo::list_modules(&txn, tenant).await?;
         let on: HashSet<String> = rows
@@ -395,14 +502,25 @@ impl TenantApp {
             .chain(self.registry.core_modules().map(str::to_owned))
             .collect();
         if enabled {
-            let missing: Vec<String> = spec.dependencies.iter().filter(|d| !on.contains(*d)).cloned().collect();
+            let missing: Vec<String> = spec
+                .dependencies
+                .iter()
+                .filter(|d| !on.contains(*d))
+                .cloned()
+                .collect();
             if !missing.is_empty() {
-                return Err(TenantError::MissingDependencies { module: module.to_string(), missing });
+                return Err(TenantError::MissingDependencies {
+                    module: module.to_string(),
+                    missing,
+                });
             }
         } else {
             let dependents = self.registry.dependents(module, &on);
             if !dependents.is_empty() {
-                return Err(TenantError::HasDependents { module: module.to_string(), dependents });
+                return Err(TenantError::HasDependents {
+                    module: module.to_string(),
+                    dependents,
+                });
             }
         }
         let existing = rows.into_iter().find(|r| r.module_id == module);
@@ -411,7 +529,10 @@ impl TenantApp {
             Some(r) if r.config.is_some() => None,
             _ => Some(
                 serde_json::to_string(&Value::Object(
-                    self.registry.get(module).map(|m| m.defaults.clone()).unwrap_or_default(),
+                    self.registry
+                        .get(module)
+                        .map(|m| m.defaults.clone())
+                        .unwrap_or_default(),
                 ))
                 .map_err(anyhow::Error::from)?,
             ),
@@ -429,17 +550,30 @@ impl TenantApp {
     }
 
     /// A module's config, defaults filled in.
-    pub async fn get_module_config(&self, ctx: &RequestContext, tenant: TenantId, module: &str) -> Result<StoredConfig> {
+    pub async fn get_module_config(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        module: &str,
+    ) -> Result<StoredConfig> {
         self.load_tenant(ctx, tenant).await?;
-        let m = self.registry.get(module).ok_or_else(|| TenantError::ModuleNotFound { module: module.to_string() })?;
+        let m = self
+            .registry
+            .get(module)
+            .ok_or_else(|| TenantError::ModuleNotFound {
+                module: module.to_string(),
+            })?;
         let row = repo::find_module(&self.db, tenant, module).await?;
         let mut config = m.defaults.clone();
-        if let Some(stored) = row.as_ref().and_then(|r| r.config.as_deref()) {
-            if let Ok(Value::Object(s)) = serde_json::from_str::<Value>(stored) {
-                config.extend(s);
-            }
+        if let Some(stored) = row.as_ref().and_then(|r| r.config.as_deref())
+            && let Ok(Value::Object(s)) = serde_json::from_str::<Value>(stored)
+        {
+            config.extend(s);
         }
-        Ok(StoredConfig { config: Value::Object(config), version: row.map_or(0, |r| r.config_version) })
+        Ok(StoredConfig {
+            config: Value::Object(config),
+            version: row.map_or(0, |r| r.config_version),
+        })
     }
 
     /// Replaces a module's config after validating it against the module's schema. `etag`, when
@@ -454,34 +588,52 @@ impl TenantApp {
     ) -> Result<StoredConfig> {
         ctx.authorize_tenant(&tenant)?;
         if self.registry.get(module).is_none() {
-            return Err(TenantError::ModuleNotFound { module: module.to_string() });
+            return Err(TenantError::ModuleNotFound {
+                module: module.to_string(),
+            });
         }
         let raw = serde_json::to_string(&config).map_err(anyhow::Error::from)?;
         if raw.len() > MAX_CONFIG_BYTES {
-            return Err(RequestError::invalid("config.config", "config is larger than 64 KiB").into());
+            return Err(
+                RequestError::invalid("config.config", "config is larger than 64 KiB").into(),
+            );
         }
         let merged = self
             .registry
             .validate_config(module, &config)
-            .map_err(|violations| TenantError::InvalidConfig { module: module.to_string(), violations })?;
+            .map_err(|violations| TenantError::InvalidConfig {
+                module: module.to_string(),
+                violations,
+            })?;
         let txn = self.db.begin().await?;
         if !repo::bump_config_version(&txn, tenant).await? {
-            return Err(TenantError::TenantNotFound { tenant: tenant.to_string() });
+            return Err(TenantError::TenantNotFound {
+                tenant: tenant.to_string(),
+            });
         }
         let existing = repo::find_module(&txn, tenant, module).await?;
         let enabled = existing.as_ref().is_some_and(|r| r.enabled)
             || self.registry.get(module).is_some_and(|m| m.spec.core);
         if !enabled {
-            return Err(TenantError::ModuleDisabled { module: module.to_string() });
+            return Err(TenantError::ModuleDisabled {
+                module: module.to_string(),
+            });
         }
-        if !etag.is_empty() && etag != config_etag(existing.as_ref().map_or(0, |r| r.config_version)) {
-            return Err(TenantError::EtagMismatch { resource: format!("config of module {module}") });
+        if !etag.is_empty()
+            && etag != config_etag(existing.as_ref().map_or(0, |r| r.config_version))
+        {
+            return Err(TenantError::EtagMismatch {
+                resource: format!("config of module {module}"),
+            });
         }
         let stored = serde_json::to_string(&merged).map_err(anyhow::Error::from)?;
         let row = repo::put_module(&txn, tenant, module, true, Some(stored), existing).await?;
         txn.commit().await?;
         self.invalidate(tenant).await;
-        Ok(StoredConfig { config: merged, version: row.config_version })
+        Ok(StoredConfig {
+            config: merged,
+            version: row.config_version,
+        })
     }
 
     /// The boot config of the mini-program with this appid, cached per tenant and config version:
@@ -494,20 +646,28 @@ impl TenantApp {
         let row = repo::find_by_appid(&self.db, appid)
             .await?
             .filter(|r| Status::from_stored(&r.status) == Status::Active)
-            .ok_or_else(|| TenantError::AppNotFound { appid: appid.to_string() })?;
+            .ok_or_else(|| TenantError::AppNotFound {
+                appid: appid.to_string(),
+            })?;
         let tenant = TenantId::parse(&row.tenant_id, "tenant_id")?;
         let key = format!("boot:v{}", row.config_version);
-        if let Some(bytes) = self.cache.get(&tenant, &key).await {
-            if let Ok(cfg) = pb::AppConfig::decode(bytes) {
-                return Ok(cfg);
-            }
+        if let Some(bytes) = self.cache.get(&tenant, &key).await
+            && let Ok(cfg) = pb::AppConfig::decode(bytes)
+        {
+            return Ok(cfg);
         }
         let cfg = self.build_app_config(tenant, &row).await?;
-        self.cache.set(&tenant, &key, Bytes::from(cfg.encode_to_vec())).await;
+        self.cache
+            .set(&tenant, &key, Bytes::from(cfg.encode_to_vec()))
+            .await;
         Ok(cfg)
     }
 
-    async fn build_app_config(&self, tenant: TenantId, row: &tenants::Model) -> Result<pb::AppConfig> {
+    async fn build_app_config(
+        &self,
+        tenant: TenantId,
+        row: &tenants::Model,
+    ) -> Result<pb::AppConfig> {
         let rows: HashMap<String, tenant_modules::Model> = repo::list_modules(&self.db, tenant)
             .await?
             .into_iter()
@@ -521,26 +681,34 @@ impl TenantApp {
             .filter(|m| m.spec.core || rows.get(&m.spec.id).is_some_and(|r| r.enabled))
             .map(|m| {
                 let mut config = Value::Object(m.defaults.clone());
-                if let Some(Ok(Value::Object(s))) =
-                    rows.get(&m.spec.id).and_then(|r| r.config.as_deref()).map(serde_json::from_str::<Value>)
+                if let Some(Ok(Value::Object(s))) = rows
+                    .get(&m.spec.id)
+                    .and_then(|r| r.config.as_deref())
+                    .map(serde_json::from_str::<Value>)
+                    && let Value::Object(c) = &mut config
                 {
-                    if let Value::Object(c) = &mut config {
-                        c.extend(s);
-                    }
+                    c.extend(s);
                 }
                 let public = self.registry.public_config(&m.spec.id, &config);
                 crate::convert::app_module(&m.spec, &public)
             })
             .collect();
-        let display_name =
-            if branding.display_name.is_empty() { row.display_name_zh.clone() } else { branding.display_name.clone() };
+        let display_name = if branding.display_name.is_empty() {
+            row.display_name_zh.clone()
+        } else {
+            branding.display_name.clone()
+        };
         Ok(pb::AppConfig {
             tenant: format!("tenants/{}", row.tenant_id),
             slug: row.slug.clone(),
             display_name,
             display_name_en: row.display_name_en.clone(),
             industry: row.industry.clone(),
-            branding: Some(crate::convert::branding(tenant, &branding, row.config_version)),
+            branding: Some(crate::convert::branding(
+                tenant,
+                &branding,
+                row.config_version,
+            )),
             modules,
             version: row.config_version,
         })
@@ -568,6 +736,10 @@ impl TenantApp {
     /// Builds the service from the server's module context, loading and checking the registry.
     pub fn from_context(ctx: &mm_kernel::module::ModuleContext) -> anyhow::Result<Self> {
         let registry = Registry::load(&ctx.specs, &ctx.templates)?;
-        Ok(Self::new(ctx.db.clone(), ctx.cache.clone(), Arc::new(registry)))
+        Ok(Self::new(
+            ctx.db.clone(),
+            ctx.cache.clone(),
+            Arc::new(registry),
+        ))
     }
 }

@@ -45,15 +45,25 @@ impl Codec for RawCodec {
     }
 }
 
-async fn call(app: &TestApp, path: &'static str, body: Vec<u8>, token: Option<&str>) -> Result<Vec<u8>, tonic::Status> {
+async fn call(
+    app: &TestApp,
+    path: &'static str,
+    body: Vec<u8>,
+    token: Option<&str>,
+) -> Result<Vec<u8>, tonic::Status> {
     let mut grpc = tonic::client::Grpc::new(app.channel.clone());
-    grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
     let mut req = tonic::Request::new(body);
     if let Some(t) = token {
-        req.metadata_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
+        req.metadata_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
     }
     let path = http::uri::PathAndQuery::from_static(path);
-    grpc.unary(req, path, RawCodec).await.map(tonic::Response::into_inner)
+    grpc.unary(req, path, RawCodec)
+        .await
+        .map(tonic::Response::into_inner)
 }
 
 /// Whether an RPC acts on one tenant (so another tenant's admin must be refused) or on the
@@ -71,43 +81,102 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
     match name {
         "CreateTenant" => Some(Scope::Platform(
             pb::CreateTenantRequest {
-                tenant: Some(pb::Tenant { slug: "matrix-shop".into(), display_name_zh: "矩阵".into(), ..Default::default() }),
+                tenant: Some(pb::Tenant {
+                    slug: "matrix-shop".into(),
+                    display_name_zh: "矩阵".into(),
+                    ..Default::default()
+                }),
                 template_id: String::new(),
             }
             .encode_to_vec(),
         )),
-        "ListTenants" => Some(Scope::Platform(pb::ListTenantsRequest::default().encode_to_vec())),
+        "ListTenants" => Some(Scope::Platform(
+            pb::ListTenantsRequest::default().encode_to_vec(),
+        )),
         "GetTenant" => tenant(pb::GetTenantRequest { name: tn }.encode_to_vec()),
         "UpdateTenant" => tenant(
             pb::UpdateTenantRequest {
-                tenant: Some(pb::Tenant { name: tn, display_name_zh: "改".into(), ..Default::default() }),
-                update_mask: Some(prost_types::FieldMask { paths: vec!["display_name_zh".into()] }),
+                tenant: Some(pb::Tenant {
+                    name: tn,
+                    display_name_zh: "改".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["display_name_zh".into()],
+                }),
             }
             .encode_to_vec(),
         ),
-        "ArchiveTenant" => tenant(pb::ArchiveTenantRequest { name: format!("tenants/{archivable}") }.encode_to_vec()),
-        "GetBranding" => tenant(pb::GetBrandingRequest { name: format!("{tn}/branding") }.encode_to_vec()),
+        "ArchiveTenant" => tenant(
+            pb::ArchiveTenantRequest {
+                name: format!("tenants/{archivable}"),
+            }
+            .encode_to_vec(),
+        ),
+        "GetBranding" => tenant(
+            pb::GetBrandingRequest {
+                name: format!("{tn}/branding"),
+            }
+            .encode_to_vec(),
+        ),
         "UpdateBranding" => tenant(
             pb::UpdateBrandingRequest {
-                branding: Some(pb::Branding { name: format!("{tn}/branding"), primary_color: "#123456".into(), ..Default::default() }),
-                update_mask: Some(prost_types::FieldMask { paths: vec!["primary_color".into()] }),
+                branding: Some(pb::Branding {
+                    name: format!("{tn}/branding"),
+                    primary_color: "#123456".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["primary_color".into()],
+                }),
             }
             .encode_to_vec(),
         ),
         "ListTenantModules" => tenant(pb::ListTenantModulesRequest { parent: tn }.encode_to_vec()),
-        "EnableModule" => tenant(pb::EnableModuleRequest { name: format!("{tn}/modules/identity") }.encode_to_vec()),
-        "DisableModule" => tenant(pb::DisableModuleRequest { name: format!("{tn}/modules/booking") }.encode_to_vec()),
-        "GetModuleConfig" => tenant(pb::GetModuleConfigRequest { name: format!("{tn}/modules/tenant/config") }.encode_to_vec()),
-        "UpdateModuleConfig" => tenant(
-            pb::UpdateModuleConfigRequest {
-                config: Some(pb::ModuleConfig { name: format!("{tn}/modules/tenant/config"), config: Some(Default::default()), ..Default::default() }),
+        "EnableModule" => tenant(
+            pb::EnableModuleRequest {
+                name: format!("{tn}/modules/identity"),
             }
             .encode_to_vec(),
         ),
-        "GetAppConfig" => Some(Scope::Platform(pb::GetAppConfigRequest { wechat_appid: mm_testkit::appid_for("matrix-b") }.encode_to_vec())),
+        "DisableModule" => tenant(
+            pb::DisableModuleRequest {
+                name: format!("{tn}/modules/booking"),
+            }
+            .encode_to_vec(),
+        ),
+        "GetModuleConfig" => tenant(
+            pb::GetModuleConfigRequest {
+                name: format!("{tn}/modules/tenant/config"),
+            }
+            .encode_to_vec(),
+        ),
+        "UpdateModuleConfig" => tenant(
+            pb::UpdateModuleConfigRequest {
+                config: Some(pb::ModuleConfig {
+                    name: format!("{tn}/modules/tenant/config"),
+                    config: Some(Default::default()),
+                    ..Default::default()
+                }),
+            }
+            .encode_to_vec(),
+        ),
+        "GetAppConfig" => Some(Scope::Platform(
+            pb::GetAppConfigRequest {
+                wechat_appid: mm_testkit::appid_for("matrix-b"),
+            }
+            .encode_to_vec(),
+        )),
         "ListModules" => Some(Scope::Platform(pb::ListModulesRequest {}.encode_to_vec())),
-        "GetModule" => Some(Scope::Platform(pb::GetModuleRequest { name: "modules/ordering".into() }.encode_to_vec())),
-        "ListIndustryTemplates" => Some(Scope::Platform(pb::ListIndustryTemplatesRequest {}.encode_to_vec())),
+        "GetModule" => Some(Scope::Platform(
+            pb::GetModuleRequest {
+                name: "modules/ordering".into(),
+            }
+            .encode_to_vec(),
+        )),
+        "ListIndustryTemplates" => Some(Scope::Platform(
+            pb::ListIndustryTemplatesRequest {}.encode_to_vec(),
+        )),
         _ => None,
     }
 }
@@ -136,14 +205,28 @@ async fn every_rpc_enforces_its_declared_roles_and_tenant() {
         // No token.
         let res = call(&app, m.path, body.clone(), None).await;
         if m.public {
-            assert!(res.is_ok(), "{} is public but refused anonymous: {res:?}", m.path);
+            assert!(
+                res.is_ok(),
+                "{} is public but refused anonymous: {res:?}",
+                m.path
+            );
         } else {
-            assert_eq!(res.unwrap_err().code(), Code::Unauthenticated, "{} without a token", m.path);
+            assert_eq!(
+                res.unwrap_err().code(),
+                Code::Unauthenticated,
+                "{} without a token",
+                m.path
+            );
         }
 
         // A garbage token is never accepted, even on public methods.
         let res = call(&app, m.path, body.clone(), Some("not.a.jwt")).await;
-        assert_eq!(res.unwrap_err().code(), Code::Unauthenticated, "{} with a bad token", m.path);
+        assert_eq!(
+            res.unwrap_err().code(),
+            Code::Unauthenticated,
+            "{} with a bad token",
+            m.path
+        );
 
         // Each role the declaration leaves out (staff with every permission, so only the role counts).
         for role in all_roles {
@@ -153,14 +236,25 @@ async fn every_rpc_enforces_its_declared_roles_and_tenant() {
             let tenant = (role != Role::Operator).then_some(b);
             let token = app.token(role, tenant, &["*"]);
             let res = call(&app, m.path, body.clone(), Some(&token)).await;
-            assert_eq!(res.unwrap_err().code(), Code::PermissionDenied, "{} as {role:?}", m.path);
+            assert_eq!(
+                res.unwrap_err().code(),
+                Code::PermissionDenied,
+                "{} as {role:?}",
+                m.path
+            );
         }
 
         // Staff without the declared permission.
         if m.roles.contains(&Role::Staff) && !m.permission.is_empty() {
             let token = app.token(Role::Staff, Some(b), &["some.other.permission"]);
             let res = call(&app, m.path, body.clone(), Some(&token)).await;
-            assert_eq!(res.unwrap_err().code(), Code::PermissionDenied, "{} as staff without {}", m.path, m.permission);
+            assert_eq!(
+                res.unwrap_err().code(),
+                Code::PermissionDenied,
+                "{} as staff without {}",
+                m.path,
+                m.permission
+            );
         }
 
         // Another tenant's admin and staff, for RPCs scoped to one tenant.
@@ -171,7 +265,12 @@ async fn every_rpc_enforces_its_declared_roles_and_tenant() {
                 }
                 let token = app.token(role, Some(a), &["*"]);
                 let res = call(&app, m.path, body.clone(), Some(&token)).await;
-                assert_eq!(res.unwrap_err().code(), Code::PermissionDenied, "{} as {role:?} of another tenant", m.path);
+                assert_eq!(
+                    res.unwrap_err().code(),
+                    Code::PermissionDenied,
+                    "{} as {role:?} of another tenant",
+                    m.path
+                );
             }
         }
 
@@ -182,7 +281,10 @@ async fn every_rpc_enforces_its_declared_roles_and_tenant() {
         }
         checked += 1;
     }
-    assert!(missing.is_empty(), "add a request to request_for() for: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "add a request to request_for() for: {missing:?}"
+    );
     assert_eq!(checked, METHODS.len());
 }
 
@@ -190,17 +292,49 @@ async fn every_rpc_enforces_its_declared_roles_and_tenant() {
 async fn tokens_signed_elsewhere_or_for_another_audience_are_refused() {
     let app = spawn_app().await;
     let t = tenant_id(&app.create_tenant("token-shop", "restaurant").await);
-    let principal = mm_kernel::Principal { subject: "x".into(), tenant: Some(t), role: Role::Admin, permissions: vec![] };
+    let principal = mm_kernel::Principal {
+        subject: "x".into(),
+        tenant: Some(t),
+        role: Role::Admin,
+        permissions: vec![],
+    };
     let secret = secrecy::SecretString::from(mm_testkit::TEST_SECRET.to_string());
-    let other_key = mm_kernel::auth::JwtKeys::new("k1", &secrecy::SecretString::from("x".repeat(40)), &[], "minimodules", "minimodules", 60);
-    let other_aud = mm_kernel::auth::JwtKeys::new("k1", &secret, &[], "minimodules", "someone-else", 60);
-    let other_kid = mm_kernel::auth::JwtKeys::new("k9", &secret, &[], "minimodules", "minimodules", 60);
-    let body = pb::GetTenantRequest { name: format!("tenants/{t}") }.encode_to_vec();
+    let other_key = mm_kernel::auth::JwtKeys::new(
+        "k1",
+        &secrecy::SecretString::from("x".repeat(40)),
+        &[],
+        "minimodules",
+        "minimodules",
+        60,
+    );
+    let other_aud =
+        mm_kernel::auth::JwtKeys::new("k1", &secret, &[], "minimodules", "someone-else", 60);
+    let other_kid =
+        mm_kernel::auth::JwtKeys::new("k9", &secret, &[], "minimodules", "minimodules", 60);
+    let body = pb::GetTenantRequest {
+        name: format!("tenants/{t}"),
+    }
+    .encode_to_vec();
     for keys in [other_key, other_aud, other_kid] {
         let token = keys.issue(&principal).unwrap();
-        let res = call(&app, "/minimodules.tenant.v1.TenantService/GetTenant", body.clone(), Some(&token)).await;
+        let res = call(
+            &app,
+            "/minimodules.tenant.v1.TenantService/GetTenant",
+            body.clone(),
+            Some(&token),
+        )
+        .await;
         assert_eq!(res.unwrap_err().code(), Code::Unauthenticated);
     }
     let good = app.admin_of(t);
-    assert!(call(&app, "/minimodules.tenant.v1.TenantService/GetTenant", body, Some(&good)).await.is_ok());
+    assert!(
+        call(
+            &app,
+            "/minimodules.tenant.v1.TenantService/GetTenant",
+            body,
+            Some(&good)
+        )
+        .await
+        .is_ok()
+    );
 }

@@ -6,25 +6,57 @@ use mm_testkit::{Backend, Storage, spawn_app, spawn_with, tenant_id, with_token}
 
 fn branding_change(t: &pb::Tenant, colour: &str) -> pb::UpdateBrandingRequest {
     pb::UpdateBrandingRequest {
-        branding: Some(pb::Branding { name: format!("{}/branding", t.name), primary_color: colour.into(), ..Default::default() }),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["primary_color".into()] }),
+        branding: Some(pb::Branding {
+            name: format!("{}/branding", t.name),
+            primary_color: colour.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["primary_color".into()],
+        }),
     }
 }
 
 #[tokio::test]
 async fn the_demo_restaurant_is_seeded_and_boots() {
     let app = spawn_app().await;
-    let (status, headers, body) = app.get_json("/api/v1/app/config", &[("x-wechat-appid", mm_server::demo::DEMO_APPID)]).await;
+    let (status, headers, body) = app
+        .get_json(
+            "/api/v1/app/config",
+            &[("x-wechat-appid", mm_server::demo::DEMO_APPID)],
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["slug"], "demo-restaurant");
     assert_eq!(body["industry"], "restaurant");
     assert_eq!(body["theme"]["primary_color"], "#E4393C");
-    let tabs: Vec<&str> = body["tabs"].as_array().unwrap().iter().map(|t| t["page"].as_str().unwrap()).collect();
-    assert_eq!(tabs, vec!["pages/home/index", "pages/menu/index", "pages/orders/index", "pages/me/index"]);
+    let tabs: Vec<&str> = body["tabs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["page"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tabs,
+        vec![
+            "pages/home/index",
+            "pages/menu/index",
+            "pages/orders/index",
+            "pages/me/index"
+        ]
+    );
     assert!(headers.get("etag").is_some());
     // Config the schema does not mark public never reaches the phone.
-    let ordering = body["modules"].as_array().unwrap().iter().find(|m| m["id"] == "ordering").unwrap();
-    assert!(ordering["config"].get("auto_accept").is_none(), "{ordering}");
+    let ordering = body["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "ordering")
+        .unwrap();
+    assert!(
+        ordering["config"].get("auto_accept").is_none(),
+        "{ordering}"
+    );
     assert_eq!(ordering["config"]["cancel_window_minutes"], 5);
 }
 
@@ -34,16 +66,30 @@ async fn bad_boot_requests_get_json_errors_with_the_right_status() {
     let (s, _, body) = app.get_json("/api/v1/app/config", &[]).await;
     assert_eq!(s, 400);
     assert_eq!(body["code"], "INVALID_ARGUMENT");
-    let (s, _, body) = app.get_json("/api/v1/app/config?appid=not-an-appid", &[]).await;
+    let (s, _, body) = app
+        .get_json("/api/v1/app/config?appid=not-an-appid", &[])
+        .await;
     assert_eq!(s, 400);
     assert_eq!(body["details"]["fields"][0]["field"], "wechat_appid");
-    let (s, _, body) = app.get_json("/api/v1/app/config?appid=wxffffffffffffffff", &[]).await;
+    let (s, _, body) = app
+        .get_json("/api/v1/app/config?appid=wxffffffffffffffff", &[])
+        .await;
     assert_eq!(s, 404);
     assert_eq!(body["code"], "APP_NOT_FOUND");
-    assert!(body["message"].as_str().unwrap().contains("wxffffffffffffffff"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("wxffffffffffffffff")
+    );
     // WeChat's own Referer identifies the mini-program too.
-    let referer = format!("https://servicewechat.com/{}/3/page-frame.html", mm_server::demo::DEMO_APPID);
-    let (s, _, _) = app.get_json("/api/v1/app/config", &[("referer", &referer)]).await;
+    let referer = format!(
+        "https://servicewechat.com/{}/3/page-frame.html",
+        mm_server::demo::DEMO_APPID
+    );
+    let (s, _, _) = app
+        .get_json("/api/v1/app/config", &[("referer", &referer)])
+        .await;
     assert_eq!(s, 200);
 }
 
@@ -59,19 +105,39 @@ async fn a_theme_or_module_change_shows_in_the_next_boot_call() {
     let (s, _, _) = app.get_json(&path, &[("if-none-match", &etag)]).await;
     assert_eq!(s, 304, "unchanged config revalidates");
 
-    app.tenants().update_branding(with_token(branding_change(&t, "#00AA88"), &admin)).await.unwrap();
+    app.tenants()
+        .update_branding(with_token(branding_change(&t, "#00AA88"), &admin))
+        .await
+        .unwrap();
     let (s, headers, body) = app.get_json(&path, &[("if-none-match", &etag)]).await;
     assert_eq!(s, 200, "the old etag no longer matches");
     assert_eq!(body["theme"]["primary_color"], "#00AA88");
     assert_ne!(headers.get("etag").unwrap().to_str().unwrap(), etag);
 
     app.tenants()
-        .disable_module(with_token(pb::DisableModuleRequest { name: format!("{}/modules/ordering", t.name) }, &admin))
+        .disable_module(with_token(
+            pb::DisableModuleRequest {
+                name: format!("{}/modules/ordering", t.name),
+            },
+            &admin,
+        ))
         .await
         .unwrap();
     let (_, _, body) = app.get_json(&path, &[]).await;
-    assert!(body["modules"].as_array().unwrap().iter().all(|m| m["id"] != "ordering"));
-    assert!(body["tabs"].as_array().unwrap().iter().all(|t| t["module"] != "ordering"));
+    assert!(
+        body["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["id"] != "ordering")
+    );
+    assert!(
+        body["tabs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["module"] != "ordering")
+    );
 
     let cfg = serde_json::json!({"announcement": "今日特价"});
     app.tenants()
@@ -107,12 +173,21 @@ async fn other_instances_learn_of_invalidations_through_redis() {
     let (_, _, body) = two.get_json(&path, &[]).await;
     assert_eq!(body["theme"]["primary_color"], "#B5838D");
 
-    one.tenants().update_branding(with_token(branding_change(&t, "#112233"), &one.admin_of(tenant_id(&t)))).await.unwrap();
+    one.tenants()
+        .update_branding(with_token(
+            branding_change(&t, "#112233"),
+            &one.admin_of(tenant_id(&t)),
+        ))
+        .await
+        .unwrap();
     // Pub/sub is asynchronous: poll briefly (bounded) for the other instance to hear of it.
     let mut seen = String::new();
     for _ in 0..50 {
         let (_, _, body) = two.get_json(&path, &[]).await;
-        seen = body["theme"]["primary_color"].as_str().unwrap_or_default().to_string();
+        seen = body["theme"]["primary_color"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if seen == "#112233" {
             break;
         }

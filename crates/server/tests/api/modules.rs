@@ -19,29 +19,108 @@ async fn enabling_needs_dependencies_and_disabling_waits_for_dependents() {
     let t = app.create_tenant("bare-shop", "").await;
     let admin = app.admin_of(tenant_id(&t));
     let mut c = app.tenants();
-    let enable = |m: &str| with_token(pb::EnableModuleRequest { name: module_name(&t, m) }, &admin);
-    let disable = |m: &str| with_token(pb::DisableModuleRequest { name: module_name(&t, m) }, &admin);
+    let enable = |m: &str| {
+        with_token(
+            pb::EnableModuleRequest {
+                name: module_name(&t, m),
+            },
+            &admin,
+        )
+    };
+    let disable = |m: &str| {
+        with_token(
+            pb::DisableModuleRequest {
+                name: module_name(&t, m),
+            },
+            &admin,
+        )
+    };
 
-    let s = assert_status(c.enable_module(enable("ordering")).await, Code::FailedPrecondition, Some("MISSING_DEPENDENCIES"));
-    assert_eq!(s.get_error_details().error_info().unwrap().metadata.get("missing").map(String::as_str), Some("catalog,identity"));
+    let s = assert_status(
+        c.enable_module(enable("ordering")).await,
+        Code::FailedPrecondition,
+        Some("MISSING_DEPENDENCIES"),
+    );
+    assert_eq!(
+        s.get_error_details()
+            .error_info()
+            .unwrap()
+            .metadata
+            .get("missing")
+            .map(String::as_str),
+        Some("catalog,identity")
+    );
 
     for m in ["catalog", "identity", "ordering"] {
-        assert!(c.enable_module(enable(m)).await.unwrap().into_inner().module.unwrap().enabled);
+        assert!(
+            c.enable_module(enable(m))
+                .await
+                .unwrap()
+                .into_inner()
+                .module
+                .unwrap()
+                .enabled
+        );
     }
-    let s = assert_status(c.disable_module(disable("catalog")).await, Code::FailedPrecondition, Some("HAS_DEPENDENTS"));
-    assert_eq!(s.get_error_details().error_info().unwrap().metadata.get("dependents").map(String::as_str), Some("ordering"));
-    assert_status(c.disable_module(disable("tenant")).await, Code::FailedPrecondition, Some("CORE_MODULE"));
-    assert_status(c.enable_module(enable("teleport")).await, Code::NotFound, Some("MODULE_NOT_FOUND"));
+    let s = assert_status(
+        c.disable_module(disable("catalog")).await,
+        Code::FailedPrecondition,
+        Some("HAS_DEPENDENTS"),
+    );
+    assert_eq!(
+        s.get_error_details()
+            .error_info()
+            .unwrap()
+            .metadata
+            .get("dependents")
+            .map(String::as_str),
+        Some("ordering")
+    );
+    assert_status(
+        c.disable_module(disable("tenant")).await,
+        Code::FailedPrecondition,
+        Some("CORE_MODULE"),
+    );
+    assert_status(
+        c.enable_module(enable("teleport")).await,
+        Code::NotFound,
+        Some("MODULE_NOT_FOUND"),
+    );
 
-    assert!(!c.disable_module(disable("ordering")).await.unwrap().into_inner().module.unwrap().enabled);
-    assert!(!c.disable_module(disable("catalog")).await.unwrap().into_inner().module.unwrap().enabled);
+    assert!(
+        !c.disable_module(disable("ordering"))
+            .await
+            .unwrap()
+            .into_inner()
+            .module
+            .unwrap()
+            .enabled
+    );
+    assert!(
+        !c.disable_module(disable("catalog"))
+            .await
+            .unwrap()
+            .into_inner()
+            .module
+            .unwrap()
+            .enabled
+    );
     let states = c
-        .list_tenant_modules(with_token(pb::ListTenantModulesRequest { parent: t.name.clone() }, &admin))
+        .list_tenant_modules(with_token(
+            pb::ListTenantModulesRequest {
+                parent: t.name.clone(),
+            },
+            &admin,
+        ))
         .await
         .unwrap()
         .into_inner()
         .modules;
-    let on: Vec<&str> = states.iter().filter(|m| m.enabled).map(|m| m.module_id.as_str()).collect();
+    let on: Vec<&str> = states
+        .iter()
+        .filter(|m| m.enabled)
+        .map(|m| m.module_id.as_str())
+        .collect();
     assert_eq!(on, vec!["tenant", "identity"]);
 }
 
@@ -53,25 +132,63 @@ async fn invalid_config_is_refused_field_by_field_and_the_stored_config_stays() 
     let mut c = app.tenants();
     let name = format!("{}/config", module_name(&t, "ordering"));
     let get = || with_token(pb::GetModuleConfigRequest { name: name.clone() }, &admin);
-    let before = c.get_module_config(get()).await.unwrap().into_inner().config.unwrap();
+    let before = c
+        .get_module_config(get())
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap();
 
     let bad = serde_json::json!({"min_order_fen": -5, "fulfilment_modes": ["teleport"], "opening_hours": [{"start": "25:00", "end": "21:00"}]});
     let req = pb::UpdateModuleConfigRequest {
-        config: Some(pb::ModuleConfig { name: name.clone(), config: Some(mm_kernel::json::json_to_struct(&bad)), ..Default::default() }),
+        config: Some(pb::ModuleConfig {
+            name: name.clone(),
+            config: Some(mm_kernel::json::json_to_struct(&bad)),
+            ..Default::default()
+        }),
     };
-    let s = assert_status(c.update_module_config(with_token(req, &admin)).await, Code::InvalidArgument, Some("INVALID_CONFIG"));
+    let s = assert_status(
+        c.update_module_config(with_token(req, &admin)).await,
+        Code::InvalidArgument,
+        Some("INVALID_CONFIG"),
+    );
     let mut fields = violation_fields(&s);
     fields.sort();
-    assert_eq!(fields, vec!["config.fulfilment_modes.0", "config.min_order_fen", "config.opening_hours.0.start"]);
-    let after = c.get_module_config(get()).await.unwrap().into_inner().config.unwrap();
+    assert_eq!(
+        fields,
+        vec![
+            "config.fulfilment_modes.0",
+            "config.min_order_fen",
+            "config.opening_hours.0.start"
+        ]
+    );
+    let after = c
+        .get_module_config(get())
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap();
     assert_eq!(after, before, "nothing half written");
 
     // A valid change keeps defaults for keys not sent and bumps the version.
     let good = serde_json::json!({"min_order_fen": 1500, "fulfilment_modes": ["takeaway"]});
     let req = pb::UpdateModuleConfigRequest {
-        config: Some(pb::ModuleConfig { name: name.clone(), config: Some(mm_kernel::json::json_to_struct(&good)), etag: before.etag.clone(), ..Default::default() }),
+        config: Some(pb::ModuleConfig {
+            name: name.clone(),
+            config: Some(mm_kernel::json::json_to_struct(&good)),
+            etag: before.etag.clone(),
+            ..Default::default()
+        }),
     };
-    let saved = c.update_module_config(with_token(req, &admin)).await.unwrap().into_inner().config.unwrap();
+    let saved = c
+        .update_module_config(with_token(req, &admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap();
     let json = mm_kernel::json::struct_to_json(saved.config.as_ref().unwrap());
     assert_eq!(json["min_order_fen"], 1500);
     assert_eq!(json["packaging_fee_fen"], 0);
@@ -79,22 +196,47 @@ async fn invalid_config_is_refused_field_by_field_and_the_stored_config_stays() 
 
     // Writing with the old etag loses to the newer write.
     let stale = pb::UpdateModuleConfigRequest {
-        config: Some(pb::ModuleConfig { name: name.clone(), config: Some(mm_kernel::json::json_to_struct(&good)), etag: before.etag.clone(), ..Default::default() }),
+        config: Some(pb::ModuleConfig {
+            name: name.clone(),
+            config: Some(mm_kernel::json::json_to_struct(&good)),
+            etag: before.etag.clone(),
+            ..Default::default()
+        }),
     };
-    assert_status(c.update_module_config(with_token(stale, &admin)).await, Code::Aborted, Some("ETAG_MISMATCH"));
+    assert_status(
+        c.update_module_config(with_token(stale, &admin)).await,
+        Code::Aborted,
+        Some("ETAG_MISMATCH"),
+    );
 
     // Config of a module that is off cannot be written.
     let off = pb::UpdateModuleConfigRequest {
-        config: Some(pb::ModuleConfig { name: format!("{}/config", module_name(&t, "booking")), config: Some(Default::default()), ..Default::default() }),
+        config: Some(pb::ModuleConfig {
+            name: format!("{}/config", module_name(&t, "booking")),
+            config: Some(Default::default()),
+            ..Default::default()
+        }),
     };
-    assert_status(c.update_module_config(with_token(off, &admin)).await, Code::FailedPrecondition, Some("MODULE_DISABLED"));
+    assert_status(
+        c.update_module_config(with_token(off, &admin)).await,
+        Code::FailedPrecondition,
+        Some("MODULE_DISABLED"),
+    );
 
     // Oversized config is refused.
     let big = serde_json::json!({"announcement": "公".repeat(30_000)});
     let req = pb::UpdateModuleConfigRequest {
-        config: Some(pb::ModuleConfig { name: format!("{}/config", module_name(&t, "tenant")), config: Some(mm_kernel::json::json_to_struct(&big)), ..Default::default() }),
+        config: Some(pb::ModuleConfig {
+            name: format!("{}/config", module_name(&t, "tenant")),
+            config: Some(mm_kernel::json::json_to_struct(&big)),
+            ..Default::default()
+        }),
     };
-    assert_status(c.update_module_config(with_token(req, &admin)).await, Code::InvalidArgument, None);
+    assert_status(
+        c.update_module_config(with_token(req, &admin)).await,
+        Code::InvalidArgument,
+        None,
+    );
 }
 
 #[tokio::test]
@@ -104,9 +246,24 @@ async fn staff_reach_only_what_their_permissions_grant() {
     let id = tenant_id(&t);
     let staff = app.token(Role::Staff, Some(id), &["tenant.branding.read"]);
     let mut c = app.tenants();
-    assert!(c.get_branding(with_token(pb::GetBrandingRequest { name: format!("{}/branding", t.name) }, &staff)).await.is_ok());
+    assert!(
+        c.get_branding(with_token(
+            pb::GetBrandingRequest {
+                name: format!("{}/branding", t.name)
+            },
+            &staff
+        ))
+        .await
+        .is_ok()
+    );
     assert_status(
-        c.get_module_config(with_token(pb::GetModuleConfigRequest { name: format!("{}/config", module_name(&t, "ordering")) }, &staff)).await,
+        c.get_module_config(with_token(
+            pb::GetModuleConfigRequest {
+                name: format!("{}/config", module_name(&t, "ordering")),
+            },
+            &staff,
+        ))
+        .await,
         Code::PermissionDenied,
         None,
     );
@@ -117,9 +274,20 @@ async fn the_catalogue_lists_every_module_with_schema_and_defaults() {
     let app = spawn_app().await;
     let t = app.create_tenant("reader-shop", "salon").await;
     let mut m = ModuleServiceClient::new(app.channel.clone());
-    let list = m.list_modules(with_token(pb::ListModulesRequest {}, &app.admin_of(tenant_id(&t)))).await.unwrap().into_inner().modules;
+    let list = m
+        .list_modules(with_token(
+            pb::ListModulesRequest {},
+            &app.admin_of(tenant_id(&t)),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .modules;
     let ids: Vec<&str> = list.iter().map(|m| m.id.as_str()).collect();
-    assert_eq!(ids, vec!["tenant", "identity", "catalog", "ordering", "booking"]);
+    assert_eq!(
+        ids,
+        vec!["tenant", "identity", "catalog", "ordering", "booking"]
+    );
     let ordering = list.iter().find(|m| m.id == "ordering").unwrap();
     assert_eq!(ordering.dependencies, vec!["catalog", "identity"]);
     let schema = mm_kernel::json::struct_to_json(ordering.config_schema.as_ref().unwrap());
@@ -127,14 +295,26 @@ async fn the_catalogue_lists_every_module_with_schema_and_defaults() {
     let defaults = mm_kernel::json::struct_to_json(ordering.config_defaults.as_ref().unwrap());
     assert_eq!(defaults["cancel_window_minutes"], 5);
     let templates = m
-        .list_industry_templates(with_token(pb::ListIndustryTemplatesRequest {}, &app.operator()))
+        .list_industry_templates(with_token(
+            pb::ListIndustryTemplatesRequest {},
+            &app.operator(),
+        ))
         .await
         .unwrap()
         .into_inner()
         .templates;
-    assert_eq!(templates.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), vec!["restaurant", "salon", "retail"]);
+    assert_eq!(
+        templates.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        vec!["restaurant", "salon", "retail"]
+    );
     assert_status(
-        m.get_module(with_token(pb::GetModuleRequest { name: "modules/nope".into() }, &app.operator())).await,
+        m.get_module(with_token(
+            pb::GetModuleRequest {
+                name: "modules/nope".into(),
+            },
+            &app.operator(),
+        ))
+        .await,
         Code::NotFound,
         Some("MODULE_NOT_FOUND"),
     );

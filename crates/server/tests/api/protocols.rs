@@ -4,26 +4,41 @@
 use mm_proto::minimodules::tenant::v1 as pb;
 use mm_testkit::{Storage, spawn_app, spawn_with};
 use prost::Message as _;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 #[tokio::test]
 async fn grpc_web_from_the_admin_origin_works() {
     let app = spawn_app().await;
-    let url = format!("{}/minimodules.tenant.v1.TenantService/GetAppConfig", app.grpc_url);
+    let url = format!(
+        "{}/minimodules.tenant.v1.TenantService/GetAppConfig",
+        app.grpc_url
+    );
     let preflight = app
         .http
         .request(reqwest::Method::OPTIONS, &url)
         .header("origin", "http://localhost:5173")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type,x-grpc-web,authorization")
+        .header(
+            "access-control-request-headers",
+            "content-type,x-grpc-web,authorization",
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(preflight.headers().get("access-control-allow-origin").unwrap(), "http://localhost:5173");
+    assert_eq!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "http://localhost:5173"
+    );
 
-    let msg = pb::GetAppConfigRequest { wechat_appid: mm_server::demo::DEMO_APPID.into() }.encode_to_vec();
+    let msg = pb::GetAppConfigRequest {
+        wechat_appid: mm_server::demo::DEMO_APPID.into(),
+    }
+    .encode_to_vec();
     let mut frame = vec![0u8];
     frame.extend_from_slice(&(msg.len() as u32).to_be_bytes());
     frame.extend_from_slice(&msg);
@@ -38,7 +53,10 @@ async fn grpc_web_from_the_admin_origin_works() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers().get("access-control-allow-origin").unwrap(), "http://localhost:5173");
+    assert_eq!(
+        res.headers().get("access-control-allow-origin").unwrap(),
+        "http://localhost:5173"
+    );
     let body = res.bytes().await.unwrap();
     assert_eq!(body[0], 0, "first frame is data");
     let len = u32::from_be_bytes([body[1], body[2], body[3], body[4]]) as usize;
@@ -62,34 +80,71 @@ async fn grpc_web_from_the_admin_origin_works() {
 
 #[tokio::test]
 async fn reflection_v1_and_v1alpha_list_the_services_and_health_reports_each() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
     let app = spawn_app().await;
     let mut client = ServerReflectionClient::new(app.channel.clone());
-    let req = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut stream = client.server_reflection_info(tokio_stream::iter(vec![req])).await.unwrap().into_inner();
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter(vec![req]))
+        .await
+        .unwrap()
+        .into_inner();
     let reply = stream.message().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else { panic!("unexpected reply") };
+    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+        panic!("unexpected reply")
+    };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-    for s in ["minimodules.tenant.v1.TenantService", "minimodules.tenant.v1.ModuleService", "grpc.health.v1.Health"] {
+    for s in [
+        "minimodules.tenant.v1.TenantService",
+        "minimodules.tenant.v1.ModuleService",
+        "grpc.health.v1.Health",
+    ] {
         assert!(names.iter().any(|n| n == s), "{s} in {names:?}");
     }
 
     {
+        use tonic_reflection::pb::v1alpha::ServerReflectionRequest as AlphaReq;
         use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient as AlphaClient;
         use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest as AlphaRequest;
-        use tonic_reflection::pb::v1alpha::ServerReflectionRequest as AlphaReq;
         let mut alpha = AlphaClient::new(app.channel.clone());
-        let req = AlphaReq { host: String::new(), message_request: Some(AlphaRequest::FileContainingSymbol("minimodules.tenant.v1.TenantService".into())) };
-        let mut stream = alpha.server_reflection_info(tokio_stream::iter(vec![req])).await.unwrap().into_inner();
-        assert!(stream.message().await.unwrap().unwrap().message_response.is_some());
+        let req = AlphaReq {
+            host: String::new(),
+            message_request: Some(AlphaRequest::FileContainingSymbol(
+                "minimodules.tenant.v1.TenantService".into(),
+            )),
+        };
+        let mut stream = alpha
+            .server_reflection_info(tokio_stream::iter(vec![req]))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            stream
+                .message()
+                .await
+                .unwrap()
+                .unwrap()
+                .message_response
+                .is_some()
+        );
     }
 
     let mut health = HealthClient::new(app.channel.clone());
-    for s in ["minimodules.tenant.v1.TenantService", "minimodules.tenant.v1.ModuleService"] {
-        let r = health.check(HealthCheckRequest { service: s.into() }).await.unwrap().into_inner();
+    for s in [
+        "minimodules.tenant.v1.TenantService",
+        "minimodules.tenant.v1.ModuleService",
+    ] {
+        let r = health
+            .check(HealthCheckRequest { service: s.into() })
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(r.status, ServingStatus::Serving as i32, "{s}");
     }
 }
@@ -97,13 +152,37 @@ async fn reflection_v1_and_v1alpha_list_the_services_and_health_reports_each() {
 #[tokio::test]
 async fn metrics_and_openapi_are_served() {
     let app = spawn_app().await;
-    let _ = app.get_json(&format!("/api/v1/app/config?appid={}", mm_server::demo::DEMO_APPID), &[]).await;
-    let text = app.http.get(format!("{}/metrics", app.http_url)).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("mm_grpc_requests_total{method=\"/minimodules.tenant.v1.TenantService/GetAppConfig\""), "{text}");
-    assert!(text.contains("mm_http_requests_total{path=\"/api/v1/app/config\""), "{text}");
+    let _ = app
+        .get_json(
+            &format!("/api/v1/app/config?appid={}", mm_server::demo::DEMO_APPID),
+            &[],
+        )
+        .await;
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.http_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "mm_grpc_requests_total{method=\"/minimodules.tenant.v1.TenantService/GetAppConfig\""
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("mm_http_requests_total{path=\"/api/v1/app/config\""),
+        "{text}"
+    );
     let (s, _, doc) = app.get_json("/api/openapi.json", &[]).await;
     assert_eq!(s, 200);
-    assert!(doc["paths"]["/api/v1/app/config"]["get"].is_object(), "{doc}");
+    assert!(
+        doc["paths"]["/api/v1/app/config"]["get"].is_object(),
+        "{doc}"
+    );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
 
@@ -114,15 +193,30 @@ async fn a_process_can_host_a_subset_of_modules() {
     settings.server.modules = vec!["identity".into()];
     settings.demo.seed = false;
     let app = spawn_with(settings).await;
-    assert!(app.app.hosted.is_empty(), "identity has no service yet, so nothing is mounted");
-    let res = app.tenants().get_app_config(pb::GetAppConfigRequest { wechat_appid: mm_server::demo::DEMO_APPID.into() }).await;
+    assert!(
+        app.app.hosted.is_empty(),
+        "identity has no service yet, so nothing is mounted"
+    );
+    let res = app
+        .tenants()
+        .get_app_config(pb::GetAppConfigRequest {
+            wechat_appid: mm_server::demo::DEMO_APPID.into(),
+        })
+        .await;
     assert_eq!(res.unwrap_err().code(), tonic::Code::Unimplemented);
     let mut health = HealthClient::new(app.channel.clone());
-    let res = health.check(HealthCheckRequest { service: "minimodules.tenant.v1.TenantService".into() }).await;
+    let res = health
+        .check(HealthCheckRequest {
+            service: "minimodules.tenant.v1.TenantService".into(),
+        })
+        .await;
     assert_eq!(res.unwrap_err().code(), tonic::Code::NotFound);
 
     let mut bad = storage.settings();
     bad.server.modules = vec!["nope".into()];
-    let err = mm_server::App::start(bad).await.err().expect("unknown module refused");
+    let err = mm_server::App::start(bad)
+        .await
+        .err()
+        .expect("unknown module refused");
     assert!(err.to_string().contains("unknown module"), "{err}");
 }

@@ -12,7 +12,14 @@ async fn count_tenants(app: &mm_testkit::TestApp) -> usize {
     loop {
         let r = app
             .tenants()
-            .list_tenants(with_token(pb::ListTenantsRequest { page_size: 100, page_token: token, show_archived: true }, &app.operator()))
+            .list_tenants(with_token(
+                pb::ListTenantsRequest {
+                    page_size: 100,
+                    page_token: token,
+                    show_archived: true,
+                },
+                &app.operator(),
+            ))
             .await
             .expect("list")
             .into_inner();
@@ -28,20 +35,48 @@ async fn count_tenants(app: &mm_testkit::TestApp) -> usize {
 async fn each_template_yields_a_usable_tenant_in_one_call() {
     let app = spawn_app().await;
     for (template, expected) in [
-        ("restaurant", vec!["tenant", "identity", "catalog", "ordering"]),
+        (
+            "restaurant",
+            vec!["tenant", "identity", "catalog", "ordering"],
+        ),
         ("salon", vec!["tenant", "identity", "booking"]),
         ("retail", vec!["tenant", "identity", "catalog", "ordering"]),
     ] {
-        let t = app.create_tenant(&format!("shop-{template}"), template).await;
+        let t = app
+            .create_tenant(&format!("shop-{template}"), template)
+            .await;
         assert_eq!(t.industry, template);
-        let (status, _, body) = app.get_json(&format!("/api/v1/app/config?appid={}", t.wechat_appid), &[]).await;
+        let (status, _, body) = app
+            .get_json(&format!("/api/v1/app/config?appid={}", t.wechat_appid), &[])
+            .await;
         assert_eq!(status, 200, "{body}");
-        let ids: Vec<&str> = body["modules"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> = body["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap())
+            .collect();
         assert_eq!(ids, expected, "{template}");
     }
-    let (_, _, body) = app.get_json(&format!("/api/v1/app/config?appid={}", mm_testkit::appid_for("shop-retail")), &[]).await;
-    let ordering = body["modules"].as_array().unwrap().iter().find(|m| m["id"] == "ordering").unwrap();
-    assert_eq!(ordering["config"]["min_order_fen"], 2000, "template config applied over defaults");
+    let (_, _, body) = app
+        .get_json(
+            &format!(
+                "/api/v1/app/config?appid={}",
+                mm_testkit::appid_for("shop-retail")
+            ),
+            &[],
+        )
+        .await;
+    let ordering = body["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "ordering")
+        .unwrap();
+    assert_eq!(
+        ordering["config"]["min_order_fen"], 2000,
+        "template config applied over defaults"
+    );
     assert_eq!(body["theme"]["primary_color"], "#1677FF");
 }
 
@@ -53,26 +88,73 @@ async fn an_admin_of_one_tenant_can_neither_read_nor_change_another() {
     let admin_a = app.admin_of(a);
     let mut c = app.tenants();
 
-    assert!(c.get_tenant(with_token(pb::GetTenantRequest { name: format!("tenants/{a}") }, &admin_a)).await.is_ok());
-    assert_status(c.get_tenant(with_token(pb::GetTenantRequest { name: format!("tenants/{b}") }, &admin_a)).await, Code::PermissionDenied, None);
-    let change = pb::UpdateBrandingRequest {
-        branding: Some(pb::Branding { name: format!("tenants/{b}/branding"), primary_color: "#000000".into(), ..Default::default() }),
-        update_mask: Some(prost_types::FieldMask { paths: vec!["primary_color".into()] }),
-    };
-    assert_status(c.update_branding(with_token(change, &admin_a)).await, Code::PermissionDenied, None);
-    let cfg = pb::UpdateModuleConfigRequest {
-        config: Some(pb::ModuleConfig { name: format!("tenants/{b}/modules/booking/config"), ..Default::default() }),
-    };
-    assert_status(c.update_module_config(with_token(cfg, &admin_a)).await, Code::PermissionDenied, None);
+    assert!(
+        c.get_tenant(with_token(
+            pb::GetTenantRequest {
+                name: format!("tenants/{a}")
+            },
+            &admin_a
+        ))
+        .await
+        .is_ok()
+    );
     assert_status(
-        c.disable_module(with_token(pb::DisableModuleRequest { name: format!("tenants/{b}/modules/booking") }, &admin_a)).await,
+        c.get_tenant(with_token(
+            pb::GetTenantRequest {
+                name: format!("tenants/{b}"),
+            },
+            &admin_a,
+        ))
+        .await,
+        Code::PermissionDenied,
+        None,
+    );
+    let change = pb::UpdateBrandingRequest {
+        branding: Some(pb::Branding {
+            name: format!("tenants/{b}/branding"),
+            primary_color: "#000000".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["primary_color".into()],
+        }),
+    };
+    assert_status(
+        c.update_branding(with_token(change, &admin_a)).await,
+        Code::PermissionDenied,
+        None,
+    );
+    let cfg = pb::UpdateModuleConfigRequest {
+        config: Some(pb::ModuleConfig {
+            name: format!("tenants/{b}/modules/booking/config"),
+            ..Default::default()
+        }),
+    };
+    assert_status(
+        c.update_module_config(with_token(cfg, &admin_a)).await,
+        Code::PermissionDenied,
+        None,
+    );
+    assert_status(
+        c.disable_module(with_token(
+            pb::DisableModuleRequest {
+                name: format!("tenants/{b}/modules/booking"),
+            },
+            &admin_a,
+        ))
+        .await,
         Code::PermissionDenied,
         None,
     );
 
     // B is untouched.
     let b_branding = c
-        .get_branding(with_token(pb::GetBrandingRequest { name: format!("tenants/{b}/branding") }, &app.admin_of(b)))
+        .get_branding(with_token(
+            pb::GetBrandingRequest {
+                name: format!("tenants/{b}/branding"),
+            },
+            &app.admin_of(b),
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -80,7 +162,12 @@ async fn an_admin_of_one_tenant_can_neither_read_nor_change_another() {
         .unwrap();
     assert_eq!(b_branding.primary_color, "#B5838D");
     let mods = c
-        .list_tenant_modules(with_token(pb::ListTenantModulesRequest { parent: format!("tenants/{b}") }, &app.admin_of(b)))
+        .list_tenant_modules(with_token(
+            pb::ListTenantModulesRequest {
+                parent: format!("tenants/{b}"),
+            },
+            &app.admin_of(b),
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -95,10 +182,18 @@ async fn duplicate_slug_and_appid_are_refused_and_write_nothing() {
     let before = count_tenants(&app).await;
     let mut c = app.tenants();
     let dup_slug = pb::CreateTenantRequest {
-        tenant: Some(pb::Tenant { slug: "noodle-house".into(), display_name_zh: "面馆".into(), ..Default::default() }),
+        tenant: Some(pb::Tenant {
+            slug: "noodle-house".into(),
+            display_name_zh: "面馆".into(),
+            ..Default::default()
+        }),
         template_id: String::new(),
     };
-    assert_status(c.create_tenant(with_token(dup_slug, &app.operator())).await, Code::AlreadyExists, Some("DUPLICATE_SLUG"));
+    assert_status(
+        c.create_tenant(with_token(dup_slug, &app.operator())).await,
+        Code::AlreadyExists,
+        Some("DUPLICATE_SLUG"),
+    );
     let dup_appid = pb::CreateTenantRequest {
         tenant: Some(pb::Tenant {
             slug: "other-house".into(),
@@ -108,7 +203,12 @@ async fn duplicate_slug_and_appid_are_refused_and_write_nothing() {
         }),
         template_id: "restaurant".into(),
     };
-    assert_status(c.create_tenant(with_token(dup_appid, &app.operator())).await, Code::AlreadyExists, Some("DUPLICATE_APPID"));
+    assert_status(
+        c.create_tenant(with_token(dup_appid, &app.operator()))
+            .await,
+        Code::AlreadyExists,
+        Some("DUPLICATE_APPID"),
+    );
     assert_eq!(count_tenants(&app).await, before);
 }
 
@@ -119,17 +219,42 @@ async fn malformed_and_oversized_input_gets_clear_errors_and_writes_nothing() {
     let op = app.operator();
     let before = count_tenants(&app).await;
 
-    for name in ["tenants/not-a-uuid", "foo/bar", "tenants/", "", "tenants/x/y"] {
-        let s = assert_status(c.get_tenant(with_token(pb::GetTenantRequest { name: name.into() }, &op)).await, Code::InvalidArgument, None);
+    for name in [
+        "tenants/not-a-uuid",
+        "foo/bar",
+        "tenants/",
+        "",
+        "tenants/x/y",
+    ] {
+        let s = assert_status(
+            c.get_tenant(with_token(pb::GetTenantRequest { name: name.into() }, &op))
+                .await,
+            Code::InvalidArgument,
+            None,
+        );
         assert_eq!(violation_fields(&s), vec!["name".to_string()], "{name:?}");
     }
     assert_status(
-        c.list_tenants(with_token(pb::ListTenantsRequest { page_size: -1, ..Default::default() }, &op)).await,
+        c.list_tenants(with_token(
+            pb::ListTenantsRequest {
+                page_size: -1,
+                ..Default::default()
+            },
+            &op,
+        ))
+        .await,
         Code::InvalidArgument,
         None,
     );
     let s = assert_status(
-        c.list_tenants(with_token(pb::ListTenantsRequest { page_token: "garbage!".into(), ..Default::default() }, &op)).await,
+        c.list_tenants(with_token(
+            pb::ListTenantsRequest {
+                page_token: "garbage!".into(),
+                ..Default::default()
+            },
+            &op,
+        ))
+        .await,
         Code::InvalidArgument,
         None,
     );
@@ -146,25 +271,53 @@ async fn malformed_and_oversized_input_gets_clear_errors_and_writes_nothing() {
         }),
         template_id: String::new(),
     };
-    let s = assert_status(c.create_tenant(with_token(bad, &op)).await, Code::InvalidArgument, None);
+    let s = assert_status(
+        c.create_tenant(with_token(bad, &op)).await,
+        Code::InvalidArgument,
+        None,
+    );
     let mut fields = violation_fields(&s);
     fields.sort();
-    assert_eq!(fields, vec!["tenant.display_name_zh", "tenant.industry", "tenant.slug", "tenant.wechat_appid"]);
+    assert_eq!(
+        fields,
+        vec![
+            "tenant.display_name_zh",
+            "tenant.industry",
+            "tenant.slug",
+            "tenant.wechat_appid"
+        ]
+    );
 
     // A message over the server's limit is refused before it reaches the service.
     let huge = pb::CreateTenantRequest {
-        tenant: Some(pb::Tenant { slug: "huge-one".into(), display_name_zh: "x".repeat(2 * 1024 * 1024), ..Default::default() }),
+        tenant: Some(pb::Tenant {
+            slug: "huge-one".into(),
+            display_name_zh: "x".repeat(2 * 1024 * 1024),
+            ..Default::default()
+        }),
         template_id: String::new(),
     };
     // tonic reports an over-limit message as OUT_OF_RANGE.
-    assert_status(c.create_tenant(with_token(huge, &op)).await, Code::OutOfRange, None);
+    assert_status(
+        c.create_tenant(with_token(huge, &op)).await,
+        Code::OutOfRange,
+        None,
+    );
 
     // An unknown template is a clear NOT_FOUND, also before anything is written.
     let unknown = pb::CreateTenantRequest {
-        tenant: Some(pb::Tenant { slug: "ghost-shop".into(), display_name_zh: "幽灵".into(), ..Default::default() }),
+        tenant: Some(pb::Tenant {
+            slug: "ghost-shop".into(),
+            display_name_zh: "幽灵".into(),
+            ..Default::default()
+        }),
         template_id: "spaceport".into(),
     };
-    assert_status(c.create_tenant(with_token(unknown, &op)).await, Code::NotFound, Some("TEMPLATE_NOT_FOUND"));
+    assert_status(
+        c.create_tenant(with_token(unknown, &op)).await,
+        Code::NotFound,
+        Some("TEMPLATE_NOT_FOUND"),
+    );
     assert_eq!(count_tenants(&app).await, before);
 }
 
@@ -179,7 +332,14 @@ async fn tenants_page_without_gaps_or_repeats() {
     loop {
         let r = app
             .tenants()
-            .list_tenants(with_token(pb::ListTenantsRequest { page_size: 2, page_token: token.clone(), show_archived: false }, &app.operator()))
+            .list_tenants(with_token(
+                pb::ListTenantsRequest {
+                    page_size: 2,
+                    page_token: token.clone(),
+                    show_archived: false,
+                },
+                &app.operator(),
+            ))
             .await
             .unwrap()
             .into_inner();
@@ -204,15 +364,44 @@ async fn admins_update_names_but_only_operators_move_slug_and_appid() {
     let id = tenant_id(&t);
     let mut c = app.tenants();
     let patch = |paths: &[&str]| pb::UpdateTenantRequest {
-        tenant: Some(pb::Tenant { name: t.name.clone(), display_name_zh: "新名字".into(), slug: "moved-slug".into(), ..Default::default() }),
-        update_mask: Some(prost_types::FieldMask { paths: paths.iter().map(|p| p.to_string()).collect() }),
+        tenant: Some(pb::Tenant {
+            name: t.name.clone(),
+            display_name_zh: "新名字".into(),
+            slug: "moved-slug".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        }),
     };
-    let updated = c.update_tenant(with_token(patch(&["display_name_zh"]), &app.admin_of(id))).await.unwrap().into_inner().tenant.unwrap();
+    let updated = c
+        .update_tenant(with_token(patch(&["display_name_zh"]), &app.admin_of(id)))
+        .await
+        .unwrap()
+        .into_inner()
+        .tenant
+        .unwrap();
     assert_eq!(updated.display_name_zh, "新名字");
     assert_eq!(updated.slug, "rename-me");
-    assert_status(c.update_tenant(with_token(patch(&["slug"]), &app.admin_of(id))).await, Code::PermissionDenied, None);
-    assert_status(c.update_tenant(with_token(patch(&["status"]), &app.operator())).await, Code::InvalidArgument, None);
-    let moved = c.update_tenant(with_token(patch(&["slug"]), &app.operator())).await.unwrap().into_inner().tenant.unwrap();
+    assert_status(
+        c.update_tenant(with_token(patch(&["slug"]), &app.admin_of(id)))
+            .await,
+        Code::PermissionDenied,
+        None,
+    );
+    assert_status(
+        c.update_tenant(with_token(patch(&["status"]), &app.operator()))
+            .await,
+        Code::InvalidArgument,
+        None,
+    );
+    let moved = c
+        .update_tenant(with_token(patch(&["slug"]), &app.operator()))
+        .await
+        .unwrap()
+        .into_inner()
+        .tenant
+        .unwrap();
     assert_eq!(moved.slug, "moved-slug");
 }
 
@@ -224,7 +413,12 @@ async fn archived_tenants_disappear_from_the_mini_program() {
     assert_eq!(app.get_json(&path, &[]).await.0, 200);
     let archived = app
         .tenants()
-        .archive_tenant(with_token(pb::ArchiveTenantRequest { name: t.name.clone() }, &app.operator()))
+        .archive_tenant(with_token(
+            pb::ArchiveTenantRequest {
+                name: t.name.clone(),
+            },
+            &app.operator(),
+        ))
         .await
         .unwrap()
         .into_inner()

@@ -1,0 +1,75 @@
+# Shared by scripts/run.sh and scripts/test.sh: installs what the project needs from its own
+# files and the machine's package registries, and starts local services the tests use.
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo is not installed: install Rust with rustup (https://rustup.rs) and retry" >&2
+    exit 1
+  fi
+  for c in clippy rustfmt; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+      log "installing rust component $c"
+      rustup component add "$c"
+    fi
+  done
+}
+
+ensure_node_tools() {
+  if [ ! -x tools/node_modules/.bin/buf ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      log "installing Node.js and npm"
+      apt_install nodejs npm
+    fi
+    log "installing command-line tools from tools/package-lock.json"
+    npm ci --prefix tools --no-audit --no-fund
+  fi
+}
+
+ensure_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    log "installing PostgreSQL"
+    apt_install postgresql
+  fi
+  log "starting PostgreSQL"
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && return
+    sleep 1
+  done
+  echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2
+  exit 1
+}
+
+ensure_redis() {
+  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then return; fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "installing Redis"
+    apt_install redis-server
+  fi
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 1 30); do
+    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return
+    sleep 1
+  done
+  echo "Redis did not come up on 127.0.0.1:6379" >&2
+  exit 1
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of the project: contract lint, formatting, clippy, the architecture rule, unit
+# tests, and the integration suite twice — on the embedded default (SQLite + in-process cache) and
+# on PostgreSQL + Redis. Installs and starts what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_rust
+ensure_node_tools
+ensure_postgres
+ensure_redis
+
+log "buf lint (contracts)"
+tools/node_modules/.bin/buf lint
+
+log "rustfmt"
+cargo fmt --all --check
+
+log "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "architecture rules"
+scripts/check-architecture.sh
+
+if cargo nextest --version >/dev/null 2>&1; then
+  run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
+else
+  run_tests() { cargo test --locked --no-fail-fast "$@"; }
+fi
+
+log "unit and integration tests on SQLite + in-process cache"
+MM_TEST_BACKEND=sqlite run_tests --workspace
+
+log "integration tests on PostgreSQL + Redis"
+MM_TEST_BACKEND=postgres run_tests -p mm-server
