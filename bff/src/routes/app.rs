@@ -302,6 +302,7 @@ pub async fn get_app_config(
         return Err(ApiError::bad_request("appid", "is too long"));
     }
     if let Some(hit) = state.boot.entries.get(&appid) {
+        tracing::Span::current().record("tenant", hit.tenant.as_str());
         return Ok(answer(&hit, &headers));
     }
     let generation = state.boot.generation.load(Ordering::SeqCst);
@@ -319,6 +320,7 @@ pub async fn get_app_config(
         .app_config
         .unwrap_or_default();
     let tenant = cfg.tenant.trim_start_matches("tenants/").to_string();
+    tracing::Span::current().record("tenant", tenant.as_str());
     let etag = HeaderValue::from_str(&format!("W/\"{}-{}\"", tenant, cfg.version))
         .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
     let body = serde_json::to_vec(&to_dto(cfg)).map_err(|e| {

@@ -14,7 +14,7 @@ use tower::{Layer, Service};
 
 use crate::auth::JwtKeys;
 use crate::context::{Principal, RequestContext};
-use mm_proto::{Role, method_access};
+use mm_proto::{METHODS, MethodAccess, Role};
 
 /// Services that are not business modules and need no token.
 const OPEN_PREFIXES: &[&str] = &[
@@ -53,8 +53,18 @@ pub struct AccessService<S> {
     keys: Arc<JwtKeys>,
 }
 
-/// Decides whether a call may proceed; pure so it can be tested without a server.
+/// Decides whether a call may proceed against the contract's declarations.
 pub fn authorize(
+    path: &str,
+    bearer: Option<&str>,
+    keys: &JwtKeys,
+) -> Result<Option<Principal>, Status> {
+    authorize_with(METHODS, path, bearer, keys)
+}
+
+/// [`authorize`] against a given table; pure so it can be tested without a server.
+pub fn authorize_with(
+    table: &[MethodAccess],
     path: &str,
     bearer: Option<&str>,
     keys: &JwtKeys,
@@ -62,7 +72,7 @@ pub fn authorize(
     if OPEN_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return Ok(None);
     }
-    let Some(access) = method_access(path) else {
+    let Some(access) = table.iter().find(|m| m.path == path) else {
         return Err(Status::unimplemented(format!("unknown method {path}")));
     };
     if !access.declared {
@@ -160,5 +170,120 @@ where
                 Box::pin(async move { Ok(status.into_http::<RB>()) })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+    use tonic::Code;
+
+    use super::*;
+    use crate::ids::TenantId;
+
+    const TABLE: &[MethodAccess] = &[
+        MethodAccess {
+            path: "/x.v1.S/Open",
+            declared: true,
+            public: true,
+            roles: &[],
+            permission: "",
+            server_streaming: false,
+        },
+        MethodAccess {
+            path: "/x.v1.S/Undeclared",
+            declared: false,
+            public: false,
+            roles: &[],
+            permission: "",
+            server_streaming: false,
+        },
+        MethodAccess {
+            path: "/x.v1.S/Staffed",
+            declared: true,
+            public: false,
+            roles: &[Role::Staff, Role::Admin],
+            permission: "x.things.read",
+            server_streaming: false,
+        },
+    ];
+
+    fn keys() -> JwtKeys {
+        JwtKeys::new(
+            "k1",
+            &SecretString::from("0123456789abcdef0123456789abcdef".to_string()),
+            &[],
+            "i",
+            "a",
+            60,
+        )
+    }
+
+    fn token(k: &JwtKeys, role: Role, perms: &[&str]) -> String {
+        let tenant = (role != Role::Operator).then(TenantId::new);
+        k.issue(&Principal {
+            subject: "s".into(),
+            tenant,
+            role,
+            permissions: perms.iter().map(|p| p.to_string()).collect(),
+        })
+        .unwrap()
+    }
+
+    fn code(r: Result<Option<Principal>, Status>) -> Code {
+        r.err().map_or(Code::Ok, |s| s.code())
+    }
+
+    #[test]
+    fn a_method_without_a_declaration_is_refused_even_to_operators() {
+        let k = keys();
+        let op = token(&k, Role::Operator, &[]);
+        assert_eq!(
+            code(authorize_with(TABLE, "/x.v1.S/Undeclared", Some(&op), &k)),
+            Code::PermissionDenied
+        );
+        assert_eq!(
+            code(authorize_with(TABLE, "/x.v1.S/Missing", Some(&op), &k)),
+            Code::Unimplemented
+        );
+    }
+
+    #[test]
+    fn roles_and_staff_permissions_are_checked() {
+        let k = keys();
+        let rows = [
+            (None, Code::Unauthenticated),
+            (Some(token(&k, Role::Customer, &[])), Code::PermissionDenied),
+            (Some(token(&k, Role::Operator, &[])), Code::PermissionDenied),
+            (Some(token(&k, Role::Staff, &[])), Code::PermissionDenied),
+            (Some(token(&k, Role::Staff, &["x.things.read"])), Code::Ok),
+            (Some(token(&k, Role::Admin, &[])), Code::Ok),
+            (Some("garbage".to_string()), Code::Unauthenticated),
+        ];
+        for (t, expected) in rows {
+            assert_eq!(
+                code(authorize_with(TABLE, "/x.v1.S/Staffed", t.as_deref(), &k)),
+                expected,
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn public_methods_and_infrastructure_need_no_token() {
+        let k = keys();
+        assert_eq!(
+            code(authorize_with(TABLE, "/x.v1.S/Open", None, &k)),
+            Code::Ok
+        );
+        assert_eq!(
+            code(authorize_with(
+                TABLE,
+                "/grpc.health.v1.Health/Check",
+                None,
+                &k
+            )),
+            Code::Ok
+        );
     }
 }

@@ -29,8 +29,3 @@ pub struct MethodAccess {
 }
 
 include!(concat!(env!("OUT_DIR"), "/access_table.rs"));
-
-/// Looks up the access declaration of a gRPC path.
-pub fn method_access(path: &str) -> Option<&'static MethodAccess> {
-    METHODS.iter().find(|m| m.path == path)
-}

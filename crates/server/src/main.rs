@@ -65,24 +65,21 @@ async fn main() -> anyhow::Result<()> {
                 settings.bff.enabled = false;
             }
             let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+            let signal = mm_server::shutdown_signal();
             let app = mm_server::App::start(settings).await?;
-            println!("MiniModules is running");
-            println!(
-                "  gRPC + grpc-web : http://{}  (reflection and health on)",
-                app.grpc_addr
+            let (g, h) = (shown(app.grpc_addr), shown(app.http_addr));
+            let appid = mm_server::demo::DEMO_APPID;
+            let banner = format!(
+                "MiniModules is running\n  \
+                 gRPC + grpc-web : http://{g}  (reflection and health on)\n  \
+                 HTTP (BFF)      : http://{h}\n  \
+                 boot config     : http://{h}/api/v1/app/config?appid={appid}\n  \
+                 OpenAPI         : http://{h}/api/openapi.json\n  \
+                 metrics         : http://{h}/metrics\n"
             );
-            println!("  HTTP (BFF)      : http://{}", app.http_addr);
-            println!(
-                "  boot config     : http://{}/api/v1/app/config?appid={}",
-                app.http_addr,
-                mm_server::demo::DEMO_APPID
-            );
-            println!(
-                "  OpenAPI         : http://{}/api/openapi.json",
-                app.http_addr
-            );
-            println!("  metrics         : http://{}/metrics", app.http_addr);
-            app.run_until(mm_server::shutdown_signal(), grace).await
+            // A closed stdout must not take the server down, so no println! here.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), banner.as_bytes());
+            app.run_until(signal, grace).await
         }
         Command::Migrate => {
             let db = mm_kernel::db::connect(&settings.database).await?;
@@ -116,5 +113,14 @@ async fn main() -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+    }
+}
+
+/// An address as a person would type it: a wildcard bind is reached through localhost.
+fn shown(addr: std::net::SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
     }
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod boot;
+mod cli;
 mod helpers;
 mod modules;
 mod protocols;
