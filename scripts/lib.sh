@@ -36,7 +36,10 @@ ensure_node_tools() {
       apt_install nodejs npm
     fi
     log "installing command-line tools from tools/package-lock.json"
-    npm ci --prefix tools --no-audit --no-fund
+    # Not `npm ci`: the registry this machine reaches lacks buf's macOS/Windows builds, so the
+    # lockfile holds only the Linux ones and `npm ci` calls it out of sync. `npm install` follows
+    # the lockfile and leaves it unchanged.
+    npm install --prefix tools --no-audit --no-fund
   fi
 }
 

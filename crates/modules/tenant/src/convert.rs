@@ -34,7 +34,7 @@ pub fn tenant(row: &tenants::Model) -> pb::Tenant {
         config_version: row.config_version,
         create_time: Some(ts(row.created_at)),
         update_time: Some(ts(row.updated_at)),
-        etag: format!("W/\"{}\"", row.config_version),
+        etag: config_etag(row.config_version),
     }
 }
 
@@ -72,7 +72,7 @@ pub fn branding(tenant: TenantId, b: &Branding, version: i64) -> pb::Branding {
         text_color: b.text_color.clone(),
         logo_url: b.logo_url.clone(),
         display_name: b.display_name.clone(),
-        etag: format!("W/\"{version}\""),
+        etag: config_etag(version),
     }
 }
 

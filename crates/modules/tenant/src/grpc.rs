@@ -102,7 +102,7 @@ impl TenantService for TenantApp {
                 }
             }
         }
-        let row = self.update_tenant(&ctx, tenant, patch).await?;
+        let row = self.update_tenant(&ctx, tenant, patch, &t.etag).await?;
         ok(pb::UpdateTenantResponse {
             tenant: Some(convert::tenant(&row)),
         })
@@ -148,9 +148,14 @@ impl TenantService for TenantApp {
         // Check the mask before touching storage, so a bad path writes nothing.
         convert::apply_branding(&mut Default::default(), &src, &mask)?;
         let (b, version) = self
-            .update_branding(&ctx, tenant, |b| {
-                let _ = convert::apply_branding(b, &src, &mask);
-            })
+            .update_branding(
+                &ctx,
+                tenant,
+                |b| {
+                    let _ = convert::apply_branding(b, &src, &mask);
+                },
+                &src.etag,
+            )
             .await?;
         ok(pb::UpdateBrandingResponse {
             branding: Some(convert::branding(tenant, &b, version)),

@@ -285,6 +285,7 @@ impl TenantApp {
         ctx: &RequestContext,
         tenant: TenantId,
         patch: TenantPatch,
+        etag: &str,
     ) -> Result<tenants::Model> {
         if (patch.slug.is_some() || patch.wechat_appid.is_some()) && !ctx.is_operator() {
             return Err(RequestError::PermissionDenied(
@@ -327,6 +328,8 @@ impl TenantApp {
                 tenant: tenant.to_string(),
             });
         }
+        // The version was bumped first in this transaction; the caller saw the one before.
+        check_etag(etag, row.config_version - 1, "tenant")?;
         if let Some(s) = patch.slug {
             if s != row.slug && repo::find_by_slug(&txn, &s).await?.is_some() {
                 return Err(TenantError::DuplicateSlug { slug: s });
@@ -410,6 +413,7 @@ impl TenantApp {
         ctx: &RequestContext,
         tenant: TenantId,
         change: impl FnOnce(&mut Branding),
+        etag: &str,
     ) -> Result<(Branding, i64)> {
         ctx.authorize_tenant(&tenant)?;
         let txn = self.db.begin().await?;
@@ -429,6 +433,7 @@ impl TenantApp {
                 tenant: tenant.to_string(),
             });
         }
+        check_etag(etag, row.config_version - 1, "branding")?;
         let mut branding = parse_branding(&row);
         change(&mut branding);
         branding.validate("branding")?;
@@ -727,7 +732,18 @@ impl TenantApp {
     }
 }
 
-/// The etag of a module config version.
+/// Refuses a write made against an older version than the stored one; an empty etag always passes.
+fn check_etag(etag: &str, current: i64, resource: &str) -> Result<()> {
+    if etag.is_empty() || etag == config_etag(current) {
+        Ok(())
+    } else {
+        Err(TenantError::EtagMismatch {
+            resource: resource.to_string(),
+        })
+    }
+}
+
+/// The etag of a version (module config, tenant, branding).
 pub fn config_etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }

@@ -429,3 +429,66 @@ async fn archived_tenants_disappear_from_the_mini_program() {
     assert_eq!(status, 404);
     assert_eq!(body["code"], "APP_NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_write_against_a_stale_etag_is_refused() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("etag-shop", "restaurant").await;
+    let admin = app.admin_of(tenant_id(&t));
+    let mut c = app.tenants();
+    let rename = |etag: &str, name: &str| pb::UpdateTenantRequest {
+        tenant: Some(pb::Tenant {
+            name: t.name.clone(),
+            display_name_zh: name.into(),
+            etag: etag.into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["display_name_zh".into()],
+        }),
+    };
+    let first = c
+        .update_tenant(with_token(rename(&t.etag, "第一"), &admin))
+        .await
+        .unwrap()
+        .into_inner()
+        .tenant
+        .unwrap();
+    assert_ne!(first.etag, t.etag);
+    assert_status(
+        c.update_tenant(with_token(rename(&t.etag, "第二"), &admin))
+            .await,
+        Code::Aborted,
+        Some("ETAG_MISMATCH"),
+    );
+    let now = c
+        .get_tenant(with_token(
+            pb::GetTenantRequest {
+                name: t.name.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .tenant
+        .unwrap();
+    assert_eq!(now.display_name_zh, "第一");
+
+    let branding = pb::UpdateBrandingRequest {
+        branding: Some(pb::Branding {
+            name: format!("{}/branding", t.name),
+            primary_color: "#101010".into(),
+            etag: t.etag.clone(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["primary_color".into()],
+        }),
+    };
+    assert_status(
+        c.update_branding(with_token(branding, &admin)).await,
+        Code::Aborted,
+        Some("ETAG_MISMATCH"),
+    );
+}
