@@ -13,6 +13,7 @@ use tonic::Status;
 use tower::{Layer, Service};
 
 use crate::auth::JwtKeys;
+use crate::cache::Cache;
 use crate::context::{Principal, RequestContext};
 use mm_proto::{METHODS, MethodAccess, Role};
 
@@ -27,12 +28,13 @@ const OPEN_PREFIXES: &[&str] = &[
 #[derive(Clone, Debug)]
 pub struct AccessLayer {
     keys: Arc<JwtKeys>,
+    cache: Arc<Cache>,
 }
 
 impl AccessLayer {
-    /// A layer verifying tokens with `keys`.
-    pub fn new(keys: Arc<JwtKeys>) -> Self {
-        Self { keys }
+    /// A layer verifying tokens with `keys` and checking session revocations in `cache`.
+    pub fn new(keys: Arc<JwtKeys>, cache: Arc<Cache>) -> Self {
+        Self { keys, cache }
     }
 }
 
@@ -42,6 +44,7 @@ impl<S> Layer<S> for AccessLayer {
         AccessService {
             inner,
             keys: self.keys.clone(),
+            cache: self.cache.clone(),
         }
     }
 }
@@ -51,6 +54,7 @@ impl<S> Layer<S> for AccessLayer {
 pub struct AccessService<S> {
     inner: S,
     keys: Arc<JwtKeys>,
+    cache: Arc<Cache>,
 }
 
 /// Decides whether a call may proceed against the contract's declarations.
@@ -114,6 +118,27 @@ pub fn authorize_with(
     Ok(Some(p))
 }
 
+/// The caller's address. X-Forwarded-For is believed only from a loopback peer (our own BFF), so
+/// a client cannot choose the address its login attempts are throttled under.
+fn client_addr<B>(req: &Request<B>) -> Option<String> {
+    let peer = req
+        .extensions()
+        .get::<tonic::transport::server::TcpConnectInfo>()
+        .and_then(|i| i.remote_addr());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    match (peer, forwarded) {
+        (Some(p), Some(f)) if p.ip().is_loopback() => Some(f),
+        (Some(p), _) => Some(p.ip().to_string()),
+        (None, f) => f,
+    }
+}
+
 fn bearer<B>(req: &Request<B>) -> Option<&str> {
     req.headers()
         .get(http::header::AUTHORIZATION)
@@ -147,6 +172,7 @@ where
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .unwrap_or_default();
+        let client_addr = client_addr(&req);
         match authorize(req.uri().path(), bearer(&req), &self.keys) {
             Ok(principal) => {
                 let span = tracing::Span::current();
@@ -156,14 +182,29 @@ where
                 if let Some(p) = &principal {
                     span.record("subject", p.subject.as_str());
                 }
+                let session = principal.as_ref().and_then(|p| p.session.clone());
                 req.extensions_mut().insert(RequestContext {
                     principal,
                     request_id,
+                    client_addr,
                 });
                 // Swap in the clone that was driven to readiness, per tower's contract.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
-                Box::pin(inner.call(req))
+                let cache = self.cache.clone();
+                Box::pin(async move {
+                    // A token of a revoked session (logout, refresh reuse) stops working at once,
+                    // not when it expires.
+                    if let Some(sid) = session {
+                        if cache.is_revoked(&sid).await {
+                            return Ok(Status::unauthenticated(
+                                "this session has ended; log in again",
+                            )
+                            .into_http::<RB>());
+                        }
+                    }
+                    inner.call(req).await
+                })
             }
             Err(status) => {
                 tracing::info!(code = ?status.code(), message = status.message(), "access refused");
@@ -226,6 +267,7 @@ mod tests {
             tenant,
             role,
             permissions: perms.iter().map(|p| p.to_string()).collect(),
+            session: None,
         })
         .unwrap()
     }

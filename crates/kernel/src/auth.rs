@@ -26,6 +26,9 @@ pub struct Claims {
     /// Permissions granted to staff.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub perms: Vec<String>,
+    /// Session (refresh-token family) id, for revocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Issuer.
     pub iss: String,
     /// Audience.
@@ -132,6 +135,7 @@ impl JwtKeys {
             tid: principal.tenant.map(|t| t.to_string()),
             role: role_name(principal.role).to_string(),
             perms: principal.permissions.clone(),
+            sid: principal.session.clone(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             exp: now + ttl_secs,
@@ -182,6 +186,7 @@ impl JwtKeys {
             tenant,
             role,
             permissions: c.perms,
+            session: c.sid,
         })
     }
 }
@@ -214,6 +219,7 @@ mod tests {
             tenant: Some(t),
             role: Role::Admin,
             permissions: vec![],
+            session: None,
         }
     }
 
@@ -254,6 +260,7 @@ mod tests {
             tid: None,
             role: "operator".into(),
             perms: vec![],
+            sid: None,
             iss: "mm".into(),
             aud: "minimodules".into(),
             exp: 1000,

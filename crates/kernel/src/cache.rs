@@ -53,6 +53,9 @@ pub struct Cache {
     namespace: String,
     ttl: Duration,
     listeners: Listeners,
+    // In-process stand-ins for Redis keys with expiry: revoked sessions and throttle counters.
+    marks: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    counters: std::sync::Mutex<std::collections::HashMap<String, (u64, std::time::Instant)>>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -77,6 +80,8 @@ impl Cache {
             namespace: namespace.to_string(),
             ttl,
             listeners: Listeners::default(),
+            marks: Default::default(),
+            counters: Default::default(),
         })
     }
 
@@ -131,6 +136,8 @@ impl Cache {
             namespace: namespace.to_string(),
             ttl,
             listeners,
+            marks: Default::default(),
+            counters: Default::default(),
         }))
     }
 
@@ -205,6 +212,110 @@ impl Cache {
                 {
                     tracing::warn!(error = %e, "invalidation publish failed");
                 }
+            }
+        }
+    }
+
+    fn platform_key(&self, key: &str) -> String {
+        format!("{}:p:{key}", self.namespace)
+    }
+
+    /// Marks a session revoked for `ttl` (as long as its access tokens can live).
+    pub async fn revoke_session(&self, session: &str, ttl: Duration) {
+        let k = self.platform_key(&format!("revoked:{session}"));
+        match &self.backend {
+            Backend::Memory(_) => {
+                if let Ok(mut m) = self.marks.lock() {
+                    let now = std::time::Instant::now();
+                    if m.len() > 10_000 {
+                        m.retain(|_, until| *until > now);
+                    }
+                    m.insert(k, now + ttl);
+                }
+            }
+            Backend::Redis { pool, .. } => {
+                let secs = i64::try_from(ttl.as_secs()).unwrap_or(900).max(1);
+                if let Err(e) = pool
+                    .set::<(), _, _>(k, "1", Some(Expiration::EX(secs)), None, false)
+                    .await
+                {
+                    tracing::error!(error = %e, "session revocation write failed");
+                }
+            }
+        }
+    }
+
+    /// Whether a session was revoked. A Redis failure reads as not revoked: tokens are short-lived
+    /// and the refresh path checks the database.
+    pub async fn is_revoked(&self, session: &str) -> bool {
+        let k = self.platform_key(&format!("revoked:{session}"));
+        match &self.backend {
+            Backend::Memory(_) => self
+                .marks
+                .lock()
+                .map(|m| {
+                    m.get(&k)
+                        .is_some_and(|until| *until > std::time::Instant::now())
+                })
+                .unwrap_or(false),
+            Backend::Redis { pool, .. } => match pool.exists::<i64, _>(k).await {
+                Ok(n) => n > 0,
+                Err(e) => {
+                    tracing::warn!(error = %e, "session revocation read failed");
+                    false
+                }
+            },
+        }
+    }
+
+    /// Counts an event under `key` in a window of `window` and returns the count so far; the
+    /// window starts at the first event. Used for login throttling across instances.
+    pub async fn hit(&self, key: &str, window: Duration) -> u64 {
+        let k = self.platform_key(&format!("hits:{key}"));
+        match &self.backend {
+            Backend::Memory(_) => {
+                let Ok(mut m) = self.counters.lock() else {
+                    return 0;
+                };
+                let now = std::time::Instant::now();
+                if m.len() > 10_000 {
+                    m.retain(|_, (_, until)| *until > now);
+                }
+                let e = m.entry(k).or_insert((0, now + window));
+                if e.1 <= now {
+                    *e = (0, now + window);
+                }
+                e.0 += 1;
+                e.0
+            }
+            Backend::Redis { pool, .. } => {
+                let n: u64 = match pool.incr::<u64, _>(k.clone()).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "throttle counter failed");
+                        return 0;
+                    }
+                };
+                if n == 1 {
+                    let secs = i64::try_from(window.as_secs()).unwrap_or(60).max(1);
+                    let _ = pool.expire::<(), _>(k, secs, None).await;
+                }
+                n
+            }
+        }
+    }
+
+    /// Forgets the count under `key` (a successful login clears its failures).
+    pub async fn clear_hits(&self, key: &str) {
+        let k = self.platform_key(&format!("hits:{key}"));
+        match &self.backend {
+            Backend::Memory(_) => {
+                if let Ok(mut m) = self.counters.lock() {
+                    m.remove(&k);
+                }
+            }
+            Backend::Redis { pool, .. } => {
+                let _ = pool.del::<i64, _>(k).await;
             }
         }
     }

@@ -7,7 +7,7 @@ use crate::ids::TenantId;
 use mm_proto::Role;
 
 /// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Principal {
     /// Subject: a user or operator id.
     pub subject: String,
@@ -17,6 +17,8 @@ pub struct Principal {
     pub role: Role,
     /// Permission names granted to staff.
     pub permissions: Vec<String>,
+    /// The login session (refresh-token family) the token belongs to; revoking it revokes the token.
+    pub session: Option<String>,
 }
 
 /// Per-request context handed to every handler.
@@ -26,6 +28,9 @@ pub struct RequestContext {
     pub principal: Option<Principal>,
     /// Correlates logs across the BFF and services.
     pub request_id: String,
+    /// The client's address: the peer, or the first X-Forwarded-For hop when the peer is a proxy
+    /// on loopback (the BFF).
+    pub client_addr: Option<String>,
 }
 
 impl RequestContext {
@@ -35,6 +40,19 @@ impl RequestContext {
             .get::<RequestContext>()
             .cloned()
             .ok_or_else(|| tonic::Status::unauthenticated("no request context"))
+    }
+
+    /// The context of work the platform does on its own behalf (seeding, jobs): a platform operator.
+    pub fn system(subject: &str) -> Self {
+        Self {
+            principal: Some(Principal {
+                subject: format!("system:{subject}"),
+                role: Role::Operator,
+                ..Principal::default()
+            }),
+            request_id: format!("system-{subject}"),
+            client_addr: None,
+        }
     }
 
     /// The caller, or UNAUTHENTICATED.
@@ -74,8 +92,10 @@ mod tests {
                 tenant,
                 role,
                 permissions: vec![],
+                session: None,
             }),
             request_id: "r".into(),
+            client_addr: None,
         }
     }
 
@@ -92,6 +112,7 @@ mod tests {
         let c = RequestContext {
             principal: None,
             request_id: "r".into(),
+            client_addr: None,
         };
         assert!(matches!(
             c.authorize_tenant(&TenantId::new()),

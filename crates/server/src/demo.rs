@@ -1,8 +1,8 @@
 //! The demo tenant the README's run command shows: a restaurant created from the restaurant
 //! template, reachable by a fixed appid. Seeding is idempotent.
 
+use mm_kernel::RequestContext;
 use mm_kernel::module::ModuleContext;
-use mm_kernel::{Principal, RequestContext, Role};
 use mm_tenant::TenantApp;
 use mm_tenant::service::NewTenant;
 
@@ -17,15 +17,7 @@ pub async fn seed(ctx: &ModuleContext) -> anyhow::Result<String> {
     if let Some(t) = app.find_by_slug(DEMO_SLUG).await? {
         return Ok(t.tenant_id);
     }
-    let operator = RequestContext {
-        principal: Some(Principal {
-            subject: "system:demo-seed".into(),
-            tenant: None,
-            role: Role::Operator,
-            permissions: vec![],
-        }),
-        request_id: "demo-seed".into(),
-    };
+    let operator = RequestContext::system("demo-seed");
     let row = app
         .create_tenant(
             &operator,

@@ -233,7 +233,7 @@ impl App {
             // grpc-web (HTTP/1.1 from browsers) becomes plain gRPC from here on.
             .layer(tonic_web::GrpcWebLayer::new())
             // Who may call what: tokens verified, declared roles enforced, context stored.
-            .layer(AccessLayer::new(keys.clone()));
+            .layer(AccessLayer::new(keys.clone(), cache.clone()));
 
         let mut rx = shutdown.subscribe();
         let grpc_server = Server::builder()

@@ -105,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
                         tenant: None,
                         role: Role::Operator,
                         permissions: vec![],
+                        session: None,
                     },
                     token_hours * 3600,
                 )

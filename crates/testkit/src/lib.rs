@@ -234,6 +234,7 @@ impl TestApp {
                 tenant,
                 role,
                 permissions: permissions.iter().map(|p| p.to_string()).collect(),
+                session: None,
             })
             .expect("token")
     }

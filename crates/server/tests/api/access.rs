@@ -297,6 +297,7 @@ async fn tokens_signed_elsewhere_or_for_another_audience_are_refused() {
         tenant: Some(t),
         role: Role::Admin,
         permissions: vec![],
+        session: None,
     };
     let secret = secrecy::SecretString::from(mm_testkit::TEST_SECRET.to_string());
     let other_key = mm_kernel::auth::JwtKeys::new(
