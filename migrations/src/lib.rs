@@ -7,6 +7,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod identity;
+mod kernel;
 mod tenant;
 
 /// All migrations of all modules.
@@ -16,7 +18,9 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut all: Vec<Box<dyn MigrationTrait>> = Vec::new();
+        all.extend(kernel::migrations());
         all.extend(tenant::migrations());
+        all.extend(identity::migrations());
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }

@@ -195,13 +195,13 @@ where
                 Box::pin(async move {
                     // A token of a revoked session (logout, refresh reuse) stops working at once,
                     // not when it expires.
-                    if let Some(sid) = session {
-                        if cache.is_revoked(&sid).await {
-                            return Ok(Status::unauthenticated(
-                                "this session has ended; log in again",
-                            )
-                            .into_http::<RB>());
-                        }
+                    if let Some(sid) = session
+                        && cache.is_revoked(&sid).await
+                    {
+                        return Ok(
+                            Status::unauthenticated("this session has ended; log in again")
+                                .into_http::<RB>(),
+                        );
                     }
                     inner.call(req).await
                 })

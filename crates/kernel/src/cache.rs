@@ -305,6 +305,29 @@ impl Cache {
         }
     }
 
+    /// The count under `key` in its current window, without counting.
+    pub async fn hits(&self, key: &str) -> u64 {
+        let k = self.platform_key(&format!("hits:{key}"));
+        match &self.backend {
+            Backend::Memory(_) => self
+                .counters
+                .lock()
+                .ok()
+                .and_then(|m| {
+                    m.get(&k)
+                        .filter(|(_, until)| *until > std::time::Instant::now())
+                        .map(|(n, _)| *n)
+                })
+                .unwrap_or(0),
+            Backend::Redis { pool, .. } => pool
+                .get::<Option<u64>, _>(k)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(0),
+        }
+    }
+
     /// Forgets the count under `key` (a successful login clears its failures).
     pub async fn clear_hits(&self, key: &str) {
         let k = self.platform_key(&format!("hits:{key}"));

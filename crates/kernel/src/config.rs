@@ -40,6 +40,27 @@ pub struct Settings {
     pub log: LogSettings,
     /// Demo data.
     pub demo: DemoSettings,
+    /// WeChat's servers.
+    pub wechat: WechatSettings,
+    /// Encryption of secrets at rest.
+    pub secrets: SecretsSettings,
+}
+
+/// Where WeChat's APIs are. Tests and the demo point this at a local fake.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WechatSettings {
+    /// Base URL of api.weixin.qq.com; in dev without one, a local fake is started.
+    pub base_url: Option<String>,
+    /// Timeout of one call to WeChat, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+/// Encryption of secrets at rest (tenants' WeChat AppSecrets).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct SecretsSettings {
+    /// 32 bytes, base64; only from MINIMODULES_SECRETS__KEY. Dev generates one in data/.
+    #[serde(default, skip_serializing)]
+    pub key: Option<SecretString>,
 }
 
 /// Listening addresses and the module subset.
@@ -95,6 +116,14 @@ pub struct AuthSettings {
     pub audience: String,
     /// Access token lifetime.
     pub access_ttl_secs: u64,
+    /// Refresh token (session) lifetime.
+    pub refresh_ttl_secs: u64,
+    /// Failed logins of one account before it is locked.
+    pub max_failed_logins: u64,
+    /// How long a locked account stays locked, in seconds.
+    pub lockout_secs: u64,
+    /// Login attempts one client address may make per minute.
+    pub login_attempts_per_minute: u32,
 }
 
 /// The BFF.
@@ -155,6 +184,10 @@ impl Default for Settings {
                 issuer: "minimodules".into(),
                 audience: "minimodules".into(),
                 access_ttl_secs: 900,
+                refresh_ttl_secs: 30 * 24 * 3600,
+                max_failed_logins: 5,
+                lockout_secs: 900,
+                login_attempts_per_minute: 30,
             },
             bff: BffSettings {
                 enabled: true,
@@ -166,12 +199,17 @@ impl Default for Settings {
                 filter: "info".into(),
             },
             demo: DemoSettings { seed: true },
+            wechat: WechatSettings {
+                base_url: None,
+                timeout_ms: 5000,
+            },
+            secrets: SecretsSettings::default(),
         }
     }
 }
 
 /// Keys that must never come from a file.
-const SECRET_KEYS: &[&str] = &["auth.jwt_secret"];
+const SECRET_KEYS: &[&str] = &["auth.jwt_secret", "secrets.key"];
 
 impl Settings {
     /// Loads settings from the default file location and the environment.
@@ -217,6 +255,12 @@ impl Settings {
         }
         if self.environment == Environment::Production && self.auth.jwt_secret.is_none() {
             anyhow::bail!("MINIMODULES_AUTH__JWT_SECRET is required in production");
+        }
+        if self.environment == Environment::Production && self.secrets.key.is_none() {
+            anyhow::bail!("MINIMODULES_SECRETS__KEY is required in production");
+        }
+        if self.environment == Environment::Production && self.wechat.base_url.is_none() {
+            anyhow::bail!("wechat.base_url is required in production (https://api.weixin.qq.com)");
         }
         if let Some(s) = &self.auth.jwt_secret {
             use secrecy::ExposeSecret as _;

@@ -6,6 +6,7 @@
 //! It must not know any business module: modules depend on the kernel, never the other way round.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod config;

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::JwtKeys;
 use crate::cache::Cache;
+use crate::config::Settings;
 
 /// Everything a module's services may use.
 #[derive(Clone, Debug)]
@@ -21,6 +23,14 @@ pub struct ModuleContext {
     pub templates: Arc<Vec<&'static str>>,
     /// Largest message a service decodes.
     pub max_message_bytes: usize,
+    /// All settings, read-only.
+    pub settings: Arc<Settings>,
+    /// Token signing keys.
+    pub keys: Arc<JwtKeys>,
+    /// Key encrypting secrets at rest (32 bytes).
+    pub secret_key: Arc<[u8; 32]>,
+    /// Base URL of WeChat's APIs (the real ones or a local fake).
+    pub wechat_base_url: String,
 }
 
 /// The services a module mounted, by full gRPC name, for health reporting.

@@ -21,7 +21,7 @@ use mm_kernel::config::{Environment, Settings};
 use mm_kernel::metrics::GrpcMetricsLayer;
 use mm_kernel::module::{ModuleContext, ModuleDef};
 use sea_orm::DatabaseConnection;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -45,6 +45,8 @@ pub struct App {
     pub keys: Arc<JwtKeys>,
     /// Module ids whose services run here.
     pub hosted: Vec<&'static str>,
+    /// The local WeChat fake, when dev mode started one.
+    pub wechat_fake: Option<mm_wechat_fake::FakeWechat>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -103,14 +105,48 @@ pub async fn connect_cache(settings: &Settings) -> anyhow::Result<Arc<Cache>> {
     }
 }
 
-/// The module context for a database and cache.
+/// The key that encrypts secrets at rest: from MINIMODULES_SECRETS__KEY (base64 of 32 bytes) or,
+/// in dev, a generated one kept in data/.
+pub fn secret_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let encoded = match &settings.secrets.key {
+        Some(k) => k.expose_secret().to_string(),
+        None if settings.environment == Environment::Dev => {
+            let path = std::path::Path::new("data/dev-secrets-key");
+            match std::fs::read_to_string(path) {
+                Ok(s) => s.trim().to_string(),
+                Err(_) => {
+                    std::fs::create_dir_all("data")?;
+                    let mut key = [0u8; 32];
+                    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+                    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+                    let s = b64.encode(key);
+                    std::fs::write(path, &s).context("Failed to write data/dev-secrets-key")?;
+                    s
+                }
+            }
+        }
+        None => anyhow::bail!("MINIMODULES_SECRETS__KEY is required"),
+    };
+    let bytes = b64
+        .decode(encoded.trim())
+        .context("MINIMODULES_SECRETS__KEY is not base64")?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("MINIMODULES_SECRETS__KEY must be 32 bytes"))
+}
+
+/// The module context every module's services are built from.
 pub fn module_context(
     settings: &Settings,
     db: DatabaseConnection,
     cache: Arc<Cache>,
-) -> ModuleContext {
+    keys: Arc<JwtKeys>,
+    wechat_base_url: String,
+) -> anyhow::Result<ModuleContext> {
     let all = modules::all();
-    ModuleContext {
+    Ok(ModuleContext {
         db,
         cache,
         specs: Arc::new(all.iter().map(|m| m.spec).collect()),
@@ -120,6 +156,25 @@ pub fn module_context(
                 .collect(),
         ),
         max_message_bytes: settings.server.max_message_bytes,
+        settings: Arc::new(settings.clone()),
+        keys,
+        secret_key: Arc::new(secret_key(settings)?),
+        wechat_base_url,
+    })
+}
+
+/// WeChat's base URL from settings or, in dev without one, a local fake started here.
+pub async fn wechat(
+    settings: &Settings,
+) -> anyhow::Result<(String, Option<mm_wechat_fake::FakeWechat>)> {
+    match &settings.wechat.base_url {
+        Some(u) => Ok((u.clone(), None)),
+        None if settings.environment == Environment::Dev => {
+            let fake = mm_wechat_fake::FakeWechat::start(([127, 0, 0, 1], 0).into()).await?;
+            tracing::info!(url = %fake.base_url, "dev mode: WeChat's APIs are served by a local fake");
+            Ok((fake.base_url.clone(), Some(fake)))
+        }
+        None => anyhow::bail!("wechat.base_url is required outside dev mode"),
     }
 }
 
@@ -176,7 +231,14 @@ impl App {
         }
         let cache = connect_cache(&settings).await?;
         let keys = Arc::new(jwt_keys(&settings)?);
-        let ctx = module_context(&settings, db.clone(), cache.clone());
+        let (wechat_url, wechat_fake) = wechat(&settings).await?;
+        let ctx = module_context(
+            &settings,
+            db.clone(),
+            cache.clone(),
+            keys.clone(),
+            wechat_url,
+        )?;
         let metrics = mm_kernel::metrics::install();
 
         // gRPC side.
@@ -311,10 +373,11 @@ impl App {
         }));
 
         if settings.environment == Environment::Dev && settings.demo.seed {
-            demo::seed(&ctx).await?;
+            demo::seed(&ctx, wechat_fake.as_ref()).await?;
         }
         tracing::info!(%grpc_addr, %http_addr, cache = cache.backend_name(), modules = ?hosted, "minimodules is serving");
         Ok(Self {
+            wechat_fake,
             grpc_addr,
             http_addr,
             db,

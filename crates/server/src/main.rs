@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use mm_kernel::config::Settings;
-use mm_kernel::{Principal, Role};
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -39,9 +39,16 @@ enum Command {
     Migrate,
     /// Create a platform operator and print an access token for it.
     CreateOperator {
+        /// Login name of the operator.
+        #[arg(long, default_value = "operator")]
+        login: String,
         /// Display name of the operator.
         #[arg(long, default_value = "Platform operator")]
         name: String,
+        /// Read the password from this environment variable; otherwise one is generated and
+        /// printed on stderr.
+        #[arg(long)]
+        password_env: Option<String>,
         /// Lifetime of the printed token, in hours.
         #[arg(long, default_value_t = 24)]
         token_hours: u64,
@@ -87,30 +94,42 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::CreateOperator { name, token_hours } => {
+        Command::CreateOperator {
+            login,
+            name,
+            password_env,
+            token_hours,
+        } => {
             let db = mm_kernel::db::connect(&settings.database).await?;
             mm_server::migrate(&db).await?;
             let cache = mm_server::connect_cache(&settings).await?;
-            let ctx = mm_server::module_context(&settings, db, cache);
-            let app = mm_tenant::TenantApp::from_context(&ctx)?;
-            let id = app
-                .create_operator(&name)
+            let keys = Arc::new(mm_server::jwt_keys(&settings)?);
+            // The CLI makes no WeChat calls; the URL only has to be well-formed.
+            let ctx =
+                mm_server::module_context(&settings, db, cache, keys, "http://127.0.0.1:9".into())?;
+            let identity = mm_identity::IdentityApp::from_context(&ctx)?;
+            let (password, generated) = match password_env {
+                Some(var) => (
+                    std::env::var(&var).with_context(|| format!("{var} is not set"))?,
+                    false,
+                ),
+                None => (format!("Op-{}", uuid::Uuid::new_v4().simple()), true),
+            };
+            let op = identity
+                .create_operator(&login, &name, &password)
                 .await
                 .context("Failed to create the operator")?;
-            let keys = mm_server::jwt_keys(&settings)?;
-            let token = keys
-                .issue_with_ttl(
-                    &Principal {
-                        subject: id.clone(),
-                        tenant: None,
-                        role: Role::Operator,
-                        permissions: vec![],
-                        session: None,
-                    },
-                    token_hours * 3600,
-                )
+            let token = identity
+                .operator_token(&op, token_hours * 3600)
                 .context("Failed to sign the token")?;
-            eprintln!("created platform operator {id}; access token (valid {token_hours} h):");
+            eprintln!(
+                "created platform operator {} (login {})",
+                op.operator_id, op.login_name
+            );
+            if generated {
+                eprintln!("generated password: {password}");
+            }
+            eprintln!("access token (valid {token_hours} h) on stdout:");
             println!("{token}");
             Ok(())
         }

@@ -16,10 +16,7 @@ const fn spec_only(id: &'static str, spec: &'static str) -> ModuleDef {
 pub fn all() -> Vec<ModuleDef> {
     vec![
         mm_tenant::module(),
-        spec_only(
-            "identity",
-            include_str!("../../modules/identity/module.json"),
-        ),
+        mm_identity::module(),
         spec_only("catalog", include_str!("../../modules/catalog/module.json")),
         spec_only(
             "ordering",

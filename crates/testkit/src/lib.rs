@@ -114,6 +114,10 @@ impl Storage {
         s.cache.redis_url = self.redis_url.clone();
         s.cache.namespace = self.namespace.clone();
         s.auth.jwt_secret = Some(SecretString::from(TEST_SECRET.to_string()));
+        // base64 of 32 bytes; set so tests never write a dev key into the source tree.
+        s.secrets.key = Some(SecretString::from(
+            "bWluaW1vZHVsZXMtdGVzdC1rZXktMzItYnl0ZXMhISE=".to_string(),
+        ));
         s.log.filter = "warn".into();
         s
     }

@@ -3,7 +3,11 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000001_tenant_init;
+mod m20261124_000300_tenant_drop_platform_operators;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261124_000001_tenant_init::Migration)]
+    vec![
+        Box::new(m20261124_000001_tenant_init::Migration),
+        Box::new(m20261124_000300_tenant_drop_platform_operators::Migration),
+    ]
 }

@@ -51,23 +51,3 @@ pub mod tenant_modules {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-/// `platform_operators`: people who run the platform, above every tenant.
-pub mod platform_operators {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "platform_operators")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub operator_id: String,
-        pub display_name: String,
-        pub created_at: ChronoDateTimeUtc,
-        pub updated_at: ChronoDateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}

@@ -9,7 +9,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-use crate::entity::{platform_operators, tenant_modules, tenants};
+use crate::entity::{tenant_modules, tenants};
 
 /// One tenant.
 pub async fn find_tenant(
@@ -158,21 +158,4 @@ pub async fn put_module(
             .await
         }
     }
-}
-
-/// Inserts a platform operator.
-pub async fn insert_operator(
-    db: &impl ConnectionTrait,
-    operator_id: &str,
-    display_name: &str,
-) -> Result<platform_operators::Model, sea_orm::DbErr> {
-    let now = Utc::now();
-    platform_operators::ActiveModel {
-        operator_id: Set(operator_id.to_string()),
-        display_name: Set(display_name.to_string()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
 }

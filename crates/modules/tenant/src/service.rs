@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::Utc;
+use mm_kernel::audit::{self, AuditRecord};
 use mm_kernel::cache::Cache;
 use mm_kernel::error::RequestError;
 use mm_kernel::{RequestContext, TenantId};
@@ -439,6 +440,11 @@ impl TenantApp {
         branding.validate("branding")?;
         row.branding = serde_json::to_string(&branding).map_err(anyhow::Error::from)?;
         let row = repo::save_tenant(&txn, row).await?;
+        audit::record(
+            &txn,
+            AuditRecord::by(ctx, Some(tenant), "tenant.branding.changed", "branding"),
+        )
+        .await?;
         txn.commit().await?;
         self.invalidate(tenant).await;
         Ok((branding, row.config_version))
@@ -543,6 +549,12 @@ impl TenantApp {
             ),
         };
         let row = repo::put_module(&txn, tenant, module, enabled, config, existing).await?;
+        let action = if enabled {
+            "tenant.module.enabled"
+        } else {
+            "tenant.module.disabled"
+        };
+        audit::record(&txn, AuditRecord::by(ctx, Some(tenant), action, module)).await?;
         txn.commit().await?;
         self.invalidate(tenant).await;
         tracing::info!(tenant = %tenant, module, enabled, "module switched");
@@ -633,6 +645,12 @@ impl TenantApp {
         }
         let stored = serde_json::to_string(&merged).map_err(anyhow::Error::from)?;
         let row = repo::put_module(&txn, tenant, module, true, Some(stored), existing).await?;
+        audit::record(
+            &txn,
+            AuditRecord::by(ctx, Some(tenant), "tenant.config.changed", module)
+                .with(serde_json::json!({"version": row.config_version})),
+        )
+        .await?;
         txn.commit().await?;
         self.invalidate(tenant).await;
         Ok(StoredConfig {
@@ -717,13 +735,6 @@ impl TenantApp {
             modules,
             version: row.config_version,
         })
-    }
-
-    /// Creates a platform operator (the CLI's bootstrap).
-    pub async fn create_operator(&self, display_name: &str) -> Result<String> {
-        let id = format!("op_{}", uuid::Uuid::now_v7().simple());
-        repo::insert_operator(&self.db, &id, display_name).await?;
-        Ok(id)
     }
 
     /// The tenant holding a slug (demo seeding and tests).

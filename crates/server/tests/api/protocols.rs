@@ -193,10 +193,7 @@ async fn a_process_can_host_a_subset_of_modules() {
     settings.server.modules = vec!["identity".into()];
     settings.demo.seed = false;
     let app = spawn_with(settings).await;
-    assert!(
-        app.app.hosted.is_empty(),
-        "identity has no service yet, so nothing is mounted"
-    );
+    assert_eq!(app.app.hosted, vec!["identity"]);
     let res = app
         .tenants()
         .get_app_config(pb::GetAppConfigRequest {
@@ -211,6 +208,14 @@ async fn a_process_can_host_a_subset_of_modules() {
         })
         .await;
     assert_eq!(res.unwrap_err().code(), tonic::Code::NotFound);
+    let identity = health
+        .check(HealthCheckRequest {
+            service: "minimodules.identity.v1.AuthService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(identity.status, ServingStatus::Serving as i32);
 
     let mut bad = storage.settings();
     bad.server.modules = vec!["nope".into()];

@@ -1,0 +1,223 @@
+//! Identity rules without I/O: what valid login names, passwords and phones are; password hashing
+//! (argon2id, off the async runtime); refresh tokens (random, stored only as a SHA-256 hash, and
+//! carrying their tenant so a lookup never crosses tenants); the encryption of secrets at rest.
+
+use std::sync::LazyLock;
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use mm_kernel::error::FieldViolation;
+use rand08::RngCore as _;
+use regex::Regex;
+use sha2::{Digest as _, Sha256};
+
+static LOGIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9._-]{2,63}$").expect("static regex"));
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\+?[0-9]{5,20}$").expect("static regex"));
+
+/// Checks a login name (lower case; 3-64 of a-z 0-9 . _ -).
+pub fn check_login(field: &str, login: &str, out: &mut Vec<FieldViolation>) {
+    if !LOGIN.is_match(login) {
+        out.push(FieldViolation::new(
+            field,
+            "3-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
+        ));
+    }
+}
+
+/// Checks a new password: 10-128 characters, not all one kind.
+pub fn check_password(field: &str, password: &str, out: &mut Vec<FieldViolation>) {
+    let n = password.chars().count();
+    if !(10..=128).contains(&n) {
+        out.push(FieldViolation::new(field, "must be 10 to 128 characters"));
+    } else if password.chars().all(|c| c.is_ascii_digit())
+        || password.chars().all(char::is_alphabetic)
+    {
+        out.push(FieldViolation::new(
+            field,
+            "must mix letters with digits or symbols",
+        ));
+    }
+}
+
+/// Checks a phone number; empty means none.
+pub fn check_phone(field: &str, phone: &str, out: &mut Vec<FieldViolation>) {
+    if !phone.is_empty() && !PHONE.is_match(phone) {
+        out.push(FieldViolation::new(
+            field,
+            "digits only, with an optional leading +",
+        ));
+    }
+}
+
+/// Checks a display name.
+pub fn check_display_name(field: &str, name: &str, out: &mut Vec<FieldViolation>) {
+    if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        out.push(FieldViolation::new(field, "1 to 64 printable characters"));
+    }
+}
+
+/// Hashes a password with argon2id on a blocking thread (it takes tens of milliseconds by design).
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand08::rngs::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("Failed to hash a password: {e}"))
+    })
+    .await?
+}
+
+/// A hash of a password nobody has: verifying against it costs what a real check costs, so
+/// answers for unknown accounts take as long as for known ones.
+pub static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let salt = SaltString::encode_b64(b"minimodules-salt")
+        .unwrap_or_else(|_| SaltString::generate(&mut rand08::rngs::OsRng));
+    Argon2::default()
+        .hash_password(b"not a password anyone has", &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// Verifies a password against a stored hash on a blocking thread.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A new refresh token for a tenant scope ("platform" for operators): `rt1.<scope>.<random>`.
+pub fn new_refresh_token(scope: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand08::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("rt1.{scope}.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Splits a refresh token into its scope and the hash that is stored.
+pub fn parse_refresh_token(token: &str) -> Option<(String, String)> {
+    let mut parts = token.splitn(3, '.');
+    if parts.next()? != "rt1" {
+        return None;
+    }
+    let scope = parts.next()?.to_string();
+    let secret = parts.next()?;
+    if secret.len() < 40 || scope.len() > 36 {
+        return None;
+    }
+    Some((scope, hash_token(token)))
+}
+
+/// SHA-256 of a token, hex.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Encrypts and decrypts secrets at rest with AES-256-GCM; each value has its own random nonce.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox")
+    }
+}
+
+impl SecretBox {
+    /// A box with a 32-byte key.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(key.into()),
+        }
+    }
+
+    /// `v1:` + base64(nonce ‖ ciphertext).
+    pub fn seal(&self, plaintext: &str) -> anyhow::Result<String> {
+        let mut nonce = [0u8; 12];
+        rand08::rngs::OsRng.fill_bytes(&mut nonce);
+        let ct = self
+            .cipher
+            .encrypt(&Nonce::from(nonce), plaintext.as_bytes())
+            .map_err(|_| anyhow::anyhow!("Failed to encrypt a secret"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Ok(format!("v1:{}", STANDARD.encode(out)))
+    }
+
+    /// Reverses [`SecretBox::seal`]; fails on a wrong key or tampered value.
+    pub fn open(&self, sealed: &str) -> anyhow::Result<String> {
+        let raw = sealed
+            .strip_prefix("v1:")
+            .ok_or_else(|| anyhow::anyhow!("unknown secret format"))?;
+        let bytes = STANDARD.decode(raw)?;
+        if bytes.len() < 13 {
+            anyhow::bail!("secret too short");
+        }
+        let (nonce, ct) = bytes.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into()?;
+        let pt = self.cipher.decrypt(&Nonce::from(nonce), ct).map_err(|_| {
+            anyhow::anyhow!("Failed to decrypt a secret: wrong key or tampered value")
+        })?;
+        Ok(String::from_utf8(pt)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_need_length_and_variety() {
+        let mut v = Vec::new();
+        check_password("p", "short1", &mut v);
+        check_password("p", "onlyletterslong", &mut v);
+        check_password("p", "12345678901", &mut v);
+        assert_eq!(v.len(), 3);
+        let mut v = Vec::new();
+        check_password("p", "correct horse 9", &mut v);
+        assert!(v.is_empty());
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_only_their_password() {
+        let h = hash_password("s3cret-password".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("s3cret-password".into(), h.clone()).await);
+        assert!(!verify_password("wrong-password1".into(), h).await);
+        assert!(!verify_password("x".into(), "not a hash".into()).await);
+    }
+
+    #[test]
+    fn refresh_tokens_carry_their_scope_and_hash_stably() {
+        let t = new_refresh_token("tenant-1");
+        let (scope, hash) = parse_refresh_token(&t).unwrap();
+        assert_eq!(scope, "tenant-1");
+        assert_eq!(hash, hash_token(&t));
+        assert_ne!(new_refresh_token("tenant-1"), t);
+        assert!(parse_refresh_token("rt1.x.short").is_none());
+        assert!(parse_refresh_token("garbage").is_none());
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key() {
+        let a = SecretBox::new(&[7u8; 32]);
+        let sealed = a.seal("app-secret").unwrap();
+        assert!(!sealed.contains("app-secret"));
+        assert_eq!(a.open(&sealed).unwrap(), "app-secret");
+        assert!(SecretBox::new(&[8u8; 32]).open(&sealed).is_err());
+    }
+}

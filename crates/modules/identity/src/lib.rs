@@ -1,0 +1,51 @@
+//! mm-identity: who people are and how they prove it — customers from WeChat (code2session),
+//! staff and admins with argon2id passwords, platform operators; short-lived access tokens with
+//! rotating refresh tokens stored hashed (reuse ends the session); login throttling and lockout;
+//! each tenant's WeChat credentials, the secret encrypted at rest; and the audit log's read side.
+//!
+//! It must not reach into other modules' tables: it knows a tenant only by the id in a token, a
+//! resource name, or its own appid registry.
+
+mod convert;
+pub mod domain;
+mod entity;
+pub mod error;
+mod grpc;
+mod repo;
+pub mod service;
+pub mod wechat;
+
+use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
+use mm_proto::minimodules::identity::v1::auth_service_server::{
+    AuthServiceServer, SERVICE_NAME as AUTH_SERVICE,
+};
+use mm_proto::minimodules::identity::v1::user_service_server::{
+    SERVICE_NAME as USER_SERVICE, UserServiceServer,
+};
+pub use service::IdentityApp;
+
+/// The module spec.
+pub const SPEC: &str = include_str!("../module.json");
+
+/// The identity module for the server's module list.
+pub fn module() -> ModuleDef {
+    ModuleDef {
+        id: "identity",
+        spec: SPEC,
+        templates: &[],
+        mount: Some(mount),
+    }
+}
+
+fn mount(
+    ctx: &ModuleContext,
+    routes: &mut tonic::service::RoutesBuilder,
+) -> anyhow::Result<Mounted> {
+    let app = IdentityApp::from_context(ctx)?;
+    routes.add_service(
+        AuthServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
+    );
+    routes
+        .add_service(UserServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes));
+    Ok(vec![AUTH_SERVICE, USER_SERVICE])
+}

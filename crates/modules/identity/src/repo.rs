@@ -1,0 +1,277 @@
+//! Every query of the identity module. Tenant-owned rows are always read and written with their
+//! tenant id (or the "platform" scope for operators' sessions).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::entity::{operators, sessions, users, wechat_apps};
+
+/// One user of a tenant.
+pub async fn find_user(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    user: &str,
+) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find_by_id((tenant.to_string(), user.to_string()))
+        .one(db)
+        .await
+}
+
+/// A tenant's user by login name.
+pub async fn find_user_by_login(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    login: &str,
+) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant))
+        .filter(users::Column::LoginName.eq(login))
+        .one(db)
+        .await
+}
+
+/// A tenant's customer by openid.
+pub async fn find_user_by_openid(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    openid: &str,
+) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant))
+        .filter(users::Column::WechatOpenid.eq(openid))
+        .one(db)
+        .await
+}
+
+/// Inserts a user.
+pub async fn insert_user(
+    db: &impl ConnectionTrait,
+    row: users::Model,
+) -> Result<users::Model, DbErr> {
+    row.into_active_model().reset_all().insert(db).await
+}
+
+/// Writes a changed user.
+pub async fn save_user(
+    db: &impl ConnectionTrait,
+    mut row: users::Model,
+) -> Result<users::Model, DbErr> {
+    row.updated_at = Utc::now();
+    row.into_active_model().reset_all().update(db).await
+}
+
+/// A page of a tenant's users, newest first, before `before`, optionally filtered.
+pub async fn list_users(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    before: Option<&str>,
+    limit: u64,
+    query: &str,
+    role: Option<&str>,
+) -> Result<Vec<users::Model>, DbErr> {
+    let mut q = users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant))
+        .order_by_desc(users::Column::UserId)
+        .limit(limit);
+    if let Some(b) = before {
+        q = q.filter(users::Column::UserId.lt(b));
+    }
+    if let Some(r) = role {
+        q = q.filter(users::Column::Role.eq(r));
+    }
+    if !query.is_empty() {
+        let escaped = query
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let mut any = Condition::any();
+        for col in [
+            users::Column::DisplayName,
+            users::Column::LoginName,
+            users::Column::Nickname,
+            users::Column::Phone,
+        ] {
+            any = any.add(
+                Expr::expr(Func::lower(Expr::col(col)))
+                    .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
+            );
+        }
+        q = q.filter(any);
+    }
+    q.all(db).await
+}
+
+/// An operator by login name.
+pub async fn find_operator_by_login(
+    db: &impl ConnectionTrait,
+    login: &str,
+) -> Result<Option<operators::Model>, DbErr> {
+    operators::Entity::find()
+        .filter(operators::Column::LoginName.eq(login))
+        .one(db)
+        .await
+}
+
+/// An operator by id.
+pub async fn find_operator(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<operators::Model>, DbErr> {
+    operators::Entity::find_by_id(id.to_string()).one(db).await
+}
+
+/// Inserts an operator.
+pub async fn insert_operator(
+    db: &impl ConnectionTrait,
+    row: operators::Model,
+) -> Result<operators::Model, DbErr> {
+    row.into_active_model().reset_all().insert(db).await
+}
+
+/// Writes a changed operator.
+pub async fn save_operator(
+    db: &impl ConnectionTrait,
+    mut row: operators::Model,
+) -> Result<operators::Model, DbErr> {
+    row.updated_at = Utc::now();
+    row.into_active_model().reset_all().update(db).await
+}
+
+/// Stores a refresh token's hash.
+pub async fn insert_session(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    token_hash: &str,
+    session_id: &str,
+    subject: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    sessions::ActiveModel {
+        tenant_id: Set(scope.to_string()),
+        token_hash: Set(token_hash.to_string()),
+        session_id: Set(session_id.to_string()),
+        subject: Set(subject.to_string()),
+        expires_at: Set(expires_at),
+        spent_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+/// A refresh token row.
+pub async fn find_session(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    token_hash: &str,
+) -> Result<Option<sessions::Model>, DbErr> {
+    sessions::Entity::find_by_id((scope.to_string(), token_hash.to_string()))
+        .one(db)
+        .await
+}
+
+/// Marks a refresh token spent, only if it was not already: false means someone spent it first.
+pub async fn spend_session(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    token_hash: &str,
+) -> Result<bool, DbErr> {
+    let res = sessions::Entity::update_many()
+        .col_expr(sessions::Column::SpentAt, Expr::value(Utc::now()))
+        .filter(sessions::Column::TenantId.eq(scope))
+        .filter(sessions::Column::TokenHash.eq(token_hash))
+        .filter(sessions::Column::SpentAt.is_null())
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Revokes every token of a session.
+pub async fn revoke_session(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    session_id: &str,
+) -> Result<(), DbErr> {
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(sessions::Column::TenantId.eq(scope))
+        .filter(sessions::Column::SessionId.eq(session_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Revokes every live session of a subject except `keep`; returns the session ids revoked.
+pub async fn revoke_subject_sessions(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    subject: &str,
+    keep: Option<&str>,
+) -> Result<Vec<String>, DbErr> {
+    let mut q = sessions::Entity::find()
+        .filter(sessions::Column::TenantId.eq(scope))
+        .filter(sessions::Column::Subject.eq(subject))
+        .filter(sessions::Column::RevokedAt.is_null());
+    if let Some(k) = keep {
+        q = q.filter(sessions::Column::SessionId.ne(k));
+    }
+    let mut ids: Vec<String> = q.all(db).await?.into_iter().map(|r| r.session_id).collect();
+    ids.sort();
+    ids.dedup();
+    for id in &ids {
+        revoke_session(db, scope, id).await?;
+    }
+    Ok(ids)
+}
+
+/// The tenant's mini-program credentials by appid.
+pub async fn find_app_by_appid(
+    db: &impl ConnectionTrait,
+    appid: &str,
+) -> Result<Option<wechat_apps::Model>, DbErr> {
+    wechat_apps::Entity::find()
+        .filter(wechat_apps::Column::WechatAppid.eq(appid))
+        .one(db)
+        .await
+}
+
+/// A tenant's mini-program credentials.
+pub async fn find_app(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+) -> Result<Option<wechat_apps::Model>, DbErr> {
+    wechat_apps::Entity::find_by_id(tenant.to_string())
+        .one(db)
+        .await
+}
+
+/// Stores a tenant's credentials, replacing earlier ones.
+pub async fn put_app(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    appid: &str,
+    secret_enc: &str,
+) -> Result<(), DbErr> {
+    let row = wechat_apps::Model {
+        tenant_id: tenant.to_string(),
+        wechat_appid: appid.to_string(),
+        secret_enc: secret_enc.to_string(),
+        updated_at: Utc::now(),
+    };
+    if find_app(db, tenant).await?.is_some() {
+        row.into_active_model().reset_all().update(db).await?;
+    } else {
+        row.into_active_model().reset_all().insert(db).await?;
+    }
+    Ok(())
+}
