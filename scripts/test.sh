@@ -20,6 +20,14 @@ cargo fmt --all --check
 log "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+log "compose.yaml"
+if docker compose version >/dev/null 2>&1; then compose=(docker compose); else
+  command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
+  compose=(docker-compose)
+fi
+MINIMODULES_AUTH__JWT_SECRET=validate-only MINIMODULES_SECRETS__KEY=validate-only \
+  "${compose[@]}" -f compose.yaml config -q
+
 log "architecture rules"
 scripts/check-architecture.sh
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::HeaderMap;
 use mm_kernel::cache::Cache;
+use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
 use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
 use tonic::transport::Channel;
 use utoipa::OpenApi;
@@ -22,6 +23,8 @@ use utoipa::OpenApi;
 pub struct BffState {
     /// Tenant service client.
     pub tenants: TenantServiceClient<Channel>,
+    /// Identity (auth) service client.
+    pub auth: AuthServiceClient<Channel>,
     /// Rendered boot answers.
     pub boot: routes::app::BootCache,
 }
@@ -30,7 +33,8 @@ impl BffState {
     /// Clients over `channel`; the boot cache follows `cache`'s invalidations.
     pub fn new(channel: Channel, cache: &Cache, boot_ttl: Duration) -> Self {
         Self {
-            tenants: TenantServiceClient::new(channel),
+            tenants: TenantServiceClient::new(channel.clone()),
+            auth: AuthServiceClient::new(channel),
             boot: routes::app::BootCache::new(cache, boot_ttl),
         }
     }
@@ -40,7 +44,12 @@ impl BffState {
 /// services verify the caller again and logs correlate.
 pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
     let mut req = tonic::Request::new(msg);
-    for name in ["authorization", "x-request-id", "traceparent"] {
+    for name in [
+        "authorization",
+        "x-request-id",
+        "traceparent",
+        "x-forwarded-for",
+    ] {
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok())
             && let Ok(v) = v.parse()
         {
@@ -57,7 +66,16 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         title = "MiniModules BFF",
         description = "JSON API for the WeChat mini-program"
     ),
-    paths(routes::app::get_app_config),
+    paths(
+        routes::app::get_app_config,
+        routes::auth::wechat_login,
+        routes::auth::dev_login,
+        routes::auth::refresh,
+        routes::auth::logout,
+        routes::auth::bind_phone,
+        routes::auth::get_me,
+    ),
+    modifiers(&BearerAuth),
     components(schemas(
         routes::app::AppConfigDto,
         routes::app::ThemeDto,
@@ -65,12 +83,51 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::app::PageDto,
         routes::app::TabDto,
         routes::app::I18nDto,
+        routes::auth::TokensDto,
+        routes::auth::MeDto,
+        routes::auth::LoginDto,
+        routes::auth::WechatLoginBody,
+        routes::auth::DevLoginBody,
+        routes::auth::RefreshBody,
+        routes::auth::PhoneBody,
         error::ErrorBody,
         error::ErrorDetailsDto,
         error::FieldErrorDto,
     ))
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer scheme the authenticated routes use.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Replaces any X-Forwarded-For a client sent with the address it connected from, so the services
+/// throttle logins by an address the client cannot choose.
+async fn client_address(
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Ok(v) = peer.ip().to_string().parse() {
+        req.headers_mut().insert("x-forwarded-for", v);
+    }
+    next.run(req).await
+}
 
 async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
@@ -80,6 +137,8 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
 pub fn router(state: Arc<BffState>) -> Router {
     Router::new()
         .merge(routes::app::router())
+        .merge(routes::auth::router())
         .route("/api/openapi.json", axum::routing::get(openapi))
         .with_state(state)
+        .layer(axum::middleware::from_fn(client_address))
 }

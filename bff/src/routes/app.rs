@@ -230,7 +230,8 @@ impl BootCache {
     }
 }
 
-fn appid_from(headers: &HeaderMap, query: &AppConfigQuery) -> Option<String> {
+/// The mini-program's appid: header, query, or WeChat's Referer.
+pub fn appid_from(headers: &HeaderMap, query: &AppConfigQuery) -> Option<String> {
     if let Some(v) = headers.get("x-wechat-appid").and_then(|v| v.to_str().ok()) {
         return Some(v.trim().to_string());
     }

@@ -1,3 +1,4 @@
 //! One file per module the mini-program talks to; each exposes `router()`.
 
 pub mod app;
+pub mod auth;

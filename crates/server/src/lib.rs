@@ -359,17 +359,20 @@ impl App {
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
         let mut rx = shutdown.subscribe();
         tasks.push(tokio::spawn(async move {
-            axum::serve(http_listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.changed().await;
-                    for name in names_for_stop {
-                        health_for_stop
-                            .set_service_status(name, ServingStatus::NotServing)
-                            .await;
-                    }
-                })
-                .await
-                .context("HTTP server failed")
+            axum::serve(
+                http_listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx.changed().await;
+                for name in names_for_stop {
+                    health_for_stop
+                        .set_service_status(name, ServingStatus::NotServing)
+                        .await;
+                }
+            })
+            .await
+            .context("HTTP server failed")
         }));
 
         if settings.environment == Environment::Dev && settings.demo.seed {

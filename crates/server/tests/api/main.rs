@@ -5,6 +5,7 @@ mod access;
 mod boot;
 mod cli;
 mod helpers;
+mod identity;
 mod modules;
 mod protocols;
 mod tenants;

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmarks the platform against a hello-world yardstick measured in the same run.
+#   bench/run.sh            # 10 s per case
+#   BENCH_SECONDS=20 bench/run.sh
+#   BENCH_REDIS=1 bench/run.sh   # the platform with Redis instead of the in-process cache
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+SECONDS_PER_CASE=${BENCH_SECONDS:-10}
+command -v wrk >/dev/null 2>&1 || apt_install wrk
+ensure_rust
+
+log "building release binaries"
+cargo build --release --locked -p mm-server -p mm-bench
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+GRPC_PORT=$(free_port); HTTP_PORT=$(free_port); HELLO_PORT=$(free_port)
+TMP=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+export MINIMODULES_SERVER__GRPC_ADDR=127.0.0.1:$GRPC_PORT
+export MINIMODULES_SERVER__HTTP_ADDR=127.0.0.1:$HTTP_PORT
+export MINIMODULES_DATABASE__URL="sqlite://$TMP/mm.db?mode=rwc"
+export MINIMODULES_LOG__FILTER=warn
+export MINIMODULES_DEMO__SEED=true
+cache="in-process"
+if [ "${BENCH_REDIS:-0}" = 1 ]; then
+  ensure_redis
+  export MINIMODULES_CACHE__REDIS_URL=redis://127.0.0.1:6379
+  export MINIMODULES_CACHE__NAMESPACE=bench-$$
+  cache="redis"
+fi
+(cd "$TMP" && exec "$OLDPWD/target/release/minimodules" serve >"$TMP/server.log" 2>&1) &
+pids+=($!)
+target/release/yardstick --addr "127.0.0.1:$HELLO_PORT" &
+pids+=($!)
+
+BOOT="http://127.0.0.1:$HTTP_PORT/api/v1/app/config?appid=wx0123456789abcdef"
+HELLO="http://127.0.0.1:$HELLO_PORT/hello"
+for _ in $(seq 1 120); do
+  curl -fsS "$BOOT" >/dev/null 2>&1 && curl -fsS "$HELLO" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fsS "$BOOT" >/dev/null || { echo "the platform did not come up"; cat "$TMP/server.log"; exit 1; }
+
+# wrk prints e.g. "Requests/sec:  123456.78" and, with --latency, "     99%    1.23ms".
+run_wrk() {
+  local out
+  out=$(wrk -t2 -c64 -d"${SECONDS_PER_CASE}s" --latency "$1")
+  local rps p99
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  echo "$rps $p99"
+}
+
+log "yardstick (1/2)"; read -r y1 y1p99 < <(run_wrk "$HELLO")
+log "boot config (cached)"; read -r boot bootp99 < <(run_wrk "$BOOT")
+log "yardstick (2/2)"; read -r y2 y2p99 < <(run_wrk "$HELLO")
+log "gRPC GetAppConfig"
+grpc_line=$(target/release/grpc-load --url "http://127.0.0.1:$GRPC_PORT" --connections 4 --concurrency 64 --duration "$SECONDS_PER_CASE" --json "$TMP/grpc.json")
+echo "$grpc_line"
+grpc_rps=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["rps"]))' "$TMP/grpc.json")
+grpc_p99=$(python3 -c 'import json,sys; print("%.2fms" % json.load(open(sys.argv[1]))["p99_ms"])' "$TMP/grpc.json")
+
+yard=$(python3 -c "print(round(($y1 + $y2) / 2))")
+ratio=$(python3 -c "print('%.2f' % ($boot / (($y1 + $y2) / 2)))")
+verdict=$(python3 -c "print('met' if $boot >= ($y1 + $y2) / 4 else 'MISSED')")
+
+mkdir -p bench/results
+report=$(cat <<MD
+## MiniModules benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, cache: $cache)
+
+| case | req/s | p99 |
+|---|---|---|
+| yardstick: axum hello JSON (mean of 2 runs: $y1, $y2) | $yard | $y1p99 / $y2p99 |
+| BFF boot config GET /api/v1/app/config (cached) | $(printf '%.0f' "$boot") | $bootp99 |
+| gRPC TenantService.GetAppConfig (4 conns x 64 in flight) | $grpc_rps | $grpc_p99 |
+
+Boot config / yardstick = $ratio (target >= 0.50: $verdict). wrk -t2 -c64 -d${SECONDS_PER_CASE}s; everything on this machine.
+MD
+)
+echo "$report" | tee bench/results/latest.md
