@@ -110,6 +110,11 @@ pub struct AuthSettings {
     pub jwt_secret: Option<SecretString>,
     /// Key id stamped on issued tokens.
     pub jwt_kid: String,
+    /// Earlier keys still accepted while their tokens live, as `kid=secret;kid=secret`; only from
+    /// MINIMODULES_AUTH__PREVIOUS_JWT_SECRETS. Rotate by moving the current key here and setting
+    /// a new secret and kid.
+    #[serde(default, skip_serializing)]
+    pub previous_jwt_secrets: Option<SecretString>,
     /// Issuer claim.
     pub issuer: String,
     /// Audience claim.
@@ -181,6 +186,7 @@ impl Default for Settings {
             auth: AuthSettings {
                 jwt_secret: None,
                 jwt_kid: "k1".into(),
+                previous_jwt_secrets: None,
                 issuer: "minimodules".into(),
                 audience: "minimodules".into(),
                 access_ttl_secs: 900,
@@ -209,7 +215,11 @@ impl Default for Settings {
 }
 
 /// Keys that must never come from a file.
-const SECRET_KEYS: &[&str] = &["auth.jwt_secret", "secrets.key"];
+const SECRET_KEYS: &[&str] = &[
+    "auth.jwt_secret",
+    "auth.previous_jwt_secrets",
+    "secrets.key",
+];
 
 impl Settings {
     /// Loads settings from the default file location and the environment.

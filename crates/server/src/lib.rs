@@ -43,6 +43,8 @@ pub struct App {
     pub cache: Arc<Cache>,
     /// Token keys, so tests and the CLI can mint tokens the server accepts.
     pub keys: Arc<JwtKeys>,
+    /// The settings it runs with.
+    pub settings: Settings,
     /// Module ids whose services run here.
     pub hosted: Vec<&'static str>,
     /// The local WeChat fake, when dev mode started one.
@@ -66,10 +68,27 @@ pub fn jwt_keys(settings: &Settings) -> anyhow::Result<JwtKeys> {
         None if settings.environment == Environment::Dev => dev_secret()?,
         None => anyhow::bail!("MINIMODULES_AUTH__JWT_SECRET is required"),
     };
+    let mut previous = Vec::new();
+    if let Some(list) = &settings.auth.previous_jwt_secrets {
+        for entry in list
+            .expose_secret()
+            .split(';')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let (kid, secret) = entry.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!("MINIMODULES_AUTH__PREVIOUS_JWT_SECRETS entries are kid=secret")
+            })?;
+            if kid == settings.auth.jwt_kid {
+                anyhow::bail!("a previous JWT key reuses the current kid {kid:?}");
+            }
+            previous.push((kid.to_string(), SecretString::from(secret.to_string())));
+        }
+    }
     Ok(JwtKeys::new(
         &settings.auth.jwt_kid,
         &secret,
-        &[],
+        &previous,
         &settings.auth.issuer,
         &settings.auth.audience,
         settings.auth.access_ttl_secs,
@@ -380,6 +399,7 @@ impl App {
         }
         tracing::info!(%grpc_addr, %http_addr, cache = cache.backend_name(), modules = ?hosted, "minimodules is serving");
         Ok(Self {
+            settings,
             wechat_fake,
             grpc_addr,
             http_addr,

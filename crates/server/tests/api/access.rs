@@ -478,3 +478,95 @@ async fn tokens_signed_elsewhere_or_for_another_audience_are_refused() {
         .is_ok()
     );
 }
+
+#[tokio::test]
+async fn tampered_claims_are_refused() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let a = tenant_id(&app.create_tenant("tamper-a", "restaurant").await);
+    let b = tenant_id(&app.create_tenant("tamper-b", "salon").await);
+    let token = app.admin_of(a);
+    let parts: Vec<&str> = token.split('.').collect();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims = String::from_utf8(b64.decode(parts[1]).unwrap()).unwrap();
+    // Same signature, claims moved to another tenant and promoted to operator.
+    for forged in [
+        claims.replace(&a.to_string(), &b.to_string()),
+        claims.replace("\"admin\"", "\"operator\""),
+    ] {
+        assert_ne!(forged, claims);
+        let token = format!("{}.{}.{}", parts[0], b64.encode(forged), parts[2]);
+        let body = pb::GetTenantRequest {
+            name: format!("tenants/{b}"),
+        }
+        .encode_to_vec();
+        let res = call(
+            &app,
+            "/minimodules.tenant.v1.TenantService/GetTenant",
+            body,
+            Some(&token),
+        )
+        .await;
+        assert_eq!(res.unwrap_err().code(), Code::Unauthenticated);
+    }
+}
+
+#[tokio::test]
+async fn tokens_of_a_rotated_key_stay_valid_while_the_old_key_is_listed() {
+    let storage = mm_testkit::Storage::new().await;
+    let old = storage.settings();
+    let old_app = mm_testkit::spawn_with(old.clone()).await;
+    let t = tenant_id(&old_app.create_tenant("rotate-shop", "restaurant").await);
+    let old_token = old_app.admin_of(t);
+    drop(old_app);
+
+    let mut rotated = storage.settings();
+    rotated.demo.seed = false;
+    rotated.auth.jwt_kid = "k2".into();
+    rotated.auth.jwt_secret = Some(secrecy::SecretString::from(
+        "a-brand-new-secret-of-forty-bytes-000000".to_string(),
+    ));
+    rotated.auth.previous_jwt_secrets = Some(secrecy::SecretString::from(format!(
+        "k1={}",
+        mm_testkit::TEST_SECRET
+    )));
+    let app = mm_testkit::spawn_with(rotated.clone()).await;
+    let body = pb::GetTenantRequest {
+        name: format!("tenants/{t}"),
+    }
+    .encode_to_vec();
+    assert!(
+        call(
+            &app,
+            "/minimodules.tenant.v1.TenantService/GetTenant",
+            body.clone(),
+            Some(&old_token)
+        )
+        .await
+        .is_ok()
+    );
+    let new_token = app.admin_of(t);
+    assert!(new_token.split('.').next().is_some_and(|h| {
+        use base64::Engine as _;
+        String::from_utf8(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .unwrap(),
+        )
+        .unwrap()
+        .contains("\"k2\"")
+    }));
+    drop(app);
+
+    // Once the old key is dropped from the list, its tokens stop working.
+    rotated.auth.previous_jwt_secrets = None;
+    let app = mm_testkit::spawn_with(rotated).await;
+    let res = call(
+        &app,
+        "/minimodules.tenant.v1.TenantService/GetTenant",
+        body,
+        Some(&old_token),
+    )
+    .await;
+    assert_eq!(res.unwrap_err().code(), Code::Unauthenticated);
+}

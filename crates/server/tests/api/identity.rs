@@ -905,3 +905,62 @@ async fn audit(app: &TestApp, t: &tpb::Tenant) -> Vec<pb::AuditEvent> {
         .into_inner()
         .events
 }
+
+#[tokio::test]
+async fn a_platform_operator_logs_in_with_a_password() {
+    let app = spawn_app().await;
+    let ctx = mm_server::module_context(
+        &app.app.settings,
+        app.app.db.clone(),
+        app.app.cache.clone(),
+        app.keys.clone(),
+        "http://127.0.0.1:9".into(),
+    )
+    .unwrap();
+    let identity = mm_identity::IdentityApp::from_context(&ctx).unwrap();
+    identity
+        .create_operator("ops", "Ops", "operator-password-1")
+        .await
+        .unwrap();
+
+    assert_status(
+        auth(&app)
+            .operator_login(pb::OperatorLoginRequest {
+                login_name: "ops".into(),
+                password: "nope-nope-1".into(),
+            })
+            .await,
+        Code::Unauthenticated,
+        Some("BAD_CREDENTIALS"),
+    );
+    let tokens = auth(&app)
+        .operator_login(pb::OperatorLoginRequest {
+            login_name: "OPS".into(),
+            password: "operator-password-1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap();
+    let list = app
+        .tenants()
+        .list_tenants(with_token(
+            tpb::ListTenantsRequest::default(),
+            &tokens.access_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(list.tenants.iter().any(|t| t.slug == "demo-restaurant"));
+    let refreshed = auth(&app)
+        .refresh_session(pb::RefreshSessionRequest {
+            refresh_token: tokens.refresh_token,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap();
+    assert!(!refreshed.access_token.is_empty());
+}
