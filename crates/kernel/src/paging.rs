@@ -42,9 +42,39 @@ pub fn decode_token(purpose: &str, token: &str) -> Result<Option<String>, Reques
     Ok(Some(key.to_string()))
 }
 
+/// Finishes a keyset page fetched with `size + 1` rows: keeps `size` and, when there was more,
+/// returns the token continuing after the last kept row.
+pub fn finish_page<T>(
+    mut rows: Vec<T>,
+    size: u64,
+    purpose: &str,
+    key: impl Fn(&T) -> &str,
+) -> (Vec<T>, Option<String>) {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    if rows.len() > size {
+        rows.truncate(size);
+        let next = rows.last().map(|r| encode_token(purpose, key(r)));
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_with_one_row_too_many_continues_after_its_last_row() {
+        let (rows, next) = finish_page(vec!["a", "b", "c"], 2, "p", |r| r);
+        assert_eq!(rows, vec!["a", "b"]);
+        assert_eq!(
+            decode_token("p", &next.unwrap()).unwrap().as_deref(),
+            Some("b")
+        );
+        let (rows, next) = finish_page(vec!["a"], 2, "p", |r| r);
+        assert_eq!((rows, next), (vec!["a"], None));
+    }
 
     #[test]
     fn clamps_and_defaults_page_sizes() {

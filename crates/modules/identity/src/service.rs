@@ -739,7 +739,7 @@ impl IdentityApp {
         let purpose = format!("users:{tenant}");
         let before = mm_kernel::paging::decode_token(&purpose, page_token)?;
         let role = (role != Role::Unspecified).then(|| role_str(role));
-        let mut rows = repo::list_users(
+        let rows = repo::list_users(
             &self.db,
             &tenant.to_string(),
             before.as_deref(),
@@ -748,14 +748,9 @@ impl IdentityApp {
             role,
         )
         .await?;
-        let next = if rows.len() as u64 > size {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|r| mm_kernel::paging::encode_token(&purpose, &r.user_id))
-        } else {
-            None
-        };
-        Ok((rows, next))
+        Ok(mm_kernel::paging::finish_page(rows, size, &purpose, |r| {
+            &r.user_id
+        }))
     }
 
     fn check_permissions(&self, field: &str, perms: &[String], v: &mut Vec<FieldViolation>) {
@@ -1025,15 +1020,10 @@ impl IdentityApp {
         let size = mm_kernel::paging::page_size(page_size)?;
         let purpose = format!("audit:{tenant}");
         let before = mm_kernel::paging::decode_token(&purpose, page_token)?;
-        let mut rows = audit::list(&self.db, Some(tenant), before.as_deref(), size + 1).await?;
-        let next = if rows.len() as u64 > size {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|r| mm_kernel::paging::encode_token(&purpose, &r.event_id))
-        } else {
-            None
-        };
-        Ok((rows, next))
+        let rows = audit::list(&self.db, Some(tenant), before.as_deref(), size + 1).await?;
+        Ok(mm_kernel::paging::finish_page(rows, size, &purpose, |r| {
+            &r.event_id
+        }))
     }
 
     /// Creates a platform operator (the CLI's bootstrap).

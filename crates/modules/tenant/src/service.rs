@@ -268,16 +268,10 @@ impl TenantApp {
         if let Some(a) = &after {
             TenantId::parse(a, "page_token")?;
         }
-        let mut rows =
-            repo::list_tenants(&self.db, after.as_deref(), size + 1, show_archived).await?;
-        let next = if rows.len() as u64 > size {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|r| mm_kernel::paging::encode_token(purpose, &r.tenant_id))
-        } else {
-            None
-        };
-        Ok((rows, next))
+        let rows = repo::list_tenants(&self.db, after.as_deref(), size + 1, show_archived).await?;
+        Ok(mm_kernel::paging::finish_page(rows, size, purpose, |r| {
+            &r.tenant_id
+        }))
     }
 
     /// Applies a patch; slug and appid are for operators only.
