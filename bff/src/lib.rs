@@ -74,6 +74,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::auth::logout,
         routes::auth::bind_phone,
         routes::auth::get_me,
+        routes::auth::update_me,
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -90,6 +91,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::auth::DevLoginBody,
         routes::auth::RefreshBody,
         routes::auth::PhoneBody,
+        routes::auth::UpdateMeBody,
         error::ErrorBody,
         error::ErrorDetailsDto,
         error::FieldErrorDto,

@@ -235,6 +235,46 @@ pub async fn get_me(
     Ok(Json(me(r.user)))
 }
 
+/// Profile fields the customer may change; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateMeBody {
+    /// Nickname from the mini-program's nickname input.
+    pub nickname: Option<String>,
+    /// Avatar URL (https) after uploading the chosen avatar.
+    pub avatar_url: Option<String>,
+}
+
+/// Updates the logged-in customer's nickname or avatar.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", request_body = UpdateMeBody, security(("bearer" = [])),
+    responses((status = 200, body = MeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn update_me(
+    State(state): State<Arc<BffState>>,
+    headers: HeaderMap,
+    Json(body): Json<UpdateMeBody>,
+) -> Result<Json<MeDto>, ApiError> {
+    let mut paths = Vec::new();
+    let mut user = pb::User::default();
+    if let Some(n) = body.nickname {
+        user.nickname = n;
+        paths.push("nickname".to_string());
+    }
+    if let Some(a) = body.avatar_url {
+        user.avatar_url = a;
+        paths.push("avatar_url".to_string());
+    }
+    let req = pb::UpdateMeRequest {
+        user: Some(user),
+        update_mask: Some(prost_types::FieldMask { paths }),
+    };
+    let r = state
+        .auth
+        .clone()
+        .update_me(crate::forward(&headers, req))
+        .await?
+        .into_inner();
+    Ok(Json(me(r.user)))
+}
+
 /// Routes of this file.
 pub fn router() -> Router<Arc<BffState>> {
     Router::new()
@@ -243,5 +283,5 @@ pub fn router() -> Router<Arc<BffState>> {
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/phone", post(bind_phone))
-        .route("/api/v1/me", get(get_me))
+        .route("/api/v1/me", get(get_me).patch(update_me))
 }

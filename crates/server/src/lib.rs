@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use http::{HeaderName, HeaderValue, Method};
 use mm_kernel::access::AccessLayer;
 use mm_kernel::auth::JwtKeys;
@@ -322,7 +323,8 @@ impl App {
             .layer(grpc_stack)
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+                // Without TCP_NODELAY, small unary replies wait ~40 ms on delayed ACKs.
+                tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true)),
                 async move {
                     let _ = rx.changed().await;
                 },
@@ -379,7 +381,10 @@ impl App {
         let mut rx = shutdown.subscribe();
         tasks.push(tokio::spawn(async move {
             axum::serve(
-                http_listener,
+                http_listener.tap_io(|tcp| {
+                    // Small JSON replies must not wait on delayed ACKs.
+                    let _ = tcp.set_nodelay(true);
+                }),
                 router.into_make_service_with_connect_info::<SocketAddr>(),
             )
             .with_graceful_shutdown(async move {

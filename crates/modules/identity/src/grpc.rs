@@ -9,7 +9,7 @@ use pb::user_service_server::UserService;
 use tonic::{Request, Response, Status};
 
 use crate::convert;
-use crate::service::{IdentityApp, NewStaff, UserPatch};
+use crate::service::{IdentityApp, NewStaff, ProfilePatch, UserPatch};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -125,6 +125,31 @@ impl AuthService for IdentityApp {
         let user = self.bind_phone(&ctx, &req.get_ref().code).await?;
         ok(pb::BindPhoneResponse {
             user: Some(convert::user(&user)),
+        })
+    }
+
+    async fn update_me(&self, req: Request<pb::UpdateMeRequest>) -> Reply<pb::UpdateMeResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let u = r.user.unwrap_or_default();
+        let mut patch = ProfilePatch::default();
+        for p in r.update_mask.map(|m| m.paths).unwrap_or_default() {
+            match p.as_str() {
+                "display_name" => patch.display_name = Some(u.display_name.clone()),
+                "nickname" => patch.nickname = Some(u.nickname.clone()),
+                "avatar_url" => patch.avatar_url = Some(u.avatar_url.clone()),
+                other => {
+                    return Err(RequestError::invalid(
+                        "update_mask",
+                        format!("unknown or read-only field {other:?}"),
+                    )
+                    .into());
+                }
+            }
+        }
+        let row = self.update_me(&ctx, patch).await?;
+        ok(pb::UpdateMeResponse {
+            user: Some(convert::user(&row)),
         })
     }
 

@@ -34,6 +34,26 @@ pub async fn find_user_by_login(
         .await
 }
 
+/// The one staff member or admin of a tenant with this phone; none when no one or several have it.
+pub async fn find_staff_by_phone(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+    phone: &str,
+) -> Result<Option<users::Model>, DbErr> {
+    let rows = users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant))
+        .filter(users::Column::Phone.eq(phone))
+        .filter(users::Column::Role.ne("customer"))
+        .limit(2)
+        .all(db)
+        .await?;
+    Ok(if rows.len() == 1 {
+        rows.into_iter().next()
+    } else {
+        None
+    })
+}
+
 /// A tenant's customer by openid.
 pub async fn find_user_by_openid(
     db: &impl ConnectionTrait,

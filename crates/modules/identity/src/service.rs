@@ -90,6 +90,17 @@ pub struct UserPatch {
     pub permissions: Option<Vec<String>>,
 }
 
+/// Changes to the caller's own profile, each `Some` when in the update mask.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New nickname (from the mini-program's nickname input).
+    pub nickname: Option<String>,
+    /// New avatar URL (from the mini-program's avatar chooser, after upload).
+    pub avatar_url: Option<String>,
+}
+
 /// The identity module's application service.
 #[derive(Clone)]
 pub struct IdentityApp {
@@ -237,7 +248,13 @@ impl IdentityApp {
             });
         }
         let known = stored_hash.is_some();
-        let hash = stored_hash.unwrap_or_else(|| domain::DUMMY_HASH.clone());
+        let hash = match stored_hash {
+            Some(h) => h,
+            // Its first use computes an argon2 hash: keep that off the async threads too.
+            None => tokio::task::spawn_blocking(|| domain::DUMMY_HASH.clone())
+                .await
+                .map_err(anyhow::Error::from)?,
+        };
         if domain::verify_password(password.to_string(), hash).await && known {
             self.cache.clear_hits(lock_key).await;
             Ok(())
@@ -267,9 +284,12 @@ impl IdentityApp {
         if login.is_empty() || login.len() > 64 || password.is_empty() || password.len() > 1024 {
             return Err(IdentityError::BadCredentials);
         }
-        let row = repo::find_user_by_login(&self.db, &t, &login)
-            .await?
-            .filter(|r| r.role != "customer");
+        let row = match repo::find_user_by_login(&self.db, &t, &login).await? {
+            Some(r) => Some(r),
+            // Staff may log in with their phone instead of a login name.
+            None => repo::find_staff_by_phone(&self.db, &t, &login).await?,
+        }
+        .filter(|r| r.role != "customer");
         let lock_key = format!("login:{t}:{login}");
         let result = self
             .check_password(
@@ -704,6 +724,50 @@ impl IdentityApp {
         repo::find_user(&self.db, &tenant.to_string(), &p.subject)
             .await?
             .ok_or(IdentityError::SessionEnded)
+    }
+
+    /// Updates the caller's own profile.
+    pub async fn update_me(
+        &self,
+        ctx: &RequestContext,
+        patch: ProfilePatch,
+    ) -> Result<users::Model> {
+        let mut v = Vec::new();
+        if let Some(n) = &patch.display_name {
+            domain::check_display_name("user.display_name", n, &mut v);
+        }
+        if let Some(n) = &patch.nickname {
+            if n.chars().count() > 64 || n.chars().any(char::is_control) {
+                v.push(FieldViolation::new(
+                    "user.nickname",
+                    "at most 64 printable characters",
+                ));
+            }
+        }
+        if let Some(a) = &patch.avatar_url {
+            if !a.is_empty()
+                && !(a.starts_with("https://")
+                    && a.len() <= 2048
+                    && !a.chars().any(char::is_whitespace))
+            {
+                v.push(FieldViolation::new(
+                    "user.avatar_url",
+                    "an https:// URL of at most 2048 bytes",
+                ));
+            }
+        }
+        invalid(v)?;
+        let mut row = self.me(ctx).await?;
+        if let Some(n) = patch.display_name {
+            row.display_name = n.trim().to_string();
+        }
+        if let Some(n) = patch.nickname {
+            row.nickname = n.trim().to_string();
+        }
+        if let Some(a) = patch.avatar_url {
+            row.avatar_url = a;
+        }
+        Ok(repo::save_user(&self.db, row).await?)
     }
 
     /// One user of a tenant.

@@ -239,6 +239,18 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
             .encode_to_vec(),
         )),
         "GetMe" => Some(Scope::Platform(idpb::GetMeRequest {}.encode_to_vec())),
+        "UpdateMe" => Some(Scope::Platform(
+            idpb::UpdateMeRequest {
+                user: Some(idpb::User {
+                    nickname: "矩阵".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["nickname".into()],
+                }),
+            }
+            .encode_to_vec(),
+        )),
         "GetUser" => tenant(
             idpb::GetUserRequest {
                 name: format!("{tn}/users/{}", uuid_str()),

@@ -964,3 +964,80 @@ async fn a_platform_operator_logs_in_with_a_password() {
         .unwrap();
     assert!(!refreshed.access_token.is_empty());
 }
+
+#[tokio::test]
+async fn staff_may_log_in_with_their_phone() {
+    let app = spawn_app().await;
+    let t = shop(&app, "phone-login-shop").await;
+    let req = pb::CreateStaffRequest {
+        parent: t.name.clone(),
+        user: Some(pb::User {
+            role: Role::Staff as i32,
+            display_name: "前台".into(),
+            login_name: "frontdesk".into(),
+            phone: "13600136000".into(),
+            ..Default::default()
+        }),
+        password: "first-password-1".into(),
+    };
+    users(&app)
+        .create_staff(with_token(req, &app.admin_of(tenant_id(&t))))
+        .await
+        .unwrap();
+    let login = password_login(&app, &t, "13600136000", "first-password-1")
+        .await
+        .unwrap();
+    assert_eq!(login.user.unwrap().login_name, "frontdesk");
+}
+
+#[tokio::test]
+async fn a_customer_fills_in_a_nickname_and_avatar() {
+    let app = spawn_app().await;
+    let t = shop(&app, "profile-shop").await;
+    let fake = app.app.wechat_fake.clone().unwrap();
+    let code = fake.login_code(&t.wechat_appid, "openid-erin", None);
+    let login = auth(&app)
+        .wechat_login(pb::WechatLoginRequest {
+            wechat_appid: t.wechat_appid.clone(),
+            code,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let access = login.tokens.unwrap().access_token;
+    let patch = |body: serde_json::Value| {
+        app.http
+            .patch(format!("{}/api/v1/me", app.http_url))
+            .bearer_auth(&access)
+            .json(&body)
+            .send()
+    };
+    // WeChat no longer hands these over at login; the mini-program asks the customer for them.
+    let res = patch(
+        serde_json::json!({"nickname": "小爱", "avatar_url": "https://cdn.example.com/a.png"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let me: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (me["nickname"].as_str(), me["avatar_url"].as_str()),
+        (Some("小爱"), Some("https://cdn.example.com/a.png"))
+    );
+    let res = patch(serde_json::json!({"avatar_url": "javascript:alert(1)"}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(err["details"]["fields"][0]["field"], "user.avatar_url");
+    let (_, _, me) = app
+        .get_json(
+            "/api/v1/me",
+            &[("authorization", &format!("Bearer {access}"))],
+        )
+        .await;
+    assert_eq!(
+        me["avatar_url"], "https://cdn.example.com/a.png",
+        "the refused change wrote nothing"
+    );
+}
