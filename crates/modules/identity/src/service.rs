@@ -736,25 +736,25 @@ impl IdentityApp {
         if let Some(n) = &patch.display_name {
             domain::check_display_name("user.display_name", n, &mut v);
         }
-        if let Some(n) = &patch.nickname {
-            if n.chars().count() > 64 || n.chars().any(char::is_control) {
-                v.push(FieldViolation::new(
-                    "user.nickname",
-                    "at most 64 printable characters",
-                ));
-            }
+        if let Some(n) = &patch.nickname
+            && (n.chars().count() > 64 || n.chars().any(char::is_control))
+        {
+            v.push(FieldViolation::new(
+                "user.nickname",
+                "at most 64 printable characters",
+            ));
         }
-        if let Some(a) = &patch.avatar_url {
-            if !a.is_empty()
-                && !(a.starts_with("https://")
-                    && a.len() <= 2048
-                    && !a.chars().any(char::is_whitespace))
-            {
-                v.push(FieldViolation::new(
-                    "user.avatar_url",
-                    "an https:// URL of at most 2048 bytes",
-                ));
-            }
+        let https_url = |a: &str| {
+            a.starts_with("https://") && a.len() <= 2048 && !a.chars().any(char::is_whitespace)
+        };
+        if let Some(a) = &patch.avatar_url
+            && !a.is_empty()
+            && !https_url(a)
+        {
+            v.push(FieldViolation::new(
+                "user.avatar_url",
+                "an https:// URL of at most 2048 bytes",
+            ));
         }
         invalid(v)?;
         let mut row = self.me(ctx).await?;
