@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::HeaderMap;
 use mm_kernel::cache::Cache;
+use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
 use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
 use tonic::transport::Channel;
@@ -25,6 +26,8 @@ pub struct BffState {
     pub tenants: TenantServiceClient<Channel>,
     /// Identity (auth) service client.
     pub auth: AuthServiceClient<Channel>,
+    /// Catalog service client.
+    pub catalog: CatalogServiceClient<Channel>,
     /// Rendered boot answers.
     pub boot: routes::app::BootCache,
 }
@@ -34,7 +37,8 @@ impl BffState {
     pub fn new(channel: Channel, cache: &Cache, boot_ttl: Duration) -> Self {
         Self {
             tenants: TenantServiceClient::new(channel.clone()),
-            auth: AuthServiceClient::new(channel),
+            auth: AuthServiceClient::new(channel.clone()),
+            catalog: CatalogServiceClient::new(channel),
             boot: routes::app::BootCache::new(cache, boot_ttl),
         }
     }
@@ -75,6 +79,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::auth::bind_phone,
         routes::auth::get_me,
         routes::auth::update_me,
+        routes::catalog::get_menu,
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -92,6 +97,11 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::auth::RefreshBody,
         routes::auth::PhoneBody,
         routes::auth::UpdateMeBody,
+        routes::catalog::MenuDto,
+        routes::catalog::MenuSectionDto,
+        routes::catalog::MenuProductDto,
+        routes::catalog::SkuDto,
+        routes::catalog::SpecDto,
         error::ErrorBody,
         error::ErrorDetailsDto,
         error::FieldErrorDto,
@@ -139,6 +149,7 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
 pub fn router(state: Arc<BffState>) -> Router {
     Router::new()
         .merge(routes::app::router())
+        .merge(routes::catalog::router())
         // Only the auth routes need the caller's address (throttling, audit); the boot call, the
         // hottest route, skips the work.
         .merge(routes::auth::router().layer(axum::middleware::from_fn(client_address)))

@@ -7,6 +7,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod catalog;
 mod identity;
 mod kernel;
 mod tenant;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         all.extend(kernel::migrations());
         all.extend(tenant::migrations());
         all.extend(identity::migrations());
+        all.extend(catalog::migrations());
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }

@@ -293,7 +293,25 @@ pub async fn get_app_config(
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let appid = appid_from(&headers, &query).ok_or_else(|| {
+    let entry = boot_entry(&state, &query, &headers).await?;
+    Ok(answer(&entry, &headers))
+}
+
+/// The tenant id of the calling mini-program, from the boot cache (or one boot call).
+pub async fn tenant_of(
+    state: &BffState,
+    query: &AppConfigQuery,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    Ok(boot_entry(state, query, headers).await?.tenant)
+}
+
+async fn boot_entry(
+    state: &BffState,
+    query: &AppConfigQuery,
+    headers: &HeaderMap,
+) -> Result<CachedBoot, ApiError> {
+    let appid = appid_from(headers, query).ok_or_else(|| {
         ApiError::bad_request(
             "appid",
             "send the X-WeChat-Appid header or the appid query parameter",
@@ -304,12 +322,12 @@ pub async fn get_app_config(
     }
     if let Some(hit) = state.boot.entries.get(&appid) {
         tracing::Span::current().record("tenant", hit.tenant.as_str());
-        return Ok(answer(&hit, &headers));
+        return Ok(hit);
     }
     let generation = state.boot.generation.load(Ordering::SeqCst);
     let mut client = state.tenants.clone();
     let req = crate::forward(
-        &headers,
+        headers,
         pb::GetAppConfigRequest {
             wechat_appid: appid.clone(),
         },
@@ -337,7 +355,7 @@ pub async fn get_app_config(
     if state.boot.generation.load(Ordering::SeqCst) == generation {
         state.boot.entries.insert(appid, entry.clone());
     }
-    Ok(answer(&entry, &headers))
+    Ok(entry)
 }
 
 /// Routes of this file.

@@ -2,3 +2,4 @@
 
 pub mod app;
 pub mod auth;
+pub mod catalog;

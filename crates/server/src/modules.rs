@@ -17,7 +17,7 @@ pub fn all() -> Vec<ModuleDef> {
     vec![
         mm_tenant::module(),
         mm_identity::module(),
-        spec_only("catalog", include_str!("../../modules/catalog/module.json")),
+        mm_catalog::module(),
         spec_only(
             "ordering",
             include_str!("../../modules/ordering/module.json"),

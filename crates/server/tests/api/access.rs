@@ -4,6 +4,7 @@
 
 use bytes::{Buf as _, BufMut as _};
 use mm_kernel::{Role, TenantId};
+use mm_proto::minimodules::catalog::v1 as catpb;
 use mm_proto::minimodules::identity::v1 as idpb;
 use mm_proto::minimodules::tenant::v1 as pb;
 use mm_proto::{METHODS, MethodAccess};
@@ -317,6 +318,87 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
             }
             .encode_to_vec(),
         ),
+        "CreateCategory" => tenant(
+            catpb::CreateCategoryRequest {
+                parent: tn,
+                category: Some(catpb::Category {
+                    display_name_zh: "热饮".into(),
+                    ..Default::default()
+                }),
+            }
+            .encode_to_vec(),
+        ),
+        "ListCategories" => tenant(catpb::ListCategoriesRequest { parent: tn }.encode_to_vec()),
+        "UpdateCategory" => tenant(
+            catpb::UpdateCategoryRequest {
+                category: Some(catpb::Category {
+                    name: format!("{tn}/categories/{}", uuid_str()),
+                    sort_order: 1,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["sort_order".into()],
+                }),
+            }
+            .encode_to_vec(),
+        ),
+        "DeleteCategory" => tenant(
+            catpb::DeleteCategoryRequest {
+                name: format!("{tn}/categories/{}", uuid_str()),
+            }
+            .encode_to_vec(),
+        ),
+        "CreateProduct" => tenant(
+            catpb::CreateProductRequest {
+                parent: tn.clone(),
+                product: Some(catpb::Product {
+                    category: format!("{tn}/categories/{}", uuid_str()),
+                    display_name_zh: "拿铁".into(),
+                    skus: vec![catpb::Sku {
+                        price_fen: 1800,
+                        unlimited: true,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+            }
+            .encode_to_vec(),
+        ),
+        "GetProduct" => tenant(
+            catpb::GetProductRequest {
+                name: format!("{tn}/products/{}", uuid_str()),
+            }
+            .encode_to_vec(),
+        ),
+        "ListProducts" => tenant(
+            catpb::ListProductsRequest {
+                parent: tn,
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        ),
+        "UpdateProduct" => tenant(
+            catpb::UpdateProductRequest {
+                product: Some(catpb::Product {
+                    name: format!("{tn}/products/{}", uuid_str()),
+                    on_sale: false,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["on_sale".into()],
+                }),
+            }
+            .encode_to_vec(),
+        ),
+        "DeleteProduct" => tenant(
+            catpb::DeleteProductRequest {
+                name: format!("{tn}/products/{}", uuid_str()),
+            }
+            .encode_to_vec(),
+        ),
+        "GetMenu" => Some(Scope::Platform(
+            catpb::GetMenuRequest { parent: tn }.encode_to_vec(),
+        )),
         "ListIndustryTemplates" => Some(Scope::Platform(
             pb::ListIndustryTemplatesRequest {}.encode_to_vec(),
         )),

@@ -3,6 +3,7 @@
 
 mod access;
 mod boot;
+mod catalog;
 mod cli;
 mod helpers;
 mod identity;

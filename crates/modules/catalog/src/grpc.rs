@@ -1,0 +1,260 @@
+//! tonic handlers: read the context, parse names, call the use case, convert back.
+
+use mm_kernel::error::RequestError;
+use mm_kernel::ids::parse_name;
+use mm_kernel::{RequestContext, TenantId};
+use mm_proto::minimodules::catalog::v1 as pb;
+use pb::catalog_service_server::CatalogService;
+use tonic::{Request, Response, Status};
+
+use crate::convert;
+use crate::service::{CatalogApp, CategoryInput, ProductInput};
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn ok<T>(v: T) -> Reply<T> {
+    Ok(Response::new(v))
+}
+
+fn tenant_name(name: &str, field: &str) -> Result<TenantId, RequestError> {
+    let v = parse_name(name, &["tenants"], field)?;
+    TenantId::parse(v[0], field)
+}
+
+fn child_name(
+    name: &str,
+    collection: &str,
+    field: &str,
+) -> Result<(TenantId, String), RequestError> {
+    let v = parse_name(name, &["tenants", collection], field)?;
+    let tenant = TenantId::parse(v[0], field)?;
+    uuid::Uuid::try_parse(v[1]).map_err(|_| RequestError::invalid(field, "malformed id"))?;
+    Ok((tenant, v[1].to_string()))
+}
+
+fn mask(m: Option<prost_types::FieldMask>) -> Result<Vec<String>, RequestError> {
+    let paths = m.map(|m| m.paths).unwrap_or_default();
+    if paths.is_empty() {
+        return Err(RequestError::invalid(
+            "update_mask",
+            "name the fields to change",
+        ));
+    }
+    Ok(paths)
+}
+
+fn category_of(tenant: TenantId, name: &str, field: &str) -> Result<String, RequestError> {
+    let (t, id) = child_name(name, "categories", field)?;
+    if t != tenant {
+        return Err(RequestError::invalid(
+            field,
+            "the category belongs to another tenant",
+        ));
+    }
+    Ok(id)
+}
+
+#[tonic::async_trait]
+impl CatalogService for CatalogApp {
+    async fn create_category(
+        &self,
+        req: Request<pb::CreateCategoryRequest>,
+    ) -> Reply<pb::CreateCategoryResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let tenant = tenant_name(&r.parent, "parent")?;
+        let c = r.category.unwrap_or_default();
+        let input = CategoryInput {
+            display_name_zh: Some(c.display_name_zh),
+            display_name_en: Some(c.display_name_en),
+            sort_order: Some(c.sort_order),
+        };
+        let row = self.create_category(&ctx, tenant, input).await?;
+        ok(pb::CreateCategoryResponse {
+            category: Some(convert::category(&row)),
+        })
+    }
+
+    async fn list_categories(
+        &self,
+        req: Request<pb::ListCategoriesRequest>,
+    ) -> Reply<pb::ListCategoriesResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let tenant = tenant_name(&req.get_ref().parent, "parent")?;
+        let rows = self.list_categories(&ctx, tenant).await?;
+        ok(pb::ListCategoriesResponse {
+            categories: rows.iter().map(convert::category).collect(),
+        })
+    }
+
+    async fn update_category(
+        &self,
+        req: Request<pb::UpdateCategoryRequest>,
+    ) -> Reply<pb::UpdateCategoryResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let c = r.category.unwrap_or_default();
+        let (tenant, id) = child_name(&c.name, "categories", "category.name")?;
+        let mut input = CategoryInput::default();
+        for p in mask(r.update_mask)? {
+            match p.as_str() {
+                "display_name_zh" => input.display_name_zh = Some(c.display_name_zh.clone()),
+                "display_name_en" => input.display_name_en = Some(c.display_name_en.clone()),
+                "sort_order" => input.sort_order = Some(c.sort_order),
+                other => {
+                    return Err(RequestError::invalid(
+                        "update_mask",
+                        format!("unknown or read-only field {other:?}"),
+                    )
+                    .into());
+                }
+            }
+        }
+        let row = self.update_category(&ctx, tenant, &id, input).await?;
+        ok(pb::UpdateCategoryResponse {
+            category: Some(convert::category(&row)),
+        })
+    }
+
+    async fn delete_category(
+        &self,
+        req: Request<pb::DeleteCategoryRequest>,
+    ) -> Reply<pb::DeleteCategoryResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = child_name(&req.get_ref().name, "categories", "name")?;
+        self.delete_category(&ctx, tenant, &id).await?;
+        ok(pb::DeleteCategoryResponse {})
+    }
+
+    async fn create_product(
+        &self,
+        req: Request<pb::CreateProductRequest>,
+    ) -> Reply<pb::CreateProductResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let tenant = tenant_name(&r.parent, "parent")?;
+        let p = r
+            .product
+            .ok_or_else(|| RequestError::invalid("product", "is required"))?;
+        let mut v = Vec::new();
+        let skus = convert::sku_inputs(p.skus, &mut v);
+        if !v.is_empty() {
+            return Err(RequestError::Invalid(v).into());
+        }
+        let input = ProductInput {
+            category_id: Some(category_of(tenant, &p.category, "product.category")?),
+            display_name_zh: Some(p.display_name_zh),
+            display_name_en: Some(p.display_name_en),
+            description: Some(p.description),
+            image_urls: Some(p.image_urls),
+            tags: Some(p.tags),
+            on_sale: Some(p.on_sale),
+            sort_order: Some(p.sort_order),
+            skus: Some(skus),
+        };
+        let (row, skus) = self.create_product(&ctx, tenant, input).await?;
+        ok(pb::CreateProductResponse {
+            product: Some(convert::product(&row, &skus)),
+        })
+    }
+
+    async fn get_product(
+        &self,
+        req: Request<pb::GetProductRequest>,
+    ) -> Reply<pb::GetProductResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = child_name(&req.get_ref().name, "products", "name")?;
+        let (row, skus) = self.get_product(&ctx, tenant, &id).await?;
+        ok(pb::GetProductResponse {
+            product: Some(convert::product(&row, &skus)),
+        })
+    }
+
+    async fn list_products(
+        &self,
+        req: Request<pb::ListProductsRequest>,
+    ) -> Reply<pb::ListProductsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_name(&r.parent, "parent")?;
+        let category = if r.category.is_empty() {
+            None
+        } else {
+            Some(category_of(tenant, &r.category, "category")?)
+        };
+        let (rows, next) = self
+            .list_products(
+                &ctx,
+                tenant,
+                r.page_size,
+                &r.page_token,
+                category.as_deref(),
+            )
+            .await?;
+        ok(pb::ListProductsResponse {
+            products: rows.iter().map(|(p, s)| convert::product(p, s)).collect(),
+            next_page_token: next.unwrap_or_default(),
+        })
+    }
+
+    async fn update_product(
+        &self,
+        req: Request<pb::UpdateProductRequest>,
+    ) -> Reply<pb::UpdateProductResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let p = r
+            .product
+            .ok_or_else(|| RequestError::invalid("product", "is required"))?;
+        let (tenant, id) = child_name(&p.name, "products", "product.name")?;
+        let mut input = ProductInput::default();
+        let mut v = Vec::new();
+        for path in mask(r.update_mask)? {
+            match path.as_str() {
+                "category" => {
+                    input.category_id = Some(category_of(tenant, &p.category, "product.category")?)
+                }
+                "display_name_zh" => input.display_name_zh = Some(p.display_name_zh.clone()),
+                "display_name_en" => input.display_name_en = Some(p.display_name_en.clone()),
+                "description" => input.description = Some(p.description.clone()),
+                "image_urls" => input.image_urls = Some(p.image_urls.clone()),
+                "tags" => input.tags = Some(p.tags.clone()),
+                "on_sale" => input.on_sale = Some(p.on_sale),
+                "sort_order" => input.sort_order = Some(p.sort_order),
+                "skus" => input.skus = Some(convert::sku_inputs(p.skus.clone(), &mut v)),
+                other => {
+                    return Err(RequestError::invalid(
+                        "update_mask",
+                        format!("unknown or read-only field {other:?}"),
+                    )
+                    .into());
+                }
+            }
+        }
+        if !v.is_empty() {
+            return Err(RequestError::Invalid(v).into());
+        }
+        let (row, skus) = self
+            .update_product(&ctx, tenant, &id, input, &p.etag)
+            .await?;
+        ok(pb::UpdateProductResponse {
+            product: Some(convert::product(&row, &skus)),
+        })
+    }
+
+    async fn delete_product(
+        &self,
+        req: Request<pb::DeleteProductRequest>,
+    ) -> Reply<pb::DeleteProductResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = child_name(&req.get_ref().name, "products", "name")?;
+        self.delete_product(&ctx, tenant, &id).await?;
+        ok(pb::DeleteProductResponse {})
+    }
+
+    async fn get_menu(&self, req: Request<pb::GetMenuRequest>) -> Reply<pb::GetMenuResponse> {
+        let tenant = tenant_name(&req.get_ref().parent, "parent")?;
+        let menu = self.menu(tenant).await?;
+        ok(pb::GetMenuResponse { menu: Some(menu) })
+    }
+}

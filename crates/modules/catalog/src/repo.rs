@@ -1,0 +1,219 @@
+//! Every query of the catalog module; each takes the tenant and filters by it.
+
+use chrono::Utc;
+use mm_kernel::TenantId;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::entity::{categories, products, skus, state};
+
+/// Bumps the tenant's menu version (creating its row on first use) and returns the new version.
+/// Done first in every catalog write, so concurrent writes of one tenant serialise on that row.
+pub async fn bump_menu_version(db: &impl ConnectionTrait, tenant: TenantId) -> Result<i64, DbErr> {
+    let t = tenant.to_string();
+    let res = state::Entity::update_many()
+        .col_expr(
+            state::Column::MenuVersion,
+            Expr::col(state::Column::MenuVersion).add(1),
+        )
+        .col_expr(state::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(state::Column::TenantId.eq(&t))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        state::ActiveModel {
+            tenant_id: Set(t.clone()),
+            menu_version: Set(1),
+            updated_at: Set(Utc::now()),
+        }
+        .insert(db)
+        .await?;
+    }
+    menu_version(db, tenant).await
+}
+
+/// The tenant's menu version, 0 before any write.
+pub async fn menu_version(db: &impl ConnectionTrait, tenant: TenantId) -> Result<i64, DbErr> {
+    Ok(state::Entity::find_by_id(tenant.to_string())
+        .one(db)
+        .await?
+        .map_or(0, |s| s.menu_version))
+}
+
+/// The tenant's categories in sort order.
+pub async fn list_categories(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Vec<categories::Model>, DbErr> {
+    categories::Entity::find()
+        .filter(categories::Column::TenantId.eq(tenant.to_string()))
+        .order_by_asc(categories::Column::SortOrder)
+        .order_by_asc(categories::Column::CategoryId)
+        .all(db)
+        .await
+}
+
+/// One category.
+pub async fn find_category(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<categories::Model>, DbErr> {
+    categories::Entity::find_by_id((tenant.to_string(), id.to_string()))
+        .one(db)
+        .await
+}
+
+/// Inserts or updates a category.
+pub async fn save_category(
+    db: &impl ConnectionTrait,
+    row: categories::Model,
+    new: bool,
+) -> Result<categories::Model, DbErr> {
+    let am = row.into_active_model().reset_all();
+    if new {
+        am.insert(db).await
+    } else {
+        am.update(db).await
+    }
+}
+
+/// Deletes a category.
+pub async fn delete_category(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<(), DbErr> {
+    categories::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// How many products a category holds.
+pub async fn count_products_in(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    category: &str,
+) -> Result<u64, DbErr> {
+    products::Entity::find()
+        .filter(products::Column::TenantId.eq(tenant.to_string()))
+        .filter(products::Column::CategoryId.eq(category))
+        .count(db)
+        .await
+}
+
+/// One product.
+pub async fn find_product(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<products::Model>, DbErr> {
+    products::Entity::find_by_id((tenant.to_string(), id.to_string()))
+        .one(db)
+        .await
+}
+
+/// A page of products after `after`, oldest first.
+pub async fn list_products(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    after: Option<&str>,
+    limit: u64,
+    category: Option<&str>,
+) -> Result<Vec<products::Model>, DbErr> {
+    let mut q = products::Entity::find()
+        .filter(products::Column::TenantId.eq(tenant.to_string()))
+        .order_by_asc(products::Column::ProductId)
+        .limit(limit);
+    if let Some(a) = after {
+        q = q.filter(products::Column::ProductId.gt(a));
+    }
+    if let Some(c) = category {
+        q = q.filter(products::Column::CategoryId.eq(c));
+    }
+    q.all(db).await
+}
+
+/// Every product on sale, in category and sort order.
+pub async fn products_on_sale(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Vec<products::Model>, DbErr> {
+    products::Entity::find()
+        .filter(products::Column::TenantId.eq(tenant.to_string()))
+        .filter(products::Column::OnSale.eq(true))
+        .order_by_asc(products::Column::SortOrder)
+        .order_by_asc(products::Column::ProductId)
+        .all(db)
+        .await
+}
+
+/// Inserts or updates a product.
+pub async fn save_product(
+    db: &impl ConnectionTrait,
+    row: products::Model,
+    new: bool,
+) -> Result<products::Model, DbErr> {
+    let am = row.into_active_model().reset_all();
+    if new {
+        am.insert(db).await
+    } else {
+        am.update(db).await
+    }
+}
+
+/// Deletes a product and its SKUs.
+pub async fn delete_product(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<bool, DbErr> {
+    skus::Entity::delete_many()
+        .filter(skus::Column::TenantId.eq(tenant.to_string()))
+        .filter(skus::Column::ProductId.eq(id))
+        .exec(db)
+        .await?;
+    let res = products::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// The SKUs of some products of a tenant, in position order.
+pub async fn skus_of(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    product_ids: &[String],
+) -> Result<Vec<skus::Model>, DbErr> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    skus::Entity::find()
+        .filter(skus::Column::TenantId.eq(tenant.to_string()))
+        .filter(skus::Column::ProductId.is_in(product_ids.iter().cloned()))
+        .order_by_asc(skus::Column::Position)
+        .all(db)
+        .await
+}
+
+/// Replaces the SKUs of a product.
+pub async fn replace_skus(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    product: &str,
+    rows: Vec<skus::Model>,
+) -> Result<(), DbErr> {
+    skus::Entity::delete_many()
+        .filter(skus::Column::TenantId.eq(tenant.to_string()))
+        .filter(skus::Column::ProductId.eq(product))
+        .exec(db)
+        .await?;
+    for r in rows {
+        r.into_active_model().reset_all().insert(db).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,493 @@
+//! Use cases of the catalog module: category and product administration, each write one
+//! transaction that first bumps the tenant's menu version, and the published menu, cached under
+//! that version so a cached menu is never stale.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+use mm_kernel::cache::Cache;
+use mm_kernel::error::{FieldViolation, RequestError};
+use mm_kernel::{RequestContext, TenantId};
+use mm_proto::minimodules::catalog::v1 as pb;
+use prost::Message as _;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::domain::{self, SkuInput};
+use crate::entity::{categories, products, skus};
+use crate::error::{CatalogError, Result};
+use crate::repo;
+
+/// A category as given.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryInput {
+    /// Chinese name.
+    pub display_name_zh: Option<String>,
+    /// English name.
+    pub display_name_en: Option<String>,
+    /// Sort order.
+    pub sort_order: Option<i32>,
+}
+
+/// A product as given; on update, `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProductInput {
+    /// Category id.
+    pub category_id: Option<String>,
+    /// Chinese name.
+    pub display_name_zh: Option<String>,
+    /// English name.
+    pub display_name_en: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Images.
+    pub image_urls: Option<Vec<String>>,
+    /// Tags.
+    pub tags: Option<Vec<String>>,
+    /// On sale.
+    pub on_sale: Option<bool>,
+    /// Sort order.
+    pub sort_order: Option<i32>,
+    /// SKUs (replace all).
+    pub skus: Option<Vec<SkuInput>>,
+}
+
+/// A product with its SKUs.
+pub type ProductView = (products::Model, Vec<skus::Model>);
+
+/// The catalog module's application service.
+#[derive(Clone, Debug)]
+pub struct CatalogApp {
+    db: DatabaseConnection,
+    cache: Arc<Cache>,
+}
+
+fn invalid(v: Vec<FieldViolation>) -> Result<()> {
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(RequestError::Invalid(v).into())
+    }
+}
+
+impl CatalogApp {
+    /// The service over a database and cache.
+    pub fn new(db: DatabaseConnection, cache: Arc<Cache>) -> Self {
+        Self { db, cache }
+    }
+
+    async fn written(&self, tenant: TenantId) {
+        self.cache.invalidate(&tenant, &[]).await;
+    }
+
+    /// Creates a category.
+    pub async fn create_category(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        c: CategoryInput,
+    ) -> Result<categories::Model> {
+        ctx.authorize_tenant(&tenant)?;
+        let mut v = Vec::new();
+        domain::check_name(
+            "category.display_name_zh",
+            c.display_name_zh.as_deref().unwrap_or(""),
+            true,
+            &mut v,
+        );
+        domain::check_name(
+            "category.display_name_en",
+            c.display_name_en.as_deref().unwrap_or(""),
+            false,
+            &mut v,
+        );
+        invalid(v)?;
+        let now = Utc::now();
+        let row = categories::Model {
+            tenant_id: tenant.to_string(),
+            category_id: uuid::Uuid::now_v7().to_string(),
+            display_name_zh: c.display_name_zh.unwrap_or_default().trim().to_string(),
+            display_name_en: c.display_name_en.unwrap_or_default().trim().to_string(),
+            sort_order: c.sort_order.unwrap_or(0),
+            created_at: now,
+            updated_at: now,
+        };
+        let txn = self.db.begin().await?;
+        repo::bump_menu_version(&txn, tenant).await?;
+        let row = repo::save_category(&txn, row, true).await?;
+        txn.commit().await?;
+        self.written(tenant).await;
+        Ok(row)
+    }
+
+    /// The tenant's categories.
+    pub async fn list_categories(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+    ) -> Result<Vec<categories::Model>> {
+        ctx.authorize_tenant(&tenant)?;
+        Ok(repo::list_categories(&self.db, tenant).await?)
+    }
+
+    /// Updates a category.
+    pub async fn update_category(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+        c: CategoryInput,
+    ) -> Result<categories::Model> {
+        ctx.authorize_tenant(&tenant)?;
+        let mut v = Vec::new();
+        if let Some(n) = &c.display_name_zh {
+            domain::check_name("category.display_name_zh", n, true, &mut v);
+        }
+        if let Some(n) = &c.display_name_en {
+            domain::check_name("category.display_name_en", n, false, &mut v);
+        }
+        invalid(v)?;
+        let txn = self.db.begin().await?;
+        repo::bump_menu_version(&txn, tenant).await?;
+        let mut row = repo::find_category(&txn, tenant, id)
+            .await?
+            .ok_or_else(|| CatalogError::CategoryNotFound {
+                category: id.to_string(),
+            })?;
+        if let Some(n) = c.display_name_zh {
+            row.display_name_zh = n.trim().to_string();
+        }
+        if let Some(n) = c.display_name_en {
+            row.display_name_en = n.trim().to_string();
+        }
+        if let Some(s) = c.sort_order {
+            row.sort_order = s;
+        }
+        row.updated_at = Utc::now();
+        let row = repo::save_category(&txn, row, false).await?;
+        txn.commit().await?;
+        self.written(tenant).await;
+        Ok(row)
+    }
+
+    /// Deletes a category that holds no products.
+    pub async fn delete_category(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<()> {
+        ctx.authorize_tenant(&tenant)?;
+        let txn = self.db.begin().await?;
+        repo::bump_menu_version(&txn, tenant).await?;
+        repo::find_category(&txn, tenant, id)
+            .await?
+            .ok_or_else(|| CatalogError::CategoryNotFound {
+                category: id.to_string(),
+            })?;
+        let n = repo::count_products_in(&txn, tenant, id).await?;
+        if n > 0 {
+            return Err(CatalogError::CategoryNotEmpty {
+                category: id.to_string(),
+                products: n,
+            });
+        }
+        repo::delete_category(&txn, tenant, id).await?;
+        txn.commit().await?;
+        self.written(tenant).await;
+        Ok(())
+    }
+
+    fn check_product(p: &ProductInput, creating: bool, v: &mut Vec<FieldViolation>) {
+        if creating || p.display_name_zh.is_some() {
+            domain::check_name(
+                "product.display_name_zh",
+                p.display_name_zh.as_deref().unwrap_or(""),
+                true,
+                v,
+            );
+        }
+        if let Some(n) = &p.display_name_en {
+            domain::check_name("product.display_name_en", n, false, v);
+        }
+        domain::check_details(
+            "product",
+            p.description.as_deref().unwrap_or(""),
+            p.image_urls.as_deref().unwrap_or(&[]),
+            p.tags.as_deref().unwrap_or(&[]),
+            v,
+        );
+        if creating || p.skus.is_some() {
+            domain::check_skus("product", p.skus.as_deref().unwrap_or(&[]), v);
+        }
+    }
+
+    fn sku_rows(
+        tenant: TenantId,
+        product: &str,
+        skus: Vec<SkuInput>,
+        existing: &[skus::Model],
+    ) -> Result<Vec<skus::Model>> {
+        let mut rows = Vec::with_capacity(skus.len());
+        for (i, s) in skus.into_iter().enumerate() {
+            let id = match s.id {
+                Some(id) if existing.iter().any(|e| e.sku_id == id) => id,
+                Some(id) => {
+                    return Err(RequestError::invalid(
+                        format!("product.skus[{i}].id"),
+                        format!("no SKU {id:?} on this product"),
+                    )
+                    .into());
+                }
+                None => uuid::Uuid::now_v7().to_string(),
+            };
+            rows.push(skus::Model {
+                tenant_id: tenant.to_string(),
+                product_id: product.to_string(),
+                sku_id: id,
+                specs: serde_json::to_string(&s.specs).map_err(anyhow::Error::from)?,
+                price_fen: s.price.get(),
+                stock: s.stock,
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Creates a product with its SKUs.
+    pub async fn create_product(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        p: ProductInput,
+    ) -> Result<ProductView> {
+        ctx.authorize_tenant(&tenant)?;
+        let mut v = Vec::new();
+        Self::check_product(&p, true, &mut v);
+        invalid(v)?;
+        let category = p.category_id.clone().unwrap_or_default();
+        let txn = self.db.begin().await?;
+        repo::bump_menu_version(&txn, tenant).await?;
+        if repo::find_category(&txn, tenant, &category)
+            .await?
+            .is_none()
+        {
+            return Err(RequestError::invalid(
+                "product.category",
+                "no such category in this tenant",
+            )
+            .into());
+        }
+        let now = Utc::now();
+        let id = uuid::Uuid::now_v7().to_string();
+        let row = products::Model {
+            tenant_id: tenant.to_string(),
+            product_id: id.clone(),
+            category_id: category,
+            display_name_zh: p.display_name_zh.unwrap_or_default().trim().to_string(),
+            display_name_en: p.display_name_en.unwrap_or_default().trim().to_string(),
+            description: p.description.unwrap_or_default(),
+            image_urls: serde_json::to_string(&p.image_urls.unwrap_or_default())
+                .map_err(anyhow::Error::from)?,
+            tags: serde_json::to_string(&p.tags.unwrap_or_default())
+                .map_err(anyhow::Error::from)?,
+            on_sale: p.on_sale.unwrap_or(true),
+            sort_order: p.sort_order.unwrap_or(0),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let row = repo::save_product(&txn, row, true).await?;
+        let sku_rows = Self::sku_rows(tenant, &id, p.skus.unwrap_or_default(), &[])?;
+        repo::replace_skus(&txn, tenant, &id, sku_rows.clone()).await?;
+        txn.commit().await?;
+        self.written(tenant).await;
+        Ok((row, sku_rows))
+    }
+
+    /// One product.
+    pub async fn get_product(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<ProductView> {
+        ctx.authorize_tenant(&tenant)?;
+        let row = repo::find_product(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| CatalogError::ProductNotFound {
+                product: id.to_string(),
+            })?;
+        let skus = repo::skus_of(&self.db, tenant, std::slice::from_ref(&row.product_id)).await?;
+        Ok((row, skus))
+    }
+
+    async fn with_skus(
+        &self,
+        tenant: TenantId,
+        rows: Vec<products::Model>,
+    ) -> Result<Vec<ProductView>> {
+        let ids: Vec<String> = rows.iter().map(|r| r.product_id.clone()).collect();
+        let mut by_product: HashMap<String, Vec<skus::Model>> = HashMap::new();
+        for s in repo::skus_of(&self.db, tenant, &ids).await? {
+            by_product.entry(s.product_id.clone()).or_default().push(s);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let s = by_product.remove(&r.product_id).unwrap_or_default();
+                (r, s)
+            })
+            .collect())
+    }
+
+    /// A page of products.
+    pub async fn list_products(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        page_size: i32,
+        page_token: &str,
+        category: Option<&str>,
+    ) -> Result<(Vec<ProductView>, Option<String>)> {
+        ctx.authorize_tenant(&tenant)?;
+        let size = mm_kernel::paging::page_size(page_size)?;
+        let purpose = format!("products:{tenant}:{}", category.unwrap_or(""));
+        let after = mm_kernel::paging::decode_token(&purpose, page_token)?;
+        let rows =
+            repo::list_products(&self.db, tenant, after.as_deref(), size + 1, category).await?;
+        let (rows, next) = mm_kernel::paging::finish_page(rows, size, &purpose, |r| &r.product_id);
+        Ok((self.with_skus(tenant, rows).await?, next))
+    }
+
+    /// Updates the given fields of a product; `etag`, when set, must match.
+    pub async fn update_product(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+        p: ProductInput,
+        etag: &str,
+    ) -> Result<ProductView> {
+        ctx.authorize_tenant(&tenant)?;
+        let mut v = Vec::new();
+        Self::check_product(&p, false, &mut v);
+        invalid(v)?;
+        let txn = self.db.begin().await?;
+        repo::bump_menu_version(&txn, tenant).await?;
+        let mut row = repo::find_product(&txn, tenant, id).await?.ok_or_else(|| {
+            CatalogError::ProductNotFound {
+                product: id.to_string(),
+            }
+        })?;
+        if !etag.is_empty() && etag != crate::convert::etag(row.version) {
+            return Err(CatalogError::EtagMismatch {
+                product: id.to_string(),
+            });
+        }
+        if let Some(c) = p.category_id {
+            if repo::find_category(&txn, tenant, &c).await?.is_none() {
+                return Err(RequestError::invalid(
+                    "product.category",
+                    "no such category in this tenant",
+                )
+                .into());
+            }
+            row.category_id = c;
+        }
+        if let Some(n) = p.display_name_zh {
+            row.display_name_zh = n.trim().to_string();
+        }
+        if let Some(n) = p.display_name_en {
+            row.display_name_en = n.trim().to_string();
+        }
+        if let Some(d) = p.description {
+            row.description = d;
+        }
+        if let Some(i) = p.image_urls {
+            row.image_urls = serde_json::to_string(&i).map_err(anyhow::Error::from)?;
+        }
+        if let Some(t) = p.tags {
+            row.tags = serde_json::to_string(&t).map_err(anyhow::Error::from)?;
+        }
+        if let Some(o) = p.on_sale {
+            row.on_sale = o;
+        }
+        if let Some(s) = p.sort_order {
+            row.sort_order = s;
+        }
+        row.version += 1;
+        row.updated_at = Utc::now();
+        let row = repo::save_product(&txn, row, false).await?;
+        let existing = repo::skus_of(&txn, tenant, std::slice::from_ref(&row.product_id)).await?;
+        let skus = match p.skus {
+            Some(s) => {
+                let rows = Self::sku_rows(tenant, id, s, &existing)?;
+                repo::replace_skus(&txn, tenant, id, rows.clone()).await?;
+                rows
+            }
+            None => existing,
+        };
+        txn.commit().await?;
+        self.written(tenant).await;
+        Ok((row, skus))
+    }
+
+    /// Deletes a product.
+    pub async fn delete_product(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<()> {
+        ctx.authorize_tenant(&tenant)?;
+        let txn = self.db.begin().await?;
+        repo::bump_menu_version(&txn, tenant).await?;
+        if !repo::delete_product(&txn, tenant, id).await? {
+            return Err(CatalogError::ProductNotFound {
+                product: id.to_string(),
+            });
+        }
+        txn.commit().await?;
+        self.written(tenant).await;
+        Ok(())
+    }
+
+    /// The published menu, cached per tenant and menu version.
+    pub async fn menu(&self, tenant: TenantId) -> Result<pb::Menu> {
+        let version = repo::menu_version(&self.db, tenant).await?;
+        let key = format!("menu:v{version}");
+        if let Some(b) = self.cache.get(&tenant, &key).await
+            && let Ok(m) = pb::Menu::decode(b)
+        {
+            return Ok(m);
+        }
+        let categories = repo::list_categories(&self.db, tenant).await?;
+        let products = self
+            .with_skus(tenant, repo::products_on_sale(&self.db, tenant).await?)
+            .await?;
+        let mut by_category: HashMap<String, Vec<pb::Product>> = HashMap::new();
+        for (p, s) in &products {
+            by_category
+                .entry(p.category_id.clone())
+                .or_default()
+                .push(crate::convert::product(p, s));
+        }
+        let sections = categories
+            .iter()
+            .filter_map(|c| {
+                by_category
+                    .remove(&c.category_id)
+                    .map(|products| pb::MenuSection {
+                        category: Some(crate::convert::category(c)),
+                        products,
+                    })
+            })
+            .collect();
+        let menu = pb::Menu { sections, version };
+        self.cache
+            .set(&tenant, &key, menu.encode_to_vec().into())
+            .await;
+        Ok(menu)
+    }
+}

@@ -1,0 +1,418 @@
+//! Catalog: categories and products with SKUs administered by staff, validation with field
+//! errors, tenant isolation, and the published menu cached and refreshed on every change.
+
+use mm_kernel::Role;
+use mm_proto::minimodules::catalog::v1 as pb;
+use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
+use mm_proto::minimodules::tenant::v1 as tpb;
+use mm_testkit::{TestApp, spawn_app, tenant_id, with_token};
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::helpers::{assert_status, violation_fields};
+
+fn catalog(app: &TestApp) -> CatalogServiceClient<Channel> {
+    CatalogServiceClient::new(app.channel.clone())
+}
+
+fn sku(specs: &[(&str, &str)], price_fen: i64, stock: Option<i64>) -> pb::Sku {
+    pb::Sku {
+        id: String::new(),
+        specs: specs
+            .iter()
+            .map(|(s, v)| pb::SpecValue {
+                spec: s.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
+        price_fen,
+        stock: stock.unwrap_or(0),
+        unlimited: stock.is_none(),
+    }
+}
+
+async fn category(app: &TestApp, t: &tpb::Tenant, name: &str, order: i32) -> pb::Category {
+    let req = pb::CreateCategoryRequest {
+        parent: t.name.clone(),
+        category: Some(pb::Category {
+            display_name_zh: name.into(),
+            sort_order: order,
+            ..Default::default()
+        }),
+    };
+    catalog(app)
+        .create_category(with_token(req, &app.admin_of(tenant_id(t))))
+        .await
+        .unwrap()
+        .into_inner()
+        .category
+        .unwrap()
+}
+
+fn product(
+    t: &tpb::Tenant,
+    c: &pb::Category,
+    name: &str,
+    skus: Vec<pb::Sku>,
+) -> pb::CreateProductRequest {
+    pb::CreateProductRequest {
+        parent: t.name.clone(),
+        product: Some(pb::Product {
+            category: c.name.clone(),
+            display_name_zh: name.into(),
+            image_urls: vec!["https://cdn.example.com/latte.png".into()],
+            tags: vec!["招牌".into()],
+            on_sale: true,
+            skus,
+            ..Default::default()
+        }),
+    }
+}
+
+async fn menu(app: &TestApp, t: &tpb::Tenant) -> pb::Menu {
+    // The menu is public: no token.
+    catalog(app)
+        .get_menu(pb::GetMenuRequest {
+            parent: t.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .menu
+        .unwrap()
+}
+
+#[tokio::test]
+async fn staff_build_a_menu_that_customers_see_and_changes_show_at_once() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("menu-shop", "restaurant").await;
+    let staff = app.token(
+        Role::Staff,
+        Some(tenant_id(&t)),
+        &["catalog.products.manage", "catalog.products.read"],
+    );
+    let drinks = category(&app, &t, "饮品", 2).await;
+    let mains = category(&app, &t, "主食", 1).await;
+    let latte = catalog(&app)
+        .create_product(with_token(
+            product(
+                &t,
+                &drinks,
+                "拿铁",
+                vec![
+                    sku(&[("杯型", "中杯")], 1800, Some(20)),
+                    sku(&[("杯型", "大杯")], 2200, None),
+                ],
+            ),
+            &staff,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .product
+        .unwrap();
+    assert_eq!(latte.skus.len(), 2);
+    assert!(latte.skus.iter().all(|s| !s.id.is_empty()));
+    assert!(latte.skus[1].unlimited);
+    catalog(&app)
+        .create_product(with_token(
+            product(&t, &mains, "牛肉面", vec![sku(&[], 2800, Some(5))]),
+            &staff,
+        ))
+        .await
+        .unwrap();
+
+    let m = menu(&app, &t).await;
+    let sections: Vec<&str> = m
+        .sections
+        .iter()
+        .map(|s| s.category.as_ref().unwrap().display_name_zh.as_str())
+        .collect();
+    assert_eq!(sections, vec!["主食", "饮品"], "categories in sort order");
+    assert_eq!(m.sections[1].products[0].skus[0].price_fen, 1800);
+
+    // Taking the latte off sale, then changing a price: the next menu read shows each change.
+    let off = pb::UpdateProductRequest {
+        product: Some(pb::Product {
+            name: latte.name.clone(),
+            on_sale: false,
+            etag: latte.etag.clone(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["on_sale".into()],
+        }),
+    };
+    let updated = catalog(&app)
+        .update_product(with_token(off, &staff))
+        .await
+        .unwrap()
+        .into_inner()
+        .product
+        .unwrap();
+    let m2 = menu(&app, &t).await;
+    assert!(m2.version > m.version);
+    assert_eq!(m2.sections.len(), 1, "an empty section is left out");
+    // The stale etag loses.
+    let stale = pb::UpdateProductRequest {
+        product: Some(pb::Product {
+            name: latte.name.clone(),
+            on_sale: true,
+            etag: latte.etag.clone(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["on_sale".into()],
+        }),
+    };
+    assert_status(
+        catalog(&app)
+            .update_product(with_token(stale, &staff))
+            .await,
+        Code::Aborted,
+        Some("ETAG_MISMATCH"),
+    );
+    let mut skus = updated.skus.clone();
+    skus[0].price_fen = 1900;
+    let reprice = pb::UpdateProductRequest {
+        product: Some(pb::Product {
+            name: latte.name.clone(),
+            on_sale: true,
+            skus,
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["on_sale".into(), "skus".into()],
+        }),
+    };
+    let repriced = catalog(&app)
+        .update_product(with_token(reprice, &staff))
+        .await
+        .unwrap()
+        .into_inner()
+        .product
+        .unwrap();
+    assert_eq!(repriced.skus[0].id, latte.skus[0].id, "SKU ids are kept");
+    let m3 = menu(&app, &t).await;
+    assert_eq!(m3.sections[1].products[0].skus[0].price_fen, 1900);
+
+    // A category with products cannot go; an empty one can.
+    let del = pb::DeleteCategoryRequest {
+        name: drinks.name.clone(),
+    };
+    assert_status(
+        catalog(&app).delete_category(with_token(del, &staff)).await,
+        Code::FailedPrecondition,
+        Some("CATEGORY_NOT_EMPTY"),
+    );
+    let empty = category(&app, &t, "空", 9).await;
+    catalog(&app)
+        .delete_category(with_token(
+            pb::DeleteCategoryRequest { name: empty.name },
+            &staff,
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn bad_products_are_refused_field_by_field_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("strict-shop", "restaurant").await;
+    let admin = app.admin_of(tenant_id(&t));
+    let c = category(&app, &t, "饮品", 0).await;
+    let before = menu(&app, &t).await;
+    let mut bad = product(
+        &t,
+        &c,
+        "",
+        vec![
+            sku(&[("杯型", "大")], -5, Some(1)),
+            sku(&[("杯型", "大")], 100, Some(-1)),
+        ],
+    );
+    bad.product.as_mut().unwrap().image_urls = vec!["http://insecure.example/x.png".into()];
+    let s = assert_status(
+        catalog(&app).create_product(with_token(bad, &admin)).await,
+        Code::InvalidArgument,
+        None,
+    );
+    assert_eq!(
+        violation_fields(&s),
+        vec!["product.skus[0].price_fen"],
+        "prices are checked first, at the edge"
+    );
+    let mut bad = product(
+        &t,
+        &c,
+        "",
+        vec![
+            sku(&[("杯型", "大")], 500, Some(1)),
+            sku(&[("杯型", "大")], 100, Some(-1)),
+        ],
+    );
+    bad.product.as_mut().unwrap().image_urls = vec!["http://insecure.example/x.png".into()];
+    let s = assert_status(
+        catalog(&app).create_product(with_token(bad, &admin)).await,
+        Code::InvalidArgument,
+        None,
+    );
+    let mut fields = violation_fields(&s);
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "product.display_name_zh",
+            "product.image_urls[0]",
+            "product.skus[1].specs",
+            "product.skus[1].stock"
+        ]
+    );
+    let no_skus = product(&t, &c, "空", vec![]);
+    let s = assert_status(
+        catalog(&app)
+            .create_product(with_token(no_skus, &admin))
+            .await,
+        Code::InvalidArgument,
+        None,
+    );
+    assert_eq!(violation_fields(&s), vec!["product.skus"]);
+    let list = catalog(&app)
+        .list_products(with_token(
+            pb::ListProductsRequest {
+                parent: t.name.clone(),
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(list.products.is_empty());
+    assert_eq!(menu(&app, &t).await.sections, before.sections);
+}
+
+#[tokio::test]
+async fn one_tenant_cannot_touch_or_use_another_tenants_catalog() {
+    let app = spawn_app().await;
+    let a = app.create_tenant("cat-a", "restaurant").await;
+    let b = app.create_tenant("cat-b", "restaurant").await;
+    let cb = category(&app, &b, "B 的分类", 0).await;
+    let pb_ = catalog(&app)
+        .create_product(with_token(
+            product(&b, &cb, "B 的面", vec![sku(&[], 1000, Some(3))]),
+            &app.admin_of(tenant_id(&b)),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .product
+        .unwrap();
+    let admin_a = app.admin_of(tenant_id(&a));
+    let res = catalog(&app)
+        .get_product(with_token(
+            pb::GetProductRequest {
+                name: pb_.name.clone(),
+            },
+            &admin_a,
+        ))
+        .await;
+    assert_eq!(res.unwrap_err().code(), Code::PermissionDenied);
+    // A's admin cannot file a product of A under B's category either.
+    let sneaky = product(&a, &cb, "偷放", vec![sku(&[], 1, Some(1))]);
+    let s = assert_status(
+        catalog(&app)
+            .create_product(with_token(sneaky, &admin_a))
+            .await,
+        Code::InvalidArgument,
+        None,
+    );
+    assert_eq!(violation_fields(&s), vec!["product.category"]);
+    assert!(menu(&app, &a).await.sections.is_empty());
+}
+
+#[tokio::test]
+async fn products_page_by_category() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("paging-shop", "restaurant").await;
+    let admin = app.admin_of(tenant_id(&t));
+    let c1 = category(&app, &t, "一", 0).await;
+    let c2 = category(&app, &t, "二", 1).await;
+    for i in 0..3 {
+        catalog(&app)
+            .create_product(with_token(
+                product(&t, &c1, &format!("甲{i}"), vec![sku(&[], 100, None)]),
+                &admin,
+            ))
+            .await
+            .unwrap();
+    }
+    catalog(&app)
+        .create_product(with_token(
+            product(&t, &c2, "乙", vec![sku(&[], 100, None)]),
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let req = |token: String| pb::ListProductsRequest {
+        parent: t.name.clone(),
+        page_size: 2,
+        page_token: token,
+        category: c1.name.clone(),
+    };
+    let first = catalog(&app)
+        .list_products(with_token(req(String::new()), &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    let second = catalog(&app)
+        .list_products(with_token(req(first.next_page_token.clone()), &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<String> = first
+        .products
+        .iter()
+        .chain(&second.products)
+        .map(|p| p.display_name_zh.clone())
+        .collect();
+    assert_eq!(names, vec!["甲0", "甲1", "甲2"]);
+    assert!(second.next_page_token.is_empty());
+}
+
+#[tokio::test]
+async fn the_mini_program_reads_the_menu_through_the_bff() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("bff-menu-shop", "restaurant").await;
+    let admin = app.admin_of(tenant_id(&t));
+    let c = category(&app, &t, "小吃", 0).await;
+    catalog(&app)
+        .create_product(with_token(
+            product(
+                &t,
+                &c,
+                "薯条",
+                vec![
+                    sku(&[("份量", "小")], 900, Some(0)),
+                    sku(&[("份量", "大")], 1200, Some(3)),
+                ],
+            ),
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let (s, _, body) = app
+        .get_json("/api/v1/menu", &[("x-wechat-appid", &t.wechat_appid)])
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let fries = &body["sections"][0]["products"][0];
+    assert_eq!(fries["name_zh"], "薯条");
+    assert_eq!(fries["skus"][0]["available"], false, "sold out");
+    assert_eq!(fries["skus"][1]["price_fen"], 1200);
+    let (s, _, body) = app
+        .get_json("/api/v1/menu", &[("x-wechat-appid", "wxffffffffffffffff")])
+        .await;
+    assert_eq!((s, body["code"].as_str()), (404, Some("APP_NOT_FOUND")));
+    let (_, _, doc) = app.get_json("/api/openapi.json", &[]).await;
+    assert!(doc["paths"]["/api/v1/menu"]["get"].is_object());
+}

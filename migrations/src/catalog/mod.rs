@@ -1,0 +1,9 @@
+//! Migrations of the catalog module.
+
+use sea_orm_migration::MigrationTrait;
+
+mod m20261124_000400_catalog_init;
+
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261124_000400_catalog_init::Migration)]
+}
