@@ -54,6 +54,7 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Staff => "staff",
         Role::Admin => "admin",
         Role::Operator => "operator",
+        Role::Service => "service",
         Role::Unspecified => "unspecified",
     }
 }
@@ -64,6 +65,7 @@ fn parse_role(s: &str) -> Option<Role> {
         "staff" => Some(Role::Staff),
         "admin" => Some(Role::Admin),
         "operator" => Some(Role::Operator),
+        "service" => Some(Role::Service),
         _ => None,
     }
 }
@@ -189,6 +191,19 @@ impl JwtKeys {
             session: c.sid,
         })
     }
+}
+
+/// A one-minute token for `module`'s service to call another module's contract for `tenant`.
+pub fn service_token(keys: &JwtKeys, tenant: TenantId, module: &str) -> Result<String, TokenError> {
+    keys.issue_with_ttl(
+        &Principal {
+            subject: format!("service:{module}"),
+            tenant: Some(tenant),
+            role: Role::Service,
+            ..Principal::default()
+        },
+        60,
+    )
 }
 
 fn now_secs() -> u64 {

@@ -3,7 +3,11 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000400_catalog_init;
+mod m20261124_000500_catalog_reservations;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261124_000400_catalog_init::Migration)]
+    vec![
+        Box::new(m20261124_000400_catalog_init::Migration),
+        Box::new(m20261124_000500_catalog_reservations::Migration),
+    ]
 }

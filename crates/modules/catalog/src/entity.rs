@@ -95,3 +95,23 @@ pub mod skus {
 
     no_relations!();
 }
+
+/// `catalog_reservations`: stock taken for one reservation id, as JSON items.
+pub mod reservations {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "catalog_reservations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub reservation_id: String,
+        pub items: String,
+        pub released: bool,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    no_relations!();
+}

@@ -20,6 +20,12 @@ pub enum CatalogError {
     /// A category still holding products cannot be deleted.
     #[error("category {category} still has {products} product(s)")]
     CategoryNotEmpty { category: String, products: u64 },
+    /// Not enough stock for an item; nothing was taken.
+    #[error("not enough stock of {product} / {sku}")]
+    OutOfStock { product: String, sku: String },
+    /// The product is off sale or gone.
+    #[error("{product} is not on sale")]
+    NotOnSale { product: String },
     /// The etag sent does not match.
     #[error("product {product} was changed by someone else; reload and retry")]
     EtagMismatch { product: String },
@@ -36,7 +42,9 @@ impl DomainError for CatalogError {
         match self {
             Self::Request(e) => e.code(),
             Self::CategoryNotFound { .. } | Self::ProductNotFound { .. } => Code::NotFound,
-            Self::CategoryNotEmpty { .. } => Code::FailedPrecondition,
+            Self::CategoryNotEmpty { .. } | Self::OutOfStock { .. } | Self::NotOnSale { .. } => {
+                Code::FailedPrecondition
+            }
             Self::EtagMismatch { .. } => Code::Aborted,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
@@ -48,6 +56,8 @@ impl DomainError for CatalogError {
             Self::CategoryNotFound { .. } => "CATEGORY_NOT_FOUND",
             Self::ProductNotFound { .. } => "PRODUCT_NOT_FOUND",
             Self::CategoryNotEmpty { .. } => "CATEGORY_NOT_EMPTY",
+            Self::OutOfStock { .. } => "OUT_OF_STOCK",
+            Self::NotOnSale { .. } => "NOT_ON_SALE",
             Self::EtagMismatch { .. } => "ETAG_MISMATCH",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",
@@ -67,8 +77,18 @@ impl DomainError for CatalogError {
 
     fn metadata(&self) -> HashMap<String, String> {
         let mut m = HashMap::new();
-        if let Self::CategoryNotEmpty { products, .. } = self {
-            m.insert("products".into(), products.to_string());
+        match self {
+            Self::CategoryNotEmpty { products, .. } => {
+                m.insert("products".into(), products.to_string());
+            }
+            Self::OutOfStock { product, sku } => {
+                m.insert("product".into(), product.clone());
+                m.insert("sku".into(), sku.clone());
+            }
+            Self::NotOnSale { product } => {
+                m.insert("product".into(), product.clone());
+            }
+            _ => {}
         }
         m
     }

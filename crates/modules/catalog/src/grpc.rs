@@ -8,7 +8,7 @@ use pb::catalog_service_server::CatalogService;
 use tonic::{Request, Response, Status};
 
 use crate::convert;
-use crate::service::{CatalogApp, CategoryInput, ProductInput};
+use crate::service::{CatalogApp, CategoryInput, ItemRef, ProductInput};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -54,8 +54,90 @@ fn category_of(tenant: TenantId, name: &str, field: &str) -> Result<String, Requ
     Ok(id)
 }
 
+/// Parses items: at most 100, quantities 1 to 999, products of this tenant; the same SKU twice is
+/// merged so stock is taken once per SKU.
+fn items(tenant: TenantId, items: &[pb::ItemRequest]) -> Result<Vec<ItemRef>, RequestError> {
+    if items.is_empty() || items.len() > 100 {
+        return Err(RequestError::invalid("items", "1 to 100 items"));
+    }
+    let mut out: Vec<ItemRef> = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let (t, product_id) = child_name(&it.product, "products", &format!("items[{i}].product"))?;
+        if t != tenant {
+            return Err(RequestError::invalid(
+                format!("items[{i}].product"),
+                "the product belongs to another tenant",
+            ));
+        }
+        if !(1..=999).contains(&it.quantity) {
+            return Err(RequestError::invalid(
+                format!("items[{i}].quantity"),
+                "must be 1 to 999",
+            ));
+        }
+        if it.sku_id.is_empty() || it.sku_id.len() > 36 {
+            return Err(RequestError::invalid(
+                format!("items[{i}].sku_id"),
+                "is required",
+            ));
+        }
+        match out
+            .iter_mut()
+            .find(|o| o.product_id == product_id && o.sku_id == it.sku_id)
+        {
+            Some(o) => o.quantity += i64::from(it.quantity),
+            None => out.push(ItemRef {
+                product_id,
+                sku_id: it.sku_id.clone(),
+                quantity: i64::from(it.quantity),
+            }),
+        }
+    }
+    Ok(out)
+}
+
 #[tonic::async_trait]
 impl CatalogService for CatalogApp {
+    async fn resolve_items(
+        &self,
+        req: Request<pb::ResolveItemsRequest>,
+    ) -> Reply<pb::ResolveItemsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_name(&r.parent, "parent")?;
+        let resolved = self
+            .resolve_items(&ctx, tenant, &items(tenant, &r.items)?)
+            .await?;
+        ok(pb::ResolveItemsResponse { items: resolved })
+    }
+
+    async fn reserve_stock(
+        &self,
+        req: Request<pb::ReserveStockRequest>,
+    ) -> Reply<pb::ReserveStockResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_name(&r.parent, "parent")?;
+        if r.reservation_id.is_empty() || r.reservation_id.len() > 64 {
+            return Err(RequestError::invalid("reservation_id", "1 to 64 characters").into());
+        }
+        let taken = self
+            .reserve_stock(&ctx, tenant, &r.reservation_id, &items(tenant, &r.items)?)
+            .await?;
+        ok(pb::ReserveStockResponse { items: taken })
+    }
+
+    async fn release_stock(
+        &self,
+        req: Request<pb::ReleaseStockRequest>,
+    ) -> Reply<pb::ReleaseStockResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_name(&r.parent, "parent")?;
+        let released = self.release_stock(&ctx, tenant, &r.reservation_id).await?;
+        ok(pb::ReleaseStockResponse { released })
+    }
+
     async fn create_category(
         &self,
         req: Request<pb::CreateCategoryRequest>,

@@ -8,7 +8,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::entity::{categories, products, skus, state};
+use crate::entity::{categories, products, reservations, skus, state};
 
 /// Bumps the tenant's menu version (creating its row on first use) and returns the new version.
 /// Done first in every catalog write, so concurrent writes of one tenant serialise on that row.
@@ -216,4 +216,140 @@ pub async fn replace_skus(
         r.into_active_model().reset_all().insert(db).await?;
     }
     Ok(())
+}
+
+/// Starts a reservation; false when one with this id exists already. Written first in the
+/// reservation's transaction so that SQLite takes its write lock before any read.
+pub async fn start_reservation(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    let row = reservations::ActiveModel {
+        tenant_id: Set(tenant.to_string()),
+        reservation_id: Set(id.to_string()),
+        items: Set("[]".into()),
+        released: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match row.insert(db).await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A reservation.
+pub async fn find_reservation(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<reservations::Model>, DbErr> {
+    reservations::Entity::find_by_id((tenant.to_string(), id.to_string()))
+        .one(db)
+        .await
+}
+
+/// Records what a reservation took.
+pub async fn set_reservation_items(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+    items: &str,
+) -> Result<(), DbErr> {
+    reservations::Entity::update_many()
+        .col_expr(reservations::Column::Items, Expr::value(items.to_string()))
+        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
+        .filter(reservations::Column::ReservationId.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Marks a reservation released, only once; false when it was already or does not exist.
+pub async fn mark_released(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let res = reservations::Entity::update_many()
+        .col_expr(reservations::Column::Released, Expr::value(true))
+        .col_expr(reservations::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
+        .filter(reservations::Column::ReservationId.eq(id))
+        .filter(reservations::Column::Released.eq(false))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// One SKU.
+pub async fn find_sku(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    product: &str,
+    sku: &str,
+) -> Result<Option<skus::Model>, DbErr> {
+    skus::Entity::find_by_id((tenant.to_string(), product.to_string(), sku.to_string()))
+        .one(db)
+        .await
+}
+
+/// Takes `quantity` from a SKU's stock only while enough is left; false when not enough.
+/// Unlimited SKUs (NULL stock) always succeed.
+pub async fn take_stock(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    product: &str,
+    sku: &str,
+    quantity: i64,
+) -> Result<bool, DbErr> {
+    let res = skus::Entity::update_many()
+        .col_expr(
+            skus::Column::Stock,
+            Expr::col(skus::Column::Stock).sub(quantity),
+        )
+        .filter(skus::Column::TenantId.eq(tenant.to_string()))
+        .filter(skus::Column::ProductId.eq(product))
+        .filter(skus::Column::SkuId.eq(sku))
+        .filter(skus::Column::Stock.gte(quantity))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 1 {
+        return Ok(true);
+    }
+    Ok(find_sku(db, tenant, product, sku)
+        .await?
+        .is_some_and(|s| s.stock.is_none()))
+}
+
+/// Gives `quantity` back to a SKU's stock (no-op for unlimited or deleted SKUs).
+pub async fn give_back_stock(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    product: &str,
+    sku: &str,
+    quantity: i64,
+) -> Result<(), DbErr> {
+    skus::Entity::update_many()
+        .col_expr(
+            skus::Column::Stock,
+            Expr::col(skus::Column::Stock).add(quantity),
+        )
+        .filter(skus::Column::TenantId.eq(tenant.to_string()))
+        .filter(skus::Column::ProductId.eq(product))
+        .filter(skus::Column::SkuId.eq(sku))
+        .filter(skus::Column::Stock.is_not_null())
+        .exec(db)
+        .await
+        .map(|_| ())
 }

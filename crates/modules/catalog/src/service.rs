@@ -491,3 +491,176 @@ impl CatalogApp {
         Ok(menu)
     }
 }
+
+/// One requested item, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRef {
+    /// Product id.
+    pub product_id: String,
+    /// SKU id.
+    pub sku_id: String,
+    /// Units.
+    pub quantity: i64,
+}
+
+/// What a reservation took, as recorded.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Taken {
+    product_id: String,
+    sku_id: String,
+    quantity: i64,
+}
+
+impl CatalogApp {
+    async fn resolve(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        tenant: TenantId,
+        items: &[ItemRef],
+    ) -> Result<Vec<pb::ResolvedItem>> {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, it) in items.iter().enumerate() {
+            let product = repo::find_product(db, tenant, &it.product_id).await?;
+            let sku = repo::find_sku(db, tenant, &it.product_id, &it.sku_id).await?;
+            let (Some(p), Some(s)) = (product, sku) else {
+                return Err(RequestError::invalid(
+                    format!("items[{i}]"),
+                    "no such product and SKU in this shop",
+                )
+                .into());
+            };
+            let specs: Vec<domain::Spec> = serde_json::from_str(&s.specs).unwrap_or_default();
+            out.push(pb::ResolvedItem {
+                product: format!("tenants/{tenant}/products/{}", p.product_id),
+                sku_id: s.sku_id.clone(),
+                display_name_zh: p.display_name_zh.clone(),
+                specs: specs
+                    .into_iter()
+                    .map(|sp| pb::SpecValue {
+                        spec: sp.spec,
+                        value: sp.value,
+                    })
+                    .collect(),
+                unit_price_fen: s.price_fen,
+                quantity: i32::try_from(it.quantity).unwrap_or(i32::MAX),
+                available: p.on_sale && s.stock.is_none_or(|st| st >= it.quantity),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Prices and availability from the catalog.
+    pub async fn resolve_items(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        items: &[ItemRef],
+    ) -> Result<Vec<pb::ResolvedItem>> {
+        ctx.authorize_tenant(&tenant)?;
+        self.resolve(&self.db, tenant, items).await
+    }
+
+    /// Takes stock for all items or none; a retry with the same id returns what was taken.
+    pub async fn reserve_stock(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        reservation: &str,
+        items: &[ItemRef],
+    ) -> Result<Vec<pb::ResolvedItem>> {
+        ctx.authorize_tenant(&tenant)?;
+        let txn = self.db.begin().await?;
+        if !repo::start_reservation(&txn, tenant, reservation).await? {
+            drop(txn);
+            let existing = repo::find_reservation(&self.db, tenant, reservation).await?;
+            let taken: Vec<Taken> = existing
+                .map(|r| serde_json::from_str(&r.items).unwrap_or_default())
+                .unwrap_or_default();
+            let refs: Vec<ItemRef> = taken
+                .into_iter()
+                .map(|t| ItemRef {
+                    product_id: t.product_id,
+                    sku_id: t.sku_id,
+                    quantity: t.quantity,
+                })
+                .collect();
+            return self.resolve(&self.db, tenant, &refs).await;
+        }
+        let resolved = self.resolve(&txn, tenant, items).await?;
+        let mut sold_out = false;
+        for (it, r) in items.iter().zip(&resolved) {
+            let product = repo::find_product(&txn, tenant, &it.product_id).await?;
+            if !product.as_ref().is_some_and(|p| p.on_sale) {
+                return Err(CatalogError::NotOnSale {
+                    product: r.product.clone(),
+                });
+            }
+            if !repo::take_stock(&txn, tenant, &it.product_id, &it.sku_id, it.quantity).await? {
+                return Err(CatalogError::OutOfStock {
+                    product: r.product.clone(),
+                    sku: it.sku_id.clone(),
+                });
+            }
+            sold_out |= repo::find_sku(&txn, tenant, &it.product_id, &it.sku_id)
+                .await?
+                .is_some_and(|s| s.stock == Some(0));
+        }
+        let taken: Vec<Taken> = items
+            .iter()
+            .map(|i| Taken {
+                product_id: i.product_id.clone(),
+                sku_id: i.sku_id.clone(),
+                quantity: i.quantity,
+            })
+            .collect();
+        repo::set_reservation_items(
+            &txn,
+            tenant,
+            reservation,
+            &serde_json::to_string(&taken).map_err(anyhow::Error::from)?,
+        )
+        .await?;
+        // The menu shows availability: it changes only when a SKU runs out.
+        if sold_out {
+            repo::bump_menu_version(&txn, tenant).await?;
+        }
+        txn.commit().await?;
+        if sold_out {
+            self.written(tenant).await;
+        }
+        Ok(resolved)
+    }
+
+    /// Gives back a reservation's stock, once.
+    pub async fn release_stock(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        reservation: &str,
+    ) -> Result<bool> {
+        ctx.authorize_tenant(&tenant)?;
+        let txn = self.db.begin().await?;
+        if !repo::mark_released(&txn, tenant, reservation).await? {
+            return Ok(false);
+        }
+        let row = repo::find_reservation(&txn, tenant, reservation).await?;
+        let taken: Vec<Taken> = row
+            .map(|r| serde_json::from_str(&r.items).unwrap_or_default())
+            .unwrap_or_default();
+        let mut back_in_stock = false;
+        for t in &taken {
+            back_in_stock |= repo::find_sku(&txn, tenant, &t.product_id, &t.sku_id)
+                .await?
+                .is_some_and(|s| s.stock == Some(0));
+            repo::give_back_stock(&txn, tenant, &t.product_id, &t.sku_id, t.quantity).await?;
+        }
+        if back_in_stock {
+            repo::bump_menu_version(&txn, tenant).await?;
+        }
+        txn.commit().await?;
+        if back_in_stock {
+            self.written(tenant).await;
+        }
+        Ok(true)
+    }
+}

@@ -399,6 +399,30 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
         "GetMenu" => Some(Scope::Platform(
             catpb::GetMenuRequest { parent: tn }.encode_to_vec(),
         )),
+        "ResolveItems" | "ReserveStock" => {
+            let items = vec![catpb::ItemRequest {
+                product: format!("{tn}/products/{}", uuid_str()),
+                sku_id: uuid_str(),
+                quantity: 1,
+            }];
+            tenant(if name == "ResolveItems" {
+                catpb::ResolveItemsRequest { parent: tn, items }.encode_to_vec()
+            } else {
+                catpb::ReserveStockRequest {
+                    parent: tn,
+                    reservation_id: uuid_str(),
+                    items,
+                }
+                .encode_to_vec()
+            })
+        }
+        "ReleaseStock" => tenant(
+            catpb::ReleaseStockRequest {
+                parent: tn,
+                reservation_id: uuid_str(),
+            }
+            .encode_to_vec(),
+        ),
         "ListIndustryTemplates" => Some(Scope::Platform(
             pb::ListIndustryTemplatesRequest {}.encode_to_vec(),
         )),
@@ -413,7 +437,13 @@ async fn every_rpc_enforces_its_declared_roles_and_tenant() {
     let b = tenant_id(&app.create_tenant("matrix-b", "salon").await);
     // Archiving is final for the other RPCs, so it gets a tenant of its own.
     let c = tenant_id(&app.create_tenant("matrix-c", "salon").await);
-    let all_roles = [Role::Customer, Role::Staff, Role::Admin, Role::Operator];
+    let all_roles = [
+        Role::Customer,
+        Role::Staff,
+        Role::Admin,
+        Role::Operator,
+        Role::Service,
+    ];
     let mut missing = Vec::new();
     let mut checked = 0;
 
@@ -486,7 +516,7 @@ async fn every_rpc_enforces_its_declared_roles_and_tenant() {
 
         // Another tenant's admin and staff, for RPCs scoped to one tenant.
         if let Scope::Tenant(_) = scope {
-            for role in [Role::Admin, Role::Staff] {
+            for role in [Role::Admin, Role::Staff, Role::Service] {
                 if !m.roles.contains(&role) {
                     continue;
                 }

@@ -416,3 +416,212 @@ async fn the_mini_program_reads_the_menu_through_the_bff() {
     let (_, _, doc) = app.get_json("/api/openapi.json", &[]).await;
     assert!(doc["paths"]["/api/v1/menu"]["get"].is_object());
 }
+
+/// A service token of `tenant`, as ordering will mint for itself.
+fn service(app: &TestApp, t: &tpb::Tenant) -> String {
+    mm_kernel::auth::service_token(&app.keys, tenant_id(t), "ordering").unwrap()
+}
+
+fn item(p: &pb::Product, sku: usize, quantity: i32) -> pb::ItemRequest {
+    pb::ItemRequest {
+        product: p.name.clone(),
+        sku_id: p.skus[sku].id.clone(),
+        quantity,
+    }
+}
+
+async fn stock_of(app: &TestApp, t: &tpb::Tenant, p: &pb::Product) -> Vec<i64> {
+    let got = catalog(app)
+        .get_product(with_token(
+            pb::GetProductRequest {
+                name: p.name.clone(),
+            },
+            &app.admin_of(tenant_id(t)),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .product
+        .unwrap();
+    got.skus.iter().map(|s| s.stock).collect()
+}
+
+#[tokio::test]
+async fn concurrent_reservations_never_oversell() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("scarce-shop", "restaurant").await;
+    let c = category(&app, &t, "限量", 0).await;
+    let p = catalog(&app)
+        .create_product(with_token(
+            product(&t, &c, "限量蛋糕", vec![sku(&[], 3800, Some(10))]),
+            &app.admin_of(tenant_id(&t)),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .product
+        .unwrap();
+    let token = service(&app, &t);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let mut client = catalog(&app);
+        let req = with_token(
+            pb::ReserveStockRequest {
+                parent: t.name.clone(),
+                reservation_id: format!("order-{i}"),
+                items: vec![item(&p, 0, 1)],
+            },
+            &token,
+        );
+        tasks.push(tokio::spawn(
+            async move { (i, client.reserve_stock(req).await) },
+        ));
+    }
+    let (mut ok, mut out_of_stock) = (0, 0);
+    let mut kept = Vec::new();
+    for task in tasks {
+        let (i, res) = task.await.unwrap();
+        match res {
+            Ok(_) => {
+                ok += 1;
+                kept.push(format!("order-{i}"));
+            }
+            Err(s) if s.code() == Code::FailedPrecondition => out_of_stock += 1,
+            Err(s) => panic!("unexpected {s:?}"),
+        }
+    }
+    assert_eq!((ok, out_of_stock), (10, 30));
+    assert_eq!(stock_of(&app, &t, &p).await, vec![0]);
+    // Products stay on the menu while sold out; their stock shows 0.
+    let m = menu(&app, &t).await;
+    assert_eq!(m.sections[0].products[0].skus[0].stock, 0);
+
+    // Releasing gives back exactly once; a retried reservation takes nothing more.
+    let release = |id: &str| pb::ReleaseStockRequest {
+        parent: t.name.clone(),
+        reservation_id: id.into(),
+    };
+    let released = |r: tonic::Response<pb::ReleaseStockResponse>| r.into_inner().released;
+    assert!(released(
+        catalog(&app)
+            .release_stock(with_token(release(&kept[0]), &token))
+            .await
+            .unwrap()
+    ));
+    assert!(!released(
+        catalog(&app)
+            .release_stock(with_token(release(&kept[0]), &token))
+            .await
+            .unwrap()
+    ));
+    assert!(!released(
+        catalog(&app)
+            .release_stock(with_token(release("never-made"), &token))
+            .await
+            .unwrap()
+    ));
+    assert_eq!(stock_of(&app, &t, &p).await, vec![1]);
+    assert!(
+        menu(&app, &t).await.version > m.version,
+        "back in stock refreshes the menu"
+    );
+    let again = pb::ReserveStockRequest {
+        parent: t.name.clone(),
+        reservation_id: kept[1].clone(),
+        items: vec![item(&p, 0, 1)],
+    };
+    catalog(&app)
+        .reserve_stock(with_token(again, &token))
+        .await
+        .unwrap();
+    assert_eq!(
+        stock_of(&app, &t, &p).await,
+        vec![1],
+        "a retry of a kept reservation takes nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_reservation_takes_all_items_or_none() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("atomic-shop", "restaurant").await;
+    let c = category(&app, &t, "套餐", 0).await;
+    let p = catalog(&app)
+        .create_product(with_token(
+            product(
+                &t,
+                &c,
+                "套餐",
+                vec![
+                    sku(&[("份", "A")], 1000, Some(5)),
+                    sku(&[("份", "B")], 1000, Some(1)),
+                ],
+            ),
+            &app.admin_of(tenant_id(&t)),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .product
+        .unwrap();
+    let token = service(&app, &t);
+    let req = pb::ReserveStockRequest {
+        parent: t.name.clone(),
+        reservation_id: "big".into(),
+        items: vec![item(&p, 0, 2), item(&p, 1, 2)],
+    };
+    let s = assert_status(
+        catalog(&app).reserve_stock(with_token(req, &token)).await,
+        Code::FailedPrecondition,
+        Some("OUT_OF_STOCK"),
+    );
+    assert!(s.message().contains("not enough stock"));
+    assert_eq!(
+        stock_of(&app, &t, &p).await,
+        vec![5, 1],
+        "nothing half taken"
+    );
+
+    // Prices come from the catalog: what a client thinks a SKU costs does not matter.
+    let resolved = catalog(&app)
+        .resolve_items(with_token(
+            pb::ResolveItemsRequest {
+                parent: t.name.clone(),
+                items: vec![item(&p, 0, 3)],
+            },
+            &token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    assert_eq!(
+        (resolved[0].unit_price_fen, resolved[0].available),
+        (1000, true)
+    );
+    let bad = pb::ResolveItemsRequest {
+        parent: t.name.clone(),
+        items: vec![item(&p, 0, 0)],
+    };
+    let s = assert_status(
+        catalog(&app).resolve_items(with_token(bad, &token)).await,
+        Code::InvalidArgument,
+        None,
+    );
+    assert_eq!(violation_fields(&s), vec!["items[0].quantity"]);
+    // A customer cannot take stock directly.
+    let customer = app.token(Role::Customer, Some(tenant_id(&t)), &[]);
+    let req = pb::ReserveStockRequest {
+        parent: t.name.clone(),
+        reservation_id: "sneaky".into(),
+        items: vec![item(&p, 0, 1)],
+    };
+    assert_eq!(
+        catalog(&app)
+            .reserve_stock(with_token(req, &customer))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::PermissionDenied
+    );
+}
