@@ -65,6 +65,14 @@ pub fn from_value(v: &Value) -> serde_json::Value {
     }
 }
 
+/// A UTC time as a protobuf Timestamp.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,18 +1,11 @@
 //! Rows to proto messages and proto input to domain input.
 
 use mm_kernel::error::FieldViolation;
+use mm_kernel::json::timestamp as ts;
 use mm_proto::minimodules::catalog::v1 as pb;
-use prost_types::Timestamp;
 
 use crate::domain::{Fen, SkuInput, Spec};
 use crate::entity::{categories, products, skus};
-
-fn ts(t: chrono::DateTime<chrono::Utc>) -> Timestamp {
-    Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
 
 /// The etag of a product version.
 pub fn etag(version: i64) -> String {

@@ -1,7 +1,7 @@
 //! tonic handlers: read the context, parse names, call the use case, convert back.
 
 use mm_kernel::error::RequestError;
-use mm_kernel::ids::parse_name;
+use mm_kernel::ids::{tenant_child_from_name as child_name, tenant_from_name as tenant_name};
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::catalog::v1 as pb;
 use pb::catalog_service_server::CatalogService;
@@ -14,22 +14,6 @@ type Reply<T> = Result<Response<T>, Status>;
 
 fn ok<T>(v: T) -> Reply<T> {
     Ok(Response::new(v))
-}
-
-fn tenant_name(name: &str, field: &str) -> Result<TenantId, RequestError> {
-    let v = parse_name(name, &["tenants"], field)?;
-    TenantId::parse(v[0], field)
-}
-
-fn child_name(
-    name: &str,
-    collection: &str,
-    field: &str,
-) -> Result<(TenantId, String), RequestError> {
-    let v = parse_name(name, &["tenants", collection], field)?;
-    let tenant = TenantId::parse(v[0], field)?;
-    uuid::Uuid::try_parse(v[1]).map_err(|_| RequestError::invalid(field, "malformed id"))?;
-    Ok((tenant, v[1].to_string()))
 }
 
 fn mask(m: Option<prost_types::FieldMask>) -> Result<Vec<String>, RequestError> {

@@ -2,18 +2,11 @@
 //! a password hash, session key or AppSecret in.
 
 use mm_kernel::audit::AuditEntry;
+use mm_kernel::json::timestamp as ts;
 use mm_proto::minimodules::identity::v1 as pb;
-use prost_types::Timestamp;
 
 use crate::entity::users;
 use crate::service::{Tokens, parse_role, permissions_of};
-
-fn ts(t: chrono::DateTime<chrono::Utc>) -> Timestamp {
-    Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
 
 /// A user to proto.
 pub fn user(row: &users::Model) -> pb::User {

@@ -1,7 +1,7 @@
 //! tonic handlers: read the context, parse names, call the use case, convert back.
 
 use mm_kernel::error::RequestError;
-use mm_kernel::ids::parse_name;
+use mm_kernel::ids::{tenant_child_from_name, tenant_from_name as tenant_name};
 use mm_kernel::{RequestContext, Role, TenantId};
 use mm_proto::minimodules::identity::v1 as pb;
 use pb::auth_service_server::AuthService;
@@ -17,16 +17,8 @@ fn ok<T>(v: T) -> Reply<T> {
     Ok(Response::new(v))
 }
 
-fn tenant_name(name: &str, field: &str) -> Result<TenantId, RequestError> {
-    let v = parse_name(name, &["tenants"], field)?;
-    TenantId::parse(v[0], field)
-}
-
-fn user_name(name: &str, field: &str) -> Result<(TenantId, String), RequestError> {
-    let v = parse_name(name, &["tenants", "users"], field)?;
-    let tenant = TenantId::parse(v[0], field)?;
-    uuid::Uuid::try_parse(v[1]).map_err(|_| RequestError::invalid(field, "malformed user id"))?;
-    Ok((tenant, v[1].to_string()))
+fn user_name_of(name: &str, field: &str) -> Result<(TenantId, String), RequestError> {
+    tenant_child_from_name(name, "users", field)
 }
 
 fn role(v: i32, field: &str) -> Result<Role, RequestError> {
@@ -166,7 +158,7 @@ impl AuthService for IdentityApp {
 impl UserService for IdentityApp {
     async fn get_user(&self, req: Request<pb::GetUserRequest>) -> Reply<pb::GetUserResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, user) = user_name(&req.get_ref().name, "name")?;
+        let (tenant, user) = user_name_of(&req.get_ref().name, "name")?;
         let row = self.get_user(&ctx, tenant, &user).await?;
         ok(pb::GetUserResponse {
             user: Some(convert::user(&row)),
@@ -226,7 +218,7 @@ impl UserService for IdentityApp {
         let u = r
             .user
             .ok_or_else(|| RequestError::invalid("user", "is required"))?;
-        let (tenant, user) = user_name(&u.name, "user.name")?;
+        let (tenant, user) = user_name_of(&u.name, "user.name")?;
         let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
         if paths.is_empty() {
             return Err(RequestError::invalid("update_mask", "name the fields to change").into());
@@ -258,7 +250,7 @@ impl UserService for IdentityApp {
         req: Request<pb::DisableUserRequest>,
     ) -> Reply<pb::DisableUserResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, user) = user_name(&req.get_ref().name, "name")?;
+        let (tenant, user) = user_name_of(&req.get_ref().name, "name")?;
         let row = self.set_disabled(&ctx, tenant, &user, true).await?;
         ok(pb::DisableUserResponse {
             user: Some(convert::user(&row)),
@@ -270,7 +262,7 @@ impl UserService for IdentityApp {
         req: Request<pb::EnableUserRequest>,
     ) -> Reply<pb::EnableUserResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, user) = user_name(&req.get_ref().name, "name")?;
+        let (tenant, user) = user_name_of(&req.get_ref().name, "name")?;
         let row = self.set_disabled(&ctx, tenant, &user, false).await?;
         ok(pb::EnableUserResponse {
             user: Some(convert::user(&row)),

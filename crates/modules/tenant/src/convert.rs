@@ -2,21 +2,14 @@
 
 use mm_kernel::TenantId;
 use mm_kernel::error::RequestError;
+use mm_kernel::json::timestamp as ts;
 use mm_proto::minimodules::tenant::v1 as pb;
-use prost_types::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::domain::{Branding, Status};
 use crate::entity::tenants;
 use crate::registry::{ModuleSpec, TemplateSpec};
 use crate::service::{ModuleState, NewTenant, StoredConfig, config_etag};
-
-fn ts(t: chrono::DateTime<chrono::Utc>) -> Timestamp {
-    Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
 
 /// Stored tenant to proto.
 pub fn tenant(row: &tenants::Model) -> pb::Tenant {

@@ -1,7 +1,7 @@
 //! tonic handlers: read the context, parse names, call the use case, convert back. No rules here.
 
 use mm_kernel::error::RequestError;
-use mm_kernel::ids::{parse_name, parse_singleton_name};
+use mm_kernel::ids::{parse_name, parse_singleton_name, tenant_from_name as tenant_name};
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::tenant::v1 as pb;
 use pb::module_service_server::ModuleService;
@@ -13,11 +13,6 @@ use crate::error::TenantError;
 use crate::service::{TenantApp, TenantPatch};
 
 type Reply<T> = Result<Response<T>, Status>;
-
-fn tenant_name(name: &str, field: &str) -> Result<TenantId, RequestError> {
-    let v = parse_name(name, &["tenants"], field)?;
-    TenantId::parse(v[0], field)
-}
 
 fn module_name<'a>(name: &'a str, field: &str) -> Result<(TenantId, &'a str), RequestError> {
     let v = parse_name(name, &["tenants", "modules"], field)?;
