@@ -128,6 +128,30 @@ impl TenantApp {
             })
     }
 
+    /// Opens the transaction of a write to an active tenant: bumps its config version first (which
+    /// locks the row and serialises writers) and returns the row as it now stands.
+    async fn begin_tenant_write(
+        &self,
+        tenant: TenantId,
+    ) -> Result<(sea_orm::DatabaseTransaction, tenants::Model)> {
+        let txn = self.db.begin().await?;
+        let not_found = || TenantError::TenantNotFound {
+            tenant: tenant.to_string(),
+        };
+        if !repo::bump_config_version(&txn, tenant).await? {
+            return Err(not_found());
+        }
+        let row = repo::find_tenant(&txn, tenant)
+            .await?
+            .ok_or_else(not_found)?;
+        if Status::from_stored(&row.status) == Status::Archived {
+            return Err(TenantError::TenantArchived {
+                tenant: tenant.to_string(),
+            });
+        }
+        Ok((txn, row))
+    }
+
     async fn invalidate(&self, tenant: TenantId) {
         self.cache.invalidate(&tenant, &[]).await;
     }
@@ -306,23 +330,7 @@ impl TenantApp {
         }
         v.finish()?;
         ctx.authorize_tenant(&tenant)?;
-        let txn = self.db.begin().await?;
-        if !repo::bump_config_version(&txn, tenant).await? {
-            return Err(TenantError::TenantNotFound {
-                tenant: tenant.to_string(),
-            });
-        }
-        let mut row =
-            repo::find_tenant(&txn, tenant)
-                .await?
-                .ok_or_else(|| TenantError::TenantNotFound {
-                    tenant: tenant.to_string(),
-                })?;
-        if Status::from_stored(&row.status) == Status::Archived {
-            return Err(TenantError::TenantArchived {
-                tenant: tenant.to_string(),
-            });
-        }
+        let (txn, mut row) = self.begin_tenant_write(tenant).await?;
         // The version was bumped first in this transaction; the caller saw the one before.
         check_etag(etag, row.config_version - 1, "tenant")?;
         if let Some(s) = patch.slug {
@@ -411,23 +419,7 @@ impl TenantApp {
         etag: &str,
     ) -> Result<(Branding, i64)> {
         ctx.authorize_tenant(&tenant)?;
-        let txn = self.db.begin().await?;
-        if !repo::bump_config_version(&txn, tenant).await? {
-            return Err(TenantError::TenantNotFound {
-                tenant: tenant.to_string(),
-            });
-        }
-        let mut row =
-            repo::find_tenant(&txn, tenant)
-                .await?
-                .ok_or_else(|| TenantError::TenantNotFound {
-                    tenant: tenant.to_string(),
-                })?;
-        if Status::from_stored(&row.status) == Status::Archived {
-            return Err(TenantError::TenantArchived {
-                tenant: tenant.to_string(),
-            });
-        }
+        let (txn, mut row) = self.begin_tenant_write(tenant).await?;
         check_etag(etag, row.config_version - 1, "branding")?;
         let mut branding = parse_branding(&row);
         change(&mut branding);
