@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use mm_kernel::cache::Cache;
+use mm_kernel::cache::{Cache, Invalidation};
 use mm_proto::minimodules::tenant::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -211,10 +211,16 @@ impl BootCache {
             generation: Arc::new(AtomicU64::new(0)),
         };
         let follower = this.clone();
-        cache.on_invalidate(Arc::new(move |inv| {
-            follower.drop_tenant(&inv.tenant.to_string())
+        cache.on_invalidate(Arc::new(move |inv| match inv {
+            Invalidation::Tenant(t) => follower.drop_tenant(&t.to_string()),
+            Invalidation::All => follower.drop_all(),
         }));
         this
+    }
+
+    fn drop_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate_all();
     }
 
     fn drop_tenant(&self, tenant: &str) {

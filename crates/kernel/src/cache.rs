@@ -14,11 +14,13 @@ use fred::prelude::*;
 
 use crate::ids::TenantId;
 
-/// Something about a tenant changed; holders of derived data must drop it.
+/// Something changed; holders of derived data must drop it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalidation {
-    /// The tenant whose data changed.
-    pub tenant: TenantId,
+pub enum Invalidation {
+    /// One tenant's data changed.
+    Tenant(TenantId),
+    /// Messages may have been missed (the subscription lagged or Redis reconnected): drop all.
+    All,
 }
 
 enum Backend {
@@ -105,6 +107,16 @@ impl Cache {
         // Re-subscribes after a reconnect, so invalidations keep flowing.
         drop(subscriber.manage_subscriptions());
         let listeners = Listeners::default();
+        // Invalidations published while we were disconnected are lost: after a reconnect, every
+        // holder drops everything rather than serve what may be stale.
+        let on_reconnect = listeners.clone();
+        drop(subscriber.on_reconnect(move |_| {
+            let l = on_reconnect.clone();
+            async move {
+                l.notify(&Invalidation::All);
+                Ok(())
+            }
+        }));
         let mut rx = subscriber.message_rx();
         let notify = listeners.clone();
         tokio::spawn(async move {
@@ -115,14 +127,18 @@ impl Cache {
                             continue;
                         };
                         match TenantId::parse(&text, "tenant") {
-                            Ok(tenant) => notify.notify(&Invalidation { tenant }),
+                            Ok(tenant) => notify.notify(&Invalidation::Tenant(tenant)),
                             Err(_) => {
                                 tracing::warn!(message = %text, "ignored malformed invalidation")
                             }
                         }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "invalidation listener lagged");
+                        tracing::warn!(
+                            missed = n,
+                            "invalidation listener lagged; dropping everything"
+                        );
+                        notify.notify(&Invalidation::All);
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
@@ -191,7 +207,7 @@ impl Cache {
     /// instances hear of it through Redis shortly after.
     pub async fn invalidate(&self, tenant: &TenantId, keys: &[&str]) {
         let full: Vec<String> = keys.iter().map(|k| self.key(tenant, k)).collect();
-        self.listeners.notify(&Invalidation { tenant: *tenant });
+        self.listeners.notify(&Invalidation::Tenant(*tenant));
         match &self.backend {
             Backend::Memory(c) => {
                 for k in &full {
