@@ -31,6 +31,9 @@ pub struct ModuleContext {
     pub secret_key: Arc<[u8; 32]>,
     /// Base URL of WeChat's APIs (the real ones or a local fake).
     pub wechat_base_url: String,
+    /// gRPC channel to the platform's services (this process, or `bff.upstream` in a mesh), for
+    /// a module that calls another module's contract.
+    pub platform: tonic::transport::Channel,
 }
 
 /// The services a module mounted, by full gRPC name, for health reporting.

@@ -164,6 +164,7 @@ pub fn module_context(
     cache: Arc<Cache>,
     keys: Arc<JwtKeys>,
     wechat_base_url: String,
+    platform: tonic::transport::Channel,
 ) -> anyhow::Result<ModuleContext> {
     let all = modules::all();
     Ok(ModuleContext {
@@ -180,6 +181,7 @@ pub fn module_context(
         keys,
         secret_key: Arc::new(secret_key(settings)?),
         wechat_base_url,
+        platform,
     })
 }
 
@@ -252,12 +254,28 @@ impl App {
         let cache = connect_cache(&settings).await?;
         let keys = Arc::new(jwt_keys(&settings)?);
         let (wechat_url, wechat_fake) = wechat(&settings).await?;
+        let grpc_listener = TcpListener::bind(settings.server.grpc_addr)
+            .await
+            .with_context(|| format!("Failed to bind gRPC on {}", settings.server.grpc_addr))?;
+        let grpc_addr = grpc_listener.local_addr()?;
+        let upstream = settings
+            .bff
+            .upstream
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}", grpc_addr.port()));
+        // One lazily connected channel for the BFF and for modules calling each other's contracts.
+        let platform = Endpoint::from_shared(upstream.clone())
+            .with_context(|| format!("bad bff.upstream {upstream:?}"))?
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true)
+            .connect_lazy();
         let ctx = module_context(
             &settings,
             db.clone(),
             cache.clone(),
             keys.clone(),
             wechat_url,
+            platform.clone(),
         )?;
         let metrics = mm_kernel::metrics::install();
 
@@ -293,10 +311,6 @@ impl App {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 
-        let grpc_listener = TcpListener::bind(settings.server.grpc_addr)
-            .await
-            .with_context(|| format!("Failed to bind gRPC on {}", settings.server.grpc_addr))?;
-        let grpc_addr = grpc_listener.local_addr()?;
         let (shutdown, _) = watch::channel(false);
 
         let grpc_stack = tower::ServiceBuilder::new()
@@ -347,22 +361,12 @@ impl App {
                 get(move || std::future::ready(metrics.render())),
             );
         if settings.bff.enabled {
-            let upstream = match &settings.bff.upstream {
-                Some(u) => u.clone(),
-                None => {
-                    if !hosted.contains(&"tenant") {
-                        tracing::warn!(
-                            "the BFF calls this process but the tenant module is not hosted here; set bff.upstream"
-                        );
-                    }
-                    format!("http://127.0.0.1:{}", grpc_addr.port())
-                }
-            };
-            let channel = Endpoint::from_shared(upstream.clone())
-                .with_context(|| format!("bad bff.upstream {upstream:?}"))?
-                .connect_timeout(Duration::from_secs(5))
-                .tcp_nodelay(true)
-                .connect_lazy();
+            if settings.bff.upstream.is_none() && !hosted.contains(&"tenant") {
+                tracing::warn!(
+                    "the BFF calls this process but the tenant module is not hosted here; set bff.upstream"
+                );
+            }
+            let channel = platform.clone();
             let state = Arc::new(mm_bff::BffState::new(
                 channel,
                 &cache,

@@ -39,6 +39,9 @@ pub enum IdentityError {
     /// No WeChat credentials for this appid.
     #[error("no mini-program is registered for appid {appid}")]
     AppNotRegistered { appid: String },
+    /// The shop behind this appid is archived or no longer uses it.
+    #[error("the shop of mini-program {appid} is not open")]
+    ShopUnavailable { appid: String },
     /// WeChat refused the login code.
     #[error("the WeChat login code is invalid or was used already")]
     InvalidWechatCode,
@@ -83,7 +86,9 @@ impl DomainError for IdentityError {
             Self::Disabled | Self::NotAllowed(_) => Code::PermissionDenied,
             Self::UserNotFound { .. } | Self::AppNotRegistered { .. } => Code::NotFound,
             Self::DuplicateLogin { .. } | Self::DuplicateAppid { .. } => Code::AlreadyExists,
-            Self::WechatCredentials | Self::DevLoginDisabled => Code::FailedPrecondition,
+            Self::WechatCredentials | Self::DevLoginDisabled | Self::ShopUnavailable { .. } => {
+                Code::FailedPrecondition
+            }
             Self::WechatBusy | Self::WechatUnavailable(_) => Code::Unavailable,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
@@ -102,6 +107,7 @@ impl DomainError for IdentityError {
             Self::DuplicateAppid { .. } => "DUPLICATE_APPID",
             Self::AppNotRegistered { .. } => "APP_NOT_REGISTERED",
             Self::InvalidWechatCode => "INVALID_WECHAT_CODE",
+            Self::ShopUnavailable { .. } => "SHOP_UNAVAILABLE",
             Self::WechatCredentials => "WECHAT_CREDENTIALS_REFUSED",
             Self::WechatBusy => "WECHAT_RATE_LIMITED",
             Self::WechatUnavailable(_) => "WECHAT_UNAVAILABLE",

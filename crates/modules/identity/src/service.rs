@@ -23,6 +23,8 @@ use crate::entity::{operators, users};
 use crate::error::{IdentityError, Result};
 use crate::repo;
 use crate::wechat::WechatClient;
+use mm_proto::minimodules::tenant::v1::GetAppConfigRequest;
+use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
 
 /// Access and refresh tokens with lifetimes, handed to a client.
 #[derive(Debug, Clone)]
@@ -112,6 +114,7 @@ pub struct IdentityApp {
     wechat: WechatClient,
     per_address: Arc<DefaultKeyedRateLimiter<String>>,
     known_permissions: Arc<HashSet<String>>,
+    platform: tonic::transport::Channel,
 }
 
 impl std::fmt::Debug for IdentityApp {
@@ -160,6 +163,7 @@ impl IdentityApp {
             )?,
             per_address: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             known_permissions: Arc::new(known),
+            platform: ctx.platform.clone(),
         })
     }
 
@@ -386,8 +390,38 @@ impl IdentityApp {
                 appid: appid.to_string(),
             })?;
         let tenant = TenantId::parse(&app.tenant_id, "tenant_id")?;
+        self.check_shop_open(tenant, appid).await?;
         let secret = self.secrets.open(&app.secret_enc)?;
         Ok((tenant, secret))
+    }
+
+    /// Asks the tenant module, through its contract, whether the appid names this tenant's active
+    /// mini-program: an archived shop, or credentials left behind after the shop moved to another
+    /// appid, must not let customers in.
+    async fn check_shop_open(&self, tenant: TenantId, appid: &str) -> Result<()> {
+        let mut tenants = TenantServiceClient::new(self.platform.clone());
+        match tenants
+            .get_app_config(GetAppConfigRequest {
+                wechat_appid: appid.to_string(),
+            })
+            .await
+        {
+            Ok(r)
+                if r.get_ref()
+                    .app_config
+                    .as_ref()
+                    .is_some_and(|c| c.tenant == format!("tenants/{tenant}")) =>
+            {
+                Ok(())
+            }
+            Ok(_) => Err(IdentityError::ShopUnavailable {
+                appid: appid.to_string(),
+            }),
+            Err(s) if s.code() == tonic::Code::NotFound => Err(IdentityError::ShopUnavailable {
+                appid: appid.to_string(),
+            }),
+            Err(s) => Err(anyhow::anyhow!("tenant service: {}", s.message()).into()),
+        }
     }
 
     async fn customer_for(

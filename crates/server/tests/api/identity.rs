@@ -915,6 +915,7 @@ async fn a_platform_operator_logs_in_with_a_password() {
         app.app.cache.clone(),
         app.keys.clone(),
         "http://127.0.0.1:9".into(),
+        app.channel.clone(),
     )
     .unwrap();
     let identity = mm_identity::IdentityApp::from_context(&ctx).unwrap();
@@ -1040,4 +1041,80 @@ async fn a_customer_fills_in_a_nickname_and_avatar() {
         me["avatar_url"], "https://cdn.example.com/a.png",
         "the refused change wrote nothing"
     );
+}
+
+#[tokio::test]
+async fn customers_of_an_archived_shop_cannot_log_in() {
+    let app = spawn_app().await;
+    let t = shop(&app, "closing-shop").await;
+    let fake = app.app.wechat_fake.clone().unwrap();
+    let h = [("x-wechat-appid", t.wechat_appid.as_str())];
+    let code = fake.login_code(&t.wechat_appid, "openid-frank", None);
+    assert_eq!(
+        post(
+            &app,
+            "/api/v1/auth/wechat-login",
+            &h,
+            serde_json::json!({"code": code})
+        )
+        .await
+        .0,
+        200
+    );
+    app.tenants()
+        .archive_tenant(with_token(
+            tpb::ArchiveTenantRequest {
+                name: t.name.clone(),
+            },
+            &app.operator(),
+        ))
+        .await
+        .unwrap();
+    let code = fake.login_code(&t.wechat_appid, "openid-frank", None);
+    let (s, b) = post(
+        &app,
+        "/api/v1/auth/wechat-login",
+        &h,
+        serde_json::json!({"code": code}),
+    )
+    .await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("SHOP_UNAVAILABLE")));
+    let (s, b) = post(
+        &app,
+        "/api/v1/auth/dev-login",
+        &h,
+        serde_json::json!({"openid": "frank"}),
+    )
+    .await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("SHOP_UNAVAILABLE")));
+}
+
+#[tokio::test]
+async fn credentials_left_behind_by_an_appid_change_let_no_one_in() {
+    let app = spawn_app().await;
+    let t = shop(&app, "moving-shop").await;
+    let moved = tpb::UpdateTenantRequest {
+        tenant: Some(tpb::Tenant {
+            name: t.name.clone(),
+            wechat_appid: mm_testkit::appid_for("moved-elsewhere"),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["wechat_appid".into()],
+        }),
+    };
+    app.tenants()
+        .update_tenant(with_token(moved, &app.operator()))
+        .await
+        .unwrap();
+    let fake = app.app.wechat_fake.clone().unwrap();
+    let code = fake.login_code(&t.wechat_appid, "openid-gina", None);
+    let (s, b) = post(
+        &app,
+        "/api/v1/auth/wechat-login",
+        &[("x-wechat-appid", &t.wechat_appid)],
+        serde_json::json!({"code": code}),
+    )
+    .await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("SHOP_UNAVAILABLE")));
 }
