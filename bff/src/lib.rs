@@ -150,9 +150,9 @@ pub fn router(state: Arc<BffState>) -> Router {
     Router::new()
         .merge(routes::app::router())
         .merge(routes::catalog::router())
-        // Only the auth routes need the caller's address (throttling, audit); the boot call, the
-        // hottest route, skips the work.
-        .merge(routes::auth::router().layer(axum::middleware::from_fn(client_address)))
+        .merge(routes::auth::router())
         .route("/api/openapi.json", axum::routing::get(openapi))
         .with_state(state)
+        // Every route: `forward` passes X-Forwarded-For on, so it must never be the client's own.
+        .layer(axum::middleware::from_fn(client_address))
 }

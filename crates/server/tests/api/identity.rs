@@ -1118,3 +1118,32 @@ async fn credentials_left_behind_by_an_appid_change_let_no_one_in() {
     .await;
     assert_eq!((s, b["code"].as_str()), (400, Some("SHOP_UNAVAILABLE")));
 }
+
+#[tokio::test]
+async fn a_client_cannot_choose_the_address_it_is_throttled_and_audited_under() {
+    let app = spawn_app().await;
+    let t = shop(&app, "spoof-shop").await;
+    let fake = app.app.wechat_fake.clone().unwrap();
+    let code = fake.login_code(&t.wechat_appid, "openid-hank", None);
+    let h = [
+        ("x-wechat-appid", t.wechat_appid.as_str()),
+        ("x-forwarded-for", "203.0.113.9"),
+    ];
+    assert_eq!(
+        post(
+            &app,
+            "/api/v1/auth/wechat-login",
+            &h,
+            serde_json::json!({"code": code})
+        )
+        .await
+        .0,
+        200
+    );
+    let events = audit(&app, &t).await;
+    let created = events
+        .iter()
+        .find(|e| e.action == "auth.customer.created")
+        .expect("audited");
+    assert_eq!(created.client_address, "127.0.0.1");
+}
