@@ -304,15 +304,16 @@ pub async fn find_sku(
         .await
 }
 
-/// Takes `quantity` from a SKU's stock only while enough is left; false when not enough.
-/// Unlimited SKUs (NULL stock) always succeed.
+/// Takes `quantity` from a SKU's stock only while enough is left. Returns `None` when there was
+/// not enough (or no such SKU), else the stock left afterwards (`Some(None)` for unlimited SKUs,
+/// whose NULL stock never changes).
 pub async fn take_stock(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     product: &str,
     sku: &str,
     quantity: i64,
-) -> Result<bool, DbErr> {
+) -> Result<Option<Option<i64>>, DbErr> {
     let res = skus::Entity::update_many()
         .col_expr(
             skus::Column::Stock,
@@ -324,12 +325,12 @@ pub async fn take_stock(
         .filter(skus::Column::Stock.gte(quantity))
         .exec(db)
         .await?;
-    if res.rows_affected == 1 {
-        return Ok(true);
-    }
-    Ok(find_sku(db, tenant, product, sku)
-        .await?
-        .is_some_and(|s| s.stock.is_none()))
+    let row = find_sku(db, tenant, product, sku).await?;
+    Ok(match row {
+        Some(r) if res.rows_affected == 1 => Some(r.stock),
+        Some(r) if r.stock.is_none() => Some(None),
+        _ => None,
+    })
 }
 
 /// Gives `quantity` back to a SKU's stock (no-op for unlimited or deleted SKUs).

@@ -518,6 +518,21 @@ impl CatalogApp {
         tenant: TenantId,
         items: &[ItemRef],
     ) -> Result<Vec<pb::ResolvedItem>> {
+        Ok(self
+            .lookup(db, tenant, items)
+            .await?
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect())
+    }
+
+    /// Each item resolved, with whether its product is on sale.
+    async fn lookup(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        tenant: TenantId,
+        items: &[ItemRef],
+    ) -> Result<Vec<(pb::ResolvedItem, bool)>> {
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
             let product = repo::find_product(db, tenant, &it.product_id).await?;
@@ -530,21 +545,24 @@ impl CatalogApp {
                 .into());
             };
             let specs: Vec<domain::Spec> = serde_json::from_str(&s.specs).unwrap_or_default();
-            out.push(pb::ResolvedItem {
-                product: format!("tenants/{tenant}/products/{}", p.product_id),
-                sku_id: s.sku_id.clone(),
-                display_name_zh: p.display_name_zh.clone(),
-                specs: specs
-                    .into_iter()
-                    .map(|sp| pb::SpecValue {
-                        spec: sp.spec,
-                        value: sp.value,
-                    })
-                    .collect(),
-                unit_price_fen: s.price_fen,
-                quantity: i32::try_from(it.quantity).unwrap_or(i32::MAX),
-                available: p.on_sale && s.stock.is_none_or(|st| st >= it.quantity),
-            });
+            out.push((
+                pb::ResolvedItem {
+                    product: format!("tenants/{tenant}/products/{}", p.product_id),
+                    sku_id: s.sku_id.clone(),
+                    display_name_zh: p.display_name_zh.clone(),
+                    specs: specs
+                        .into_iter()
+                        .map(|sp| pb::SpecValue {
+                            spec: sp.spec,
+                            value: sp.value,
+                        })
+                        .collect(),
+                    unit_price_fen: s.price_fen,
+                    quantity: i32::try_from(it.quantity).unwrap_or(i32::MAX),
+                    available: p.on_sale && s.stock.is_none_or(|st| st >= it.quantity),
+                },
+                p.on_sale,
+            ));
         }
         Ok(out)
     }
@@ -586,25 +604,25 @@ impl CatalogApp {
                 .collect();
             return self.resolve(&self.db, tenant, &refs).await;
         }
-        let resolved = self.resolve(&txn, tenant, items).await?;
+        let looked_up = self.lookup(&txn, tenant, items).await?;
         let mut sold_out = false;
-        for (it, r) in items.iter().zip(&resolved) {
-            let product = repo::find_product(&txn, tenant, &it.product_id).await?;
-            if !product.as_ref().is_some_and(|p| p.on_sale) {
+        for (it, (r, on_sale)) in items.iter().zip(&looked_up) {
+            if !on_sale {
                 return Err(CatalogError::NotOnSale {
                     product: r.product.clone(),
                 });
             }
-            if !repo::take_stock(&txn, tenant, &it.product_id, &it.sku_id, it.quantity).await? {
-                return Err(CatalogError::OutOfStock {
-                    product: r.product.clone(),
-                    sku: it.sku_id.clone(),
-                });
+            match repo::take_stock(&txn, tenant, &it.product_id, &it.sku_id, it.quantity).await? {
+                Some(left) => sold_out |= left == Some(0),
+                None => {
+                    return Err(CatalogError::OutOfStock {
+                        product: r.product.clone(),
+                        sku: it.sku_id.clone(),
+                    });
+                }
             }
-            sold_out |= repo::find_sku(&txn, tenant, &it.product_id, &it.sku_id)
-                .await?
-                .is_some_and(|s| s.stock == Some(0));
         }
+        let resolved: Vec<pb::ResolvedItem> = looked_up.into_iter().map(|(r, _)| r).collect();
         let taken: Vec<Taken> = items
             .iter()
             .map(|i| Taken {
