@@ -69,6 +69,21 @@ fn product(
     }
 }
 
+/// Creates a product as the tenant's admin.
+async fn create_as_admin(
+    app: &TestApp,
+    t: &tpb::Tenant,
+    req: pb::CreateProductRequest,
+) -> pb::Product {
+    catalog(app)
+        .create_product(with_token(req, &app.admin_of(tenant_id(t))))
+        .await
+        .unwrap()
+        .into_inner()
+        .product
+        .unwrap()
+}
+
 async fn menu(app: &TestApp, t: &tpb::Tenant) -> pb::Menu {
     // The menu is public: no token.
     catalog(app)
@@ -298,16 +313,12 @@ async fn one_tenant_cannot_touch_or_use_another_tenants_catalog() {
     let a = app.create_tenant("cat-a", "restaurant").await;
     let b = app.create_tenant("cat-b", "restaurant").await;
     let cb = category(&app, &b, "B 的分类", 0).await;
-    let pb_ = catalog(&app)
-        .create_product(with_token(
-            product(&b, &cb, "B 的面", vec![sku(&[], 1000, Some(3))]),
-            &app.admin_of(tenant_id(&b)),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .product
-        .unwrap();
+    let pb_ = create_as_admin(
+        &app,
+        &b,
+        product(&b, &cb, "B 的面", vec![sku(&[], 1000, Some(3))]),
+    )
+    .await;
     let admin_a = app.admin_of(tenant_id(&a));
     let res = catalog(&app)
         .get_product(with_token(
@@ -451,16 +462,12 @@ async fn concurrent_reservations_never_oversell() {
     let app = spawn_app().await;
     let t = app.create_tenant("scarce-shop", "restaurant").await;
     let c = category(&app, &t, "限量", 0).await;
-    let p = catalog(&app)
-        .create_product(with_token(
-            product(&t, &c, "限量蛋糕", vec![sku(&[], 3800, Some(10))]),
-            &app.admin_of(tenant_id(&t)),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .product
-        .unwrap();
+    let p = create_as_admin(
+        &app,
+        &t,
+        product(&t, &c, "限量蛋糕", vec![sku(&[], 3800, Some(10))]),
+    )
+    .await;
     let token = service(&app, &t);
     let mut tasks = Vec::new();
     for i in 0..40 {
@@ -546,24 +553,20 @@ async fn a_reservation_takes_all_items_or_none() {
     let app = spawn_app().await;
     let t = app.create_tenant("atomic-shop", "restaurant").await;
     let c = category(&app, &t, "套餐", 0).await;
-    let p = catalog(&app)
-        .create_product(with_token(
-            product(
-                &t,
-                &c,
-                "套餐",
-                vec![
-                    sku(&[("份", "A")], 1000, Some(5)),
-                    sku(&[("份", "B")], 1000, Some(1)),
-                ],
-            ),
-            &app.admin_of(tenant_id(&t)),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .product
-        .unwrap();
+    let p = create_as_admin(
+        &app,
+        &t,
+        product(
+            &t,
+            &c,
+            "套餐",
+            vec![
+                sku(&[("份", "A")], 1000, Some(5)),
+                sku(&[("份", "B")], 1000, Some(1)),
+            ],
+        ),
+    )
+    .await;
     let token = service(&app, &t);
     let req = pb::ReserveStockRequest {
         parent: t.name.clone(),

@@ -87,6 +87,15 @@ async fn password_login(
         .map(tonic::Response::into_inner)
 }
 
+/// POST /api/v1/auth/wechat-login as a mini-program would.
+async fn wechat_login_http(
+    app: &TestApp,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    post(app, "/api/v1/auth/wechat-login", headers, body).await
+}
+
 async fn post(
     app: &TestApp,
     path: &str,
@@ -121,9 +130,8 @@ async fn a_customer_logs_in_through_the_bff_with_a_wechat_code() {
     let appid = t.wechat_appid.clone();
 
     let code = fake.login_code(&appid, "openid-alice", Some("union-alice"));
-    let (s, first) = post(
+    let (s, first) = wechat_login_http(
         &app,
-        "/api/v1/auth/wechat-login",
         &[("x-wechat-appid", &appid)],
         serde_json::json!({"code": code}),
     )
@@ -141,9 +149,8 @@ async fn a_customer_logs_in_through_the_bff_with_a_wechat_code() {
 
     // The same WeChat user logging in again is the same customer.
     let code = fake.login_code(&appid, "openid-alice", None);
-    let (_, again) = post(
+    let (_, again) = wechat_login_http(
         &app,
-        "/api/v1/auth/wechat-login",
         &[("x-wechat-appid", &appid)],
         serde_json::json!({"code": code}),
     )
@@ -179,13 +186,7 @@ async fn wechat_errors_become_clear_client_errors() {
     let appid = t.wechat_appid.clone();
     let h = [("x-wechat-appid", appid.as_str())];
 
-    let (s, b) = post(
-        &app,
-        "/api/v1/auth/wechat-login",
-        &h,
-        serde_json::json!({"code": "made-up"}),
-    )
-    .await;
+    let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": "made-up"})).await;
     assert_eq!(
         (s, b["code"].as_str()),
         (401, Some("INVALID_WECHAT_CODE")),
@@ -194,32 +195,20 @@ async fn wechat_errors_become_clear_client_errors() {
 
     let code = fake.login_code(&appid, "openid-bob", None);
     assert_eq!(
-        post(
-            &app,
-            "/api/v1/auth/wechat-login",
-            &h,
-            serde_json::json!({"code": code})
-        )
-        .await
-        .0,
+        wechat_login_http(&app, &h, serde_json::json!({"code": code}))
+            .await
+            .0,
         200
     );
-    let (s, b) = post(
-        &app,
-        "/api/v1/auth/wechat-login",
-        &h,
-        serde_json::json!({"code": code}),
-    )
-    .await;
+    let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": code})).await;
     assert_eq!(
         (s, b["code"].as_str()),
         (401, Some("INVALID_WECHAT_CODE")),
         "40163 code been used"
     );
 
-    let (s, b) = post(
+    let (s, b) = wechat_login_http(
         &app,
-        "/api/v1/auth/wechat-login",
         &h,
         serde_json::json!({"code": mm_wechat_fake::RATE_LIMITED_CODE}),
     )
@@ -232,34 +221,21 @@ async fn wechat_errors_become_clear_client_errors() {
 
     fake.register_app(&appid, "adifferentsecret000000");
     let code = fake.login_code(&appid, "openid-carol", None);
-    let (s, b) = post(
-        &app,
-        "/api/v1/auth/wechat-login",
-        &h,
-        serde_json::json!({"code": code}),
-    )
-    .await;
+    let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": code})).await;
     assert_eq!(
         (s, b["code"].as_str()),
         (400, Some("WECHAT_CREDENTIALS_REFUSED")),
         "40125 invalid appsecret"
     );
 
-    let (s, b) = post(
+    let (s, b) = wechat_login_http(
         &app,
-        "/api/v1/auth/wechat-login",
         &[("x-wechat-appid", "wxffffffffffffffff")],
         serde_json::json!({"code": "x"}),
     )
     .await;
     assert_eq!((s, b["code"].as_str()), (404, Some("APP_NOT_REGISTERED")));
-    let (s, b) = post(
-        &app,
-        "/api/v1/auth/wechat-login",
-        &h,
-        serde_json::json!({"code": ""}),
-    )
-    .await;
+    let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": ""})).await;
     assert_eq!(
         (s, b["details"]["fields"][0]["field"].as_str()),
         (400, Some("code"))
@@ -1051,14 +1027,9 @@ async fn customers_of_an_archived_shop_cannot_log_in() {
     let h = [("x-wechat-appid", t.wechat_appid.as_str())];
     let code = fake.login_code(&t.wechat_appid, "openid-frank", None);
     assert_eq!(
-        post(
-            &app,
-            "/api/v1/auth/wechat-login",
-            &h,
-            serde_json::json!({"code": code})
-        )
-        .await
-        .0,
+        wechat_login_http(&app, &h, serde_json::json!({"code": code}))
+            .await
+            .0,
         200
     );
     app.tenants()
@@ -1071,13 +1042,7 @@ async fn customers_of_an_archived_shop_cannot_log_in() {
         .await
         .unwrap();
     let code = fake.login_code(&t.wechat_appid, "openid-frank", None);
-    let (s, b) = post(
-        &app,
-        "/api/v1/auth/wechat-login",
-        &h,
-        serde_json::json!({"code": code}),
-    )
-    .await;
+    let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": code})).await;
     assert_eq!((s, b["code"].as_str()), (400, Some("SHOP_UNAVAILABLE")));
     let (s, b) = post(
         &app,
@@ -1109,9 +1074,8 @@ async fn credentials_left_behind_by_an_appid_change_let_no_one_in() {
         .unwrap();
     let fake = app.app.wechat_fake.clone().unwrap();
     let code = fake.login_code(&t.wechat_appid, "openid-gina", None);
-    let (s, b) = post(
+    let (s, b) = wechat_login_http(
         &app,
-        "/api/v1/auth/wechat-login",
         &[("x-wechat-appid", &t.wechat_appid)],
         serde_json::json!({"code": code}),
     )
@@ -1130,14 +1094,9 @@ async fn a_client_cannot_choose_the_address_it_is_throttled_and_audited_under() 
         ("x-forwarded-for", "203.0.113.9"),
     ];
     assert_eq!(
-        post(
-            &app,
-            "/api/v1/auth/wechat-login",
-            &h,
-            serde_json::json!({"code": code})
-        )
-        .await
-        .0,
+        wechat_login_http(&app, &h, serde_json::json!({"code": code}))
+            .await
+            .0,
         200
     );
     let events = audit(&app, &t).await;
