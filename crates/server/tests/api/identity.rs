@@ -87,6 +87,28 @@ async fn password_login(
         .map(tonic::Response::into_inner)
 }
 
+/// Logs a WeChat customer of `t` in over gRPC and returns the access token.
+async fn customer_token(app: &TestApp, t: &tpb::Tenant, openid: &str) -> String {
+    let code = app
+        .app
+        .wechat_fake
+        .as_ref()
+        .unwrap()
+        .login_code(&t.wechat_appid, openid, None);
+    let req = pb::WechatLoginRequest {
+        wechat_appid: t.wechat_appid.clone(),
+        code,
+    };
+    auth(app)
+        .wechat_login(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap()
+        .access_token
+}
+
 /// POST /api/v1/auth/wechat-login as a mini-program would.
 async fn wechat_login_http(
     app: &TestApp,
@@ -652,17 +674,8 @@ async fn changing_a_password_ends_other_sessions() {
 async fn a_customer_binds_the_phone_wechat_vouches_for() {
     let app = spawn_app().await;
     let t = shop(&app, "phone-shop").await;
+    let token = customer_token(&app, &t, "openid-dave").await;
     let fake = app.app.wechat_fake.clone().unwrap();
-    let code = fake.login_code(&t.wechat_appid, "openid-dave", None);
-    let login = auth(&app)
-        .wechat_login(pb::WechatLoginRequest {
-            wechat_appid: t.wechat_appid.clone(),
-            code,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let token = login.tokens.unwrap().access_token;
 
     let phone_code = fake.phone_code(&t.wechat_appid, "13800138000");
     let (s, me) = post(
@@ -971,17 +984,7 @@ async fn staff_may_log_in_with_their_phone() {
 async fn a_customer_fills_in_a_nickname_and_avatar() {
     let app = spawn_app().await;
     let t = shop(&app, "profile-shop").await;
-    let fake = app.app.wechat_fake.clone().unwrap();
-    let code = fake.login_code(&t.wechat_appid, "openid-erin", None);
-    let login = auth(&app)
-        .wechat_login(pb::WechatLoginRequest {
-            wechat_appid: t.wechat_appid.clone(),
-            code,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let access = login.tokens.unwrap().access_token;
+    let access = customer_token(&app, &t, "openid-erin").await;
     let patch = |body: serde_json::Value| {
         app.http
             .patch(format!("{}/api/v1/me", app.http_url))
