@@ -8,5 +8,6 @@ mod cli;
 mod helpers;
 mod identity;
 mod modules;
+mod ordering;
 mod protocols;
 mod tenants;
