@@ -9,5 +9,6 @@ mod helpers;
 mod identity;
 mod modules;
 mod ordering;
+mod payments;
 mod protocols;
 mod tenants;
