@@ -32,7 +32,57 @@ pub async fn seed(
     };
     seed_identity(ctx, &tenant_id).await?;
     seed_menu(ctx, &tenant_id).await?;
+    if let Some(fake) = wechat_fake {
+        seed_wechat_pay(ctx, fake, &tenant_id).await?;
+    }
     Ok(tenant_id)
+}
+
+/// Merchant id of the demo restaurant at the local WeChat Pay fake.
+pub const DEMO_MCHID: &str = "1900000109";
+// A demo-only merchant key pair, made with openssl for this purpose; never a real merchant's.
+const DEMO_MERCHANT_KEY: &str = include_str!("demo_merchant_key.pem");
+const DEMO_MERCHANT_PUBLIC: &str = include_str!("demo_merchant_public.pem");
+const DEMO_APIV3_KEY: &str = "demoapiv3key0123456789abcdefABCD";
+const DEMO_MERCHANT_SERIAL: &str = "3775B6A45ACD588826D15E583A95F5DD00000001";
+
+/// Registers the demo restaurant as a merchant of the local WeChat Pay fake and stores the
+/// account, so the demo can pay with WeChat Pay end to end. Dev mode only (the fake exists only
+/// there); repeated at every start because the fake forgets.
+async fn seed_wechat_pay(
+    ctx: &ModuleContext,
+    fake: &mm_wechat_fake::FakeWechat,
+    tenant_id: &str,
+) -> anyhow::Result<()> {
+    let reg = fake
+        .register_merchant(
+            DEMO_MCHID,
+            DEMO_MERCHANT_SERIAL,
+            DEMO_MERCHANT_PUBLIC,
+            DEMO_APIV3_KEY,
+            &[DEMO_APPID],
+        )
+        .map_err(|e| anyhow::anyhow!("the WeChat Pay fake refused the demo merchant: {e}"))?;
+    let ordering = mm_ordering::OrderingApp::from_context(ctx)?;
+    let system = RequestContext::system("demo-seed");
+    let tenant = mm_kernel::TenantId::parse(tenant_id, "tenant")?;
+    ordering
+        .update_payment_account(
+            &system,
+            tenant,
+            mm_ordering::pay::AccountInput {
+                appid: DEMO_APPID.into(),
+                mchid: DEMO_MCHID.into(),
+                merchant_serial_no: DEMO_MERCHANT_SERIAL.into(),
+                private_key_pem: DEMO_MERCHANT_KEY.into(),
+                apiv3_key: DEMO_APIV3_KEY.into(),
+                platform_key_id: reg.platform_public_key_id,
+                platform_public_key_pem: reg.platform_public_key_pem,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("Failed to store the demo merchant account: {e}"))?;
+    Ok(())
 }
 
 /// A small menu, so the demo mini-program has something to order.

@@ -38,21 +38,28 @@ pub fn module() -> ModuleDef {
     }
 }
 
+impl OrderingApp {
+    /// The service over a module context (for the server's mount and for seeding).
+    pub fn from_context(ctx: &ModuleContext) -> anyhow::Result<Self> {
+        Ok(Self {
+            db: ctx.db.clone(),
+            cache: ctx.cache.clone(),
+            upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
+            payments: pay::Payments::new(
+                ctx.db.clone(),
+                &ctx.secret_key,
+                &ctx.wechat_pay_base_url,
+                &ctx.public_base_url,
+            )?,
+        })
+    }
+}
+
 fn mount(
     ctx: &ModuleContext,
     routes: &mut tonic::service::RoutesBuilder,
 ) -> anyhow::Result<Mounted> {
-    let app = OrderingApp {
-        db: ctx.db.clone(),
-        cache: ctx.cache.clone(),
-        upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
-        payments: pay::Payments::new(
-            ctx.db.clone(),
-            &ctx.secret_key,
-            &ctx.wechat_pay_base_url,
-            &ctx.public_base_url,
-        )?,
-    };
+    let app = OrderingApp::from_context(ctx)?;
     sweeper::spawn(
         app.clone(),
         Duration::from_millis(ctx.settings.jobs.sweep_interval_ms.max(50)),

@@ -570,3 +570,52 @@ async fn a_customer_pays_through_the_bff() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_restaurant_takes_wechat_pay_out_of_the_box() {
+    let app = spawn_app().await;
+    let appid = mm_server::demo::DEMO_APPID;
+    let (status, login) = crate::helpers::http_post(
+        &app,
+        "/api/v1/auth/dev-login",
+        &[("x-wechat-appid", appid)],
+        serde_json::json!({"openid": "demo-payer"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let bearer = format!(
+        "Bearer {}",
+        login["tokens"]["access_token"].as_str().unwrap()
+    );
+    let h = [
+        ("x-wechat-appid", appid),
+        ("authorization", bearer.as_str()),
+    ];
+    let (_, _, menu) = app.get_json("/api/v1/menu", &h).await;
+    let product = &menu["sections"][0]["products"][0];
+    let (status, order) = crate::helpers::http_post(
+        &app,
+        "/api/v1/orders",
+        &[h[0], h[1], ("idempotency-key", "demo-pay-0001")],
+        serde_json::json!({"items": [{"product_id": product["id"], "sku_id": product["skus"][0]["id"],
+            "quantity": 1}], "fulfilment": {"mode": "takeaway"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{order}");
+    let id = order["id"].as_str().unwrap();
+    let (status, pay) = crate::helpers::http_post(
+        &app,
+        &format!("/api/v1/orders/{id}/pay"),
+        &h,
+        serde_json::json!({"method": "wechat_pay"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{pay}");
+    let outcome = fake(&app)
+        .pay(&id.replace('-', ""), mm_server::demo::DEMO_MCHID)
+        .await
+        .unwrap();
+    assert_eq!(outcome.notify_status, Some(204));
+    let (_, _, paid) = app.get_json(&format!("/api/v1/orders/{id}"), &h).await;
+    assert_eq!(paid["status"], "paid");
+}
