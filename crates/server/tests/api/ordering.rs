@@ -1088,3 +1088,24 @@ async fn the_board_hears_of_orders_placed_on_another_instance_through_redis() {
     assert_eq!(event.kind, pb::OrderEventKind::Created as i32);
     assert_eq!(event.order.unwrap().name, order.name);
 }
+
+#[tokio::test]
+async fn a_shop_that_auto_accepts_starts_on_paid_orders_at_once() {
+    let app = spawn_app().await;
+    let s = open_shop(&app, "auto-shop", 10).await;
+    set_ordering_config(
+        &app,
+        &s.t,
+        serde_json::json!({"auto_accept": true, "opening_hours": []}),
+    )
+    .await;
+    let alice = app.token(Role::Customer, Some(s.id), &[]);
+    let order = place(&app, &s, &alice, vec![line(&s.cake, 0, 1)], "auto-order-1")
+        .await
+        .unwrap();
+    let order = pay_at_counter(&app, &order, &alice).await;
+    let order = step(&app, "confirm", &order, &staff_of(&app, &s))
+        .await
+        .unwrap();
+    assert_eq!(status_of(&order), pb::OrderStatus::Accepted);
+}
