@@ -375,7 +375,9 @@ impl OrderingApp {
 
     /// Records a successful WeChat payment and moves the order on: paid (then accepted when the
     /// shop auto-accepts), or straight to a refund when it had expired meanwhile. Returns false
-    /// when the payment was already recorded.
+    /// when there was nothing left to do (a replay). The notification row is a record, not the
+    /// gate: what decides is the order's status, moved by a conditional update, so a replay after
+    /// a half-finished first attempt still finishes the job and never does it twice.
     async fn apply_payment(
         &self,
         tenant: TenantId,
@@ -384,14 +386,11 @@ impl OrderingApp {
         notification: Option<(&str, &str)>,
     ) -> Result<bool> {
         let txn = self.db.begin().await?;
-        if let Some((id, event)) = notification
-            && !repo::record_notification(&txn, tenant, id, event, &row.order_id).await?
-        {
-            return Ok(false);
+        if let Some((id, event)) = notification {
+            repo::record_notification(&txn, tenant, id, event, &row.order_id).await?;
         }
         // Remember whose money it is before anything else, so a refund can find it.
-        let first = row.transaction_id.is_none();
-        if first {
+        if row.transaction_id.is_none() {
             repo::move_order(
                 &txn,
                 tenant,
@@ -409,21 +408,17 @@ impl OrderingApp {
             .await?;
         }
         txn.commit().await?;
-        if !first {
+        let row = self.reload_order(tenant, &row.order_id).await?;
+        let open = [Status::PendingPayment.as_str(), Status::Cancelled.as_str()];
+        if !open.contains(&row.status.as_str()) {
             return Ok(false);
         }
-        let row = self.reload_order(tenant, &row.order_id).await?;
         match self
-            .step(
-                tenant,
-                row,
-                Action::PaymentReceived,
-                Actor::System,
-                "订单已取消，自动退款",
-            )
+            .step(tenant, row, Action::PaymentReceived, Actor::System, "订单已取消，自动退款")
             .await
         {
-            Ok(_) | Err(OrderingError::InvalidTransition { .. }) => Ok(true),
+            Ok(_) => Ok(true),
+            Err(OrderingError::InvalidTransition { .. }) => Ok(false),
             Err(e) => Err(e),
         }
     }
