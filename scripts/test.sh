@@ -26,6 +26,7 @@ if docker compose version >/dev/null 2>&1; then compose=(docker compose); else
   compose=(docker-compose)
 fi
 MINIMODULES_AUTH__JWT_SECRET=validate-only MINIMODULES_SECRETS__KEY=validate-only \
+  MINIMODULES_SERVER__PUBLIC_URL=https://validate.example \
   "${compose[@]}" -f compose.yaml config -q
 
 log "architecture rules"
