@@ -44,6 +44,20 @@ pub struct Settings {
     pub wechat: WechatSettings,
     /// Encryption of secrets at rest.
     pub secrets: SecretsSettings,
+    /// The admin dashboard's static files.
+    pub admin: AdminSettings,
+}
+
+/// The admin dashboard (web-admin), served on the HTTP port under `/admin/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminSettings {
+    /// Serve the dashboard from this process.
+    pub enabled: bool,
+    /// Directory of the built dashboard (`npm run build` in web-admin writes web-admin/dist).
+    pub dir: PathBuf,
+    /// grpc-web URL the dashboard calls; none means this host on the gRPC port. Set it when a
+    /// proxy puts the gRPC port elsewhere.
+    pub grpc_web_url: Option<String>,
 }
 
 /// Where WeChat's APIs are. Tests and the demo point this at a local fake.
@@ -210,6 +224,11 @@ impl Default for Settings {
                 timeout_ms: 5000,
             },
             secrets: SecretsSettings::default(),
+            admin: AdminSettings {
+                enabled: true,
+                dir: PathBuf::from("web-admin/dist"),
+                grpc_web_url: None,
+            },
         }
     }
 }
