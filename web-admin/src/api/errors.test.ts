@@ -6,7 +6,10 @@ import { errorReason, fieldErrors, normaliseField } from './errors'
 function invalid(fields: [string, string][]) {
   return new ConnectError('invalid', Code.InvalidArgument, undefined, [
     { desc: ErrorInfoSchema, value: { reason: 'INVALID_ARGUMENT', domain: 'tenant.minimodules' } },
-    { desc: BadRequestSchema, value: { fieldViolations: fields.map(([field, description]) => ({ field, description })) } },
+    {
+      desc: BadRequestSchema,
+      value: { fieldViolations: fields.map(([field, description]) => ({ field, description })) },
+    },
   ])
 }
 
@@ -17,7 +20,11 @@ describe('fieldErrors', () => {
       ['config.opening_hours.0.start', 'bad time'],
       ['config', 'unknown key'],
     ])
-    expect(fieldErrors(err, 'config')).toEqual({ min_order_fen: 'too big', 'opening_hours.0.start': 'bad time', '': 'unknown key' })
+    expect(fieldErrors(err, 'config')).toEqual({
+      min_order_fen: 'too big',
+      'opening_hours.0.start': 'bad time',
+      '': 'unknown key',
+    })
   })
 
   it('turns index brackets into path segments and joins repeated fields', () => {

@@ -3,7 +3,7 @@ import { create } from '@bufbuild/protobuf'
 import { ModuleSchema, type Module } from '@/gen/minimodules/tenant/v1/module_pb'
 import { buildMenu, dependencyHints, findEntry } from './menu'
 
-const mod = (id: string, over: Partial<Module> = {}): Module =>
+const mod = (id: string, over: { core?: boolean; dependencies?: string[] } = {}): Module =>
   create(ModuleSchema, {
     id,
     displayNameZh: `${id}-zh`,
@@ -32,7 +32,12 @@ describe('buildMenu', () => {
   })
 
   it('titles follow the language', () => {
-    const [g] = buildMenu(specs, new Set(), () => true, (_z, en) => en)
+    const [g] = buildMenu(
+      specs,
+      new Set(),
+      () => true,
+      (_z, en) => en,
+    )
     expect(g?.title).toBe('tenant-en')
     expect(g?.items[0]?.title).toBe('A-en')
   })
@@ -44,7 +49,9 @@ describe('dependencyHints', () => {
   })
 
   it('names the modules still depending on one being disabled', () => {
-    expect(dependencyHints(specs, new Set(['catalog', 'identity', 'ordering']), 'catalog').dependents).toEqual(['ordering'])
+    expect(dependencyHints(specs, new Set(['catalog', 'identity', 'ordering']), 'catalog').dependents).toEqual([
+      'ordering',
+    ])
   })
 })
 

@@ -7,7 +7,9 @@ import { fieldsOf, fromModel, humanise, toModel } from './schema'
 const modulesDir = resolve(__dirname, '../../../crates/modules')
 const specs = readdirSync(modulesDir).flatMap((d) => {
   try {
-    return [JSON.parse(readFileSync(join(modulesDir, d, 'module.json'), 'utf8')) as { id: string; config_schema: unknown }]
+    return [
+      JSON.parse(readFileSync(join(modulesDir, d, 'module.json'), 'utf8')) as { id: string; config_schema: unknown },
+    ]
   } catch {
     return []
   }
@@ -27,14 +29,21 @@ describe('fieldsOf', () => {
     const byKey = Object.fromEntries(fieldsOf(ordering?.config_schema).map((f) => [f.key, f]))
     expect(byKey.fulfilment_modes?.kind).toBe('multiEnum')
     expect(byKey.fulfilment_modes?.enumValues).toEqual(['dine_in', 'takeaway', 'delivery'])
-    expect(byKey.min_order_fen).toMatchObject({ kind: 'integer', minimum: 0, maximum: 10000000, title: '起送金额（分）' })
+    expect(byKey.min_order_fen).toMatchObject({
+      kind: 'integer',
+      minimum: 0,
+      maximum: 10000000,
+      title: '起送金额（分）',
+    })
     expect(byKey.auto_accept?.kind).toBe('boolean')
     expect(byKey.opening_hours?.kind).toBe('rows')
     expect(byKey.opening_hours?.columns.map((c) => c.key)).toEqual(['start', 'end'])
   })
 
   it('uses English titles made from keys when asked', () => {
-    expect(fieldsOf({ properties: { min_order_fen: { type: 'integer', title: '起送' } } }, true)[0]?.title).toBe('Min order fen')
+    expect(fieldsOf({ properties: { min_order_fen: { type: 'integer', title: '起送' } } }, true)[0]?.title).toBe(
+      'Min order fen',
+    )
     expect(humanise('show_sold_out')).toBe('Show sold out')
   })
 

@@ -51,7 +51,10 @@ function kindOf(s: Schema): FieldKind {
   if (type === 'array') {
     const items = obj(s.items)
     if (Array.isArray(items.enum)) return 'multiEnum'
-    if (items.type === 'object' && Object.values(obj(items.properties)).every((p) => !['object', 'array'].includes(String(obj(p).type))))
+    if (
+      items.type === 'object' &&
+      Object.values(obj(items.properties)).every((p) => !['object', 'array'].includes(String(obj(p).type)))
+    )
       return 'rows'
   }
   return 'json'
@@ -79,7 +82,10 @@ function field(key: string, s: Schema, required: boolean, english: boolean): Fie
     pattern: typeof s.pattern === 'string' ? s.pattern : undefined,
     columns,
     required,
-    default: kind === 'rows' ? Object.fromEntries(columns.map((c) => [c.key, c.default ?? ''])) : (s.default as JsonValue | undefined),
+    default:
+      kind === 'rows'
+        ? Object.fromEntries(columns.map((c) => [c.key, c.default ?? '']))
+        : (s.default as JsonValue | undefined),
   }
 }
 

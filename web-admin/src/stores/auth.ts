@@ -69,12 +69,7 @@ export const useAuthStore = defineStore('auth', () => {
   async function loginOperator(loginName: string, password: string) {
     const res = await api.auth().operatorLogin({ loginName, password })
     if (!res.tokens) throw new Error('no tokens')
-    save(
-      withTokens(
-        { role: 'operator', tenant: '', loginName, displayName: loginName, permissions: [] },
-        res.tokens,
-      ),
-    )
+    save(withTokens({ role: 'operator', tenant: '', loginName, displayName: loginName, permissions: [] }, res.tokens))
     settleRelogin()
   }
 

@@ -29,11 +29,16 @@ async function mountPage(updates: unknown[]) {
   setTransport(
     createRouterTransport(({ service }) => {
       service(TenantService, {
-        getModuleConfig: (req) => ({ config: { name: req.name, config: { contact_phone: '123', auto_accept: true }, version: 3n, etag: 'e1' } }),
+        getModuleConfig: (req) => ({
+          config: { name: req.name, config: { contact_phone: '123', auto_accept: true }, version: 3n, etag: 'e1' },
+        }),
         updateModuleConfig: (req) => {
           updates.push(req.config?.config)
           throw new ConnectError('invalid', Code.InvalidArgument, undefined, [
-            { desc: BadRequestSchema, value: { fieldViolations: [{ field: 'config.contact_phone', description: 'does not match pattern' }] } },
+            {
+              desc: BadRequestSchema,
+              value: { fieldViolations: [{ field: 'config.contact_phone', description: 'does not match pattern' }] },
+            },
           ])
         },
       })
@@ -43,12 +48,26 @@ async function mountPage(updates: unknown[]) {
   const pinia = createPinia()
   setActivePinia(pinia)
   const auth = useAuthStore()
-  auth.session = { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 600_000, role: 'admin', tenant: 'tenants/t1', loginName: 'admin', displayName: 'Admin', permissions: [] }
+  auth.session = {
+    accessToken: 'a',
+    refreshToken: 'r',
+    expiresAt: Date.now() + 600_000,
+    role: 'admin',
+    tenant: 'tenants/t1',
+    loginName: 'admin',
+    displayName: 'Admin',
+    permissions: [],
+  }
   const ws = useWorkspaceStore()
   ws.specs = [create(ModuleSchema, { id: 'tenant', core: true, displayNameZh: '店铺', configSchema: schema })]
-  const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/tenant/modules/:id/config', component: ModuleConfigView }] })
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes: [{ path: '/tenant/modules/:id/config', component: ModuleConfigView }],
+  })
   await router.push('/tenant/modules/tenant/config')
-  const wrapper = mount(ModuleConfigView, { global: { plugins: [pinia, router, i18n, ElementPlus], stubs: { transition: false, 'transition-group': false } } })
+  const wrapper = mount(ModuleConfigView, {
+    global: { plugins: [pinia, router, i18n, ElementPlus], stubs: { transition: false, 'transition-group': false } },
+  })
   await flushPromises()
   return wrapper
 }
