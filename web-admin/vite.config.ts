@@ -11,6 +11,12 @@ const server = process.env.MM_HTTP ?? 'http://localhost:8080'
 export default defineConfig({
   base: '/admin/',
   plugins: [vue()],
+  // vue-i18n's feature flags: Composition API only, no devtools in production.
+  define: {
+    __VUE_I18N_FULL_INSTALL__: true,
+    __VUE_I18N_LEGACY_API__: false,
+    __INTLIFY_PROD_DEVTOOLS__: false,
+  },
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
   server: { proxy: { '/admin/config.json': server } },
   build: {

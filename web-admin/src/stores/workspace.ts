@@ -17,6 +17,8 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   const specs = ref<Module[]>([])
   const states = ref<TenantModule[]>([])
   const loading = ref(false)
+  /** The first load has finished (successfully or not). */
+  const loaded = ref(false)
 
   const tenantName = computed(() => (auth.isOperator ? chosen.value : (auth.session?.tenant ?? '')))
 
@@ -27,6 +29,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   })
 
   function choose(name: string) {
+    loaded.value = false
     chosen.value = name
     if (name) localStorage.setItem(KEY, name)
     else localStorage.removeItem(KEY)
@@ -36,20 +39,26 @@ export const useWorkspaceStore = defineStore('workspace', () => {
 
   async function load() {
     if (!tenantName.value) {
+      loaded.value = false
       tenant.value = null
       states.value = []
       return
     }
     loading.value = true
     try {
-      const [t, s, m] = await Promise.all([
+      // Settled one by one: a staff member may lack the permission for one of them (the tenant
+      // profile) and still needs the others for the menu.
+      const [t, s, m] = await Promise.allSettled([
         api.tenants().getTenant({ name: tenantName.value }),
         api.tenants().listTenantModules({ parent: tenantName.value }),
-        specs.value.length ? null : api.modules().listModules({}),
+        specs.value.length ? Promise.resolve(null) : api.modules().listModules({}),
       ])
-      tenant.value = t.tenant ?? null
-      states.value = s.modules
-      if (m) specs.value = m.modules
+      tenant.value = t.status === 'fulfilled' ? (t.value.tenant ?? null) : null
+      if (s.status === 'fulfilled') states.value = s.value.modules
+      if (m.status === 'fulfilled' && m.value) specs.value = m.value.modules
+      loaded.value = true
+      const failed = [s, m].find((r) => r.status === 'rejected')
+      if (failed?.status === 'rejected') throw failed.reason
     } finally {
       loading.value = false
     }
@@ -63,10 +72,11 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   }
 
   function reset() {
+    loaded.value = false
     tenant.value = null
     states.value = []
     specs.value = []
   }
 
-  return { chosen, tenant, specs, states, loading, tenantName, enabled, choose, load, setState, reset }
+  return { chosen, tenant, specs, states, loading, loaded, tenantName, enabled, choose, load, setState, reset }
 })
