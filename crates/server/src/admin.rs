@@ -114,10 +114,16 @@ pub fn is_own_origin(origin: &HeaderValue, parts: &http::request::Parts, http_po
     let Ok(authority) = host.parse::<http::uri::Authority>() else {
         return false;
     };
-    let hostname = authority.host();
-    ["http", "https"]
-        .iter()
-        .any(|scheme| origin == format!("{scheme}://{hostname}:{http_port}"))
+    let Ok(origin) = origin.parse::<http::Uri>() else {
+        return false;
+    };
+    let default_port = match origin.scheme_str() {
+        Some("http") => 80,
+        Some("https") => 443,
+        _ => return false,
+    };
+    origin.host() == Some(authority.host())
+        && origin.port_u16().unwrap_or(default_port) == http_port
 }
 
 #[cfg(test)]
@@ -149,7 +155,10 @@ mod tests {
             "http://evil.example:8080",
             "http://localhost:8080",
         ] {
-            assert!(!is_own_origin(&HeaderValue::from_static(other), &p, 8080), "{other}");
+            assert!(
+                !is_own_origin(&HeaderValue::from_static(other), &p, 8080),
+                "{other}"
+            );
         }
     }
 }
