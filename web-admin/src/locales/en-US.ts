@@ -143,6 +143,7 @@ const en: Shape<typeof zh> = {
     setCredentials: 'Save credentials',
   },
   catalog: {
+    name: 'Name',
     products: 'Products',
     categories: 'Categories',
     newProduct: 'New product',

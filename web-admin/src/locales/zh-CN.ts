@@ -139,6 +139,7 @@ export default {
     setCredentials: '保存凭证',
   },
   catalog: {
+    name: '名称',
     products: '商品管理',
     categories: '分类管理',
     newProduct: '新建商品',
