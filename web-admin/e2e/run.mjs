@@ -177,6 +177,21 @@ test('catalog: the new menu works, a category and a product are created', async 
   await shot(page, 'products')
 })
 
+test('a rejected access token is renewed with the refresh token, unnoticed', async () => {
+  const before = await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('mm.session'))
+    const refresh = s.refreshToken
+    s.accessToken = 'not-a-valid-token'
+    localStorage.setItem('mm.session', JSON.stringify(s))
+    return refresh
+  })
+  await page.reload()
+  await page.locator('[data-test="products-table"]').getByText('深层护理').waitFor()
+  const after = await page.evaluate(() => JSON.parse(localStorage.getItem('mm.session')))
+  check(after.accessToken !== 'not-a-valid-token', 'a new access token was stored')
+  check(after.refreshToken !== before, 'the refresh token rotated')
+})
+
 test('the interface switches to English, Element Plus included', async () => {
   await page.click('[data-test="locale-switch"]')
   await page.click('[data-test="locale-en-US"]')
