@@ -7,6 +7,7 @@ import { UserService } from '@/gen/minimodules/identity/v1/user_service_pb'
 import { TenantService } from '@/gen/minimodules/tenant/v1/tenant_service_pb'
 import { ModuleService } from '@/gen/minimodules/tenant/v1/module_service_pb'
 import { CatalogService } from '@/gen/minimodules/catalog/v1/catalog_service_pb'
+import { OrderService } from '@/gen/minimodules/ordering/v1/order_service_pb'
 import { getTransport } from './transport'
 
 const cache = new Map<DescService, unknown>()
@@ -31,3 +32,4 @@ export const users = () => client(UserService)
 export const tenants = () => client(TenantService)
 export const modules = () => client(ModuleService)
 export const catalog = () => client(CatalogService)
+export const ordering = () => client(OrderService)
