@@ -233,6 +233,78 @@ test('the demo shop admin logs in with one click on a tablet-sized screen', asyn
   }
 })
 
+/** A call to the mini-program's BFF, as the mini-program makes it. */
+async function bff(path, { method = 'GET', token, body, appid, headers = {} } = {}) {
+  const res = await fetch(new URL(path, server.http), {
+    method,
+    headers: {
+      'X-WeChat-Appid': appid,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const json = await res.json()
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+test('an order placed through the BFF arrives live on the board and is advanced by the shop', async () => {
+  const shop = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  shop.setDefaultTimeout(TIMEOUT)
+  const p = await shop.newPage()
+  try {
+    await p.goto(server.admin)
+    await p.click('[data-test="fill-demo"]')
+    await p.click('[data-test="login-submit"]')
+    await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
+    await p.click('[data-test="menu-group-ordering"] .el-sub-menu__title')
+    await p.click('[data-test="menu-/ordering/board"]')
+    await p.locator('[data-test="board-state"]').getByText('实时').waitFor()
+
+    // A customer orders from the mini-program, after the board is open.
+    const { demo } = await (await fetch(new URL('/admin/config.json', server.http))).json()
+    const appid = demo.appid
+    const login = await bff('/api/v1/auth/dev-login', { method: 'POST', appid, body: { openid: 'e2e-customer' } })
+    const token = login.tokens.access_token
+    const menu = await bff('/api/v1/menu', { appid })
+    const product = menu.sections.flatMap((s) => s.products).find((x) => x.skus.some((k) => k.available))
+    const sku = product.skus.find((k) => k.available)
+    const order = await bff('/api/v1/orders', {
+      method: 'POST',
+      appid,
+      token,
+      headers: { 'Idempotency-Key': `e2e-${randomBytes(8).toString('hex')}` },
+      body: {
+        items: [{ product_id: product.id, sku_id: sku.id, quantity: 2 }],
+        fulfilment: { mode: 'dine_in', table: '8' },
+        remark: '少辣',
+      },
+    })
+    await bff(`/api/v1/orders/${order.id}/pay`, { method: 'POST', appid, token, body: { method: 'counter' } })
+
+    const card = (column) => p.locator(`[data-test="column-${column}"] [data-test="order-${order.order_number}"]`)
+    await card('unpaid').waitFor()
+    await card('unpaid').getByText('桌号 8').waitFor()
+    await card('unpaid').locator('[data-test="action-confirmPayment"]').click()
+    await card('new').waitFor()
+    await card('new').locator('[data-test="action-accept"]').click()
+    await card('kitchen').waitFor()
+    await card('kitchen').locator('[data-test="action-startPreparing"]').click()
+    await card('kitchen').getByText('制作中').waitFor()
+    await shot(p, 'order-board')
+    await card('kitchen').locator('[data-test="action-markReady"]').click()
+    await card('ready').waitFor()
+
+    // The customer sees the shop's progress through the BFF.
+    const seen = await bff(`/api/v1/orders/${order.id}`, { appid, token })
+    check(seen.status === 'ready', `the customer sees the order ready, got ${seen.status}`)
+  } finally {
+    await shop.close()
+  }
+})
+
 let passed = 0
 let failed = 0
 let skipped = 0

@@ -45,6 +45,24 @@ describe('keepWatching', () => {
     expect(states).toEqual(['connecting', 'stopped'])
   })
 
+  it('is live as soon as the server answers, before any message', async () => {
+    const states: StreamState[] = []
+    let stop = () => {}
+    const w = keepWatching(
+      // eslint-disable-next-line require-yield
+      async function* (_signal, opened) {
+        opened()
+        expect(states.at(-1)).toBe('live')
+        stop()
+      },
+      () => {},
+      { sleep: async () => {}, onState: (s) => states.push(s) },
+    )
+    stop = w.stop
+    await w.done
+    expect(states).toEqual(['connecting', 'live', 'stopped'])
+  })
+
   it('reopens a stream the server ended', async () => {
     let attempts = 0
     let stop = () => {}

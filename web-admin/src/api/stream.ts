@@ -26,9 +26,13 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-/** Opens `open(signal)` and feeds every message to `onMessage` until `stop()` is called. */
+/**
+ * Opens `open(signal, opened)` and feeds every message to `onMessage` until `stop()` is called.
+ * `open` calls `opened` once the server has answered (response headers), so an idle stream shows
+ * as live before its first message.
+ */
 export function keepWatching<T>(
-  open: (signal: AbortSignal) => AsyncIterable<T>,
+  open: (signal: AbortSignal, opened: () => void) => AsyncIterable<T>,
   onMessage: (m: T) => void,
   opts: WatchOptions = {},
 ): { stop: () => void; done: Promise<void> } {
@@ -36,13 +40,21 @@ export function keepWatching<T>(
   const controller = new AbortController()
   const signal = controller.signal
   const done = (async () => {
+    // Start after the caller has its handle, so it can stop from within the first messages.
+    await Promise.resolve()
     let delay = minDelayMs
     while (!signal.aborted) {
       onState('connecting')
       try {
-        for await (const m of open(signal)) {
+        let live = false
+        const opened = () => {
+          if (live) return
+          live = true
           delay = minDelayMs
           onState('live')
+        }
+        for await (const m of open(signal, opened)) {
+          opened()
           onMessage(m)
         }
       } catch (e) {
