@@ -245,7 +245,7 @@ async function bff(path, { method = 'GET', token, body, appid, headers = {} } = 
     },
     body: body ? JSON.stringify(body) : undefined,
   })
-  const json = await res.json()
+  const json = res.status === 204 ? null : await res.json()
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
   return json
 }
@@ -300,6 +300,38 @@ test('an order placed through the BFF arrives live on the board and is advanced 
     // The customer sees the shop's progress through the BFF.
     const seen = await bff(`/api/v1/orders/${order.id}`, { appid, token })
     check(seen.status === 'ready', `the customer sees the order ready, got ${seen.status}`)
+  } finally {
+    await shop.close()
+  }
+})
+
+test('when the session ends, a login dialog keeps the unsaved form and the save goes through', async () => {
+  const shop = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
+  shop.setDefaultTimeout(TIMEOUT)
+  const p = await shop.newPage()
+  try {
+    await p.goto(server.admin)
+    await p.click('[data-test="fill-demo"]')
+    await p.click('[data-test="login-submit"]')
+    await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
+    await p.goto(new URL('tenant/branding', server.admin).toString())
+    await p.waitForFunction(() => document.querySelector('input[name="primary_color"]')?.value)
+    await p.fill('input[name="display_name"]', '欢迎回来小馆')
+
+    // The session ends elsewhere (logout from another device, an admin disabling it...).
+    const { demo } = await (await fetch(new URL('/admin/config.json', server.http))).json()
+    const token = await p.evaluate(() => JSON.parse(localStorage.getItem('mm.session')).accessToken)
+    await bff('/api/v1/auth/logout', { method: 'POST', appid: demo.appid, token })
+
+    await p.click('[data-test="branding-save"]')
+    const dialog = p.locator('.el-dialog', { hasText: '登录已过期' })
+    await dialog.waitFor()
+    await dialog.locator('input[name="password"]').fill(demo.password)
+    await dialog.locator('[data-test="login-submit"]').click()
+    await dialog.waitFor({ state: 'hidden' })
+    await p.getByText('已保存').first().waitFor()
+    await p.reload()
+    await p.waitForFunction(() => document.querySelector('input[name="display_name"]')?.value === '欢迎回来小馆')
   } finally {
     await shop.close()
   }
