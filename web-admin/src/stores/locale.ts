@@ -13,6 +13,7 @@ function initial(): LocaleName {
 export const useLocaleStore = defineStore('locale', () => {
   const locale = ref<LocaleName>(initial())
   i18n.global.locale.value = locale.value
+  document.documentElement.lang = locale.value
 
   function set(l: LocaleName) {
     locale.value = l
