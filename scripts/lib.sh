@@ -76,3 +76,40 @@ ensure_redis() {
   echo "Redis did not come up on 127.0.0.1:6379" >&2
   exit 1
 }
+
+ensure_npm() {
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing Node.js and npm"
+    apt_install nodejs npm
+  fi
+}
+
+# The dashboard's packages, from web-admin/package-lock.json, when missing or out of date.
+ensure_web_admin() {
+  ensure_npm
+  if [ ! -f web-admin/node_modules/.package-lock.json ] ||
+    [ web-admin/package-lock.json -nt web-admin/node_modules/.package-lock.json ]; then
+    log "installing the dashboard's packages (npm ci in web-admin)"
+    npm ci --prefix web-admin --no-audit --no-fund
+  fi
+}
+
+# Builds web-admin/dist unless it is newer than everything it is built from.
+build_web_admin() {
+  ensure_web_admin
+  if [ -f web-admin/dist/index.html ] && [ -z "$(find web-admin/src web-admin/index.html \
+    web-admin/package-lock.json web-admin/vite.config.ts web-admin/buf.gen.yaml proto \
+    -newer web-admin/dist/index.html -print -quit)" ]; then
+    return
+  fi
+  log "building the admin dashboard (web-admin/dist)"
+  npm --prefix web-admin run build
+}
+
+# Debian's Chromium, which the dashboard's end-to-end tests drive with playwright-core.
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Chromium"
+    apt_install chromium
+  fi
+}

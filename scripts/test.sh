@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: contract lint, formatting, clippy, the architecture rule, unit
-# tests, and the integration suite twice — on the embedded default (SQLite + in-process cache) and
-# on PostgreSQL + Redis. Installs and starts what it needs.
+# tests, the integration suite twice — on the embedded default (SQLite + in-process cache) and
+# on PostgreSQL + Redis — and the admin dashboard's unit tests (Vitest) and end-to-end tests
+# (headless Chromium against the real server). Installs and starts what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -10,6 +11,8 @@ ensure_rust
 ensure_node_tools
 ensure_postgres
 ensure_redis
+ensure_web_admin
+ensure_chromium
 
 log "buf lint (contracts)"
 tools/node_modules/.bin/buf lint
@@ -32,6 +35,10 @@ MINIMODULES_AUTH__JWT_SECRET=validate-only MINIMODULES_SECRETS__KEY=validate-onl
 log "architecture rules"
 scripts/check-architecture.sh
 
+log "admin dashboard: type check, build and unit tests (Vitest)"
+npm --prefix web-admin run build
+npm --prefix web-admin test
+
 if cargo nextest --version >/dev/null 2>&1; then
   run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
 else
@@ -43,3 +50,7 @@ MM_TEST_BACKEND=sqlite run_tests --workspace
 
 log "integration tests on PostgreSQL + Redis"
 MM_TEST_BACKEND=postgres run_tests -p mm-server
+
+log "admin dashboard end-to-end tests (headless Chromium, real server)"
+cargo build --locked -p mm-server --bin minimodules
+npm --prefix web-admin run e2e

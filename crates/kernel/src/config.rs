@@ -44,8 +44,22 @@ pub struct Settings {
     pub wechat: WechatSettings,
     /// Encryption of secrets at rest.
     pub secrets: SecretsSettings,
+    /// The admin dashboard's static files.
+    pub admin: AdminSettings,
     /// Background jobs (expiry sweeps).
     pub jobs: JobsSettings,
+}
+
+/// The admin dashboard (web-admin), served on the HTTP port under `/admin/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminSettings {
+    /// Serve the dashboard from this process.
+    pub enabled: bool,
+    /// Directory of the built dashboard (`npm run build` in web-admin writes web-admin/dist).
+    pub dir: PathBuf,
+    /// grpc-web URL the dashboard calls; none means this host on the gRPC port. Set it when a
+    /// proxy puts the gRPC port elsewhere.
+    pub grpc_web_url: Option<String>,
 }
 
 /// Background jobs every module's sweeps share.
@@ -226,6 +240,11 @@ impl Default for Settings {
                 pay_base_url: None,
             },
             secrets: SecretsSettings::default(),
+            admin: AdminSettings {
+                enabled: true,
+                dir: PathBuf::from("web-admin/dist"),
+                grpc_web_url: None,
+            },
             jobs: JobsSettings {
                 sweep_interval_ms: 5000,
             },

@@ -1,9 +1,10 @@
 //! mm-server: assembles the platform. One process hosts the gRPC services of every module (or the
 //! subset configured), with grpc-web, reflection and health on the same port, and the HTTP side:
-//! the mini-program BFF, /metrics and /healthz. Tests start it exactly as main does, on port 0.
+//! the mini-program BFF, the admin dashboard's files, /metrics and /healthz. Tests start it exactly as main does, on port 0.
 //!
 //! It wires things together and must hold no business rules.
 
+pub mod admin;
 pub mod demo;
 pub mod modules;
 
@@ -240,7 +241,7 @@ fn selected(settings: &Settings) -> anyhow::Result<Vec<ModuleDef>> {
         .collect())
 }
 
-fn cors(settings: &Settings) -> anyhow::Result<CorsLayer> {
+fn cors(settings: &Settings, http_port: u16) -> anyhow::Result<CorsLayer> {
     let origins = settings
         .server
         .admin_origins
@@ -249,7 +250,10 @@ fn cors(settings: &Settings) -> anyhow::Result<CorsLayer> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let h = |s: &'static str| HeaderName::from_static(s);
     Ok(CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        // The configured origins, and our own dashboard on the HTTP port (see admin::is_own_origin).
+        .allow_origin(AllowOrigin::predicate(move |origin, parts| {
+            origins.contains(origin) || admin::is_own_origin(origin, parts, http_port)
+        }))
         .allow_methods([Method::POST, Method::OPTIONS])
         .allow_headers([
             h("content-type"),
@@ -302,6 +306,11 @@ impl App {
             .await
             .with_context(|| format!("Failed to bind gRPC on {}", settings.server.grpc_addr))?;
         let grpc_addr = grpc_listener.local_addr()?;
+        // Bound before the gRPC stack is built: grpc-web CORS lets our own dashboard on this port in.
+        let http_listener = TcpListener::bind(settings.server.http_addr)
+            .await
+            .with_context(|| format!("Failed to bind HTTP on {}", settings.server.http_addr))?;
+        let http_addr = http_listener.local_addr()?;
         let upstream = settings
             .bff
             .upstream
@@ -373,7 +382,7 @@ impl App {
             // Calls, errors and latency by method.
             .layer(GrpcMetricsLayer)
             // Browsers on the admin origin may call grpc-web.
-            .layer(cors(&settings)?)
+            .layer(cors(&settings, http_addr.port())?)
             // grpc-web (HTTP/1.1 from browsers) becomes plain gRPC from here on.
             .layer(tonic_web::GrpcWebLayer::new())
             // Who may call what: tokens verified, declared roles enforced, context stored.
@@ -417,6 +426,9 @@ impl App {
                 Duration::from_secs(settings.bff.boot_cache_ttl_secs),
             ));
             router = router.merge(mm_bff::router(state));
+        }
+        if settings.admin.enabled {
+            router = router.merge(admin::router(&settings, grpc_addr));
         }
         let router = router
             .layer(axum::middleware::from_fn(http_metrics))

@@ -80,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
                 "MiniModules is running\n  \
                  gRPC + grpc-web : http://{g}  (reflection and health on)\n  \
                  HTTP (BFF)      : http://{h}\n  \
+                 admin dashboard : http://{h}/admin/\n  \
                  boot config     : http://{h}/api/v1/app/config?appid={appid}\n  \
                  OpenAPI         : http://{h}/api/openapi.json\n  \
                  metrics         : http://{h}/metrics\n"

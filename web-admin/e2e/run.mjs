@@ -1,0 +1,373 @@
+// End-to-end suite: the real server (started here) and the built dashboard, driven in Debian's
+// headless Chromium by playwright-core. One story, in order, as a user would go: each step needs
+// the ones before, so the first failure skips the rest. Screenshots of the main screens go to
+// e2e/output/ and, with MM_SCREENSHOTS=1, to docs/screenshots/ (committed).
+//
+//   npm run build && npm run e2e          (MM_BIN: the server binary, default ../target/debug/minimodules)
+import { chromium } from 'playwright-core'
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { randomBytes } from 'node:crypto'
+import { startServer, OPERATOR } from './server.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = resolve(here, '../..')
+const binary = resolve(process.env.MM_BIN ?? join(root, 'target/debug/minimodules'))
+const adminDir = resolve(here, '../dist')
+const output = join(here, 'output')
+const docs = join(root, 'docs/screenshots')
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const TIMEOUT = 15_000
+
+for (const [what, path] of [
+  ['server binary', binary],
+  ['built dashboard', join(adminDir, 'index.html')],
+  ['chromium', chromiumPath],
+]) {
+  if (!existsSync(path)) {
+    console.error(`e2e: ${what} not found at ${path}`)
+    process.exit(2)
+  }
+}
+mkdirSync(output, { recursive: true })
+if (process.env.MM_SCREENSHOTS) mkdirSync(docs, { recursive: true })
+
+const tests = []
+const test = (name, fn) => tests.push({ name, fn })
+
+async function shot(page, name) {
+  const file = join(output, `${name}.png`)
+  await page.waitForTimeout(400) // let messages and transitions settle
+  await page.screenshot({ path: file })
+  if (process.env.MM_SCREENSHOTS) copyFileSync(file, join(docs, `${name}.png`))
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message)
+}
+
+const server = await startServer({ binary, adminDir })
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+})
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
+context.setDefaultTimeout(TIMEOUT)
+const page = await context.newPage()
+const consoleErrors = []
+page.on('pageerror', (e) => consoleErrors.push(String(e)))
+
+const slug = `e2e-${randomBytes(3).toString('hex')}`
+const appid = `wx${randomBytes(8).toString('hex')}`
+const url = (path) => new URL(path.replace(/^\//, ''), server.admin).toString()
+
+test('the server serves the dashboard and a login page in Chinese', async () => {
+  await page.goto(server.http)
+  await page.waitForURL(/\/admin\/login/)
+  await page.getByText('登录管理后台').waitFor()
+  await shot(page, 'login')
+})
+
+test('a platform operator logs in', async () => {
+  await page.getByText('平台运营').click()
+  await page.fill('input[name="login"]', OPERATOR.login)
+  await page.fill('input[name="password"]', OPERATOR.password)
+  await page.click('[data-test="login-submit"]')
+  await page.locator('[data-test="menu-tenants"]').waitFor()
+})
+
+test('the operator creates a tenant from the salon template', async () => {
+  await page.click('[data-test="menu-tenants"]')
+  await page.locator('[data-test="tenants-table"]').getByText('demo-restaurant').waitFor()
+  await page.click('[data-test="create-tenant"]')
+  await page.click('[data-test="template-select"]')
+  await page.getByRole('option', { name: '美容美发' }).click()
+  await page.fill('input[name="slug"]', slug)
+  await page.fill('input[name="displayNameZh"]', '端到端美发')
+  await page.fill('input[name="displayNameEn"]', 'E2E Salon')
+  await page.fill('input[name="wechatAppid"]', appid)
+  await shot(page, 'tenant-create')
+  await page.click('[data-test="tenant-save"]')
+  await page.locator(`[data-test="manage-${slug}"]`).waitFor()
+  await shot(page, 'tenants')
+})
+
+test('a bad slug is reported next to its field', async () => {
+  await page.click('[data-test="create-tenant"]')
+  await page.fill('input[name="slug"]', 'Not A Slug!')
+  await page.fill('input[name="displayNameZh"]', '坏标识')
+  await page.fill('input[name="wechatAppid"]', `wx${randomBytes(8).toString('hex')}`)
+  await page.click('[data-test="tenant-save"]')
+  const error = page.locator('[data-test="tenant-dialog"] .el-form-item.is-error .el-form-item__error')
+  await error.first().waitFor()
+  check((await error.count()) === 1, 'exactly the slug field shows an error')
+  await page.keyboard.press('Escape')
+})
+
+test('enabling a module makes its menu appear', async () => {
+  await page.click(`[data-test="manage-${slug}"]`)
+  await page.waitForURL(/\/tenant\/modules$/)
+  await page.locator('[data-test="current-tenant"]').getByText('端到端美发').waitFor()
+  await page.locator('[data-test="module-booking"]').waitFor()
+  check((await page.locator('[data-test="menu-group-catalog"]').count()) === 0, 'catalog menu hidden before enabling')
+  await page.click('[data-test="enable-catalog"]')
+  await page.locator('[data-test="menu-group-catalog"]').waitFor()
+  await page.locator('[data-test="module-state-catalog"]').getByText('已启用').waitFor()
+  await shot(page, 'modules')
+})
+
+test('an invalid module config shows the server field error beside the field', async () => {
+  await page.click('[data-test="configure-tenant"]')
+  const phone = page.locator('[data-test="field-contact_phone"]')
+  await phone.locator('input').fill('call me maybe')
+  await page.click('[data-test="config-save"]')
+  await phone.locator('.el-form-item__error').waitFor()
+  check((await page.locator('.el-form-item.is-error').count()) === 1, 'only the phone field is marked')
+  await shot(page, 'module-config-error')
+  await phone.locator('input').fill('021-12345678')
+  await page.click('[data-test="config-save"]')
+  await phone.locator('.el-form-item__error').waitFor({ state: 'detached' })
+  await page.getByText('已保存').first().waitFor()
+})
+
+test('editing the theme changes the live preview, and saving keeps it', async () => {
+  await page.goto(url('/tenant/branding'))
+  const primary = page.locator('input[name="primary_color"]')
+  await primary.waitFor()
+  await page.waitForFunction(() => document.querySelector('input[name="primary_color"]')?.value)
+  await primary.fill('#123456')
+  await page.waitForFunction(
+    () => getComputedStyle(document.querySelector('[data-test="preview-nav"]')).backgroundColor === 'rgb(18, 52, 86)',
+  )
+  await page.fill('input[name="display_name"]', '端到端美发馆')
+  await page.locator('[data-test="preview-title"]').getByText('端到端美发馆').waitFor()
+  await page.click('[data-test="branding-save"]')
+  await page.getByText('已保存').first().waitFor()
+  await shot(page, 'branding')
+  await page.reload()
+  await page.waitForFunction(() => document.querySelector('input[name="primary_color"]')?.value === '#123456')
+})
+
+test('catalog: the new menu works, a category and a product are created', async () => {
+  await page.click('[data-test="menu-group-catalog"] .el-sub-menu__title')
+  await page.click('[data-test="menu-/catalog/categories"]')
+  await page.click('[data-test="create-category"]')
+  await page.fill('input[name="category-name"]', '护理套餐')
+  await page.click('[data-test="category-save"]')
+  await page.locator('[data-test="categories-table"]').getByText('护理套餐').waitFor()
+  await page.click('[data-test="menu-/catalog/products"]')
+  await page.click('[data-test="create-product"]')
+  await page.fill('input[name="product-name"]', '深层护理')
+  await page.locator('[data-test="sku-0-price"] input').fill('128')
+  await shot(page, 'product-edit')
+  await page.click('[data-test="product-save"]')
+  const table = page.locator('[data-test="products-table"]')
+  await table.getByText('深层护理').waitFor()
+  await table.getByText('¥128.00').waitFor()
+  await shot(page, 'products')
+})
+
+test('a rejected access token is renewed with the refresh token, unnoticed', async () => {
+  const before = await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('mm.session'))
+    const refresh = s.refreshToken
+    s.accessToken = 'not-a-valid-token'
+    localStorage.setItem('mm.session', JSON.stringify(s))
+    return refresh
+  })
+  await page.reload()
+  await page.locator('[data-test="products-table"]').getByText('深层护理').waitFor()
+  const after = await page.evaluate(() => JSON.parse(localStorage.getItem('mm.session')))
+  check(after.accessToken !== 'not-a-valid-token', 'a new access token was stored')
+  check(after.refreshToken !== before, 'the refresh token rotated')
+})
+
+test('the interface switches to English, Element Plus included', async () => {
+  await page.click('[data-test="locale-switch"]')
+  await page.click('[data-test="locale-en-US"]')
+  await page.locator('[data-test="menu"]').getByText('Products').waitFor()
+  await page.getByText('Catalog').first().waitFor()
+  await shot(page, 'products-en')
+  await page.click('[data-test="locale-switch"]')
+  await page.click('[data-test="locale-zh-CN"]')
+  await page.locator('[data-test="menu"]').getByText('商品管理').waitFor()
+})
+
+test('archiving asks for confirmation first', async () => {
+  await page.goto(url('/platform/tenants'))
+  const row = page.locator('tr', { has: page.locator(`[data-test="manage-${slug}"]`) })
+  await row.getByText('归档').click()
+  const box = page.locator('.el-message-box')
+  await box.waitFor()
+  await box.getByRole('button', { name: '取消' }).click()
+  await box.waitFor({ state: 'hidden' })
+  check((await page.locator(`[data-test="manage-${slug}"]`).count()) === 1, 'cancelled archive leaves the tenant')
+})
+
+test('the demo shop admin logs in with one click on a tablet-sized screen', async () => {
+  const tablet = await browser.newContext({ viewport: { width: 820, height: 1180 }, locale: 'zh-CN' })
+  tablet.setDefaultTimeout(TIMEOUT)
+  const p = await tablet.newPage()
+  try {
+    await p.goto(server.admin)
+    await p.click('[data-test="fill-demo"]')
+    await p.click('[data-test="login-submit"]')
+    await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
+    const width = await p.locator('.aside').evaluate((el) => el.getBoundingClientRect().width)
+    check(width <= 64, `sidebar collapsed on a tablet (width ${width})`)
+    await p.goto(new URL('tenant/modules', server.admin).toString())
+    await p.locator('[data-test="module-ordering"]').waitFor()
+    await shot(p, 'tablet-modules')
+  } finally {
+    await tablet.close()
+  }
+})
+
+/** A call to the mini-program's BFF, as the mini-program makes it. */
+async function bff(path, { method = 'GET', token, body, appid, headers = {} } = {}) {
+  const res = await fetch(new URL(path, server.http), {
+    method,
+    headers: {
+      'X-WeChat-Appid': appid,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const json = res.status === 204 ? null : await res.json()
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+test('an order placed through the BFF arrives live on the board and is advanced by the shop', async () => {
+  const shop = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  shop.setDefaultTimeout(TIMEOUT)
+  const p = await shop.newPage()
+  try {
+    await p.goto(server.admin)
+    await p.click('[data-test="fill-demo"]')
+    await p.click('[data-test="login-submit"]')
+    await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
+    await p.click('[data-test="menu-group-ordering"] .el-sub-menu__title')
+    await p.click('[data-test="menu-/ordering/board"]')
+    await p.locator('[data-test="board-state"]').getByText('实时').waitFor()
+
+    // A customer orders from the mini-program, after the board is open.
+    const { demo } = await (await fetch(new URL('/admin/config.json', server.http))).json()
+    const appid = demo.appid
+    const login = await bff('/api/v1/auth/dev-login', { method: 'POST', appid, body: { openid: 'e2e-customer' } })
+    const token = login.tokens.access_token
+    const menu = await bff('/api/v1/menu', { appid })
+    const product = menu.sections.flatMap((s) => s.products).find((x) => x.skus.some((k) => k.available))
+    const sku = product.skus.find((k) => k.available)
+    const order = await bff('/api/v1/orders', {
+      method: 'POST',
+      appid,
+      token,
+      headers: { 'Idempotency-Key': `e2e-${randomBytes(8).toString('hex')}` },
+      body: {
+        items: [{ product_id: product.id, sku_id: sku.id, quantity: 2 }],
+        fulfilment: { mode: 'dine_in', table: '8' },
+        remark: '少辣',
+      },
+    })
+    await bff(`/api/v1/orders/${order.id}/pay`, { method: 'POST', appid, token, body: { method: 'counter' } })
+
+    const card = (column) => p.locator(`[data-test="column-${column}"] [data-test="order-${order.order_number}"]`)
+    await card('unpaid').waitFor()
+    await card('unpaid').getByText('桌号 8').waitFor()
+    await card('unpaid').locator('[data-test="action-confirmPayment"]').click()
+    await card('new').waitFor()
+    await card('new').locator('[data-test="action-accept"]').click()
+    await card('kitchen').waitFor()
+    await card('kitchen').locator('[data-test="action-startPreparing"]').click()
+    await card('kitchen').getByText('制作中').waitFor()
+    await shot(p, 'order-board')
+    await card('kitchen').locator('[data-test="action-markReady"]').click()
+    await card('ready').waitFor()
+
+    // The customer sees the shop's progress through the BFF.
+    const seen = await bff(`/api/v1/orders/${order.id}`, { appid, token })
+    check(seen.status === 'ready', `the customer sees the order ready, got ${seen.status}`)
+  } finally {
+    await shop.close()
+  }
+})
+
+test('when the session ends, a login dialog keeps the unsaved form and the save goes through', async () => {
+  const shop = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
+  shop.setDefaultTimeout(TIMEOUT)
+  const p = await shop.newPage()
+  try {
+    await p.goto(server.admin)
+    await p.click('[data-test="fill-demo"]')
+    await p.click('[data-test="login-submit"]')
+    await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
+    await p.goto(new URL('tenant/branding', server.admin).toString())
+    await p.waitForFunction(() => document.querySelector('input[name="primary_color"]')?.value)
+    await p.fill('input[name="display_name"]', '欢迎回来小馆')
+
+    // The session ends elsewhere (logout from another device, an admin disabling it...).
+    const { demo } = await (await fetch(new URL('/admin/config.json', server.http))).json()
+    const token = await p.evaluate(() => JSON.parse(localStorage.getItem('mm.session')).accessToken)
+    await bff('/api/v1/auth/logout', { method: 'POST', appid: demo.appid, token })
+
+    await p.click('[data-test="branding-save"]')
+    const dialog = p.locator('.el-dialog', { hasText: '登录已过期' })
+    await dialog.waitFor()
+    await dialog.locator('input[name="password"]').fill(demo.password)
+    await dialog.locator('[data-test="login-submit"]').click()
+    await dialog.waitFor({ state: 'hidden' })
+    await p.getByText('已保存').first().waitFor()
+    await p.reload()
+    await p.waitForFunction(() => document.querySelector('input[name="display_name"]')?.value === '欢迎回来小馆')
+  } finally {
+    await shop.close()
+  }
+})
+
+let passed = 0
+let failed = 0
+let skipped = 0
+for (const t of tests) {
+  if (failed) {
+    skipped++
+    console.log(`- skipped: ${t.name}`)
+    continue
+  }
+  const started = Date.now()
+  try {
+    await t.fn()
+    passed++
+    console.log(`✓ ${t.name} (${Date.now() - started} ms)`)
+  } catch (e) {
+    failed++
+    console.log(
+      `✗ ${t.name}\n  ${String(e?.stack ?? e)
+        .split('\n')
+        .slice(0, 6)
+        .join('\n  ')}`,
+    )
+    await page.screenshot({ path: join(output, 'failure.png') }).catch(() => {})
+    console.log(
+      `  page: ${page.url()}; screenshot e2e/output/failure.png; server log in ${server.dir}/server.log (MM_E2E_KEEP=1 keeps it)`,
+    )
+  }
+}
+if (consoleErrors.length) console.log(`page errors:\n  ${consoleErrors.join('\n  ')}`)
+
+await browser.close()
+await server.stop()
+console.log(`e2e: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+process.exit(failed ? 1 : 0)

@@ -1,0 +1,129 @@
+// Turns a module's config JSON Schema into form fields, so no module needs a hand-written form.
+// Handles what module specs use: booleans, integers and numbers with bounds, strings with length,
+// pattern or enum, arrays of enum strings (multi-select), arrays of flat objects (a row editor).
+// Anything else is edited as JSON text, so a new schema shape still gets a (plain) field.
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
+export type JsonObject = { [k: string]: JsonValue }
+
+export type FieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'text' | 'enum' | 'multiEnum' | 'rows' | 'json'
+
+export interface FieldSpec {
+  key: string
+  title: string
+  description: string
+  kind: FieldKind
+  enumValues: (string | number)[]
+  minimum?: number
+  maximum?: number
+  maxLength?: number
+  pattern?: string
+  /** For `rows`: the columns of each row. */
+  columns: FieldSpec[]
+  required: boolean
+  /** A new row's value for `rows`; the default for the rest. */
+  default: JsonValue | undefined
+}
+
+type Schema = { [k: string]: unknown }
+
+function obj(v: unknown): Schema {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Schema) : {}
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined
+}
+
+/** "min_order_fen" → "Min order fen": a readable English title where the schema has only Chinese. */
+export function humanise(key: string): string {
+  const s = key.replace(/[_-]+/g, ' ').trim()
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
+
+function kindOf(s: Schema): FieldKind {
+  const type = s.type
+  if (Array.isArray(s.enum)) return 'enum'
+  if (type === 'boolean') return 'boolean'
+  if (type === 'integer') return 'integer'
+  if (type === 'number') return 'number'
+  if (type === 'string') return num(s.maxLength) !== undefined && (num(s.maxLength) ?? 0) > 100 ? 'text' : 'string'
+  if (type === 'array') {
+    const items = obj(s.items)
+    if (Array.isArray(items.enum)) return 'multiEnum'
+    if (
+      items.type === 'object' &&
+      Object.values(obj(items.properties)).every((p) => !['object', 'array'].includes(String(obj(p).type)))
+    )
+      return 'rows'
+  }
+  return 'json'
+}
+
+function field(key: string, s: Schema, required: boolean, english: boolean): FieldSpec {
+  const kind = kindOf(s)
+  const title = typeof s.title === 'string' && !english ? s.title : humanise(key)
+  const items = obj(s.items)
+  const itemRequired = new Set(Array.isArray(items.required) ? (items.required as string[]) : [])
+  const columns =
+    kind === 'rows'
+      ? Object.entries(obj(items.properties)).map(([k, p]) => field(k, obj(p), itemRequired.has(k), english))
+      : []
+  const enumSource = kind === 'multiEnum' ? items.enum : s.enum
+  return {
+    key,
+    title,
+    description: typeof s.description === 'string' ? s.description : '',
+    kind,
+    enumValues: Array.isArray(enumSource) ? (enumSource as (string | number)[]) : [],
+    minimum: num(s.minimum),
+    maximum: num(s.maximum),
+    maxLength: num(s.maxLength),
+    pattern: typeof s.pattern === 'string' ? s.pattern : undefined,
+    columns,
+    required,
+    default:
+      kind === 'rows'
+        ? Object.fromEntries(columns.map((c) => [c.key, c.default ?? '']))
+        : (s.default as JsonValue | undefined),
+  }
+}
+
+/** The form fields of an object schema, in the schema's property order. */
+export function fieldsOf(schema: unknown, english = false): FieldSpec[] {
+  const s = obj(schema)
+  const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : [])
+  return Object.entries(obj(s.properties)).map(([k, p]) => field(k, obj(p), required.has(k), english))
+}
+
+/** A form model: the stored config over the schema's defaults; `json` fields as text. */
+export function toModel(fields: FieldSpec[], config: JsonObject): Record<string, unknown> {
+  const model: Record<string, unknown> = {}
+  for (const f of fields) {
+    const v = config[f.key] ?? f.default ?? null
+    model[f.key] = f.kind === 'json' ? JSON.stringify(v, null, 2) : structuredClone(v)
+  }
+  return model
+}
+
+/** Back from the form model to a config; JSON text that does not parse is reported by key. */
+export function fromModel(
+  fields: FieldSpec[],
+  model: Record<string, unknown>,
+): { config: JsonObject; errors: Record<string, string> } {
+  const config: JsonObject = {}
+  const errors: Record<string, string> = {}
+  for (const f of fields) {
+    const v = model[f.key]
+    if (f.kind === 'json') {
+      try {
+        config[f.key] = JSON.parse(String(v ?? 'null')) as JsonValue
+      } catch {
+        errors[f.key] = 'JSON'
+      }
+    } else if (v !== undefined && v !== null) {
+      config[f.key] = v as JsonValue
+    }
+  }
+  return { config, errors }
+}

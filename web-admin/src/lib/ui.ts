@@ -1,0 +1,52 @@
+// Small helpers every view uses: error messages, destructive-action confirmation, money.
+import { ElMessage, ElMessageBox } from 'element-plus'
+import { errorKey, rawMessage } from '@/api/errors'
+import { i18n } from '@/locales'
+
+const t = (k: string, v?: Record<string, unknown>) => (v ? i18n.global.t(k, v) : i18n.global.t(k))
+
+export function messageOf(err: unknown): string {
+  const key = errorKey(err)
+  return key ? t(key) : rawMessage(err)
+}
+
+export function notifyError(err: unknown): void {
+  ElMessage.error({ message: messageOf(err), grouping: true })
+}
+
+/** Asks before a destructive action; true when the user confirms. */
+export async function confirmDanger(message: string, action: string): Promise<boolean> {
+  try {
+    await ElMessageBox.confirm(message, t('common.confirmTitle'), {
+      type: 'warning',
+      confirmButtonText: action,
+      cancelButtonText: t('common.cancel'),
+      confirmButtonClass: 'el-button--danger',
+    })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** 1234 fen → "12.34". */
+export function yuan(fen: bigint | number): string {
+  const n = Number(fen)
+  return (n / 100).toFixed(2)
+}
+
+/** "12.34" yuan → 1234n fen; NaN input gives -1n so the server reports it. */
+export function toFen(yuanValue: number | string): bigint {
+  const n = Math.round(Number(yuanValue) * 100)
+  return Number.isFinite(n) ? BigInt(n) : -1n
+}
+
+/** The id at the end of a resource name: "tenants/a/products/b" → "b". */
+export function lastId(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1)
+}
+
+export function formatTime(ts: { seconds: bigint } | undefined, locale: string): string {
+  if (!ts) return ''
+  return new Date(Number(ts.seconds) * 1000).toLocaleString(locale)
+}

@@ -1,0 +1,98 @@
+// The config page against a fake TenantService (createRouterTransport): the form comes from the
+// module's schema, and a field violation from the server lands beside its field.
+import { describe, expect, it, beforeEach } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { createMemoryHistory, createRouter } from 'vue-router'
+import ElementPlus from 'element-plus'
+import { create } from '@bufbuild/protobuf'
+import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect'
+import { TenantService } from '@/gen/minimodules/tenant/v1/tenant_service_pb'
+import { ModuleSchema } from '@/gen/minimodules/tenant/v1/module_pb'
+import { BadRequestSchema } from '@/gen/google/rpc/error_details_pb'
+import { setTransport } from '@/api/transport'
+import { resetClients } from '@/api/clients'
+import { i18n } from '@/locales'
+import { useAuthStore } from '@/stores/auth'
+import { useWorkspaceStore } from '@/stores/workspace'
+import ModuleConfigView from './ModuleConfigView.vue'
+
+const schema = {
+  type: 'object',
+  properties: {
+    contact_phone: { type: 'string', maxLength: 32, title: '联系电话', default: '' },
+    auto_accept: { type: 'boolean', title: '自动接单', default: false },
+  },
+}
+
+async function mountPage(updates: unknown[]) {
+  setTransport(
+    createRouterTransport(({ service }) => {
+      service(TenantService, {
+        getModuleConfig: (req) => ({
+          config: { name: req.name, config: { contact_phone: '123', auto_accept: true }, version: 3n, etag: 'e1' },
+        }),
+        updateModuleConfig: (req) => {
+          updates.push(req.config?.config)
+          throw new ConnectError('invalid', Code.InvalidArgument, undefined, [
+            {
+              desc: BadRequestSchema,
+              value: { fieldViolations: [{ field: 'config.contact_phone', description: 'does not match pattern' }] },
+            },
+          ])
+        },
+      })
+    }),
+  )
+  resetClients()
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  const auth = useAuthStore()
+  auth.session = {
+    accessToken: 'a',
+    refreshToken: 'r',
+    expiresAt: Date.now() + 600_000,
+    role: 'admin',
+    tenant: 'tenants/t1',
+    loginName: 'admin',
+    displayName: 'Admin',
+    permissions: [],
+  }
+  const ws = useWorkspaceStore()
+  ws.specs = [create(ModuleSchema, { id: 'tenant', core: true, displayNameZh: '店铺', configSchema: schema })]
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes: [{ path: '/tenant/modules/:id/config', component: ModuleConfigView }],
+  })
+  await router.push('/tenant/modules/tenant/config')
+  const wrapper = mount(ModuleConfigView, {
+    global: { plugins: [pinia, router, i18n, ElementPlus], stubs: { transition: false, 'transition-group': false } },
+  })
+  await flushPromises()
+  return wrapper
+}
+
+describe('ModuleConfigView', () => {
+  beforeEach(() => localStorage.clear())
+
+  it('renders the schema as fields filled with the stored config', async () => {
+    const w = await mountPage([])
+    expect(w.find('[data-test="field-contact_phone"]').text()).toContain('联系电话')
+    expect((w.find('[data-test="field-contact_phone"] input').element as HTMLInputElement).value).toBe('123')
+    expect(w.find('[data-test="field-auto_accept"] .el-switch').classes()).toContain('is-checked')
+  })
+
+  it('shows the server field error next to the field', async () => {
+    const updates: unknown[] = []
+    const w = await mountPage(updates)
+    await w.find('[data-test="field-contact_phone"] input').setValue('not a phone')
+    await w.find('[data-test="config-save"]').trigger('click')
+    await flushPromises()
+    // Element Plus shows a form item's error after a short debounce.
+    await new Promise((r) => setTimeout(r, 250))
+    expect(updates).toEqual([{ contact_phone: 'not a phone', auto_accept: true }])
+    expect(w.find('[data-test="field-contact_phone"] .el-form-item__error').text()).toBe('does not match pattern')
+    expect(w.find('[data-test="field-contact_phone"]').classes()).toContain('is-error')
+    expect(w.find('[data-test="field-auto_accept"]').classes()).not.toContain('is-error')
+  })
+})
