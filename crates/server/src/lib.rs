@@ -289,7 +289,8 @@ impl App {
             (None, Some(f)) => f.base_url.clone(),
             (None, None) => "https://api.mch.weixin.qq.com".to_string(),
         };
-        // Bound before the modules start, so they know the address notifications come back to.
+        // Bound before the modules start, so they know the address notifications come back to, and
+        // before the gRPC stack is built: grpc-web CORS lets our own dashboard on this port in.
         let http_listener = TcpListener::bind(settings.server.http_addr)
             .await
             .with_context(|| format!("Failed to bind HTTP on {}", settings.server.http_addr))?;
@@ -306,11 +307,6 @@ impl App {
             .await
             .with_context(|| format!("Failed to bind gRPC on {}", settings.server.grpc_addr))?;
         let grpc_addr = grpc_listener.local_addr()?;
-        // Bound before the gRPC stack is built: grpc-web CORS lets our own dashboard on this port in.
-        let http_listener = TcpListener::bind(settings.server.http_addr)
-            .await
-            .with_context(|| format!("Failed to bind HTTP on {}", settings.server.http_addr))?;
-        let http_addr = http_listener.local_addr()?;
         let upstream = settings
             .bff
             .upstream
