@@ -14,6 +14,7 @@
 import { readFileSync, writeFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 
 const weapp = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mp = join(weapp, 'miniprogram');
@@ -75,9 +76,11 @@ if (problems.length) {
   console.error('module registry problems:\n  ' + problems.join('\n  '));
   process.exit(1);
 }
+// Written as Prettier would, so `prettier --check` and this script agree.
+const pretty = async (path, text) => prettier.format(text, { ...(await prettier.resolveConfig(path)), filepath: path });
 const outputs = [
-  [appJsonPath, appJson],
-  [shippedPath, shippedTs],
+  [appJsonPath, await pretty(appJsonPath, appJson)],
+  [shippedPath, await pretty(shippedPath, shippedTs)],
 ];
 if (check) {
   const stale = outputs.filter(([p, text]) => !existsSync(p) || readFileSync(p, 'utf8') !== text).map(([p]) => p);

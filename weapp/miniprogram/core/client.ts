@@ -51,20 +51,25 @@ export type BodyOf<O> = O extends { requestBody?: infer RB }
   : never;
 
 type PathParamsOf<O> = O extends { parameters: { path: infer PP } } ? PP : never;
+/** True when the operation declares a required `Idempotency-Key` header (e.g. placing an order). */
+type KeyRequired<O> = O extends { parameters: { header: infer H } } ? (H extends { 'Idempotency-Key': string } ? true : false) : false;
 type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? Q : never;
 
 /** Arguments of one call: `path` and `body` are required exactly when the operation has them. */
 export type Args<O> = ([PathParamsOf<O>] extends [never] ? { path?: undefined } : { path: PathParamsOf<O> }) &
-  ([BodyOf<O>] extends [never] ? { body?: undefined } : { body: BodyOf<O> }) & {
+  ([BodyOf<O>] extends [never] ? { body?: undefined } : { body: BodyOf<O> }) &
+  /** Makes a write safe to retry; reuse the same key when the customer retries by hand. Required
+   * where the route requires it. */
+  (KeyRequired<O> extends true ? { idempotencyKey: string } : { idempotencyKey?: string }) & {
     query?: [QueryOf<O>] extends [never] ? undefined : QueryOf<O>;
-    /** Makes a write safe to retry; reuse the same key when the customer retries by hand. */
-    idempotencyKey?: string;
     header?: Record<string, string>;
   };
 
 type ArgsParam<O> = [PathParamsOf<O>] extends [never]
   ? [BodyOf<O>] extends [never]
-    ? [args?: Args<O>]
+    ? KeyRequired<O> extends true
+      ? [args: Args<O>]
+      : [args?: Args<O>]
     : [args: Args<O>]
   : [args: Args<O>];
 

@@ -21,13 +21,7 @@ export class ApiError extends Error {
   readonly fields: FieldError[];
   readonly metadata: Record<string, string>;
 
-  constructor(init: {
-    status: number;
-    code: string;
-    detail?: string;
-    fields?: FieldError[];
-    metadata?: Record<string, string>;
-  }) {
+  constructor(init: { status: number; code: string; detail?: string; fields?: FieldError[]; metadata?: Record<string, string> }) {
     super(messageFor(init.status, init.code));
     this.name = 'ApiError';
     this.status = init.status;

@@ -7,7 +7,7 @@
 import * as boot from './boot';
 import { parseRoute } from './modules';
 import { strings } from './locale/index';
-import { applyChrome, themeStyle } from './theme';
+import { applyChrome, normalise, themeStyle } from './theme';
 
 const unsubscribers = new WeakMap<object, () => void>();
 
@@ -28,7 +28,7 @@ function render(instance: WechatMiniprogram.Component.TrivialInstance, config: b
   instance.setData({
     themeStyle: themeStyle(config?.theme),
     shopName: config?.display_name ?? '',
-    logoUrl: config?.theme.logo_url ?? '',
+    logoUrl: normalise(config?.theme).logo_url,
     offline: boot.isStale(),
   });
 }

@@ -59,7 +59,9 @@ describe('user centre', () => {
     page.querySelector('.me__bind').dispatchEvent('getphonenumber', { detail: { code: 'pc-ok' } });
     await flush(20);
     expect(text(page, '.me__phone')).toBe('手机号：13800000000');
-    expect(seen.find((r) => r.path === '/api/v1/auth/phone' && (r.data as { code: string }).code === 'pc-ok')!.header.authorization).toBe('Bearer at');
+    expect(seen.find((r) => r.path === '/api/v1/auth/phone' && (r.data as { code: string }).code === 'pc-ok')!.header.authorization).toBe(
+      'Bearer at',
+    );
 
     await tap(page, '.me__logout');
     await flush(20);

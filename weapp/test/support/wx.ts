@@ -29,6 +29,10 @@ export interface WxMockOptions {
   /** Send requests over the real network with fetch. */
   fetch?: boolean;
   loginCode?: () => string | Promise<string>;
+  /** How wx.requestPayment ends (default: paid). */
+  payment?: 'paid' | 'cancel' | 'fail';
+  /** What the customer answers in wx.showModal (default: confirm). */
+  confirm?: boolean;
 }
 
 export interface WxMock {
@@ -52,11 +56,13 @@ export function installWx(options: WxMockOptions = {}): WxMock {
   const storage = new Map<string, unknown>();
   const requests: FakeRequest[] = [];
   const calls: { api: string; args: any }[] = [];
-  const record = (api: string) => (args: any = {}) => {
-    calls.push({ api, args });
-    args?.success?.({ errMsg: `${api}:ok` });
-    args?.complete?.({ errMsg: `${api}:ok` });
-  };
+  const record =
+    (api: string) =>
+    (args: any = {}) => {
+      calls.push({ api, args });
+      args?.success?.({ errMsg: `${api}:ok` });
+      args?.complete?.({ errMsg: `${api}:ok` });
+    };
 
   const mock: WxMock = {
     storage,
@@ -114,6 +120,18 @@ export function installWx(options: WxMockOptions = {}): WxMock {
       return { abort() {} };
     },
   };
+  wx.requestPayment = (args: any) => {
+    calls.push({ api: 'requestPayment', args });
+    const outcome = options.payment ?? 'paid';
+    setTimeout(() => {
+      if (outcome === 'paid') args.success?.({ errMsg: 'requestPayment:ok' });
+      else args.fail?.({ errMsg: outcome === 'cancel' ? 'requestPayment:fail cancel' : 'requestPayment:fail system error' });
+    }, 0);
+  };
+  wx.showModal = (args: any) => {
+    calls.push({ api: 'showModal', args });
+    setTimeout(() => args.success?.({ confirm: options.confirm ?? true, cancel: !(options.confirm ?? true), errMsg: 'showModal:ok' }), 0);
+  };
   for (const api of [
     'navigateTo',
     'redirectTo',
@@ -121,7 +139,6 @@ export function installWx(options: WxMockOptions = {}): WxMock {
     'switchTab',
     'navigateBack',
     'showToast',
-    'showModal',
     'showLoading',
     'hideLoading',
     'setNavigationBarColor',
@@ -239,9 +256,33 @@ export function menu(): any {
             image_urls: [],
             tags: ['热销'],
             skus: [
-              { id: 's-latte-m-hot', specs: [{ spec: '杯型', value: '中杯' }, { spec: '温度', value: '热' }], price_fen: 2500, available: true },
-              { id: 's-latte-l-hot', specs: [{ spec: '杯型', value: '大杯' }, { spec: '温度', value: '热' }], price_fen: 2800, available: true },
-              { id: 's-latte-l-ice', specs: [{ spec: '杯型', value: '大杯' }, { spec: '温度', value: '冰' }], price_fen: 2800, available: false },
+              {
+                id: 's-latte-m-hot',
+                specs: [
+                  { spec: '杯型', value: '中杯' },
+                  { spec: '温度', value: '热' },
+                ],
+                price_fen: 2500,
+                available: true,
+              },
+              {
+                id: 's-latte-l-hot',
+                specs: [
+                  { spec: '杯型', value: '大杯' },
+                  { spec: '温度', value: '热' },
+                ],
+                price_fen: 2800,
+                available: true,
+              },
+              {
+                id: 's-latte-l-ice',
+                specs: [
+                  { spec: '杯型', value: '大杯' },
+                  { spec: '温度', value: '冰' },
+                ],
+                price_fen: 2800,
+                available: false,
+              },
             ],
           },
           {

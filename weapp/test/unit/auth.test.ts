@@ -22,7 +22,9 @@ async function setup(routes: Record<string, (req: FakeRequest) => { status: numb
 
 describe('session', () => {
   it('logs in with the wx.login code and keeps the tokens', async () => {
-    const { w, auth } = await setup({ 'POST /api/v1/auth/wechat-login': () => ({ status: 200, body: { tokens: tokens(1), user, created: true } }) });
+    const { w, auth } = await setup({
+      'POST /api/v1/auth/wechat-login': () => ({ status: 200, body: { tokens: tokens(1), user, created: true } }),
+    });
     await auth.login();
     expect(w.requests[0]!.data).toEqual({ code: 'wx-code' });
     expect(await auth.accessToken()).toBe('at-1');
@@ -30,7 +32,10 @@ describe('session', () => {
   });
 
   it('uses the development login where ext.json asks for it', async () => {
-    const { w, auth } = await setup({ 'POST /api/v1/auth/dev-login': () => ({ status: 200, body: { tokens: tokens(1), user, created: false } }) }, { devLogin: true });
+    const { w, auth } = await setup(
+      { 'POST /api/v1/auth/dev-login': () => ({ status: 200, body: { tokens: tokens(1), user, created: false } }) },
+      { devLogin: true },
+    );
     await auth.login();
     expect((w.requests[0]!.data as { openid: string }).openid).toMatch(/^dev-/);
     expect(w.calls.some((c) => c.api === 'login')).toBe(false);

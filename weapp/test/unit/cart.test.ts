@@ -1,4 +1,14 @@
-import { add, count, items, MAX_QUANTITY, quantityOfProduct, reconcile, setQuantity, subtotal, EMPTY } from '../../miniprogram/packages/ordering/services/cart';
+import {
+  add,
+  count,
+  items,
+  MAX_QUANTITY,
+  quantityOfProduct,
+  reconcile,
+  setQuantity,
+  subtotal,
+  EMPTY,
+} from '../../miniprogram/packages/ordering/services/cart';
 import { menu } from '../support/wx';
 
 const m = menu();
@@ -44,8 +54,8 @@ describe('cart', () => {
   it('lists the items as the order routes take them', () => {
     const c = add(add(EMPTY, water, water.skus[0], 2), latte, latte.skus[1], 1);
     expect(items(c)).toEqual([
-      { sku_id: 's-water', quantity: 2 },
-      { sku_id: 's-latte-l-hot', quantity: 1 },
+      { product_id: 'p-water', sku_id: 's-water', quantity: 2 },
+      { product_id: 'p-latte', sku_id: 's-latte-l-hot', quantity: 1 },
     ]);
   });
 });

@@ -44,7 +44,10 @@ describe('typed BFF client', () => {
   it('refreshes once after a 401 and repeats the call', async () => {
     let n = 0;
     const { w, api } = await client(
-      (req) => (req.header.authorization === 'Bearer fresh-token' ? { status: 200, body: { id: 'u1' } } : (n++, { status: 401, body: { code: 'UNAUTHENTICATED', message: 'expired', details: {} } })),
+      (req) =>
+        req.header.authorization === 'Bearer fresh-token'
+          ? { status: 200, body: { id: 'u1' } }
+          : (n++, { status: 401, body: { code: 'UNAUTHENTICATED', message: 'expired', details: {} } }),
       { token: 'old', recover: async () => true },
     );
     expect((await api.get('/api/v1/me')).id).toBe('u1');
@@ -81,7 +84,10 @@ describe('typed BFF client', () => {
 
   it('does not repeat a write without an idempotency key', async () => {
     const { w, api } = await client(() => 'fail');
-    await expect(api.post('/api/v1/auth/wechat-login', { body: { code: 'c' } })).rejects.toMatchObject({ status: 0, message: '网络不给力，请检查网络后重试' });
+    await expect(api.post('/api/v1/auth/wechat-login', { body: { code: 'c' } })).rejects.toMatchObject({
+      status: 0,
+      message: '网络不给力，请检查网络后重试',
+    });
     expect(w.requests).toHaveLength(1);
   });
 

@@ -92,8 +92,8 @@ export function reconcile(cart: Cart, menu: Menu): { cart: Cart; removed: CartLi
 }
 
 /** The items as the order routes take them. */
-export function items(cart: Cart): { sku_id: string; quantity: number }[] {
-  return cart.lines.map((l) => ({ sku_id: l.skuId, quantity: l.quantity }));
+export function items(cart: Cart): { product_id: string; sku_id: string; quantity: number }[] {
+  return cart.lines.map((l) => ({ product_id: l.productId, sku_id: l.skuId, quantity: l.quantity }));
 }
 
 export function loadCart(): Cart {

@@ -1,6 +1,6 @@
 /**
- * Ordering-module state the pages share: the dine-in table from the QR code, and (once the BFF
- * has them) the quote, order, payment and order-list calls.
+ * Ordering-module state the pages share: the dine-in table from the QR code and the module's
+ * public config. The order calls arrive with the ordering BFF routes.
  */
 import * as storage from '../../../core/storage';
 
@@ -60,7 +60,8 @@ export interface OrderingConfig {
 
 export function orderingConfig(config: { modules: { id: string; config: Record<string, unknown> }[] } | undefined): OrderingConfig {
   const c = config?.modules.find((m) => m.id === 'ordering')?.config ?? {};
-  const strings = (v: unknown, d: string[]) => (Array.isArray(v) && v.every((x) => typeof x === 'string') && v.length ? (v as string[]) : d);
+  const strings = (v: unknown, d: string[]) =>
+    Array.isArray(v) && v.every((x) => typeof x === 'string') && v.length ? (v as string[]) : d;
   const int = (v: unknown, d: number) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : d);
   return {
     fulfilmentModes: strings(c.fulfilment_modes, ['dine_in', 'takeaway']),

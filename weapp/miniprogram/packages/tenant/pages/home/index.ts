@@ -31,7 +31,10 @@ Component({
   },
   lifetimes: {
     attached() {
-      unsubscribers.set(this, boot.onConfigChange((c) => this.show(c)));
+      unsubscribers.set(
+        this,
+        boot.onConfigChange((c) => this.show(c)),
+      );
     },
     detached() {
       unsubscribers.get(this)?.();
