@@ -76,3 +76,15 @@ ensure_redis() {
   echo "Redis did not come up on 127.0.0.1:6379" >&2
   exit 1
 }
+
+ensure_weapp() {
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing Node.js and npm"
+    apt_install nodejs npm
+  fi
+  if [ ! -x weapp/node_modules/.bin/vitest ] || [ weapp/package-lock.json -nt weapp/node_modules/.package-lock.json ]; then
+    log "installing the mini-program's tools from weapp/package-lock.json"
+    # `npm ci` also runs `prepare`, which generates the client's types from weapp/openapi.json.
+    npm ci --prefix weapp --no-audit --no-fund
+  fi
+}

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the project: contract lint, formatting, clippy, the architecture rule, unit
-# tests, and the integration suite twice — on the embedded default (SQLite + in-process cache) and
-# on PostgreSQL + Redis. Installs and starts what it needs.
+# tests, the integration suite twice — on the embedded default (SQLite + in-process cache) and
+# on PostgreSQL + Redis — and the mini-program's type-check, unit, page and contract tests.
+# Installs and starts what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_rust
 ensure_node_tools
+ensure_weapp
 ensure_postgres
 ensure_redis
 
@@ -31,6 +33,9 @@ MINIMODULES_AUTH__JWT_SECRET=validate-only MINIMODULES_SECRETS__KEY=validate-onl
 log "architecture rules"
 scripts/check-architecture.sh
 
+log "mini-program: generated types, module registry, strict type-check, lint, unit and page tests"
+(cd weapp && npm run gen:api && npm run modules:check && npm run typecheck && npm run lint && npm run test:unit)
+
 if cargo nextest --version >/dev/null 2>&1; then
   run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
 else
@@ -42,3 +47,8 @@ MM_TEST_BACKEND=sqlite run_tests --workspace
 
 log "integration tests on PostgreSQL + Redis"
 MM_TEST_BACKEND=postgres run_tests -p mm-server
+
+log "mini-program contract test against the real server binary"
+# The integration tests above built target/debug/minimodules; build it only when they did not.
+[ -x target/debug/minimodules ] || cargo build --locked -p mm-server --bin minimodules
+(cd weapp && npm run test:contract)
