@@ -138,6 +138,24 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The answer WeChat Pay expects when a notification was not handled: a 4xx/5xx with
+/// `{"code": "FAIL", "message": ...}` (WeChat retries later). Its consumer is WeChat, not the
+/// mini-program, hence its own shape.
+pub fn wechat_pay_failure(s: &tonic::Status) -> Response {
+    let status = http_status(s.code());
+    let message = if status.is_server_error() {
+        "temporarily unavailable".to_string()
+    } else {
+        s.message().to_string()
+    };
+    tracing::warn!(code = ?s.code(), message = s.message(), "WeChat Pay notification refused");
+    (
+        status,
+        Json(serde_json::json!({"code": "FAIL", "message": message})),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ use axum::http::HeaderMap;
 use mm_kernel::cache::Cache;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
+use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
 use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
 use tonic::transport::Channel;
 use utoipa::OpenApi;
@@ -28,6 +29,8 @@ pub struct BffState {
     pub auth: AuthServiceClient<Channel>,
     /// Catalog service client.
     pub catalog: CatalogServiceClient<Channel>,
+    /// Ordering service client.
+    pub orders: OrderServiceClient<Channel>,
     /// Rendered boot answers.
     pub boot: routes::app::BootCache,
 }
@@ -38,7 +41,8 @@ impl BffState {
         Self {
             tenants: TenantServiceClient::new(channel.clone()),
             auth: AuthServiceClient::new(channel.clone()),
-            catalog: CatalogServiceClient::new(channel),
+            catalog: CatalogServiceClient::new(channel.clone()),
+            orders: OrderServiceClient::new(channel),
             boot: routes::app::BootCache::new(cache, boot_ttl),
         }
     }
@@ -81,6 +85,14 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::auth::update_me,
         routes::auth::update_me_post,
         routes::catalog::get_menu,
+        routes::ordering::quote,
+        routes::ordering::create_order,
+        routes::ordering::list_orders,
+        routes::ordering::get_order,
+        routes::ordering::cancel_order,
+        routes::ordering::pay_order,
+        routes::ordering::refresh_payment,
+        routes::ordering::wechat_pay_notify,
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -103,6 +115,19 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::catalog::MenuProductDto,
         routes::catalog::SkuDto,
         routes::catalog::SpecDto,
+        routes::ordering::ItemBody,
+        routes::ordering::AddressDto,
+        routes::ordering::FulfilmentDto,
+        routes::ordering::QuoteBody,
+        routes::ordering::CreateOrderBody,
+        routes::ordering::PayBody,
+        routes::ordering::LineDto,
+        routes::ordering::AmountsDto,
+        routes::ordering::QuoteDto,
+        routes::ordering::OrderDto,
+        routes::ordering::OrdersPageDto,
+        routes::ordering::WechatPayDto,
+        routes::ordering::PayDto,
         error::ErrorBody,
         error::ErrorDetailsDto,
         error::FieldErrorDto,
@@ -152,6 +177,7 @@ pub fn router(state: Arc<BffState>) -> Router {
         .merge(routes::app::router())
         .merge(routes::catalog::router())
         .merge(routes::auth::router())
+        .merge(routes::ordering::router())
         .route("/api/openapi.json", axum::routing::get(openapi))
         .with_state(state)
         // Every route: `forward` passes X-Forwarded-For on, so it must never be the client's own.

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod catalog;
 mod identity;
 mod kernel;
+mod ordering;
 mod tenant;
 
 /// All migrations of all modules.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
         all.extend(tenant::migrations());
         all.extend(identity::migrations());
         all.extend(catalog::migrations());
+        all.extend(ordering::migrations());
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }

@@ -3,3 +3,4 @@
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod ordering;

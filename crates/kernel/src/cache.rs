@@ -31,6 +31,19 @@ enum Backend {
     },
 }
 
+/// Something that happened in a tenant, for live views such as the order board. Delivered to
+/// subscribers in this process at once and, with Redis, to every other instance through pub/sub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The tenant it happened in; `None` means events may have been missed (Redis reconnected):
+    /// every live view must reload.
+    pub tenant: Option<TenantId>,
+    /// What kind of thing, e.g. "ordering.order".
+    pub topic: String,
+    /// The encoded thing.
+    pub payload: Bytes,
+}
+
 /// A function told of every invalidation.
 pub type Listener = Arc<dyn Fn(&Invalidation) + Send + Sync>;
 
@@ -58,6 +71,9 @@ pub struct Cache {
     // In-process stand-ins for Redis keys with expiry: revoked sessions and throttle counters.
     marks: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     counters: std::sync::Mutex<std::collections::HashMap<String, (u64, std::time::Instant)>>,
+    events: tokio::sync::broadcast::Sender<Event>,
+    // Tells our own events apart when Redis echoes them back.
+    instance: String,
 }
 
 impl std::fmt::Debug for Cache {
@@ -84,6 +100,8 @@ impl Cache {
             listeners: Listeners::default(),
             marks: Default::default(),
             counters: Default::default(),
+            events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
+            instance: uuid::Uuid::new_v4().to_string(),
         })
     }
 
@@ -104,24 +122,47 @@ impl Cache {
             .map_err(|e| anyhow::anyhow!("Failed to connect to Redis: {e}"))?;
         let channel = format!("{namespace}:invalidate");
         subscriber.subscribe(channel.as_str()).await?;
+        let events_channel = format!("{namespace}:events");
+        subscriber.subscribe(events_channel.as_str()).await?;
+        let events = tokio::sync::broadcast::channel(EVENT_BUFFER).0;
+        let instance = uuid::Uuid::new_v4().to_string();
         // Re-subscribes after a reconnect, so invalidations keep flowing.
         drop(subscriber.manage_subscriptions());
         let listeners = Listeners::default();
         // Invalidations published while we were disconnected are lost: after a reconnect, every
         // holder drops everything rather than serve what may be stale.
         let on_reconnect = listeners.clone();
+        let resync = events.clone();
         drop(subscriber.on_reconnect(move |_| {
             let l = on_reconnect.clone();
+            let r = resync.clone();
             async move {
                 l.notify(&Invalidation::All);
+                let _ = r.send(Event {
+                    tenant: None,
+                    topic: String::new(),
+                    payload: Bytes::new(),
+                });
                 Ok(())
             }
         }));
         let mut rx = subscriber.message_rx();
         let notify = listeners.clone();
+        let (local_events, me) = (events.clone(), instance.clone());
         tokio::spawn(async move {
             loop {
                 match rx.recv().await {
+                    Ok(msg) if msg.channel == events_channel => {
+                        if let Some(text) = msg.value.as_string() {
+                            match decode_event(&text, &me) {
+                                Some(Ok(e)) => drop(local_events.send(e)),
+                                Some(Err(())) => {
+                                    tracing::warn!("ignored malformed event")
+                                }
+                                None => {}
+                            }
+                        }
+                    }
                     Ok(msg) => {
                         let Some(text) = msg.value.as_string() else {
                             continue;
@@ -154,6 +195,8 @@ impl Cache {
             listeners,
             marks: Default::default(),
             counters: Default::default(),
+            events,
+            instance,
         }))
     }
 
@@ -359,6 +402,29 @@ impl Cache {
         }
     }
 
+    /// Tells live views in every instance that something happened in a tenant. Best effort: a
+    /// subscriber that falls behind is told to reload (a lagged receiver), never blocks the caller.
+    pub async fn publish(&self, tenant: &TenantId, topic: &str, payload: Bytes) {
+        let event = Event {
+            tenant: Some(*tenant),
+            topic: topic.to_string(),
+            payload,
+        };
+        if let Backend::Redis { pool, .. } = &self.backend {
+            let channel = format!("{}:events", self.namespace);
+            let text = encode_event(&self.instance, &event);
+            if let Err(e) = pool.next().publish::<i64, _, _>(channel, text).await {
+                tracing::warn!(error = %e, "event publish failed");
+            }
+        }
+        let _ = self.events.send(event);
+    }
+
+    /// Every event from now on, from this and (with Redis) every other instance.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
     /// Registers a function told of invalidations from this and (with Redis) every other
     /// instance. It runs on the invalidating task, so it must be quick and must not block.
     pub fn on_invalidate(&self, listener: Listener) {
@@ -366,5 +432,72 @@ impl Cache {
             Ok(mut l) => l.push(listener),
             Err(poisoned) => poisoned.into_inner().push(listener),
         }
+    }
+}
+
+/// How many events a slow subscriber may fall behind before it is told to reload.
+const EVENT_BUFFER: usize = 1024;
+
+fn encode_event(instance: &str, e: &Event) -> String {
+    use base64::Engine as _;
+    let tenant = e.tenant.map(|t| t.to_string()).unwrap_or_default();
+    format!(
+        "{instance}|{tenant}|{}|{}",
+        e.topic,
+        base64::engine::general_purpose::STANDARD.encode(&e.payload)
+    )
+}
+
+/// `None` for our own events (already delivered locally), `Some(Err)` for garbage.
+fn decode_event(text: &str, me: &str) -> Option<Result<Event, ()>> {
+    use base64::Engine as _;
+    let mut parts = text.splitn(4, '|');
+    let (Some(instance), Some(tenant), Some(topic), Some(payload)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Some(Err(()));
+    };
+    if instance == me {
+        return None;
+    }
+    let parsed = (|| {
+        Ok(Event {
+            tenant: Some(TenantId::parse(tenant, "tenant").map_err(|_| ())?),
+            topic: topic.to_string(),
+            payload: base64::engine::general_purpose::STANDARD
+                .decode(payload)
+                .map_err(|_| ())?
+                .into(),
+        })
+    })();
+    Some(parsed)
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+
+    #[test]
+    fn events_survive_the_wire_and_our_own_are_skipped() {
+        let e = Event {
+            tenant: Some(TenantId::new()),
+            topic: "ordering.order".into(),
+            payload: Bytes::from_static(b"\x00|bin\xff"),
+        };
+        let text = encode_event("a", &e);
+        assert_eq!(decode_event(&text, "b"), Some(Ok(e)));
+        assert_eq!(decode_event(&text, "a"), None);
+        assert_eq!(decode_event("garbage", "b"), Some(Err(())));
+    }
+
+    #[tokio::test]
+    async fn subscribers_in_this_process_hear_published_events() {
+        let cache = Cache::in_memory("t", Duration::from_secs(60));
+        let mut rx = cache.subscribe();
+        let t = TenantId::new();
+        cache.publish(&t, "x", Bytes::from_static(b"1")).await;
+        let got = rx.recv().await.unwrap();
+        assert_eq!(got.tenant, Some(t));
+        assert_eq!(got.payload, Bytes::from_static(b"1"));
     }
 }

@@ -44,6 +44,15 @@ pub struct Settings {
     pub wechat: WechatSettings,
     /// Encryption of secrets at rest.
     pub secrets: SecretsSettings,
+    /// Background jobs (expiry sweeps).
+    pub jobs: JobsSettings,
+}
+
+/// Background jobs every module's sweeps share.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobsSettings {
+    /// How often sweeps (unpaid order expiry, and later booking holds) run, in milliseconds.
+    pub sweep_interval_ms: u64,
 }
 
 /// Where WeChat's APIs are. Tests and the demo point this at a local fake.
@@ -53,6 +62,8 @@ pub struct WechatSettings {
     pub base_url: Option<String>,
     /// Timeout of one call to WeChat, in milliseconds.
     pub timeout_ms: u64,
+    /// Base URL of WeChat Pay (https://api.mch.weixin.qq.com); in dev without one, the local fake.
+    pub pay_base_url: Option<String>,
 }
 
 /// Encryption of secrets at rest (tenants' WeChat AppSecrets).
@@ -78,6 +89,9 @@ pub struct ServerSettings {
     pub shutdown_grace_secs: u64,
     /// Largest gRPC message accepted, in bytes.
     pub max_message_bytes: usize,
+    /// The public https base URL of the HTTP side (the BFF), which WeChat Pay posts
+    /// notifications to; defaults to the local HTTP address, which only suits dev.
+    pub public_url: Option<String>,
 }
 
 /// Database.
@@ -172,6 +186,7 @@ impl Default for Settings {
                 ],
                 shutdown_grace_secs: 10,
                 max_message_bytes: 1024 * 1024,
+                public_url: None,
             },
             database: DatabaseSettings {
                 url: "sqlite://data/minimodules.db?mode=rwc".into(),
@@ -208,8 +223,12 @@ impl Default for Settings {
             wechat: WechatSettings {
                 base_url: None,
                 timeout_ms: 5000,
+                pay_base_url: None,
             },
             secrets: SecretsSettings::default(),
+            jobs: JobsSettings {
+                sweep_interval_ms: 5000,
+            },
         }
     }
 }
@@ -271,6 +290,11 @@ impl Settings {
         }
         if self.environment == Environment::Production && self.wechat.base_url.is_none() {
             anyhow::bail!("wechat.base_url is required in production (https://api.weixin.qq.com)");
+        }
+        if self.environment == Environment::Production && self.server.public_url.is_none() {
+            anyhow::bail!(
+                "server.public_url is required in production (WeChat Pay posts notifications there)"
+            );
         }
         if let Some(s) = &self.auth.jwt_secret {
             use secrecy::ExposeSecret as _;

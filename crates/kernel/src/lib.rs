@@ -18,6 +18,7 @@ pub mod json;
 pub mod metrics;
 pub mod module;
 pub mod paging;
+pub mod secrets;
 pub mod telemetry;
 
 pub use context::{Principal, RequestContext};

@@ -31,6 +31,10 @@ pub struct ModuleContext {
     pub secret_key: Arc<[u8; 32]>,
     /// Base URL of WeChat's APIs (the real ones or a local fake).
     pub wechat_base_url: String,
+    /// Base URL of WeChat Pay's APIs (the real ones or the local fake).
+    pub wechat_pay_base_url: String,
+    /// Public base URL of the HTTP side, for URLs handed to third parties (payment notifications).
+    pub public_base_url: String,
     /// gRPC channel to the platform's services (this process, or `bff.upstream` in a mesh), for
     /// a module that calls another module's contract.
     pub platform: tonic::transport::Channel,

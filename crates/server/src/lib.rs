@@ -157,13 +157,36 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
         .map_err(|_| anyhow::anyhow!("MINIMODULES_SECRETS__KEY must be 32 bytes"))
 }
 
+/// Where the outside world is, for modules that talk to it.
+#[derive(Debug, Clone)]
+pub struct ExternalUrls {
+    /// WeChat's APIs (or the local fake).
+    pub wechat: String,
+    /// WeChat Pay's APIs (or the local fake).
+    pub wechat_pay: String,
+    /// This installation's public HTTP base URL.
+    pub public: String,
+}
+
+impl ExternalUrls {
+    /// For tools that make no outside calls: well-formed, never reached.
+    pub fn unused() -> Self {
+        let u = "http://127.0.0.1:9".to_string();
+        Self {
+            wechat: u.clone(),
+            wechat_pay: u.clone(),
+            public: u,
+        }
+    }
+}
+
 /// The module context every module's services are built from.
 pub fn module_context(
     settings: &Settings,
     db: DatabaseConnection,
     cache: Arc<Cache>,
     keys: Arc<JwtKeys>,
-    wechat_base_url: String,
+    urls: ExternalUrls,
     platform: tonic::transport::Channel,
 ) -> anyhow::Result<ModuleContext> {
     let all = modules::all();
@@ -180,7 +203,9 @@ pub fn module_context(
         settings: Arc::new(settings.clone()),
         keys,
         secret_key: Arc::new(secret_key(settings)?),
-        wechat_base_url,
+        wechat_base_url: urls.wechat,
+        wechat_pay_base_url: urls.wechat_pay,
+        public_base_url: urls.public,
         platform,
     })
 }
@@ -254,6 +279,25 @@ impl App {
         let cache = connect_cache(&settings).await?;
         let keys = Arc::new(jwt_keys(&settings)?);
         let (wechat_url, wechat_fake) = wechat(&settings).await?;
+        // The fake serves WeChat Pay's API beside WeChat's, as one local stand-in.
+        let wechat_pay_url = match (&settings.wechat.pay_base_url, &wechat_fake) {
+            (Some(u), _) => u.clone(),
+            (None, Some(f)) => f.base_url.clone(),
+            (None, None) => "https://api.mch.weixin.qq.com".to_string(),
+        };
+        // Bound before the modules start, so they know the address notifications come back to.
+        let http_listener = TcpListener::bind(settings.server.http_addr)
+            .await
+            .with_context(|| format!("Failed to bind HTTP on {}", settings.server.http_addr))?;
+        let http_addr = http_listener.local_addr()?;
+        let public_url = settings.server.public_url.clone().unwrap_or_else(|| {
+            let host = if http_addr.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                http_addr.ip().to_string()
+            };
+            format!("http://{host}:{}", http_addr.port())
+        });
         let grpc_listener = TcpListener::bind(settings.server.grpc_addr)
             .await
             .with_context(|| format!("Failed to bind gRPC on {}", settings.server.grpc_addr))?;
@@ -274,7 +318,11 @@ impl App {
             db.clone(),
             cache.clone(),
             keys.clone(),
-            wechat_url,
+            ExternalUrls {
+                wechat: wechat_url,
+                wechat_pay: wechat_pay_url,
+                public: public_url,
+            },
             platform.clone(),
         )?;
         let metrics = mm_kernel::metrics::install();
@@ -350,10 +398,6 @@ impl App {
         })];
 
         // HTTP side.
-        let http_listener = TcpListener::bind(settings.server.http_addr)
-            .await
-            .with_context(|| format!("Failed to bind HTTP on {}", settings.server.http_addr))?;
-        let http_addr = http_listener.local_addr()?;
         let mut router = axum::Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route(

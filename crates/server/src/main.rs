@@ -104,7 +104,7 @@ async fn main() -> anyhow::Result<()> {
             mm_server::migrate(&db).await?;
             let cache = mm_server::connect_cache(&settings).await?;
             let keys = Arc::new(mm_server::jwt_keys(&settings)?);
-            // The CLI makes no WeChat or module calls; the URLs only have to be well-formed.
+            // The CLI makes no outside or module calls; the URLs only have to be well-formed.
             let unused =
                 tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
             let ctx = mm_server::module_context(
@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
                 db,
                 cache,
                 keys,
-                "http://127.0.0.1:9".into(),
+                mm_server::ExternalUrls::unused(),
                 unused,
             )?;
             let identity = mm_identity::IdentityApp::from_context(&ctx)?;

@@ -18,10 +18,7 @@ pub fn all() -> Vec<ModuleDef> {
         mm_tenant::module(),
         mm_identity::module(),
         mm_catalog::module(),
-        spec_only(
-            "ordering",
-            include_str!("../../modules/ordering/module.json"),
-        ),
+        mm_ordering::module(),
         spec_only("booking", include_str!("../../modules/booking/module.json")),
     ]
 }

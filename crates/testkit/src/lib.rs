@@ -37,7 +37,8 @@ fn pg_base() -> String {
     std::env::var("MM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-fn redis_url() -> String {
+/// The Redis the tests use.
+pub fn redis_url() -> String {
     std::env::var("MM_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 

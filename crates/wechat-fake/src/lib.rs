@@ -6,9 +6,19 @@
 //! - `GET /cgi-bin/token?grant_type=client_credential&appid&secret`
 //! - `POST /wxa/business/getuserphonenumber?access_token=...` with `{"code": ...}`
 //!
+//! and, on the same base URL, WeChat Pay API v3 (api.mch.weixin.qq.com) for JSAPI payments, with
+//! real request signature checks, signed responses and AES-GCM encrypted notifications (see
+//! `pay.rs`):
+//!
+//! - `POST /v3/pay/transactions/jsapi`, `GET /v3/pay/transactions/out-trade-no/{no}?mchid=`,
+//!   `POST /v3/pay/transactions/out-trade-no/{no}/close`, `POST /v3/refund/domestic/refunds`
+//!
 //! What the real servers decide on their own (which codes exist) is set up through control routes
 //! under `/__fake/`: register an app, mint a login code (what `wx.login` returns on a phone) or a
-//! phone code (what the getPhoneNumber button returns), and read call counts.
+//! phone code (what the getPhoneNumber button returns), and read call counts. For payments:
+//! `POST /__fake/pay/merchants` registers a merchant, `POST /__fake/pay/transactions/{no}/pay`
+//! is the customer confirming payment (the notification is sent before it answers), and
+//! `GET /__fake/pay/notifications` lists every notification sent.
 //!
 //! It must never be reachable in production: the server starts it only in dev mode.
 
@@ -22,6 +32,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod pay;
+
+pub use pay::{
+    MerchantRegistration, PLATFORM_PUBLIC_KEY_ID, PayError, PayOptions, PayOutcome,
+    SentNotification,
+};
+
 #[derive(Default)]
 struct Inner {
     apps: HashMap<String, String>,
@@ -30,6 +47,7 @@ struct Inner {
     used_codes: HashSet<String>,
     access_tokens: HashMap<String, String>,
     calls: HashMap<&'static str, u64>,
+    pay: pay::PayState,
 }
 
 /// A running fake.
@@ -38,6 +56,9 @@ pub struct FakeWechat {
     /// Base URL to configure as `wechat.base_url`.
     pub base_url: String,
     inner: Arc<Mutex<Inner>>,
+    platform: Arc<pay::Platform>,
+    /// Sends payment notifications to merchants.
+    http: reqwest::Client,
 }
 
 fn err(code: i64, msg: &str) -> Json<Value> {
@@ -204,6 +225,10 @@ impl FakeWechat {
         let fake = Self {
             base_url,
             inner: Arc::default(),
+            platform: Arc::new(pay::Platform::load()?),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()?,
         };
         let app = Router::new()
             .route("/sns/jscode2session", get(code2session))
@@ -219,6 +244,13 @@ impl FakeWechat {
             .route("/__fake/phone-codes", post(|State(s): State<FakeWechat>, Json(b): Json<PhoneCodeBody>| async move {
                 Json(json!({"code": s.phone_code(&b.appid, &b.phone)}))
             }))
+            .route("/v3/pay/transactions/jsapi", post(pay::prepay_route))
+            .route("/v3/pay/transactions/out-trade-no/{out_trade_no}", get(pay::query_route))
+            .route("/v3/pay/transactions/out-trade-no/{out_trade_no}/close", post(pay::close_route))
+            .route("/v3/refund/domestic/refunds", post(pay::refund_route))
+            .route("/__fake/pay/merchants", post(pay::register_merchant_route))
+            .route("/__fake/pay/transactions/{out_trade_no}/pay", post(pay::pay_route))
+            .route("/__fake/pay/notifications", get(pay::notifications_route))
             .with_state(fake.clone());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {

@@ -283,6 +283,13 @@ impl UserService for IdentityApp {
         })
     }
 
+    async fn get_payer(&self, req: Request<pb::GetPayerRequest>) -> Reply<pb::GetPayerResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, user) = user_name_of(&req.get_ref().name, "name")?;
+        let (openid, appid) = self.get_payer(&ctx, tenant, &user).await?;
+        ok(pb::GetPayerResponse { openid, appid })
+    }
+
     async fn list_audit_events(
         &self,
         req: Request<pb::ListAuditEventsRequest>,

@@ -819,6 +819,32 @@ impl IdentityApp {
             })
     }
 
+    /// The openid a customer pays with and the tenant's appid (for WeChat Pay's prepay).
+    pub async fn get_payer(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        user: &str,
+    ) -> Result<(String, String)> {
+        ctx.authorize_tenant(&tenant)?;
+        let t = tenant.to_string();
+        let row = repo::find_user(&self.db, &t, user).await?.ok_or_else(|| {
+            IdentityError::UserNotFound {
+                user: user.to_string(),
+            }
+        })?;
+        let openid = row.wechat_openid.ok_or_else(|| {
+            IdentityError::NotAllowed("the user has no WeChat identity to pay with".into())
+        })?;
+        let app =
+            repo::find_app(&self.db, &t)
+                .await?
+                .ok_or_else(|| IdentityError::AppNotRegistered {
+                    appid: String::new(),
+                })?;
+        Ok((openid, app.wechat_appid))
+    }
+
     /// A page of users.
     pub async fn list_users(
         &self,

@@ -1,7 +1,15 @@
 //! Shared assertions.
 
+use mm_proto::minimodules::identity::v1 as pb;
+use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
+use mm_proto::minimodules::identity::v1::user_service_client::UserServiceClient;
+use mm_proto::minimodules::tenant::v1 as tpb;
+use mm_testkit::{TestApp, tenant_id, with_token};
 use tonic::Code;
 use tonic_types::StatusExt as _;
+
+/// The AppSecret test shops register with the WeChat fake.
+pub const SECRET: &str = "shopsecret0123456789abcd";
 
 /// Asserts a call failed with `code` and, when given, the ErrorInfo reason.
 pub fn assert_status<T: std::fmt::Debug>(
@@ -29,4 +37,73 @@ pub fn violation_fields(status: &tonic::Status) -> Vec<String> {
         .bad_request()
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
         .unwrap_or_default()
+}
+
+/// A restaurant whose admin has stored its WeChat credentials, known to the fake WeChat.
+pub async fn shop(app: &TestApp, slug: &str) -> tpb::Tenant {
+    let t = app.create_tenant(slug, "restaurant").await;
+    let req = pb::SetWechatCredentialsRequest {
+        parent: t.name.clone(),
+        wechat_appid: t.wechat_appid.clone(),
+        app_secret: SECRET.into(),
+    };
+    UserServiceClient::new(app.channel.clone())
+        .set_wechat_credentials(with_token(req, &app.admin_of(tenant_id(&t))))
+        .await
+        .unwrap();
+    app.app
+        .wechat_fake
+        .as_ref()
+        .unwrap()
+        .register_app(&t.wechat_appid, SECRET);
+    t
+}
+
+/// Logs a WeChat customer of `t` in over gRPC and returns the access token.
+pub async fn customer_token(app: &TestApp, t: &tpb::Tenant, openid: &str) -> String {
+    let code = app
+        .app
+        .wechat_fake
+        .as_ref()
+        .unwrap()
+        .login_code(&t.wechat_appid, openid, None);
+    let req = pb::WechatLoginRequest {
+        wechat_appid: t.wechat_appid.clone(),
+        code,
+    };
+    AuthServiceClient::new(app.channel.clone())
+        .wechat_login(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap()
+        .access_token
+}
+
+/// POST JSON to the BFF; the body back as JSON (Null when empty, a string when not JSON).
+pub async fn http_post(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut req = app
+        .http
+        .post(format!("{}{}", app.http_url, path))
+        .json(&body);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        },
+    )
 }

@@ -12,9 +12,7 @@ use sea_orm::ConnectionTrait;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::helpers::{assert_status, violation_fields};
-
-const SECRET: &str = "shopsecret0123456789abcd";
+use crate::helpers::{SECRET, assert_status, customer_token, http_post, shop, violation_fields};
 
 fn auth(app: &TestApp) -> AuthServiceClient<Channel> {
     AuthServiceClient::new(app.channel.clone())
@@ -22,26 +20,6 @@ fn auth(app: &TestApp) -> AuthServiceClient<Channel> {
 
 fn users(app: &TestApp) -> UserServiceClient<Channel> {
     UserServiceClient::new(app.channel.clone())
-}
-
-/// A restaurant whose admin has stored its WeChat credentials, known to the fake WeChat.
-async fn shop(app: &TestApp, slug: &str) -> tpb::Tenant {
-    let t = app.create_tenant(slug, "restaurant").await;
-    let req = pb::SetWechatCredentialsRequest {
-        parent: t.name.clone(),
-        wechat_appid: t.wechat_appid.clone(),
-        app_secret: SECRET.into(),
-    };
-    users(app)
-        .set_wechat_credentials(with_token(req, &app.admin_of(tenant_id(&t))))
-        .await
-        .unwrap();
-    app.app
-        .wechat_fake
-        .as_ref()
-        .unwrap()
-        .register_app(&t.wechat_appid, SECRET);
-    t
 }
 
 async fn create_staff(
@@ -87,61 +65,13 @@ async fn password_login(
         .map(tonic::Response::into_inner)
 }
 
-/// Logs a WeChat customer of `t` in over gRPC and returns the access token.
-async fn customer_token(app: &TestApp, t: &tpb::Tenant, openid: &str) -> String {
-    let code = app
-        .app
-        .wechat_fake
-        .as_ref()
-        .unwrap()
-        .login_code(&t.wechat_appid, openid, None);
-    let req = pb::WechatLoginRequest {
-        wechat_appid: t.wechat_appid.clone(),
-        code,
-    };
-    auth(app)
-        .wechat_login(req)
-        .await
-        .unwrap()
-        .into_inner()
-        .tokens
-        .unwrap()
-        .access_token
-}
-
 /// POST /api/v1/auth/wechat-login as a mini-program would.
 async fn wechat_login_http(
     app: &TestApp,
     headers: &[(&str, &str)],
     body: serde_json::Value,
 ) -> (u16, serde_json::Value) {
-    post(app, "/api/v1/auth/wechat-login", headers, body).await
-}
-
-async fn post(
-    app: &TestApp,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: serde_json::Value,
-) -> (u16, serde_json::Value) {
-    let mut req = app
-        .http
-        .post(format!("{}{}", app.http_url, path))
-        .json(&body);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        if text.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        },
-    )
+    http_post(app, "/api/v1/auth/wechat-login", headers, body).await
 }
 
 #[tokio::test]
@@ -376,7 +306,7 @@ async fn logout_ends_the_session_at_once() {
         .unwrap()
         .tokens
         .unwrap();
-    let (s, _) = post(
+    let (s, _) = http_post(
         &app,
         "/api/v1/auth/logout",
         &[("authorization", &format!("Bearer {}", tokens.access_token))],
@@ -394,7 +324,7 @@ async fn logout_ends_the_session_at_once() {
         ))
         .await;
     assert_eq!(res.unwrap_err().code(), Code::Unauthenticated);
-    let (s, b) = post(
+    let (s, b) = http_post(
         &app,
         "/api/v1/auth/refresh",
         &[],
@@ -678,7 +608,7 @@ async fn a_customer_binds_the_phone_wechat_vouches_for() {
     let fake = app.app.wechat_fake.clone().unwrap();
 
     let phone_code = fake.phone_code(&t.wechat_appid, "13800138000");
-    let (s, me) = post(
+    let (s, me) = http_post(
         &app,
         "/api/v1/auth/phone",
         &[("authorization", &format!("Bearer {token}"))],
@@ -692,7 +622,7 @@ async fn a_customer_binds_the_phone_wechat_vouches_for() {
     // The access token is cached per tenant; when WeChat stops accepting it, a new one is fetched.
     let again = fake.phone_code(&t.wechat_appid, "13900139000");
     assert_eq!(
-        post(
+        http_post(
             &app,
             "/api/v1/auth/phone",
             &[("authorization", &format!("Bearer {token}"))],
@@ -705,7 +635,7 @@ async fn a_customer_binds_the_phone_wechat_vouches_for() {
     assert_eq!(fake.calls("token"), 1, "cached");
     fake.expire_access_tokens();
     let third = fake.phone_code(&t.wechat_appid, "13700137000");
-    let (s, me) = post(
+    let (s, me) = http_post(
         &app,
         "/api/v1/auth/phone",
         &[("authorization", &format!("Bearer {token}"))],
@@ -719,7 +649,7 @@ async fn a_customer_binds_the_phone_wechat_vouches_for() {
         "refetched after WeChat refused the old one"
     );
 
-    let (s, b) = post(
+    let (s, b) = http_post(
         &app,
         "/api/v1/auth/phone",
         &[("authorization", &format!("Bearer {token}"))],
@@ -732,7 +662,7 @@ async fn a_customer_binds_the_phone_wechat_vouches_for() {
 #[tokio::test]
 async fn the_dev_login_works_only_in_dev_mode() {
     let app = spawn_app().await;
-    let (s, b) = post(
+    let (s, b) = http_post(
         &app,
         "/api/v1/auth/dev-login",
         &[("x-wechat-appid", mm_server::demo::DEMO_APPID)],
@@ -762,7 +692,7 @@ async fn the_dev_login_works_only_in_dev_mode() {
         ))
         .await
         .unwrap();
-    let (s, b) = post(
+    let (s, b) = http_post(
         &prod,
         "/api/v1/auth/dev-login",
         &[("x-wechat-appid", &t.wechat_appid)],
@@ -903,7 +833,7 @@ async fn a_platform_operator_logs_in_with_a_password() {
         app.app.db.clone(),
         app.app.cache.clone(),
         app.keys.clone(),
-        "http://127.0.0.1:9".into(),
+        mm_server::ExternalUrls::unused(),
         app.channel.clone(),
     )
     .unwrap();
@@ -1047,7 +977,7 @@ async fn customers_of_an_archived_shop_cannot_log_in() {
     let code = fake.login_code(&t.wechat_appid, "openid-frank", None);
     let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": code})).await;
     assert_eq!((s, b["code"].as_str()), (400, Some("SHOP_UNAVAILABLE")));
-    let (s, b) = post(
+    let (s, b) = http_post(
         &app,
         "/api/v1/auth/dev-login",
         &h,

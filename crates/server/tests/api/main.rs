@@ -8,5 +8,7 @@ mod cli;
 mod helpers;
 mod identity;
 mod modules;
+mod ordering;
+mod payments;
 mod protocols;
 mod tenants;

@@ -1,0 +1,625 @@
+//! Ordering for the mini-program: quote, place, pay, list, detail, cancel; and the endpoint
+//! WeChat Pay posts its notifications to. Prices, stock, who may do what and whether a
+//! notification is genuine are all decided by the ordering service; this file only shapes JSON.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use mm_proto::minimodules::ordering::v1 as pb;
+use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
+use serde::{Deserialize, Serialize};
+use tonic::transport::Channel;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::BffState;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::app::{AppConfigQuery, tenant_of};
+
+/// An item in a basket.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ItemBody {
+    /// Product id (from the menu).
+    pub product_id: String,
+    /// SKU id (from the menu).
+    pub sku_id: String,
+    /// Units, 1 to 999.
+    pub quantity: i32,
+}
+
+/// A delivery address, as `wx.chooseAddress` gives it.
+#[derive(Debug, Deserialize, Serialize, ToSchema, Default)]
+pub struct AddressDto {
+    /// Recipient.
+    pub contact_name: String,
+    /// Phone.
+    pub phone: String,
+    /// Province, city, district.
+    pub region: String,
+    /// Street and number.
+    pub detail: String,
+}
+
+/// How the order is handed over.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct FulfilmentDto {
+    /// "dine_in", "takeaway" or "delivery".
+    pub mode: String,
+    /// Table number (dine-in), e.g. from the table's QR code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Address (delivery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressDto>,
+}
+
+/// A basket to price.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct QuoteBody {
+    /// Items.
+    pub items: Vec<ItemBody>,
+    /// Fulfilment.
+    pub fulfilment: FulfilmentDto,
+}
+
+/// An order to place. Send an `Idempotency-Key` header: a retry with the same key returns the
+/// order placed the first time.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateOrderBody {
+    /// Items.
+    pub items: Vec<ItemBody>,
+    /// Fulfilment.
+    pub fulfilment: FulfilmentDto,
+    /// Remark for the shop.
+    #[serde(default)]
+    pub remark: String,
+    /// The total the customer saw; the order is refused (PRICE_CHANGED) if it differs.
+    #[serde(default)]
+    pub expected_total_fen: i64,
+}
+
+/// How to pay.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PayBody {
+    /// "wechat_pay" or "counter".
+    pub method: String,
+}
+
+/// A priced line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineDto {
+    /// Product id.
+    pub product_id: String,
+    /// SKU id.
+    pub sku_id: String,
+    /// Product name.
+    pub name: String,
+    /// Spec values, e.g. "大杯 / 少冰".
+    pub spec_summary: String,
+    /// Unit price in fen.
+    pub unit_price_fen: i64,
+    /// Units.
+    pub quantity: i32,
+    /// Line total in fen.
+    pub line_total_fen: i64,
+    /// Orderable now (quotes only).
+    pub available: bool,
+}
+
+/// Totals in fen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AmountsDto {
+    /// Lines.
+    pub items_fen: i64,
+    /// Packaging fee.
+    pub packaging_fee_fen: i64,
+    /// What the customer pays.
+    pub total_fen: i64,
+}
+
+/// A priced basket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteDto {
+    /// Lines.
+    pub items: Vec<LineDto>,
+    /// Totals.
+    pub amounts: AmountsDto,
+    /// Whether it can be ordered now.
+    pub orderable: bool,
+    /// Why not: BELOW_MINIMUM, ITEM_UNAVAILABLE, SHOP_CLOSED, MODE_NOT_OFFERED.
+    pub problems: Vec<String>,
+    /// The shop's minimum order in fen.
+    pub min_order_fen: i64,
+}
+
+/// An order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderDto {
+    /// Order id.
+    pub id: String,
+    /// Number to show and call out, e.g. "20261124-0042".
+    pub order_number: String,
+    /// pending_payment, paid, accepted, preparing, ready, completed, cancelled, refunding, refunded.
+    pub status: String,
+    /// Lines.
+    pub items: Vec<LineDto>,
+    /// Totals.
+    pub amounts: AmountsDto,
+    /// Fulfilment.
+    pub fulfilment: FulfilmentDto,
+    /// Remark.
+    pub remark: String,
+    /// "wechat_pay", "counter" or "" before a choice.
+    pub payment_method: String,
+    /// "customer", "shop", "expired" or "".
+    pub cancel_reason: String,
+    /// Unpaid orders are cancelled at this time (RFC 3339).
+    pub expire_time: String,
+    /// When it was paid (RFC 3339), if it was.
+    pub pay_time: Option<String>,
+    /// When it was placed (RFC 3339).
+    pub create_time: String,
+    /// Refunded amount in fen.
+    pub refunded_fen: i64,
+}
+
+/// A page of orders.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrdersPageDto {
+    /// Newest first.
+    pub orders: Vec<OrderDto>,
+    /// Pass as page_token for the next page; absent on the last.
+    pub next_page_token: Option<String>,
+}
+
+/// What `wx.requestPayment` takes, field for field.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WechatPayDto {
+    /// Seconds since the epoch, as a string.
+    pub time_stamp: String,
+    /// Random string.
+    pub nonce_str: String,
+    /// "prepay_id=...".
+    pub package: String,
+    /// "RSA".
+    pub sign_type: String,
+    /// Signature.
+    pub pay_sign: String,
+}
+
+/// The answer to a pay call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PayDto {
+    /// The order.
+    pub order: OrderDto,
+    /// For WeChat Pay: pass to `wx.requestPayment`.
+    pub wechat_pay: Option<WechatPayDto>,
+}
+
+/// Paging of the order list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// 1 to 100, default 20.
+    pub page_size: Option<i32>,
+    /// From the previous page.
+    pub page_token: Option<String>,
+    /// The mini-program's appid, when the X-WeChat-Appid header is not sent.
+    pub appid: Option<String>,
+}
+
+fn last(name: &str) -> String {
+    name.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+fn rfc3339(t: Option<prost_types::Timestamp>) -> Option<String> {
+    let t = t?;
+    chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn mode_name(m: i32) -> &'static str {
+    match pb::FulfilmentMode::try_from(m) {
+        Ok(pb::FulfilmentMode::DineIn) => "dine_in",
+        Ok(pb::FulfilmentMode::Takeaway) => "takeaway",
+        Ok(pb::FulfilmentMode::Delivery) => "delivery",
+        _ => "",
+    }
+}
+
+fn mode_value(s: &str) -> i32 {
+    match s {
+        "dine_in" => pb::FulfilmentMode::DineIn as i32,
+        "takeaway" => pb::FulfilmentMode::Takeaway as i32,
+        "delivery" => pb::FulfilmentMode::Delivery as i32,
+        _ => pb::FulfilmentMode::Unspecified as i32,
+    }
+}
+
+fn line(l: pb::LineItem) -> LineDto {
+    LineDto {
+        product_id: last(&l.product),
+        sku_id: l.sku_id,
+        name: l.display_name_zh,
+        spec_summary: l.spec_summary,
+        unit_price_fen: l.unit_price_fen,
+        quantity: l.quantity,
+        line_total_fen: l.line_total_fen,
+        available: l.available,
+    }
+}
+
+fn amounts(a: Option<pb::Amounts>) -> AmountsDto {
+    let a = a.unwrap_or_default();
+    AmountsDto {
+        items_fen: a.items_fen,
+        packaging_fee_fen: a.packaging_fee_fen,
+        total_fen: a.total_fen,
+    }
+}
+
+/// An order message to JSON.
+pub fn order_dto(o: pb::Order) -> OrderDto {
+    let f = o.fulfilment.unwrap_or_default();
+    let status = pb::OrderStatus::try_from(o.status)
+        .map(|s| {
+            s.as_str_name()
+                .trim_start_matches("ORDER_STATUS_")
+                .to_lowercase()
+        })
+        .unwrap_or_default();
+    OrderDto {
+        id: last(&o.name),
+        order_number: o.order_number,
+        status,
+        items: o.items.into_iter().map(line).collect(),
+        amounts: amounts(o.amounts),
+        fulfilment: FulfilmentDto {
+            mode: mode_name(f.mode).to_string(),
+            table: (!f.table.is_empty()).then_some(f.table),
+            address: f.address.map(|a| AddressDto {
+                contact_name: a.contact_name,
+                phone: a.phone,
+                region: a.region,
+                detail: a.detail,
+            }),
+        },
+        remark: o.remark,
+        payment_method: match pb::PaymentMethod::try_from(o.payment_method) {
+            Ok(pb::PaymentMethod::WechatPay) => "wechat_pay",
+            Ok(pb::PaymentMethod::Counter) => "counter",
+            _ => "",
+        }
+        .to_string(),
+        cancel_reason: match pb::CancelReason::try_from(o.cancel_reason) {
+            Ok(pb::CancelReason::Customer) => "customer",
+            Ok(pb::CancelReason::Shop) => "shop",
+            Ok(pb::CancelReason::Expired) => "expired",
+            _ => "",
+        }
+        .to_string(),
+        expire_time: rfc3339(o.expire_time).unwrap_or_default(),
+        pay_time: rfc3339(o.pay_time),
+        create_time: rfc3339(o.create_time).unwrap_or_default(),
+        refunded_fen: o.refunded_fen,
+    }
+}
+
+fn items(tenant: &str, items: Vec<ItemBody>) -> Vec<pb::LineItemRequest> {
+    items
+        .into_iter()
+        .map(|i| pb::LineItemRequest {
+            product: format!("tenants/{tenant}/products/{}", i.product_id),
+            sku_id: i.sku_id,
+            quantity: i.quantity,
+        })
+        .collect()
+}
+
+fn fulfilment(f: FulfilmentDto) -> pb::Fulfilment {
+    pb::Fulfilment {
+        mode: mode_value(&f.mode),
+        table: f.table.unwrap_or_default(),
+        address: f.address.map(|a| pb::Address {
+            contact_name: a.contact_name,
+            phone: a.phone,
+            region: a.region,
+            detail: a.detail,
+        }),
+    }
+}
+
+fn order_name(tenant: &str, id: &str) -> String {
+    format!("tenants/{tenant}/orders/{id}")
+}
+
+/// Prices a basket on the server.
+#[utoipa::path(post, path = "/api/v1/orders/quote", tag = "ordering", request_body = QuoteBody,
+    params(AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = QuoteDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn quote(
+    State(state): State<Arc<BffState>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+    Json(body): Json<QuoteBody>,
+) -> Result<Json<QuoteDto>, ApiError> {
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let q = state
+        .orders
+        .clone()
+        .quote_order(crate::forward(
+            &headers,
+            pb::QuoteOrderRequest {
+                parent: format!("tenants/{tenant}"),
+                items: items(&tenant, body.items),
+                fulfilment: Some(fulfilment(body.fulfilment)),
+            },
+        ))
+        .await?
+        .into_inner()
+        .quote
+        .unwrap_or_default();
+    Ok(Json(QuoteDto {
+        items: q.items.into_iter().map(line).collect(),
+        amounts: amounts(q.amounts),
+        orderable: q.orderable,
+        problems: q.problems,
+        min_order_fen: q.min_order_fen,
+    }))
+}
+
+/// Places an order (idempotent per `Idempotency-Key`).
+#[utoipa::path(post, path = "/api/v1/orders", tag = "ordering", request_body = CreateOrderBody,
+    params(AppConfigQuery, ("Idempotency-Key" = String, Header, description = "8-64 characters, unique per attempt to order")),
+    security(("bearer" = [])),
+    responses((status = 201, body = OrderDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_order(
+    State(state): State<Arc<BffState>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+    Json(body): Json<CreateOrderBody>,
+) -> Result<(StatusCode, Json<OrderDto>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "Idempotency-Key",
+                "send a key unique to this attempt to order",
+            )
+        })?
+        .to_string();
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let o = state
+        .orders
+        .clone()
+        .create_order(crate::forward(
+            &headers,
+            pb::CreateOrderRequest {
+                parent: format!("tenants/{tenant}"),
+                items: items(&tenant, body.items),
+                fulfilment: Some(fulfilment(body.fulfilment)),
+                remark: body.remark,
+                request_id: key,
+                expected_total_fen: body.expected_total_fen,
+            },
+        ))
+        .await?
+        .into_inner()
+        .order
+        .unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(order_dto(o))))
+}
+
+/// The customer's orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "ordering", params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = OrdersPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list_orders(
+    State(state): State<Arc<BffState>>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Json<OrdersPageDto>, ApiError> {
+    let app = AppConfigQuery {
+        appid: query.appid.clone(),
+    };
+    let tenant = tenant_of(&state, &app, &headers).await?;
+    let r = state
+        .orders
+        .clone()
+        .list_orders(crate::forward(
+            &headers,
+            pb::ListOrdersRequest {
+                parent: format!("tenants/{tenant}"),
+                page_size: query.page_size.unwrap_or(0),
+                page_token: query.page_token.unwrap_or_default(),
+                statuses: Vec::new(),
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(OrdersPageDto {
+        orders: r.orders.into_iter().map(order_dto).collect(),
+        next_page_token: (!r.next_page_token.is_empty()).then_some(r.next_page_token),
+    }))
+}
+
+/// Calls an RPC addressed by one order's name and answers the order it returns.
+async fn on_order<F, Fut>(
+    state: &BffState,
+    id: &str,
+    query: &AppConfigQuery,
+    headers: &HeaderMap,
+    call: F,
+) -> Result<Json<OrderDto>, ApiError>
+where
+    F: FnOnce(OrderServiceClient<Channel>, String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<pb::Order>, tonic::Status>>,
+{
+    let tenant = tenant_of(state, query, headers).await?;
+    let order = call(state.orders.clone(), order_name(&tenant, id)).await?;
+    Ok(Json(order_dto(order.unwrap_or_default())))
+}
+
+/// One of the customer's orders.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "ordering",
+    params(("id" = String, Path, description = "Order id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = OrderDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_order(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<OrderDto>, ApiError> {
+    let h = &headers;
+    on_order(&state, &id, &query, h, |mut c, name| async move {
+        c.get_order(crate::forward(h, pb::GetOrderRequest { name }))
+            .await
+            .map(|r| r.into_inner().order)
+    })
+    .await
+}
+
+/// Cancels an order: unpaid ones at once, paid ones (not yet accepted, within the shop's window)
+/// are refunded.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "ordering",
+    params(("id" = String, Path, description = "Order id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = OrderDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn cancel_order(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<OrderDto>, ApiError> {
+    let h = &headers;
+    on_order(&state, &id, &query, h, |mut c, name| async move {
+        c.cancel_order(crate::forward(h, pb::CancelOrderRequest { name }))
+            .await
+            .map(|r| r.into_inner().order)
+    })
+    .await
+}
+
+/// Starts paying: WeChat Pay answers with the `wx.requestPayment` parameters; "counter" tells the
+/// shop the customer pays at the counter.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/pay", tag = "ordering", request_body = PayBody,
+    params(("id" = String, Path, description = "Order id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = PayDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn pay_order(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+    Json(body): Json<PayBody>,
+) -> Result<Json<PayDto>, ApiError> {
+    let method = match body.method.as_str() {
+        "wechat_pay" => pb::PaymentMethod::WechatPay,
+        "counter" => pb::PaymentMethod::Counter,
+        _ => {
+            return Err(ApiError::bad_request(
+                "method",
+                "\"wechat_pay\" or \"counter\"",
+            ));
+        }
+    };
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let r = state
+        .orders
+        .clone()
+        .pay_order(crate::forward(
+            &headers,
+            pb::PayOrderRequest {
+                name: order_name(&tenant, &id),
+                method: method as i32,
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(PayDto {
+        order: order_dto(r.order.unwrap_or_default()),
+        wechat_pay: r.wechat_pay.map(|p| WechatPayDto {
+            time_stamp: p.time_stamp,
+            nonce_str: p.nonce_str,
+            package: p.package,
+            sign_type: p.sign_type,
+            pay_sign: p.pay_sign,
+        }),
+    }))
+}
+
+/// Asks WeChat Pay whether an order was paid (after `wx.requestPayment` succeeds, in case the
+/// notification is late).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payment/refresh", tag = "ordering",
+    params(("id" = String, Path, description = "Order id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn refresh_payment(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<OrderDto>, ApiError> {
+    let h = &headers;
+    on_order(&state, &id, &query, h, |mut c, name| async move {
+        c.refresh_payment(crate::forward(h, pb::RefreshPaymentRequest { name }))
+            .await
+            .map(|r| r.into_inner().order)
+    })
+    .await
+}
+
+fn header(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// WeChat Pay's payment and refund notifications for one tenant. Answers 204 when handled (or
+/// already handled); otherwise WeChat's failure format, so WeChat retries.
+#[utoipa::path(post, path = "/api/v1/payments/wechat/notify/{tenant}", tag = "ordering",
+    request_body(content = String, content_type = "application/json", description = "WeChat Pay's signed notification, verified over its exact bytes"),
+    params(("tenant" = String, Path, description = "Tenant id, from the notify_url given to WeChat Pay")),
+    responses((status = 204, description = "Handled"), (status = 401, description = "Signature refused"), (status = 400, description = "Not applicable")))]
+pub async fn wechat_pay_notify(
+    State(state): State<Arc<BffState>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req = pb::HandlePaymentNotificationRequest {
+        parent: format!("tenants/{tenant}"),
+        timestamp: header(&headers, "wechatpay-timestamp"),
+        nonce: header(&headers, "wechatpay-nonce"),
+        signature: header(&headers, "wechatpay-signature"),
+        serial: header(&headers, "wechatpay-serial"),
+        body: body.to_vec(),
+    };
+    match state
+        .orders
+        .clone()
+        .handle_payment_notification(crate::forward(&headers, req))
+        .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(s) => crate::error::wechat_pay_failure(&s),
+    }
+}
+
+/// Routes of this file.
+pub fn router() -> Router<Arc<BffState>> {
+    Router::new()
+        .route("/api/v1/orders/quote", post(quote))
+        .route("/api/v1/orders", post(create_order).get(list_orders))
+        .route("/api/v1/orders/{id}", get(get_order))
+        .route("/api/v1/orders/{id}/cancel", post(cancel_order))
+        .route("/api/v1/orders/{id}/pay", post(pay_order))
+        .route("/api/v1/orders/{id}/payment/refresh", post(refresh_payment))
+        .route(
+            "/api/v1/payments/wechat/notify/{tenant}",
+            post(wechat_pay_notify),
+        )
+}

@@ -1,0 +1,108 @@
+//! sea-orm entities, hand-written to match migrations/src/ordering; they never leave repo.rs and
+//! service.rs.
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+/// `ordering_orders`: one row per order; lines and address as JSON.
+pub mod orders {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ordering_orders")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub order_id: String,
+        pub order_number: String,
+        pub customer_id: String,
+        pub status: String,
+        pub items: String,
+        pub items_fen: i64,
+        pub packaging_fee_fen: i64,
+        pub total_fen: i64,
+        pub fulfilment_mode: String,
+        pub table_no: String,
+        pub address: String,
+        pub remark: String,
+        pub payment_method: String,
+        pub cancel_reason: String,
+        pub request_id: String,
+        pub expires_at: ChronoDateTimeUtc,
+        pub paid_at: Option<ChronoDateTimeUtc>,
+        pub prepay_id: Option<String>,
+        pub transaction_id: Option<String>,
+        pub refunded_fen: i64,
+        pub version: i64,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    no_relations!();
+}
+
+/// `ordering_counters`: the last order number of each shop day.
+pub mod counters {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ordering_counters")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        pub seq: i64,
+    }
+
+    no_relations!();
+}
+
+/// `ordering_payment_accounts`: a tenant's WeChat Pay merchant account, keys sealed.
+pub mod accounts {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ordering_payment_accounts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        pub appid: String,
+        pub mchid: String,
+        pub merchant_serial_no: String,
+        pub private_key_enc: String,
+        pub apiv3_key_enc: String,
+        pub platform_key_id: String,
+        pub platform_public_key_pem: String,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    no_relations!();
+}
+
+/// `ordering_notifications`: WeChat Pay notifications already applied.
+pub mod notifications {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ordering_notifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub notification_id: String,
+        pub event_type: String,
+        pub order_id: String,
+        pub received_at: ChronoDateTimeUtc,
+    }
+
+    no_relations!();
+}

@@ -1,0 +1,147 @@
+//! Every way an ordering call can fail, mapped to a status in one place.
+
+use std::collections::HashMap;
+
+use mm_kernel::error::{DomainError, FieldViolation, RequestError, to_status};
+use tonic::Code;
+
+use crate::domain::Status;
+
+/// Errors of the ordering module.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderingError {
+    /// Malformed request, permission or authentication problem.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// The tenant has not switched the ordering module on.
+    #[error("ordering is not enabled for this shop")]
+    ModuleDisabled,
+    /// No such order visible to the caller.
+    #[error("order {order} not found")]
+    OrderNotFound { order: String },
+    /// The basket cannot be ordered as it is (below minimum, closed, unavailable item, ...).
+    #[error("the order cannot be placed: {}", .problems.join(", "))]
+    NotOrderable { problems: Vec<String> },
+    /// Stock ran out between the quote and the order.
+    #[error("not enough stock of {product}")]
+    OutOfStock { product: String },
+    /// The total differs from the one the customer was shown.
+    #[error("prices changed: the total is now {actual_fen} fen, not {expected_fen}")]
+    PriceChanged { expected_fen: i64, actual_fen: i64 },
+    /// The order is not in a status that allows this step, or the caller's role may not take it.
+    #[error("an order that is {from} cannot be {action}")]
+    InvalidTransition { from: Status, action: &'static str },
+    /// The customer's cancellation window has passed.
+    #[error("the cancellation window of {minutes} minutes has passed; ask the shop")]
+    CancelWindowPassed { minutes: i64 },
+    /// The payment method is not offered by the tenant, or WeChat Pay is not set up.
+    #[error("{0}")]
+    PaymentUnavailable(String),
+    /// A payment notification failed verification (signature, replay window, key, decryption).
+    #[error("payment notification rejected: {0}")]
+    NotificationRejected(String),
+    /// A verified notification disagrees with the order (amount, appid, merchant).
+    #[error("payment does not match the order: {0}")]
+    PaymentMismatch(String),
+    /// WeChat Pay answered with an error.
+    #[error("WeChat Pay refused: {code}: {message}")]
+    WechatPay { code: String, message: String },
+    /// WeChat Pay or another module could not be reached.
+    #[error("{0} is unavailable; retry shortly")]
+    Unavailable(String),
+    /// Database failure.
+    #[error("database error")]
+    Db(#[from] sea_orm::DbErr),
+    /// Anything else unexpected.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl DomainError for OrderingError {
+    fn code(&self) -> Code {
+        match self {
+            Self::Request(e) => e.code(),
+            Self::OrderNotFound { .. } => Code::NotFound,
+            Self::ModuleDisabled
+            | Self::NotOrderable { .. }
+            | Self::OutOfStock { .. }
+            | Self::InvalidTransition { .. }
+            | Self::CancelWindowPassed { .. }
+            | Self::PaymentUnavailable(_)
+            | Self::WechatPay { .. } => Code::FailedPrecondition,
+            Self::PriceChanged { .. } => Code::Aborted,
+            Self::NotificationRejected(_) => Code::Unauthenticated,
+            Self::PaymentMismatch(_) => Code::InvalidArgument,
+            Self::Unavailable(_) => Code::Unavailable,
+            Self::Db(_) | Self::Internal(_) => Code::Internal,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Request(e) => e.reason(),
+            Self::ModuleDisabled => "MODULE_DISABLED",
+            Self::OrderNotFound { .. } => "ORDER_NOT_FOUND",
+            Self::NotOrderable { .. } => "NOT_ORDERABLE",
+            Self::OutOfStock { .. } => "OUT_OF_STOCK",
+            Self::PriceChanged { .. } => "PRICE_CHANGED",
+            Self::InvalidTransition { .. } => "INVALID_TRANSITION",
+            Self::CancelWindowPassed { .. } => "CANCEL_WINDOW_PASSED",
+            Self::PaymentUnavailable(_) => "PAYMENT_UNAVAILABLE",
+            Self::NotificationRejected(_) => "NOTIFICATION_REJECTED",
+            Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
+            Self::WechatPay { .. } => "WECHAT_PAY_ERROR",
+            Self::Unavailable(_) => "UNAVAILABLE",
+            Self::Db(_) => "DATABASE",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn domain(&self) -> &'static str {
+        "ordering.minimodules"
+    }
+
+    fn field_violations(&self) -> Vec<FieldViolation> {
+        match self {
+            Self::Request(e) => e.field_violations(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn metadata(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        match self {
+            Self::NotOrderable { problems } => {
+                m.insert("problems".into(), problems.join(","));
+            }
+            Self::OutOfStock { product } => {
+                m.insert("product".into(), product.clone());
+            }
+            Self::PriceChanged {
+                expected_fen,
+                actual_fen,
+            } => {
+                m.insert("expected_fen".into(), expected_fen.to_string());
+                m.insert("actual_fen".into(), actual_fen.to_string());
+            }
+            Self::InvalidTransition { from, action } => {
+                m.insert("status".into(), from.to_string());
+                m.insert("action".into(), (*action).to_string());
+            }
+            Self::WechatPay { code, .. } => {
+                m.insert("wechat_code".into(), code.clone());
+            }
+            _ => {}
+        }
+        m
+    }
+}
+
+impl From<OrderingError> for tonic::Status {
+    fn from(e: OrderingError) -> Self {
+        to_status(&e)
+    }
+}
+
+/// Shorthand.
+pub type Result<T, E = OrderingError> = std::result::Result<T, E>;

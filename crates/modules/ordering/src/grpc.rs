@@ -1,0 +1,347 @@
+//! tonic handlers: read the context, parse names, call the use case, convert back.
+
+use std::pin::Pin;
+
+use futures::Stream;
+use mm_kernel::ids::{parse_singleton_name, tenant_child_from_name, tenant_from_name};
+use mm_kernel::{RequestContext, TenantId};
+use mm_proto::minimodules::ordering::v1 as pb;
+use pb::order_service_server::OrderService;
+use prost::Message as _;
+use tonic::{Request, Response, Status};
+
+use crate::convert;
+use crate::domain::Action;
+use crate::error::OrderingError;
+use crate::pay::AccountInput;
+use crate::service::{OrderingApp, Placement, TOPIC};
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn ok<T>(v: T) -> Reply<T> {
+    Ok(Response::new(v))
+}
+
+fn order_name(name: &str) -> Result<(TenantId, String), Status> {
+    Ok(tenant_child_from_name(name, "orders", "name")?)
+}
+
+fn reply_order(o: &crate::entity::orders::Model) -> Option<pb::Order> {
+    Some(convert::order(o))
+}
+
+impl OrderingApp {
+    async fn step_rpc(
+        &self,
+        req: &Request<impl HasName>,
+        action: Action,
+        reason: &str,
+    ) -> Result<pb::Order, Status> {
+        let ctx = RequestContext::from_request(req)?;
+        let (tenant, id) = order_name(req.get_ref().name())?;
+        let row = self.advance(&ctx, tenant, &id, action, reason).await?;
+        Ok(convert::order(&row))
+    }
+}
+
+/// Requests addressed by an order name.
+trait HasName {
+    fn name(&self) -> &str;
+}
+
+macro_rules! has_name {
+    ($($t:ty),*) => { $(impl HasName for $t { fn name(&self) -> &str { &self.name } })* };
+}
+has_name!(
+    pb::CancelOrderRequest,
+    pb::AcceptOrderRequest,
+    pb::StartPreparingOrderRequest,
+    pb::MarkOrderReadyRequest,
+    pb::CompleteOrderRequest,
+    pb::ConfirmCounterPaymentRequest,
+    pb::RefundOrderRequest
+);
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::WatchOrdersResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl OrderService for OrderingApp {
+    async fn quote_order(
+        &self,
+        req: Request<pb::QuoteOrderRequest>,
+    ) -> Reply<pb::QuoteOrderResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let basket = convert::basket(tenant, &r.items, r.fulfilment.as_ref())?;
+        let q = self.quote(&ctx, tenant, &basket).await?;
+        let t = tenant.to_string();
+        ok(pb::QuoteOrderResponse {
+            quote: Some(pb::Quote {
+                items: q.lines.iter().map(|l| convert::line(&t, l)).collect(),
+                amounts: Some(pb::Amounts {
+                    items_fen: q.priced.amounts.items_fen,
+                    packaging_fee_fen: q.priced.amounts.packaging_fee_fen,
+                    total_fen: q.priced.amounts.total_fen,
+                }),
+                orderable: q.priced.problems.is_empty(),
+                problems: q.priced.problems.iter().map(|p| (*p).to_string()).collect(),
+                min_order_fen: q.min_order_fen,
+            }),
+        })
+    }
+
+    async fn create_order(
+        &self,
+        req: Request<pb::CreateOrderRequest>,
+    ) -> Reply<pb::CreateOrderResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let basket = convert::basket(tenant, &r.items, r.fulfilment.as_ref())?;
+        let row = self
+            .create_order(
+                &ctx,
+                tenant,
+                basket,
+                Placement {
+                    remark: r.remark,
+                    request_id: r.request_id,
+                    expected_total_fen: r.expected_total_fen,
+                },
+            )
+            .await?;
+        ok(pb::CreateOrderResponse {
+            order: reply_order(&row),
+        })
+    }
+
+    async fn get_order(&self, req: Request<pb::GetOrderRequest>) -> Reply<pb::GetOrderResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = order_name(&req.get_ref().name)?;
+        let row = self.get_order(&ctx, tenant, &id).await?;
+        ok(pb::GetOrderResponse {
+            order: reply_order(&row),
+        })
+    }
+
+    async fn list_orders(
+        &self,
+        req: Request<pb::ListOrdersRequest>,
+    ) -> Reply<pb::ListOrdersResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let statuses = convert::status_filter(&r.statuses)?;
+        let (rows, next) = self
+            .list_orders(&ctx, tenant, r.page_size, &r.page_token, &statuses)
+            .await?;
+        ok(pb::ListOrdersResponse {
+            orders: rows.iter().map(convert::order).collect(),
+            next_page_token: next.unwrap_or_default(),
+        })
+    }
+
+    async fn pay_order(&self, req: Request<pb::PayOrderRequest>) -> Reply<pb::PayOrderResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let (tenant, id) = order_name(&r.name)?;
+        let method = convert::pay_method(r.method)?;
+        let (row, params) = self.pay_order(&ctx, tenant, &id, method).await?;
+        ok(pb::PayOrderResponse {
+            order: reply_order(&row),
+            wechat_pay: params.map(|p| pb::WechatPayParams {
+                app_id: p.app_id,
+                time_stamp: p.time_stamp,
+                nonce_str: p.nonce_str,
+                package: p.package,
+                sign_type: p.sign_type,
+                pay_sign: p.pay_sign,
+            }),
+        })
+    }
+
+    async fn refresh_payment(
+        &self,
+        req: Request<pb::RefreshPaymentRequest>,
+    ) -> Reply<pb::RefreshPaymentResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = order_name(&req.get_ref().name)?;
+        let row = self.refresh_payment(&ctx, tenant, &id).await?;
+        ok(pb::RefreshPaymentResponse {
+            order: reply_order(&row),
+        })
+    }
+
+    async fn confirm_counter_payment(
+        &self,
+        req: Request<pb::ConfirmCounterPaymentRequest>,
+    ) -> Reply<pb::ConfirmCounterPaymentResponse> {
+        let order = self.step_rpc(&req, Action::CounterPaid, "").await?;
+        ok(pb::ConfirmCounterPaymentResponse { order: Some(order) })
+    }
+
+    async fn cancel_order(
+        &self,
+        req: Request<pb::CancelOrderRequest>,
+    ) -> Reply<pb::CancelOrderResponse> {
+        let order = self.step_rpc(&req, Action::Cancel, "订单取消").await?;
+        ok(pb::CancelOrderResponse { order: Some(order) })
+    }
+
+    async fn accept_order(
+        &self,
+        req: Request<pb::AcceptOrderRequest>,
+    ) -> Reply<pb::AcceptOrderResponse> {
+        let order = self.step_rpc(&req, Action::Accept, "").await?;
+        ok(pb::AcceptOrderResponse { order: Some(order) })
+    }
+
+    async fn start_preparing_order(
+        &self,
+        req: Request<pb::StartPreparingOrderRequest>,
+    ) -> Reply<pb::StartPreparingOrderResponse> {
+        let order = self.step_rpc(&req, Action::StartPreparing, "").await?;
+        ok(pb::StartPreparingOrderResponse { order: Some(order) })
+    }
+
+    async fn mark_order_ready(
+        &self,
+        req: Request<pb::MarkOrderReadyRequest>,
+    ) -> Reply<pb::MarkOrderReadyResponse> {
+        let order = self.step_rpc(&req, Action::MarkReady, "").await?;
+        ok(pb::MarkOrderReadyResponse { order: Some(order) })
+    }
+
+    async fn complete_order(
+        &self,
+        req: Request<pb::CompleteOrderRequest>,
+    ) -> Reply<pb::CompleteOrderResponse> {
+        let order = self.step_rpc(&req, Action::Complete, "").await?;
+        ok(pb::CompleteOrderResponse { order: Some(order) })
+    }
+
+    async fn refund_order(
+        &self,
+        req: Request<pb::RefundOrderRequest>,
+    ) -> Reply<pb::RefundOrderResponse> {
+        let reason = req.get_ref().reason.clone();
+        let order = self.step_rpc(&req, Action::Refund, &reason).await?;
+        ok(pb::RefundOrderResponse { order: Some(order) })
+    }
+
+    type WatchOrdersStream = EventStream;
+
+    async fn watch_orders(
+        &self,
+        req: Request<pb::WatchOrdersRequest>,
+    ) -> Reply<Self::WatchOrdersStream> {
+        let ctx = RequestContext::from_request(&req)?;
+        let tenant = tenant_from_name(&req.get_ref().parent, "parent")?;
+        ctx.authorize_tenant(&tenant).map_err(OrderingError::from)?;
+        let rx = self.cache.subscribe();
+        let resync = || pb::WatchOrdersResponse {
+            event: Some(pb::OrderEvent {
+                kind: pb::OrderEventKind::Resync as i32,
+                order: None,
+            }),
+        };
+        let stream = futures::stream::unfold(rx, move |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.tenant == Some(tenant) && e.topic == TOPIC => {
+                        match pb::OrderEvent::decode(e.payload) {
+                            Ok(event) => {
+                                return Some((
+                                    Ok(pb::WatchOrdersResponse { event: Some(event) }),
+                                    rx,
+                                ));
+                            }
+                            Err(_) => continue,
+                        }
+                    }
+                    // Missed events (a reconnect elsewhere, or this watcher fell behind): the
+                    // board reloads rather than show a stale picture.
+                    Ok(e) if e.tenant.is_none() => return Some((Ok(resync()), rx)),
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((Ok(resync()), rx));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn handle_payment_notification(
+        &self,
+        req: Request<pb::HandlePaymentNotificationRequest>,
+    ) -> Reply<pb::HandlePaymentNotificationResponse> {
+        let r = req.into_inner();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let (id, applied) = self
+            .handle_notification(
+                tenant,
+                mm_wechatpay::NotificationHeaders {
+                    timestamp: r.timestamp,
+                    nonce: r.nonce,
+                    signature: r.signature,
+                    serial: r.serial,
+                },
+                &r.body,
+            )
+            .await?;
+        ok(pb::HandlePaymentNotificationResponse {
+            notification_id: id,
+            applied,
+        })
+    }
+
+    async fn get_payment_account(
+        &self,
+        req: Request<pb::GetPaymentAccountRequest>,
+    ) -> Reply<pb::GetPaymentAccountResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let v = parse_singleton_name(&req.get_ref().name, &["tenants"], "paymentAccount", "name")?;
+        let tenant = TenantId::parse(v[0], "name")?;
+        let a = self.get_payment_account(&ctx, tenant).await?;
+        ok(pb::GetPaymentAccountResponse {
+            payment_account: Some(convert::account(tenant, a.as_ref())),
+        })
+    }
+
+    async fn update_payment_account(
+        &self,
+        req: Request<pb::UpdatePaymentAccountRequest>,
+    ) -> Reply<pb::UpdatePaymentAccountResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let a = r.payment_account.unwrap_or_default();
+        let v = parse_singleton_name(
+            &a.name,
+            &["tenants"],
+            "paymentAccount",
+            "payment_account.name",
+        )?;
+        let tenant = TenantId::parse(v[0], "payment_account.name")?;
+        let row = self
+            .update_payment_account(
+                &ctx,
+                tenant,
+                AccountInput {
+                    appid: a.appid,
+                    mchid: a.mchid,
+                    merchant_serial_no: a.merchant_serial_no,
+                    private_key_pem: r.merchant_private_key_pem,
+                    apiv3_key: r.apiv3_key,
+                    platform_key_id: a.platform_key_id,
+                    platform_public_key_pem: a.platform_public_key_pem,
+                },
+            )
+            .await?;
+        ok(pb::UpdatePaymentAccountResponse {
+            payment_account: Some(convert::account(tenant, Some(&row))),
+        })
+    }
+}

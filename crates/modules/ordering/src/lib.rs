@@ -1,0 +1,63 @@
+//! mm-ordering: orders placed by mini-program customers and worked by shop staff. Prices come
+//! from the catalog (never from the client), stock is held through the catalog's reservation
+//! contract under the order's id, every status change follows `domain::transition` for the
+//! caller's role, unpaid orders expire and give their stock back, payments go through WeChat Pay
+//! v3 (or the counter), and staff watch a live board fed through the cache's event channel (Redis
+//! pub/sub across instances).
+//!
+//! It must not read or write another module's tables: the catalog, tenant and identity modules
+//! are reached only through their contracts (`upstream.rs`).
+
+mod convert;
+pub mod domain;
+mod entity;
+pub mod error;
+mod grpc;
+pub mod pay;
+mod repo;
+pub mod service;
+mod sweeper;
+mod upstream;
+
+use std::time::Duration;
+
+use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
+use mm_proto::minimodules::ordering::v1::order_service_server::{OrderServiceServer, SERVICE_NAME};
+pub use service::OrderingApp;
+
+/// The module spec.
+pub const SPEC: &str = include_str!("../module.json");
+
+/// The ordering module for the server's module list.
+pub fn module() -> ModuleDef {
+    ModuleDef {
+        id: "ordering",
+        spec: SPEC,
+        templates: &[],
+        mount: Some(mount),
+    }
+}
+
+fn mount(
+    ctx: &ModuleContext,
+    routes: &mut tonic::service::RoutesBuilder,
+) -> anyhow::Result<Mounted> {
+    let app = OrderingApp {
+        db: ctx.db.clone(),
+        cache: ctx.cache.clone(),
+        upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
+        payments: pay::Payments::new(
+            ctx.db.clone(),
+            &ctx.secret_key,
+            &ctx.wechat_pay_base_url,
+            &ctx.public_base_url,
+        )?,
+    };
+    sweeper::spawn(
+        app.clone(),
+        Duration::from_millis(ctx.settings.jobs.sweep_interval_ms.max(50)),
+    );
+    routes
+        .add_service(OrderServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes));
+    Ok(vec![SERVICE_NAME])
+}

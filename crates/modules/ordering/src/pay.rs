@@ -1,0 +1,525 @@
+//! WeChat Pay for orders: the tenant's merchant account (keys sealed at rest), prepay with the
+//! parameters `wx.requestPayment` needs, notifications (verified, decrypted, checked against the
+//! order, applied once), order query for missed notifications, refunds, and closing unpaid
+//! transactions. The protocol itself is mm-wechatpay's; this file decides what it means for an
+//! order.
+
+use chrono::Utc;
+use mm_kernel::error::{FieldViolation, RequestError};
+use mm_kernel::secrets::SecretBox;
+use mm_kernel::{RequestContext, TenantId};
+use mm_proto::minimodules::ordering::v1 as pb;
+use mm_wechatpay::{
+    Client, JsapiPrepay, MerchantKeys, NotificationHeaders, NotificationResource, RefundRequest,
+    RefundStatus, RequestPaymentParams, TradeState, Transaction,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::domain::{Action, Actor, PayMethod, Status};
+use crate::entity::{accounts, orders};
+use crate::error::{OrderingError, Result};
+use crate::repo;
+use crate::service::OrderingApp;
+
+/// WeChat Pay access for every tenant.
+#[derive(Clone)]
+pub struct Payments {
+    db: DatabaseConnection,
+    secrets: SecretBox,
+    client: Client,
+    /// The BFF's public base URL; notifications come to `<base>/api/v1/payments/wechat/notify/<tenant>`.
+    public_base_url: String,
+}
+
+impl std::fmt::Debug for Payments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Payments")
+    }
+}
+
+/// WeChat's out_trade_no for an order: its id without dashes (WeChat allows at most 32 characters).
+pub fn out_trade_no(order_id: &str) -> String {
+    order_id.replace('-', "")
+}
+
+/// The order id back from an out_trade_no.
+fn order_id_of(out_trade_no: &str) -> Option<String> {
+    uuid::Uuid::try_parse(out_trade_no)
+        .ok()
+        .map(|u| u.hyphenated().to_string())
+}
+
+fn wechat_error(e: mm_wechatpay::Error) -> OrderingError {
+    match e {
+        mm_wechatpay::Error::Api { code, message, .. } => {
+            OrderingError::WechatPay { code, message }
+        }
+        mm_wechatpay::Error::Transport(_) => OrderingError::Unavailable("WeChat Pay".into()),
+        other => OrderingError::Internal(anyhow::anyhow!("WeChat Pay: {other}")),
+    }
+}
+
+impl Payments {
+    /// Payments over `base_url` (WeChat Pay's API host or the local fake).
+    pub fn new(
+        db: DatabaseConnection,
+        secret_key: &[u8; 32],
+        base_url: &str,
+        public_base_url: &str,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            secrets: SecretBox::new(secret_key),
+            client: Client::new(base_url)
+                .map_err(|e| anyhow::anyhow!("Failed to build the WeChat Pay client: {e}"))?,
+            public_base_url: public_base_url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    fn notify_url(&self, tenant: TenantId) -> String {
+        format!(
+            "{}/api/v1/payments/wechat/notify/{tenant}",
+            self.public_base_url
+        )
+    }
+
+    /// The tenant's account and its opened keys, if set up.
+    async fn keys(&self, tenant: TenantId) -> Result<Option<(accounts::Model, MerchantKeys)>> {
+        let Some(a) = repo::find_account(&self.db, tenant).await? else {
+            return Ok(None);
+        };
+        let keys = MerchantKeys::new(
+            &a.mchid,
+            &a.merchant_serial_no,
+            &self.secrets.open(&a.private_key_enc)?,
+            &self.secrets.open(&a.apiv3_key_enc)?,
+            &a.platform_key_id,
+            &a.platform_public_key_pem,
+        )
+        .map_err(|e| anyhow::anyhow!("stored merchant keys do not load: {e}"))?;
+        Ok(Some((a, keys)))
+    }
+
+    async fn require_keys(&self, tenant: TenantId) -> Result<(accounts::Model, MerchantKeys)> {
+        self.keys(tenant).await?.ok_or_else(|| {
+            OrderingError::PaymentUnavailable("WeChat Pay is not set up for this shop".into())
+        })
+    }
+
+    /// Asks for a full refund of a WeChat-paid order. True when WeChat settled it at once.
+    pub async fn refund(
+        &self,
+        tenant: TenantId,
+        row: &orders::Model,
+        reason: &str,
+    ) -> Result<bool> {
+        let (_, keys) = self.require_keys(tenant).await?;
+        let reason: String = reason.chars().take(80).collect();
+        let r = self
+            .client
+            .refund(
+                &keys,
+                &RefundRequest {
+                    out_trade_no: out_trade_no(&row.order_id),
+                    // One full refund per order: a retry repeats the same refund, never a second.
+                    out_refund_no: out_trade_no(&row.order_id),
+                    reason: (!reason.is_empty()).then_some(reason),
+                    notify_url: self.notify_url(tenant),
+                    refund_fen: row.total_fen,
+                    total_fen: row.total_fen,
+                },
+            )
+            .await
+            .map_err(wechat_error)?;
+        Ok(r.status == RefundStatus::Success)
+    }
+
+    /// Closes an unpaid WeChat transaction so it can no longer be paid; failures only logged
+    /// (a payment arriving anyway is refunded when its notification comes).
+    pub async fn close_quietly(&self, tenant: TenantId, row: &orders::Model) {
+        if row.prepay_id.is_none() {
+            return;
+        }
+        if let Ok(Some((_, keys))) = self.keys(tenant).await
+            && let Err(e) = self.client.close(&keys, &out_trade_no(&row.order_id)).await
+        {
+            tracing::warn!(error = %e, order = %row.order_id, "closing the WeChat transaction failed");
+        }
+    }
+}
+
+/// A merchant account as an admin sets it.
+#[derive(Debug, Clone, Default)]
+pub struct AccountInput {
+    /// Mini-program appid payments are made in.
+    pub appid: String,
+    /// Merchant id.
+    pub mchid: String,
+    /// Merchant certificate serial.
+    pub merchant_serial_no: String,
+    /// Merchant private key PEM; empty keeps the stored one.
+    pub private_key_pem: String,
+    /// APIv3 key; empty keeps the stored one.
+    pub apiv3_key: String,
+    /// Platform key id.
+    pub platform_key_id: String,
+    /// Platform public key PEM.
+    pub platform_public_key_pem: String,
+}
+
+impl OrderingApp {
+    /// The tenant's merchant account, if any.
+    pub async fn get_payment_account(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+    ) -> Result<Option<accounts::Model>> {
+        ctx.authorize_tenant(&tenant)?;
+        Ok(repo::find_account(&self.db, tenant).await?)
+    }
+
+    /// Sets the tenant's merchant account after checking every key loads.
+    pub async fn update_payment_account(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        input: AccountInput,
+    ) -> Result<accounts::Model> {
+        ctx.authorize_tenant(&tenant)?;
+        let stored = repo::find_account(&self.db, tenant).await?;
+        let secrets = &self.payments.secrets;
+        let private_key = match (&stored, input.private_key_pem.trim()) {
+            (Some(s), "") => secrets.open(&s.private_key_enc)?,
+            (_, k) => k.to_string(),
+        };
+        let apiv3 = match (&stored, input.apiv3_key.trim()) {
+            (Some(s), "") => secrets.open(&s.apiv3_key_enc)?,
+            (_, k) => k.to_string(),
+        };
+        let mut v = Vec::new();
+        if input.appid.trim().is_empty() {
+            v.push(FieldViolation::new("payment_account.appid", "is required"));
+        }
+        if let Err(mm_wechatpay::Error::InvalidKey { field, reason }) = MerchantKeys::new(
+            input.mchid.trim(),
+            input.merchant_serial_no.trim(),
+            &private_key,
+            &apiv3,
+            input.platform_key_id.trim(),
+            &input.platform_public_key_pem,
+        ) {
+            let field = match field {
+                "merchant_private_key_pem" => "merchant_private_key_pem".to_string(),
+                "apiv3_key" => "apiv3_key".to_string(),
+                f => format!("payment_account.{f}"),
+            };
+            v.push(FieldViolation::new(field, reason));
+        }
+        if !v.is_empty() {
+            return Err(RequestError::Invalid(v).into());
+        }
+        let now = Utc::now();
+        let row = accounts::Model {
+            tenant_id: tenant.to_string(),
+            appid: input.appid.trim().to_string(),
+            mchid: input.mchid.trim().to_string(),
+            merchant_serial_no: input.merchant_serial_no.trim().to_string(),
+            private_key_enc: secrets.seal(&private_key)?,
+            apiv3_key_enc: secrets.seal(&apiv3)?,
+            platform_key_id: input.platform_key_id.trim().to_string(),
+            platform_public_key_pem: input.platform_public_key_pem.trim().to_string(),
+            created_at: stored.as_ref().map_or(now, |s| s.created_at),
+            updated_at: now,
+        };
+        let txn = self.db.begin().await?;
+        repo::put_account(&txn, row.clone()).await?;
+        mm_kernel::audit::record(
+            &txn,
+            mm_kernel::audit::AuditRecord::by(
+                ctx,
+                Some(tenant),
+                "ordering.payment_account.update",
+                format!("tenants/{tenant}/paymentAccount"),
+            )
+            .with(serde_json::json!({"mchid": row.mchid, "appid": row.appid})),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Starts paying: counter payment records the choice; WeChat Pay creates (or repeats) the
+    /// prepay and signs what `wx.requestPayment` needs.
+    pub async fn pay_order(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+        method: PayMethod,
+    ) -> Result<(orders::Model, Option<RequestPaymentParams>)> {
+        let config = self.upstream.config(tenant).await?;
+        let row = self.get_order(ctx, tenant, id).await?;
+        if row.status != Status::PendingPayment.as_str() {
+            return Err(OrderingError::InvalidTransition {
+                from: Status::parse(&row.status).unwrap_or(Status::PendingPayment),
+                action: "paid",
+            });
+        }
+        if !config.payment_methods.contains(&method) {
+            return Err(OrderingError::PaymentUnavailable(format!(
+                "this shop does not take {} payments",
+                method.as_str()
+            )));
+        }
+        match method {
+            PayMethod::Counter => {
+                repo::move_order(
+                    &self.db,
+                    tenant,
+                    id,
+                    Status::PendingPayment.as_str(),
+                    Status::PendingPayment.as_str(),
+                    vec![(orders::Column::PaymentMethod, Expr::value("counter"))],
+                )
+                .await?;
+                let row = self.reload_order(tenant, id).await?;
+                self.publish(&row, pb::OrderEventKind::Updated).await;
+                Ok((row, None))
+            }
+            PayMethod::WechatPay => {
+                let (account, keys) = self.payments.require_keys(tenant).await?;
+                let (openid, appid) = self.upstream.payer(tenant, &row.customer_id).await?;
+                if !account.appid.is_empty() && account.appid != appid {
+                    return Err(OrderingError::PaymentUnavailable(
+                        "the merchant account is bound to another mini-program".into(),
+                    ));
+                }
+                let expire = row
+                    .expires_at
+                    .with_timezone(&crate::domain::shop_offset())
+                    .format("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string();
+                let prepay_id = self
+                    .payments
+                    .client
+                    .jsapi_prepay(
+                        &keys,
+                        &JsapiPrepay {
+                            appid: appid.clone(),
+                            description: format!("订单 {}", row.order_number),
+                            out_trade_no: out_trade_no(&row.order_id),
+                            time_expire: Some(expire),
+                            notify_url: self.payments.notify_url(tenant),
+                            amount_total_fen: row.total_fen,
+                            payer_openid: openid,
+                            attach: None,
+                        },
+                    )
+                    .await
+                    .map_err(wechat_error)?;
+                repo::move_order(
+                    &self.db,
+                    tenant,
+                    id,
+                    Status::PendingPayment.as_str(),
+                    Status::PendingPayment.as_str(),
+                    vec![
+                        (orders::Column::PaymentMethod, Expr::value("wechat_pay")),
+                        (orders::Column::PrepayId, Expr::value(prepay_id.clone())),
+                    ],
+                )
+                .await?;
+                let params =
+                    RequestPaymentParams::new(&keys, &appid, &prepay_id, Utc::now().timestamp())
+                        .map_err(wechat_error)?;
+                Ok((self.reload_order(tenant, id).await?, Some(params)))
+            }
+        }
+    }
+
+    pub(crate) async fn reload_order(&self, tenant: TenantId, id: &str) -> Result<orders::Model> {
+        repo::find_order(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| OrderingError::OrderNotFound {
+                order: id.to_string(),
+            })
+    }
+
+    /// Checks a transaction WeChat says succeeded against the order and the account.
+    fn check_transaction(
+        account: &accounts::Model,
+        row: &orders::Model,
+        t: &Transaction,
+    ) -> Result<()> {
+        if t.mchid != account.mchid {
+            return Err(OrderingError::PaymentMismatch(format!(
+                "merchant {} is not this shop's",
+                t.mchid
+            )));
+        }
+        if !account.appid.is_empty() && t.appid != account.appid {
+            return Err(OrderingError::PaymentMismatch(format!(
+                "appid {} is not this shop's",
+                t.appid
+            )));
+        }
+        if t.amount.total != row.total_fen {
+            return Err(OrderingError::PaymentMismatch(format!(
+                "paid {} fen for an order of {} fen",
+                t.amount.total, row.total_fen
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records a successful WeChat payment and moves the order on: paid (then accepted when the
+    /// shop auto-accepts), or straight to a refund when it had expired meanwhile. Returns false
+    /// when the payment was already recorded.
+    async fn apply_payment(
+        &self,
+        tenant: TenantId,
+        row: orders::Model,
+        t: &Transaction,
+        notification: Option<(&str, &str)>,
+    ) -> Result<bool> {
+        let txn = self.db.begin().await?;
+        if let Some((id, event)) = notification
+            && !repo::record_notification(&txn, tenant, id, event, &row.order_id).await?
+        {
+            return Ok(false);
+        }
+        // Remember whose money it is before anything else, so a refund can find it.
+        let first = row.transaction_id.is_none();
+        if first {
+            repo::move_order(
+                &txn,
+                tenant,
+                &row.order_id,
+                &row.status,
+                &row.status,
+                vec![
+                    (
+                        orders::Column::TransactionId,
+                        Expr::value(t.transaction_id.clone().unwrap_or_default()),
+                    ),
+                    (orders::Column::PaymentMethod, Expr::value("wechat_pay")),
+                ],
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        if !first {
+            return Ok(false);
+        }
+        let row = self.reload_order(tenant, &row.order_id).await?;
+        match self
+            .step(
+                tenant,
+                row,
+                Action::PaymentReceived,
+                Actor::System,
+                "订单已取消，自动退款",
+            )
+            .await
+        {
+            Ok(_) | Err(OrderingError::InvalidTransition { .. }) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes a notification from WeChat Pay (through the BFF). Verified with the tenant's platform
+    /// key, decrypted with its APIv3 key, checked against the order, applied once.
+    pub async fn handle_notification(
+        &self,
+        tenant: TenantId,
+        headers: NotificationHeaders,
+        body: &[u8],
+    ) -> Result<(String, bool)> {
+        let (account, keys) = self
+            .payments
+            .keys(tenant)
+            .await?
+            .ok_or_else(|| OrderingError::NotificationRejected("no merchant account".into()))?;
+        let n = mm_wechatpay::parse_notification(&keys, &headers, body, Utc::now().timestamp())
+            .map_err(|e| OrderingError::NotificationRejected(e.to_string()))?;
+        match &n.resource {
+            NotificationResource::Transaction(t) => {
+                if t.trade_state != TradeState::Success {
+                    return Ok((n.id, false));
+                }
+                let row = self.order_by_trade_no(tenant, &t.out_trade_no).await?;
+                Self::check_transaction(&account, &row, t)?;
+                let applied = self
+                    .apply_payment(tenant, row, t, Some((&n.id, &n.event_type)))
+                    .await?;
+                Ok((n.id, applied))
+            }
+            NotificationResource::Refund(r) => {
+                if r.mchid != account.mchid {
+                    return Err(OrderingError::PaymentMismatch(format!(
+                        "merchant {} is not this shop's",
+                        r.mchid
+                    )));
+                }
+                let row = self.order_by_trade_no(tenant, &r.out_trade_no).await?;
+                let txn = self.db.begin().await?;
+                if !repo::record_notification(&txn, tenant, &n.id, &n.event_type, &row.order_id)
+                    .await?
+                {
+                    return Ok((n.id, false));
+                }
+                let moved = r.refund_status == RefundStatus::Success
+                    && repo::move_order(
+                        &txn,
+                        tenant,
+                        &row.order_id,
+                        Status::Refunding.as_str(),
+                        Status::Refunded.as_str(),
+                        vec![(orders::Column::RefundedFen, Expr::value(r.amount.refund))],
+                    )
+                    .await?;
+                txn.commit().await?;
+                if moved {
+                    let row = self.reload_order(tenant, &row.order_id).await?;
+                    self.publish(&row, pb::OrderEventKind::Updated).await;
+                } else if r.refund_status != RefundStatus::Success {
+                    tracing::warn!(order = %row.order_id, status = ?r.refund_status, "WeChat refund did not succeed; the shop must act");
+                }
+                Ok((n.id, moved))
+            }
+        }
+    }
+
+    async fn order_by_trade_no(&self, tenant: TenantId, no: &str) -> Result<orders::Model> {
+        let id = order_id_of(no).ok_or_else(|| {
+            OrderingError::PaymentMismatch(format!("{no:?} is not one of our order numbers"))
+        })?;
+        self.reload_order(tenant, &id).await
+    }
+
+    /// Asks WeChat Pay about an unpaid order and applies a payment whose notification was missed.
+    pub async fn refresh_payment(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<orders::Model> {
+        let row = self.get_order(ctx, tenant, id).await?;
+        if row.prepay_id.is_none() || row.transaction_id.is_some() {
+            return Ok(row);
+        }
+        let (account, keys) = self.payments.require_keys(tenant).await?;
+        let t = self
+            .payments
+            .client
+            .query_by_out_trade_no(&keys, &out_trade_no(&row.order_id))
+            .await
+            .map_err(wechat_error)?;
+        if t.trade_state == TradeState::Success {
+            Self::check_transaction(&account, &row, &t)?;
+            self.apply_payment(tenant, row, &t, None).await?;
+        }
+        self.reload_order(tenant, id).await
+    }
+}

@@ -1,0 +1,228 @@
+//! Every query of the ordering module; each takes the tenant and filters by it, except the expiry
+//! sweep, which looks across tenants by design (see the migration's expiry index).
+
+use chrono::{DateTime, Utc};
+use mm_kernel::TenantId;
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::entity::{accounts, counters, notifications, orders};
+
+fn unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Inserts an order; `Ok(false)` when its idempotency key or number is taken.
+pub async fn insert_order(db: &impl ConnectionTrait, row: orders::Model) -> Result<bool, DbErr> {
+    match row.into_active_model().reset_all().insert(db).await {
+        Ok(_) => Ok(true),
+        Err(e) if unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// One order.
+pub async fn find_order(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<orders::Model>, DbErr> {
+    orders::Entity::find_by_id((tenant.to_string(), id.to_string()))
+        .one(db)
+        .await
+}
+
+/// The order a customer created with an idempotency key.
+pub async fn find_by_request(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    customer: &str,
+    request_id: &str,
+) -> Result<Option<orders::Model>, DbErr> {
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tenant.to_string()))
+        .filter(orders::Column::CustomerId.eq(customer))
+        .filter(orders::Column::RequestId.eq(request_id))
+        .one(db)
+        .await
+}
+
+/// Removes an order that never got its stock.
+pub async fn delete_creating(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let res = orders::Entity::delete_many()
+        .filter(orders::Column::TenantId.eq(tenant.to_string()))
+        .filter(orders::Column::OrderId.eq(id))
+        .filter(orders::Column::Status.eq("creating"))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// The next order sequence number of a shop day, counted in the caller's transaction. One upsert,
+/// so two first orders of a day cannot collide (a failed insert would abort a PostgreSQL
+/// transaction); the row stays locked until the caller commits.
+pub async fn next_seq(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    day: &str,
+) -> Result<i64, DbErr> {
+    let t = tenant.to_string();
+    counters::Entity::insert(counters::ActiveModel {
+        tenant_id: Set(t.clone()),
+        day: Set(day.to_string()),
+        seq: Set(1),
+    })
+    .on_conflict(
+        OnConflict::columns([counters::Column::TenantId, counters::Column::Day])
+            .value(
+                counters::Column::Seq,
+                Expr::col((counters::Entity, counters::Column::Seq)).add(1),
+            )
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    counters::Entity::find_by_id((t, day.to_string()))
+        .one(db)
+        .await?
+        .map(|r| r.seq)
+        .ok_or_else(|| DbErr::Custom("order number counter vanished".into()))
+}
+
+/// A page of orders, newest first, optionally of one customer and some statuses; never the
+/// internal `creating` ones.
+pub async fn list_orders(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    customer: Option<&str>,
+    statuses: &[&'static str],
+    before: Option<&str>,
+    limit: u64,
+) -> Result<Vec<orders::Model>, DbErr> {
+    let mut q = orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tenant.to_string()))
+        .filter(orders::Column::Status.ne("creating"))
+        .order_by_desc(orders::Column::OrderId)
+        .limit(limit);
+    if let Some(c) = customer {
+        q = q.filter(orders::Column::CustomerId.eq(c));
+    }
+    if !statuses.is_empty() {
+        q = q.filter(orders::Column::Status.is_in(statuses.iter().copied()));
+    }
+    if let Some(b) = before {
+        q = q.filter(orders::Column::OrderId.lt(b));
+    }
+    q.all(db).await
+}
+
+/// Moves an order from `from` to `to` with extra column changes, only if it is still in `from`
+/// (so two concurrent steps cannot both win). Returns whether it moved.
+pub async fn move_order(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+    from: &str,
+    to: &str,
+    extra: Vec<(orders::Column, SimpleExpr)>,
+) -> Result<bool, DbErr> {
+    let mut q = orders::Entity::update_many()
+        .col_expr(orders::Column::Status, Expr::value(to.to_string()))
+        .col_expr(
+            orders::Column::Version,
+            Expr::col(orders::Column::Version).add(1),
+        )
+        .col_expr(orders::Column::UpdatedAt, Expr::value(Utc::now()));
+    for (c, e) in extra {
+        q = q.col_expr(c, e);
+    }
+    let res = q
+        .filter(orders::Column::TenantId.eq(tenant.to_string()))
+        .filter(orders::Column::OrderId.eq(id))
+        .filter(orders::Column::Status.eq(from))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Unpaid orders past their deadline, and orders stuck in `creating` since before `stale`,
+/// across tenants.
+pub async fn due_for_sweep(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    stale: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<orders::Model>, DbErr> {
+    let mut rows = orders::Entity::find()
+        .filter(orders::Column::Status.eq("pending_payment"))
+        .filter(orders::Column::ExpiresAt.lt(now))
+        .limit(limit)
+        .all(db)
+        .await?;
+    rows.extend(
+        orders::Entity::find()
+            .filter(orders::Column::Status.eq("creating"))
+            .filter(orders::Column::CreatedAt.lt(stale))
+            .limit(limit)
+            .all(db)
+            .await?,
+    );
+    Ok(rows)
+}
+
+/// A tenant's merchant account.
+pub async fn find_account(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Option<accounts::Model>, DbErr> {
+    accounts::Entity::find_by_id(tenant.to_string())
+        .one(db)
+        .await
+}
+
+/// Stores a tenant's merchant account, replacing the previous one.
+pub async fn put_account(db: &impl ConnectionTrait, row: accounts::Model) -> Result<(), DbErr> {
+    let exists = accounts::Entity::find_by_id(row.tenant_id.clone())
+        .one(db)
+        .await?
+        .is_some();
+    let am = row.into_active_model().reset_all();
+    if exists {
+        am.update(db).await?;
+    } else {
+        am.insert(db).await?;
+    }
+    Ok(())
+}
+
+/// Records a notification as applied; `Ok(false)` when it was before (a replay).
+pub async fn record_notification(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+    event_type: &str,
+    order: &str,
+) -> Result<bool, DbErr> {
+    let row = notifications::ActiveModel {
+        tenant_id: Set(tenant.to_string()),
+        notification_id: Set(id.chars().take(64).collect()),
+        event_type: Set(event_type.chars().take(64).collect()),
+        order_id: Set(order.chars().take(36).collect()),
+        received_at: Set(Utc::now()),
+    };
+    match row.insert(db).await {
+        Ok(_) => Ok(true),
+        Err(e) if unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,500 @@
+//! Use cases of the ordering module. Prices always come from the catalog; stock is held through
+//! the catalog's reservation contract under the order's id (see `create_order` for why that is
+//! as safe as one transaction); every status change is a conditional update through
+//! `domain::transition`, so two concurrent steps cannot both win; every change is published to
+//! the live board.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use mm_kernel::cache::Cache;
+use mm_kernel::error::{FieldViolation, RequestError};
+use mm_kernel::{RequestContext, Role, TenantId};
+use mm_proto::minimodules::ordering::v1 as pb;
+use prost::Message as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::domain::{self, Action, Actor, Line, Mode, PayMethod, Status};
+use crate::entity::orders;
+use crate::error::{OrderingError, Result};
+use crate::pay::Payments;
+use crate::repo;
+use crate::upstream::{ItemRef, Upstream};
+
+/// The topic order events are published under.
+pub const TOPIC: &str = "ordering.order";
+
+/// How a customer wants the order handed over, parsed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+pub struct Address {
+    /// Recipient.
+    pub contact_name: String,
+    /// Phone.
+    pub phone: String,
+    /// Province, city, district.
+    pub region: String,
+    /// Street.
+    pub detail: String,
+}
+
+/// Fulfilment, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fulfilment {
+    /// Mode.
+    pub mode: Mode,
+    /// Table, dine-in only.
+    pub table: String,
+    /// Address, delivery only.
+    pub address: Option<Address>,
+}
+
+/// A basket to quote or order.
+#[derive(Debug, Clone)]
+pub struct Basket {
+    /// Items, merged per SKU.
+    pub items: Vec<ItemRef>,
+    /// Fulfilment.
+    pub fulfilment: Fulfilment,
+}
+
+/// What CreateOrder asks for beyond the basket.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Remark.
+    pub remark: String,
+    /// Idempotency key.
+    pub request_id: String,
+    /// What the customer was shown; 0 to skip the check.
+    pub expected_total_fen: i64,
+}
+
+/// A quote.
+#[derive(Debug, Clone)]
+pub struct QuoteView {
+    /// Lines.
+    pub lines: Vec<Line>,
+    /// Totals and problems.
+    pub priced: domain::Priced,
+    /// The tenant's minimum.
+    pub min_order_fen: i64,
+}
+
+/// The ordering module's application service.
+#[derive(Clone, Debug)]
+pub struct OrderingApp {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) cache: Arc<Cache>,
+    pub(crate) upstream: Upstream,
+    pub(crate) payments: Payments,
+}
+
+/// The caller as an actor on orders, and the customer id when a customer.
+fn actor(ctx: &RequestContext) -> Result<(Actor, Option<String>)> {
+    let p = ctx.principal()?;
+    Ok(match p.role {
+        Role::Customer => (Actor::Customer, Some(p.subject.clone())),
+        Role::Staff => (Actor::Staff, None),
+        Role::Admin | Role::Operator => (Actor::Admin, None),
+        _ => {
+            return Err(RequestError::PermissionDenied("not an order actor".into()).into());
+        }
+    })
+}
+
+fn invalid(v: Vec<FieldViolation>) -> Result<()> {
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(RequestError::Invalid(v).into())
+    }
+}
+
+/// Checks a client-chosen idempotency key.
+pub fn check_request_id(id: &str, v: &mut Vec<FieldViolation>) {
+    if !(8..=64).contains(&id.len())
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        v.push(FieldViolation::new(
+            "request_id",
+            "8 to 64 characters of letters, digits, '-' and '_'",
+        ));
+    }
+}
+
+impl OrderingApp {
+    /// Loads an order the caller may see: customers only their own (others' are "not found").
+    async fn visible(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<(orders::Model, Actor)> {
+        ctx.authorize_tenant(&tenant)?;
+        let (actor, customer) = actor(ctx)?;
+        let not_found = || OrderingError::OrderNotFound {
+            order: id.to_string(),
+        };
+        let row = repo::find_order(&self.db, tenant, id)
+            .await?
+            .ok_or_else(not_found)?;
+        if row.status == Status::Creating.as_str() || customer.is_some_and(|c| c != row.customer_id)
+        {
+            return Err(not_found());
+        }
+        Ok((row, actor))
+    }
+
+    async fn reload(&self, tenant: TenantId, id: &str) -> Result<orders::Model> {
+        repo::find_order(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| OrderingError::OrderNotFound {
+                order: id.to_string(),
+            })
+    }
+
+    /// Tells the live board.
+    pub(crate) async fn publish(&self, row: &orders::Model, kind: pb::OrderEventKind) {
+        let event = pb::OrderEvent {
+            kind: kind as i32,
+            order: Some(crate::convert::order(row)),
+        };
+        if let Ok(tenant) = TenantId::parse(&row.tenant_id, "tenant") {
+            self.cache
+                .publish(&tenant, TOPIC, event.encode_to_vec().into())
+                .await;
+        }
+    }
+
+    /// Prices a basket.
+    pub async fn quote(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        basket: &Basket,
+    ) -> Result<QuoteView> {
+        ctx.authorize_tenant(&tenant)?;
+        let config = self.upstream.config(tenant).await?;
+        let lines = self.upstream.resolve(tenant, &basket.items).await?;
+        let priced = domain::price(&lines, basket.fulfilment.mode, &config, Utc::now());
+        Ok(QuoteView {
+            lines,
+            priced,
+            min_order_fen: config.min_order_fen,
+        })
+    }
+
+    /// Places an order.
+    ///
+    /// Stock lives in the catalog, which ordering may only reach through its contract, so the
+    /// order and its stock cannot share one database transaction. Instead: (1) the order row is
+    /// written in status `creating` (invisible; its idempotency key taken); (2) the catalog takes
+    /// the stock under the order's id, all items or none, with conditional updates; (3) the order
+    /// becomes `pending_payment`. A failure at (2) deletes the row; a crash between the steps
+    /// leaves a `creating` row that the sweeper releases (idempotent by id) and deletes. Stock can
+    /// never go below zero (the catalog's conditional update) and is never lost.
+    pub async fn create_order(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        basket: Basket,
+        placement: Placement,
+    ) -> Result<orders::Model> {
+        ctx.authorize_tenant(&tenant)?;
+        let (Actor::Customer, Some(customer)) = actor(ctx)? else {
+            return Err(
+                RequestError::PermissionDenied("only customers place orders".into()).into(),
+            );
+        };
+        let mut v = Vec::new();
+        check_request_id(&placement.request_id, &mut v);
+        if placement.remark.chars().count() > 200 {
+            v.push(FieldViolation::new("remark", "at most 200 characters"));
+        }
+        if placement.expected_total_fen < 0 {
+            v.push(FieldViolation::new(
+                "expected_total_fen",
+                "must not be negative",
+            ));
+        }
+        invalid(v)?;
+        if let Some(existing) =
+            repo::find_by_request(&self.db, tenant, &customer, &placement.request_id).await?
+        {
+            return self.replayed(existing);
+        }
+        let config = self.upstream.config(tenant).await?;
+        let lines = self.upstream.resolve(tenant, &basket.items).await?;
+        let now = Utc::now();
+        let priced = domain::price(&lines, basket.fulfilment.mode, &config, now);
+        if !priced.problems.is_empty() {
+            return Err(OrderingError::NotOrderable {
+                problems: priced.problems.iter().map(|p| (*p).to_string()).collect(),
+            });
+        }
+        let total = priced.amounts.total_fen;
+        if placement.expected_total_fen > 0 && placement.expected_total_fen != total {
+            return Err(OrderingError::PriceChanged {
+                expected_fen: placement.expected_total_fen,
+                actual_fen: total,
+            });
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let row = orders::Model {
+            tenant_id: tenant.to_string(),
+            order_id: id.clone(),
+            order_number: String::new(),
+            customer_id: customer.clone(),
+            status: Status::Creating.as_str().into(),
+            items: serde_json::to_string(&lines).map_err(anyhow::Error::from)?,
+            items_fen: priced.amounts.items_fen,
+            packaging_fee_fen: priced.amounts.packaging_fee_fen,
+            total_fen: total,
+            fulfilment_mode: basket.fulfilment.mode.as_str().into(),
+            table_no: basket.fulfilment.table.clone(),
+            address: match &basket.fulfilment.address {
+                Some(a) => serde_json::to_string(a).map_err(anyhow::Error::from)?,
+                None => String::new(),
+            },
+            remark: placement.remark.trim().to_string(),
+            payment_method: String::new(),
+            cancel_reason: String::new(),
+            request_id: placement.request_id.clone(),
+            expires_at: now + Duration::minutes(config.payment_timeout_minutes),
+            paid_at: None,
+            prepay_id: None,
+            transaction_id: None,
+            refunded_fen: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let txn = self.db.begin().await?;
+        let seq = repo::next_seq(&txn, tenant, &domain::order_day(now)).await?;
+        let row = orders::Model {
+            order_number: domain::order_number(&domain::order_day(now), seq),
+            ..row
+        };
+        if !repo::insert_order(&txn, row.clone()).await? {
+            drop(txn);
+            // The same key won a race with this request: answer what it created.
+            return match repo::find_by_request(&self.db, tenant, &customer, &placement.request_id)
+                .await?
+            {
+                Some(existing) => self.replayed(existing),
+                None => Err(anyhow::anyhow!("order insert conflicted without a twin").into()),
+            };
+        }
+        txn.commit().await?;
+
+        let reserved = match self.upstream.reserve(tenant, &id, &basket.items).await {
+            Ok(r) => r,
+            Err(e) => {
+                // The reservation may have gone through with its answer lost: give it back
+                // (a no-op otherwise) before freeing the key for a retry.
+                if !matches!(e, OrderingError::OutOfStock { .. }) {
+                    let _ = self.upstream.release(tenant, &id).await;
+                }
+                repo::delete_creating(&self.db, tenant, &id).await?;
+                return Err(e);
+            }
+        };
+        let changed = reserved
+            .iter()
+            .zip(&lines)
+            .any(|(r, l)| r.unit_price_fen != l.unit_price_fen);
+        if changed {
+            self.upstream.release(tenant, &id).await?;
+            repo::delete_creating(&self.db, tenant, &id).await?;
+            return Err(OrderingError::PriceChanged {
+                expected_fen: total,
+                actual_fen: reserved.iter().map(Line::total_fen).sum::<i64>()
+                    + priced.amounts.packaging_fee_fen,
+            });
+        }
+        repo::move_order(
+            &self.db,
+            tenant,
+            &id,
+            Status::Creating.as_str(),
+            Status::PendingPayment.as_str(),
+            vec![],
+        )
+        .await?;
+        let row = self.reload(tenant, &id).await?;
+        self.publish(&row, pb::OrderEventKind::Created).await;
+        tracing::info!(order = %row.order_number, total_fen = row.total_fen, "order placed");
+        Ok(row)
+    }
+
+    fn replayed(&self, existing: orders::Model) -> Result<orders::Model> {
+        if existing.status == Status::Creating.as_str() {
+            return Err(OrderingError::Unavailable(
+                "the same order is still being placed".into(),
+            ));
+        }
+        Ok(existing)
+    }
+
+    /// One order.
+    pub async fn get_order(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<orders::Model> {
+        Ok(self.visible(ctx, tenant, id).await?.0)
+    }
+
+    /// A page of orders: a customer's own, or the whole tenant's for staff.
+    pub async fn list_orders(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        page_size: i32,
+        page_token: &str,
+        statuses: &[Status],
+    ) -> Result<(Vec<orders::Model>, Option<String>)> {
+        ctx.authorize_tenant(&tenant)?;
+        let (_, customer) = actor(ctx)?;
+        let size = mm_kernel::paging::page_size(page_size)?;
+        let names: Vec<&'static str> = statuses.iter().map(|s| s.as_str()).collect();
+        let purpose = format!(
+            "orders:{tenant}:{}:{}",
+            customer.as_deref().unwrap_or("*"),
+            names.join(",")
+        );
+        let before = mm_kernel::paging::decode_token(&purpose, page_token)?;
+        let rows = repo::list_orders(
+            &self.db,
+            tenant,
+            customer.as_deref(),
+            &names,
+            before.as_deref(),
+            size + 1,
+        )
+        .await?;
+        Ok(mm_kernel::paging::finish_page(rows, size, &purpose, |r| {
+            &r.order_id
+        }))
+    }
+
+    /// Applies one lifecycle step for the caller, with its side effects.
+    pub async fn advance(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+        action: Action,
+        reason: &str,
+    ) -> Result<orders::Model> {
+        let (row, actor) = self.visible(ctx, tenant, id).await?;
+        self.step(tenant, row, action, actor, reason).await
+    }
+
+    /// Moves `row` by `action` as `actor`: checks the table, the cancellation window, asks for
+    /// refunds before the status changes (so a failed refund changes nothing), releases stock
+    /// when an order is called off, and publishes the change.
+    pub(crate) async fn step(
+        &self,
+        tenant: TenantId,
+        row: orders::Model,
+        action: Action,
+        actor: Actor,
+        reason: &str,
+    ) -> Result<orders::Model> {
+        let from = Status::parse(&row.status)
+            .ok_or_else(|| anyhow::anyhow!("unknown stored status {:?}", row.status))?;
+        let to =
+            domain::transition(from, action, actor).ok_or(OrderingError::InvalidTransition {
+                from,
+                action: action.verb(),
+            })?;
+        let config = self.upstream.config(tenant).await.unwrap_or_default();
+        if actor == Actor::Customer && action == Action::Cancel && from == Status::Paid {
+            let paid = row.paid_at.unwrap_or(row.updated_at);
+            if Utc::now() > paid + Duration::minutes(config.cancel_window_minutes) {
+                return Err(OrderingError::CancelWindowPassed {
+                    minutes: config.cancel_window_minutes,
+                });
+            }
+        }
+        let mut extra = Vec::new();
+        let mut to = to;
+        match to {
+            Status::Cancelled => {
+                let why = match (action, actor) {
+                    (Action::Expire, _) => "expired",
+                    (_, Actor::Customer) => "customer",
+                    _ => "shop",
+                };
+                extra.push((orders::Column::CancelReason, Expr::value(why)));
+            }
+            Status::Paid => {
+                if action == Action::CounterPaid {
+                    extra.push((orders::Column::PaymentMethod, Expr::value("counter")));
+                }
+                extra.push((orders::Column::PaidAt, Expr::value(Utc::now())));
+            }
+            Status::Refunding => {
+                let why = match (action, actor) {
+                    (Action::Cancel, Actor::Customer) => "customer",
+                    (Action::Cancel, _) => "shop",
+                    _ => "",
+                };
+                if !why.is_empty() {
+                    extra.push((orders::Column::CancelReason, Expr::value(why)));
+                }
+                if self.refund(tenant, &row, reason).await? {
+                    // Counter payments (and refunds WeChat settles at once) are done here.
+                    to = Status::Refunded;
+                    extra.push((orders::Column::RefundedFen, Expr::value(row.total_fen)));
+                }
+            }
+            _ => {}
+        }
+        if !repo::move_order(
+            &self.db,
+            tenant,
+            &row.order_id,
+            from.as_str(),
+            to.as_str(),
+            extra,
+        )
+        .await?
+        {
+            let now = self.reload(tenant, &row.order_id).await?;
+            return Err(OrderingError::InvalidTransition {
+                from: Status::parse(&now.status).unwrap_or(from),
+                action: action.verb(),
+            });
+        }
+        // The goods were not made: their stock goes back. (After preparing, only money does.)
+        if matches!(action, Action::Cancel | Action::Expire) {
+            self.upstream.release(tenant, &row.order_id).await?;
+            if from == Status::PendingPayment {
+                self.payments.close_quietly(tenant, &row).await;
+            }
+        }
+        let mut updated = self.reload(tenant, &row.order_id).await?;
+        self.publish(&updated, pb::OrderEventKind::Updated).await;
+        if to == Status::Paid && config.auto_accept {
+            updated =
+                Box::pin(self.step(tenant, updated, Action::Accept, Actor::System, "")).await?;
+        }
+        Ok(updated)
+    }
+
+    /// Asks for the order's money back. True when the refund is complete already (counter
+    /// payments, or WeChat settling at once); false when a notification will confirm it.
+    async fn refund(&self, tenant: TenantId, row: &orders::Model, reason: &str) -> Result<bool> {
+        match PayMethod::parse(&row.payment_method) {
+            Some(PayMethod::WechatPay) if row.transaction_id.is_some() => {
+                self.payments.refund(tenant, row, reason).await
+            }
+            _ => Ok(true),
+        }
+    }
+}
