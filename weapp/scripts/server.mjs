@@ -38,6 +38,7 @@ export async function startServer({ timeoutMs = 60_000 } = {}) {
   const child = spawn(bin, ['serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = [];
   let http;
+  let grpc;
   let wechatFake;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -53,7 +54,7 @@ export async function startServer({ timeoutMs = 60_000 } = {}) {
     await new Promise((resolvePromise, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${logs.join('\n')}`)), timeoutMs);
       const done = () => {
-        if (http && wechatFake) {
+        if (http && grpc && wechatFake) {
           clearTimeout(timer);
           resolvePromise();
         }
@@ -62,6 +63,11 @@ export async function startServer({ timeoutMs = 60_000 } = {}) {
         const m = /HTTP \(BFF\)\s*:\s*(\S+)/.exec(line);
         if (m) {
           http = m[1].startsWith('http') ? m[1] : `http://${m[1]}`;
+          done();
+        }
+        const g = /gRPC \+ grpc-web\s*:\s*(\S+)/.exec(line);
+        if (g) {
+          grpc = g[1].startsWith('http') ? g[1] : `http://${g[1]}`;
           done();
         }
       });
@@ -90,5 +96,6 @@ export async function startServer({ timeoutMs = 60_000 } = {}) {
   }
   // The banner says localhost; use the loopback address the server bound.
   http = http.replace('localhost', '127.0.0.1');
-  return { http, wechatFake, stop, logs };
+  grpc = grpc.replace('localhost', '127.0.0.1');
+  return { http, grpc, wechatFake, stop, logs };
 }

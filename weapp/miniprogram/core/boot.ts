@@ -102,9 +102,11 @@ export function start(): Promise<BootConfig> {
   return readyPromise;
 }
 
-/** The config, waiting for the first load when needed. */
-export function ready(): Promise<BootConfig> {
-  return start();
+/** The latest config, waiting for the first load when needed (not the first load's answer: the
+ * config may have changed since). */
+export async function ready(): Promise<BootConfig> {
+  const first = await start();
+  return current?.config ?? first;
 }
 
 /**

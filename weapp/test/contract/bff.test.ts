@@ -3,55 +3,20 @@
 // with wx.request over Node's fetch.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { installWx, type WxMock } from '../support/wx';
-// @ts-expect-error plain ESM script without types
-import { DEMO_APPID, startServer } from '../../scripts/server.mjs';
-
-interface Server {
-  http: string;
-  wechatFake: string;
-  stop(): Promise<void>;
-}
+import { DEMO_APPID, fakeCode, phone as openPhone, start, type Server } from '../support/platform';
 
 let server: Server;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await start();
 });
 
 afterAll(async () => {
   await server?.stop();
 });
 
-async function fake(path: string, body: unknown): Promise<string> {
-  const res = await fetch(`${server.wechatFake}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return ((await res.json()) as { code: string }).code;
-}
-
-/** A phone opening the demo restaurant's mini-program: fresh storage, fresh modules. */
-async function phone(opts: { appid?: string; devLogin?: boolean; openid?: string } = {}) {
-  const appid = opts.appid ?? DEMO_APPID;
-  const w: WxMock = installWx({
-    appid: 'wxtemplate0000',
-    envVersion: 'develop',
-    fetch: true,
-    ext: { appid, apiBase: server.http, devLogin: opts.devLogin ?? false },
-    loginCode: () => fake('/__fake/login-codes', { appid, openid: opts.openid ?? `o-${Math.random().toString(36).slice(2)}` }),
-  });
-  vi.resetModules();
-  return {
-    w,
-    boot: await import('../../miniprogram/core/boot'),
-    auth: await import('../../miniprogram/core/auth'),
-    identity: await import('../../miniprogram/services/identity'),
-    catalog: await import('../../miniprogram/services/catalog'),
-    api: (await import('../../miniprogram/core/api')).api,
-  };
-}
+const fake = (path: string, body: unknown) => fakeCode(server, path, body);
+const phone = (opts?: Parameters<typeof openPhone>[1]) => openPhone(server, opts);
 
 describe('contract with the real BFF', () => {
   it('serves the OpenAPI document the client types were generated from', async () => {

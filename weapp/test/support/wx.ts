@@ -29,8 +29,8 @@ export interface WxMockOptions {
   /** Send requests over the real network with fetch. */
   fetch?: boolean;
   loginCode?: () => string | Promise<string>;
-  /** How wx.requestPayment ends (default: paid). */
-  payment?: 'paid' | 'cancel' | 'fail';
+  /** How wx.requestPayment ends (default: paid), or a function deciding it (e.g. paying a fake). */
+  payment?: 'paid' | 'cancel' | 'fail' | ((args: any) => Promise<'paid' | 'cancel' | 'fail'>);
   /** What the customer answers in wx.showModal (default: confirm). */
   confirm?: boolean;
 }
@@ -122,11 +122,11 @@ export function installWx(options: WxMockOptions = {}): WxMock {
   };
   wx.requestPayment = (args: any) => {
     calls.push({ api: 'requestPayment', args });
-    const outcome = options.payment ?? 'paid';
-    setTimeout(() => {
+    const decide = options.payment ?? 'paid';
+    void (typeof decide === 'function' ? decide(args) : Promise.resolve(decide)).then((outcome) => {
       if (outcome === 'paid') args.success?.({ errMsg: 'requestPayment:ok' });
       else args.fail?.({ errMsg: outcome === 'cancel' ? 'requestPayment:fail cancel' : 'requestPayment:fail system error' });
-    }, 0);
+    });
   };
   wx.showModal = (args: any) => {
     calls.push({ api: 'showModal', args });

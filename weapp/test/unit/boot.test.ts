@@ -76,3 +76,14 @@ describe('boot config', () => {
     expect(w.requests).toHaveLength(2);
   });
 });
+
+describe('ready()', () => {
+  it('answers the latest config, not the first one loaded', async () => {
+    let version = 7;
+    const { boot } = await setup(() => ({ status: 200, body: bootConfig({ version }), header: { etag: `v${version}` } }));
+    await boot.start();
+    version = 8;
+    await boot.refresh(true);
+    expect((await boot.ready()).version).toBe(8);
+  });
+});

@@ -49,6 +49,9 @@ export const zhCN = {
       INVALID_TRANSITION: '订单状态已变化，请刷新',
       CANCEL_WINDOW_PASSED: '已超过可取消时间',
       PAYMENT_UNAVAILABLE: '支付暂不可用，请稍后再试',
+      NOT_ORDERABLE: '暂时无法下单，请检查购物车',
+      WECHAT_PAY_ERROR: '微信支付出错，请稍后再试',
+      PAYMENT_FAILED: '支付未完成，请稍后在订单中重试',
     } as Record<string, string>,
   },
   launch: {
