@@ -113,3 +113,13 @@ ensure_chromium() {
     apt_install chromium
   fi
 }
+
+# The mini-program's tools, from weapp/package-lock.json, when missing or out of date.
+ensure_weapp() {
+  ensure_npm
+  if [ ! -x weapp/node_modules/.bin/vitest ] || [ weapp/package-lock.json -nt weapp/node_modules/.package-lock.json ]; then
+    log "installing the mini-program's tools from weapp/package-lock.json"
+    # `npm ci` also runs `prepare`, which generates the client's types from weapp/openapi.json.
+    npm ci --prefix weapp --no-audit --no-fund
+  fi
+}

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of the project: contract lint, formatting, clippy, the architecture rule, unit
 # tests, the integration suite twice — on the embedded default (SQLite + in-process cache) and
-# on PostgreSQL + Redis — and the admin dashboard's unit tests (Vitest) and end-to-end tests
-# (headless Chromium against the real server). Installs and starts what it needs.
+# on PostgreSQL + Redis — the admin dashboard's unit tests (Vitest) and end-to-end tests (headless
+# Chromium against the real server), and the mini-program's type-check, unit, page and contract
+# tests. Installs and starts what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_rust
 ensure_node_tools
+ensure_weapp
 ensure_postgres
 ensure_redis
 ensure_web_admin
@@ -39,6 +41,9 @@ log "admin dashboard: type check, build and unit tests (Vitest)"
 npm --prefix web-admin run build
 npm --prefix web-admin test
 
+log "mini-program: generated types, module registry, strict type-check, lint, unit and page tests"
+(cd weapp && npm run gen:api && npm run modules:check && npm run typecheck && npm run lint && npm run test:unit)
+
 if cargo nextest --version >/dev/null 2>&1; then
   run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
 else
@@ -54,3 +59,7 @@ MM_TEST_BACKEND=postgres run_tests -p mm-server
 log "admin dashboard end-to-end tests (headless Chromium, real server)"
 cargo build --locked -p mm-server --bin minimodules
 npm --prefix web-admin run e2e
+
+log "mini-program contract test against the real server binary"
+(cd weapp && npm run test:contract)
+

@@ -83,6 +83,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::auth::bind_phone,
         routes::auth::get_me,
         routes::auth::update_me,
+        routes::auth::update_me_post,
         routes::catalog::get_menu,
         routes::ordering::quote,
         routes::ordering::create_order,

@@ -275,6 +275,18 @@ pub async fn update_me(
     Ok(Json(me(r.user)))
 }
 
+/// The same update as `PATCH /api/v1/me`, for clients that cannot send PATCH: WeChat's
+/// `wx.request` offers GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE and CONNECT only.
+#[utoipa::path(post, path = "/api/v1/me", tag = "auth", request_body = UpdateMeBody, security(("bearer" = [])),
+    responses((status = 200, body = MeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn update_me_post(
+    state: State<Arc<BffState>>,
+    headers: HeaderMap,
+    body: Json<UpdateMeBody>,
+) -> Result<Json<MeDto>, ApiError> {
+    update_me(state, headers, body).await
+}
+
 /// Routes of this file.
 pub fn router() -> Router<Arc<BffState>> {
     Router::new()
@@ -283,5 +295,8 @@ pub fn router() -> Router<Arc<BffState>> {
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/phone", post(bind_phone))
-        .route("/api/v1/me", get(get_me).patch(update_me))
+        .route(
+            "/api/v1/me",
+            get(get_me).patch(update_me).post(update_me_post),
+        )
 }

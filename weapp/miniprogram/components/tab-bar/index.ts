@@ -1,0 +1,49 @@
+/**
+ * The custom tab bar, built from the boot config's tab entries of the modules that are on and
+ * shipped (core/modules.ts). Not WeChat's native tabBar: its pages must be in the main package
+ * and its list is fixed at upload, while ours are per-tenant and live in module subpackages.
+ * Tab pages include it with their own URL: `<mm-tab-bar current="/packages/x/pages/y/index"/>`.
+ */
+import * as boot from '../../core/boot';
+import { openTab, visibleTabs, type Entry } from '../../core/modules';
+
+interface TabView extends Entry {
+  active: boolean;
+}
+
+const unsubscribers = new WeakMap<object, () => void>();
+
+function tabsFor(current: string): TabView[] {
+  return visibleTabs(boot.config()).map((t) => ({ ...t, active: t.url === current }));
+}
+
+Component({
+  properties: {
+    current: { type: String, value: '' },
+  },
+  data: { tabs: [] as TabView[] },
+  observers: {
+    current(this: WechatMiniprogram.Component.TrivialInstance, current: string) {
+      this.setData({ tabs: tabsFor(current) });
+    },
+  },
+  lifetimes: {
+    attached() {
+      this.setData({ tabs: tabsFor(this.data.current) });
+      unsubscribers.set(
+        this,
+        boot.onConfigChange(() => this.setData({ tabs: tabsFor(this.data.current) })),
+      );
+    },
+    detached() {
+      unsubscribers.get(this)?.();
+      unsubscribers.delete(this);
+    },
+  },
+  methods: {
+    onTap(e: WechatMiniprogram.BaseEvent<Record<string, never>, { url: string }>) {
+      const url = e.currentTarget.dataset.url;
+      if (url && url !== this.data.current) openTab(url);
+    },
+  },
+});

@@ -1,0 +1,251 @@
+/**
+ * The cart and checkout: lines with quantities, the fulfilment modes the shop offers (dine-in
+ * with the table from the QR code, takeaway, delivery with `wx.chooseAddress`), a remark, the
+ * payment methods it accepts, and the server's quote — the amounts shown before it are the menu's
+ * estimate. Submitting places the order (one idempotency key per checkout, so a retry or a second
+ * tap cannot order twice), pays it, and opens the order.
+ */
+import * as auth from '../../../../core/auth';
+import * as boot from '../../../../core/boot';
+import { newIdempotencyKey } from '../../../../core/client';
+import { ApiError, describe } from '../../../../core/errors';
+import { strings, yuan } from '../../../../core/locale/index';
+import { pageUrl, requireModule } from '../../../../core/modules';
+import { themed } from '../../../../core/page';
+import * as cartOps from '../../services/cart';
+import * as ordering from '../../services/ordering';
+
+interface LineView extends cartOps.CartLine {
+  unit: string;
+  total: string;
+  available: boolean;
+}
+
+interface QuoteView {
+  items: string;
+  packaging: string;
+  total: string;
+  totalFen: number;
+  orderable: boolean;
+  problems: string[];
+}
+
+const T = strings.checkout;
+
+function lineViews(cart: cartOps.Cart, quote: ordering.Quote | undefined): LineView[] {
+  return cart.lines.map((l) => {
+    const q = quote?.items.find((i) => i.sku_id === l.skuId);
+    const unitFen = q?.unit_price_fen ?? l.unitFen;
+    return { ...l, unit: yuan(unitFen), total: yuan(unitFen * l.quantity), available: q?.available ?? true };
+  });
+}
+
+function quoteView(q: ordering.Quote): QuoteView {
+  return {
+    items: yuan(q.amounts.items_fen),
+    packaging: yuan(q.amounts.packaging_fee_fen),
+    total: yuan(q.amounts.total_fen),
+    totalFen: q.amounts.total_fen,
+    orderable: q.orderable,
+    problems: q.problems.map((p) =>
+      p === 'BELOW_MINIMUM' ? `${T.problems[p]} ${yuan(q.min_order_fen)}` : (T.problems[p] ?? T.problemFallback),
+    ),
+  };
+}
+
+let cart: cartOps.Cart = cartOps.EMPTY;
+let lastQuote: ordering.Quote | undefined;
+/** One key per checkout: made on the first submit, dropped when the basket changes. */
+let checkoutKey: string | undefined;
+let quoteSeq = 0;
+
+Component({
+  behaviors: [themed],
+  data: {
+    t: strings.cart,
+    tc: T,
+    lines: [] as LineView[],
+    subtotal: yuan(0),
+    modes: [] as { id: string; text: string }[],
+    mode: '',
+    payments: [] as { id: string; text: string }[],
+    payment: '',
+    table: '',
+    address: null as ordering.Fulfilment['address'],
+    remark: '',
+    loggedIn: false,
+    quoting: false,
+    quote: null as QuoteView | null,
+    quoteError: '',
+    submitting: false,
+  },
+  methods: {
+    async onLoad() {
+      if (!(await requireModule('ordering'))) return;
+      const cfg = ordering.orderingConfig(boot.config());
+      const modes = cfg.fulfilmentModes.map((id) => ({ id, text: strings.cart.modes[id] ?? id }));
+      const payments = cfg.paymentMethods.map((id) => ({ id, text: strings.cart.payments[id] ?? id }));
+      const table = ordering.currentTable() ?? '';
+      // A table code means the customer sits in the shop: dine-in first when offered.
+      const mode = table && cfg.fulfilmentModes.includes('dine_in') ? 'dine_in' : (modes[0]?.id ?? '');
+      this.setData({ modes, mode, payments, payment: payments[0]?.id ?? '', table });
+      cart = cartOps.loadCart();
+      await this.requote();
+    },
+    onShow() {
+      const stored = cartOps.loadCart();
+      if (JSON.stringify(stored) !== JSON.stringify(cart)) {
+        cart = stored;
+        void this.requote();
+      }
+    },
+    fulfilment(): ordering.Fulfilment {
+      const d = this.data;
+      return {
+        mode: d.mode,
+        table: d.mode === 'dine_in' && d.table ? d.table : null,
+        address: d.mode === 'delivery' ? d.address : null,
+      };
+    },
+    /** Shows the cart at once with menu prices, then the server's quote. */
+    async requote() {
+      this.setData({ lines: lineViews(cart, undefined), subtotal: yuan(cartOps.subtotal(cart)), loggedIn: !!auth.currentUser() });
+      if (!cart.lines.length) {
+        this.setData({ quote: null, quoteError: '' });
+        return;
+      }
+      if (!(await auth.ensureSession().catch(() => undefined))) {
+        this.setData({ loggedIn: false, quote: null });
+        return;
+      }
+      const seq = ++quoteSeq;
+      this.setData({ loggedIn: true, quoting: true, quoteError: '' });
+      try {
+        const q = await ordering.quote(cart, this.fulfilment());
+        if (seq !== quoteSeq) return;
+        lastQuote = q;
+        this.setData({ quoting: false, quote: quoteView(q), lines: lineViews(cart, q) });
+      } catch (e) {
+        if (seq !== quoteSeq) return;
+        this.setData({ quoting: false, quote: null, quoteError: describe(e) });
+      }
+    },
+    change(next: cartOps.Cart) {
+      cart = next;
+      checkoutKey = undefined;
+      cartOps.saveCart(cart);
+      void this.requote();
+    },
+    onMinus(e: WechatMiniprogram.BaseEvent<Record<string, never>, { sku: string; qty: number }>) {
+      const { sku, qty } = e.currentTarget.dataset;
+      this.change(cartOps.setQuantity(cart, sku, Number(qty) - 1));
+    },
+    onPlus(e: WechatMiniprogram.BaseEvent<Record<string, never>, { sku: string; qty: number }>) {
+      const { sku, qty } = e.currentTarget.dataset;
+      this.change(cartOps.setQuantity(cart, sku, Number(qty) + 1));
+    },
+    onClear() {
+      this.change(cartOps.EMPTY);
+    },
+    onMode(e: WechatMiniprogram.BaseEvent<Record<string, never>, { id: string }>) {
+      this.setData({ mode: e.currentTarget.dataset.id });
+      checkoutKey = undefined;
+      void this.requote();
+    },
+    onPayment(e: WechatMiniprogram.BaseEvent<Record<string, never>, { id: string }>) {
+      this.setData({ payment: e.currentTarget.dataset.id });
+    },
+    onScan() {
+      wx.scanCode({
+        onlyFromCamera: true,
+        success: (r) => {
+          const query: Record<string, string> = {};
+          const path = r.path ?? '';
+          for (const part of (path.split('?')[1] ?? r.result ?? '').split('&')) {
+            const [k, v] = part.split('=');
+            if (k && v) query[k] = v;
+          }
+          const table = ordering.tableFromQuery(query);
+          if (table) {
+            ordering.rememberTable(table);
+            this.setData({ table });
+            void this.requote();
+          } else {
+            wx.showToast({ title: strings.cart.noTable, icon: 'none' });
+          }
+        },
+      });
+    },
+    onAddress() {
+      wx.chooseAddress({
+        success: (a) => {
+          this.setData({
+            address: {
+              contact_name: a.userName,
+              phone: a.telNumber,
+              region: [a.provinceName, a.cityName, a.countyName].filter(Boolean).join(' '),
+              detail: a.detailInfo,
+            },
+          });
+          void this.requote();
+        },
+        fail: () => undefined,
+      });
+    },
+    onRemark(e: WechatMiniprogram.Input) {
+      this.setData({ remark: e.detail.value });
+    },
+    async onLogin() {
+      try {
+        await auth.login();
+        await this.requote();
+      } catch (e) {
+        wx.showToast({ title: describe(e), icon: 'none' });
+      }
+    },
+    onMenu() {
+      wx.reLaunch({ url: pageUrl('ordering', 'pages/menu/index') });
+    },
+    async onSubmit() {
+      const d = this.data;
+      if (d.submitting || !d.quote || !lastQuote) return;
+      if (d.mode === 'dine_in' && !d.table) return void wx.showToast({ title: T.needTable, icon: 'none' });
+      if (d.mode === 'delivery' && !d.address) return void wx.showToast({ title: T.needAddress, icon: 'none' });
+      if (!d.quote.orderable) return void wx.showToast({ title: d.quote.problems[0] ?? T.problemFallback, icon: 'none' });
+      checkoutKey ??= newIdempotencyKey();
+      this.setData({ submitting: true });
+      let order: ordering.Order;
+      try {
+        order = await ordering.placeOrder({
+          cart,
+          fulfilment: this.fulfilment(),
+          remark: d.remark.trim(),
+          expectedTotalFen: d.quote.totalFen,
+          idempotencyKey: checkoutKey,
+        });
+      } catch (e) {
+        this.setData({ submitting: false });
+        if (e instanceof ApiError && e.code === 'PRICE_CHANGED') {
+          checkoutKey = undefined;
+          await this.requote();
+        }
+        wx.showToast({ title: describe(e), icon: 'none' });
+        return;
+      }
+      // The order exists: the cart is done with, whatever happens to the payment.
+      checkoutKey = undefined;
+      cart = cartOps.EMPTY;
+      cartOps.saveCart(cart);
+      const detail = `${pageUrl('ordering', 'pages/order/index')}?id=${encodeURIComponent(order.id)}`;
+      try {
+        const r = await ordering.payOrder(order.id, d.payment);
+        if (r.outcome === 'paid') wx.showToast({ title: T.paid, icon: 'success' });
+        if (r.outcome === 'cancelled') wx.showToast({ title: T.payCancelled, icon: 'none' });
+      } catch (e) {
+        wx.showToast({ title: describe(e), icon: 'none' });
+      }
+      this.setData({ submitting: false });
+      wx.redirectTo({ url: detail });
+    },
+  },
+});

@@ -1,0 +1,21 @@
+/**
+ * Where a deep link lands when its module is switched off for this shop, or not shipped in this
+ * version: says so plainly and offers the way home.
+ */
+import * as boot from '../../core/boot';
+import { strings } from '../../core/locale/index';
+import { homeUrl, openTab } from '../../core/modules';
+import { themed } from '../../core/page';
+
+Component({
+  behaviors: [themed],
+  data: { t: strings.unavailable, module: '' },
+  methods: {
+    onLoad(query: Record<string, string | undefined>) {
+      this.setData({ module: query.module ?? '' });
+    },
+    onHome() {
+      openTab(homeUrl(boot.config()));
+    },
+  },
+});

@@ -1,0 +1,242 @@
+// Checkout, payment and orders against a fake ordering BFF: the quote replaces the estimate,
+// placing an order sends one idempotency key per checkout, WeChat Pay gets the prepay parameters,
+// the order page shows status and cancels.
+import { bootConfig, flush, installWx, type FakeRequest, type FakeResponse } from '../support/wx';
+import { render, resetCore, tap, text, texts } from '../support/simulate';
+
+const APPID = 'wxshop00000001';
+const user = { id: 'u1', display_name: '顾客', nickname: '小明', avatar_url: '', phone: '' };
+const line = {
+  product_id: 'p-water',
+  sku_id: 's-water',
+  name: '矿泉水',
+  spec_summary: '',
+  unit_price_fen: 300,
+  quantity: 2,
+  line_total_fen: 600,
+  available: true,
+};
+
+function order(status: string, over: Record<string, unknown> = {}) {
+  return {
+    id: 'o1',
+    order_number: '20261124-0042',
+    status,
+    items: [line],
+    amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 700 },
+    fulfilment: { mode: 'dine_in', table: '8', address: null },
+    remark: '',
+    payment_method: '',
+    cancel_reason: '',
+    expire_time: '2026-11-24T05:20:00Z',
+    pay_time: null,
+    create_time: '2026-11-24T05:05:00Z',
+    refunded_fen: 0,
+    ...over,
+  };
+}
+
+function setup(routes: Record<string, (req: FakeRequest) => FakeResponse>, opts: { payment?: 'paid' | 'cancel' | 'fail' } = {}) {
+  const w = installWx({
+    appid: APPID,
+    payment: opts.payment,
+    handler: (req) => {
+      const r = routes[`${req.method} ${req.path}`];
+      return r ? r(req) : { status: 304 };
+    },
+  });
+  resetCore();
+  w.storage.set(`mm:${APPID}:boot`, {
+    config: bootConfig({
+      modules: bootConfig().modules.map((m: { id: string; config: object }) =>
+        m.id === 'ordering' ? { ...m, config: { ...m.config, payment_methods: ['wechat_pay', 'counter'] } } : m,
+      ),
+    }),
+    etag: 'e',
+    fetchedAt: Date.now(),
+  });
+  w.storage.set(`mm:${APPID}:session`, {
+    accessToken: 'at',
+    accessExpiresAt: Date.now() + 600_000,
+    refreshToken: 'rt',
+    refreshExpiresAt: Date.now() + 86_400_000,
+    user,
+  });
+  w.storage.set(`mm:${APPID}:ordering.table`, '8');
+  w.storage.set(`mm:${APPID}:ordering.cart`, {
+    lines: [{ skuId: 's-water', productId: 'p-water', name: '矿泉水', specs: '', unitFen: 250, quantity: 2 }],
+  });
+  return w;
+}
+
+const quote = () => ({
+  status: 200,
+  body: {
+    items: [line],
+    amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 700 },
+    orderable: true,
+    problems: [],
+    min_order_fen: 0,
+  },
+});
+const prepay = { timeStamp: '1700000000', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 'sig' };
+
+async function openCart() {
+  const page = render('packages/ordering/pages/cart/index');
+  await page.instance.onLoad({});
+  await flush(20);
+  return page;
+}
+
+describe('checkout', () => {
+  it('shows the server quote, places the order once and pays with WeChat Pay', async () => {
+    const keys: string[] = [];
+    const w = setup({
+      'POST /api/v1/orders/quote': quote,
+      'POST /api/v1/orders': (req) => {
+        keys.push(req.header['idempotency-key']!);
+        return keys.length === 1 ? ('fail' as never) : { status: 201, body: order('pending_payment') };
+      },
+      'POST /api/v1/orders/o1/pay': (req) => {
+        expect(req.data).toEqual({ method: 'wechat_pay' });
+        return { status: 200, body: { order: order('pending_payment'), wechat_pay: prepay } };
+      },
+      'POST /api/v1/orders/o1/payment/refresh': () => ({ status: 200, body: order('paid') }),
+    });
+    const page = await openCart();
+    // The server's price (¥3.00), not the stored estimate (¥2.50).
+    expect(text(page, '.cart__items-total')).toBe('¥6.00');
+    expect(text(page, '.cart__packaging')).toBe('¥1.00');
+    expect(text(page, '.cart__total')).toBe('¥7.00');
+    const quoteReq = w.requests.find((r) => r.path === '/api/v1/orders/quote')!;
+    expect(quoteReq.data).toEqual({
+      items: [{ product_id: 'p-water', sku_id: 's-water', quantity: 2 }],
+      fulfilment: { mode: 'dine_in', table: '8', address: null },
+    });
+
+    await tap(page, '.cart__submit');
+    await flush(1500);
+    // The first attempt got no answer and was retried with the same key.
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+    const placed = w.requests.find((r) => r.path === '/api/v1/orders' && r.method === 'POST')!;
+    expect(placed.data).toMatchObject({ expected_total_fen: 700, remark: '' });
+    expect(w.calls.find((c) => c.api === 'requestPayment')!.args).toMatchObject(prepay);
+    expect(w.toasts()).toContain('支付成功');
+    expect(w.navigations()).toEqual(['redirectTo /packages/ordering/pages/order/index?id=o1']);
+    expect((w.storage.get(`mm:${APPID}:ordering.cart`) as { lines: unknown[] }).lines).toEqual([]);
+  });
+
+  it('says why a basket cannot be ordered', async () => {
+    const w = setup({
+      'POST /api/v1/orders/quote': () => ({
+        status: 200,
+        body: {
+          items: [line],
+          amounts: { items_fen: 600, packaging_fee_fen: 0, total_fen: 600 },
+          orderable: false,
+          problems: ['BELOW_MINIMUM'],
+          min_order_fen: 2000,
+        },
+      }),
+    });
+    const page = await openCart();
+    expect(texts(page, '.cart__problem')).toEqual(['未达起送金额 ¥20.00']);
+    await tap(page, '.cart__submit');
+    expect(w.toasts()).toContain('未达起送金额 ¥20.00');
+    expect(w.requests.some((r) => r.path === '/api/v1/orders' && r.method === 'POST')).toBe(false);
+  });
+
+  it('asks for an address before a delivery order', async () => {
+    const w = setup({ 'POST /api/v1/orders/quote': quote });
+    const page = await openCart();
+    await tap(page, '.cart__mode', 2);
+    await flush(20);
+    await tap(page, '.cart__submit');
+    expect(w.toasts()).toContain('请选择收货地址');
+    expect(w.requests.some((r) => r.path === '/api/v1/orders' && r.method === 'POST')).toBe(false);
+  });
+
+  it('opens the order when the customer closes the payment sheet', async () => {
+    const w = setup(
+      {
+        'POST /api/v1/orders/quote': quote,
+        'POST /api/v1/orders': () => ({ status: 201, body: order('pending_payment') }),
+        'POST /api/v1/orders/o1/pay': () => ({ status: 200, body: { order: order('pending_payment'), wechat_pay: prepay } }),
+      },
+      { payment: 'cancel' },
+    );
+    const page = await openCart();
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(w.toasts()).toContain('已取消支付，可在订单中继续支付');
+    expect(w.navigations()).toEqual(['redirectTo /packages/ordering/pages/order/index?id=o1']);
+  });
+});
+
+describe('order page', () => {
+  it('shows an unpaid order and cancels it', async () => {
+    let status = 'pending_payment';
+    const w = setup({
+      'GET /api/v1/orders/o1': () => ({ status: 200, body: order(status) }),
+      'POST /api/v1/orders/o1/cancel': () => {
+        status = 'cancelled';
+        return { status: 200, body: order('cancelled', { cancel_reason: 'customer' }) };
+      },
+    });
+    const page = render('packages/ordering/pages/order/index');
+    await page.instance.onLoad({ id: 'o1' });
+    await flush(20);
+    expect(text(page, '.order__status')).toBe('待支付');
+    expect(text(page, '.order__number')).toBe('20261124-0042');
+    expect(text(page, '.order__table')).toBe('8');
+    expect(text(page, '.order__total')).toBe('¥7.00');
+    expect(texts(page, '.order__pay')).toEqual(['去支付', '到店支付']);
+    await tap(page, '.order__cancel');
+    await flush(20);
+    expect(text(page, '.order__status')).toBe('已取消');
+    expect(text(page, '.order__reason')).toBe('您已取消');
+    expect(page.querySelector('.order__pay')).toBeFalsy();
+    expect(w.toasts()).toContain('订单已取消');
+    page.detach();
+  });
+
+  it('pays at the counter', async () => {
+    const w = setup({
+      'GET /api/v1/orders/o1': () => ({ status: 200, body: order('pending_payment') }),
+      'POST /api/v1/orders/o1/pay': (req) => {
+        expect(req.data).toEqual({ method: 'counter' });
+        return { status: 200, body: { order: order('pending_payment', { payment_method: 'counter' }), wechat_pay: null } };
+      },
+    });
+    const page = render('packages/ordering/pages/order/index');
+    await page.instance.onLoad({ id: 'o1' });
+    await flush(20);
+    await tap(page, '.order__pay', 1);
+    await flush(20);
+    expect(w.calls.some((c) => c.api === 'requestPayment')).toBe(false);
+    page.detach();
+  });
+});
+
+describe('orders page', () => {
+  it('lists orders and loads the next page', async () => {
+    const w = setup({
+      'GET /api/v1/orders': (req) =>
+        req.query.get('page_token') === 'p2'
+          ? { status: 200, body: { orders: [order('completed', { id: 'o0', order_number: '20261123-0001' })], next_page_token: null } }
+          : { status: 200, body: { orders: [order('paid')], next_page_token: 'p2' } },
+    });
+    const page = render('packages/ordering/pages/orders/index');
+    await page.instance.onLoad({});
+    await flush(20);
+    expect(texts(page, '.orders__status')).toEqual(['已支付，等待商家接单']);
+    expect(text(page, '.orders__summary')).toBe('矿泉水 共 2 件');
+    await tap(page, '.orders__more');
+    await flush(20);
+    expect(texts(page, '.orders__status')).toEqual(['已支付，等待商家接单', '已完成']);
+    expect(page.querySelector('.orders__more')).toBeFalsy();
+    await tap(page, '.orders__row', 1);
+    expect(w.navigations()).toEqual(['navigateTo /packages/ordering/pages/order/index?id=o0']);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * The real platform for contract tests: the server binary (scripts/server.mjs), the WeChat fake's
+ * control routes, a "phone" (mocked wx over Node's fetch, fresh core modules), and the shop's
+ * admin over gRPC with `buf curl` (the same reflection-driven client the README shows), for what
+ * only staff can do: open the shop, change its theme, switch modules.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { installWx, type WxMock, type WxMockOptions } from './wx';
+// @ts-expect-error plain ESM script without types
+import { DEMO_APPID, startServer } from '../../scripts/server.mjs';
+
+export { DEMO_APPID };
+export const DEMO_ADMIN = { login: 'admin', password: 'minimodules-demo-1' };
+
+export interface Server {
+  http: string;
+  grpc: string;
+  wechatFake: string;
+  stop(): Promise<void>;
+}
+
+export async function start(): Promise<Server> {
+  return startServer();
+}
+
+/** POSTs to one of the WeChat fake's control routes and returns the code it mints. */
+export async function fakeCode(server: Server, path: string, body: unknown): Promise<string> {
+  const res = await fetch(`${server.wechatFake}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return ((await res.json()) as { code: string }).code;
+}
+
+/** A phone opening the mini-program: fresh storage, fresh core modules. */
+export async function phone(
+  server: Server,
+  opts: { appid?: string; devLogin?: boolean; openid?: string; payment?: WxMockOptions['payment'] } = {},
+) {
+  const appid = opts.appid ?? DEMO_APPID;
+  const w: WxMock = installWx({
+    appid: 'wxtemplate0000',
+    envVersion: 'develop',
+    fetch: true,
+    ext: { appid, apiBase: server.http, devLogin: opts.devLogin ?? false },
+    payment: opts.payment,
+    loginCode: () => fakeCode(server, '/__fake/login-codes', { appid, openid: opts.openid ?? `o-${Math.random().toString(36).slice(2)}` }),
+  });
+  vi.resetModules();
+  return {
+    w,
+    boot: await import('../../miniprogram/core/boot'),
+    auth: await import('../../miniprogram/core/auth'),
+    modules: await import('../../miniprogram/core/modules'),
+    identity: await import('../../miniprogram/services/identity'),
+    catalog: await import('../../miniprogram/services/catalog'),
+    ordering: await import('../../miniprogram/packages/ordering/services/ordering'),
+    cart: await import('../../miniprogram/packages/ordering/services/cart'),
+    client: await import('../../miniprogram/core/client'),
+  };
+}
+
+const BUF = process.env.BUF ?? join(__dirname, '..', '..', '..', 'tools', 'node_modules', '.bin', 'buf');
+
+/** Calls an RPC with `buf curl` (gRPC, server reflection); returns the JSON answer. */
+export function rpc(server: Server, method: string, body: unknown, token?: string): any {
+  if (!existsSync(BUF)) throw new Error(`no buf CLI at ${BUF}: run \`npm install --prefix tools\` at the repository root`);
+  const args = ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', JSON.stringify(body)];
+  if (token) args.push('-H', `authorization: Bearer ${token}`);
+  args.push(`${server.grpc}/${method}`);
+  try {
+    return JSON.parse(execFileSync(BUF, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || '{}');
+  } catch (e) {
+    throw new Error(`${method} failed: ${(e as { stderr?: string }).stderr ?? e}`, { cause: e });
+  }
+}
+
+/** The demo shop's admin: a token, and the few writes the tests need. */
+export function admin(server: Server, tenantId: string) {
+  const tenant = `tenants/${tenantId}`;
+  const login = rpc(server, 'minimodules.identity.v1.AuthService/PasswordLogin', {
+    tenant,
+    login_name: DEMO_ADMIN.login,
+    password: DEMO_ADMIN.password,
+  });
+  const token: string = login.tokens.accessToken ?? login.tokens.access_token;
+  return {
+    /** Merges `change` into a module's config. */
+    configure(module: string, change: Record<string, unknown>) {
+      const name = `${tenant}/modules/${module}/config`;
+      const current = rpc(server, 'minimodules.tenant.v1.TenantService/GetModuleConfig', { name }, token).config;
+      rpc(
+        server,
+        'minimodules.tenant.v1.TenantService/UpdateModuleConfig',
+        { config: { name, config: { ...current.config, ...change } } },
+        token,
+      );
+    },
+    brand(primaryColor: string) {
+      rpc(
+        server,
+        'minimodules.tenant.v1.TenantService/UpdateBranding',
+        { branding: { name: `${tenant}/branding`, primary_color: primaryColor }, update_mask: 'primaryColor' },
+        token,
+      );
+    },
+    disable(module: string) {
+      rpc(server, 'minimodules.tenant.v1.TenantService/DisableModule', { name: `${tenant}/modules/${module}` }, token);
+    },
+    /** WeChat Pay merchant account (the keys are the test fixtures mm-wechatpay's tests use). */
+    paymentAccount(account: Record<string, unknown>, merchantPrivateKeyPem: string, apiv3Key: string) {
+      rpc(
+        server,
+        'minimodules.ordering.v1.OrderService/UpdatePaymentAccount',
+        {
+          payment_account: { name: `${tenant}/paymentAccount`, ...account },
+          merchant_private_key_pem: merchantPrivateKeyPem,
+          apiv3_key: apiv3Key,
+        },
+        token,
+      );
+    },
+    enable(module: string) {
+      rpc(server, 'minimodules.tenant.v1.TenantService/EnableModule', { name: `${tenant}/modules/${module}` }, token);
+    },
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * A mocked `wx` for unit and page tests: in-memory storage, a configurable account and ext.json,
+ * `wx.login` codes, recorded navigation and toasts, and `wx.request` answered either by a fake
+ * BFF (a function) or by the real network through Node's fetch (contract tests).
+ */
+export interface FakeRequest {
+  url: string;
+  path: string;
+  query: URLSearchParams;
+  method: string;
+  header: Record<string, string>;
+  data: unknown;
+}
+
+export interface FakeResponse {
+  status: number;
+  body?: unknown;
+  header?: Record<string, string>;
+}
+
+/** Answers a request; throw `networkError()` (or return 'fail') to simulate no answer. */
+export type Handler = (req: FakeRequest) => FakeResponse | 'fail' | Promise<FakeResponse | 'fail'>;
+
+export interface WxMockOptions {
+  appid?: string;
+  envVersion?: 'develop' | 'trial' | 'release';
+  ext?: Record<string, unknown> | null;
+  handler?: Handler;
+  /** Send requests over the real network with fetch. */
+  fetch?: boolean;
+  loginCode?: () => string | Promise<string>;
+  /** How wx.requestPayment ends (default: paid), or a function deciding it (e.g. paying a fake). */
+  payment?: 'paid' | 'cancel' | 'fail' | ((args: any) => Promise<'paid' | 'cancel' | 'fail'>);
+  /** What the customer answers in wx.showModal (default: confirm). */
+  confirm?: boolean;
+}
+
+export interface WxMock {
+  storage: Map<string, unknown>;
+  requests: FakeRequest[];
+  calls: { api: string; args: any }[];
+  options: WxMockOptions;
+  wx: any;
+  /** Navigation calls (navigateTo/redirectTo/reLaunch) as "api url". */
+  navigations(): string[];
+  toasts(): string[];
+}
+
+function headerLower(h: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+export function installWx(options: WxMockOptions = {}): WxMock {
+  const storage = new Map<string, unknown>();
+  const requests: FakeRequest[] = [];
+  const calls: { api: string; args: any }[] = [];
+  const record =
+    (api: string) =>
+    (args: any = {}) => {
+      calls.push({ api, args });
+      args?.success?.({ errMsg: `${api}:ok` });
+      args?.complete?.({ errMsg: `${api}:ok` });
+    };
+
+  const mock: WxMock = {
+    storage,
+    requests,
+    calls,
+    options,
+    wx: undefined,
+    navigations: () =>
+      calls.filter((c) => ['navigateTo', 'redirectTo', 'reLaunch', 'switchTab'].includes(c.api)).map((c) => `${c.api} ${c.args.url}`),
+    toasts: () => calls.filter((c) => c.api === 'showToast').map((c) => String(c.args.title)),
+  };
+
+  const wx: any = {
+    getAccountInfoSync: () => ({
+      miniProgram: { appId: options.appid ?? 'wxaccount000000', envVersion: options.envVersion ?? 'develop', version: '' },
+    }),
+    getExtConfigSync: () => options.ext ?? {},
+    getStorageSync: (k: string) => (storage.has(k) ? structuredClone(storage.get(k)) : ''),
+    setStorageSync: (k: string, v: unknown) => void storage.set(k, structuredClone(v)),
+    removeStorageSync: (k: string) => void storage.delete(k),
+    login: (args: any) => {
+      calls.push({ api: 'login', args });
+      Promise.resolve(options.loginCode ? options.loginCode() : 'code-1').then(
+        (code) => args.success?.({ code, errMsg: 'login:ok' }),
+        (e) => args.fail?.({ errMsg: `login:fail ${e}` }),
+      );
+    },
+    request: (args: any) => {
+      const url = new URL(args.url);
+      const req: FakeRequest = {
+        url: args.url,
+        path: url.pathname,
+        query: url.searchParams,
+        method: args.method ?? 'GET',
+        header: headerLower(args.header),
+        data: args.data,
+      };
+      requests.push(req);
+      const answer = options.fetch ? viaFetch(req) : Promise.resolve(options.handler ? options.handler(req) : { status: 404 });
+      answer.then(
+        (res) => {
+          if (res === 'fail') {
+            args.fail?.({ errMsg: 'request:fail net::ERR_INTERNET_DISCONNECTED' });
+            return;
+          }
+          args.success?.({
+            statusCode: res.status,
+            data: res.body === undefined ? '' : structuredClone(res.body),
+            header: res.header ?? {},
+            errMsg: 'request:ok',
+          });
+        },
+        (e) => args.fail?.({ errMsg: `request:fail ${e}` }),
+      );
+      return { abort() {} };
+    },
+  };
+  wx.requestPayment = (args: any) => {
+    calls.push({ api: 'requestPayment', args });
+    const decide = options.payment ?? 'paid';
+    void (typeof decide === 'function' ? decide(args) : Promise.resolve(decide)).then((outcome) => {
+      if (outcome === 'paid') args.success?.({ errMsg: 'requestPayment:ok' });
+      else args.fail?.({ errMsg: outcome === 'cancel' ? 'requestPayment:fail cancel' : 'requestPayment:fail system error' });
+    });
+  };
+  wx.showModal = (args: any) => {
+    calls.push({ api: 'showModal', args });
+    setTimeout(() => args.success?.({ confirm: options.confirm ?? true, cancel: !(options.confirm ?? true), errMsg: 'showModal:ok' }), 0);
+  };
+  for (const api of [
+    'navigateTo',
+    'redirectTo',
+    'reLaunch',
+    'switchTab',
+    'navigateBack',
+    'showToast',
+    'showLoading',
+    'hideLoading',
+    'setNavigationBarColor',
+    'setNavigationBarTitle',
+    'setBackgroundColor',
+    'stopPullDownRefresh',
+    'makePhoneCall',
+  ]) {
+    wx[api] = record(api);
+  }
+  mock.wx = wx;
+  (globalThis as any).wx = wx;
+  return mock;
+}
+
+async function viaFetch(req: FakeRequest): Promise<FakeResponse | 'fail'> {
+  try {
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers: req.header,
+      body: req.method === 'GET' || req.data === undefined ? undefined : JSON.stringify(req.data),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : '';
+    } catch {
+      // not JSON
+    }
+    const header: Record<string, string> = {};
+    res.headers.forEach((v, k) => (header[k] = v));
+    return { status: res.status, body, header };
+  } catch {
+    return 'fail';
+  }
+}
+
+/** A boot config like the BFF's, for tests. */
+export function bootConfig(over: Partial<Record<string, unknown>> = {}): any {
+  return {
+    tenant_id: 't1',
+    slug: 'demo',
+    display_name: '示例餐厅',
+    display_name_en: 'Demo',
+    industry: 'restaurant',
+    theme: { primary_color: '#E4393C', secondary_color: '#FFB400', background_color: '#FFF8F0', text_color: '#333333', logo_url: '' },
+    modules: [
+      {
+        id: 'tenant',
+        version: '0.1.0',
+        name: { 'zh-CN': '店铺与模块', en: 'Shop' },
+        pages: [
+          { path: 'pages/home/index', title: { 'zh-CN': '首页', en: 'Home' } },
+          { path: 'pages/me/index', title: { 'zh-CN': '我的', en: 'Me' } },
+        ],
+        config: { announcement: '欢迎光临', contact_phone: '021-1234', address: '' },
+      },
+      {
+        id: 'identity',
+        version: '0.1.0',
+        name: { 'zh-CN': '会员与账号', en: 'Members' },
+        pages: [{ path: 'pages/profile/index', title: { 'zh-CN': '个人资料', en: 'Profile' } }],
+        config: {},
+      },
+      {
+        id: 'catalog',
+        version: '0.1.0',
+        name: { 'zh-CN': '商品目录', en: 'Catalog' },
+        pages: [
+          { path: 'pages/products/index', title: { 'zh-CN': '商品', en: 'Products' } },
+          { path: 'pages/product/index', title: { 'zh-CN': '商品详情', en: 'Product' } },
+        ],
+        config: {},
+      },
+      {
+        id: 'ordering',
+        version: '0.1.0',
+        name: { 'zh-CN': '点单', en: 'Ordering' },
+        pages: [
+          { path: 'pages/menu/index', title: { 'zh-CN': '点单', en: 'Menu' } },
+          { path: 'pages/cart/index', title: { 'zh-CN': '购物车', en: 'Cart' } },
+          { path: 'pages/orders/index', title: { 'zh-CN': '订单', en: 'Orders' } },
+          { path: 'pages/order/index', title: { 'zh-CN': '订单详情', en: 'Order' } },
+        ],
+        config: { fulfilment_modes: ['dine_in', 'takeaway', 'delivery'], min_order_fen: 0, packaging_fee_fen: 100 },
+      },
+    ],
+    tabs: [
+      { module: 'tenant', page: 'pages/home/index', text: { 'zh-CN': '首页', en: 'Home' }, icon: 'home', order: 0 },
+      { module: 'ordering', page: 'pages/menu/index', text: { 'zh-CN': '点单', en: 'Menu' }, icon: 'menu', order: 10 },
+      { module: 'booking', page: 'pages/services/index', text: { 'zh-CN': '预约', en: 'Book' }, icon: 'calendar', order: 20 },
+      { module: 'ordering', page: 'pages/orders/index', text: { 'zh-CN': '订单', en: 'Orders' }, icon: 'orders', order: 50 },
+      { module: 'tenant', page: 'pages/me/index', text: { 'zh-CN': '我的', en: 'Me' }, icon: 'user', order: 100 },
+    ],
+    version: 7,
+    ...over,
+  };
+}
+
+/** A menu like the BFF's: coffee with two specs, a sold-out cake, a plain water. */
+export function menu(): any {
+  return {
+    version: 3,
+    sections: [
+      {
+        id: 'c1',
+        name_zh: '咖啡',
+        name_en: 'Coffee',
+        products: [
+          {
+            id: 'p-latte',
+            name_zh: '拿铁',
+            name_en: 'Latte',
+            description: '浓缩咖啡与牛奶',
+            image_urls: [],
+            tags: ['热销'],
+            skus: [
+              {
+                id: 's-latte-m-hot',
+                specs: [
+                  { spec: '杯型', value: '中杯' },
+                  { spec: '温度', value: '热' },
+                ],
+                price_fen: 2500,
+                available: true,
+              },
+              {
+                id: 's-latte-l-hot',
+                specs: [
+                  { spec: '杯型', value: '大杯' },
+                  { spec: '温度', value: '热' },
+                ],
+                price_fen: 2800,
+                available: true,
+              },
+              {
+                id: 's-latte-l-ice',
+                specs: [
+                  { spec: '杯型', value: '大杯' },
+                  { spec: '温度', value: '冰' },
+                ],
+                price_fen: 2800,
+                available: false,
+              },
+            ],
+          },
+          {
+            id: 'p-water',
+            name_zh: '矿泉水',
+            name_en: 'Water',
+            description: '',
+            image_urls: [],
+            tags: [],
+            skus: [{ id: 's-water', specs: [], price_fen: 300, available: true }],
+          },
+        ],
+      },
+      {
+        id: 'c2',
+        name_zh: '甜点',
+        name_en: 'Dessert',
+        products: [
+          {
+            id: 'p-cake',
+            name_zh: '芝士蛋糕',
+            name_en: 'Cheesecake',
+            description: '',
+            image_urls: [],
+            tags: [],
+            skus: [{ id: 's-cake', specs: [], price_fen: 3200, available: false }],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Lets pending promise callbacks and timers run. */
+export function flush(ms = 0): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
