@@ -414,7 +414,13 @@ impl OrderingApp {
             return Ok(false);
         }
         match self
-            .step(tenant, row, Action::PaymentReceived, Actor::System, "订单已取消，自动退款")
+            .step(
+                tenant,
+                row,
+                Action::PaymentReceived,
+                Actor::System,
+                "订单已取消，自动退款",
+            )
             .await
         {
             Ok(_) => Ok(true),
