@@ -13,7 +13,8 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Where the server binary is: $MM_SERVER_BIN, else the workspace's debug build. */
 export function serverBinary() {
-  return process.env.MM_SERVER_BIN || join(repo, 'target', 'debug', 'minimodules');
+  // Cargo's own CARGO_TARGET_DIR is honoured, so a shared build directory works too.
+  return process.env.MM_SERVER_BIN || join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'debug', 'minimodules');
 }
 
 export const DEMO_APPID = 'wx0123456789abcdef';

@@ -13,7 +13,10 @@ import { startServer, OPERATOR } from './server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../..')
-const binary = resolve(process.env.MM_BIN ?? join(root, 'target/debug/minimodules'))
+// Cargo's own CARGO_TARGET_DIR is honoured, so a shared build directory works too.
+const binary = resolve(
+  process.env.MM_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug/minimodules'),
+)
 const adminDir = resolve(here, '../dist')
 const output = join(here, 'output')
 const docs = join(root, 'docs/screenshots')
