@@ -80,18 +80,25 @@ async fn wechat_order(
     let order = place(app, s, &token, vec![line(&s.latte, 0, 2)], key)
         .await
         .unwrap();
-    let r = orders(app)
+    let r = pay_with_wechat(app, &order, &token).await.unwrap();
+    (token, r.order.unwrap(), r.wechat_pay.unwrap())
+}
+
+async fn pay_with_wechat(
+    app: &TestApp,
+    order: &pb::Order,
+    token: &str,
+) -> Result<pb::PayOrderResponse, tonic::Status> {
+    orders(app)
         .pay_order(with_token(
             pb::PayOrderRequest {
                 name: order.name.clone(),
                 method: pb::PaymentMethod::WechatPay as i32,
             },
-            &token,
+            token,
         ))
         .await
-        .unwrap()
-        .into_inner();
-    (token, r.order.unwrap(), r.wechat_pay.unwrap())
+        .map(tonic::Response::into_inner)
 }
 
 fn trade_no(order: &pb::Order) -> String {
@@ -361,15 +368,7 @@ async fn wechat_pay_needs_a_merchant_account_and_a_wechat_customer() {
     )
     .await
     .unwrap();
-    let res = orders(&app)
-        .pay_order(with_token(
-            pb::PayOrderRequest {
-                name: order.name.clone(),
-                method: pb::PaymentMethod::WechatPay as i32,
-            },
-            &token,
-        ))
-        .await;
+    let res = pay_with_wechat(&app, &order, &token).await;
     assert_status(res, Code::FailedPrecondition, Some("PAYMENT_UNAVAILABLE"));
 
     // A shop that takes only counter payments refuses WeChat Pay even with an account.
@@ -390,15 +389,7 @@ async fn wechat_pay_needs_a_merchant_account_and_a_wechat_customer() {
     )
     .await
     .unwrap();
-    let res = orders(&app)
-        .pay_order(with_token(
-            pb::PayOrderRequest {
-                name: order.name.clone(),
-                method: pb::PaymentMethod::WechatPay as i32,
-            },
-            &token,
-        ))
-        .await;
+    let res = pay_with_wechat(&app, &order, &token).await;
     assert_status(res, Code::FailedPrecondition, Some("PAYMENT_UNAVAILABLE"));
 
     // Bad keys are refused field by field; the account is admin business only.
