@@ -736,3 +736,108 @@ async fn staff_book_walk_ins_confirmed_at_once_within_capacity() {
         Some("SLOT_FULL"),
     );
 }
+
+#[tokio::test]
+async fn the_mini_program_books_through_the_bff() {
+    let app = spawn_app().await;
+    let s = open_salon(&app, "bff-salon", 1).await;
+    let alice = app.token(Role::Customer, Some(s.id), &[]);
+    let bearer = format!("Bearer {alice}");
+    let h = [
+        ("x-wechat-appid", s.t.wechat_appid.as_str()),
+        ("authorization", bearer.as_str()),
+    ];
+    let (status, _, services) = app.get_json("/api/v1/booking/services", &h).await;
+    assert_eq!(status, 200, "{services}");
+    let service_id = services[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(services[0]["price_fen"], 8800);
+
+    let start = grid_after(Utc::now() + chrono::Duration::days(2));
+    let day = local_date(start);
+    let (status, _, slots) = app
+        .get_json(
+            &format!("/api/v1/booking/services/{service_id}/slots?from={day}&to={day}"),
+            &h,
+        )
+        .await;
+    assert_eq!(status, 200, "{slots}");
+    assert_eq!(slots["time_zone"], "Asia/Shanghai");
+    let slot = slots["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| DateTime::parse_from_rfc3339(x["start_time"].as_str().unwrap()).unwrap() == start)
+        .expect("the slot is offered")
+        .clone();
+
+    let body = serde_json::json!({"service_id": service_id, "staff_id": slot["staff_id"],
+        "start_time": slot["start_time"]});
+    let (status, err) =
+        crate::helpers::http_post(&app, "/api/v1/booking/reservations", &h, body.clone()).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("INVALID_ARGUMENT"))
+    );
+    let mut with_key = h.to_vec();
+    with_key.push(("idempotency-key", "bff-book-0001"));
+    let (status, held) = crate::helpers::http_post(
+        &app,
+        "/api/v1/booking/reservations",
+        &with_key,
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{held}");
+    assert_eq!(held["status"], "held");
+    assert_eq!(held["local_start"], slot["local_start"]);
+    let id = held["id"].as_str().unwrap().to_string();
+    let (status, confirmed) = crate::helpers::http_post(
+        &app,
+        &format!("/api/v1/booking/reservations/{id}/confirm"),
+        &h,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, &confirmed["status"]),
+        (200, &serde_json::json!("confirmed"))
+    );
+
+    // Someone else finds the slot full.
+    let bob = format!("Bearer {}", app.token(Role::Customer, Some(s.id), &[]));
+    let bob_h = [
+        ("x-wechat-appid", s.t.wechat_appid.as_str()),
+        ("authorization", bob.as_str()),
+        ("idempotency-key", "bff-book-0002"),
+    ];
+    let (status, full) =
+        crate::helpers::http_post(&app, "/api/v1/booking/reservations", &bob_h, body).await;
+    assert_eq!((status, full["code"].as_str()), (400, Some("SLOT_FULL")));
+
+    let later = grid_after(Utc::now() + chrono::Duration::days(3));
+    let (status, moved) = crate::helpers::http_post(
+        &app,
+        &format!("/api/v1/booking/reservations/{id}/reschedule"),
+        &h,
+        serde_json::json!({"start_time": later.to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    let (status, _, mine) = app.get_json("/api/v1/booking/reservations", &h).await;
+    assert_eq!(status, 200);
+    assert_eq!(mine["reservations"].as_array().unwrap().len(), 1);
+    let (status, cancelled) = crate::helpers::http_post(
+        &app,
+        &format!("/api/v1/booking/reservations/{id}/cancel"),
+        &h,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, &cancelled["status"]),
+        (200, &serde_json::json!("cancelled"))
+    );
+
+    let (_, _, doc) = app.get_json("/api/openapi.json", &[]).await;
+    assert!(doc["paths"]["/api/v1/booking/services/{id}/slots"]["get"].is_object());
+}
