@@ -272,6 +272,50 @@ pub async fn release_cells(
     Ok(())
 }
 
+/// Moves one reservation's places from `old` cells on `old_staff` to `new` cells on `new_staff`
+/// in the caller's transaction; `false` (roll back) when a new cell is at `capacity`. Cells in
+/// both sets are left alone, and every cell is touched in (resource, start) order, the order
+/// `take_cells` uses too, so a move and a booking over the same cells cannot deadlock.
+pub async fn move_cells(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    old_staff: &str,
+    old: Cells,
+    new_staff: &str,
+    new: Cells,
+    capacity: i32,
+) -> Result<bool, DbErr> {
+    let mut ops: Vec<(&str, i64, bool)> = old
+        .starts()
+        .map(|c| (old_staff, c, false))
+        .chain(new.starts().map(|c| (new_staff, c, true)))
+        .collect();
+    ops.sort();
+    let mut i = 0;
+    while i < ops.len() {
+        let (staff, cell, take) = ops[i];
+        // The same cell given back and taken again: nothing changes.
+        if i + 1 < ops.len() && ops[i + 1].0 == staff && ops[i + 1].1 == cell {
+            i += 2;
+            continue;
+        }
+        let one = Cells {
+            start: cell,
+            count: 1,
+            minutes: 1,
+        };
+        if take {
+            if !take_cells(db, tenant, staff, one, capacity).await? {
+                return Ok(false);
+            }
+        } else {
+            release_cells(db, tenant, staff, one).await?;
+        }
+        i += 1;
+    }
+    Ok(true)
+}
+
 /// Places taken per (resource, cell start) for cells starting in `[from, to)` (unix seconds).
 pub async fn taken(
     db: &impl ConnectionTrait,

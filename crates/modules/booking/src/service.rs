@@ -889,7 +889,8 @@ impl BookingApp {
     }
 
     /// Moves a reservation to another slot of the same service: the old places are given back and
-    /// the new ones taken in one transaction, so a failed move leaves everything as it was.
+    /// the new ones taken in one transaction (cells in both kept as they are), so a failed move
+    /// leaves everything as it was.
     pub async fn reschedule(
         &self,
         ctx: &RequestContext,
@@ -961,8 +962,17 @@ impl BookingApp {
                 action: Action::Reschedule.as_str(),
             });
         }
-        repo::release_cells(&txn, tenant, &row.staff_id, cells_of(&row)).await?;
-        if !repo::take_cells(&txn, tenant, &staff.staff_id, cells, svc.capacity).await? {
+        if !repo::move_cells(
+            &txn,
+            tenant,
+            &row.staff_id,
+            cells_of(&row),
+            &staff.staff_id,
+            cells,
+            svc.capacity,
+        )
+        .await?
+        {
             drop(txn);
             return Err(BookingError::SlotFull);
         }

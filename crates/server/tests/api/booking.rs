@@ -193,6 +193,16 @@ fn status_of(r: &pb::Reservation) -> pb::ReservationStatus {
     pb::ReservationStatus::try_from(r.status).unwrap()
 }
 
+/// 10:00 in Shanghai on the local date of `t`.
+fn local_10am(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::TimeZone as _;
+    let off = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let date = t.with_timezone(&off).date_naive();
+    off.from_local_datetime(&date.and_hms_opt(10, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
 fn local_date(t: DateTime<Utc>) -> String {
     t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
         .format("%Y-%m-%d")
@@ -840,4 +850,108 @@ async fn the_mini_program_books_through_the_bff() {
 
     let (_, _, doc) = app.get_json("/api/openapi.json", &[]).await;
     assert!(doc["paths"]["/api/v1/booking/services/{id}/slots"]["get"].is_object());
+}
+
+#[tokio::test]
+async fn moving_an_hour_long_booking_by_half_an_hour_keeps_its_shared_cell() {
+    let app = spawn_app().await;
+    let s = open_salon(&app, "shift-salon", 1).await;
+    let c = booking(&app);
+    let long = c
+        .clone()
+        .create_service(with_token(
+            pb::CreateServiceRequest {
+                parent: s.t.name.clone(),
+                service: Some(pb::Service {
+                    display_name: "烫发".into(),
+                    duration_minutes: 60,
+                    price_fen: 30000,
+                    capacity: 1,
+                    active: true,
+                    ..Default::default()
+                }),
+            },
+            &s.staff_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .service
+        .unwrap();
+    let room = c
+        .clone()
+        .create_staff(with_token(
+            pb::CreateStaffRequest {
+                parent: s.t.name.clone(),
+                staff: Some(pb::Staff {
+                    display_name: "2号位".into(),
+                    kind: pb::StaffKind::Room as i32,
+                    weekly_hours: all_day(),
+                    active: true,
+                    ..Default::default()
+                }),
+            },
+            &s.staff_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .staff
+        .unwrap();
+    let book = |token: String, start: DateTime<Utc>, rid: &'static str| {
+        let (c, parent, service, staff) = (
+            c.clone(),
+            s.t.name.clone(),
+            long.name.clone(),
+            room.name.clone(),
+        );
+        async move {
+            c.clone()
+                .hold_reservation(with_token(
+                    pb::HoldReservationRequest {
+                        parent,
+                        service,
+                        staff,
+                        start_time: ts(start),
+                        request_id: rid.into(),
+                        note: String::new(),
+                    },
+                    &token,
+                ))
+                .await
+                .map(|r| r.into_inner().reservation.unwrap())
+        }
+    };
+    let alice = app.token(Role::Customer, Some(s.id), &[]);
+    let bob = app.token(Role::Customer, Some(s.id), &[]);
+    // 10:00 local two days ahead: an hour-long span must fit inside one day's window, which
+    // "now + 2 days" would not at 23:30.
+    let t = local_10am(Utc::now() + chrono::Duration::days(2));
+    let r = book(alice.clone(), t, "shift-0001").await.unwrap();
+    // 10:00–11:00 becomes 10:30–11:30: the 10:30 cell is its own, so the move succeeds.
+    let moved = c
+        .clone()
+        .reschedule_reservation(with_token(
+            pb::RescheduleReservationRequest {
+                name: r.name.clone(),
+                start_time: ts(t + chrono::Duration::minutes(30)),
+                staff: String::new(),
+            },
+            &alice,
+        ))
+        .await
+        .expect("a half-step move")
+        .into_inner()
+        .reservation
+        .unwrap();
+    assert_eq!(moved.start_time, ts(t + chrono::Duration::minutes(30)));
+    // 09:30–10:30 fits again (10:00 was given back); 11:00–12:00 does not (11:00 is taken now).
+    book(bob.clone(), t - chrono::Duration::minutes(30), "shift-0002")
+        .await
+        .expect("the freed cell");
+    assert_status(
+        book(bob, t + chrono::Duration::minutes(60), "shift-0003").await,
+        Code::FailedPrecondition,
+        Some("SLOT_FULL"),
+    );
 }
