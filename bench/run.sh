@@ -93,6 +93,13 @@ echo "$grpc_line"
 grpc_rps=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["rps"]))' "$TMP/grpc.json")
 grpc_p99=$(python3 -c 'import json,sys; print("%.2fms" % json.load(open(sys.argv[1]))["p99_ms"])' "$TMP/grpc.json")
 
+log "gRPC booking: availability and holds"
+booking_line=$(target/release/booking-load --url "http://127.0.0.1:$GRPC_PORT" --connections 4 --concurrency 16 --duration "$SECONDS_PER_CASE" --json "$TMP/booking.json")
+echo "$booking_line"
+bk() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[sys.argv[2]]; print(round(r["rps"]), "%.2fms" % r["p99_ms"])' "$TMP/booking.json" "$1"; }
+read -r slots_rps slots_p99 < <(bk slots)
+read -r holds_rps holds_p99 < <(bk holds)
+
 yard=$(python3 -c "print(round(($y1 + $y2) / 2))")
 ratio=$(python3 -c "print('%.2f' % ($boot / (($y1 + $y2) / 2)))")
 verdict=$(python3 -c "print('met' if $boot >= ($y1 + $y2) / 4 else 'MISSED')")
@@ -109,6 +116,8 @@ report=$(cat <<MD
 | BFF menu GET /api/v1/menu (cached per menu version) | $(printf '%.0f' "$menu") | $menup99 |
 | BFF create order POST /api/v1/orders (16 conns; priced, stock reserved, numbered) | $(printf '%.0f' "$orders") | $ordersp99 |
 | gRPC TenantService.GetAppConfig (4 conns x 64 in flight) | $grpc_rps | $grpc_p99 |
+| gRPC BookingService.ListAvailableSlots, 7 days (16 in flight) | $slots_rps | $slots_p99 |
+| gRPC BookingService.HoldReservation (16 in flight; capacity taken in the database) | $holds_rps | $holds_p99 |
 
 Boot config / yardstick = $ratio (target >= 0.50: $verdict); menu / yardstick = $menu_ratio. wrk -t2 -c64 -d${SECONDS_PER_CASE}s; everything on this machine.
 MD

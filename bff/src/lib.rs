@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::HeaderMap;
 use mm_kernel::cache::Cache;
+use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
 use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
@@ -31,6 +32,8 @@ pub struct BffState {
     pub catalog: CatalogServiceClient<Channel>,
     /// Ordering service client.
     pub orders: OrderServiceClient<Channel>,
+    /// Booking service client.
+    pub bookings: BookingServiceClient<Channel>,
     /// Rendered boot answers.
     pub boot: routes::app::BootCache,
 }
@@ -42,7 +45,8 @@ impl BffState {
             tenants: TenantServiceClient::new(channel.clone()),
             auth: AuthServiceClient::new(channel.clone()),
             catalog: CatalogServiceClient::new(channel.clone()),
-            orders: OrderServiceClient::new(channel),
+            orders: OrderServiceClient::new(channel.clone()),
+            bookings: BookingServiceClient::new(channel),
             boot: routes::app::BootCache::new(cache, boot_ttl),
         }
     }
@@ -93,6 +97,13 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::ordering::pay_order,
         routes::ordering::refresh_payment,
         routes::ordering::wechat_pay_notify,
+        routes::booking::list_services,
+        routes::booking::list_slots,
+        routes::booking::hold,
+        routes::booking::list_reservations,
+        routes::booking::confirm,
+        routes::booking::cancel,
+        routes::booking::reschedule,
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -128,6 +139,13 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::ordering::OrdersPageDto,
         routes::ordering::WechatPayDto,
         routes::ordering::PayDto,
+        routes::booking::ServiceDto,
+        routes::booking::SlotDto,
+        routes::booking::SlotsDto,
+        routes::booking::ReservationDto,
+        routes::booking::ReservationsPageDto,
+        routes::booking::HoldBody,
+        routes::booking::RescheduleBody,
         error::ErrorBody,
         error::ErrorDetailsDto,
         error::FieldErrorDto,
@@ -178,6 +196,7 @@ pub fn router(state: Arc<BffState>) -> Router {
         .merge(routes::catalog::router())
         .merge(routes::auth::router())
         .merge(routes::ordering::router())
+        .merge(routes::booking::router())
         .route("/api/openapi.json", axum::routing::get(openapi))
         .with_state(state)
         // Every route: `forward` passes X-Forwarded-For on, so it must never be the client's own.

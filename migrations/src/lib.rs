@@ -7,6 +7,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod booking;
 mod catalog;
 mod identity;
 mod kernel;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
         all.extend(identity::migrations());
         all.extend(catalog::migrations());
         all.extend(ordering::migrations());
+        all.extend(booking::migrations());
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }

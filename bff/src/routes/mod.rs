@@ -2,5 +2,6 @@
 
 pub mod app;
 pub mod auth;
+pub mod booking;
 pub mod catalog;
 pub mod ordering;

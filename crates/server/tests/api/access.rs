@@ -4,6 +4,7 @@
 
 use bytes::{Buf as _, BufMut as _};
 use mm_kernel::{Role, TenantId};
+use mm_proto::minimodules::booking::v1 as bpb;
 use mm_proto::minimodules::catalog::v1 as catpb;
 use mm_proto::minimodules::identity::v1 as idpb;
 use mm_proto::minimodules::ordering::v1 as opb;
@@ -103,6 +104,10 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
     let tn = format!("tenants/{t}");
     let name = method.path.rsplit('/').next()?;
     let tenant = |m: Vec<u8>| Some(Scope::Tenant(m));
+    // Booking's names (CreateStaff) repeat identity's, so its rows are picked by service.
+    if method.path.starts_with("/minimodules.booking.v1.") {
+        return booking_request_for(name, &tn).map(Scope::Tenant);
+    }
     match name {
         "CreateTenant" => Some(Scope::Platform(
             pb::CreateTenantRequest {
@@ -518,6 +523,124 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
         )),
         _ => None,
     }
+}
+
+/// A well-formed request for each booking RPC aimed at the tenant named `tn`.
+fn booking_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
+    let at = |secs: i64| {
+        Some(prost_types::Timestamp {
+            seconds: secs,
+            nanos: 0,
+        })
+    };
+    let service = || bpb::Service {
+        name: format!("{tn}/services/{}", uuid_str()),
+        display_name: "剪发".into(),
+        duration_minutes: 30,
+        capacity: 1,
+        active: true,
+        ..Default::default()
+    };
+    let staff = || bpb::Staff {
+        name: format!("{tn}/staff/{}", uuid_str()),
+        display_name: "Tony".into(),
+        kind: bpb::StaffKind::Person as i32,
+        active: true,
+        ..Default::default()
+    };
+    let (service_name, staff_name) = (
+        format!("{tn}/services/{}", uuid_str()),
+        format!("{tn}/staff/{}", uuid_str()),
+    );
+    let start = at(chrono::Utc::now().timestamp() / 1800 * 1800 + 86_400);
+    let parent = tn.to_string();
+    Some(match name {
+        "CreateService" => bpb::CreateServiceRequest {
+            parent,
+            service: Some(service()),
+        }
+        .encode_to_vec(),
+        "UpdateService" => bpb::UpdateServiceRequest {
+            service: Some(service()),
+        }
+        .encode_to_vec(),
+        "CreateStaff" => bpb::CreateStaffRequest {
+            parent,
+            staff: Some(staff()),
+        }
+        .encode_to_vec(),
+        "UpdateStaff" => bpb::UpdateStaffRequest {
+            staff: Some(staff()),
+        }
+        .encode_to_vec(),
+        "CreateTimeOff" => bpb::CreateTimeOffRequest {
+            parent,
+            time_off: Some(bpb::TimeOff {
+                start_time: at(2_000_000_000),
+                end_time: at(2_000_086_400),
+                ..Default::default()
+            }),
+        }
+        .encode_to_vec(),
+        "ListAvailableSlots" => bpb::ListAvailableSlotsRequest {
+            parent,
+            service: service_name,
+            staff: String::new(),
+            start_date: "2026-12-01".into(),
+            end_date: "2026-12-02".into(),
+        }
+        .encode_to_vec(),
+        "HoldReservation" => bpb::HoldReservationRequest {
+            parent,
+            service: service_name,
+            staff: staff_name,
+            start_time: start,
+            request_id: uuid_str(),
+            note: String::new(),
+        }
+        .encode_to_vec(),
+        "CreateManualReservation" => bpb::CreateManualReservationRequest {
+            parent,
+            service: service_name,
+            staff: staff_name,
+            start_time: start,
+            contact_name: "王女士".into(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "RescheduleReservation" => bpb::RescheduleReservationRequest {
+            name: format!("{tn}/reservations/{}", uuid_str()),
+            start_time: start,
+            staff: String::new(),
+        }
+        .encode_to_vec(),
+        // Each of these is a message whose field 1 is the parent.
+        "ListServices" | "ListStaff" | "ListTimeOffs" | "ListReservations" => {
+            bpb::ListServicesRequest {
+                parent,
+                ..Default::default()
+            }
+            .encode_to_vec()
+        }
+        // And each of these one whose field 1 is the resource's name.
+        "GetService" | "DeleteService" => {
+            bpb::GetServiceRequest { name: service_name }.encode_to_vec()
+        }
+        "GetStaff" | "DeleteStaff" => bpb::GetStaffRequest { name: staff_name }.encode_to_vec(),
+        "DeleteTimeOff" => bpb::DeleteTimeOffRequest {
+            name: format!("{tn}/timeOffs/{}", uuid_str()),
+        }
+        .encode_to_vec(),
+        "ConfirmReservation"
+        | "CancelReservation"
+        | "CompleteReservation"
+        | "MarkNoShow"
+        | "GetReservation" => bpb::GetReservationRequest {
+            name: format!("{tn}/reservations/{}", uuid_str()),
+        }
+        .encode_to_vec(),
+        _ => return None,
+    })
 }
 
 #[tokio::test]

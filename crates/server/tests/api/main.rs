@@ -2,6 +2,7 @@
 //! the backend MM_TEST_BACKEND names (sqlite, or postgres which also brings Redis).
 
 mod access;
+mod booking;
 mod boot;
 mod catalog;
 mod cli;

@@ -1,0 +1,458 @@
+//! Booking for the mini-program: services, free slots, hold, confirm, my bookings, cancel and
+//! reschedule. Availability, capacity, policy windows and who may do what are all decided by the
+//! booking service; this file only shapes JSON. Times are RFC 3339 on the wire, with the shop's
+//! local time beside them for display.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use mm_proto::minimodules::booking::v1 as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::BffState;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::app::{AppConfigQuery, tenant_of};
+
+/// A bookable service.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceDto {
+    /// Service id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Minutes.
+    pub duration_minutes: i32,
+    /// Price in fen.
+    pub price_fen: i64,
+    /// Deposit in fen (0: none).
+    pub deposit_fen: i64,
+}
+
+/// A free start time.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotDto {
+    /// Staff member or room id.
+    pub staff_id: String,
+    /// Start (RFC 3339, UTC).
+    pub start_time: String,
+    /// End of the service (RFC 3339, UTC).
+    pub end_time: String,
+    /// "YYYY-MM-DD HH:MM" in the shop's time zone.
+    pub local_start: String,
+    /// Places left.
+    pub remaining: i32,
+}
+
+/// Free slots of a service.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotsDto {
+    /// By start time.
+    pub slots: Vec<SlotDto>,
+    /// The shop's time zone.
+    pub time_zone: String,
+}
+
+/// A booking.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReservationDto {
+    /// Reservation id.
+    pub id: String,
+    /// Service id.
+    pub service_id: String,
+    /// Staff member or room id.
+    pub staff_id: String,
+    /// "held", "confirmed", "completed", "no_show", "cancelled" or "expired".
+    pub status: String,
+    /// Start (RFC 3339, UTC).
+    pub start_time: String,
+    /// "YYYY-MM-DD HH:MM" in the shop's time zone.
+    pub local_start: String,
+    /// Price in fen.
+    pub price_fen: i64,
+    /// Deposit in fen.
+    pub deposit_fen: i64,
+    /// When a hold runs out (RFC 3339), while held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire_time: Option<String>,
+    /// Note.
+    pub note: String,
+}
+
+/// A page of the customer's bookings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReservationsPageDto {
+    /// By start time.
+    pub reservations: Vec<ReservationDto>,
+    /// Pass back for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+/// A place to hold. Send an `Idempotency-Key` header: a retry returns the first hold.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HoldBody {
+    /// Service id.
+    pub service_id: String,
+    /// Staff member or room id (from the slot).
+    pub staff_id: String,
+    /// The slot's start (RFC 3339).
+    pub start_time: String,
+    /// Note for the shop.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Where to move a booking.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RescheduleBody {
+    /// The new start (RFC 3339).
+    pub start_time: String,
+    /// Another staff member or room; omit to keep the current one.
+    #[serde(default)]
+    pub staff_id: Option<String>,
+}
+
+/// Query of the slot list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SlotsQuery {
+    /// The mini-program's appid, when the X-WeChat-Appid header is not sent.
+    pub appid: Option<String>,
+    /// First local date, "YYYY-MM-DD".
+    pub from: String,
+    /// Last local date, inclusive (at most 30 days after `from`).
+    pub to: String,
+    /// Only this staff member or room.
+    pub staff_id: Option<String>,
+}
+
+/// Query of the bookings list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReservationsQuery {
+    /// The mini-program's appid, when the X-WeChat-Appid header is not sent.
+    pub appid: Option<String>,
+    /// Page size (default 20, at most 100).
+    pub page_size: Option<i32>,
+    /// From the previous page.
+    pub page_token: Option<String>,
+}
+
+fn last(name: &str) -> String {
+    name.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+fn rfc3339(t: Option<prost_types::Timestamp>) -> String {
+    t.and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, 0))
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}
+
+fn timestamp(s: &str, field: &str) -> Result<prost_types::Timestamp, ApiError> {
+    let t = DateTime::parse_from_rfc3339(s)
+        .map_err(|_| ApiError::bad_request(field, "an RFC 3339 time"))?;
+    Ok(prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: 0,
+    })
+}
+
+fn status_str(s: i32) -> String {
+    match pb::ReservationStatus::try_from(s) {
+        Ok(pb::ReservationStatus::Held) => "held",
+        Ok(pb::ReservationStatus::Confirmed) => "confirmed",
+        Ok(pb::ReservationStatus::Completed) => "completed",
+        Ok(pb::ReservationStatus::NoShow) => "no_show",
+        Ok(pb::ReservationStatus::Cancelled) => "cancelled",
+        Ok(pb::ReservationStatus::Expired) => "expired",
+        _ => "unknown",
+    }
+    .to_string()
+}
+
+fn reservation_dto(r: pb::Reservation) -> ReservationDto {
+    ReservationDto {
+        id: last(&r.name),
+        service_id: last(&r.service),
+        staff_id: last(&r.staff),
+        status: status_str(r.status),
+        start_time: rfc3339(r.start_time),
+        local_start: r.local_start,
+        price_fen: r.price_fen,
+        deposit_fen: r.deposit_fen,
+        expire_time: r.expire_time.map(|t| rfc3339(Some(t))),
+        note: r.note,
+    }
+}
+
+/// The shop's active services.
+#[utoipa::path(get, path = "/api/v1/booking/services", tag = "booking", params(AppConfigQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [ServiceDto]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list_services(
+    State(state): State<Arc<BffState>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<ServiceDto>>, ApiError> {
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .list_services(crate::forward(
+            &headers,
+            pb::ListServicesRequest {
+                parent: format!("tenants/{tenant}"),
+                page_size: 100,
+                page_token: String::new(),
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(
+        r.services
+            .into_iter()
+            .map(|s| ServiceDto {
+                id: last(&s.name),
+                name: s.display_name,
+                description: s.description,
+                duration_minutes: s.duration_minutes,
+                price_fen: s.price_fen,
+                deposit_fen: s.deposit_fen,
+            })
+            .collect(),
+    ))
+}
+
+/// Free start times of a service over local dates.
+#[utoipa::path(get, path = "/api/v1/booking/services/{id}/slots", tag = "booking",
+    params(("id" = String, Path, description = "Service id"), SlotsQuery), security(("bearer" = [])),
+    responses((status = 200, body = SlotsDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_slots(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<SlotsQuery>,
+    headers: HeaderMap,
+) -> Result<Json<SlotsDto>, ApiError> {
+    let app = AppConfigQuery {
+        appid: query.appid.clone(),
+    };
+    let tenant = tenant_of(&state, &app, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .list_available_slots(crate::forward(
+            &headers,
+            pb::ListAvailableSlotsRequest {
+                parent: format!("tenants/{tenant}"),
+                service: format!("tenants/{tenant}/services/{id}"),
+                staff: query
+                    .staff_id
+                    .map(|s| format!("tenants/{tenant}/staff/{s}"))
+                    .unwrap_or_default(),
+                start_date: query.from,
+                end_date: query.to,
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(SlotsDto {
+        time_zone: r.time_zone,
+        slots: r
+            .slots
+            .into_iter()
+            .map(|s| SlotDto {
+                staff_id: last(&s.staff),
+                start_time: rfc3339(s.start_time),
+                end_time: rfc3339(s.end_time),
+                local_start: s.local_start,
+                remaining: s.remaining,
+            })
+            .collect(),
+    }))
+}
+
+/// Holds a place for the calling customer until the hold expires (idempotent per `Idempotency-Key`).
+#[utoipa::path(post, path = "/api/v1/booking/reservations", tag = "booking", request_body = HoldBody,
+    params(AppConfigQuery, ("Idempotency-Key" = String, Header, description = "8-64 characters, unique per attempt to book")),
+    security(("bearer" = [])),
+    responses((status = 201, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn hold(
+    State(state): State<Arc<BffState>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+    Json(body): Json<HoldBody>,
+) -> Result<(StatusCode, Json<ReservationDto>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "Idempotency-Key",
+                "send a key unique to this attempt to book",
+            )
+        })?
+        .to_string();
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .hold_reservation(crate::forward(
+            &headers,
+            pb::HoldReservationRequest {
+                parent: format!("tenants/{tenant}"),
+                service: format!("tenants/{tenant}/services/{}", body.service_id),
+                staff: format!("tenants/{tenant}/staff/{}", body.staff_id),
+                start_time: Some(timestamp(&body.start_time, "start_time")?),
+                request_id: key,
+                note: body.note,
+            },
+        ))
+        .await?
+        .into_inner()
+        .reservation
+        .unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(reservation_dto(r))))
+}
+
+/// The calling customer's bookings, by start time.
+#[utoipa::path(get, path = "/api/v1/booking/reservations", tag = "booking", params(ReservationsQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = ReservationsPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list_reservations(
+    State(state): State<Arc<BffState>>,
+    Query(query): Query<ReservationsQuery>,
+    headers: HeaderMap,
+) -> Result<Json<ReservationsPageDto>, ApiError> {
+    let app = AppConfigQuery {
+        appid: query.appid.clone(),
+    };
+    let tenant = tenant_of(&state, &app, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .list_reservations(crate::forward(
+            &headers,
+            pb::ListReservationsRequest {
+                parent: format!("tenants/{tenant}"),
+                page_size: query.page_size.unwrap_or(0),
+                page_token: query.page_token.unwrap_or_default(),
+                ..Default::default()
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(ReservationsPageDto {
+        reservations: r.reservations.into_iter().map(reservation_dto).collect(),
+        next_page_token: (!r.next_page_token.is_empty()).then_some(r.next_page_token),
+    }))
+}
+
+/// Confirms a held booking (services without a deposit).
+#[utoipa::path(post, path = "/api/v1/booking/reservations/{id}/confirm", tag = "booking",
+    params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn confirm(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<ReservationDto>, ApiError> {
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .confirm_reservation(crate::forward(
+            &headers,
+            pb::ConfirmReservationRequest {
+                name: format!("tenants/{tenant}/reservations/{id}"),
+            },
+        ))
+        .await?
+        .into_inner()
+        .reservation
+        .unwrap_or_default();
+    Ok(Json(reservation_dto(r)))
+}
+
+/// Cancels a booking (outside the shop's cancellation window).
+#[utoipa::path(post, path = "/api/v1/booking/reservations/{id}/cancel", tag = "booking",
+    params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<ReservationDto>, ApiError> {
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .cancel_reservation(crate::forward(
+            &headers,
+            pb::CancelReservationRequest {
+                name: format!("tenants/{tenant}/reservations/{id}"),
+            },
+        ))
+        .await?
+        .into_inner()
+        .reservation
+        .unwrap_or_default();
+    Ok(Json(reservation_dto(r)))
+}
+
+/// Moves a booking to another slot (outside the shop's reschedule window).
+#[utoipa::path(post, path = "/api/v1/booking/reservations/{id}/reschedule", tag = "booking",
+    request_body = RescheduleBody,
+    params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reschedule(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+    Json(body): Json<RescheduleBody>,
+) -> Result<Json<ReservationDto>, ApiError> {
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .reschedule_reservation(crate::forward(
+            &headers,
+            pb::RescheduleReservationRequest {
+                name: format!("tenants/{tenant}/reservations/{id}"),
+                start_time: Some(timestamp(&body.start_time, "start_time")?),
+                staff: body
+                    .staff_id
+                    .map(|s| format!("tenants/{tenant}/staff/{s}"))
+                    .unwrap_or_default(),
+            },
+        ))
+        .await?
+        .into_inner()
+        .reservation
+        .unwrap_or_default();
+    Ok(Json(reservation_dto(r)))
+}
+
+/// Routes of this file.
+pub fn router() -> Router<Arc<BffState>> {
+    Router::new()
+        .route("/api/v1/booking/services", get(list_services))
+        .route("/api/v1/booking/services/{id}/slots", get(list_slots))
+        .route(
+            "/api/v1/booking/reservations",
+            post(hold).get(list_reservations),
+        )
+        .route("/api/v1/booking/reservations/{id}/confirm", post(confirm))
+        .route("/api/v1/booking/reservations/{id}/cancel", post(cancel))
+        .route(
+            "/api/v1/booking/reservations/{id}/reschedule",
+            post(reschedule),
+        )
+}

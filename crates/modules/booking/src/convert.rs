@@ -1,0 +1,378 @@
+//! Wire types to domain inputs (checked, with field violations) and stored rows to wire types, in
+//! one place.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use mm_kernel::TenantId;
+use mm_kernel::error::{FieldViolation, RequestError};
+use mm_kernel::ids::tenant_child_from_name;
+use mm_kernel::json::timestamp;
+use mm_proto::minimodules::booking::v1 as pb;
+
+use crate::domain::{self, DayHours, Period, Status, Window};
+use crate::entity::{reservations, services, staff, time_offs};
+use crate::service::{ServiceInput, SlotView, StaffInput, TimeOffInput, hours_of, services_of};
+
+fn check(v: Vec<FieldViolation>) -> Result<(), RequestError> {
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(RequestError::Invalid(v))
+    }
+}
+
+/// A child id of the tenant in `name` ("tenants/{t}/{collection}/{id}"), which must be `tenant`.
+pub fn child_of(
+    tenant: TenantId,
+    name: &str,
+    collection: &str,
+    field: &str,
+) -> Result<String, RequestError> {
+    let (t, id) = tenant_child_from_name(name, collection, field)?;
+    if t != tenant {
+        return Err(RequestError::invalid(field, "belongs to another tenant"));
+    }
+    Ok(id)
+}
+
+/// An optional child id: empty means none.
+pub fn opt_child_of(
+    tenant: TenantId,
+    name: &str,
+    collection: &str,
+    field: &str,
+) -> Result<Option<String>, RequestError> {
+    if name.is_empty() {
+        Ok(None)
+    } else {
+        child_of(tenant, name, collection, field).map(Some)
+    }
+}
+
+/// A protobuf timestamp as UTC.
+pub fn time(
+    t: Option<&prost_types::Timestamp>,
+    field: &str,
+) -> Result<DateTime<Utc>, RequestError> {
+    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?))
+        .ok_or_else(|| RequestError::invalid(field, "a valid time is required"))
+}
+
+/// A local "YYYY-MM-DD".
+pub fn date(s: &str, field: &str) -> Result<NaiveDate, RequestError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| RequestError::invalid(field, "a date like 2026-12-01"))
+}
+
+/// A service's editable fields.
+pub fn service_input(s: &pb::Service) -> Result<ServiceInput, RequestError> {
+    let pb::Service {
+        name: _,
+        display_name,
+        description,
+        duration_minutes,
+        price_fen,
+        capacity,
+        buffer_minutes,
+        deposit_fen,
+        active,
+        create_time: _,
+        update_time: _,
+    } = s;
+    let mut v = Vec::new();
+    let n = display_name.trim().chars().count();
+    if n == 0 || n > 100 {
+        v.push(FieldViolation::new(
+            "service.display_name",
+            "1 to 100 characters",
+        ));
+    }
+    if description.chars().count() > 2000 {
+        v.push(FieldViolation::new(
+            "service.description",
+            "at most 2000 characters",
+        ));
+    }
+    if !(5..=720).contains(duration_minutes) {
+        v.push(FieldViolation::new("service.duration_minutes", "5 to 720"));
+    }
+    if !(0..=100_000_000).contains(price_fen) {
+        v.push(FieldViolation::new("service.price_fen", "0 to 100000000"));
+    }
+    if !(1..=1000).contains(capacity) {
+        v.push(FieldViolation::new("service.capacity", "1 to 1000"));
+    }
+    if !(0..=240).contains(buffer_minutes) {
+        v.push(FieldViolation::new("service.buffer_minutes", "0 to 240"));
+    }
+    if *deposit_fen < 0 || *deposit_fen > *price_fen {
+        v.push(FieldViolation::new("service.deposit_fen", "0 to the price"));
+    }
+    check(v)?;
+    Ok(ServiceInput {
+        display_name: display_name.trim().to_string(),
+        description: description.clone(),
+        duration_minutes: *duration_minutes,
+        price_fen: *price_fen,
+        capacity: *capacity,
+        buffer_minutes: *buffer_minutes,
+        deposit_fen: *deposit_fen,
+        active: *active,
+    })
+}
+
+fn windows(ws: &[pb::TimeWindow], field: &str, v: &mut Vec<FieldViolation>) -> Vec<Window> {
+    ws.iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let pb::TimeWindow { start, end } = w;
+            let parsed = Window::parse(start, end);
+            if parsed.is_none() {
+                v.push(FieldViolation::new(
+                    format!("{field}[{i}]"),
+                    "\"HH:MM\" to a later \"HH:MM\" (\"24:00\" ends the day)",
+                ));
+            }
+            parsed
+        })
+        .collect()
+}
+
+/// A resource's editable fields.
+pub fn staff_input(tenant: TenantId, s: &pb::Staff) -> Result<StaffInput, RequestError> {
+    let pb::Staff {
+        name: _,
+        display_name,
+        kind,
+        services,
+        weekly_hours,
+        active,
+        create_time: _,
+        update_time: _,
+    } = s;
+    let mut v = Vec::new();
+    let n = display_name.trim().chars().count();
+    if n == 0 || n > 100 {
+        v.push(FieldViolation::new(
+            "staff.display_name",
+            "1 to 100 characters",
+        ));
+    }
+    let kind = match pb::StaffKind::try_from(*kind) {
+        Ok(pb::StaffKind::Person) => "person",
+        Ok(pb::StaffKind::Room) => "room",
+        _ => {
+            v.push(FieldViolation::new("staff.kind", "person or room"));
+            ""
+        }
+    };
+    let mut service_ids = Vec::new();
+    for (i, s) in services.iter().enumerate() {
+        match child_of(tenant, s, "services", "staff.services") {
+            Ok(id) => service_ids.push(id),
+            Err(_) => v.push(FieldViolation::new(
+                format!("staff.services[{i}]"),
+                "a service name of this tenant",
+            )),
+        }
+    }
+    service_ids.sort();
+    service_ids.dedup();
+    let days: Vec<DayHours> = weekly_hours
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let pb::WeeklyHours {
+                weekday,
+                windows: ws,
+                breaks,
+            } = d;
+            DayHours {
+                weekday: u8::try_from(*weekday).unwrap_or(0),
+                windows: windows(ws, &format!("staff.weekly_hours[{i}].windows"), &mut v),
+                breaks: windows(breaks, &format!("staff.weekly_hours[{i}].breaks"), &mut v),
+            }
+        })
+        .collect();
+    if let Err(e) = domain::check_schedule(&days) {
+        v.push(FieldViolation::new("staff.weekly_hours", e));
+    }
+    check(v)?;
+    Ok(StaffInput {
+        display_name: display_name.trim().to_string(),
+        kind,
+        service_ids,
+        weekly_hours: days,
+        active: *active,
+    })
+}
+
+/// A time off.
+pub fn time_off_input(tenant: TenantId, o: &pb::TimeOff) -> Result<TimeOffInput, RequestError> {
+    let pb::TimeOff {
+        name: _,
+        staff,
+        start_time,
+        end_time,
+        reason,
+        create_time: _,
+    } = o;
+    let staff_id = opt_child_of(tenant, staff, "staff", "time_off.staff")?.unwrap_or_default();
+    let start = time(start_time.as_ref(), "time_off.start_time")?;
+    let end = time(end_time.as_ref(), "time_off.end_time")?;
+    let mut v = Vec::new();
+    if end <= start || end - start > chrono::Duration::days(366) {
+        v.push(FieldViolation::new(
+            "time_off.end_time",
+            "after start_time, at most a year later",
+        ));
+    }
+    if reason.chars().count() > 200 {
+        v.push(FieldViolation::new(
+            "time_off.reason",
+            "at most 200 characters",
+        ));
+    }
+    check(v)?;
+    Ok(TimeOffInput {
+        staff_id,
+        period: Period { start, end },
+        reason: reason.clone(),
+    })
+}
+
+/// A stored service on the wire.
+pub fn service(s: &services::Model) -> pb::Service {
+    pb::Service {
+        name: format!("tenants/{}/services/{}", s.tenant_id, s.service_id),
+        display_name: s.display_name.clone(),
+        description: s.description.clone(),
+        duration_minutes: s.duration_minutes,
+        price_fen: s.price_fen,
+        capacity: s.capacity,
+        buffer_minutes: s.buffer_minutes,
+        deposit_fen: s.deposit_fen,
+        active: s.active,
+        create_time: Some(timestamp(s.created_at)),
+        update_time: Some(timestamp(s.updated_at)),
+    }
+}
+
+/// A stored resource on the wire.
+pub fn staff(s: &staff::Model) -> pb::Staff {
+    let w = |w: &Window| pb::TimeWindow {
+        start: domain::format_hm(w.start),
+        end: domain::format_hm(w.end),
+    };
+    pb::Staff {
+        name: format!("tenants/{}/staff/{}", s.tenant_id, s.staff_id),
+        display_name: s.display_name.clone(),
+        kind: match s.kind.as_str() {
+            "room" => pb::StaffKind::Room,
+            _ => pb::StaffKind::Person,
+        } as i32,
+        services: services_of(s)
+            .iter()
+            .map(|id| format!("tenants/{}/services/{id}", s.tenant_id))
+            .collect(),
+        weekly_hours: hours_of(s)
+            .iter()
+            .map(|d| pb::WeeklyHours {
+                weekday: i32::from(d.weekday),
+                windows: d.windows.iter().map(w).collect(),
+                breaks: d.breaks.iter().map(w).collect(),
+            })
+            .collect(),
+        active: s.active,
+        create_time: Some(timestamp(s.created_at)),
+        update_time: Some(timestamp(s.updated_at)),
+    }
+}
+
+/// A stored time off on the wire.
+pub fn time_off(o: &time_offs::Model) -> pb::TimeOff {
+    pb::TimeOff {
+        name: format!("tenants/{}/timeOffs/{}", o.tenant_id, o.time_off_id),
+        staff: if o.staff_id.is_empty() {
+            String::new()
+        } else {
+            format!("tenants/{}/staff/{}", o.tenant_id, o.staff_id)
+        },
+        start_time: Some(timestamp(o.starts_at)),
+        end_time: Some(timestamp(o.ends_at)),
+        reason: o.reason.clone(),
+        create_time: Some(timestamp(o.created_at)),
+    }
+}
+
+/// A slot on the wire.
+pub fn slot(tenant: TenantId, s: &SlotView, offset: chrono::FixedOffset) -> pb::Slot {
+    pb::Slot {
+        service: format!("tenants/{tenant}/services/{}", s.service_id),
+        staff: format!("tenants/{tenant}/staff/{}", s.staff_id),
+        start_time: Some(timestamp(s.start)),
+        end_time: Some(timestamp(s.end)),
+        remaining: s.remaining,
+        local_start: domain::local_label(s.start, offset),
+    }
+}
+
+/// A status on the wire.
+pub fn status(s: Status) -> pb::ReservationStatus {
+    match s {
+        Status::Held => pb::ReservationStatus::Held,
+        Status::Confirmed => pb::ReservationStatus::Confirmed,
+        Status::Completed => pb::ReservationStatus::Completed,
+        Status::NoShow => pb::ReservationStatus::NoShow,
+        Status::Cancelled => pb::ReservationStatus::Cancelled,
+        Status::Expired => pb::ReservationStatus::Expired,
+    }
+}
+
+/// A wire status filter.
+pub fn status_filter(s: i32) -> Result<&'static str, RequestError> {
+    let bad = || RequestError::invalid("statuses", "unknown status");
+    Ok(
+        match pb::ReservationStatus::try_from(s).map_err(|_| bad())? {
+            pb::ReservationStatus::Held => Status::Held,
+            pb::ReservationStatus::Confirmed => Status::Confirmed,
+            pb::ReservationStatus::Completed => Status::Completed,
+            pb::ReservationStatus::NoShow => Status::NoShow,
+            pb::ReservationStatus::Cancelled => Status::Cancelled,
+            pb::ReservationStatus::Expired => Status::Expired,
+            pb::ReservationStatus::Unspecified => return Err(bad()),
+        }
+        .as_str(),
+    )
+}
+
+/// A stored reservation on the wire.
+pub fn reservation(r: &reservations::Model, offset: chrono::FixedOffset) -> pb::Reservation {
+    let t = &r.tenant_id;
+    pb::Reservation {
+        name: format!("tenants/{t}/reservations/{}", r.reservation_id),
+        service: format!("tenants/{t}/services/{}", r.service_id),
+        staff: format!("tenants/{t}/staff/{}", r.staff_id),
+        customer: if r.customer_id.is_empty() {
+            String::new()
+        } else {
+            format!("tenants/{t}/users/{}", r.customer_id)
+        },
+        status: Status::parse(&r.status).map_or(pb::ReservationStatus::Unspecified, status) as i32,
+        start_time: Some(timestamp(r.starts_at)),
+        end_time: Some(timestamp(r.ends_at)),
+        local_start: domain::local_label(r.starts_at, offset),
+        price_fen: r.price_fen,
+        deposit_fen: r.deposit_fen,
+        expire_time: (r.status == Status::Held.as_str()).then(|| timestamp(r.expires_at)),
+        cancel_reason: match r.cancel_reason.as_str() {
+            "customer" => pb::CancelReason::Customer,
+            "shop" => pb::CancelReason::Shop,
+            _ => pb::CancelReason::Unspecified,
+        } as i32,
+        contact_name: r.contact_name.clone(),
+        contact_phone: r.contact_phone.clone(),
+        note: r.note.clone(),
+        create_time: Some(timestamp(r.created_at)),
+        update_time: Some(timestamp(r.updated_at)),
+    }
+}

@@ -1,0 +1,481 @@
+//! tonic handlers: read the context, parse names, call the use case, convert back.
+
+use chrono::Duration;
+use mm_kernel::ids::{tenant_child_from_name, tenant_from_name};
+use mm_kernel::paging::{decode_token, finish_page, page_size};
+use mm_kernel::{RequestContext, TenantId};
+use mm_proto::minimodules::booking::v1 as pb;
+use pb::booking_service_server::BookingService;
+use tonic::{Request, Response, Status};
+
+use crate::convert::{self, child_of, opt_child_of};
+use crate::domain::{Action, Period};
+use crate::error::BookingError;
+use crate::repo::ReservationFilter;
+use crate::service::{Booking, BookingApp};
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn ok<T>(v: T) -> Reply<T> {
+    Ok(Response::new(v))
+}
+
+/// The tenant and id of a child name, the caller authorized for the tenant first (so another
+/// tenant's caller learns nothing, not even whether the request was well-formed).
+fn named(ctx: &RequestContext, name: &str, collection: &str) -> Result<(TenantId, String), Status> {
+    let (t, id) = tenant_child_from_name(name, collection, "name")?;
+    ctx.authorize_tenant(&t)?;
+    Ok((t, id))
+}
+
+/// The tenant of a parent name, the caller authorized for it.
+fn parent(ctx: &RequestContext, name: &str) -> Result<TenantId, Status> {
+    let t = tenant_from_name(name, "parent")?;
+    ctx.authorize_tenant(&t)?;
+    Ok(t)
+}
+
+fn missing(field: &str) -> Status {
+    mm_kernel::error::RequestError::invalid(field, "required").into()
+}
+
+/// Keyset cursor of reservations: start seconds and id.
+fn reservation_key(r: &crate::entity::reservations::Model) -> String {
+    format!("{}|{}", r.starts_at.timestamp(), r.reservation_id)
+}
+
+impl BookingApp {
+    /// The tenant's offset for local labels (the default zone if the config cannot be read: the
+    /// use case itself already succeeded).
+    async fn offset(&self, tenant: TenantId) -> chrono::FixedOffset {
+        self.upstream
+            .config(tenant)
+            .await
+            .unwrap_or_default()
+            .offset()
+    }
+
+    async fn reply_reservation(
+        &self,
+        tenant: TenantId,
+        r: Result<crate::entity::reservations::Model, BookingError>,
+    ) -> Result<Option<pb::Reservation>, Status> {
+        let r = r?;
+        Ok(Some(convert::reservation(&r, self.offset(tenant).await)))
+    }
+
+    async fn step_rpc(
+        &self,
+        req: &Request<impl HasName>,
+        action: Action,
+    ) -> Result<Option<pb::Reservation>, Status> {
+        let ctx = RequestContext::from_request(req)?;
+        let (tenant, id) = named(&ctx, req.get_ref().name(), "reservations")?;
+        let r = self.advance(&ctx, tenant, &id, action).await;
+        self.reply_reservation(tenant, r).await
+    }
+}
+
+/// Requests addressed by a reservation name.
+trait HasName {
+    fn name(&self) -> &str;
+}
+
+macro_rules! has_name {
+    ($($t:ty),*) => { $(impl HasName for $t { fn name(&self) -> &str { &self.name } })* };
+}
+has_name!(
+    pb::ConfirmReservationRequest,
+    pb::CancelReservationRequest,
+    pb::CompleteReservationRequest,
+    pb::MarkNoShowRequest
+);
+
+#[tonic::async_trait]
+impl BookingService for BookingApp {
+    async fn create_service(
+        &self,
+        req: Request<pb::CreateServiceRequest>,
+    ) -> Reply<pb::CreateServiceResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let input = convert::service_input(r.service.as_ref().ok_or_else(|| missing("service"))?)?;
+        let s = self.create_service(&ctx, tenant, input).await?;
+        ok(pb::CreateServiceResponse {
+            service: Some(convert::service(&s)),
+        })
+    }
+
+    async fn get_service(
+        &self,
+        req: Request<pb::GetServiceRequest>,
+    ) -> Reply<pb::GetServiceResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = named(&ctx, &req.get_ref().name, "services")?;
+        let s = self.get_service(&ctx, tenant, &id).await?;
+        ok(pb::GetServiceResponse {
+            service: Some(convert::service(&s)),
+        })
+    }
+
+    async fn list_services(
+        &self,
+        req: Request<pb::ListServicesRequest>,
+    ) -> Reply<pb::ListServicesResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let size = page_size(r.page_size)?;
+        let after = decode_token("booking.services", &r.page_token)?;
+        let rows = self
+            .list_services(&ctx, tenant, after.as_deref(), size + 1)
+            .await?;
+        let (rows, next) = finish_page(rows, size, "booking.services", |s| &s.service_id);
+        ok(pb::ListServicesResponse {
+            services: rows.iter().map(convert::service).collect(),
+            next_page_token: next.unwrap_or_default(),
+        })
+    }
+
+    async fn update_service(
+        &self,
+        req: Request<pb::UpdateServiceRequest>,
+    ) -> Reply<pb::UpdateServiceResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let s = req
+            .get_ref()
+            .service
+            .as_ref()
+            .ok_or_else(|| missing("service"))?;
+        let (tenant, id) = tenant_child_from_name(&s.name, "services", "service.name")?;
+        ctx.authorize_tenant(&tenant)?;
+        let input = convert::service_input(s)?;
+        let s = self.update_service(&ctx, tenant, &id, input).await?;
+        ok(pb::UpdateServiceResponse {
+            service: Some(convert::service(&s)),
+        })
+    }
+
+    async fn delete_service(
+        &self,
+        req: Request<pb::DeleteServiceRequest>,
+    ) -> Reply<pb::DeleteServiceResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = named(&ctx, &req.get_ref().name, "services")?;
+        self.delete_service(&ctx, tenant, &id).await?;
+        ok(pb::DeleteServiceResponse {})
+    }
+
+    async fn create_staff(
+        &self,
+        req: Request<pb::CreateStaffRequest>,
+    ) -> Reply<pb::CreateStaffResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let input =
+            convert::staff_input(tenant, r.staff.as_ref().ok_or_else(|| missing("staff"))?)?;
+        let s = self.create_staff(&ctx, tenant, input).await?;
+        ok(pb::CreateStaffResponse {
+            staff: Some(convert::staff(&s)),
+        })
+    }
+
+    async fn get_staff(&self, req: Request<pb::GetStaffRequest>) -> Reply<pb::GetStaffResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = named(&ctx, &req.get_ref().name, "staff")?;
+        let s = self.get_staff(&ctx, tenant, &id).await?;
+        ok(pb::GetStaffResponse {
+            staff: Some(convert::staff(&s)),
+        })
+    }
+
+    async fn list_staff(&self, req: Request<pb::ListStaffRequest>) -> Reply<pb::ListStaffResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let service = opt_child_of(tenant, &r.service, "services", "service")?;
+        let size = page_size(r.page_size)?;
+        let after = decode_token("booking.staff", &r.page_token)?;
+        let rows = self
+            .list_staff(&ctx, tenant, service.as_deref(), after.as_deref(), size + 1)
+            .await?;
+        let (rows, next) = finish_page(rows, size, "booking.staff", |s| &s.staff_id);
+        ok(pb::ListStaffResponse {
+            staff: rows.iter().map(convert::staff).collect(),
+            next_page_token: next.unwrap_or_default(),
+        })
+    }
+
+    async fn update_staff(
+        &self,
+        req: Request<pb::UpdateStaffRequest>,
+    ) -> Reply<pb::UpdateStaffResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let s = req
+            .get_ref()
+            .staff
+            .as_ref()
+            .ok_or_else(|| missing("staff"))?;
+        let (tenant, id) = tenant_child_from_name(&s.name, "staff", "staff.name")?;
+        ctx.authorize_tenant(&tenant)?;
+        let input = convert::staff_input(tenant, s)?;
+        let s = self.update_staff(&ctx, tenant, &id, input).await?;
+        ok(pb::UpdateStaffResponse {
+            staff: Some(convert::staff(&s)),
+        })
+    }
+
+    async fn delete_staff(
+        &self,
+        req: Request<pb::DeleteStaffRequest>,
+    ) -> Reply<pb::DeleteStaffResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = named(&ctx, &req.get_ref().name, "staff")?;
+        self.delete_staff(&ctx, tenant, &id).await?;
+        ok(pb::DeleteStaffResponse {})
+    }
+
+    async fn create_time_off(
+        &self,
+        req: Request<pb::CreateTimeOffRequest>,
+    ) -> Reply<pb::CreateTimeOffResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let input = convert::time_off_input(
+            tenant,
+            r.time_off.as_ref().ok_or_else(|| missing("time_off"))?,
+        )?;
+        let o = self.create_time_off(&ctx, tenant, input).await?;
+        ok(pb::CreateTimeOffResponse {
+            time_off: Some(convert::time_off(&o)),
+        })
+    }
+
+    async fn list_time_offs(
+        &self,
+        req: Request<pb::ListTimeOffsRequest>,
+    ) -> Reply<pb::ListTimeOffsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let start = match &r.start_time {
+            Some(t) => convert::time(Some(t), "start_time")?,
+            None => chrono::Utc::now(),
+        };
+        let end = match &r.end_time {
+            Some(t) => convert::time(Some(t), "end_time")?,
+            None => start + Duration::days(180),
+        };
+        let rows = self
+            .list_time_offs(&ctx, tenant, Period { start, end })
+            .await?;
+        ok(pb::ListTimeOffsResponse {
+            time_offs: rows.iter().map(convert::time_off).collect(),
+        })
+    }
+
+    async fn delete_time_off(
+        &self,
+        req: Request<pb::DeleteTimeOffRequest>,
+    ) -> Reply<pb::DeleteTimeOffResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = named(&ctx, &req.get_ref().name, "timeOffs")?;
+        self.delete_time_off(&ctx, tenant, &id).await?;
+        ok(pb::DeleteTimeOffResponse {})
+    }
+
+    async fn list_available_slots(
+        &self,
+        req: Request<pb::ListAvailableSlotsRequest>,
+    ) -> Reply<pb::ListAvailableSlotsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let service = child_of(tenant, &r.service, "services", "service")?;
+        let staff = opt_child_of(tenant, &r.staff, "staff", "staff")?;
+        let from = convert::date(&r.start_date, "start_date")?;
+        let to = convert::date(&r.end_date, "end_date")?;
+        let (slots, cfg) = self
+            .available_slots(&ctx, tenant, &service, staff.as_deref(), from, to)
+            .await?;
+        let offset = cfg.offset();
+        ok(pb::ListAvailableSlotsResponse {
+            slots: slots
+                .iter()
+                .map(|s| convert::slot(tenant, s, offset))
+                .collect(),
+            time_zone: cfg.time_zone,
+        })
+    }
+
+    async fn hold_reservation(
+        &self,
+        req: Request<pb::HoldReservationRequest>,
+    ) -> Reply<pb::HoldReservationResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let b = Booking {
+            service_id: child_of(tenant, &r.service, "services", "service")?,
+            staff_id: child_of(tenant, &r.staff, "staff", "staff")?,
+            start: convert::time(r.start_time.as_ref(), "start_time")?,
+            request_id: r.request_id.clone(),
+            note: r.note.clone(),
+            contact_name: String::new(),
+            contact_phone: String::new(),
+        };
+        let res = self.book(&ctx, tenant, b, false).await;
+        ok(pb::HoldReservationResponse {
+            reservation: self.reply_reservation(tenant, res).await?,
+        })
+    }
+
+    async fn confirm_reservation(
+        &self,
+        req: Request<pb::ConfirmReservationRequest>,
+    ) -> Reply<pb::ConfirmReservationResponse> {
+        ok(pb::ConfirmReservationResponse {
+            reservation: self.step_rpc(&req, Action::Confirm).await?,
+        })
+    }
+
+    async fn cancel_reservation(
+        &self,
+        req: Request<pb::CancelReservationRequest>,
+    ) -> Reply<pb::CancelReservationResponse> {
+        ok(pb::CancelReservationResponse {
+            reservation: self.step_rpc(&req, Action::Cancel).await?,
+        })
+    }
+
+    async fn reschedule_reservation(
+        &self,
+        req: Request<pb::RescheduleReservationRequest>,
+    ) -> Reply<pb::RescheduleReservationResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let (tenant, id) = named(&ctx, &r.name, "reservations")?;
+        let start = convert::time(r.start_time.as_ref(), "start_time")?;
+        let staff = opt_child_of(tenant, &r.staff, "staff", "staff")?;
+        let res = self
+            .reschedule(&ctx, tenant, &id, start, staff.as_deref())
+            .await;
+        ok(pb::RescheduleReservationResponse {
+            reservation: self.reply_reservation(tenant, res).await?,
+        })
+    }
+
+    async fn complete_reservation(
+        &self,
+        req: Request<pb::CompleteReservationRequest>,
+    ) -> Reply<pb::CompleteReservationResponse> {
+        ok(pb::CompleteReservationResponse {
+            reservation: self.step_rpc(&req, Action::Complete).await?,
+        })
+    }
+
+    async fn mark_no_show(
+        &self,
+        req: Request<pb::MarkNoShowRequest>,
+    ) -> Reply<pb::MarkNoShowResponse> {
+        ok(pb::MarkNoShowResponse {
+            reservation: self.step_rpc(&req, Action::NoShow).await?,
+        })
+    }
+
+    async fn list_reservations(
+        &self,
+        req: Request<pb::ListReservationsRequest>,
+    ) -> Reply<pb::ListReservationsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let size = page_size(r.page_size)?;
+        let bad = || mm_kernel::error::RequestError::invalid("page_token", "malformed page token");
+        let after = match decode_token("booking.reservations", &r.page_token)? {
+            Some(k) => {
+                let (secs, id) = k.split_once('|').ok_or_else(bad)?;
+                let secs: i64 = secs.parse().map_err(|_| bad())?;
+                Some((
+                    chrono::DateTime::from_timestamp(secs, 0).ok_or_else(bad)?,
+                    id.to_string(),
+                ))
+            }
+            None => None,
+        };
+        let staff = opt_child_of(tenant, &r.staff, "staff", "staff")?;
+        let filter = ReservationFilter {
+            customer: None,
+            staff: staff.as_deref(),
+            from: r
+                .start_time
+                .as_ref()
+                .map(|t| convert::time(Some(t), "start_time"))
+                .transpose()?,
+            to: r
+                .end_time
+                .as_ref()
+                .map(|t| convert::time(Some(t), "end_time"))
+                .transpose()?,
+            statuses: r
+                .statuses
+                .iter()
+                .map(|s| convert::status_filter(*s))
+                .collect::<Result<_, _>>()?,
+        };
+        let rows = self
+            .list_reservations(&ctx, tenant, filter, after, size + 1)
+            .await?;
+        let keys: Vec<String> = rows.iter().map(reservation_key).collect();
+        let (rows, next) = {
+            let paired: Vec<_> = rows.into_iter().zip(keys).collect();
+            let (paired, next) = finish_page(paired, size, "booking.reservations", |(_, k)| k);
+            (paired.into_iter().map(|(r, _)| r).collect::<Vec<_>>(), next)
+        };
+        let offset = self.offset(tenant).await;
+        ok(pb::ListReservationsResponse {
+            reservations: rows
+                .iter()
+                .map(|r| convert::reservation(r, offset))
+                .collect(),
+            next_page_token: next.unwrap_or_default(),
+        })
+    }
+
+    async fn get_reservation(
+        &self,
+        req: Request<pb::GetReservationRequest>,
+    ) -> Reply<pb::GetReservationResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let res = self.get_reservation(&ctx, tenant, &id).await;
+        ok(pb::GetReservationResponse {
+            reservation: self.reply_reservation(tenant, res).await?,
+        })
+    }
+
+    async fn create_manual_reservation(
+        &self,
+        req: Request<pb::CreateManualReservationRequest>,
+    ) -> Reply<pb::CreateManualReservationResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = parent(&ctx, &r.parent)?;
+        let b = Booking {
+            service_id: child_of(tenant, &r.service, "services", "service")?,
+            staff_id: child_of(tenant, &r.staff, "staff", "staff")?,
+            start: convert::time(r.start_time.as_ref(), "start_time")?,
+            request_id: r.request_id.clone(),
+            note: r.note.clone(),
+            contact_name: r.contact_name.clone(),
+            contact_phone: r.contact_phone.clone(),
+        };
+        let res = self.book(&ctx, tenant, b, true).await;
+        ok(pb::CreateManualReservationResponse {
+            reservation: self.reply_reservation(tenant, res).await?,
+        })
+    }
+}

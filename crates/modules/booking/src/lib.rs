@@ -1,0 +1,73 @@
+//! mm-booking: bookable services, the staff and rooms that perform them with their weekly hours,
+//! breaks and time off, available slots computed in the tenant's time zone, and reservations
+//! (hold → confirm → completed / no-show; cancel and reschedule within the tenant's policy
+//! windows; holds expire).
+//!
+//! Invariant: capacity is enforced by the database, never by a read-then-write in Rust. Every
+//! reservation takes one place in each grid cell it covers (`booking_slot_counts`, a conditional
+//! `taken < capacity` update) in the transaction that writes it; places are given back only by the
+//! transaction whose conditional status change ends the reservation's hold on them.
+//!
+//! It must not read or write another module's tables: the tenant module (is booking on, its
+//! config) is reached only through its contract (`upstream.rs`).
+
+mod convert;
+pub mod domain;
+mod entity;
+pub mod error;
+mod grpc;
+mod repo;
+pub mod service;
+mod sweeper;
+mod upstream;
+
+use std::time::Duration;
+
+use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
+use mm_proto::minimodules::booking::v1::booking_service_server::{
+    BookingServiceServer, SERVICE_NAME,
+};
+pub use service::BookingApp;
+
+/// The module spec.
+pub const SPEC: &str = include_str!("../module.json");
+
+/// The booking module for the server's module list.
+pub fn module() -> ModuleDef {
+    ModuleDef {
+        id: "booking",
+        spec: SPEC,
+        templates: &[],
+        mount: Some(mount),
+    }
+}
+
+impl BookingApp {
+    /// The service over a module context (for the server's mount and for seeding).
+    pub fn from_context(ctx: &ModuleContext) -> Self {
+        Self {
+            db: ctx.db.clone(),
+            upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
+        }
+    }
+
+    /// Runs one hold expiry pass now (tests and operators; the server also sweeps on a timer).
+    pub async fn sweep_expired_holds(&self) -> anyhow::Result<usize> {
+        sweeper::sweep(self).await
+    }
+}
+
+fn mount(
+    ctx: &ModuleContext,
+    routes: &mut tonic::service::RoutesBuilder,
+) -> anyhow::Result<Mounted> {
+    let app = BookingApp::from_context(ctx);
+    sweeper::spawn(
+        app.clone(),
+        Duration::from_millis(ctx.settings.jobs.sweep_interval_ms.max(50)),
+    );
+    routes.add_service(
+        BookingServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
+    );
+    Ok(vec![SERVICE_NAME])
+}

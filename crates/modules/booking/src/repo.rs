@@ -1,0 +1,479 @@
+//! Every query of the booking module; each takes the tenant and filters by it, except the hold
+//! expiry sweep, which looks across tenants by design (see the migration's expiry index).
+
+use chrono::{DateTime, Utc};
+use mm_kernel::TenantId;
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::domain::Cells;
+use crate::entity::{reservations, services, slot_counts, staff, time_offs};
+
+fn unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+// ---- services ----
+
+/// Inserts a service.
+pub async fn insert_service(db: &impl ConnectionTrait, row: services::Model) -> Result<(), DbErr> {
+    row.into_active_model().reset_all().insert(db).await?;
+    Ok(())
+}
+
+/// Replaces a service's row; `Ok(false)` when it does not exist.
+pub async fn update_service(
+    db: &impl ConnectionTrait,
+    row: services::Model,
+) -> Result<bool, DbErr> {
+    let t = TenantId::parse(&row.tenant_id, "tenant").map_err(|e| DbErr::Custom(e.to_string()))?;
+    if find_service(db, t, &row.service_id).await?.is_none() {
+        return Ok(false);
+    }
+    let mut am = row.into_active_model().reset_all();
+    am.not_set(services::Column::CreatedAt);
+    am.update(db).await?;
+    Ok(true)
+}
+
+/// One service.
+pub async fn find_service(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<services::Model>, DbErr> {
+    services::Entity::find_by_id((tenant.to_string(), id.to_string()))
+        .one(db)
+        .await
+}
+
+/// A page of services by id, optionally active ones only.
+pub async fn list_services(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    active_only: bool,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<services::Model>, DbErr> {
+    let mut q = services::Entity::find()
+        .filter(services::Column::TenantId.eq(tenant.to_string()))
+        .order_by_asc(services::Column::ServiceId)
+        .limit(limit);
+    if active_only {
+        q = q.filter(services::Column::Active.eq(true));
+    }
+    if let Some(a) = after {
+        q = q.filter(services::Column::ServiceId.gt(a));
+    }
+    q.all(db).await
+}
+
+/// Deletes a service; whether it existed.
+pub async fn delete_service(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let r = services::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+// ---- staff ----
+
+/// Inserts a resource.
+pub async fn insert_staff(db: &impl ConnectionTrait, row: staff::Model) -> Result<(), DbErr> {
+    row.into_active_model().reset_all().insert(db).await?;
+    Ok(())
+}
+
+/// Replaces a resource's row; `Ok(false)` when it does not exist.
+pub async fn update_staff(db: &impl ConnectionTrait, row: staff::Model) -> Result<bool, DbErr> {
+    let t = TenantId::parse(&row.tenant_id, "tenant").map_err(|e| DbErr::Custom(e.to_string()))?;
+    if find_staff(db, t, &row.staff_id).await?.is_none() {
+        return Ok(false);
+    }
+    let mut am = row.into_active_model().reset_all();
+    am.not_set(staff::Column::CreatedAt);
+    am.update(db).await?;
+    Ok(true)
+}
+
+/// One resource.
+pub async fn find_staff(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<staff::Model>, DbErr> {
+    staff::Entity::find_by_id((tenant.to_string(), id.to_string()))
+        .one(db)
+        .await
+}
+
+/// A page of resources by id, optionally active ones only.
+pub async fn list_staff(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    active_only: bool,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<staff::Model>, DbErr> {
+    let mut q = staff::Entity::find()
+        .filter(staff::Column::TenantId.eq(tenant.to_string()))
+        .order_by_asc(staff::Column::StaffId)
+        .limit(limit);
+    if active_only {
+        q = q.filter(staff::Column::Active.eq(true));
+    }
+    if let Some(a) = after {
+        q = q.filter(staff::Column::StaffId.gt(a));
+    }
+    q.all(db).await
+}
+
+/// Deletes a resource; whether it existed.
+pub async fn delete_staff(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let r = staff::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+// ---- time off ----
+
+/// Inserts a time off.
+pub async fn insert_time_off(
+    db: &impl ConnectionTrait,
+    row: time_offs::Model,
+) -> Result<(), DbErr> {
+    row.into_active_model().reset_all().insert(db).await?;
+    Ok(())
+}
+
+/// Time off overlapping `[from, to)`, of the resources given (plus the whole shop's), by start.
+pub async fn time_offs(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    staff_ids: Option<&[String]>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<time_offs::Model>, DbErr> {
+    let mut q = time_offs::Entity::find()
+        .filter(time_offs::Column::TenantId.eq(tenant.to_string()))
+        .filter(time_offs::Column::StartsAt.lt(to))
+        .filter(time_offs::Column::EndsAt.gt(from))
+        .order_by_asc(time_offs::Column::StartsAt)
+        .limit(500);
+    if let Some(ids) = staff_ids {
+        let mut ids = ids.to_vec();
+        ids.push(String::new());
+        q = q.filter(time_offs::Column::StaffId.is_in(ids));
+    }
+    q.all(db).await
+}
+
+/// Deletes a time off; whether it existed.
+pub async fn delete_time_off(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let r = time_offs::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+// ---- capacity ----
+
+/// Takes one place in every cell of `cells` on a resource, in the caller's transaction; `false`
+/// (and the caller must roll back) when any cell is already at `capacity`.
+///
+/// Each cell row is first created with an upsert that cannot fail on a race (a failed plain insert
+/// would abort a PostgreSQL transaction), then taken with `taken = taken + 1 WHERE taken <
+/// capacity`: the row lock serialises concurrent takers on PostgreSQL and the WHERE is re-checked
+/// after the lock, while SQLite runs one writer at a time. Cells are taken in ascending order, so
+/// two reservations over the same cells cannot deadlock.
+pub async fn take_cells(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    staff_id: &str,
+    cells: Cells,
+    capacity: i32,
+) -> Result<bool, DbErr> {
+    let t = tenant.to_string();
+    for start in cells.starts() {
+        slot_counts::Entity::insert(slot_counts::ActiveModel {
+            tenant_id: sea_orm::Set(t.clone()),
+            staff_id: sea_orm::Set(staff_id.to_string()),
+            cell_start: sea_orm::Set(start),
+            taken: sea_orm::Set(0),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                slot_counts::Column::TenantId,
+                slot_counts::Column::StaffId,
+                slot_counts::Column::CellStart,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+        let res = slot_counts::Entity::update_many()
+            .col_expr(
+                slot_counts::Column::Taken,
+                Expr::col(slot_counts::Column::Taken).add(1),
+            )
+            .filter(slot_counts::Column::TenantId.eq(t.clone()))
+            .filter(slot_counts::Column::StaffId.eq(staff_id))
+            .filter(slot_counts::Column::CellStart.eq(start))
+            .filter(slot_counts::Column::Taken.lt(capacity))
+            .exec(db)
+            .await?;
+        if res.rows_affected != 1 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Gives back one place in every cell of `cells`. Only called after the reservation's own
+/// conditional status change succeeded in the same transaction, so each place returns once.
+pub async fn release_cells(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    staff_id: &str,
+    cells: Cells,
+) -> Result<(), DbErr> {
+    let starts: Vec<i64> = cells.starts().collect();
+    slot_counts::Entity::update_many()
+        .col_expr(
+            slot_counts::Column::Taken,
+            Expr::col(slot_counts::Column::Taken).sub(1),
+        )
+        .filter(slot_counts::Column::TenantId.eq(tenant.to_string()))
+        .filter(slot_counts::Column::StaffId.eq(staff_id))
+        .filter(slot_counts::Column::CellStart.is_in(starts))
+        .filter(slot_counts::Column::Taken.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves one reservation's places from `old` cells on `old_staff` to `new` cells on `new_staff`
+/// in the caller's transaction; `false` (roll back) when a new cell is at `capacity`. Cells in
+/// both sets are left alone, and every cell is touched in (resource, start) order, the order
+/// `take_cells` uses too, so a move and a booking over the same cells cannot deadlock.
+pub async fn move_cells(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    old_staff: &str,
+    old: Cells,
+    new_staff: &str,
+    new: Cells,
+    capacity: i32,
+) -> Result<bool, DbErr> {
+    let mut ops: Vec<(&str, i64, bool)> = old
+        .starts()
+        .map(|c| (old_staff, c, false))
+        .chain(new.starts().map(|c| (new_staff, c, true)))
+        .collect();
+    ops.sort();
+    let mut i = 0;
+    while i < ops.len() {
+        let (staff, cell, take) = ops[i];
+        // The same cell given back and taken again: nothing changes.
+        if i + 1 < ops.len() && ops[i + 1].0 == staff && ops[i + 1].1 == cell {
+            i += 2;
+            continue;
+        }
+        let one = Cells {
+            start: cell,
+            count: 1,
+            minutes: 1,
+        };
+        if take {
+            if !take_cells(db, tenant, staff, one, capacity).await? {
+                return Ok(false);
+            }
+        } else {
+            release_cells(db, tenant, staff, one).await?;
+        }
+        i += 1;
+    }
+    Ok(true)
+}
+
+/// Places taken per (resource, cell start) for cells starting in `[from, to)` (unix seconds).
+pub async fn taken(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    staff_ids: &[String],
+    from: i64,
+    to: i64,
+) -> Result<std::collections::HashMap<(String, i64), i32>, DbErr> {
+    let rows = slot_counts::Entity::find()
+        .filter(slot_counts::Column::TenantId.eq(tenant.to_string()))
+        .filter(slot_counts::Column::StaffId.is_in(staff_ids.iter().cloned()))
+        .filter(slot_counts::Column::CellStart.gte(from))
+        .filter(slot_counts::Column::CellStart.lt(to))
+        .filter(slot_counts::Column::Taken.gt(0))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.staff_id, r.cell_start), r.taken))
+        .collect())
+}
+
+// ---- reservations ----
+
+/// Inserts a reservation; `Ok(false)` when its idempotency key is taken.
+pub async fn insert_reservation(
+    db: &impl ConnectionTrait,
+    row: reservations::Model,
+) -> Result<bool, DbErr> {
+    match row.into_active_model().reset_all().insert(db).await {
+        Ok(_) => Ok(true),
+        Err(e) if unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// One reservation.
+pub async fn find_reservation(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<reservations::Model>, DbErr> {
+    reservations::Entity::find_by_id((tenant.to_string(), id.to_string()))
+        .one(db)
+        .await
+}
+
+/// The reservation made with an idempotency key by one booker.
+pub async fn find_by_request(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    booked_by: &str,
+    request_id: &str,
+) -> Result<Option<reservations::Model>, DbErr> {
+    reservations::Entity::find()
+        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
+        .filter(reservations::Column::BookedBy.eq(booked_by))
+        .filter(reservations::Column::RequestId.eq(request_id))
+        .one(db)
+        .await
+}
+
+/// Filters of a reservation listing.
+#[derive(Debug, Default)]
+pub struct ReservationFilter<'a> {
+    /// Only this customer's.
+    pub customer: Option<&'a str>,
+    /// Only this resource's.
+    pub staff: Option<&'a str>,
+    /// Starting at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Starting before.
+    pub to: Option<DateTime<Utc>>,
+    /// Only these statuses.
+    pub statuses: Vec<&'static str>,
+}
+
+/// A page of reservations by (start, id); `after` is the last row's (start, id).
+pub async fn list_reservations(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    f: &ReservationFilter<'_>,
+    after: Option<(DateTime<Utc>, String)>,
+    limit: u64,
+) -> Result<Vec<reservations::Model>, DbErr> {
+    use sea_orm::Condition;
+    let mut q = reservations::Entity::find()
+        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
+        .order_by_asc(reservations::Column::StartsAt)
+        .order_by_asc(reservations::Column::ReservationId)
+        .limit(limit);
+    if let Some(c) = f.customer {
+        q = q.filter(reservations::Column::CustomerId.eq(c));
+    }
+    if let Some(s) = f.staff {
+        q = q.filter(reservations::Column::StaffId.eq(s));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(reservations::Column::StartsAt.gte(t));
+    }
+    if let Some(t) = f.to {
+        q = q.filter(reservations::Column::StartsAt.lt(t));
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(reservations::Column::Status.is_in(f.statuses.iter().copied()));
+    }
+    if let Some((start, id)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(reservations::Column::StartsAt.gt(start))
+                .add(
+                    Condition::all()
+                        .add(reservations::Column::StartsAt.eq(start))
+                        .add(reservations::Column::ReservationId.gt(id)),
+                ),
+        );
+    }
+    q.all(db).await
+}
+
+/// Changes a reservation only if it is still in `from` at `version` (so two concurrent steps
+/// cannot both win). Returns whether it changed.
+pub async fn move_reservation(
+    db: &impl ConnectionTrait,
+    row: &reservations::Model,
+    to: &str,
+    extra: Vec<(reservations::Column, SimpleExpr)>,
+) -> Result<bool, DbErr> {
+    let mut q = reservations::Entity::update_many()
+        .col_expr(reservations::Column::Status, Expr::value(to.to_string()))
+        .col_expr(
+            reservations::Column::Version,
+            Expr::col(reservations::Column::Version).add(1),
+        )
+        .col_expr(reservations::Column::UpdatedAt, Expr::value(Utc::now()));
+    for (c, e) in extra {
+        q = q.col_expr(c, e);
+    }
+    let res = q
+        .filter(reservations::Column::TenantId.eq(row.tenant_id.clone()))
+        .filter(reservations::Column::ReservationId.eq(row.reservation_id.clone()))
+        .filter(reservations::Column::Status.eq(row.status.clone()))
+        .filter(reservations::Column::Version.eq(row.version))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Holds past their expiry, across tenants.
+pub async fn expired_holds(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<reservations::Model>, DbErr> {
+    reservations::Entity::find()
+        .filter(reservations::Column::Status.eq("held"))
+        .filter(reservations::Column::ExpiresAt.lt(now))
+        .limit(limit)
+        .all(db)
+        .await
+}

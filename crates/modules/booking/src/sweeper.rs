@@ -1,0 +1,50 @@
+//! The hold expiry sweep: holds past their deadline become `expired` and give their places back.
+//! Every instance sweeps; the conditional status update lets exactly one win each hold, and the
+//! places are released in that update's transaction, so they come back exactly once.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use mm_kernel::TenantId;
+
+use crate::domain::{Action, Actor};
+use crate::repo;
+use crate::service::BookingApp;
+
+pub fn spawn(app: BookingApp, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweep(&app).await {
+                tracing::warn!(error = %e, "hold expiry sweep failed; retrying next tick");
+            }
+        }
+    });
+}
+
+/// One pass; returns how many holds it expired.
+pub async fn sweep(app: &BookingApp) -> anyhow::Result<usize> {
+    let due = repo::expired_holds(&app.db, Utc::now(), 200).await?;
+    let mut handled = 0;
+    for row in due {
+        let Ok(tenant) = TenantId::parse(&row.tenant_id, "tenant") else {
+            continue;
+        };
+        let id = row.reservation_id.clone();
+        match app
+            .step(tenant, row, Action::Expire, Actor::System, "")
+            .await
+        {
+            Ok(_) => {
+                handled += 1;
+                tracing::info!(reservation = %id, "hold expired; places released");
+            }
+            // Confirmed or cancelled meanwhile: nothing to do.
+            Err(crate::error::BookingError::InvalidTransition { .. }) => {}
+            Err(e) => tracing::warn!(reservation = %id, error = %e, "could not expire hold"),
+        }
+    }
+    Ok(handled)
+}

@@ -1,0 +1,9 @@
+//! Migrations of the booking module.
+
+use sea_orm_migration::MigrationTrait;
+
+mod m20261124_000700_booking_init;
+
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261124_000700_booking_init::Migration)]
+}
