@@ -319,3 +319,56 @@ async fn the_catalogue_lists_every_module_with_schema_and_defaults() {
         Some("MODULE_NOT_FOUND"),
     );
 }
+
+#[tokio::test]
+async fn any_staff_member_reads_the_module_list_for_menus_but_not_config_or_switches() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("menu-staff-shop", "restaurant").await;
+    // A cashier who may only see orders.
+    let cashier = app.token(Role::Staff, Some(tenant_id(&t)), &["ordering.orders.read"]);
+    let states = app
+        .tenants()
+        .list_tenant_modules(with_token(
+            pb::ListTenantModulesRequest {
+                parent: t.name.clone(),
+            },
+            &cashier,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .modules;
+    assert!(
+        states
+            .iter()
+            .any(|m| m.module_id == "ordering" && m.enabled)
+    );
+    let catalogue = ModuleServiceClient::new(app.channel.clone())
+        .list_modules(with_token(pb::ListModulesRequest {}, &cashier))
+        .await
+        .unwrap()
+        .into_inner()
+        .modules;
+    assert!(!catalogue.is_empty());
+    // Reading a module's config or switching modules still takes the permissions for them.
+    let res = app
+        .tenants()
+        .get_module_config(with_token(
+            pb::GetModuleConfigRequest {
+                name: format!("{}/modules/ordering/config", t.name),
+            },
+            &cashier,
+        ))
+        .await;
+    assert_eq!(res.unwrap_err().code(), Code::PermissionDenied);
+    let res = app
+        .tenants()
+        .disable_module(with_token(
+            pb::DisableModuleRequest {
+                name: format!("{}/modules/ordering", t.name),
+            },
+            &cashier,
+        ))
+        .await;
+    assert_eq!(res.unwrap_err().code(), Code::PermissionDenied);
+}
