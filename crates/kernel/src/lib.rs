@@ -17,6 +17,7 @@ pub mod ids;
 pub mod json;
 pub mod metrics;
 pub mod module;
+pub mod module_config;
 pub mod paging;
 pub mod secrets;
 pub mod telemetry;

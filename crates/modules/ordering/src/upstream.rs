@@ -1,18 +1,16 @@
 //! Ordering's calls to other modules, always through their contracts and with a one-minute
 //! `ROLE_SERVICE` token for the tenant it acts for: the catalog (prices, stock), the tenant module
-//! (is ordering on, its config) and identity (who pays). The tenant's config is kept in process
-//! and dropped whenever the cache says the tenant changed.
+//! (is ordering on, its config: `mm_kernel::module_config`) and identity (who pays).
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use mm_kernel::TenantId;
-use mm_kernel::auth::{JwtKeys, service_token};
-use mm_kernel::cache::{Cache, Invalidation};
+use mm_kernel::auth::JwtKeys;
+use mm_kernel::cache::Cache;
 use mm_kernel::error::RequestError;
+use mm_kernel::module_config::{ConfigError, ModuleConfigs, is_retryable, service_request};
 use mm_proto::minimodules::catalog::v1 as catalog;
 use mm_proto::minimodules::identity::v1 as identity;
-use mm_proto::minimodules::tenant::v1 as tenant;
 use tonic::transport::Channel;
 
 use crate::domain::{Config, Line};
@@ -30,108 +28,42 @@ pub struct ItemRef {
 }
 
 /// Clients of the other modules.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Upstream {
     channel: Channel,
     keys: Arc<JwtKeys>,
-    configs: Arc<RwLock<HashMap<TenantId, Config>>>,
-}
-
-impl std::fmt::Debug for Upstream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Upstream")
-    }
+    configs: ModuleConfigs<Config>,
 }
 
 fn unavailable(what: &str, s: &tonic::Status) -> OrderingError {
-    match s.code() {
-        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
-            OrderingError::Unavailable(what.to_string())
-        }
-        _ => OrderingError::Internal(anyhow::anyhow!("{what}: {:?}: {}", s.code(), s.message())),
+    if is_retryable(s) {
+        OrderingError::Unavailable(what.to_string())
+    } else {
+        OrderingError::Internal(anyhow::anyhow!("{what}: {:?}: {}", s.code(), s.message()))
     }
 }
 
 impl Upstream {
     /// Clients over the platform channel; the config cache follows `cache`'s invalidations.
     pub fn new(channel: Channel, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
-        let configs: Arc<RwLock<HashMap<TenantId, Config>>> = Arc::default();
-        let held = configs.clone();
-        cache.on_invalidate(Arc::new(move |inv| {
-            let mut map = match held.write() {
-                Ok(m) => m,
-                Err(p) => p.into_inner(),
-            };
-            match inv {
-                Invalidation::Tenant(t) => drop(map.remove(t)),
-                Invalidation::All => map.clear(),
-            }
-        }));
         Self {
+            configs: ModuleConfigs::new("ordering", channel.clone(), keys.clone(), cache),
             channel,
             keys,
-            configs,
         }
     }
 
     fn request<T>(&self, tenant: TenantId, msg: T) -> Result<tonic::Request<T>> {
-        let token = service_token(&self.keys, tenant, "ordering")
-            .map_err(|e| anyhow::anyhow!("Failed to mint a service token: {e}"))?;
-        let mut req = tonic::Request::new(msg);
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| anyhow::anyhow!("service token is not a header value"))?;
-        req.metadata_mut().insert("authorization", value);
-        Ok(req)
+        Ok(service_request(&self.keys, tenant, "ordering", msg)?)
     }
 
     /// The tenant's ordering config; MODULE_DISABLED when the tenant has ordering off.
     pub async fn config(&self, t: TenantId) -> Result<Config> {
-        if let Some(c) = self.configs.read().ok().and_then(|m| m.get(&t).cloned()) {
-            return Ok(c);
-        }
-        let mut client =
-            tenant::tenant_service_client::TenantServiceClient::new(self.channel.clone());
-        let modules = client
-            .list_tenant_modules(self.request(
-                t,
-                tenant::ListTenantModulesRequest {
-                    parent: format!("tenants/{t}"),
-                },
-            )?)
-            .await
-            .map_err(|s| match s.code() {
-                tonic::Code::NotFound => OrderingError::ModuleDisabled,
-                _ => unavailable("the tenant service", &s),
-            })?
-            .into_inner();
-        if !modules
-            .modules
-            .iter()
-            .any(|m| m.module_id == "ordering" && m.enabled)
-        {
-            return Err(OrderingError::ModuleDisabled);
-        }
-        let stored = client
-            .get_module_config(self.request(
-                t,
-                tenant::GetModuleConfigRequest {
-                    name: format!("tenants/{t}/modules/ordering/config"),
-                },
-            )?)
-            .await
-            .map_err(|s| unavailable("the tenant service", &s))?
-            .into_inner()
-            .config
-            .and_then(|c| c.config)
-            .map(|s| mm_kernel::json::struct_to_json(&s))
-            .unwrap_or_default();
-        let config: Config = serde_json::from_value(stored)
-            .map_err(|e| anyhow::anyhow!("stored ordering config does not parse: {e}"))?;
-        if let Ok(mut m) = self.configs.write() {
-            m.insert(t, config.clone());
-        }
-        Ok(config)
+        self.configs.get(t).await.map_err(|e| match e {
+            ConfigError::Disabled => OrderingError::ModuleDisabled,
+            ConfigError::Unavailable => OrderingError::Unavailable("the tenant service".into()),
+            ConfigError::Internal(e) => OrderingError::Internal(e),
+        })
     }
 
     fn items(t: TenantId, items: &[ItemRef]) -> Vec<catalog::ItemRequest> {

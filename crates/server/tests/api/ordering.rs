@@ -182,6 +182,19 @@ pub async fn latte_stock(app: &TestApp, s: &Shop) -> i64 {
         .stock
 }
 
+/// The latte's stock once it reaches `want`: the sweeper marks an order cancelled first (that
+/// update decides which instance acts) and gives its stock back right after.
+pub async fn latte_stock_becomes(app: &TestApp, s: &Shop, want: i64) -> i64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = latte_stock(app, s).await;
+        if now == want || tokio::time::Instant::now() > deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn staff_of(app: &TestApp, s: &Shop) -> String {
     app.token(
         Role::Staff,
@@ -640,7 +653,7 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
     };
     assert_eq!(expired.cancel_reason, pb::CancelReason::Expired as i32);
     assert_eq!(
-        latte_stock(&app, &s).await,
+        latte_stock_becomes(&app, &s, 4).await,
         4,
         "the unpaid order's 4 are back"
     );

@@ -16,7 +16,9 @@ use sea_orm::ConnectionTrait as _;
 use tonic::Code;
 
 use crate::helpers::{assert_status, customer_token};
-use crate::ordering::{Shop, latte_stock, line, open_shop, orders, place, set_ordering_config};
+use crate::ordering::{
+    Shop, latte_stock, latte_stock_becomes, line, open_shop, orders, place, set_ordering_config,
+};
 
 // Test-only merchant keys (the same fixtures mm-wechatpay's tests use).
 const MERCHANT_KEY: &str = include_str!("../../../wechatpay/tests/fixtures/test_key_pkcs8.pem");
@@ -494,7 +496,7 @@ async fn expiry_closes_the_wechat_transaction_and_a_late_payment_is_refunded() {
     wait_for(&app, &closed, &token, pb::OrderStatus::Cancelled).await;
     wait_for(&app, &late, &token, pb::OrderStatus::Cancelled).await;
     assert_eq!(
-        latte_stock(&app, &s).await,
+        latte_stock_becomes(&app, &s, 10).await,
         10,
         "both orders' stock is back"
     );
