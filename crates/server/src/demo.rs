@@ -66,6 +66,16 @@ async fn seed_wechat_pay(
     let ordering = mm_ordering::OrderingApp::from_context(ctx)?;
     let system = RequestContext::system("demo-seed");
     let tenant = mm_kernel::TenantId::parse(tenant_id, "tenant")?;
+    // The fake's platform key is fixed, so an account stored by an earlier start still holds;
+    // storing it again would only add an audit event per start.
+    if ordering
+        .get_payment_account(&system, tenant)
+        .await
+        .map_err(|e| anyhow::anyhow!("Failed to read the demo merchant account: {e}"))?
+        .is_some()
+    {
+        return Ok(());
+    }
     ordering
         .update_payment_account(
             &system,
