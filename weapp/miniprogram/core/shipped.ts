@@ -2,6 +2,7 @@
 // Do not edit: add or remove a module folder and run `npm run modules:sync`.
 export const SHIPPED = {
   tenant: ['pages/home/index', 'pages/me/index'],
+  booking: ['pages/services/index', 'pages/slots/index', 'pages/bookings/index'],
   catalog: ['pages/products/index', 'pages/product/index'],
   identity: ['pages/profile/index'],
   ordering: ['pages/menu/index', 'pages/cart/index', 'pages/orders/index', 'pages/order/index'],

@@ -1,5 +1,5 @@
 // The catalog subpackage (browse, product detail) and the identity subpackage (profile).
-import { bootConfig, flush, installWx, menu, type FakeRequest } from '../support/wx';
+import { bootConfig, flush, installWx, signIn, menu, type FakeRequest } from '../support/wx';
 import { render, resetCore, tap, text, texts } from '../support/simulate';
 
 const APPID = 'wxshop00000001';
@@ -19,13 +19,7 @@ function setup(config = bootConfig()) {
   });
   resetCore();
   w.storage.set(`mm:${APPID}:boot`, { config, etag: 'e', fetchedAt: Date.now() });
-  w.storage.set(`mm:${APPID}:session`, {
-    accessToken: 'at',
-    accessExpiresAt: Date.now() + 600_000,
-    refreshToken: 'rt',
-    refreshExpiresAt: Date.now() + 86_400_000,
-    user,
-  });
+  signIn(w, APPID, user);
   return { w, seen };
 }
 

@@ -1,7 +1,7 @@
 // Checkout, payment and orders against a fake ordering BFF: the quote replaces the estimate,
 // placing an order sends one idempotency key per checkout, WeChat Pay gets the prepay parameters,
 // the order page shows status and cancels.
-import { bootConfig, flush, installWx, type FakeRequest, type FakeResponse } from '../support/wx';
+import { bootConfig, flush, installWx, signIn, type FakeRequest, type FakeResponse } from '../support/wx';
 import { render, resetCore, tap, text, texts } from '../support/simulate';
 
 const APPID = 'wxshop00000001';
@@ -55,13 +55,7 @@ function setup(routes: Record<string, (req: FakeRequest) => FakeResponse>, opts:
     etag: 'e',
     fetchedAt: Date.now(),
   });
-  w.storage.set(`mm:${APPID}:session`, {
-    accessToken: 'at',
-    accessExpiresAt: Date.now() + 600_000,
-    refreshToken: 'rt',
-    refreshExpiresAt: Date.now() + 86_400_000,
-    user,
-  });
+  signIn(w, APPID, user);
   w.storage.set(`mm:${APPID}:ordering.table`, '8');
   w.storage.set(`mm:${APPID}:ordering.cart`, {
     lines: [{ skuId: 's-water', productId: 'p-water', name: '矿泉水', specs: '', unitFen: 250, quantity: 2 }],

@@ -33,6 +33,8 @@ export interface WxMockOptions {
   payment?: 'paid' | 'cancel' | 'fail' | ((args: any) => Promise<'paid' | 'cancel' | 'fail'>);
   /** What the customer answers in wx.showModal (default: confirm). */
   confirm?: boolean;
+  /** How wx.requestSubscribeMessage ends for every template asked (default: reject); 'fail' = the call fails. */
+  subscribe?: 'accept' | 'reject' | 'fail';
 }
 
 export interface WxMock {
@@ -128,6 +130,14 @@ export function installWx(options: WxMockOptions = {}): WxMock {
       else args.fail?.({ errMsg: outcome === 'cancel' ? 'requestPayment:fail cancel' : 'requestPayment:fail system error' });
     });
   };
+  wx.requestSubscribeMessage = (args: any) => {
+    calls.push({ api: 'requestSubscribeMessage', args });
+    const answer = options.subscribe ?? 'reject';
+    setTimeout(() => {
+      if (answer === 'fail') args.fail?.({ errMsg: 'requestSubscribeMessage:fail can only be invoked by user TAP gesture.' });
+      else args.success?.({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(args.tmplIds.map((id: string) => [id, answer])) });
+    }, 0);
+  };
   wx.showModal = (args: any) => {
     calls.push({ api: 'showModal', args });
     setTimeout(() => args.success?.({ confirm: options.confirm ?? true, cancel: !(options.confirm ?? true), errMsg: 'showModal:ok' }), 0);
@@ -174,6 +184,32 @@ async function viaFetch(req: FakeRequest): Promise<FakeResponse | 'fail'> {
   } catch {
     return 'fail';
   }
+}
+
+/** Stores a logged-in customer's session for `appid`, as a login would (tokens valid for now). */
+export function signIn(w: WxMock, appid: string, user: Record<string, unknown>): void {
+  w.storage.set(`mm:${appid}:session`, {
+    accessToken: 'at',
+    accessExpiresAt: Date.now() + 600_000,
+    refreshToken: 'rt',
+    refreshExpiresAt: Date.now() + 86_400_000,
+    user,
+  });
+}
+
+/** The booking module as the boot config lists it when a shop has it on, with `config`. */
+export function bookingModule(config: Record<string, unknown> = {}): any {
+  return {
+    id: 'booking',
+    version: '0.1.0',
+    name: { 'zh-CN': '预约', en: 'Booking' },
+    pages: [
+      { path: 'pages/services/index', title: { 'zh-CN': '预约', en: 'Book' } },
+      { path: 'pages/slots/index', title: { 'zh-CN': '选择时间', en: 'Pick a time' } },
+      { path: 'pages/bookings/index', title: { 'zh-CN': '我的预约', en: 'My bookings' } },
+    ],
+    config,
+  };
 }
 
 /** A boot config like the BFF's, for tests. */

@@ -13,7 +13,7 @@ describe('modules', () => {
   it('builds tabs from the enabled, shipped modules only', async () => {
     const { modules } = await load(bootConfig());
     const tabs = modules.visibleTabs(bootConfig());
-    // booking is enabled nowhere and not shipped: its tab stays hidden.
+    // booking ships but is not enabled in this config: its tab stays hidden.
     expect(tabs.map((t) => t.url)).toEqual([
       '/packages/tenant/pages/home/index',
       '/packages/ordering/pages/menu/index',

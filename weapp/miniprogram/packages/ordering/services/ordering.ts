@@ -4,16 +4,16 @@
  */
 import type { components } from '../../../core/api/schema';
 import { api } from '../../../core/api';
-import { ApiError } from '../../../core/errors';
 import * as storage from '../../../core/storage';
+import { payThenRefresh } from '../../../services/pay';
 import * as cartOps from './cart';
 
 export type Quote = components['schemas']['QuoteDto'];
 export type Order = components['schemas']['OrderDto'];
 export type Fulfilment = components['schemas']['FulfilmentDto'];
-export type WechatPay = components['schemas']['WechatPayDto'];
 export type PayResult = components['schemas']['PayDto'];
 export type OrdersPage = components['schemas']['OrdersPageDto'];
+export type { WechatPay } from '../../../services/pay';
 
 /** Statuses after which nothing more happens to an order. */
 export const FINAL_STATUSES: readonly string[] = ['completed', 'cancelled', 'refunded'];
@@ -66,39 +66,14 @@ export function listOrders(pageToken?: string): Promise<OrdersPage> {
 }
 
 /**
- * Opens WeChat's payment sheet with the server's prepay parameters. Resolves 'paid' or
- * 'cancelled' (the customer closed the sheet); rejects on any other failure.
- */
-export function requestPayment(p: WechatPay): Promise<'paid' | 'cancelled'> {
-  return new Promise((resolve, reject) => {
-    wx.requestPayment({
-      timeStamp: p.timeStamp,
-      nonceStr: p.nonceStr,
-      package: p.package,
-      signType: p.signType as 'RSA',
-      paySign: p.paySign,
-      success: () => resolve('paid'),
-      fail: (e) =>
-        /cancel/i.test(e.errMsg) ? resolve('cancelled') : reject(new ApiError({ status: 0, code: 'PAYMENT_FAILED', detail: e.errMsg })),
-    });
-  });
-}
-
-/**
  * Pays an order: WeChat Pay opens the payment sheet and then asks the server to confirm; the
  * counter method only records the choice. Returns the order as it stands afterwards.
  */
 export async function payOrder(orderId: string, method: string): Promise<{ order: Order; outcome: 'paid' | 'cancelled' | 'counter' }> {
   const r = await pay(orderId, method);
   if (!r.wechat_pay) return { order: r.order, outcome: 'counter' };
-  const outcome = await requestPayment(r.wechat_pay);
-  if (outcome === 'cancelled') return { order: r.order, outcome };
-  try {
-    return { order: await refreshPayment(orderId), outcome };
-  } catch {
-    // Paid on WeChat's side; the server learns it from the notification. Show what we have.
-    return { order: r.order, outcome };
-  }
+  const paid = await payThenRefresh(r.wechat_pay, r.order, () => refreshPayment(orderId));
+  return { order: paid.result, outcome: paid.outcome };
 }
 
 const TABLE_KEY = 'ordering.table';

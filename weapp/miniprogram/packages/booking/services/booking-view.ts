@@ -1,0 +1,107 @@
+/**
+ * How booking reads on screen: dates and times in the shop's time zone, the date strip's labels,
+ * staff labels, and a booking's status, deposit, deadline and the actions the shop's windows
+ * still allow. Pure.
+ */
+import { format, strings, yuan } from '../../../core/locale/index';
+import { depositStatus, type BookingConfig, type Reservation } from './booking';
+import { allowed, instant, isLiveHold, localTime, type StripDay } from './schedule';
+
+const B = strings.booking;
+const T = strings.bookings;
+
+/** "11月25日 周三 10:00" in the shop's zone; empty for a missing or bad time. */
+export function when(rfc3339: string | null | undefined, offset: number): string {
+  const ms = instant(rfc3339);
+  if (Number.isNaN(ms)) return '';
+  const l = localTime(ms, offset);
+  const [, m, d] = l.date.split('-');
+  return format(B.when, { month: Number(m), day: Number(d), weekday: B.weekdays[l.weekday - 1] ?? '', time: l.time });
+}
+
+/** "10:00", or "11月26日 周四 10:00" when not on the same local day as `now`. */
+export function shortTime(rfc3339: string | null | undefined, now: number, offset: number): string {
+  const ms = instant(rfc3339);
+  if (Number.isNaN(ms)) return '';
+  return localTime(ms, offset).date === localTime(now, offset).date ? localTime(ms, offset).time : when(rfc3339, offset);
+}
+
+export interface DayView extends StripDay {
+  /** "今天", "明天" or "周三". */
+  label: string;
+  /** No free slot that day (known once its range is loaded). */
+  full: boolean;
+}
+
+export function dayView(d: StripDay, full: boolean): DayView {
+  const label = d.offsetDays === 0 ? strings.slots.today : d.offsetDays === 1 ? strings.slots.tomorrow : (B.weekdays[d.weekday - 1] ?? '');
+  return { ...d, label, full };
+}
+
+/** Staff labels: the BFF sends ids only, so staff are numbered in a stable (id) order. */
+export function staffLabels(ids: readonly string[]): Map<string, string> {
+  return new Map([...ids].sort().map((id, i) => [id, format(B.staff, { n: i + 1 })]));
+}
+
+export interface BookingView {
+  id: string;
+  serviceId: string;
+  staffId: string;
+  start: string;
+  service: string;
+  when: string;
+  status: string;
+  statusText: string;
+  price: string;
+  /** "定金 ¥20.00 · 已支付"; empty without a deposit. */
+  deposit: string;
+  note: string;
+  /** The hold's deadline to pay or confirm. */
+  deadline: string;
+  canPay: boolean;
+  canConfirm: boolean;
+  canCancel: boolean;
+  canReschedule: boolean;
+  /** Why cancel or reschedule is gone from an upcoming booking (the shop's window). */
+  windowHint: string;
+  /** The cancel question: mentions the refund when a paid deposit would come back. */
+  cancelQuestion: string;
+}
+
+export function bookingView(r: Reservation, serviceNames: ReadonlyMap<string, string>, now: number, cfg: BookingConfig): BookingView {
+  const deposit = depositStatus(r);
+  const live = isLiveHold(r, now);
+  const unpaid = live && r.deposit_fen > 0 && deposit === 'unpaid';
+  const can = allowed(r, now, cfg);
+  const upcoming = (r.status === 'confirmed' || live) && instant(r.start_time) > now;
+  const hints: string[] = [];
+  if (upcoming && !can.cancel) hints.push(format(T.noCancel, { hours: cfg.cancelWindowHours }));
+  if (upcoming && !can.reschedule) hints.push(format(T.noReschedule, { hours: cfg.rescheduleWindowHours }));
+  if (hints.length) hints.push(T.contactShop);
+  const depositText =
+    r.deposit_fen > 0
+      ? `${format(B.deposit, { amount: yuan(r.deposit_fen) })}${T.depositStatus[deposit] ? ` · ${T.depositStatus[deposit]}` : ''}`
+      : '';
+  const deadline = live ? format(unpaid ? T.payBy : T.confirmBy, { time: shortTime(r.expire_time, now, cfg.offset) }) : '';
+  return {
+    id: r.id,
+    serviceId: r.service_id,
+    staffId: r.staff_id,
+    start: r.start_time,
+    service: serviceNames.get(r.service_id) ?? B.myBookings,
+    when: when(r.start_time, cfg.offset),
+    status: r.status,
+    statusText: unpaid ? T.heldUnpaid : r.status === 'held' && !live ? (T.status.expired ?? r.status) : (T.status[r.status] ?? r.status),
+    price: yuan(r.price_fen),
+    deposit: depositText,
+    note: r.note,
+    deadline,
+    canPay: unpaid,
+    // A hold without a deposit whose confirm did not get through (closed app, network).
+    canConfirm: live && r.deposit_fen === 0,
+    canCancel: can.cancel,
+    canReschedule: can.reschedule,
+    windowHint: hints.join('，'),
+    cancelQuestion: deposit === 'paid' ? T.cancelConfirmRefund : T.cancelConfirm,
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * The booking module's BFF calls (services, free slots, hold, confirm, my bookings, cancel,
+ * reschedule, deposit), its public config, the deposit's WeChat Pay sheet and the reminder
+ * subscription.
+ */
+import type { components } from '../../../core/api/schema';
+import { api } from '../../../core/api';
+import * as auth from '../../../core/auth';
+import { ApiError, describe } from '../../../core/errors';
+import { format, strings } from '../../../core/locale/index';
+import { payThenRefresh, type WechatPay } from '../../../services/pay';
+import { DEFAULT_ZONE, offsetOf, type Policy } from './schedule';
+
+export type Service = components['schemas']['ServiceDto'];
+export type Slots = components['schemas']['SlotsDto'];
+
+// ---------------------------------------------------------------------------------------------
+// PENDING: the deposit and reminder contract, not in weapp/openapi.json yet (the server half is
+// being added). Typed here as openapi-typescript will type it. Once `npm run api:update` brings
+// it: delete this block, take `Reservation`, `DepositDto` and `HoldBody` from `components`, and
+// call `api.post` on the generated paths in `payDeposit`/`refreshDeposit`.
+// ---------------------------------------------------------------------------------------------
+
+/** "none" | "unpaid" | "paid" | "refunding" | "refunded" (a string on the wire). */
+export type DepositStatus = string;
+
+export type Reservation = components['schemas']['ReservationDto'] & {
+  /** Absent from servers without the deposit flow. */
+  deposit_status?: DepositStatus;
+};
+
+/** What `POST /api/v1/booking/reservations/{id}/deposit` answers. */
+export interface DepositDto {
+  reservation: Reservation;
+  wechat_pay: WechatPay;
+}
+
+/** The hold's body; `remind` asks for a reminder (the customer accepted the template). */
+type HoldBody = components['schemas']['HoldBody'] & { remind?: boolean };
+
+/** `api.post` on a path the generated `paths` do not have yet; same transport, session, errors. */
+const postPending = api.post as unknown as <T>(path: string, args: { path: { id: string } }) => Promise<T>;
+
+// ---------------------------------------------------------------------------------------------
+
+/** The booking module's public config, with module.json's defaults for anything missing. */
+export interface BookingConfig extends Policy {
+  slotMinutes: number;
+  timeZone: string;
+  /** The subscription message template for reminders; empty: reminders are off. */
+  reminderTemplateId: string;
+}
+
+export function bookingConfig(config: { modules: { id: string; config: Record<string, unknown> }[] } | undefined): BookingConfig {
+  const c = config?.modules.find((m) => m.id === 'booking')?.config ?? {};
+  const int = (v: unknown, d: number) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : d);
+  const timeZone = typeof c.time_zone === 'string' && c.time_zone ? c.time_zone : DEFAULT_ZONE;
+  return {
+    slotMinutes: int(c.slot_minutes, 30),
+    leadTimeMinutes: int(c.lead_time_minutes, 60),
+    horizonDays: Math.max(1, int(c.horizon_days, 14)),
+    cancelWindowHours: int(c.cancel_window_hours, 2),
+    rescheduleWindowHours: int(c.reschedule_window_hours, 2),
+    timeZone,
+    offset: offsetOf(timeZone),
+    reminderTemplateId: typeof c.reminder_template_id === 'string' ? c.reminder_template_id.trim() : '',
+  };
+}
+
+/** The config read in the zone the server answered in (its slot list names it), if it named one. */
+export function inZone(cfg: BookingConfig, zone: string | undefined): BookingConfig {
+  return zone && zone !== cfg.timeZone ? { ...cfg, timeZone: zone, offset: offsetOf(zone) } : cfg;
+}
+
+/** Where a deposit stands; servers without the deposit flow send no `deposit_status`. */
+export function depositStatus(r: Reservation): DepositStatus {
+  if (r.deposit_status) return r.deposit_status;
+  return r.deposit_fen > 0 && r.status === 'held' ? 'unpaid' : 'none';
+}
+
+export function listServices(): Promise<Service[]> {
+  return api.get('/api/v1/booking/services');
+}
+
+/** Free starts of a service between two local dates (inclusive, at most 30 days apart), every staff member. */
+export function listSlots(serviceId: string, from: string, to: string): Promise<Slots> {
+  return api.get('/api/v1/booking/services/{id}/slots', { path: { id: serviceId }, query: { from, to } });
+}
+
+/**
+ * Holds a place. `idempotencyKey` stays the same for every attempt at this choice of slot, so a
+ * retry or a second tap returns the first hold instead of taking a second place.
+ */
+export function hold(input: {
+  serviceId: string;
+  staffId: string;
+  start: string;
+  note: string;
+  remind: boolean;
+  idempotencyKey: string;
+}): Promise<Reservation> {
+  const body: HoldBody = {
+    service_id: input.serviceId,
+    staff_id: input.staffId,
+    start_time: input.start,
+    note: input.note,
+    remind: input.remind,
+  };
+  return api.post('/api/v1/booking/reservations', { body, idempotencyKey: input.idempotencyKey });
+}
+
+/** Confirms a hold of a service without a deposit. */
+export function confirm(id: string): Promise<Reservation> {
+  return api.post('/api/v1/booking/reservations/{id}/confirm', { path: { id } });
+}
+
+export function cancel(id: string): Promise<Reservation> {
+  return api.post('/api/v1/booking/reservations/{id}/cancel', { path: { id } });
+}
+
+/** Moves a booking; `staffId` only when it changes hands. */
+export function reschedule(id: string, start: string, staffId?: string): Promise<Reservation> {
+  return api.post('/api/v1/booking/reservations/{id}/reschedule', {
+    path: { id },
+    body: { start_time: start, staff_id: staffId ?? null },
+  });
+}
+
+/** At most this many pages of bookings (100 each) are read. */
+const MAX_PAGES = 10;
+
+/**
+ * Every booking of the customer. The route lists by start time, oldest first, with no filter, so
+ * the upcoming ones come last: all pages are read (a customer has a few dozen at most).
+ */
+export async function listAllReservations(): Promise<Reservation[]> {
+  const out: Reservation[] = [];
+  let token: string | undefined;
+  for (let i = 0; i < MAX_PAGES; i++) {
+    const page = await api.get('/api/v1/booking/reservations', { query: { page_size: 100, page_token: token ?? null } });
+    out.push(...page.reservations);
+    token = page.next_page_token ?? undefined;
+    if (!token) break;
+  }
+  return out;
+}
+
+/** Starts paying a held booking's deposit: WeChat Pay's parameters for the sheet. */
+export function payDeposit(id: string): Promise<DepositDto> {
+  return postPending<DepositDto>('/api/v1/booking/reservations/{id}/deposit', { path: { id } });
+}
+
+/** Asks the server to check with WeChat Pay (its notification may come later than the phone). */
+export function refreshDeposit(id: string): Promise<Reservation> {
+  return postPending<Reservation>('/api/v1/booking/reservations/{id}/deposit/refresh', { path: { id } });
+}
+
+/**
+ * Pays a held booking's deposit: the payment sheet, then the server's check. Paying confirms the
+ * booking (no confirm call). 'cancelled' when the customer closed the sheet: the hold stays
+ * until it expires. Rejects when the sheet could not open or the server refused.
+ */
+export async function payDepositFlow(id: string): Promise<{ reservation: Reservation; outcome: 'paid' | 'cancelled' }> {
+  const r = await payDeposit(id);
+  const paid = await payThenRefresh(r.wechat_pay, r.reservation, () => refreshDeposit(id));
+  return { reservation: paid.result, outcome: paid.outcome };
+}
+
+/**
+ * Asks to send the reminder (a one-off subscription message). WeChat only shows the prompt when
+ * this runs inside a tap handler, so call it first thing there, before any await. True only when
+ * the customer accepted this template; any refusal or failure is false and never stops a booking.
+ */
+export function askReminder(templateId: string): Promise<boolean> {
+  if (!templateId || typeof wx.requestSubscribeMessage !== 'function') return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      wx.requestSubscribeMessage({
+        tmplIds: [templateId],
+        success: (res) => resolve(res[templateId] === 'accept'),
+        fail: () => resolve(false),
+      });
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/** The text for a failed booking call: booking's own reasons first (with the window's hours). */
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) {
+    const text = strings.booking.errors[e.code];
+    const hours = e.metadata.hours;
+    // Without the hours (an older server) the shared wording stands.
+    if (text && (hours || !text.includes('{hours}'))) return format(text, { hours: hours ?? '' });
+  }
+  return describe(e);
+}
+
+/** Shows a message the customer must read (a refusal, a held place) and waits for the tap. */
+export function alert(content: string): Promise<void> {
+  return new Promise((resolve) => {
+    wx.showModal({ content, showCancel: false, success: () => resolve(), fail: () => resolve() });
+  });
+}
+
+/** Shows why a booking call failed. */
+export function alertError(e: unknown): Promise<void> {
+  return alert(describeError(e));
+}
+
+/** A page that shows a login prompt while no customer is logged in (`loggedIn` in its data). */
+interface LoginPage {
+  setData(data: { loggedIn: boolean }): void;
+}
+
+/** True when a customer is logged in, silently logging in when possible; says so on the page. */
+export async function hasCustomer(page: LoginPage): Promise<boolean> {
+  const user = await auth.ensureSession().catch(() => undefined);
+  page.setData({ loggedIn: !!user });
+  return !!user;
+}
+
+/** The login prompt's button: logs in, then `then` (the page's reload). */
+export async function logIn(page: LoginPage, then: () => Promise<void>): Promise<void> {
+  try {
+    await auth.login();
+    page.setData({ loggedIn: true });
+    await then();
+  } catch (e) {
+    wx.showToast({ title: describeError(e), icon: 'none' });
+  }
+}
