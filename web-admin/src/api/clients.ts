@@ -8,6 +8,7 @@ import { TenantService } from '@/gen/minimodules/tenant/v1/tenant_service_pb'
 import { ModuleService } from '@/gen/minimodules/tenant/v1/module_service_pb'
 import { CatalogService } from '@/gen/minimodules/catalog/v1/catalog_service_pb'
 import { OrderService } from '@/gen/minimodules/ordering/v1/order_service_pb'
+import { BookingService } from '@/gen/minimodules/booking/v1/booking_service_pb'
 import { getTransport } from './transport'
 
 const cache = new Map<DescService, unknown>()
@@ -33,3 +34,4 @@ export const tenants = () => client(TenantService)
 export const modules = () => client(ModuleService)
 export const catalog = () => client(CatalogService)
 export const ordering = () => client(OrderService)
+export const booking = () => client(BookingService)

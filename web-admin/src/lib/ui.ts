@@ -1,6 +1,6 @@
 // Small helpers every view uses: error messages, destructive-action confirmation, money.
 import { ElMessage, ElMessageBox } from 'element-plus'
-import { errorKey, rawMessage } from '@/api/errors'
+import { errorKey, fieldErrors, rawMessage } from '@/api/errors'
 import { i18n } from '@/locales'
 
 const t = (k: string, v?: Record<string, unknown>) => (v ? i18n.global.t(k, v) : i18n.global.t(k))
@@ -14,6 +14,17 @@ export function notifyError(err: unknown): void {
   ElMessage.error({ message: messageOf(err), grouping: true })
 }
 
+/**
+ * A failed save: its field errors (to show beside their fields, keyed below `prefix`) with a
+ * "fix the red fields" toast, or, without any, the error's message alone.
+ */
+export function formErrors(err: unknown, prefix = ''): Record<string, string> {
+  const fields = fieldErrors(err, prefix)
+  if (Object.keys(fields).length) ElMessage.error(t('errors.fixFields'))
+  else notifyError(err)
+  return fields
+}
+
 /** Asks before a destructive action; true when the user confirms. */
 export async function confirmDanger(message: string, action: string): Promise<boolean> {
   try {
@@ -25,6 +36,19 @@ export async function confirmDanger(message: string, action: string): Promise<bo
     })
     return true
   } catch {
+    return false
+  }
+}
+
+/** Asks, then deletes: true once `remove` has succeeded (with a toast); a failure is shown. */
+export async function deleteConfirmed(message: string, remove: () => Promise<unknown>): Promise<boolean> {
+  if (!(await confirmDanger(message, t('common.delete')))) return false
+  try {
+    await remove()
+    ElMessage.success(t('common.deleted'))
+    return true
+  } catch (e) {
+    notifyError(e)
     return false
   }
 }
