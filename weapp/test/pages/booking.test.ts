@@ -51,6 +51,7 @@ function reservation(over: Record<string, unknown> = {}) {
     price_fen: 12800,
     deposit_fen: 0,
     deposit_status: 'none',
+    remind: false,
     expire_time: '2026-11-24T15:40:00Z',
     note: '',
     ...over,

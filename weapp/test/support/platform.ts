@@ -60,6 +60,8 @@ export async function phone(
     ordering: await import('../../miniprogram/packages/ordering/services/ordering'),
     cart: await import('../../miniprogram/packages/ordering/services/cart'),
     client: await import('../../miniprogram/core/client'),
+    booking: await import('../../miniprogram/packages/booking/services/booking'),
+    schedule: await import('../../miniprogram/packages/booking/services/schedule'),
   };
 }
 
@@ -110,11 +112,12 @@ export function admin(server: Server, tenantId: string) {
     disable(module: string) {
       rpc(server, 'minimodules.tenant.v1.TenantService/DisableModule', { name: `${tenant}/modules/${module}` }, token);
     },
-    /** WeChat Pay merchant account (the keys are the test fixtures mm-wechatpay's tests use). */
+    /** The shop's WeChat Pay merchant account, one for every module that takes money (the keys
+     * are the test fixtures mm-wechatpay's tests use). */
     paymentAccount(account: Record<string, unknown>, merchantPrivateKeyPem: string, apiv3Key: string) {
       rpc(
         server,
-        'minimodules.ordering.v1.OrderService/UpdatePaymentAccount',
+        'minimodules.tenant.v1.TenantService/UpdatePaymentAccount',
         {
           payment_account: { name: `${tenant}/paymentAccount`, ...account },
           merchant_private_key_pem: merchantPrivateKeyPem,
@@ -122,6 +125,37 @@ export function admin(server: Server, tenantId: string) {
         },
         token,
       );
+    },
+    /** A bookable service; returns its id. */
+    createService(service: { name: string; minutes: number; priceFen: number; depositFen?: number; capacity?: number }): string {
+      const r = rpc(
+        server,
+        'minimodules.booking.v1.BookingService/CreateService',
+        {
+          parent: tenant,
+          service: {
+            display_name: service.name,
+            duration_minutes: service.minutes,
+            price_fen: service.priceFen,
+            deposit_fen: service.depositFen ?? 0,
+            capacity: service.capacity ?? 1,
+            active: true,
+          },
+        },
+        token,
+      );
+      return String(r.service.name).split('/').pop()!;
+    },
+    /** A staff member who works every day from `from` to `to` (local "HH:MM"); returns the id. */
+    createStaff(name: string, from = '00:00', to = '24:00'): string {
+      const weekly_hours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, windows: [{ start: from, end: to }] }));
+      const r = rpc(
+        server,
+        'minimodules.booking.v1.BookingService/CreateStaff',
+        { parent: tenant, staff: { display_name: name, kind: 'STAFF_KIND_PERSON', weekly_hours, active: true } },
+        token,
+      );
+      return String(r.staff.name).split('/').pop()!;
     },
     enable(module: string) {
       rpc(server, 'minimodules.tenant.v1.TenantService/EnableModule', { name: `${tenant}/modules/${module}` }, token);

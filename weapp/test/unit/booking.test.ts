@@ -154,6 +154,8 @@ describe('booking config and views', () => {
     local_start: '2026-11-25 10:00',
     price_fen: 12800,
     deposit_fen: 0,
+    deposit_status: 'none',
+    remind: false,
     note: '',
     ...over,
   });
@@ -211,10 +213,14 @@ describe('booking config and views', () => {
       canCancel: true,
     });
     expect(v.deadline).toBe('请在 23:40 前支付定金，逾期名额将释放');
-    // Without deposit_status (a server without the deposit flow) a held deposit is unpaid.
-    expect(
-      bookingView(reservation({ status: 'held', deposit_fen: 5000, expire_time: '2026-11-24T15:40:00Z' }), names, NOW, cfg).canPay,
-    ).toBe(true);
+    // Paid already (the notification came first): nothing left to pay, the hold is confirmed soon.
+    const settled = reservation({ status: 'held', deposit_fen: 5000, deposit_status: 'paid', expire_time: '2026-11-24T15:40:00Z' });
+    expect(bookingView(settled, names, NOW, cfg)).toMatchObject({
+      canPay: false,
+      canConfirm: false,
+      deadline: '',
+      deposit: '定金 ¥50.00 · 已支付',
+    });
     const paid = bookingView(
       reservation({ deposit_fen: 5000, deposit_status: 'paid', start_time: '2026-11-27T02:00:00Z' }),
       names,

@@ -4,7 +4,7 @@
  * still allow. Pure.
  */
 import { format, strings, yuan } from '../../../core/locale/index';
-import { depositStatus, type BookingConfig, type Reservation } from './booking';
+import type { BookingConfig, Reservation } from './booking';
 import { allowed, instant, isLiveHold, localTime, type StripDay } from './schedule';
 
 const B = strings.booking;
@@ -69,7 +69,7 @@ export interface BookingView {
 }
 
 export function bookingView(r: Reservation, serviceNames: ReadonlyMap<string, string>, now: number, cfg: BookingConfig): BookingView {
-  const deposit = depositStatus(r);
+  const deposit = r.deposit_status;
   const live = isLiveHold(r, now);
   const unpaid = live && r.deposit_fen > 0 && deposit === 'unpaid';
   const can = allowed(r, now, cfg);
@@ -82,7 +82,9 @@ export function bookingView(r: Reservation, serviceNames: ReadonlyMap<string, st
     r.deposit_fen > 0
       ? `${format(B.deposit, { amount: yuan(r.deposit_fen) })}${T.depositStatus[deposit] ? ` · ${T.depositStatus[deposit]}` : ''}`
       : '';
-  const deadline = live ? format(unpaid ? T.payBy : T.confirmBy, { time: shortTime(r.expire_time, now, cfg.offset) }) : '';
+  // A hold runs out unless paid (with a deposit) or confirmed (without); a paid one only waits.
+  const byWhen = { time: shortTime(r.expire_time, now, cfg.offset) };
+  const deadline = unpaid ? format(T.payBy, byWhen) : live && r.deposit_fen === 0 ? format(T.confirmBy, byWhen) : '';
   return {
     id: r.id,
     serviceId: r.service_id,

@@ -8,40 +8,17 @@ import { api } from '../../../core/api';
 import * as auth from '../../../core/auth';
 import { ApiError, describe } from '../../../core/errors';
 import { format, strings } from '../../../core/locale/index';
-import { payThenRefresh, type WechatPay } from '../../../services/pay';
+import { payThenRefresh } from '../../../services/pay';
 import { DEFAULT_ZONE, offsetOf, type Policy } from './schedule';
 
 export type Service = components['schemas']['ServiceDto'];
 export type Slots = components['schemas']['SlotsDto'];
 
-// ---------------------------------------------------------------------------------------------
-// PENDING: the deposit and reminder contract, not in weapp/openapi.json yet (the server half is
-// being added). Typed here as openapi-typescript will type it. Once `npm run api:update` brings
-// it: delete this block, take `Reservation`, `DepositDto` and `HoldBody` from `components`, and
-// call `api.post` on the generated paths in `payDeposit`/`refreshDeposit`.
-// ---------------------------------------------------------------------------------------------
-
-/** "none" | "unpaid" | "paid" | "refunding" | "refunded" (a string on the wire). */
-export type DepositStatus = string;
-
-export type Reservation = components['schemas']['ReservationDto'] & {
-  /** Absent from servers without the deposit flow. */
-  deposit_status?: DepositStatus;
-};
-
-/** What `POST /api/v1/booking/reservations/{id}/deposit` answers. */
-export interface DepositDto {
-  reservation: Reservation;
-  wechat_pay: WechatPay;
-}
-
-/** The hold's body; `remind` asks for a reminder (the customer accepted the template). */
-type HoldBody = components['schemas']['HoldBody'] & { remind?: boolean };
-
-/** `api.post` on a path the generated `paths` do not have yet; same transport, session, errors. */
-const postPending = api.post as unknown as <T>(path: string, args: { path: { id: string } }) => Promise<T>;
-
-// ---------------------------------------------------------------------------------------------
+export type Reservation = components['schemas']['ReservationDto'];
+/** "none" | "unpaid" (paying confirms the booking) | "paid" | "refunding" | "refunded". */
+export type DepositStatus = Reservation['deposit_status'];
+/** A deposit's payment: the booking (still held) and the parameters for `wx.requestPayment`. */
+export type DepositPayment = components['schemas']['DepositPayDto'];
 
 /** The booking module's public config, with module.json's defaults for anything missing. */
 export interface BookingConfig extends Policy {
@@ -72,12 +49,6 @@ export function inZone(cfg: BookingConfig, zone: string | undefined): BookingCon
   return zone && zone !== cfg.timeZone ? { ...cfg, timeZone: zone, offset: offsetOf(zone) } : cfg;
 }
 
-/** Where a deposit stands; servers without the deposit flow send no `deposit_status`. */
-export function depositStatus(r: Reservation): DepositStatus {
-  if (r.deposit_status) return r.deposit_status;
-  return r.deposit_fen > 0 && r.status === 'held' ? 'unpaid' : 'none';
-}
-
 export function listServices(): Promise<Service[]> {
   return api.get('/api/v1/booking/services');
 }
@@ -99,14 +70,10 @@ export function hold(input: {
   remind: boolean;
   idempotencyKey: string;
 }): Promise<Reservation> {
-  const body: HoldBody = {
-    service_id: input.serviceId,
-    staff_id: input.staffId,
-    start_time: input.start,
-    note: input.note,
-    remind: input.remind,
-  };
-  return api.post('/api/v1/booking/reservations', { body, idempotencyKey: input.idempotencyKey });
+  return api.post('/api/v1/booking/reservations', {
+    body: { service_id: input.serviceId, staff_id: input.staffId, start_time: input.start, note: input.note, remind: input.remind },
+    idempotencyKey: input.idempotencyKey,
+  });
 }
 
 /** Confirms a hold of a service without a deposit. */
@@ -146,13 +113,13 @@ export async function listAllReservations(): Promise<Reservation[]> {
 }
 
 /** Starts paying a held booking's deposit: WeChat Pay's parameters for the sheet. */
-export function payDeposit(id: string): Promise<DepositDto> {
-  return postPending<DepositDto>('/api/v1/booking/reservations/{id}/deposit', { path: { id } });
+export function payDeposit(id: string): Promise<DepositPayment> {
+  return api.post('/api/v1/booking/reservations/{id}/deposit', { path: { id } });
 }
 
 /** Asks the server to check with WeChat Pay (its notification may come later than the phone). */
 export function refreshDeposit(id: string): Promise<Reservation> {
-  return postPending<Reservation>('/api/v1/booking/reservations/{id}/deposit/refresh', { path: { id } });
+  return api.post('/api/v1/booking/reservations/{id}/deposit/refresh', { path: { id } });
 }
 
 /**
@@ -191,7 +158,7 @@ export function describeError(e: unknown): string {
   if (e instanceof ApiError) {
     const text = strings.booking.errors[e.code];
     const hours = e.metadata.hours;
-    // Without the hours (an older server) the shared wording stands.
+    // Without the hours in the answer, the shared wording stands.
     if (text && (hours || !text.includes('{hours}'))) return format(text, { hours: hours ?? '' });
   }
   return describe(e);
