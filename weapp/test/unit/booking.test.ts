@@ -189,6 +189,7 @@ describe('booking config and views', () => {
     expect(v).toMatchObject({ service: '剪发', statusText: '已确认', price: '¥128.00', canCancel: false, canReschedule: false });
     expect(v.windowHint).toBe('开始前 24 小时内不能取消，开始前 12 小时内不能改约，如需帮助请联系商家');
     const early = bookingView(reservation({ start_time: '2026-11-27T02:00:00Z' }), names, NOW, cfg);
+    expect(bookingView(reservation({ service_id: 'svc-gone' }), names, NOW, cfg).service).toBe('预约服务');
     expect(early).toMatchObject({ canCancel: true, canReschedule: true, windowHint: '' });
   });
 

@@ -202,6 +202,8 @@ export const zhCN = {
     loginFirst: '登录后预约',
     login: '微信登录',
     myBookings: '我的预约',
+    /** A booking whose service the shop has since removed. */
+    serviceGone: '预约服务',
     minutes: '{n} 分钟',
     deposit: '定金 {amount}',
     weekdays: ['周一', '周二', '周三', '周四', '周五', '周六', '周日'],

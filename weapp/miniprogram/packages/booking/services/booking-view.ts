@@ -90,7 +90,7 @@ export function bookingView(r: Reservation, serviceNames: ReadonlyMap<string, st
     serviceId: r.service_id,
     staffId: r.staff_id,
     start: r.start_time,
-    service: serviceNames.get(r.service_id) ?? B.myBookings,
+    service: serviceNames.get(r.service_id) ?? B.serviceGone,
     when: when(r.start_time, cfg.offset),
     status: r.status,
     statusText: unpaid ? T.heldUnpaid : r.status === 'held' && !live ? (T.status.expired ?? r.status) : (T.status[r.status] ?? r.status),
