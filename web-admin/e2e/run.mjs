@@ -6,6 +6,7 @@
 //   npm run build && npm run e2e          (MM_BIN: the server binary, default ../target/debug/minimodules)
 import { chromium } from 'playwright-core'
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
@@ -204,6 +205,210 @@ test('the interface switches to English, Element Plus included', async () => {
   await page.click('[data-test="locale-switch"]')
   await page.click('[data-test="locale-zh-CN"]')
   await page.locator('[data-test="menu"]').getByText('商品管理').waitFor()
+})
+
+/** A gRPC call with `buf curl` (server reflection), as the logged-in dashboard user; the JSON answer. */
+function rpc(method, body, token) {
+  const buf = join(here, '../node_modules/.bin/buf')
+  const args = ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', JSON.stringify(body)]
+  args.push('-H', `authorization: Bearer ${token}`, `${server.grpc}/${method}`)
+  try {
+    return JSON.parse(execFileSync(buf, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || '{}')
+  } catch (e) {
+    throw new Error(`${method} failed: ${e.stderr ?? e}`)
+  }
+}
+
+/** The reservation as the server has it now. */
+async function storedReservation(name) {
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('mm.session')).accessToken)
+  return rpc('minimodules.booking.v1.BookingService/GetReservation', { name }, token).reservation
+}
+
+// The salon template switched booking on; its shop day is Shanghai's (UTC+8, the module default).
+const shopDate = (days) => new Date(Date.now() + 8 * 3600_000 + days * 86400_000).toISOString().slice(0, 10)
+const tomorrow = shopDate(1)
+/** The instant of a local time tomorrow, as the server writes it (RFC 3339, UTC). */
+const tomorrowAt = (hm) => new Date(`${tomorrow}T${hm}:00+08:00`).toISOString().replace('.000Z', 'Z')
+const booking = {
+  block: () => page.locator('[data-test="calendar"] [data-test="reservation"]', { hasText: '张女士' }),
+  cell: (staff, minute) =>
+    page.locator(
+      `[data-test="calendar"] [data-date="${tomorrow}"][data-staff-label="${staff}"] [data-minute="${minute}"]`,
+    ),
+  name: '',
+}
+
+/** Drags the booking by its top edge onto the top of a cell, as a mouse would. */
+async function dragBooking(staff, minute) {
+  const from = await booking.block().boundingBox()
+  const to = await booking.cell(staff, minute).boundingBox()
+  await page.mouse.move(from.x + from.width / 2, from.y + 6)
+  await page.mouse.down()
+  await page.mouse.move(to.x + to.width / 2, to.y + 6, { steps: 12 })
+  await page.locator('[data-test="drop-ghost"]').waitFor()
+  await page.mouse.up()
+}
+
+test('booking: a service is created, after the server refuses a duration beside its field', async () => {
+  await page.click('[data-test="menu-group-booking"] .el-sub-menu__title')
+  await page.click('[data-test="menu-/booking/services"]')
+  await page.locator('[data-test="time-zone"]').getByText('Asia/Shanghai').waitFor()
+  await page.click('[data-test="create-service"]')
+  const dialog = page.locator('[data-test="service-dialog"]')
+  await page.fill('input[name="service-name"]', '女士剪发')
+  await dialog.locator('[data-test="service-duration"] input').fill('3')
+  await dialog.locator('[data-test="service-price"] input').fill('88')
+  await page.click('[data-test="service-save"]')
+  const error = dialog.locator('.el-form-item.is-error')
+  await error.locator('.el-form-item__error').getByText('5 to 720').waitFor()
+  check((await error.count()) === 1, 'only the duration field is marked')
+  await dialog.locator('[data-test="service-duration"] input').fill('60')
+  await shot(page, 'booking-service-edit')
+  await page.click('[data-test="service-save"]')
+  const table = page.locator('[data-test="services-table"]')
+  await table.getByText('女士剪发').waitFor()
+  await table.getByText('¥88.00').waitFor()
+  await table.getByText('60 分钟').waitFor()
+})
+
+test('booking: two stylists with weekly hours, one with a lunch break; a bad window is reported on its weekday', async () => {
+  await page.click('#tab-staff')
+  await page.click('[data-test="create-staff"]')
+  const dialog = page.locator('[data-test="staff-dialog"]')
+  await page.fill('input[name="staff-name"]', '王师傅')
+  await dialog.locator('[data-test="day-1-add-breaks"]').click()
+  await dialog.locator('[data-test="day-1"]').getByText('复制到其他营业日').click()
+  // Sunday closes before it opens: the server names the window, the form puts it on Sunday.
+  const sundayEnd = dialog.locator('[data-test="day-7-windows-0"] [data-test="end"]')
+  await sundayEnd.click()
+  await sundayEnd.locator('input').fill('08:00')
+  await page.keyboard.press('Enter')
+  await page.click('[data-test="staff-save"]')
+  await dialog.locator('[data-test="day-7"] .cell-error').waitFor()
+  check((await dialog.locator('.cell-error').count()) === 1, 'only the Sunday window is marked')
+  await shot(page, 'booking-staff-hours')
+  await sundayEnd.click()
+  await sundayEnd.locator('input').fill('18:00')
+  await page.keyboard.press('Enter')
+  await page.click('[data-test="staff-save"]')
+  const table = page.locator('[data-test="staff-table"]')
+  await table.getByText('王师傅').waitFor()
+  await dialog.waitFor({ state: 'hidden' })
+
+  await page.click('[data-test="create-staff"]')
+  await page.fill('input[name="staff-name"]', '李师傅')
+  await page.click('[data-test="staff-save"]')
+  await table.getByText('李师傅').waitFor()
+  await shot(page, 'booking-staff')
+})
+
+test('booking: a shop holiday is added to time off and deleted again', async () => {
+  await page.click('#tab-timeOff')
+  await page.click('[data-test="create-time-off"]')
+  const dialog = page.locator('[data-test="time-off-dialog"]')
+  const [from, to] = [shopDate(40), shopDate(42)]
+  const inputs = dialog.locator('.el-range-input')
+  await inputs.nth(0).fill(from)
+  await inputs.nth(1).fill(to)
+  await page.keyboard.press('Enter')
+  await page.fill('input[name="time-off-reason"]', '店庆休息')
+  await page.click('[data-test="time-off-save"]')
+  const row = page.locator('[data-test="time-offs-table"] tr', { hasText: '店庆休息' })
+  await row.getByText(`${from} 00:00`).waitFor()
+  await row.getByText('全店').waitFor()
+  await shot(page, 'booking-time-off')
+  await row.getByText('删除').click()
+  await page.locator('.el-message-box').getByRole('button', { name: '删除' }).click()
+  await row.waitFor({ state: 'detached' })
+})
+
+test('booking: a phone booking for tomorrow is made from the free slots and shows on the calendar', async () => {
+  await page.click('[data-test="menu-/booking/calendar"]')
+  await page.locator('[data-test="calendar"]').waitFor()
+  await page.click('[data-test="new-booking"]')
+  const dialog = page.locator('[data-test="manual-dialog"]')
+  await dialog.locator('[data-test="slot-staff"]').click()
+  await page.getByRole('option', { name: '王师傅' }).click()
+  const date = dialog.locator('.el-date-editor input')
+  await date.fill(tomorrow)
+  await date.press('Enter')
+  // The lunch break (12:00–13:00) takes 11:30 and 12:00 for an hour-long service.
+  await dialog.locator('[data-test="slot-11:00"]').waitFor()
+  for (const hm of ['11:30', '12:00', '12:30']) {
+    check((await dialog.locator(`[data-test="slot-${hm}"]`).count()) === 0, `no slot at ${hm} over the lunch break`)
+  }
+  await dialog.locator('[data-test="slot-10:00"]').click()
+  await page.fill('input[name="contact-name"]', '张女士')
+  await page.fill('input[name="contact-phone"]', '13800138000')
+  await page.fill('textarea[name="note"]', '电话预约')
+  await shot(page, 'booking-manual')
+  await page.click('[data-test="manual-save"]')
+  await dialog.waitFor({ state: 'hidden' })
+  const block = booking.block()
+  await block.waitFor()
+  check((await block.getAttribute('data-start')) === `${tomorrow} 10:00`, 'the booking sits at 10:00 tomorrow')
+  check((await block.getAttribute('data-status')) === 'confirmed', 'a walk-in is confirmed at once')
+  const column = page.locator(`[data-date="${tomorrow}"][data-staff-label="王师傅"]`)
+  check((await column.locator('[data-test="reservation"]').count()) === 1, "it is in 王师傅's column")
+  booking.name = await block.getAttribute('data-name')
+  const stored = await storedReservation(booking.name)
+  check(stored.startTime === tomorrowAt('10:00'), `stored start ${stored.startTime}`)
+  await shot(page, 'booking-calendar-day')
+})
+
+test('booking: dragging the booking to another stylist at 14:00 moves it on the server', async () => {
+  await dragBooking('李师傅', 840)
+  await page.getByText(`已改约到 ${tomorrow} 14:00`).first().waitFor()
+  const column = page.locator(`[data-date="${tomorrow}"][data-staff-label="李师傅"]`)
+  await column.locator('[data-test="reservation"]', { hasText: '张女士' }).waitFor()
+  const stored = await storedReservation(booking.name)
+  check(stored.startTime === tomorrowAt('14:00'), `stored start after the drag ${stored.startTime}`)
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('mm.session')).accessToken)
+  const parent = booking.name.slice(0, booking.name.indexOf('/reservations/'))
+  const { staff } = rpc('minimodules.booking.v1.BookingService/ListStaff', { parent }, token)
+  const li = staff.find((s) => s.displayName === '李师傅')
+  check(stored.staff === li?.name, `stored staff after the drag ${stored.staff}`)
+})
+
+test("booking: a drag into a stylist's lunch break is refused, put back and explained", async () => {
+  await dragBooking('王师傅', 720)
+  await page.locator('.el-message--error').getByText('cannot be booked').waitFor()
+  await shot(page, 'booking-drag-refused')
+  await page
+    .locator(`[data-date="${tomorrow}"][data-staff-label="李师傅"] [data-test="reservation"]`, { hasText: '张女士' })
+    .waitFor()
+  check((await booking.block().getAttribute('data-start')) === `${tomorrow} 14:00`, 'the booking went back to 14:00')
+  const stored = await storedReservation(booking.name)
+  check(stored.startTime === tomorrowAt('14:00'), `stored start unchanged ${stored.startTime}`)
+})
+
+test('booking: the booking is rescheduled by form, then completed from its details', async () => {
+  await booking.block().click()
+  const drawer = page.locator('[data-test="reservation-details"]')
+  await drawer.getByText('13800138000').waitFor()
+  await drawer.locator('[data-test="action-reschedule"]').click()
+  const dialog = page.locator('[data-test="reschedule-dialog"]')
+  await dialog.locator('[data-test="slot-16:00"]').click()
+  await shot(page, 'booking-reschedule')
+  await page.click('[data-test="reschedule-save"]')
+  await dialog.waitFor({ state: 'hidden' })
+  await drawer.locator('[data-test="details-time"]').getByText(`${tomorrow} 16:00`).waitFor()
+  const stored = await storedReservation(booking.name)
+  check(stored.startTime === tomorrowAt('16:00'), `stored start after the form ${stored.startTime}`)
+  await drawer.locator('[data-test="action-complete"]').click()
+  await drawer.locator('[data-test="details-status"]').getByText('已完成').waitFor()
+  check((await storedReservation(booking.name)).status === 'RESERVATION_STATUS_COMPLETED', 'completed on the server')
+  await page.keyboard.press('Escape')
+  await drawer.waitFor({ state: 'hidden' })
+  check((await booking.block().getAttribute('data-status')) === 'completed', 'the calendar shows it completed')
+})
+
+test('booking: the week view shows the booking on its day', async () => {
+  await page.click('[data-test="mode-week"]')
+  const column = page.locator(`[data-test="calendar"] [data-column="${tomorrow}"]`)
+  await column.locator('[data-test="reservation"]', { hasText: '张女士' }).waitFor()
+  await shot(page, 'booking-calendar-week')
 })
 
 test('archiving asks for confirmation first', async () => {
