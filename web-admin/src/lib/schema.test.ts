@@ -53,6 +53,44 @@ describe('fieldsOf', () => {
   })
 })
 
+describe('group fields', () => {
+  const schema = {
+    properties: {
+      keys: {
+        type: 'object',
+        title: '模板字段',
+        default: { service: 'thing1', time: 'time2' },
+        properties: { service: { type: 'string', title: '服务' }, time: { type: 'string' } },
+      },
+      counts: { type: 'object', properties: { n: { type: 'integer' } } },
+    },
+  }
+
+  it('edits a flat object of strings as a group of inputs; other objects stay JSON', () => {
+    const [keys, counts] = fieldsOf(schema)
+    expect(keys?.kind).toBe('group')
+    expect(keys?.columns.map((c) => [c.key, c.title])).toEqual([
+      ['service', '服务'],
+      ['time', 'Time'],
+    ])
+    expect(counts?.kind).toBe('json')
+  })
+
+  it('starts from the default and round-trips the object', () => {
+    const fields = fieldsOf(schema).slice(0, 1)
+    const model = toModel(fields, {})
+    expect(model).toEqual({ keys: { service: 'thing1', time: 'time2' } })
+    ;(model.keys as Record<string, string>).time = 'date3'
+    expect(fromModel(fields, model).config).toEqual({ keys: { service: 'thing1', time: 'date3' } })
+    expect(toModel(fields, { keys: { service: 's9', time: 't9' } }).keys).toEqual({ service: 's9', time: 't9' })
+  })
+
+  it('without a default, starts from empty strings', () => {
+    const [f] = fieldsOf({ properties: { k: { type: 'object', properties: { a: { type: 'string' } } } } })
+    expect(f?.default).toEqual({ a: '' })
+  })
+})
+
 describe('toModel / fromModel', () => {
   const fields = fieldsOf({
     properties: {

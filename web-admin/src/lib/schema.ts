@@ -1,12 +1,14 @@
 // Turns a module's config JSON Schema into form fields, so no module needs a hand-written form.
 // Handles what module specs use: booleans, integers and numbers with bounds, strings with length,
-// pattern or enum, arrays of enum strings (multi-select), arrays of flat objects (a row editor).
+// pattern or enum, arrays of enum strings (multi-select), arrays of flat objects (a row editor), flat
+// objects of strings (a group of labelled inputs).
 // Anything else is edited as JSON text, so a new schema shape still gets a (plain) field.
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
 export type JsonObject = { [k: string]: JsonValue }
 
-export type FieldKind = 'boolean' | 'integer' | 'number' | 'string' | 'text' | 'enum' | 'multiEnum' | 'rows' | 'json'
+export type FieldKind =
+  'boolean' | 'integer' | 'number' | 'string' | 'text' | 'enum' | 'multiEnum' | 'rows' | 'group' | 'json'
 
 export interface FieldSpec {
   key: string
@@ -18,7 +20,7 @@ export interface FieldSpec {
   maximum?: number
   maxLength?: number
   pattern?: string
-  /** For `rows`: the columns of each row. */
+  /** For `rows`: the columns of each row; for `group`: the object's properties. */
   columns: FieldSpec[]
   required: boolean
   /** A new row's value for `rows`; the default for the rest. */
@@ -41,6 +43,14 @@ export function humanise(key: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1)
 }
 
+/** An object schema with properties, none of them an object or array itself. */
+function flatObject(s: Schema): boolean {
+  const props = Object.values(obj(s.properties))
+  return (
+    s.type === 'object' && props.length > 0 && props.every((p) => !['object', 'array'].includes(String(obj(p).type)))
+  )
+}
+
 function kindOf(s: Schema): FieldKind {
   const type = s.type
   if (Array.isArray(s.enum)) return 'enum'
@@ -51,12 +61,10 @@ function kindOf(s: Schema): FieldKind {
   if (type === 'array') {
     const items = obj(s.items)
     if (Array.isArray(items.enum)) return 'multiEnum'
-    if (
-      items.type === 'object' &&
-      Object.values(obj(items.properties)).every((p) => !['object', 'array'].includes(String(obj(p).type)))
-    )
-      return 'rows'
+    if (flatObject(items)) return 'rows'
   }
+  // A group's inputs are text boxes: only string properties qualify.
+  if (flatObject(s) && Object.values(obj(s.properties)).every((p) => obj(p).type === 'string')) return 'group'
   return 'json'
 }
 
@@ -64,11 +72,9 @@ function field(key: string, s: Schema, required: boolean, english: boolean): Fie
   const kind = kindOf(s)
   const title = typeof s.title === 'string' && !english ? s.title : humanise(key)
   const items = obj(s.items)
-  const itemRequired = new Set(Array.isArray(items.required) ? (items.required as string[]) : [])
-  const columns =
-    kind === 'rows'
-      ? Object.entries(obj(items.properties)).map(([k, p]) => field(k, obj(p), itemRequired.has(k), english))
-      : []
+  const inner = kind === 'rows' ? items : kind === 'group' ? s : {}
+  const innerRequired = new Set(Array.isArray(inner.required) ? (inner.required as string[]) : [])
+  const columns = Object.entries(obj(inner.properties)).map(([k, p]) => field(k, obj(p), innerRequired.has(k), english))
   const enumSource = kind === 'multiEnum' ? items.enum : s.enum
   return {
     key,
@@ -83,7 +89,7 @@ function field(key: string, s: Schema, required: boolean, english: boolean): Fie
     columns,
     required,
     default:
-      kind === 'rows'
+      kind === 'rows' || (kind === 'group' && s.default === undefined)
         ? Object.fromEntries(columns.map((c) => [c.key, c.default ?? '']))
         : (s.default as JsonValue | undefined),
   }
