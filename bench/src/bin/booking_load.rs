@@ -256,6 +256,7 @@ async fn main() -> anyhow::Result<()> {
             }),
             request_id: format!("bench-{run}-{n}"),
             note: String::new(),
+            remind: false,
         };
         let tok = tok.clone();
         async move {

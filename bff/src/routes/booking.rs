@@ -5,8 +5,10 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -17,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::BffState;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::app::{AppConfigQuery, tenant_of};
+use crate::routes::wechat_pay::{WechatPayDto, notification_headers};
 
 /// A bookable service.
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,6 +81,10 @@ pub struct ReservationDto {
     pub price_fen: i64,
     /// Deposit in fen.
     pub deposit_fen: i64,
+    /// "none", "unpaid" (paying confirms the booking), "paid", "refunding" or "refunded".
+    pub deposit_status: String,
+    /// Whether a reminder will be sent before the start.
+    pub remind: bool,
     /// When a hold runs out (RFC 3339), while held.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_time: Option<String>,
@@ -107,6 +114,19 @@ pub struct HoldBody {
     /// Note for the shop.
     #[serde(default)]
     pub note: String,
+    /// The customer accepted the reminder template (`reminder_template_id` of the booking
+    /// module's config) in `wx.requestSubscribeMessage`.
+    #[serde(default)]
+    pub remind: bool,
+}
+
+/// The answer to a deposit pay call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepositPayDto {
+    /// The booking, still held: WeChat's payment notification confirms it.
+    pub reservation: ReservationDto,
+    /// Pass to `wx.requestPayment`.
+    pub wechat_pay: WechatPayDto,
 }
 
 /// Where to move a booking.
@@ -185,6 +205,15 @@ fn reservation_dto(r: pb::Reservation) -> ReservationDto {
         local_start: r.local_start,
         price_fen: r.price_fen,
         deposit_fen: r.deposit_fen,
+        deposit_status: match pb::DepositStatus::try_from(r.deposit_status) {
+            Ok(pb::DepositStatus::Unpaid) => "unpaid",
+            Ok(pb::DepositStatus::Paid) => "paid",
+            Ok(pb::DepositStatus::Refunding) => "refunding",
+            Ok(pb::DepositStatus::Refunded) => "refunded",
+            _ => "none",
+        }
+        .to_string(),
+        remind: r.remind,
         expire_time: r.expire_time.map(|t| rfc3339(Some(t))),
         note: r.note,
     }
@@ -310,6 +339,7 @@ pub async fn hold(
                 start_time: Some(timestamp(&body.start_time, "start_time")?),
                 request_id: key,
                 note: body.note,
+                remind: body.remind,
             },
         ))
         .await?
@@ -352,7 +382,7 @@ pub async fn list_reservations(
     }))
 }
 
-/// Confirms a held booking (services without a deposit).
+/// Confirms a held booking (services without a deposit; a deposit is paid instead).
 #[utoipa::path(post, path = "/api/v1/booking/reservations/{id}/confirm", tag = "booking",
     params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -440,6 +470,102 @@ pub async fn reschedule(
     Ok(Json(reservation_dto(r)))
 }
 
+/// Starts paying a held booking's deposit: the parameters for `wx.requestPayment`. The payment
+/// confirms the booking (WeChat Pay's notification; call `.../deposit/refresh` after
+/// `wx.requestPayment` succeeds to settle at once).
+#[utoipa::path(post, path = "/api/v1/booking/reservations/{id}/deposit", tag = "booking",
+    params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = DepositPayDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn pay_deposit(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<DepositPayDto>, ApiError> {
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .pay_deposit(crate::forward(
+            &headers,
+            pb::PayDepositRequest {
+                name: format!("tenants/{tenant}/reservations/{id}"),
+            },
+        ))
+        .await?
+        .into_inner();
+    let p = r.wechat_pay.unwrap_or_default();
+    Ok(Json(DepositPayDto {
+        reservation: reservation_dto(r.reservation.unwrap_or_default()),
+        wechat_pay: WechatPayDto {
+            time_stamp: p.time_stamp,
+            nonce_str: p.nonce_str,
+            package: p.package,
+            sign_type: p.sign_type,
+            pay_sign: p.pay_sign,
+        },
+    }))
+}
+
+/// Asks WeChat Pay whether the deposit was paid and applies it (for a late notification).
+#[utoipa::path(post, path = "/api/v1/booking/reservations/{id}/deposit/refresh", tag = "booking",
+    params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn refresh_deposit(
+    State(state): State<Arc<BffState>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<ReservationDto>, ApiError> {
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let r = state
+        .bookings
+        .clone()
+        .refresh_deposit(crate::forward(
+            &headers,
+            pb::RefreshDepositRequest {
+                name: format!("tenants/{tenant}/reservations/{id}"),
+            },
+        ))
+        .await?
+        .into_inner()
+        .reservation
+        .unwrap_or_default();
+    Ok(Json(reservation_dto(r)))
+}
+
+/// WeChat Pay's payment and refund notifications about deposits, for one tenant. Answers 204
+/// when handled (or already handled); otherwise WeChat's failure format, so WeChat retries.
+#[utoipa::path(post, path = "/api/v1/booking/payments/wechat/notify/{tenant}", tag = "booking",
+    request_body(content = String, content_type = "application/json", description = "WeChat Pay's signed notification, verified over its exact bytes"),
+    params(("tenant" = String, Path, description = "Tenant id, from the notify_url given to WeChat Pay")),
+    responses((status = 204, description = "Handled"), (status = 401, description = "Signature refused"), (status = 400, description = "Not applicable")))]
+pub async fn wechat_pay_notify(
+    State(state): State<Arc<BffState>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let [timestamp, nonce, signature, serial] = notification_headers(&headers);
+    let req = pb::HandlePaymentNotificationRequest {
+        parent: format!("tenants/{tenant}"),
+        timestamp,
+        nonce,
+        signature,
+        serial,
+        body: body.to_vec(),
+    };
+    match state
+        .bookings
+        .clone()
+        .handle_payment_notification(crate::forward(&headers, req))
+        .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(s) => crate::error::wechat_pay_failure(&s),
+    }
+}
+
 /// Routes of this file.
 pub fn router() -> Router<Arc<BffState>> {
     Router::new()
@@ -454,5 +580,17 @@ pub fn router() -> Router<Arc<BffState>> {
         .route(
             "/api/v1/booking/reservations/{id}/reschedule",
             post(reschedule),
+        )
+        .route(
+            "/api/v1/booking/reservations/{id}/deposit",
+            post(pay_deposit),
+        )
+        .route(
+            "/api/v1/booking/reservations/{id}/deposit/refresh",
+            post(refresh_deposit),
+        )
+        .route(
+            "/api/v1/booking/payments/wechat/notify/{tenant}",
+            post(wechat_pay_notify),
         )
 }

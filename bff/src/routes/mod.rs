@@ -5,3 +5,4 @@ pub mod auth;
 pub mod booking;
 pub mod catalog;
 pub mod ordering;
+pub mod wechat_pay;

@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::BffState;
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::app::{AppConfigQuery, tenant_of};
+use crate::routes::wechat_pay::{WechatPayDto, notification_headers};
 
 /// An item in a basket.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -174,22 +175,6 @@ pub struct OrdersPageDto {
     pub orders: Vec<OrderDto>,
     /// Pass as page_token for the next page; absent on the last.
     pub next_page_token: Option<String>,
-}
-
-/// What `wx.requestPayment` takes, field for field.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WechatPayDto {
-    /// Seconds since the epoch, as a string.
-    pub time_stamp: String,
-    /// Random string.
-    pub nonce_str: String,
-    /// "prepay_id=...".
-    pub package: String,
-    /// "RSA".
-    pub sign_type: String,
-    /// Signature.
-    pub pay_sign: String,
 }
 
 /// The answer to a pay call.
@@ -570,14 +555,6 @@ pub async fn refresh_payment(
     .await
 }
 
-fn header(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// WeChat Pay's payment and refund notifications for one tenant. Answers 204 when handled (or
 /// already handled); otherwise WeChat's failure format, so WeChat retries.
 #[utoipa::path(post, path = "/api/v1/payments/wechat/notify/{tenant}", tag = "ordering",
@@ -590,12 +567,13 @@ pub async fn wechat_pay_notify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let [timestamp, nonce, signature, serial] = notification_headers(&headers);
     let req = pb::HandlePaymentNotificationRequest {
         parent: format!("tenants/{tenant}"),
-        timestamp: header(&headers, "wechatpay-timestamp"),
-        nonce: header(&headers, "wechatpay-nonce"),
-        signature: header(&headers, "wechatpay-signature"),
-        serial: header(&headers, "wechatpay-serial"),
+        timestamp,
+        nonce,
+        signature,
+        serial,
         body: body.to_vec(),
     };
     match state

@@ -65,8 +65,16 @@ pub struct AdminSettings {
 /// Background jobs every module's sweeps share.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobsSettings {
-    /// How often sweeps (unpaid order expiry, and later booking holds) run, in milliseconds.
+    /// How often sweeps (unpaid order expiry, booking holds, refunds, reminders) run, in
+    /// milliseconds.
     pub sweep_interval_ms: u64,
+    /// First wait before a failed message is retried, in milliseconds; doubled each attempt.
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+}
+
+fn default_retry_base_ms() -> u64 {
+    30_000
 }
 
 /// Where WeChat's APIs are. Tests and the demo point this at a local fake.
@@ -247,6 +255,7 @@ impl Default for Settings {
             },
             jobs: JobsSettings {
                 sweep_interval_ms: 5000,
+                retry_base_ms: default_retry_base_ms(),
             },
         }
     }

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod ids;
 pub mod json;
+pub mod merchant;
 pub mod metrics;
 pub mod module;
 pub mod module_config;

@@ -63,12 +63,12 @@ async fn seed_wechat_pay(
             &[DEMO_APPID],
         )
         .map_err(|e| anyhow::anyhow!("the WeChat Pay fake refused the demo merchant: {e}"))?;
-    let ordering = mm_ordering::OrderingApp::from_context(ctx)?;
+    let tenants = mm_tenant::TenantApp::from_context(ctx)?;
     let system = RequestContext::system("demo-seed");
     let tenant = mm_kernel::TenantId::parse(tenant_id, "tenant")?;
     // The fake's platform key is fixed, so an account stored by an earlier start still holds;
     // storing it again would only add an audit event per start.
-    if ordering
+    if tenants
         .get_payment_account(&system, tenant)
         .await
         .map_err(|e| anyhow::anyhow!("Failed to read the demo merchant account: {e}"))?
@@ -76,11 +76,11 @@ async fn seed_wechat_pay(
     {
         return Ok(());
     }
-    ordering
+    tenants
         .update_payment_account(
             &system,
             tenant,
-            mm_ordering::pay::AccountInput {
+            mm_tenant::payments::AccountInput {
                 appid: DEMO_APPID.into(),
                 mchid: DEMO_MCHID.into(),
                 merchant_serial_no: DEMO_MERCHANT_SERIAL.into(),

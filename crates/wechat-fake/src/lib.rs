@@ -5,6 +5,7 @@
 //! - `GET /sns/jscode2session?appid&secret&js_code&grant_type=authorization_code`
 //! - `GET /cgi-bin/token?grant_type=client_credential&appid&secret`
 //! - `POST /wxa/business/getuserphonenumber?access_token=...` with `{"code": ...}`
+//! - `POST /cgi-bin/message/subscribe/send?access_token=...` (see `subscribe.rs`)
 //!
 //! and, on the same base URL, WeChat Pay API v3 (api.mch.weixin.qq.com) for JSAPI payments, with
 //! real request signature checks, signed responses and AES-GCM encrypted notifications (see
@@ -18,7 +19,9 @@
 //! phone code (what the getPhoneNumber button returns), and read call counts. For payments:
 //! `POST /__fake/pay/merchants` registers a merchant, `POST /__fake/pay/transactions/{no}/pay`
 //! is the customer confirming payment (the notification is sent before it answers), and
-//! `GET /__fake/pay/notifications` lists every notification sent.
+//! `GET /__fake/pay/notifications` lists every notification sent. Subscribe messages:
+//! `POST /__fake/subscribe/templates` and `/__fake/subscribe/grants` (a user's acceptance), and
+//! `GET /__fake/subscribe/messages` lists what was sent.
 //!
 //! It must never be reachable in production: the server starts it only in dev mode.
 
@@ -33,11 +36,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod pay;
+mod subscribe;
 
 pub use pay::{
     MerchantRegistration, PLATFORM_PUBLIC_KEY_ID, PayError, PayOptions, PayOutcome,
     SentNotification,
 };
+pub use subscribe::SentMessage;
 
 #[derive(Default)]
 struct Inner {
@@ -48,6 +53,7 @@ struct Inner {
     access_tokens: HashMap<String, String>,
     calls: HashMap<&'static str, u64>,
     pay: pay::PayState,
+    subscribe: subscribe::SubscribeState,
 }
 
 /// A running fake.
@@ -141,8 +147,8 @@ async fn token(State(s): State<FakeWechat>, Query(q): Query<TokenQuery>) -> Json
 }
 
 #[derive(Deserialize)]
-struct AccessTokenQuery {
-    access_token: Option<String>,
+pub(crate) struct AccessTokenQuery {
+    pub(crate) access_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -234,6 +240,7 @@ impl FakeWechat {
             .route("/sns/jscode2session", get(code2session))
             .route("/cgi-bin/token", get(token))
             .route("/wxa/business/getuserphonenumber", post(phone))
+            .route("/cgi-bin/message/subscribe/send", post(subscribe::send_route))
             .route("/__fake/apps", post(|State(s): State<FakeWechat>, Json(b): Json<AppBody>| async move {
                 s.register_app(&b.appid, &b.secret);
                 Json(json!({"ok": true}))
@@ -251,6 +258,9 @@ impl FakeWechat {
             .route("/__fake/pay/merchants", post(pay::register_merchant_route))
             .route("/__fake/pay/transactions/{out_trade_no}/pay", post(pay::pay_route))
             .route("/__fake/pay/notifications", get(pay::notifications_route))
+            .route("/__fake/subscribe/templates", post(subscribe::template_route))
+            .route("/__fake/subscribe/grants", post(subscribe::grant_route))
+            .route("/__fake/subscribe/messages", get(subscribe::sent_route))
             .with_state(fake.clone());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -289,7 +299,8 @@ impl FakeWechat {
         self.lock().access_tokens.clear();
     }
 
-    /// How many times an endpoint was called: "code2session", "token", "getuserphonenumber".
+    /// How many times an endpoint was called: "code2session", "token", "getuserphonenumber",
+    /// "subscribe_send".
     pub fn calls(&self, endpoint: &str) -> u64 {
         self.lock().calls.get(endpoint).copied().unwrap_or(0)
     }

@@ -3,7 +3,11 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000700_booking_init;
+mod m20261125_000900_booking_deposits_reminders;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261124_000700_booking_init::Migration)]
+    vec![
+        Box::new(m20261124_000700_booking_init::Migration),
+        Box::new(m20261125_000900_booking_deposits_reminders::Migration),
+    ]
 }

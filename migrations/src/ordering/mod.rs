@@ -3,7 +3,11 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000600_ordering_init;
+mod m20261125_000810_ordering_move_payment_accounts;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261124_000600_ordering_init::Migration)]
+    vec![
+        Box::new(m20261124_000600_ordering_init::Migration),
+        Box::new(m20261125_000810_ordering_move_payment_accounts::Migration),
+    ]
 }

@@ -8,7 +8,7 @@ use mm_kernel::ids::tenant_child_from_name;
 use mm_kernel::json::timestamp;
 use mm_proto::minimodules::booking::v1 as pb;
 
-use crate::domain::{self, DayHours, Period, Status, Window};
+use crate::domain::{self, DayHours, Deposit, Period, Status, Window};
 use crate::entity::{reservations, services, staff, time_offs};
 use crate::service::{ServiceInput, SlotView, StaffInput, TimeOffInput, hours_of, services_of};
 
@@ -374,5 +374,15 @@ pub fn reservation(r: &reservations::Model, offset: chrono::FixedOffset) -> pb::
         note: r.note.clone(),
         create_time: Some(timestamp(r.created_at)),
         update_time: Some(timestamp(r.updated_at)),
+        deposit_status: match Deposit::parse(&r.deposit_status) {
+            Some(Deposit::None) => pb::DepositStatus::None,
+            Some(Deposit::Unpaid) => pb::DepositStatus::Unpaid,
+            Some(Deposit::Paid) => pb::DepositStatus::Paid,
+            Some(Deposit::Refunding) => pb::DepositStatus::Refunding,
+            Some(Deposit::Refunded) => pb::DepositStatus::Refunded,
+            None => pb::DepositStatus::Unspecified,
+        } as i32,
+        remind: r.remind,
+        transaction_id: r.transaction_id.clone().unwrap_or_default(),
     }
 }

@@ -38,6 +38,34 @@ pub struct Config {
     pub hold_minutes: i64,
     /// One of [`ZONES`].
     pub time_zone: String,
+    /// WeChat subscribe-message template for reminders; empty: no reminders.
+    pub reminder_template_id: String,
+    /// How long before the start the reminder goes out.
+    pub reminder_minutes_before: i64,
+    /// Which template keys carry what.
+    pub reminder_keys: ReminderKeys,
+}
+
+/// The template keys a reminder fills (templates differ per shop: "thing1", "time2", ...).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ReminderKeys {
+    /// Service name (a "thing" key: 20 characters at most).
+    pub service: String,
+    /// Local start time.
+    pub time: String,
+    /// Who performs it; empty when the template has no such key.
+    pub staff: String,
+}
+
+impl Default for ReminderKeys {
+    fn default() -> Self {
+        Self {
+            service: "thing1".into(),
+            time: "time2".into(),
+            staff: "thing3".into(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -50,6 +78,9 @@ impl Default for Config {
             reschedule_window_hours: 2,
             hold_minutes: 10,
             time_zone: "Asia/Shanghai".into(),
+            reminder_template_id: String::new(),
+            reminder_minutes_before: 120,
+            reminder_keys: ReminderKeys::default(),
         }
     }
 }
@@ -302,6 +333,46 @@ pub enum Status {
     Expired,
 }
 
+/// Where a reservation's deposit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deposit {
+    /// No deposit asked.
+    None,
+    /// To pay.
+    Unpaid,
+    /// Paid.
+    Paid,
+    /// Refund asked of WeChat Pay.
+    Refunding,
+    /// Refunded.
+    Refunded,
+}
+
+impl Deposit {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Unpaid => "unpaid",
+            Self::Paid => "paid",
+            Self::Refunding => "refunding",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    /// From the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Self::None,
+            "unpaid" => Self::Unpaid,
+            "paid" => Self::Paid,
+            "refunding" => Self::Refunding,
+            "refunded" => Self::Refunded,
+            _ => return None,
+        })
+    }
+}
+
 impl Status {
     /// Stored form.
     pub fn as_str(self) -> &'static str {
@@ -397,7 +468,8 @@ pub fn transition(from: Status, action: Action, actor: Actor) -> Option<Status> 
     use Actor as W;
     use Status as S;
     match (from, action, actor) {
-        (S::Held, A::Confirm, W::Customer | W::Staff) => Some(S::Confirmed),
+        // System: the deposit was paid.
+        (S::Held, A::Confirm, W::Customer | W::Staff | W::System) => Some(S::Confirmed),
         (S::Held, A::Expire, W::System) => Some(S::Expired),
         (S::Held | S::Confirmed, A::Cancel, W::Customer | W::Staff) => Some(S::Cancelled),
         (S::Held | S::Confirmed, A::Reschedule, W::Customer | W::Staff) => Some(from),
@@ -714,6 +786,8 @@ mod tests {
         let rows = [
             (S::Held, A::Confirm, W::Customer, Some(S::Confirmed)),
             (S::Held, A::Confirm, W::Staff, Some(S::Confirmed)),
+            (S::Held, A::Confirm, W::System, Some(S::Confirmed)),
+            (S::Confirmed, A::Confirm, W::System, None),
             (S::Held, A::Expire, W::System, Some(S::Expired)),
             (S::Held, A::Expire, W::Customer, None),
             (S::Confirmed, A::Expire, W::System, None),

@@ -110,6 +110,10 @@ pub mod reservations {
         pub note: String,
         pub cancel_reason: String,
         pub expires_at: ChronoDateTimeUtc,
+        pub deposit_status: String,
+        pub prepay_id: Option<String>,
+        pub transaction_id: Option<String>,
+        pub remind: bool,
         pub version: i64,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
@@ -132,6 +136,51 @@ pub mod slot_counts {
         #[sea_orm(primary_key, auto_increment = false)]
         pub cell_start: i64,
         pub taken: i32,
+    }
+
+    no_relations!();
+}
+
+/// `booking_pay_notifications`: WeChat Pay notifications already applied.
+pub mod pay_notifications {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "booking_pay_notifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub notification_id: String,
+        pub event_type: String,
+        pub reservation_id: String,
+        pub received_at: ChronoDateTimeUtc,
+    }
+
+    no_relations!();
+}
+
+/// `booking_outbox`: messages to send, one row each.
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "booking_outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub message_id: String,
+        pub reservation_id: String,
+        pub kind: String,
+        pub status: String,
+        pub due_at: ChronoDateTimeUtc,
+        pub attempts: i32,
+        pub next_attempt_at: ChronoDateTimeUtc,
+        pub last_error: String,
+        pub sent_at: Option<ChronoDateTimeUtc>,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
     }
 
     no_relations!();

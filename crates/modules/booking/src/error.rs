@@ -38,9 +38,21 @@ pub enum BookingError {
     /// A no-show before the start.
     #[error("a booking cannot be a no-show before it starts")]
     NotStartedYet,
-    /// The service asks for a deposit, which only staff can confirm for now.
-    #[error("this service needs a deposit of {deposit_fen} fen; the shop confirms it")]
+    /// The service asks for a deposit: paying it confirms the booking (or staff confirm it).
+    #[error("this service needs a deposit of {deposit_fen} fen; paying it confirms the booking")]
     DepositRequired { deposit_fen: i64 },
+    /// WeChat Pay cannot be used (no merchant account, another mini-program, nothing to pay).
+    #[error("{0}")]
+    PaymentUnavailable(String),
+    /// A payment notification that does not verify.
+    #[error("the notification was refused: {0}")]
+    NotificationRejected(String),
+    /// A payment that does not match the reservation or the merchant.
+    #[error("the payment does not match: {0}")]
+    PaymentMismatch(String),
+    /// WeChat Pay refused a request.
+    #[error("WeChat Pay: {code}: {message}")]
+    WechatPay { code: String, message: String },
     /// Another module could not be reached.
     #[error("{0} is unavailable; retry shortly")]
     Unavailable(String),
@@ -64,9 +76,13 @@ impl DomainError for BookingError {
             | Self::RescheduleWindowPassed { .. }
             | Self::NotStartedYet
             | Self::DepositRequired { .. }
+            | Self::PaymentUnavailable(_)
+            | Self::WechatPay { .. }
             // Like ordering's out-of-stock: the request was fine, the world moved.
             | Self::SlotFull => Code::FailedPrecondition,
             Self::Unavailable(_) => Code::Unavailable,
+            Self::NotificationRejected(_) => Code::Unauthenticated,
+            Self::PaymentMismatch(_) => Code::InvalidArgument,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
     }
@@ -83,6 +99,10 @@ impl DomainError for BookingError {
             Self::RescheduleWindowPassed { .. } => "RESCHEDULE_WINDOW_PASSED",
             Self::NotStartedYet => "NOT_STARTED_YET",
             Self::DepositRequired { .. } => "DEPOSIT_REQUIRED",
+            Self::PaymentUnavailable(_) => "PAYMENT_UNAVAILABLE",
+            Self::NotificationRejected(_) => "NOTIFICATION_REJECTED",
+            Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
+            Self::WechatPay { .. } => "WECHAT_PAY_ERROR",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",
@@ -116,6 +136,9 @@ impl DomainError for BookingError {
             }
             Self::DepositRequired { deposit_fen } => {
                 m.insert("deposit_fen".into(), deposit_fen.to_string());
+            }
+            Self::WechatPay { code, .. } => {
+                m.insert("wechat_code".into(), code.clone());
             }
             _ => {}
         }

@@ -326,6 +326,7 @@ impl BookingService for BookingApp {
             note: r.note.clone(),
             contact_name: String::new(),
             contact_phone: String::new(),
+            remind: r.remind,
         };
         let res = self.book(&ctx, tenant, b, false).await;
         ok(pb::HoldReservationResponse {
@@ -472,10 +473,67 @@ impl BookingService for BookingApp {
             note: r.note.clone(),
             contact_name: r.contact_name.clone(),
             contact_phone: r.contact_phone.clone(),
+            remind: false,
         };
         let res = self.book(&ctx, tenant, b, true).await;
         ok(pb::CreateManualReservationResponse {
             reservation: self.reply_reservation(tenant, res).await?,
+        })
+    }
+
+    async fn pay_deposit(
+        &self,
+        req: Request<pb::PayDepositRequest>,
+    ) -> Reply<pb::PayDepositResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let (row, p) = self.pay_deposit(&ctx, tenant, &id).await?;
+        ok(pb::PayDepositResponse {
+            reservation: self.reply_reservation(tenant, Ok(row)).await?,
+            wechat_pay: Some(pb::WechatPayParams {
+                time_stamp: p.time_stamp,
+                nonce_str: p.nonce_str,
+                package: p.package,
+                sign_type: p.sign_type,
+                pay_sign: p.pay_sign,
+            }),
+        })
+    }
+
+    async fn refresh_deposit(
+        &self,
+        req: Request<pb::RefreshDepositRequest>,
+    ) -> Reply<pb::RefreshDepositResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let res = self.refresh_deposit(&ctx, tenant, &id).await;
+        ok(pb::RefreshDepositResponse {
+            reservation: self.reply_reservation(tenant, res).await?,
+        })
+    }
+
+    async fn handle_payment_notification(
+        &self,
+        req: Request<pb::HandlePaymentNotificationRequest>,
+    ) -> Reply<pb::HandlePaymentNotificationResponse> {
+        // Public: the notification's signature is its authentication.
+        let r = req.into_inner();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let (id, applied) = self
+            .handle_notification(
+                tenant,
+                mm_wechatpay::NotificationHeaders {
+                    timestamp: r.timestamp,
+                    nonce: r.nonce,
+                    signature: r.signature,
+                    serial: r.serial,
+                },
+                &r.body,
+            )
+            .await?;
+        ok(pb::HandlePaymentNotificationResponse {
+            notification_id: id,
+            applied,
         })
     }
 }

@@ -1,7 +1,9 @@
 //! mm-booking: bookable services, the staff and rooms that perform them with their weekly hours,
 //! breaks and time off, available slots computed in the tenant's time zone, and reservations
 //! (hold → confirm → completed / no-show; cancel and reschedule within the tenant's policy
-//! windows; holds expire).
+//! windows; holds expire), with deposits through WeChat Pay (`pay.rs`: paying confirms the hold;
+//! cancelling refunds) and reminders as WeChat subscribe messages through an outbox
+//! (`outbox.rs`: one row per message, retried with backoff, never sent twice).
 //!
 //! Invariant: capacity is enforced by the database, never by a read-then-write in Rust. Every
 //! reservation takes one place in each grid cell it covers (`booking_slot_counts`, a conditional
@@ -9,13 +11,16 @@
 //! transaction whose conditional status change ends the reservation's hold on them.
 //!
 //! It must not read or write another module's tables: the tenant module (is booking on, its
-//! config) is reached only through its contract (`upstream.rs`).
+//! config, the merchant account) and identity (the payer, sending a message) are reached only
+//! through their contracts (`upstream.rs`, `mm_kernel::merchant`).
 
 mod convert;
 pub mod domain;
 mod entity;
 pub mod error;
 mod grpc;
+mod outbox;
+pub mod pay;
 mod repo;
 pub mod service;
 mod sweeper;
@@ -44,11 +49,22 @@ pub fn module() -> ModuleDef {
 
 impl BookingApp {
     /// The service over a module context (for the server's mount and for seeding).
-    pub fn from_context(ctx: &ModuleContext) -> Self {
-        Self {
+    pub fn from_context(ctx: &ModuleContext) -> anyhow::Result<Self> {
+        Ok(Self {
             db: ctx.db.clone(),
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
-        }
+            payments: pay::Payments::new(
+                mm_kernel::merchant::Merchants::new(
+                    "booking",
+                    ctx.platform.clone(),
+                    ctx.keys.clone(),
+                    &ctx.secret_key,
+                ),
+                &ctx.wechat_pay_base_url,
+                &ctx.public_base_url,
+            )?,
+            retry_base_ms: ctx.settings.jobs.retry_base_ms,
+        })
     }
 
     /// Runs one hold expiry pass now (tests and operators; the server also sweeps on a timer).
@@ -61,7 +77,7 @@ fn mount(
     ctx: &ModuleContext,
     routes: &mut tonic::service::RoutesBuilder,
 ) -> anyhow::Result<Mounted> {
-    let app = BookingApp::from_context(ctx);
+    let app = BookingApp::from_context(ctx)?;
     sweeper::spawn(
         app.clone(),
         Duration::from_millis(ctx.settings.jobs.sweep_interval_ms.max(50)),

@@ -10,10 +10,12 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::domain::{
-    self, Action, Actor, Cells, Config, DayHours, Period, PolicyRefusal, ServiceShape, Status,
+    self, Action, Actor, Cells, Config, DayHours, Deposit, Period, PolicyRefusal, ServiceShape,
+    Status,
 };
 use crate::entity::{reservations, services, staff, time_offs};
 use crate::error::{BookingError, Result};
+use crate::outbox;
 use crate::repo;
 use crate::upstream::Upstream;
 
@@ -25,6 +27,9 @@ pub const MAX_SLOT_DAYS: i64 = 31;
 pub struct BookingApp {
     pub(crate) db: DatabaseConnection,
     pub(crate) upstream: Upstream,
+    pub(crate) payments: crate::pay::Payments,
+    /// First retry wait of a failed message (`jobs.retry_base_ms`).
+    pub(crate) retry_base_ms: u64,
 }
 
 /// A service's editable fields, parsed.
@@ -106,6 +111,8 @@ pub struct Booking {
     pub contact_name: String,
     /// Walk-ins: phone.
     pub contact_phone: String,
+    /// The customer agreed to a reminder.
+    pub remind: bool,
 }
 
 /// The caller as an actor, and the customer id when a customer.
@@ -745,6 +752,17 @@ impl BookingApp {
             } else {
                 now + Duration::minutes(cfg.hold_minutes)
             },
+            // Walk-ins and phone bookings settle at the shop.
+            deposit_status: if svc.deposit_fen > 0 && !manual {
+                Deposit::Unpaid
+            } else {
+                Deposit::None
+            }
+            .as_str()
+            .into(),
+            prepay_id: None,
+            transaction_id: None,
+            remind: b.remind && !manual,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -767,7 +785,7 @@ impl BookingApp {
     }
 
     /// Loads a reservation the caller may see: customers only their own (others' are "not found").
-    async fn visible(
+    pub(crate) async fn visible(
         &self,
         ctx: &RequestContext,
         tenant: TenantId,
@@ -784,7 +802,7 @@ impl BookingApp {
         Ok((row, actor, cfg))
     }
 
-    async fn reload(&self, tenant: TenantId, id: &str) -> Result<reservations::Model> {
+    pub(crate) async fn reload(&self, tenant: TenantId, id: &str) -> Result<reservations::Model> {
         repo::find_reservation(&self.db, tenant, id)
             .await?
             .ok_or_else(|| not_found("reservation", id))
@@ -869,6 +887,12 @@ impl BookingApp {
                 Expr::value(reason.to_string()),
             ));
         }
+        // Read before the transaction: no module call while holding the database's writer.
+        let reminders = if to == Status::Confirmed {
+            Some(self.upstream.config(tenant).await?)
+        } else {
+            None
+        };
         let txn = self.db.begin().await?;
         if !repo::move_reservation(&txn, &row, to.as_str(), extra).await? {
             drop(txn);
@@ -884,7 +908,20 @@ impl BookingApp {
         {
             repo::release_cells(&txn, tenant, &row.staff_id, cells_of(&row)).await?;
         }
+        let refund = matches!(to, Status::Cancelled | Status::Expired)
+            && Self::mark_refund(&txn, &row).await?;
+        if let Some(cfg) = &reminders {
+            outbox::schedule(&txn, &row, cfg).await?;
+        } else if !to.holds_place() {
+            outbox::withdraw(&txn, &row.tenant_id, &row.reservation_id).await?;
+        }
         txn.commit().await?;
+        if refund {
+            self.refund_after_cancel(tenant, &row.reservation_id).await;
+        }
+        if to == Status::Expired {
+            self.close_quietly(tenant, &row).await;
+        }
         self.reload(tenant, &row.reservation_id).await
     }
 
@@ -975,6 +1012,13 @@ impl BookingApp {
         {
             drop(txn);
             return Err(BookingError::SlotFull);
+        }
+        if from == Status::Confirmed {
+            let moved = reservations::Model {
+                starts_at: start,
+                ..row.clone()
+            };
+            outbox::schedule(&txn, &moved, &cfg).await?;
         }
         txn.commit().await?;
         self.reload(tenant, id).await

@@ -1,6 +1,7 @@
-//! The hold expiry sweep: holds past their deadline become `expired` and give their places back.
-//! Every instance sweeps; the conditional status update lets exactly one win each hold, and the
-//! places are released in that update's transaction, so they come back exactly once.
+//! The background jobs, on one timer: the hold expiry sweep (holds past their deadline become
+//! `expired` and give their places back), deposit refunds still open, and reminders due.
+//! Every instance runs them; conditional updates let exactly one win each hold, refund step and
+//! message, so places come back exactly once and a reminder is sent at most once.
 
 use std::time::Duration;
 
@@ -19,6 +20,12 @@ pub fn spawn(app: BookingApp, every: Duration) {
             tick.tick().await;
             if let Err(e) = sweep(&app).await {
                 tracing::warn!(error = %e, "hold expiry sweep failed; retrying next tick");
+            }
+            if let Err(e) = app.retry_refunds().await {
+                tracing::warn!(error = %e, "deposit refund retry failed; retrying next tick");
+            }
+            if let Err(e) = app.deliver_reminders(Utc::now()).await {
+                tracing::warn!(error = %e, "reminder delivery failed; retrying next tick");
             }
         }
     });

@@ -54,6 +54,12 @@ pub enum IdentityError {
     /// WeChat could not be reached or answered something unexpected.
     #[error("WeChat is unavailable: {0}")]
     WechatUnavailable(String),
+    /// The user has not agreed to (or has used up) this subscribe message.
+    #[error("the customer has not subscribed to this message")]
+    SubscriptionRefused,
+    /// WeChat refused a request for good (bad template, data or page).
+    #[error("WeChat refused the message: {0}")]
+    WechatRejected(String),
     /// The development login is off outside dev mode.
     #[error("the development login is disabled on this server")]
     DevLoginDisabled,
@@ -90,6 +96,7 @@ impl DomainError for IdentityError {
                 Code::FailedPrecondition
             }
             Self::WechatBusy | Self::WechatUnavailable(_) => Code::Unavailable,
+            Self::SubscriptionRefused | Self::WechatRejected(_) => Code::FailedPrecondition,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
     }
@@ -111,6 +118,8 @@ impl DomainError for IdentityError {
             Self::WechatCredentials => "WECHAT_CREDENTIALS_REFUSED",
             Self::WechatBusy => "WECHAT_RATE_LIMITED",
             Self::WechatUnavailable(_) => "WECHAT_UNAVAILABLE",
+            Self::SubscriptionRefused => "SUBSCRIPTION_REFUSED",
+            Self::WechatRejected(_) => "WECHAT_REJECTED",
             Self::DevLoginDisabled => "DEV_LOGIN_DISABLED",
             Self::NotAllowed(_) => "NOT_ALLOWED",
             Self::Db(_) => "DATABASE",

@@ -290,6 +290,18 @@ impl UserService for IdentityApp {
         ok(pb::GetPayerResponse { openid, appid })
     }
 
+    async fn send_subscribe_message(
+        &self,
+        req: Request<pb::SendSubscribeMessageRequest>,
+    ) -> Reply<pb::SendSubscribeMessageResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let (tenant, user) = user_name_of(&r.name, "name")?;
+        self.send_subscribe_message(&ctx, tenant, &user, &r.template_id, &r.page, &r.data)
+            .await?;
+        ok(pb::SendSubscribeMessageResponse {})
+    }
+
     async fn list_audit_events(
         &self,
         req: Request<pb::ListAuditEventsRequest>,

@@ -2,7 +2,7 @@
 //! password changes, phone binding, and the admin's user management. Each write that matters for
 //! security records an audit event in the same transaction.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -843,6 +843,45 @@ impl IdentityApp {
                     appid: String::new(),
                 })?;
         Ok((openid, app.wechat_appid))
+    }
+
+    /// Sends a subscribe message to a customer through WeChat (for modules: booking reminders).
+    /// A refused access token is fetched again once, as for phone numbers.
+    pub async fn send_subscribe_message(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        user: &str,
+        template_id: &str,
+        page: &str,
+        data: &HashMap<String, String>,
+    ) -> Result<()> {
+        if template_id.trim().is_empty() || template_id.len() > 128 {
+            return Err(IdentityError::invalid(
+                "template_id",
+                "is required and at most 128 characters",
+            ));
+        }
+        let (openid, _) = self.get_payer(ctx, tenant, user).await?;
+        let app = repo::find_app(&self.db, &tenant.to_string())
+            .await?
+            .ok_or_else(|| IdentityError::AppNotRegistered {
+                appid: String::new(),
+            })?;
+        let secret = self.secrets.open(&app.secret_enc)?;
+        for fresh in [false, true] {
+            let token = self
+                .wechat_access_token(tenant, &app.wechat_appid, &secret, fresh)
+                .await?;
+            if self
+                .wechat
+                .send_subscribe_message(&token, &openid, template_id, page, data)
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        Err(IdentityError::WechatCredentials)
     }
 
     /// A page of users.

@@ -179,6 +179,62 @@ impl WechatClient {
     }
 }
 
+impl WechatClient {
+    /// Sends a subscribe message; `Ok(false)` means the access token was refused (expired or
+    /// replaced) and the caller should fetch a new one and try again.
+    pub async fn send_subscribe_message(
+        &self,
+        access_token: &str,
+        touser: &str,
+        template_id: &str,
+        page: &str,
+        data: &std::collections::HashMap<String, String>,
+    ) -> Result<bool, IdentityError> {
+        let data: serde_json::Map<String, serde_json::Value> = data
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!({ "value": v })))
+            .collect();
+        let req = self
+            .http
+            .post(format!("{}/cgi-bin/message/subscribe/send", self.base))
+            .query(&[("access_token", access_token)])
+            .json(&serde_json::json!({
+                "touser": touser,
+                "template_id": template_id,
+                "page": page,
+                "data": data,
+                "lang": "zh_CN",
+            }));
+        match self.call(req).await {
+            Ok(_) => Ok(true),
+            Err(IdentityError::WechatUnavailable(m))
+                if m.starts_with("errcode 40001") || m.starts_with("errcode 42001") =>
+            {
+                Ok(false)
+            }
+            // 43101: not subscribed (or the one-time acceptance is used up).
+            Err(IdentityError::WechatUnavailable(m)) if m.starts_with("errcode 43101") => {
+                Err(IdentityError::SubscriptionRefused)
+            }
+            // Bad openid, template, data or page: sending again would not help.
+            Err(IdentityError::WechatUnavailable(m))
+                if [
+                    "errcode 40003",
+                    "errcode 40037",
+                    "errcode 47003",
+                    "errcode 41030",
+                    "errcode 47001",
+                ]
+                .iter()
+                .any(|c| m.starts_with(c)) =>
+            {
+                Err(IdentityError::WechatRejected(m))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

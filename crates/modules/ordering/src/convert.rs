@@ -7,7 +7,7 @@ use mm_kernel::json::timestamp as ts;
 use mm_proto::minimodules::ordering::v1 as pb;
 
 use crate::domain::{Line, Mode, PayMethod, Status};
-use crate::entity::{accounts, orders};
+use crate::entity::orders;
 use crate::service::{Address, Basket, Fulfilment};
 use crate::upstream::ItemRef;
 
@@ -132,27 +132,6 @@ pub fn order(o: &orders::Model) -> pb::Order {
         update_time: Some(ts(o.updated_at)),
         transaction_id: o.transaction_id.clone().unwrap_or_default(),
         refunded_fen: o.refunded_fen,
-    }
-}
-
-/// A merchant account to proto, secrets left out.
-pub fn account(tenant: TenantId, a: Option<&accounts::Model>) -> pb::PaymentAccount {
-    let name = format!("tenants/{tenant}/paymentAccount");
-    match a {
-        None => pb::PaymentAccount {
-            name,
-            ..Default::default()
-        },
-        Some(a) => pb::PaymentAccount {
-            name,
-            mchid: a.mchid.clone(),
-            merchant_serial_no: a.merchant_serial_no.clone(),
-            platform_key_id: a.platform_key_id.clone(),
-            platform_public_key_pem: a.platform_public_key_pem.clone(),
-            appid: a.appid.clone(),
-            secrets_set: true,
-            update_time: Some(ts(a.updated_at)),
-        },
     }
 }
 

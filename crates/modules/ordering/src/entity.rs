@@ -65,29 +65,6 @@ pub mod counters {
     no_relations!();
 }
 
-/// `ordering_payment_accounts`: a tenant's WeChat Pay merchant account, keys sealed.
-pub mod accounts {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "ordering_payment_accounts")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
-        pub appid: String,
-        pub mchid: String,
-        pub merchant_serial_no: String,
-        pub private_key_enc: String,
-        pub apiv3_key_enc: String,
-        pub platform_key_id: String,
-        pub platform_public_key_pem: String,
-        pub created_at: ChronoDateTimeUtc,
-        pub updated_at: ChronoDateTimeUtc,
-    }
-
-    no_relations!();
-}
-
 /// `ordering_notifications`: WeChat Pay notifications already applied.
 pub mod notifications {
     use sea_orm::entity::prelude::*;

@@ -3,7 +3,7 @@
 use std::pin::Pin;
 
 use futures::Stream;
-use mm_kernel::ids::{parse_singleton_name, tenant_child_from_name, tenant_from_name};
+use mm_kernel::ids::{tenant_child_from_name, tenant_from_name};
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::ordering::v1 as pb;
 use pb::order_service_server::OrderService;
@@ -13,7 +13,6 @@ use tonic::{Request, Response, Status};
 use crate::convert;
 use crate::domain::Action;
 use crate::error::OrderingError;
-use crate::pay::AccountInput;
 use crate::service::{OrderingApp, Placement, TOPIC};
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -295,53 +294,6 @@ impl OrderService for OrderingApp {
         ok(pb::HandlePaymentNotificationResponse {
             notification_id: id,
             applied,
-        })
-    }
-
-    async fn get_payment_account(
-        &self,
-        req: Request<pb::GetPaymentAccountRequest>,
-    ) -> Reply<pb::GetPaymentAccountResponse> {
-        let ctx = RequestContext::from_request(&req)?;
-        let v = parse_singleton_name(&req.get_ref().name, &["tenants"], "paymentAccount", "name")?;
-        let tenant = TenantId::parse(v[0], "name")?;
-        let a = self.get_payment_account(&ctx, tenant).await?;
-        ok(pb::GetPaymentAccountResponse {
-            payment_account: Some(convert::account(tenant, a.as_ref())),
-        })
-    }
-
-    async fn update_payment_account(
-        &self,
-        req: Request<pb::UpdatePaymentAccountRequest>,
-    ) -> Reply<pb::UpdatePaymentAccountResponse> {
-        let ctx = RequestContext::from_request(&req)?;
-        let r = req.into_inner();
-        let a = r.payment_account.unwrap_or_default();
-        let v = parse_singleton_name(
-            &a.name,
-            &["tenants"],
-            "paymentAccount",
-            "payment_account.name",
-        )?;
-        let tenant = TenantId::parse(v[0], "payment_account.name")?;
-        let row = self
-            .update_payment_account(
-                &ctx,
-                tenant,
-                AccountInput {
-                    appid: a.appid,
-                    mchid: a.mchid,
-                    merchant_serial_no: a.merchant_serial_no,
-                    private_key_pem: r.merchant_private_key_pem,
-                    apiv3_key: r.apiv3_key,
-                    platform_key_id: a.platform_key_id,
-                    platform_public_key_pem: a.platform_public_key_pem,
-                },
-            )
-            .await?;
-        ok(pb::UpdatePaymentAccountResponse {
-            payment_account: Some(convert::account(tenant, Some(&row))),
         })
     }
 }

@@ -46,8 +46,12 @@ impl OrderingApp {
             cache: ctx.cache.clone(),
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
             payments: pay::Payments::new(
-                ctx.db.clone(),
-                &ctx.secret_key,
+                mm_kernel::merchant::Merchants::new(
+                    "ordering",
+                    ctx.platform.clone(),
+                    ctx.keys.clone(),
+                    &ctx.secret_key,
+                ),
                 &ctx.wechat_pay_base_url,
                 &ctx.public_base_url,
             )?,

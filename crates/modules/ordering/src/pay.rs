@@ -1,23 +1,22 @@
-//! WeChat Pay for orders: the tenant's merchant account (keys sealed at rest), prepay with the
+//! WeChat Pay for orders: the tenant's merchant account (kept by the tenant module), prepay with the
 //! parameters `wx.requestPayment` needs, notifications (verified, decrypted, checked against the
 //! order, applied once), order query for missed notifications, refunds, and closing unpaid
 //! transactions. The protocol itself is mm-wechatpay's; this file decides what it means for an
 //! order.
 
 use chrono::Utc;
-use mm_kernel::error::{FieldViolation, RequestError};
-use mm_kernel::secrets::SecretBox;
+use mm_kernel::merchant::{MerchantAccount, MerchantError, Merchants};
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_wechatpay::{
-    Client, JsapiPrepay, MerchantKeys, NotificationHeaders, NotificationResource, RefundRequest,
-    RefundStatus, RequestPaymentParams, TradeState, Transaction,
+    Client, JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
+    RequestPaymentParams, TradeState, Transaction,
 };
+use sea_orm::TransactionTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::domain::{Action, Actor, PayMethod, Status};
-use crate::entity::{accounts, orders};
+use crate::entity::orders;
 use crate::error::{OrderingError, Result};
 use crate::repo;
 use crate::service::OrderingApp;
@@ -25,8 +24,7 @@ use crate::service::OrderingApp;
 /// WeChat Pay access for every tenant.
 #[derive(Clone)]
 pub struct Payments {
-    db: DatabaseConnection,
-    secrets: SecretBox,
+    merchants: Merchants,
     client: Client,
     /// The BFF's public base URL; notifications come to `<base>/api/v1/payments/wechat/notify/<tenant>`.
     public_base_url: String,
@@ -63,14 +61,12 @@ fn wechat_error(e: mm_wechatpay::Error) -> OrderingError {
 impl Payments {
     /// Payments over `base_url` (WeChat Pay's API host or the local fake).
     pub fn new(
-        db: DatabaseConnection,
-        secret_key: &[u8; 32],
+        merchants: Merchants,
         base_url: &str,
         public_base_url: &str,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            db,
-            secrets: SecretBox::new(secret_key),
+            merchants,
             client: Client::new(base_url)
                 .map_err(|e| anyhow::anyhow!("Failed to build the WeChat Pay client: {e}"))?,
             public_base_url: public_base_url.trim_end_matches('/').to_string(),
@@ -84,25 +80,20 @@ impl Payments {
         )
     }
 
-    /// The tenant's account and its opened keys, if set up.
-    async fn keys(&self, tenant: TenantId) -> Result<Option<(accounts::Model, MerchantKeys)>> {
-        let Some(a) = repo::find_account(&self.db, tenant).await? else {
-            return Ok(None);
-        };
-        let keys = MerchantKeys::new(
-            &a.mchid,
-            &a.merchant_serial_no,
-            &self.secrets.open(&a.private_key_enc)?,
-            &self.secrets.open(&a.apiv3_key_enc)?,
-            &a.platform_key_id,
-            &a.platform_public_key_pem,
-        )
-        .map_err(|e| anyhow::anyhow!("stored merchant keys do not load: {e}"))?;
-        Ok(Some((a, keys)))
+    /// The tenant's account with its keys opened, if set up.
+    async fn account(&self, tenant: TenantId) -> Result<Option<MerchantAccount>> {
+        match self.merchants.get(tenant).await {
+            Ok(a) => Ok(Some(a)),
+            Err(MerchantError::Missing) => Ok(None),
+            Err(MerchantError::Unavailable) => {
+                Err(OrderingError::Unavailable("the tenant service".into()))
+            }
+            Err(MerchantError::Internal(e)) => Err(OrderingError::Internal(e)),
+        }
     }
 
-    async fn require_keys(&self, tenant: TenantId) -> Result<(accounts::Model, MerchantKeys)> {
-        self.keys(tenant).await?.ok_or_else(|| {
+    async fn require_account(&self, tenant: TenantId) -> Result<MerchantAccount> {
+        self.account(tenant).await?.ok_or_else(|| {
             OrderingError::PaymentUnavailable("WeChat Pay is not set up for this shop".into())
         })
     }
@@ -114,7 +105,7 @@ impl Payments {
         row: &orders::Model,
         reason: &str,
     ) -> Result<bool> {
-        let (_, keys) = self.require_keys(tenant).await?;
+        let keys = self.require_account(tenant).await?.keys;
         let reason: String = reason.chars().take(80).collect();
         let r = self
             .client
@@ -141,114 +132,18 @@ impl Payments {
         if row.prepay_id.is_none() {
             return;
         }
-        if let Ok(Some((_, keys))) = self.keys(tenant).await
-            && let Err(e) = self.client.close(&keys, &out_trade_no(&row.order_id)).await
+        if let Ok(Some(a)) = self.account(tenant).await
+            && let Err(e) = self
+                .client
+                .close(&a.keys, &out_trade_no(&row.order_id))
+                .await
         {
             tracing::warn!(error = %e, order = %row.order_id, "closing the WeChat transaction failed");
         }
     }
 }
 
-/// A merchant account as an admin sets it.
-#[derive(Debug, Clone, Default)]
-pub struct AccountInput {
-    /// Mini-program appid payments are made in.
-    pub appid: String,
-    /// Merchant id.
-    pub mchid: String,
-    /// Merchant certificate serial.
-    pub merchant_serial_no: String,
-    /// Merchant private key PEM; empty keeps the stored one.
-    pub private_key_pem: String,
-    /// APIv3 key; empty keeps the stored one.
-    pub apiv3_key: String,
-    /// Platform key id.
-    pub platform_key_id: String,
-    /// Platform public key PEM.
-    pub platform_public_key_pem: String,
-}
-
 impl OrderingApp {
-    /// The tenant's merchant account, if any.
-    pub async fn get_payment_account(
-        &self,
-        ctx: &RequestContext,
-        tenant: TenantId,
-    ) -> Result<Option<accounts::Model>> {
-        ctx.authorize_tenant(&tenant)?;
-        Ok(repo::find_account(&self.db, tenant).await?)
-    }
-
-    /// Sets the tenant's merchant account after checking every key loads.
-    pub async fn update_payment_account(
-        &self,
-        ctx: &RequestContext,
-        tenant: TenantId,
-        input: AccountInput,
-    ) -> Result<accounts::Model> {
-        ctx.authorize_tenant(&tenant)?;
-        let stored = repo::find_account(&self.db, tenant).await?;
-        let secrets = &self.payments.secrets;
-        let private_key = match (&stored, input.private_key_pem.trim()) {
-            (Some(s), "") => secrets.open(&s.private_key_enc)?,
-            (_, k) => k.to_string(),
-        };
-        let apiv3 = match (&stored, input.apiv3_key.trim()) {
-            (Some(s), "") => secrets.open(&s.apiv3_key_enc)?,
-            (_, k) => k.to_string(),
-        };
-        let mut v = Vec::new();
-        if input.appid.trim().is_empty() {
-            v.push(FieldViolation::new("payment_account.appid", "is required"));
-        }
-        if let Err(mm_wechatpay::Error::InvalidKey { field, reason }) = MerchantKeys::new(
-            input.mchid.trim(),
-            input.merchant_serial_no.trim(),
-            &private_key,
-            &apiv3,
-            input.platform_key_id.trim(),
-            &input.platform_public_key_pem,
-        ) {
-            let field = match field {
-                "merchant_private_key_pem" => "merchant_private_key_pem".to_string(),
-                "apiv3_key" => "apiv3_key".to_string(),
-                f => format!("payment_account.{f}"),
-            };
-            v.push(FieldViolation::new(field, reason));
-        }
-        if !v.is_empty() {
-            return Err(RequestError::Invalid(v).into());
-        }
-        let now = Utc::now();
-        let row = accounts::Model {
-            tenant_id: tenant.to_string(),
-            appid: input.appid.trim().to_string(),
-            mchid: input.mchid.trim().to_string(),
-            merchant_serial_no: input.merchant_serial_no.trim().to_string(),
-            private_key_enc: secrets.seal(&private_key)?,
-            apiv3_key_enc: secrets.seal(&apiv3)?,
-            platform_key_id: input.platform_key_id.trim().to_string(),
-            platform_public_key_pem: input.platform_public_key_pem.trim().to_string(),
-            created_at: stored.as_ref().map_or(now, |s| s.created_at),
-            updated_at: now,
-        };
-        let txn = self.db.begin().await?;
-        repo::put_account(&txn, row.clone()).await?;
-        mm_kernel::audit::record(
-            &txn,
-            mm_kernel::audit::AuditRecord::by(
-                ctx,
-                Some(tenant),
-                "ordering.payment_account.update",
-                format!("tenants/{tenant}/paymentAccount"),
-            )
-            .with(serde_json::json!({"mchid": row.mchid, "appid": row.appid})),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(row)
-    }
-
     /// Starts paying: counter payment records the choice; WeChat Pay creates (or repeats) the
     /// prepay and signs what `wx.requestPayment` needs.
     pub async fn pay_order(
@@ -288,7 +183,8 @@ impl OrderingApp {
                 Ok((row, None))
             }
             PayMethod::WechatPay => {
-                let (account, keys) = self.payments.require_keys(tenant).await?;
+                let account = self.payments.require_account(tenant).await?;
+                let keys = &account.keys;
                 let (openid, appid) = self.upstream.payer(tenant, &row.customer_id).await?;
                 if !account.appid.is_empty() && account.appid != appid {
                     return Err(OrderingError::PaymentUnavailable(
@@ -304,7 +200,7 @@ impl OrderingApp {
                     .payments
                     .client
                     .jsapi_prepay(
-                        &keys,
+                        keys,
                         &JsapiPrepay {
                             appid: appid.clone(),
                             description: format!("订单 {}", row.order_number),
@@ -331,7 +227,7 @@ impl OrderingApp {
                 )
                 .await?;
                 let params =
-                    RequestPaymentParams::new(&keys, &appid, &prepay_id, Utc::now().timestamp())
+                    RequestPaymentParams::new(keys, &appid, &prepay_id, Utc::now().timestamp())
                         .map_err(wechat_error)?;
                 Ok((self.reload_order(tenant, id).await?, Some(params)))
             }
@@ -348,29 +244,14 @@ impl OrderingApp {
 
     /// Checks a transaction WeChat says succeeded against the order and the account.
     fn check_transaction(
-        account: &accounts::Model,
+        account: &MerchantAccount,
         row: &orders::Model,
         t: &Transaction,
     ) -> Result<()> {
-        if t.mchid != account.mchid {
-            return Err(OrderingError::PaymentMismatch(format!(
-                "merchant {} is not this shop's",
-                t.mchid
-            )));
+        match account.mismatch(t, row.total_fen) {
+            Some(why) => Err(OrderingError::PaymentMismatch(why)),
+            None => Ok(()),
         }
-        if !account.appid.is_empty() && t.appid != account.appid {
-            return Err(OrderingError::PaymentMismatch(format!(
-                "appid {} is not this shop's",
-                t.appid
-            )));
-        }
-        if t.amount.total != row.total_fen {
-            return Err(OrderingError::PaymentMismatch(format!(
-                "paid {} fen for an order of {} fen",
-                t.amount.total, row.total_fen
-            )));
-        }
-        Ok(())
     }
 
     /// Records a successful WeChat payment and moves the order on: paid (then accepted when the
@@ -437,13 +318,14 @@ impl OrderingApp {
         headers: NotificationHeaders,
         body: &[u8],
     ) -> Result<(String, bool)> {
-        let (account, keys) = self
+        let account = self
             .payments
-            .keys(tenant)
+            .account(tenant)
             .await?
             .ok_or_else(|| OrderingError::NotificationRejected("no merchant account".into()))?;
-        let n = mm_wechatpay::parse_notification(&keys, &headers, body, Utc::now().timestamp())
-            .map_err(|e| OrderingError::NotificationRejected(e.to_string()))?;
+        let n =
+            mm_wechatpay::parse_notification(&account.keys, &headers, body, Utc::now().timestamp())
+                .map_err(|e| OrderingError::NotificationRejected(e.to_string()))?;
         match &n.resource {
             NotificationResource::Transaction(t) => {
                 if t.trade_state != TradeState::Success {
@@ -510,11 +392,11 @@ impl OrderingApp {
         if row.prepay_id.is_none() || row.transaction_id.is_some() {
             return Ok(row);
         }
-        let (account, keys) = self.payments.require_keys(tenant).await?;
+        let account = self.payments.require_account(tenant).await?;
         let t = self
             .payments
             .client
-            .query_by_out_trade_no(&keys, &out_trade_no(&row.order_id))
+            .query_by_out_trade_no(&account.keys, &out_trade_no(&row.order_id))
             .await
             .map_err(wechat_error)?;
         if t.trade_state == TradeState::Success {

@@ -9,7 +9,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::entity::{accounts, counters, notifications, orders};
+use crate::entity::{counters, notifications, orders};
 
 fn unique_violation(e: &DbErr) -> bool {
     matches!(
@@ -178,31 +178,6 @@ pub async fn due_for_sweep(
             .await?,
     );
     Ok(rows)
-}
-
-/// A tenant's merchant account.
-pub async fn find_account(
-    db: &impl ConnectionTrait,
-    tenant: TenantId,
-) -> Result<Option<accounts::Model>, DbErr> {
-    accounts::Entity::find_by_id(tenant.to_string())
-        .one(db)
-        .await
-}
-
-/// Stores a tenant's merchant account, replacing the previous one.
-pub async fn put_account(db: &impl ConnectionTrait, row: accounts::Model) -> Result<(), DbErr> {
-    let exists = accounts::Entity::find_by_id(row.tenant_id.clone())
-        .one(db)
-        .await?
-        .is_some();
-    let am = row.into_active_model().reset_all();
-    if exists {
-        am.update(db).await?;
-    } else {
-        am.insert(db).await?;
-    }
-    Ok(())
 }
 
 /// Records a notification as applied; `Ok(false)` when it was before (a replay).

@@ -60,6 +60,9 @@ pub enum TenantError {
     /// The etag sent does not match the stored one.
     #[error("{resource} was changed by someone else; reload and retry")]
     EtagMismatch { resource: String },
+    /// The tenant has no WeChat Pay merchant account.
+    #[error("WeChat Pay is not set up for this shop")]
+    PaymentAccountMissing,
     /// Database failure.
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
@@ -75,7 +78,8 @@ impl DomainError for TenantError {
             Self::TenantNotFound { .. }
             | Self::AppNotFound { .. }
             | Self::ModuleNotFound { .. }
-            | Self::TemplateNotFound { .. } => Code::NotFound,
+            | Self::TemplateNotFound { .. }
+            | Self::PaymentAccountMissing => Code::NotFound,
             Self::DuplicateSlug { .. } | Self::DuplicateAppid { .. } => Code::AlreadyExists,
             Self::TenantArchived { .. }
             | Self::MissingDependencies { .. }
@@ -104,6 +108,7 @@ impl DomainError for TenantError {
             Self::ModuleDisabled { .. } => "MODULE_DISABLED",
             Self::InvalidConfig { .. } => "INVALID_CONFIG",
             Self::EtagMismatch { .. } => "ETAG_MISMATCH",
+            Self::PaymentAccountMissing => "PAYMENT_ACCOUNT_MISSING",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",
         }

@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::convert;
 use crate::error::TenantError;
+use crate::payments;
 use crate::service::{TenantApp, TenantPatch};
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -17,6 +18,11 @@ type Reply<T> = Result<Response<T>, Status>;
 fn module_name<'a>(name: &'a str, field: &str) -> Result<(TenantId, &'a str), RequestError> {
     let v = parse_name(name, &["tenants", "modules"], field)?;
     Ok((TenantId::parse(v[0], field)?, v[1]))
+}
+
+fn payment_account_name(name: &str, field: &str) -> Result<TenantId, RequestError> {
+    let v = parse_singleton_name(name, &["tenants"], "paymentAccount", field)?;
+    TenantId::parse(v[0], field)
 }
 
 fn ok<T>(v: T) -> Reply<T> {
@@ -245,6 +251,45 @@ impl TenantService for TenantApp {
         let cfg = self.app_config(&req.get_ref().wechat_appid).await?;
         ok(pb::GetAppConfigResponse {
             app_config: Some(cfg),
+        })
+    }
+
+    async fn get_payment_account(
+        &self,
+        req: Request<pb::GetPaymentAccountRequest>,
+    ) -> Reply<pb::GetPaymentAccountResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let tenant = payment_account_name(&req.get_ref().name, "name")?;
+        let a = self.get_payment_account(&ctx, tenant).await?;
+        ok(pb::GetPaymentAccountResponse {
+            payment_account: Some(payments::to_proto(tenant, a.as_ref())),
+        })
+    }
+
+    async fn update_payment_account(
+        &self,
+        req: Request<pb::UpdatePaymentAccountRequest>,
+    ) -> Reply<pb::UpdatePaymentAccountResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (name, input) = payments::AccountInput::from_request(req.into_inner());
+        let tenant = payment_account_name(&name, "payment_account.name")?;
+        let row = self.update_payment_account(&ctx, tenant, input).await?;
+        ok(pb::UpdatePaymentAccountResponse {
+            payment_account: Some(payments::to_proto(tenant, Some(&row))),
+        })
+    }
+
+    async fn get_merchant_credentials(
+        &self,
+        req: Request<pb::GetMerchantCredentialsRequest>,
+    ) -> Reply<pb::GetMerchantCredentialsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let tenant = payment_account_name(&req.get_ref().name, "name")?;
+        let row = self.merchant_credentials(&ctx, tenant).await?;
+        ok(pb::GetMerchantCredentialsResponse {
+            payment_account: Some(payments::to_proto(tenant, Some(&row))),
+            sealed_private_key: row.private_key_enc,
+            sealed_apiv3_key: row.apiv3_key_enc,
         })
     }
 }

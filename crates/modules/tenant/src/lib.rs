@@ -10,6 +10,7 @@ pub mod domain;
 mod entity;
 pub mod error;
 mod grpc;
+pub mod payments;
 pub mod registry;
 mod repo;
 pub mod service;

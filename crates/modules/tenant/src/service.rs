@@ -11,6 +11,7 @@ use chrono::Utc;
 use mm_kernel::audit::{self, AuditRecord};
 use mm_kernel::cache::Cache;
 use mm_kernel::error::RequestError;
+use mm_kernel::secrets::SecretBox;
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::tenant::v1 as pb;
 use prost::Message as _;
@@ -84,6 +85,7 @@ pub struct TenantApp {
     db: DatabaseConnection,
     cache: Arc<Cache>,
     registry: Arc<Registry>,
+    secrets: SecretBox,
 }
 
 fn parse_branding(row: &tenants::Model) -> Branding {
@@ -106,12 +108,27 @@ fn map_unique(e: DbErr, slug: &str, appid: &str, slug_taken: bool) -> TenantErro
 
 impl TenantApp {
     /// The service over a database, a cache and the module registry.
-    pub fn new(db: DatabaseConnection, cache: Arc<Cache>, registry: Arc<Registry>) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        cache: Arc<Cache>,
+        registry: Arc<Registry>,
+        secret_key: &[u8; 32],
+    ) -> Self {
         Self {
             db,
             cache,
             registry,
+            secrets: SecretBox::new(secret_key),
         }
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Seals and opens secrets at rest (merchant keys).
+    pub(crate) fn secrets(&self) -> &SecretBox {
+        &self.secrets
     }
 
     /// The registry.
@@ -119,7 +136,11 @@ impl TenantApp {
         &self.registry
     }
 
-    async fn load_tenant(&self, ctx: &RequestContext, tenant: TenantId) -> Result<tenants::Model> {
+    pub(crate) async fn load_tenant(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+    ) -> Result<tenants::Model> {
         ctx.authorize_tenant(&tenant)?;
         repo::find_tenant(&self.db, tenant)
             .await?
@@ -753,6 +774,7 @@ impl TenantApp {
             ctx.db.clone(),
             ctx.cache.clone(),
             Arc::new(registry),
+            &ctx.secret_key,
         ))
     }
 }

@@ -143,6 +143,29 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
             }
             .encode_to_vec(),
         ),
+        "GetPaymentAccount" => tenant(
+            pb::GetPaymentAccountRequest {
+                name: format!("{tn}/paymentAccount"),
+            }
+            .encode_to_vec(),
+        ),
+        "UpdatePaymentAccount" => tenant(
+            pb::UpdatePaymentAccountRequest {
+                payment_account: Some(pb::PaymentAccount {
+                    name: format!("{tn}/paymentAccount"),
+                    mchid: "1900000001".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        ),
+        "GetMerchantCredentials" => tenant(
+            pb::GetMerchantCredentialsRequest {
+                name: format!("{tn}/paymentAccount"),
+            }
+            .encode_to_vec(),
+        ),
         "GetBranding" => tenant(
             pb::GetBrandingRequest {
                 name: format!("{tn}/branding"),
@@ -437,6 +460,14 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
             }
             .encode_to_vec(),
         ),
+        "SendSubscribeMessage" => tenant(
+            idpb::SendSubscribeMessageRequest {
+                name: format!("{tn}/users/{}", uuid_str()),
+                template_id: "tmpl".into(),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        ),
         "GetPayer" => tenant(
             idpb::GetPayerRequest {
                 name: format!("{tn}/users/{}", uuid_str()),
@@ -497,23 +528,6 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
             opb::HandlePaymentNotificationRequest {
                 parent: tn,
                 body: b"{}".to_vec(),
-                ..Default::default()
-            }
-            .encode_to_vec(),
-        ),
-        "GetPaymentAccount" => tenant(
-            opb::GetPaymentAccountRequest {
-                name: format!("{tn}/paymentAccount"),
-            }
-            .encode_to_vec(),
-        ),
-        "UpdatePaymentAccount" => tenant(
-            opb::UpdatePaymentAccountRequest {
-                payment_account: Some(opb::PaymentAccount {
-                    name: format!("{tn}/paymentAccount"),
-                    mchid: "1900000001".into(),
-                    ..Default::default()
-                }),
                 ..Default::default()
             }
             .encode_to_vec(),
@@ -597,6 +611,7 @@ fn booking_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
             start_time: start,
             request_id: uuid_str(),
             note: String::new(),
+            remind: false,
         }
         .encode_to_vec(),
         "CreateManualReservation" => bpb::CreateManualReservationRequest {
@@ -635,8 +650,16 @@ fn booking_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
         | "CancelReservation"
         | "CompleteReservation"
         | "MarkNoShow"
+        | "PayDeposit"
+        | "RefreshDeposit"
         | "GetReservation" => bpb::GetReservationRequest {
             name: format!("{tn}/reservations/{}", uuid_str()),
+        }
+        .encode_to_vec(),
+        "HandlePaymentNotification" => bpb::HandlePaymentNotificationRequest {
+            parent: tn.to_string(),
+            body: b"{}".to_vec(),
+            ..Default::default()
         }
         .encode_to_vec(),
         _ => return None,

@@ -16,21 +16,21 @@ use tonic::transport::Channel;
 
 use crate::helpers::assert_status;
 
-fn booking(app: &TestApp) -> BookingServiceClient<Channel> {
+pub(crate) fn booking(app: &TestApp) -> BookingServiceClient<Channel> {
     BookingServiceClient::new(app.channel.clone())
 }
 
 /// A salon open around the clock every day, with one stylist and one service of `capacity`
 /// places (30 minutes, ¥88); lead time 60 minutes, horizon 14 days, both windows 2 hours.
-struct Salon {
-    t: tpb::Tenant,
-    id: TenantId,
-    staff_token: String,
-    service: pb::Service,
-    stylist: pb::Staff,
+pub(crate) struct Salon {
+    pub(crate) t: tpb::Tenant,
+    pub(crate) id: TenantId,
+    pub(crate) staff_token: String,
+    pub(crate) service: pb::Service,
+    pub(crate) stylist: pb::Staff,
 }
 
-async fn set_booking_config(app: &TestApp, t: &tpb::Tenant, config: serde_json::Value) {
+pub(crate) async fn set_booking_config(app: &TestApp, t: &tpb::Tenant, config: serde_json::Value) {
     let req = tpb::UpdateModuleConfigRequest {
         config: Some(tpb::ModuleConfig {
             name: format!("{}/modules/booking/config", t.name),
@@ -44,7 +44,7 @@ async fn set_booking_config(app: &TestApp, t: &tpb::Tenant, config: serde_json::
         .expect("booking config");
 }
 
-fn all_day() -> Vec<pb::WeeklyHours> {
+pub(crate) fn all_day() -> Vec<pb::WeeklyHours> {
     (1..=7)
         .map(|weekday| pb::WeeklyHours {
             weekday,
@@ -57,7 +57,7 @@ fn all_day() -> Vec<pb::WeeklyHours> {
         .collect()
 }
 
-async fn open_salon(app: &TestApp, slug: &str, capacity: i32) -> Salon {
+pub(crate) async fn open_salon(app: &TestApp, slug: &str, capacity: i32) -> Salon {
     let t = app.create_tenant(slug, "salon").await;
     let id = tenant_id(&t);
     set_booking_config(
@@ -128,17 +128,17 @@ async fn open_salon(app: &TestApp, slug: &str, capacity: i32) -> Salon {
 }
 
 /// The first grid line (30 minutes) at or after `t`.
-fn grid_after(t: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn grid_after(t: DateTime<Utc>) -> DateTime<Utc> {
     let secs = t.timestamp();
     let step = 30 * 60;
     DateTime::from_timestamp((secs + step - 1) / step * step, 0).unwrap()
 }
 
-fn ts(t: DateTime<Utc>) -> Option<prost_types::Timestamp> {
+pub(crate) fn ts(t: DateTime<Utc>) -> Option<prost_types::Timestamp> {
     Some(mm_kernel::json::timestamp(t))
 }
 
-async fn hold(
+pub(crate) async fn hold(
     app: &TestApp,
     s: &Salon,
     token: &str,
@@ -154,6 +154,7 @@ async fn hold(
                 start_time: ts(start),
                 request_id: request_id.into(),
                 note: String::new(),
+                remind: false,
             },
             token,
         ))
@@ -179,7 +180,11 @@ async fn slots(app: &TestApp, s: &Salon, token: &str, from: &str, to: &str) -> V
         .slots
 }
 
-async fn get(app: &TestApp, name: &str, token: &str) -> Result<pb::Reservation, tonic::Status> {
+pub(crate) async fn get(
+    app: &TestApp,
+    name: &str,
+    token: &str,
+) -> Result<pb::Reservation, tonic::Status> {
     booking(app)
         .get_reservation(with_token(
             pb::GetReservationRequest { name: name.into() },
@@ -189,7 +194,7 @@ async fn get(app: &TestApp, name: &str, token: &str) -> Result<pb::Reservation, 
         .map(|r| r.into_inner().reservation.unwrap())
 }
 
-fn status_of(r: &pb::Reservation) -> pb::ReservationStatus {
+pub(crate) fn status_of(r: &pb::Reservation) -> pb::ReservationStatus {
     pb::ReservationStatus::try_from(r.status).unwrap()
 }
 
@@ -203,7 +208,7 @@ fn local_10am(t: DateTime<Utc>) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn local_date(t: DateTime<Utc>) -> String {
+pub(crate) fn local_date(t: DateTime<Utc>) -> String {
     t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
         .format("%Y-%m-%d")
         .to_string()
@@ -233,6 +238,7 @@ async fn a_thousand_customers_racing_for_five_places_get_exactly_five() {
             start_time: ts(start),
             request_id: format!("race-{i:05}"),
             note: String::new(),
+            remind: false,
         };
         let channel = app.channel.clone();
         tasks.push(tokio::spawn(async move {
@@ -688,6 +694,7 @@ async fn tenants_and_customers_are_kept_apart() {
                     start_time: ts(start),
                     request_id: "apart-0003".into(),
                     note: String::new(),
+                    remind: false,
                 },
                 &bob_of_b,
             ))
@@ -915,6 +922,7 @@ async fn moving_an_hour_long_booking_by_half_an_hour_keeps_its_shared_cell() {
                         start_time: ts(start),
                         request_id: rid.into(),
                         note: String::new(),
+                        remind: false,
                     },
                     &token,
                 ))

@@ -42,13 +42,19 @@ pub fn violation_fields(status: &tonic::Status) -> Vec<String> {
 /// A restaurant whose admin has stored its WeChat credentials, known to the fake WeChat.
 pub async fn shop(app: &TestApp, slug: &str) -> tpb::Tenant {
     let t = app.create_tenant(slug, "restaurant").await;
+    register_wechat(app, &t).await;
+    t
+}
+
+/// Stores `t`'s WeChat credentials as its admin would and makes the fake WeChat know the app.
+pub async fn register_wechat(app: &TestApp, t: &tpb::Tenant) {
     let req = pb::SetWechatCredentialsRequest {
         parent: t.name.clone(),
         wechat_appid: t.wechat_appid.clone(),
         app_secret: SECRET.into(),
     };
     UserServiceClient::new(app.channel.clone())
-        .set_wechat_credentials(with_token(req, &app.admin_of(tenant_id(&t))))
+        .set_wechat_credentials(with_token(req, &app.admin_of(tenant_id(t))))
         .await
         .unwrap();
     app.app
@@ -56,7 +62,6 @@ pub async fn shop(app: &TestApp, slug: &str) -> tpb::Tenant {
         .as_ref()
         .unwrap()
         .register_app(&t.wechat_appid, SECRET);
-    t
 }
 
 /// Logs a WeChat customer of `t` in over gRPC and returns the access token.

@@ -3,6 +3,7 @@
 
 mod access;
 mod booking;
+mod booking_pay;
 mod boot;
 mod catalog;
 mod cli;

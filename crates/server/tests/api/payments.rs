@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use mm_kernel::Role;
 use mm_proto::minimodules::ordering::v1 as pb;
+use mm_proto::minimodules::tenant::v1 as tpb;
 use mm_testkit::{Storage, TestApp, spawn_app, spawn_with, with_token};
 use mm_wechat_fake::{FakeWechat, PayOptions};
 use rsa::pkcs8::DecodePublicKey as _;
@@ -22,45 +23,47 @@ use crate::ordering::{
 
 // Test-only merchant keys (the same fixtures mm-wechatpay's tests use).
 const MERCHANT_KEY: &str = include_str!("../../../wechatpay/tests/fixtures/test_key_pkcs8.pem");
-const MERCHANT_PUBLIC: &str = include_str!("../../../wechatpay/tests/fixtures/test_key_public.pem");
+pub(crate) const MERCHANT_PUBLIC: &str =
+    include_str!("../../../wechatpay/tests/fixtures/test_key_public.pem");
 const APIV3_KEY: &str = "0123456789abcdef0123456789ABCDEF";
 const SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
 
-fn fake(app: &TestApp) -> &FakeWechat {
+pub(crate) fn fake(app: &TestApp) -> &FakeWechat {
     app.app
         .wechat_fake
         .as_ref()
         .expect("dev mode starts the fake")
 }
 
-/// A shop with a WeChat Pay merchant account the fake knows.
-async fn pay_shop(app: &TestApp, slug: &str, mchid: &str) -> Shop {
-    let s = open_shop(app, slug, 10).await;
+/// Makes `t` a merchant of the fake WeChat Pay with id `mchid`, its account stored as an admin
+/// would.
+pub(crate) async fn set_merchant(app: &TestApp, t: &tpb::Tenant, mchid: &str) {
     let reg = fake(app)
         .register_merchant(
             mchid,
             SERIAL,
             MERCHANT_PUBLIC,
             APIV3_KEY,
-            &[&s.t.wechat_appid],
+            &[&t.wechat_appid],
         )
         .unwrap();
-    let account = orders(app)
+    let account = app
+        .tenants()
         .update_payment_account(with_token(
-            pb::UpdatePaymentAccountRequest {
-                payment_account: Some(pb::PaymentAccount {
-                    name: format!("{}/paymentAccount", s.t.name),
+            tpb::UpdatePaymentAccountRequest {
+                payment_account: Some(tpb::PaymentAccount {
+                    name: format!("{}/paymentAccount", t.name),
                     mchid: mchid.into(),
                     merchant_serial_no: SERIAL.into(),
                     platform_key_id: reg.platform_public_key_id,
                     platform_public_key_pem: reg.platform_public_key_pem,
-                    appid: s.t.wechat_appid.clone(),
+                    appid: t.wechat_appid.clone(),
                     ..Default::default()
                 }),
                 merchant_private_key_pem: MERCHANT_KEY.into(),
                 apiv3_key: APIV3_KEY.into(),
             },
-            &app.admin_of(s.id),
+            &app.admin_of(mm_testkit::tenant_id(t)),
         ))
         .await
         .unwrap()
@@ -68,6 +71,12 @@ async fn pay_shop(app: &TestApp, slug: &str, mchid: &str) -> Shop {
         .payment_account
         .unwrap();
     assert!(account.secrets_set);
+}
+
+/// A shop with a WeChat Pay merchant account the fake knows.
+async fn pay_shop(app: &TestApp, slug: &str, mchid: &str) -> Shop {
+    let s = open_shop(app, slug, 10).await;
+    set_merchant(app, &s.t, mchid).await;
     s
 }
 
@@ -127,7 +136,7 @@ fn status_of(o: &pb::Order) -> pb::OrderStatus {
 }
 
 /// POSTs a notification as WeChat would, with these headers and body.
-async fn notify(
+pub(crate) async fn notify(
     app: &TestApp,
     url: &str,
     headers: &std::collections::BTreeMap<String, String>,
@@ -312,7 +321,7 @@ async fn a_missed_notification_is_recovered_by_asking_wechat_pay() {
     // While the shop's stored platform key id is wrong (a key rotation half done), WeChat's
     // notification is refused and the order stays unpaid...
     let set_key_id =
-        |id: &str| format!("UPDATE ordering_payment_accounts SET platform_key_id = '{id}'");
+        |id: &str| format!("UPDATE tenant_payment_accounts SET platform_key_id = '{id}'");
     app.app
         .db
         .execute_unprepared(&set_key_id("PUB_KEY_ID_ROTATED"))
@@ -395,10 +404,11 @@ async fn wechat_pay_needs_a_merchant_account_and_a_wechat_customer() {
     assert_status(res, Code::FailedPrecondition, Some("PAYMENT_UNAVAILABLE"));
 
     // Bad keys are refused field by field; the account is admin business only.
-    let res = orders(&app)
+    let res = app
+        .tenants()
         .update_payment_account(with_token(
-            pb::UpdatePaymentAccountRequest {
-                payment_account: Some(pb::PaymentAccount {
+            tpb::UpdatePaymentAccountRequest {
+                payment_account: Some(tpb::PaymentAccount {
                     name: format!("{}/paymentAccount", s.t.name),
                     mchid: "not-digits".into(),
                     merchant_serial_no: SERIAL.into(),
@@ -418,9 +428,10 @@ async fn wechat_pay_needs_a_merchant_account_and_a_wechat_customer() {
         crate::helpers::violation_fields(&status),
         vec!["payment_account.mchid"]
     );
-    let stored = orders(&app)
+    let stored = app
+        .tenants()
         .get_payment_account(with_token(
-            pb::GetPaymentAccountRequest {
+            tpb::GetPaymentAccountRequest {
                 name: format!("{}/paymentAccount", p.t.name),
             },
             &app.admin_of(p.id),
@@ -437,7 +448,7 @@ async fn wechat_pay_needs_a_merchant_account_and_a_wechat_customer() {
         .db
         .query_all_raw(sea_orm::Statement::from_string(
             app.app.db.get_database_backend(),
-            "SELECT private_key_enc, apiv3_key_enc FROM ordering_payment_accounts".to_string(),
+            "SELECT private_key_enc, apiv3_key_enc FROM tenant_payment_accounts".to_string(),
         ))
         .await
         .unwrap()
