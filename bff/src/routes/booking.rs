@@ -537,6 +537,7 @@ pub async fn refresh_deposit(
 /// WeChat Pay's payment and refund notifications about deposits, for one tenant. Answers 204
 /// when handled (or already handled); otherwise WeChat's failure format, so WeChat retries.
 #[utoipa::path(post, path = "/api/v1/booking/payments/wechat/notify/{tenant}", tag = "booking",
+    operation_id = "booking_wechat_pay_notify",
     request_body(content = String, content_type = "application/json", description = "WeChat Pay's signed notification, verified over its exact bytes"),
     params(("tenant" = String, Path, description = "Tenant id, from the notify_url given to WeChat Pay")),
     responses((status = 204, description = "Handled"), (status = 401, description = "Signature refused"), (status = 400, description = "Not applicable")))]

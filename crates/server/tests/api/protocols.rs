@@ -184,6 +184,20 @@ async fn metrics_and_openapi_are_served() {
         "{doc}"
     );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    // Client generators key calls by operationId: two modules' handlers of the same name must
+    // not share one.
+    let mut ids = std::collections::HashMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(id) = op["operationId"].as_str() {
+                assert!(
+                    ids.insert(id.to_string(), path.clone()).is_none(),
+                    "operationId {id} of {path} repeats that of {}",
+                    ids[id]
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test]
