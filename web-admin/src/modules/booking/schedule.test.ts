@@ -60,16 +60,16 @@ describe('weekly hours form', () => {
     expect(days[0]?.windows[0]?.end).toBe('12:00')
   })
 
-  it('summarises a day', () => {
-    expect(
-      daySummary(
-        hours(1, [
-          ['09:00', '12:00'],
-          ['13:00', '18:00'],
-        ]),
-      ),
-    ).toBe('09:00–12:00, 13:00–18:00')
-    expect(daySummary(undefined)).toBe('')
+  it('summarises a day with its breaks', () => {
+    const split: [string, string][] = [
+      ['09:00', '12:00'],
+      ['13:00', '18:00'],
+    ]
+    expect(daySummary(hours(1, split), 'breaks')).toBe('09:00–12:00, 13:00–18:00')
+    expect(daySummary(hours(1, [['09:00', '18:00']], [['12:00', '13:00']]), '休息')).toBe(
+      '09:00–18:00 (休息 12:00–13:00)',
+    )
+    expect(daySummary(undefined, 'breaks')).toBe('')
   })
 
   it('offers times through the end of the day', () => {

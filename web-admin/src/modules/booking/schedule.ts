@@ -88,9 +88,11 @@ export function copyToOpenDays(days: DayForm[], from: number): void {
   }
 }
 
-/** "09:00–12:00, 13:00–18:00" for a day; "" when closed. */
-export function daySummary(h: Pick<WeeklyHours, 'windows'> | undefined): string {
-  return (h?.windows ?? []).map((w) => `${w.start}–${w.end}`).join(', ')
+/** "09:00–18:00 (休息 12:00–13:00)" for a day, `breaks` naming the breaks; "" when closed. */
+export function daySummary(h: Pick<WeeklyHours, 'windows' | 'breaks'> | undefined, breaks: string): string {
+  const list = (ws: readonly { start: string; end: string }[]) => ws.map((w) => `${w.start}–${w.end}`).join(', ')
+  const open = list(h?.windows ?? [])
+  return open && h?.breaks.length ? `${open} (${breaks} ${list(h.breaks)})` : open
 }
 
 /** Times to pick from, every `step` minutes from 00:00 to 24:00. */
