@@ -320,6 +320,7 @@ const en: Shape<typeof zh> = {
       moved: 'Moved to {time}',
       moving: 'Moving…',
       dragHint: 'Drag a booking to move it to another time or staff member',
+      depositDue: 'deposit due',
       otherStaff: 'Deleted resource',
     },
     status: {
@@ -336,9 +337,11 @@ const en: Shape<typeof zh> = {
       noShow: 'No-show',
       cancel: 'Cancel booking',
       reschedule: 'Reschedule',
+      refreshDeposit: 'Check deposit payment',
     },
     confirm: {
       cancel: 'Cancel the booking of {name} at {time}?',
+      cancelPaid: 'Cancel the booking of {name} at {time}? The paid deposit is refunded.',
       noShow: 'Mark {name} as a no-show?',
     },
     done: '{action}: done',
@@ -357,6 +360,9 @@ const en: Shape<typeof zh> = {
       walkIn: 'Walk-in or phone',
       miniProgram: 'Mini-program customer',
       created: 'Created',
+      transaction: 'WeChat Pay transaction',
+      remind: 'Reminder',
+      reminded: 'The customer asked for a reminder before the start',
       expires: 'Held until',
     },
     manual: {
@@ -378,6 +384,7 @@ const en: Shape<typeof zh> = {
       current: 'Now: {time}',
       done: 'Moved to {time}',
     },
+    deposit: { unpaid: 'unpaid', paid: 'paid', refunding: 'refunding', refunded: 'refunded' },
     slotsLeft: '{n} left',
   },
 }

@@ -316,6 +316,7 @@ export default {
       moved: '已改约到 {time}',
       moving: '正在改约…',
       dragHint: '拖动预约可改约到其他时间或员工',
+      depositDue: '待付定金',
       otherStaff: '已删除的资源',
     },
     status: {
@@ -326,9 +327,17 @@ export default {
       cancelled: '已取消',
       expired: '已过期',
     },
-    actions: { confirm: '确认', complete: '完成', noShow: '未到店', cancel: '取消预约', reschedule: '改约' },
+    actions: {
+      confirm: '确认',
+      complete: '完成',
+      noShow: '未到店',
+      cancel: '取消预约',
+      reschedule: '改约',
+      refreshDeposit: '查询定金支付',
+    },
     confirm: {
       cancel: '确定取消 {name} {time} 的预约？',
+      cancelPaid: '确定取消 {name} {time} 的预约？已付定金将原路退回。',
       noShow: '确定将 {name} 标记为未到店？',
     },
     done: '已{action}',
@@ -347,6 +356,9 @@ export default {
       walkIn: '到店/电话',
       miniProgram: '小程序顾客',
       created: '创建时间',
+      transaction: '微信支付单号',
+      remind: '提醒',
+      reminded: '顾客已订阅开始前提醒',
       expires: '保留至',
     },
     manual: {
@@ -368,6 +380,7 @@ export default {
       current: '当前：{time}',
       done: '已改约到 {time}',
     },
+    deposit: { unpaid: '待支付', paid: '已支付', refunding: '退款中', refunded: '已退款' },
     slotsLeft: '余 {n}',
   },
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { create } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import {
+  DepositStatus,
   ReservationSchema,
   ReservationStatus,
   StaffSchema,
@@ -12,6 +13,7 @@ import {
   assignLanes,
   closedBands,
   dayColumns,
+  depositKey,
   dropTarget,
   layoutBlocks,
   moveOf,
@@ -285,6 +287,26 @@ describe('actionsFor', () => {
     const r = res('h', A, '2026-11-23', '10:00', 60, ReservationStatus.HELD)
     r.expireTime = timestampFromMs(start(r) - 60_000)
     expect(ids(r, start(r) - 3_600_000)).toEqual(['confirm', 'reschedule', 'cancel'])
+  })
+
+  it('asks WeChat Pay about a deposit still shown unpaid, even once the hold ran out', () => {
+    const r = res('h', A, '2026-11-23', '10:00', 60, ReservationStatus.HELD)
+    r.depositStatus = DepositStatus.UNPAID
+    r.expireTime = timestampFromMs(start(r) - 60_000)
+    expect(ids(r, start(r) - 3_600_000)).toEqual(['confirm', 'reschedule', 'refreshDeposit', 'cancel'])
+    expect(ids(r, start(r))).toEqual(['refreshDeposit', 'cancel'])
+    r.depositStatus = DepositStatus.PAID
+    r.status = ReservationStatus.CONFIRMED
+    expect(ids(r, start(r) - 1)).not.toContain('refreshDeposit')
+  })
+
+  it('names the deposit status only where there is a deposit', () => {
+    const r = res('h', A, '2026-11-23', '10:00')
+    expect(depositKey(r)).toBeUndefined()
+    r.depositStatus = DepositStatus.NONE
+    expect(depositKey(r)).toBeUndefined()
+    r.depositStatus = DepositStatus.REFUNDING
+    expect(depositKey(r)).toBe('refunding')
   })
 
   it('only drops a hold past its deadline', () => {

@@ -3,6 +3,7 @@
 // reservation sits (overlapping ones side by side in lanes), which status steps staff may take,
 // and where a dragged reservation lands (snapped to the shop's slot grid, in its time zone).
 import {
+  DepositStatus,
   ReservationStatus,
   type Reservation,
   type Staff,
@@ -241,7 +242,23 @@ export function isActive(r: Reservation, nowMs: number): boolean {
   return r.status === ReservationStatus.HELD && !(toMs(r.expireTime) <= nowMs)
 }
 
-export type ActionId = 'confirm' | 'complete' | 'noShow' | 'cancel' | 'reschedule'
+/** The i18n key (booking.deposit.*) of a deposit status; undefined when there is no deposit. */
+export function depositKey(r: Reservation): string | undefined {
+  switch (r.depositStatus) {
+    case DepositStatus.UNPAID:
+      return 'unpaid'
+    case DepositStatus.PAID:
+      return 'paid'
+    case DepositStatus.REFUNDING:
+      return 'refunding'
+    case DepositStatus.REFUNDED:
+      return 'refunded'
+    default:
+      return undefined
+  }
+}
+
+export type ActionId = 'confirm' | 'complete' | 'noShow' | 'cancel' | 'reschedule' | 'refreshDeposit'
 
 export interface Action {
   id: ActionId
@@ -253,8 +270,9 @@ export interface Action {
 /**
  * What staff with the manage permission may do with a reservation now, as the server's status
  * table and policy allow (it checks again): confirm a live hold, complete a confirmed booking,
- * record a no-show once it has started, cancel or move anything that still holds a place. A hold
- * past its deadline can only be dropped.
+ * record a no-show once it has started, cancel or move anything that still holds a place, and ask
+ * WeChat Pay about a deposit still shown unpaid (a missed notification). A hold past its deadline
+ * can only be dropped.
  */
 export function actionsFor(r: Reservation, manage: boolean, nowMs: number): Action[] {
   if (!manage) return []
@@ -266,6 +284,7 @@ export function actionsFor(r: Reservation, manage: boolean, nowMs: number): Acti
       act('confirm', true)
       act('reschedule')
     }
+    if (r.depositStatus === DepositStatus.UNPAID) act('refreshDeposit')
     act('cancel', false, true)
   } else if (r.status === ReservationStatus.CONFIRMED) {
     act('complete', true)
