@@ -62,6 +62,19 @@ pub struct SlotsDto {
     pub time_zone: String,
 }
 
+/// A staff member or room that performs services.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffDto {
+    /// Staff member or room id.
+    pub id: String,
+    /// Shown to customers.
+    pub name: String,
+    /// "person" or "room".
+    pub kind: String,
+    /// The services performed; empty for all.
+    pub service_ids: Vec<String>,
+}
+
 /// A booking.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReservationDto {
@@ -255,6 +268,54 @@ pub async fn list_services(
             })
             .collect(),
     ))
+}
+
+/// Who performs the shop's services (active staff members and rooms), for the staff picker.
+#[utoipa::path(get, path = "/api/v1/booking/staff", tag = "booking", params(AppConfigQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [StaffDto]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list_staff(
+    State(state): State<Arc<BffState>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<StaffDto>>, ApiError> {
+    let tenant = tenant_of(&state, &query, &headers).await?;
+    let mut out = Vec::new();
+    let mut page_token = String::new();
+    // A shop has tens of staff, not thousands: a few pages at most.
+    for _ in 0..10 {
+        let r = state
+            .bookings
+            .clone()
+            .list_staff(crate::forward(
+                &headers,
+                pb::ListStaffRequest {
+                    parent: format!("tenants/{tenant}"),
+                    page_size: 100,
+                    page_token,
+                    service: String::new(),
+                },
+            ))
+            .await?
+            .into_inner();
+        out.extend(r.staff.into_iter().filter(|s| s.active).map(|s| {
+            StaffDto {
+                id: last(&s.name),
+                name: s.display_name,
+                kind: match pb::StaffKind::try_from(s.kind) {
+                    Ok(pb::StaffKind::Room) => "room",
+                    _ => "person",
+                }
+                .into(),
+                service_ids: s.services.iter().map(|n| last(n)).collect(),
+            }
+        }));
+        if r.next_page_token.is_empty() {
+            break;
+        }
+        page_token = r.next_page_token;
+    }
+    Ok(Json(out))
 }
 
 /// Free start times of a service over local dates.
@@ -571,6 +632,7 @@ pub async fn wechat_pay_notify(
 pub fn router() -> Router<Arc<BffState>> {
     Router::new()
         .route("/api/v1/booking/services", get(list_services))
+        .route("/api/v1/booking/staff", get(list_staff))
         .route("/api/v1/booking/services/{id}/slots", get(list_slots))
         .route(
             "/api/v1/booking/reservations",

@@ -768,6 +768,12 @@ async fn the_mini_program_books_through_the_bff() {
     assert_eq!(status, 200, "{services}");
     let service_id = services[0]["id"].as_str().unwrap().to_string();
     assert_eq!(services[0]["price_fen"], 8800);
+    let (status, _, staff) = app.get_json("/api/v1/booking/staff", &h).await;
+    assert_eq!(status, 200, "{staff}");
+    assert_eq!(staff.as_array().unwrap().len(), 1, "{staff}");
+    assert_eq!(staff[0]["name"], "Tony");
+    assert_eq!(staff[0]["kind"], "person");
+    assert_eq!(staff[0]["service_ids"][0], service_id.as_str());
 
     let start = grid_after(Utc::now() + chrono::Duration::days(2));
     let day = local_date(start);
