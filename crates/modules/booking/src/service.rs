@@ -919,7 +919,8 @@ impl BookingApp {
         if refund {
             self.refund_after_cancel(tenant, &row.reservation_id).await;
         }
-        if to == Status::Expired {
+        if matches!(to, Status::Cancelled | Status::Expired) {
+            // An unpaid deposit's transaction is closed so it can no longer be paid.
             self.close_quietly(tenant, &row).await;
         }
         self.reload(tenant, &row.reservation_id).await

@@ -553,3 +553,35 @@ async fn the_mini_program_pays_a_deposit_through_the_bff() {
     assert_eq!(refreshed["status"], "confirmed");
     assert_eq!(refreshed["deposit_status"], "paid");
 }
+
+#[tokio::test]
+async fn dropping_an_unpaid_hold_closes_its_wechat_transaction() {
+    let app = spawn_app().await;
+    let s = wechat_salon(&app, "drop-hold-salon", 1).await;
+    ask_deposit(&app, &s).await;
+    set_merchant(&app, &s.t, "1900000704").await;
+    let alice = customer_token(&app, &s.t, "drop-hold-openid").await;
+    let start = grid_after(Utc::now() + chrono::Duration::days(2));
+    let held = hold(&app, &s, &alice, start, "drop-hold-1").await.unwrap();
+    pay(&app, &held, &alice).await.unwrap();
+    booking(&app)
+        .cancel_reservation(with_token(
+            pb::CancelReservationRequest {
+                name: held.name.clone(),
+            },
+            &alice,
+        ))
+        .await
+        .unwrap();
+    let refused = fake(&app).pay(&trade_no(&held), "1900000704").await;
+    assert!(
+        refused.is_err(),
+        "a dropped hold cannot be paid: {refused:?}"
+    );
+    let r = get(&app, &held.name, &alice).await.unwrap();
+    assert_eq!(
+        deposit_of(&r),
+        pb::DepositStatus::Unpaid,
+        "nothing was paid"
+    );
+}
