@@ -112,6 +112,11 @@ ensure_chromium() {
     log "installing Chromium"
     apt_install chromium
   fi
+  # Screenshots for the docs need CJK glyphs (the tests pass without them).
+  if [ -n "${MM_SCREENSHOTS:-}" ] && ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+    log "installing CJK fonts for the screenshots"
+    apt_install fonts-noto-cjk
+  fi
 }
 
 # The mini-program's tools, from weapp/package-lock.json, when missing or out of date.
