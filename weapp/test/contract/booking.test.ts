@@ -1,6 +1,7 @@
 // The booking flow against the real BFF, through the services the pages use: the demo shop
-// switches booking on and sets up two staff members and two services (one with a deposit) with
-// its admin token; customers then read slots in the shop's time zone (the client's zone
+// switches booking on and sets up two staff members, a room for one service, a staff member no
+// longer active and two services (one with a deposit) with its admin token; the staff route names
+// whom the slots and bookings refer to; customers then read slots in the shop's time zone (the client's zone
 // arithmetic must agree with the server's local times), hold once per idempotency key, confirm,
 // move and cancel; the shop's windows refuse what the client already hides, with the reason in
 // Chinese; a full slot is refused; a deposit is paid through the WeChat Pay fake and confirms the
@@ -14,6 +15,8 @@ let cut: string;
 let color: string;
 let staffA: string;
 let staffB: string;
+let room: string;
+let retired: string;
 /** The demo restaurant's merchant at the WeChat Pay fake (crates/server/src/demo.rs). */
 const DEMO_MCHID = '1900000109';
 
@@ -35,6 +38,8 @@ beforeAll(async () => {
   staffB = shop.createStaff('合同测试 B');
   cut = shop.createService({ name: '合同测试剪发', minutes: 30, priceFen: 12800 });
   color = shop.createService({ name: '合同测试染发', minutes: 30, priceFen: 38800, depositFen: 5000 });
+  room = shop.createStaff('合同测试染发间', { room: true, services: [color] });
+  retired = shop.createStaff('合同测试 已离职', { active: false });
 });
 
 afterAll(async () => {
@@ -120,6 +125,46 @@ describe('booking against the real BFF', () => {
     const other = await customer();
     expect((await other.booking.listAllReservations()).map((r) => r.id)).not.toContain(held.id);
     await expect(other.booking.cancel(held.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('names the staff the slots and bookings refer to: people and rooms, active ones only', async () => {
+    const p = await customer();
+    const staff = await p.booking.listStaff();
+    const mine = staff.filter((s) => [staffA, staffB, room, retired].includes(s.id));
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        { id: staffA, name: '合同测试 A', kind: 'person', service_ids: [] },
+        { id: staffB, name: '合同测试 B', kind: 'person', service_ids: [] },
+        { id: room, name: '合同测试染发间', kind: 'room', service_ids: [color] },
+      ]),
+    );
+    expect(mine).toHaveLength(3);
+
+    // What the staff sheet and chips show for each service, from its real slots.
+    const labels = async (serviceId: string) => {
+      const { now, cfg, res } = await offer(p, serviceId);
+      return p.view.staffLabels(
+        p.schedule.staffOf(res.slots, now, cfg).map((s) => s.staffId),
+        staff,
+      );
+    };
+    const forCut = await labels(cut);
+    expect(forCut.map((l) => l.label).sort()).toEqual(['合同测试 A', '合同测试 B']);
+    expect(p.view.chooseTitle(forCut)).toBe('选择服务人员');
+    const forColor = await labels(color);
+    expect(forColor.map((l) => l.label).sort()).toEqual(['合同测试 A', '合同测试 B', '合同测试染发间']);
+    expect(forColor.find((l) => l.id === room)?.room).toBe(true);
+    expect(p.view.chooseTitle(forColor)).toBe('选择服务人员或房间');
+
+    // A booking with the room reads with its name in my bookings.
+    const { cfg, choices } = await offer(p, color);
+    const inRoom = choices(room)[0]!;
+    expect(inRoom.staffId).toBe(room);
+    const held = await book(p, color, inRoom);
+    const listed = (await p.booking.listAllReservations()).find((r) => r.id === held.id)!;
+    const names = { services: new Map([[color, '合同测试染发']]), staff: p.view.staffNames(staff) };
+    expect(p.view.bookingView(listed, names, Date.now(), cfg)).toMatchObject({ service: '合同测试染发', staff: '合同测试染发间' });
+    await p.booking.cancel(held.id);
   });
 
   it('refuses a move or a cancel inside the shop’s windows, as the client predicts, with the hours in Chinese', async () => {

@@ -1,8 +1,8 @@
 // The booking subpackage's pages against a fake booking BFF, on a pinned clock (Tuesday
-// 2026-11-24 23:30 in Shanghai): the service list and staff choice; the date strip, slots and
-// the confirm button (reminder prompt in the tap, hold with an idempotency key and the remind
+// 2026-11-24 23:30 in Shanghai): the service list and staff choice by name (and without the
+// staff list: numbered, nothing blocked); the date strip, slots, staff chips and the confirm button (reminder prompt in the tap, hold with an idempotency key and the remind
 // flag only on accept, confirm or deposit payment, a full slot reloaded); rescheduling; my
-// bookings with cancel and reschedule only inside the shop's windows.
+// bookings with who performs each and cancel and reschedule only inside the shop's windows.
 import {
   bookingModule,
   bootConfig,
@@ -24,6 +24,14 @@ const services = [
   { id: 'svc-cut', name: '剪发', description: '洗剪吹', duration_minutes: 60, price_fen: 12800, deposit_fen: 0 },
   { id: 'svc-color', name: '染发', description: '', duration_minutes: 120, price_fen: 38800, deposit_fen: 5000 },
 ];
+
+const person = (id: string, name: string) => ({ id, name, kind: 'person', service_ids: [] as string[] });
+const staffList = [person('s-a', '王师傅'), person('s-b', '李师傅')];
+/** The staff route of a server that does not have it yet. */
+const noStaffRoute = (): FakeResponse => ({
+  status: 404,
+  body: { code: 'NOT_FOUND', message: 'no route', details: { fields: [], metadata: {} } },
+});
 
 const slot = (staff_id: string, start: string, remaining = 1) => ({
   staff_id,
@@ -98,12 +106,17 @@ async function open(page: string, query: Record<string, string> = {}) {
 }
 
 describe('services page', () => {
-  it('lists services; with two staff members it asks who, or anyone', async () => {
-    const w = setup({
-      'GET /api/v1/booking/services': () => ({ status: 200, body: services }),
-      'GET /api/v1/booking/services/svc-cut/slots': () => ({ status: 200, body: { slots: weekSlots(), time_zone: 'Asia/Shanghai' } }),
-    });
+  const serviceRoutes = (staff: () => FakeResponse = () => ({ status: 200, body: staffList })): Routes => ({
+    'GET /api/v1/booking/services': () => ({ status: 200, body: services }),
+    'GET /api/v1/booking/staff': staff,
+    'GET /api/v1/booking/services/svc-cut/slots': () => ({ status: 200, body: { slots: weekSlots(), time_zone: 'Asia/Shanghai' } }),
+  });
+
+  it('lists services; with two staff members it asks who, by name, or anyone', async () => {
+    const w = setup(serviceRoutes());
     const page = await open('services');
+    // The staff list is read once, with the services.
+    expect(w.requests.filter((r) => r.path === '/api/v1/booking/staff')).toHaveLength(1);
     expect(texts(page, '.services__name')).toEqual(['剪发', '染发']);
     expect(texts(page, '.services__duration')).toEqual(['60 分钟', '120 分钟']);
     expect(texts(page, '.services__price')).toEqual(['¥128.00', '¥388.00']);
@@ -114,7 +127,8 @@ describe('services page', () => {
     // The horizon in the shop's dates: from tomorrow (the lead time ends after midnight) for 14 days.
     const q = w.requests.find((r) => r.path === '/api/v1/booking/services/svc-cut/slots')!.query;
     expect([q.get('from'), q.get('to'), q.get('staff_id')]).toEqual(['2026-11-25', '2026-12-08', null]);
-    expect(texts(page, '.services__staff-label')).toEqual(['不限', '服务人员 1', '服务人员 2']);
+    expect(text(page, '.services__sheet-title')).toBe('选择服务人员 · 剪发');
+    expect(texts(page, '.services__staff-label')).toEqual(['不限', '王师傅', '李师傅']);
     expect(texts(page, '.services__staff-hint')).toEqual([
       '由店家安排，可选时段最多 · 最早可约 11月25日 周三 10:00',
       '最早可约 11月25日 周三 10:00',
@@ -123,11 +137,34 @@ describe('services page', () => {
     await tap(page, '.services__staff', 2);
     expect(w.navigations()).toEqual(['navigateTo /packages/booking/pages/slots/index?service=svc-cut&staff=s-b']);
     expect(page.querySelector('.services__sheet')).toBeFalsy();
+    expect(w.requests.filter((r) => r.path === '/api/v1/booking/staff')).toHaveLength(1);
+  });
+
+  it('asks for a room when rooms perform the service', async () => {
+    setup(serviceRoutes(() => ({ status: 200, body: staffList.map((s) => ({ ...s, name: `${s.name}的包间`, kind: 'room' })) })));
+    const page = await open('services');
+    await tap(page, '.services__item', 0);
+    await flush(20);
+    expect(text(page, '.services__sheet-title')).toBe('选择房间 · 剪发');
+    expect(texts(page, '.services__staff-label')).toEqual(['不限', '王师傅的包间', '李师傅的包间']);
+  });
+
+  it('still lists services and offers the staff, numbered, when the staff list does not load', async () => {
+    const w = setup(serviceRoutes(noStaffRoute));
+    const page = await open('services');
+    expect(text(page, '.services__error')).toBe('');
+    expect(texts(page, '.services__name')).toEqual(['剪发', '染发']);
+    await tap(page, '.services__item', 0);
+    await flush(20);
+    expect(texts(page, '.services__staff-label')).toEqual(['不限', '服务人员 1', '服务人员 2']);
+    await tap(page, '.services__staff', 1);
+    expect(w.navigations()).toEqual(['navigateTo /packages/booking/pages/slots/index?service=svc-cut&staff=s-a']);
   });
 
   it('goes straight to the times when one staff member does the service, and links my bookings', async () => {
     const w = setup({
       'GET /api/v1/booking/services': () => ({ status: 200, body: services }),
+      'GET /api/v1/booking/staff': () => ({ status: 200, body: staffList }),
       'GET /api/v1/booking/services/svc-color/slots': () => ({
         status: 200,
         body: { slots: [slot('s-a', '2026-11-25T02:00:00Z')], time_zone: 'Asia/Shanghai' },
@@ -154,6 +191,7 @@ describe('slots page', () => {
   function bookingRoutes(over: Routes = {}): Routes {
     return {
       'GET /api/v1/booking/services': () => ({ status: 200, body: services }),
+      'GET /api/v1/booking/staff': () => ({ status: 200, body: staffList }),
       'GET /api/v1/booking/services/svc-cut/slots': () => ({ status: 200, body: { slots: weekSlots(), time_zone: 'Asia/Shanghai' } }),
       'GET /api/v1/booking/services/svc-color/slots': () => ({ status: 200, body: { slots: weekSlots(), time_zone: 'Asia/Shanghai' } }),
       'POST /api/v1/booking/reservations': () => ({ status: 201, body: reservation() }),
@@ -171,7 +209,7 @@ describe('slots page', () => {
     expect(text(page, '.slots__day--on .slots__day-date')).toBe('11-25');
     // Thursday has no free start.
     expect(texts(page, '.slots__day--full .slots__day-date')[0]).toBe('11-26');
-    expect(texts(page, '.slots__staff-item')).toEqual(['不限', '服务人员 1', '服务人员 2']);
+    expect(texts(page, '.slots__staff-item')).toEqual(['不限', '王师傅', '李师傅']);
     expect(text(page, '.slots__staff-item--on')).toBe('不限');
     expect(texts(page, '.slots__period')).toEqual(['上午', '下午']);
     // 02:00 UTC is 10:00 in Shanghai; both staff at 10:00 make one start with 3 places.
@@ -183,7 +221,8 @@ describe('slots page', () => {
     expect(posts(w, '/api/v1/booking/reservations')).toHaveLength(0);
 
     await tap(page, '.slots__slot', 0);
-    expect(text(page, '.slots__chosen')).toBe('11月25日 周三 10:00');
+    // "Any" at 10:00 is 王师傅, who has the most places then: the bar says so.
+    expect(text(page, '.slots__chosen')).toBe('11月25日 周三 10:00 · 王师傅');
     expect(text(page, '.slots__confirm')).toBe('确认预约');
     await tap(page, '.slots__confirm');
     await flush(30);
@@ -326,12 +365,13 @@ describe('slots page', () => {
       { config: { reminder_template_id: 'tmpl-remind' }, wx: { subscribe: 'accept' } },
     );
     const page = await open('slots', { service: 'svc-cut', staff: 's-b', reschedule: 'r1', was: '2026-11-25T02:00:00Z' });
-    expect(text(page, '.slots__reschedule-from')).toBe('原预约时间：11月25日 周三 10:00');
-    expect(text(page, '.slots__staff-item--on')).toBe('服务人员 2');
+    expect(text(page, '.slots__reschedule-from')).toBe('原预约时间：11月25日 周三 10:00 · 李师傅');
+    expect(text(page, '.slots__staff-item--on')).toBe('李师傅');
     expect(texts(page, '.slots__time')).toEqual(['10:00']);
     await tap(page, '.slots__day', 2);
     expect(texts(page, '.slots__time')).toEqual(['19:00']);
     await tap(page, '.slots__slot', 0);
+    expect(text(page, '.slots__chosen')).toBe('11月27日 周五 19:00 · 李师傅');
     expect(text(page, '.slots__confirm')).toBe('确认改约');
     await tap(page, '.slots__confirm');
     await flush(30);
@@ -343,6 +383,29 @@ describe('slots page', () => {
     expect(w.calls.some((c) => c.api === 'requestSubscribeMessage')).toBe(false);
     expect(w.toasts()).toContain('改约成功');
     expect(w.calls.some((c) => c.api === 'navigateBack')).toBe(true);
+  });
+
+  it('calls a staff member the list does not name "服务人员" and books them all the same', async () => {
+    const w = setup(bookingRoutes({ 'GET /api/v1/booking/staff': () => ({ status: 200, body: [staffList[0]] }) }));
+    const page = await open('slots', { service: 'svc-cut', staff: 'any' });
+    expect(texts(page, '.slots__staff-item')).toEqual(['不限', '王师傅', '服务人员']);
+    await tap(page, '.slots__staff-item', 2);
+    await tap(page, '.slots__slot', 0);
+    // No name to give: the time alone.
+    expect(text(page, '.slots__chosen')).toBe('11月25日 周三 10:00');
+    await tap(page, '.slots__confirm');
+    await flush(30);
+    expect(posts(w, '/api/v1/booking/reservations')[0]!.data).toMatchObject({ staff_id: 's-b', start_time: '2026-11-25T02:00:00Z' });
+  });
+
+  it('moves a booking without the staff list: numbered chips, the old time alone', async () => {
+    setup(bookingRoutes({ 'GET /api/v1/booking/staff': noStaffRoute }));
+    const page = await open('slots', { service: 'svc-cut', staff: 's-b', reschedule: 'r1', was: '2026-11-25T02:00:00Z' });
+    expect(text(page, '.slots__error')).toBe('');
+    expect(text(page, '.slots__reschedule-from')).toBe('原预约时间：11月25日 周三 10:00');
+    expect(texts(page, '.slots__staff-item')).toEqual(['不限', '服务人员 1', '服务人员 2']);
+    expect(text(page, '.slots__staff-item--on')).toBe('服务人员 2');
+    expect(texts(page, '.slots__time')).toEqual(['10:00']);
   });
 });
 
@@ -364,6 +427,7 @@ describe('my bookings page', () => {
   function routes(over: Routes = {}): Routes {
     return {
       'GET /api/v1/booking/services': () => ({ status: 200, body: services }),
+      'GET /api/v1/booking/staff': () => ({ status: 200, body: staffList }),
       'GET /api/v1/booking/reservations': (req) =>
         req.query.get('page_token') === 'p2'
           ? { status: 200, body: { reservations: [held, later] } }
@@ -378,6 +442,7 @@ describe('my bookings page', () => {
     // Every page was read: the route lists oldest first.
     expect(w.requests.filter((r) => r.path === '/api/v1/booking/reservations').map((r) => r.query.get('page_token'))).toEqual([null, 'p2']);
     expect(texts(page, '.bookings__upcoming .bookings__service')).toEqual(['剪发', '染发', '剪发']);
+    expect(texts(page, '.bookings__upcoming .bookings__staff')).toEqual(['王师傅', '王师傅', '李师傅']);
     expect(texts(page, '.bookings__upcoming .bookings__when')).toEqual([
       '11月25日 周三 10:00',
       '11月27日 周五 10:00',
@@ -398,6 +463,20 @@ describe('my bookings page', () => {
 
     await tap(page, '.bookings__tab', 1);
     expect(texts(page, '.bookings__past .bookings__status')).toEqual(['已完成']);
+    expect(texts(page, '.bookings__past .bookings__staff')).toEqual(['王师傅']);
+  });
+
+  it('lists the bookings without names when the staff list does not load, or does not name someone', async () => {
+    setup(routes({ 'GET /api/v1/booking/staff': noStaffRoute }), { config });
+    const page = await open('bookings');
+    expect(text(page, '.bookings__error')).toBe('');
+    expect(texts(page, '.bookings__upcoming .bookings__service')).toEqual(['剪发', '染发', '剪发']);
+    expect(texts(page, '.bookings__staff')).toEqual([]);
+
+    setup(routes({ 'GET /api/v1/booking/staff': () => ({ status: 200, body: [staffList[1]] }) }), { config });
+    const again = await open('bookings');
+    expect(texts(again, '.bookings__upcoming .bookings__staff')).toEqual(['李师傅']);
+    expect(texts(again, '.bookings__upcoming .bookings__service')).toEqual(['剪发', '染发', '剪发']);
   });
 
   it('cancels after asking, and shows the server’s refusal with its window', async () => {

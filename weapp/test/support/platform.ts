@@ -62,6 +62,7 @@ export async function phone(
     client: await import('../../miniprogram/core/client'),
     booking: await import('../../miniprogram/packages/booking/services/booking'),
     schedule: await import('../../miniprogram/packages/booking/services/schedule'),
+    view: await import('../../miniprogram/packages/booking/services/booking-view'),
   };
 }
 
@@ -146,15 +147,21 @@ export function admin(server: Server, tenantId: string) {
       );
       return String(r.service.name).split('/').pop()!;
     },
-    /** A staff member who works every day from `from` to `to` (local "HH:MM"); returns the id. */
-    createStaff(name: string, from = '00:00', to = '24:00'): string {
-      const weekly_hours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, windows: [{ start: from, end: to }] }));
-      const r = rpc(
-        server,
-        'minimodules.booking.v1.BookingService/CreateStaff',
-        { parent: tenant, staff: { display_name: name, kind: 'STAFF_KIND_PERSON', weekly_hours, active: true } },
-        token,
-      );
+    /**
+     * A staff member (or a room) who works every day from `from` to `to` (local "HH:MM"), on the
+     * services with ids `services` (all when empty); returns the id.
+     */
+    createStaff(name: string, opts: { from?: string; to?: string; room?: boolean; services?: string[]; active?: boolean } = {}): string {
+      const window = { start: opts.from ?? '00:00', end: opts.to ?? '24:00' };
+      const weekly_hours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, windows: [window] }));
+      const staff = {
+        display_name: name,
+        kind: opts.room ? 'STAFF_KIND_ROOM' : 'STAFF_KIND_PERSON',
+        services: (opts.services ?? []).map((id) => `${tenant}/services/${id}`),
+        weekly_hours,
+        active: opts.active ?? true,
+      };
+      const r = rpc(server, 'minimodules.booking.v1.BookingService/CreateStaff', { parent: tenant, staff }, token);
       return String(r.staff.name).split('/').pop()!;
     },
     enable(module: string) {

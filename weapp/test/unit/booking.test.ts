@@ -1,9 +1,17 @@
 // Booking's pure logic: the date strip and the slot list in the shop's time zone (not the
-// phone's), "any staff" merging, the customer's cancel and reschedule windows, and how a booking
-// reads on screen.
+// phone's), "any staff" merging, staff names (and the fallback for ids the staff list does not
+// name), the customer's cancel and reschedule windows, and how a booking reads on screen.
 import { ApiError } from '../../miniprogram/core/errors';
-import { bookingConfig, describeError, type Reservation } from '../../miniprogram/packages/booking/services/booking';
-import { bookingView, dayView, staffLabels, when } from '../../miniprogram/packages/booking/services/booking-view';
+import { bookingConfig, describeError, type Reservation, type Staff } from '../../miniprogram/packages/booking/services/booking';
+import {
+  bookingView,
+  chooseTitle,
+  dayView,
+  staffLabels,
+  staffNames,
+  when,
+  withStaff,
+} from '../../miniprogram/packages/booking/services/booking-view';
 import {
   allowed,
   dateRanges,
@@ -102,10 +110,55 @@ describe('slots of a day', () => {
       { staffId: 's-a', first: '2026-11-25T02:00:00.000Z' },
       { staffId: 's-b', first: '2026-11-25T02:00:00.000Z' },
     ]);
-    expect([...staffLabels(['s-b', 's-a'])]).toEqual([
+  });
+});
+
+describe('staff names', () => {
+  const person = (id: string, name: string): Staff => ({ id, name, kind: 'person', service_ids: [] });
+  const room = (id: string, name: string): Staff => ({ id, name, kind: 'room', service_ids: ['svc-spa'] });
+  const list = [person('s-a', '王师傅'), room('s-r', ' 包间 A '), person('s-b', '李师傅'), person('s-idle', '赵师傅')];
+
+  it('names the staff seen in the slots, in the staff list’s order, rooms marked', () => {
+    expect(staffLabels(['s-b', 's-r', 's-a'], list)).toEqual([
+      { id: 's-a', label: '王师傅', room: false },
+      { id: 's-r', label: '包间 A', room: true },
+      { id: 's-b', label: '李师傅', room: false },
+    ]);
+  });
+
+  it('calls an id the list does not name "服务人员", numbered when there are several', () => {
+    expect(staffLabels(['s-gone', 's-a'], list)).toEqual([
+      { id: 's-a', label: '王师傅', room: false },
+      { id: 's-gone', label: '服务人员', room: false },
+    ]);
+    // The list did not load: everyone numbered in id order, as before names existed.
+    expect(staffLabels(['s-b', 's-a'], []).map((l) => [l.id, l.label])).toEqual([
       ['s-a', '服务人员 1'],
       ['s-b', '服务人员 2'],
     ]);
+    // A blank name counts as none.
+    expect(staffLabels(['s-x', 's-a'], [person('s-x', '  ')]).map((l) => l.label)).toEqual(['服务人员 1', '服务人员 2']);
+    expect(staffLabels([], list)).toEqual([]);
+  });
+
+  it('titles the staff sheet by what is in it', () => {
+    const labels = staffLabels(['s-a', 's-r', 's-b'], list);
+    expect(chooseTitle(labels.filter((l) => !l.room))).toBe('选择服务人员');
+    expect(chooseTitle(labels.filter((l) => l.room))).toBe('选择房间');
+    expect(chooseTitle(labels)).toBe('选择服务人员或房间');
+    expect(chooseTitle(staffLabels(['s-1', 's-2'], []))).toBe('选择服务人员');
+  });
+
+  it('mentions a name only when the list has one', () => {
+    const names = staffNames([...list, person('s-blank', '')]);
+    expect([...names]).toEqual([
+      ['s-a', '王师傅'],
+      ['s-r', '包间 A'],
+      ['s-b', '李师傅'],
+      ['s-idle', '赵师傅'],
+    ]);
+    expect(withStaff('11月25日 周三 10:00', names.get('s-a'))).toBe('11月25日 周三 10:00 · 王师傅');
+    expect(withStaff('11月25日 周三 10:00', names.get('s-blank'))).toBe('11月25日 周三 10:00');
   });
 });
 
@@ -160,7 +213,7 @@ describe('booking config and views', () => {
     ...over,
   });
   const cfg = bookingConfig({ modules: [{ id: 'booking', config: { cancel_window_hours: 24, reschedule_window_hours: 12 } }] });
-  const names = new Map([['svc-cut', '剪发']]);
+  const names = { services: new Map([['svc-cut', '剪发']]), staff: new Map([['s-a', '王师傅']]) };
 
   it('reads the public config with the spec’s defaults', () => {
     expect(bookingConfig(undefined)).toEqual({
@@ -186,10 +239,19 @@ describe('booking config and views', () => {
 
   it('hides cancel and reschedule inside the windows and says why', () => {
     const v = bookingView(reservation(), names, NOW, cfg); // 10.5 hours ahead
-    expect(v).toMatchObject({ service: '剪发', statusText: '已确认', price: '¥128.00', canCancel: false, canReschedule: false });
+    expect(v).toMatchObject({
+      service: '剪发',
+      staff: '王师傅',
+      statusText: '已确认',
+      price: '¥128.00',
+      canCancel: false,
+      canReschedule: false,
+    });
     expect(v.windowHint).toBe('开始前 24 小时内不能取消，开始前 12 小时内不能改约，如需帮助请联系商家');
     const early = bookingView(reservation({ start_time: '2026-11-27T02:00:00Z' }), names, NOW, cfg);
     expect(bookingView(reservation({ service_id: 'svc-gone' }), names, NOW, cfg).service).toBe('预约服务');
+    // A staff member the list does not name (no longer active): the booking names no one.
+    expect(bookingView(reservation({ staff_id: 's-gone' }), names, NOW, cfg).staff).toBe('');
     expect(early).toMatchObject({ canCancel: true, canReschedule: true, windowHint: '' });
   });
 

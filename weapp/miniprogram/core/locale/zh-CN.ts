@@ -209,6 +209,9 @@ export const zhCN = {
     weekdays: ['周一', '周二', '周三', '周四', '周五', '周六', '周日'],
     /** A date and time in the shop's time zone. */
     when: '{month}月{day}日 {weekday} {time}',
+    /** Someone the staff list does not name (no longer active, or the list did not load). */
+    staffUnknown: '服务人员',
+    /** Several of them side by side, in id order. */
     staff: '服务人员 {n}',
     anyStaff: '不限',
     errors: {
@@ -224,6 +227,8 @@ export const zhCN = {
   services: {
     empty: '暂无可预约的服务',
     chooseStaff: '选择服务人员',
+    chooseRoom: '选择房间',
+    chooseStaffOrRoom: '选择服务人员或房间',
     anyStaffHint: '由店家安排，可选时段最多',
     earliest: '最早可约 {time}',
     noSlots: '近期暂无可约时段',

@@ -1,10 +1,10 @@
 /**
  * How booking reads on screen: dates and times in the shop's time zone, the date strip's labels,
- * staff labels, and a booking's status, deposit, deadline and the actions the shop's windows
+ * staff names, and a booking's status, deposit, deadline and the actions the shop's windows
  * still allow. Pure.
  */
 import { format, strings, yuan } from '../../../core/locale/index';
-import type { BookingConfig, Reservation } from './booking';
+import type { BookingConfig, Reservation, Staff } from './booking';
 import { allowed, instant, isLiveHold, localTime, type StripDay } from './schedule';
 
 const B = strings.booking;
@@ -38,9 +38,44 @@ export function dayView(d: StripDay, full: boolean): DayView {
   return { ...d, label, full };
 }
 
-/** Staff labels: the BFF sends ids only, so staff are numbered in a stable (id) order. */
-export function staffLabels(ids: readonly string[]): Map<string, string> {
-  return new Map([...ids].sort().map((id, i) => [id, format(B.staff, { n: i + 1 })]));
+/** A staff member or room as a picker shows it. */
+export interface StaffLabel {
+  id: string;
+  label: string;
+  room: boolean;
+}
+
+/**
+ * Labels for the staff ids seen in the slots: their names from the staff list, in its order; ids
+ * the list does not name (made inactive since, or the list did not load) after them, in id order,
+ * as "服务人员" — numbered when there are several, so the choices stay apart.
+ */
+export function staffLabels(ids: readonly string[], staff: readonly Staff[]): StaffLabel[] {
+  const wanted = new Set(ids);
+  const known = staff.filter((s) => wanted.has(s.id) && s.name.trim());
+  const named = new Set(known.map((s) => s.id));
+  const unknown = [...wanted].filter((id) => !named.has(id)).sort();
+  return [
+    ...known.map((s) => ({ id: s.id, label: s.name.trim(), room: s.kind === 'room' })),
+    ...unknown.map((id, i) => ({ id, label: unknown.length > 1 ? format(B.staff, { n: i + 1 }) : B.staffUnknown, room: false })),
+  ];
+}
+
+/** The staff sheet's title: rooms read as rooms. */
+export function chooseTitle(labels: readonly StaffLabel[]): string {
+  const rooms = labels.filter((l) => l.room).length;
+  const S = strings.services;
+  return rooms === 0 ? S.chooseStaff : rooms === labels.length ? S.chooseRoom : S.chooseStaffOrRoom;
+}
+
+/** The names of the staff list by id, for text that mentions one (empty: say nothing). */
+export function staffNames(staff: readonly Staff[]): Map<string, string> {
+  return new Map(staff.filter((s) => s.name.trim()).map((s) => [s.id, s.name.trim()]));
+}
+
+/** "11月25日 周三 10:00 · 王师傅", or the text alone without a name. */
+export function withStaff(text: string, name: string | undefined): string {
+  return name ? `${text} · ${name}` : text;
 }
 
 export interface BookingView {
@@ -49,6 +84,8 @@ export interface BookingView {
   staffId: string;
   start: string;
   service: string;
+  /** Who performs it (a name from the staff list); empty when the list does not name them. */
+  staff: string;
   when: string;
   status: string;
   statusText: string;
@@ -68,7 +105,13 @@ export interface BookingView {
   cancelQuestion: string;
 }
 
-export function bookingView(r: Reservation, serviceNames: ReadonlyMap<string, string>, now: number, cfg: BookingConfig): BookingView {
+/** Names by id, for the bookings' text. */
+export interface Names {
+  services: ReadonlyMap<string, string>;
+  staff: ReadonlyMap<string, string>;
+}
+
+export function bookingView(r: Reservation, names: Names, now: number, cfg: BookingConfig): BookingView {
   const deposit = r.deposit_status;
   const live = isLiveHold(r, now);
   const unpaid = live && r.deposit_fen > 0 && deposit === 'unpaid';
@@ -90,7 +133,8 @@ export function bookingView(r: Reservation, serviceNames: ReadonlyMap<string, st
     serviceId: r.service_id,
     staffId: r.staff_id,
     start: r.start_time,
-    service: serviceNames.get(r.service_id) ?? B.serviceGone,
+    service: names.services.get(r.service_id) ?? B.serviceGone,
+    staff: names.staff.get(r.staff_id) ?? '',
     when: when(r.start_time, cfg.offset),
     status: r.status,
     statusText: unpaid ? T.heldUnpaid : r.status === 'held' && !live ? (T.status.expired ?? r.status) : (T.status[r.status] ?? r.status),

@@ -1,5 +1,5 @@
 /**
- * The booking module's BFF calls (services, free slots, hold, confirm, my bookings, cancel,
+ * The booking module's BFF calls (services, staff, free slots, hold, confirm, my bookings, cancel,
  * reschedule, deposit), its public config, the deposit's WeChat Pay sheet and the reminder
  * subscription.
  */
@@ -12,6 +12,8 @@ import { payThenRefresh } from '../../../services/pay';
 import { DEFAULT_ZONE, offsetOf, type Policy } from './schedule';
 
 export type Service = components['schemas']['ServiceDto'];
+/** A staff member or room: `kind` "person" or "room"; `service_ids` empty when it performs every service. */
+export type Staff = components['schemas']['StaffDto'];
 export type Slots = components['schemas']['SlotsDto'];
 
 export type Reservation = components['schemas']['ReservationDto'];
@@ -51,6 +53,19 @@ export function inZone(cfg: BookingConfig, zone: string | undefined): BookingCon
 
 export function listServices(): Promise<Service[]> {
   return api.get('/api/v1/booking/services');
+}
+
+/** The shop's active staff members and rooms, for their names (slots and bookings carry ids only). */
+export function listStaff(): Promise<Staff[]> {
+  return api.get('/api/v1/booking/staff');
+}
+
+/**
+ * The staff for labels, loaded beside the page's other calls: never fails, since a page shows
+ * "服务人员" for anyone it cannot name rather than nothing at all.
+ */
+export function listStaffOrNone(): Promise<Staff[]> {
+  return listStaff().catch(() => []);
 }
 
 /** Free starts of a service between two local dates (inclusive, at most 30 days apart), every staff member. */

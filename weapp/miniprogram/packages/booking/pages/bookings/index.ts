@@ -1,5 +1,6 @@
 /**
- * The customer's bookings: upcoming (soonest first) and past (latest first). An upcoming booking
+ * The customer's bookings: upcoming (soonest first) and past (latest first), each with its service
+ * and, when the staff list names them, who performs it. An upcoming booking
  * offers what the shop's windows still allow — pay the deposit of a hold, confirm a hold, cancel,
  * move to another slot — and says why cancel or move is gone inside a window; the server decides
  * in the end, and its refusal is shown as it gives it. Reloads on show (back from a move).
@@ -9,7 +10,7 @@ import { strings } from '../../../../core/locale/index';
 import { pageUrl, requireModule } from '../../../../core/modules';
 import { themed } from '../../../../core/page';
 import * as booking from '../../services/booking';
-import { bookingView, type BookingView } from '../../services/booking-view';
+import { bookingView, staffNames, type BookingView } from '../../services/booking-view';
 import { split } from '../../services/schedule';
 
 const T = strings.bookings;
@@ -42,8 +43,12 @@ Component({
       if (!(await booking.hasCustomer(this))) return;
       this.setData({ loading: true, error: '' });
       try {
-        const [services, list] = await Promise.all([booking.listServices().catch(() => []), booking.listAllReservations()]);
-        const names = new Map(services.map((s) => [s.id, s.name]));
+        const [services, staff, list] = await Promise.all([
+          booking.listServices().catch(() => []),
+          booking.listStaffOrNone(),
+          booking.listAllReservations(),
+        ]);
+        const names = { services: new Map(services.map((s) => [s.id, s.name])), staff: staffNames(staff) };
         const cfg = booking.bookingConfig(boot.config());
         const now = Date.now();
         const { upcoming, past } = split(list, now);

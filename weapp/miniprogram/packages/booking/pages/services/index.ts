@@ -1,14 +1,15 @@
 /**
- * The shop's bookable services (a tab page). Tapping one asks which staff member, or "any", when
- * more than one performs it in the coming weeks, then opens the slot picker. Links to "my
- * bookings", which is no tab of its own.
+ * The shop's bookable services (a tab page). Tapping one asks which staff member or room, by
+ * name, or "any", when more than one performs it in the coming weeks, then opens the slot picker.
+ * The staff list (for the names) loads with the services; without it the sheet still works, with
+ * numbered staff. Links to "my bookings", which is no tab of its own.
  */
 import * as boot from '../../../../core/boot';
 import { format, strings, yuan } from '../../../../core/locale/index';
 import { pageUrl, requireModule } from '../../../../core/modules';
 import { themed } from '../../../../core/page';
 import * as booking from '../../services/booking';
-import { shortTime, staffLabels } from '../../services/booking-view';
+import { chooseTitle, shortTime, staffLabels, type StaffLabel } from '../../services/booking-view';
 import { ANY_STAFF, dateRanges, dateStrip, staffOf } from '../../services/schedule';
 
 const B = strings.booking;
@@ -40,16 +41,27 @@ function serviceView(s: booking.Service): ServiceView {
   };
 }
 
-/** "Any" first, then each staff member with their earliest free start in the first weeks. */
-function staffOptions(slots: booking.Slots['slots'], now: number, cfg: booking.BookingConfig): StaffOption[] {
-  const staff = staffOf(slots, now, cfg);
-  const labels = staffLabels(staff.map((s) => s.staffId));
+/** The shop's staff list, read with the services (empty when it did not load). */
+let staffList: booking.Staff[] = [];
+
+/** "Any" first, then each staff member or room by name with their earliest free start in the first weeks. */
+function staffOptions(
+  slots: booking.Slots['slots'],
+  now: number,
+  cfg: booking.BookingConfig,
+): { labels: StaffLabel[]; options: StaffOption[] } {
+  const free = staffOf(slots, now, cfg);
+  const ids = free.map((s) => s.staffId);
+  const labels = staffLabels(ids, staffList);
   const earliest = (t: string | undefined) => (t ? format(T.earliest, { time: shortTime(t, now, cfg.offset) }) : T.noSlots);
-  const first = new Map(staff.map((s) => [s.staffId, s.first]));
-  return [
-    { id: ANY_STAFF, label: B.anyStaff, hint: `${T.anyStaffHint} · ${earliest(staff[0]?.first)}` },
-    ...[...labels].map(([id, label]) => ({ id, label, hint: earliest(first.get(id)) })),
-  ];
+  const first = new Map(free.map((s) => [s.staffId, s.first]));
+  return {
+    labels,
+    options: [
+      { id: ANY_STAFF, label: B.anyStaff, hint: `${T.anyStaffHint} · ${earliest(free[0]?.first)}` },
+      ...labels.map(({ id, label }) => ({ id, label, hint: earliest(first.get(id)) })),
+    ],
+  };
 }
 
 Component({
@@ -64,7 +76,7 @@ Component({
     services: [] as ServiceView[],
     /** The service whose slots are being looked up. */
     opening: '',
-    picking: null as { serviceId: string; name: string; options: StaffOption[] } | null,
+    picking: null as { serviceId: string; name: string; title: string; options: StaffOption[] } | null,
   },
   methods: {
     async onLoad() {
@@ -75,7 +87,8 @@ Component({
       if (!(await booking.hasCustomer(this))) return;
       this.setData({ loading: true, error: '' });
       try {
-        const list = await booking.listServices();
+        const [list, staff] = await Promise.all([booking.listServices(), booking.listStaffOrNone()]);
+        staffList = staff;
         this.setData({ services: list.map(serviceView), loading: false });
       } catch (e) {
         this.setData({ loading: false, error: booking.describeError(e) });
@@ -94,10 +107,10 @@ Component({
         const now = Date.now();
         const first = dateRanges(dateStrip(now, cfg).map((d) => d.date))[0];
         const res = first ? await booking.listSlots(id, first.from, first.to) : undefined;
-        const options = staffOptions(res?.slots ?? [], now, booking.inZone(cfg, res?.time_zone));
+        const { labels, options } = staffOptions(res?.slots ?? [], now, booking.inZone(cfg, res?.time_zone));
         // One staff member (or none free yet): nothing to choose.
-        if (options.length <= 2) this.open(id, ANY_STAFF);
-        else this.setData({ picking: { serviceId: id, name: service.name, options } });
+        if (labels.length <= 1) this.open(id, ANY_STAFF);
+        else this.setData({ picking: { serviceId: id, name: service.name, title: chooseTitle(labels), options } });
       } catch (err) {
         await booking.alertError(err);
       } finally {

@@ -1,8 +1,10 @@
 /**
  * Picking a time: a strip of the shop's local dates over the booking horizon (from the day the
- * lead time ends), the staff filter ("any" merges everyone's free starts into one per time),
- * the day's free starts by part of the day, and the confirm bar. Query: `service`, `staff` (an id
- * or "any"), and for moving a booking `reschedule` (its id) and `was` (its current start).
+ * lead time ends), the staff filter by name ("any" merges everyone's free starts into one per
+ * time), the day's free starts by part of the day, and the confirm bar, which names who the chosen
+ * start is with. The staff list (for the names) loads with the service; without it, the filter
+ * reads "服务人员 1, 2…" and nothing else is missing. Query: `service`, `staff` (an id or "any"),
+ * and for moving a booking `reschedule` (its id) and `was` (its current start).
  *
  * Booking: (reminder prompt, in the tap) → hold with one idempotency key per choice of slot → for
  * a service with a deposit, pay it (payment confirms the booking; a closed payment sheet leaves
@@ -16,7 +18,7 @@ import { format, strings, yuan } from '../../../../core/locale/index';
 import { pageUrl, requireModule } from '../../../../core/modules';
 import { themed } from '../../../../core/page';
 import * as booking from '../../services/booking';
-import { dayView, shortTime, staffLabels, when, type DayView } from '../../services/booking-view';
+import { dayView, shortTime, staffLabels, staffNames, when, withStaff, type DayView } from '../../services/booking-view';
 import { ANY_STAFF, dateRanges, dateStrip, datesWithSlots, slotsOn, staffOf, type Slot, type StripDay } from '../../services/schedule';
 
 const B = strings.booking;
@@ -49,6 +51,10 @@ let cfg: booking.BookingConfig;
 /** The service in the query (kept to start again after a login). */
 let serviceId = '';
 let service: booking.Service | undefined;
+/** The shop's staff list (empty when it did not load). */
+let staffList: booking.Staff[] = [];
+/** The moved booking's start and staff member (query `was` and `staff`); empty when not moving one. */
+let moving: { was: string; staffId: string } | undefined;
 let strip: StripDay[] = [];
 let ranges: { from: string; to: string }[] = [];
 /** Free slots per loaded range (index into `ranges`). */
@@ -91,13 +97,13 @@ Component({
       if (!(await requireModule('booking'))) return;
       cfg = booking.bookingConfig(boot.config());
       service = undefined;
+      staffList = [];
       loaded.clear();
       hold = undefined;
-      this.setData({
-        staff: query.staff || ANY_STAFF,
-        rescheduleId: query.reschedule ?? '',
-        rescheduleFrom: query.reschedule && query.was ? format(T.rescheduleFrom, { when: when(query.was, cfg.offset) }) : '',
-      });
+      const staff = query.staff || ANY_STAFF;
+      moving = query.reschedule && query.was ? { was: query.was, staffId: staff } : undefined;
+      this.setData({ staff, rescheduleId: query.reschedule ?? '' });
+      this.showMoving();
       serviceId = query.service ?? '';
       await this.start();
     },
@@ -105,7 +111,10 @@ Component({
       if (!(await booking.hasCustomer(this))) return;
       this.setData({ loading: true, error: '' });
       try {
-        service = (await booking.listServices()).find((s) => s.id === serviceId);
+        const [services, staff] = await Promise.all([booking.listServices(), booking.listStaffOrNone()]);
+        staffList = staff;
+        this.showMoving();
+        service = services.find((s) => s.id === serviceId);
         if (!service) throw new ApiError({ status: 404, code: 'NOT_FOUND' });
         this.setData({
           service: {
@@ -126,6 +135,11 @@ Component({
         this.setData({ loading: false, error: booking.describeError(e) });
       }
     },
+    /** "原预约时间：11月25日 周三 10:00 · 王师傅" when moving a booking (the name once the list is in). */
+    showMoving() {
+      const from = moving && withStaff(when(moving.was, cfg.offset), staffNames(staffList).get(moving.staffId));
+      this.setData({ rescheduleFrom: from ? format(T.rescheduleFrom, { when: from }) : '' });
+    },
     async loadRange(i: number) {
       const r = ranges[i];
       if (!r || !service) return;
@@ -139,7 +153,8 @@ Component({
       const slots = allSlots();
       const staff = this.data.staff;
       const free = datesWithSlots(slots, staff, now, cfg);
-      const labels = staffLabels(staffOf(slots, now, cfg).map((s) => s.staffId));
+      const ids = staffOf(slots, now, cfg).map((s) => s.staffId);
+      const labels = staffLabels(ids, staffList);
       const groups = slotsOn(slots, this.data.day, staff, now, cfg).map((g) => ({
         period: g.period,
         text: T.periods[g.period] ?? g.period,
@@ -154,11 +169,12 @@ Component({
       this.setData({
         days: strip.map((d) => dayView(d, loaded.has(rangeOf(d.date)) && !free.has(d.date))),
         // "Any" and a staff filter only when there is someone to choose between.
-        staffOptions: labels.size > 1 ? [{ id: ANY_STAFF, label: B.anyStaff }, ...[...labels].map(([id, label]) => ({ id, label }))] : [],
+        staffOptions: labels.length > 1 ? [{ id: ANY_STAFF, label: B.anyStaff }, ...labels.map(({ id, label }) => ({ id, label }))] : [],
         groups,
         chosen: chosen?.start ?? '',
         chosenStaff: chosen?.staffId ?? '',
-        chosenText: chosen ? when(chosen.start, cfg.offset) : '',
+        // With "any", the customer sees whom the start books.
+        chosenText: chosen ? withStaff(when(chosen.start, cfg.offset), staffNames(staffList).get(chosen.staffId)) : '',
       });
     },
     async onDay(e: WechatMiniprogram.BaseEvent<Record<string, never>, { date: string }>) {
