@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, copyFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { startServer, OPERATOR } from './server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -160,6 +160,54 @@ test('editing the theme changes the live preview, and saving keeps it', async ()
   await shot(page, 'branding')
   await page.reload()
   await page.waitForFunction(() => document.querySelector('input[name="primary_color"]')?.value === '#123456')
+})
+
+test('WeChat Pay: a bad merchant id is reported beside its field, then the account is saved with its keys', async () => {
+  const entry = page.locator('[data-test="menu-/tenant/payment"]')
+  if (!(await entry.isVisible())) await page.click('[data-test="menu-group-tenant"] .el-sub-menu__title')
+  await entry.click()
+  await page.locator('[data-test="payment-not-set"]').waitFor()
+  // The shop's own mini-program is the one its customers pay in.
+  check((await page.inputValue('input[name="appid"]')) === appid, 'the appid starts as the shop mini-program')
+  const merchant = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  })
+  const platform = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  })
+  await page.fill('input[name="mchid"]', '19000-0001')
+  await page.fill('input[name="merchant_serial_no"]', '3775B6A45ACD588826D15E583A95F5DD')
+  await page.fill('input[name="platform_key_id"]', 'PUB_KEY_ID_0119000000012025')
+  await page.fill('textarea[name="platform_public_key_pem"]', platform.publicKey)
+  await page.fill('textarea[name="merchant_private_key_pem"]', merchant.privateKey)
+  await page.fill('input[name="apiv3_key"]', randomBytes(16).toString('hex'))
+  await page.click('[data-test="payment-save"]')
+  const mchid = page.locator('[data-test="field-mchid"]')
+  await mchid.locator('.el-form-item__error').getByText('digits').waitFor()
+  check((await page.locator('[data-test="payment-form"] .el-form-item.is-error').count()) === 1, 'only mchid is marked')
+  await shot(page, 'payment-error')
+
+  await page.fill('input[name="mchid"]', '1900000001')
+  await page.click('[data-test="payment-save"]')
+  await page.getByText('已保存').first().waitFor()
+  await mchid.locator('.el-form-item__error').waitFor({ state: 'detached' })
+  await page.locator('[data-test="set-apiv3_key"]').getByText('已设置').waitFor()
+  await page.locator('[data-test="payment-updated"]').getByText('最后更新').waitFor()
+  check((await page.inputValue('textarea[name="merchant_private_key_pem"]')) === '', 'the private key is not shown')
+  check((await page.inputValue('input[name="apiv3_key"]')) === '', 'the APIv3 key is not shown')
+
+  // Saved again with the secrets left empty: the server keeps the stored ones.
+  await page.reload()
+  await page.locator('[data-test="set-apiv3_key"]').waitFor()
+  await shot(page, 'payment')
+  check((await page.inputValue('input[name="mchid"]')) === '1900000001', 'the merchant id was stored')
+  await page.fill('input[name="merchant_serial_no"]', '5157F09EFDC096DE15EBE81A47057A7232F1B8E1')
+  await page.click('[data-test="payment-save"]')
+  await page.getByText('已保存').first().waitFor()
+  check((await page.locator('[data-test="payment-form"] .el-form-item.is-error').count()) === 0, 'no field refused')
 })
 
 test('catalog: the new menu works, a category and a product are created', async () => {
@@ -373,7 +421,8 @@ test('booking: dragging the booking to another stylist at 14:00 moves it on the 
 
 test("booking: a drag into a stylist's lunch break is refused, put back and explained", async () => {
   await dragBooking('王师傅', 720)
-  await page.locator('.el-message--error').getByText('cannot be booked').waitFor()
+  // The server's refusal (SLOT_UNAVAILABLE) in the user's language, not its English message.
+  await page.locator('.el-message--error').getByText('该时段不可预约').waitFor()
   await shot(page, 'booking-drag-refused')
   await page
     .locator(`[data-date="${tomorrow}"][data-staff-label="李师傅"] [data-test="reservation"]`, { hasText: '张女士' })

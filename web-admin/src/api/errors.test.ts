@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Code, ConnectError } from '@connectrpc/connect'
 import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
-import { errorReason, fieldErrors, normaliseField } from './errors'
+import { errorFacts, errorReason, fieldErrors, normaliseField } from './errors'
 
 function invalid(fields: [string, string][]) {
   return new ConnectError('invalid', Code.InvalidArgument, undefined, [
@@ -42,6 +42,23 @@ describe('fieldErrors', () => {
 
   it('reads the reason', () => {
     expect(errorReason(invalid([]))).toBe('INVALID_ARGUMENT')
+  })
+})
+
+describe('errorFacts', () => {
+  it('names the module the domain names, with the metadata', () => {
+    const err = new ConnectError('late', Code.FailedPrecondition, undefined, [
+      {
+        desc: ErrorInfoSchema,
+        value: { reason: 'CANCEL_WINDOW_PASSED', domain: 'booking.minimodules', metadata: { hours: '24' } },
+      },
+    ])
+    expect(errorFacts(err)).toEqual({ reason: 'CANCEL_WINDOW_PASSED', module: 'booking', metadata: { hours: '24' } })
+  })
+
+  it('is undefined without an ErrorInfo', () => {
+    expect(errorFacts(new ConnectError('x', Code.Internal))).toBeUndefined()
+    expect(errorFacts(new Error('x'))).toBeUndefined()
   })
 })
 

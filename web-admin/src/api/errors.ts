@@ -24,10 +24,27 @@ export function fieldErrors(err: unknown, prefix = ''): Record<string, string> {
   return out
 }
 
+/** What the server says about a refusal (ErrorInfo): reason, the module that raised it, facts. */
+export interface ErrorFacts {
+  /** Machine-readable, e.g. "SLOT_FULL". */
+  reason: string
+  /** The raising module's id: "booking" for the domain "booking.minimodules". */
+  module: string
+  /** Facts the message is built from, e.g. `{hours: "24"}`. */
+  metadata: Record<string, string>
+}
+
+/** The ErrorInfo of a failed call, if it carries one. */
+export function errorFacts(err: unknown): ErrorFacts | undefined {
+  if (!(err instanceof ConnectError)) return undefined
+  const info = err.findDetails(ErrorInfoSchema)[0]
+  if (!info?.reason) return undefined
+  return { reason: info.reason, module: info.domain.split('.')[0] ?? '', metadata: { ...info.metadata } }
+}
+
 /** The machine-readable reason (ErrorInfo.reason), e.g. "DUPLICATE_SLUG". */
 export function errorReason(err: unknown): string | undefined {
-  if (!(err instanceof ConnectError)) return undefined
-  return err.findDetails(ErrorInfoSchema)[0]?.reason
+  return errorFacts(err)?.reason
 }
 
 /** i18n key for the gRPC code, or undefined to show the server's own message. */

@@ -2,10 +2,17 @@
 import { ElMessage, ElMessageBox } from 'element-plus'
 import { errorKey, fieldErrors, rawMessage } from '@/api/errors'
 import { i18n } from '@/locales'
+import { reasonMessage } from './reasons'
 
 const t = (k: string, v?: Record<string, unknown>) => (v ? i18n.global.t(k, v) : i18n.global.t(k))
 
+/**
+ * A failed call in the user's language: its reason's message (lib/reasons.ts), else one for its
+ * gRPC code (no connection, session over, no permission...), else the server's own message.
+ */
 export function messageOf(err: unknown): string {
+  const reason = reasonMessage(err, i18n.global)
+  if (reason) return reason
   const key = errorKey(err)
   return key ? t(key) : rawMessage(err)
 }
@@ -53,17 +60,7 @@ export async function deleteConfirmed(message: string, remove: () => Promise<unk
   }
 }
 
-/** 1234 fen → "12.34". */
-export function yuan(fen: bigint | number): string {
-  const n = Number(fen)
-  return (n / 100).toFixed(2)
-}
-
-/** "12.34" yuan → 1234n fen; NaN input gives -1n so the server reports it. */
-export function toFen(yuanValue: number | string): bigint {
-  const n = Math.round(Number(yuanValue) * 100)
-  return Number.isFinite(n) ? BigInt(n) : -1n
-}
+export { toFen, yuan } from './money'
 
 /** The id at the end of a resource name: "tenants/a/products/b" → "b". */
 export function lastId(name: string): string {

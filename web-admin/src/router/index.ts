@@ -3,7 +3,7 @@
 // module page may show (module enabled, permission held) is decided by ModuleGate from the live
 // workspace state, so menus and pages follow an enable/disable at once.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { useAuthStore } from '@/stores/auth'
+import { useAuthStore, type RoleName } from '@/stores/auth'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -15,6 +15,11 @@ declare module 'vue-router' {
     module?: string
     /** Permission a staff member needs. */
     permission?: string
+    /** Roles that may open the page, for RPCs the services allow by role rather than permission. */
+    roles?: RoleName[]
+    /** A menu entry in the module's group (locale key of its title; the spec's entry it follows),
+     * for pages the module spec's menu cannot declare (it gates by permission only). */
+    menu?: { title: string; after?: string }
   }
 }
 

@@ -2,7 +2,6 @@
 // module's schema, and a field violation from the server lands beside its field.
 import { describe, expect, it, beforeEach } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import ElementPlus from 'element-plus'
 import { create } from '@bufbuild/protobuf'
@@ -13,7 +12,7 @@ import { BadRequestSchema } from '@/gen/google/rpc/error_details_pb'
 import { setTransport } from '@/api/transport'
 import { resetClients } from '@/api/clients'
 import { i18n } from '@/locales'
-import { useAuthStore } from '@/stores/auth'
+import { loggedIn } from '@/stores/testing'
 import { useWorkspaceStore } from '@/stores/workspace'
 import ModuleConfigView from './ModuleConfigView.vue'
 
@@ -45,19 +44,7 @@ async function mountPage(updates: unknown[]) {
     }),
   )
   resetClients()
-  const pinia = createPinia()
-  setActivePinia(pinia)
-  const auth = useAuthStore()
-  auth.session = {
-    accessToken: 'a',
-    refreshToken: 'r',
-    expiresAt: Date.now() + 600_000,
-    role: 'admin',
-    tenant: 'tenants/t1',
-    loginName: 'admin',
-    displayName: 'Admin',
-    permissions: [],
-  }
+  const pinia = loggedIn()
   const ws = useWorkspaceStore()
   ws.specs = [create(ModuleSchema, { id: 'tenant', core: true, displayNameZh: '店铺', configSchema: schema })]
   const router = createRouter({

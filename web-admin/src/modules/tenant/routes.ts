@@ -12,6 +12,17 @@ const routes: RouteRecordRaw[] = [
     meta: { module: 'tenant', permission: 'tenant.branding.read' },
   },
   {
+    // WeChat Pay's merchant account: GetPaymentAccount and UpdatePaymentAccount admit admins and
+    // operators only, whatever a staff member's permissions.
+    path: '/tenant/payment',
+    component: () => import('./PaymentView.vue'),
+    meta: {
+      module: 'tenant',
+      roles: ['admin', 'operator'],
+      menu: { title: 'payment.title', after: '/tenant/branding' },
+    },
+  },
+  {
     path: '/tenant/modules',
     component: () => import('./ModulesView.vue'),
     meta: { module: 'tenant', permission: 'tenant.modules.read' },
