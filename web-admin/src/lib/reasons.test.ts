@@ -32,6 +32,18 @@ describe('reasonMessage', () => {
     expect(inLocale('zh-CN', refusal('booking', 'SLOT_UNAVAILABLE'))).toMatch(/^该时段不可预约：/)
   })
 
+  it('says which cause made a time unbookable when the server names it', () => {
+    const closed = refusal('booking', 'SLOT_UNAVAILABLE', { cause: 'closed' })
+    expect(inLocale('zh-CN', closed)).toBe('该时段不可预约：不在营业时间内，或正逢休息、假期')
+    const range = refusal('booking', 'SLOT_UNAVAILABLE', { cause: 'outside_booking_range' })
+    expect(inLocale('en-US', range)).toBe(
+      'That time cannot be booked: inside the lead time or beyond the booking horizon',
+    )
+    // A cause this dashboard does not know yet falls back to the reason's general wording.
+    const later = refusal('booking', 'SLOT_UNAVAILABLE', { cause: 'added_later' })
+    expect(inLocale('zh-CN', later)).toBe('该时段不可预约：不在营业时间内、正逢休息或假期，或超出可预约范围')
+  })
+
   it('fills the message from the metadata', () => {
     const late = refusal('booking', 'RESCHEDULE_WINDOW_PASSED', { hours: '24' })
     expect(inLocale('zh-CN', late)).toBe('预约开始前 24 小时内不能改约')

@@ -44,9 +44,16 @@ export function reasonParams(f: ErrorFacts, tr: Translator): Record<string, stri
   return p
 }
 
-/** The locale key that words `f`, or undefined when none does. */
+/**
+ * The locale key that words `f`, or undefined when none does. A refusal that names its `cause`
+ * in the metadata (booking's SLOT_UNAVAILABLE) is worded by `<REASON>_<cause>` when the locale
+ * has it.
+ */
 export function reasonKey(f: ErrorFacts, tr: Pick<Translator, 'te'>): string | undefined {
-  return [`reasons.${f.module}.${f.reason}`, `reasons.common.${f.reason}`].find((k) => tr.te(k))
+  const cause = f.metadata.cause
+  const keys = [`reasons.${f.module}.${f.reason}`, `reasons.common.${f.reason}`]
+  if (cause !== undefined) keys.unshift(`reasons.${f.module}.${f.reason}_${camel(cause)}`)
+  return keys.find((k) => tr.te(k))
 }
 
 /** The refusal in the user's language, or undefined to show the server's own message. */

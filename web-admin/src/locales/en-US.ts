@@ -82,6 +82,11 @@ const en: Shape<typeof zh> = {
       NOT_FOUND: 'This {kind} does not exist or was deleted',
       SLOT_UNAVAILABLE:
         'That time cannot be booked: outside working hours, in a break or time off, or outside the booking window',
+      SLOT_UNAVAILABLE_offGrid: 'That time cannot be booked: it is not on the slot grid',
+      SLOT_UNAVAILABLE_outsideBookingRange:
+        'That time cannot be booked: inside the lead time or beyond the booking horizon',
+      SLOT_UNAVAILABLE_closed: 'That time cannot be booked: outside working hours, in a break or time off',
+      SLOT_UNAVAILABLE_longPast: 'That time cannot be booked: it is too long past to record',
       SLOT_FULL: 'That time is fully booked; pick another',
       INVALID_TRANSITION: 'The booking is “{status}”: it cannot be {action}',
       CANCEL_WINDOW_PASSED: 'Bookings cannot be cancelled less than {hours} hours before they start',

@@ -79,6 +79,10 @@ export default {
     booking: {
       NOT_FOUND: '{kind}不存在或已被删除',
       SLOT_UNAVAILABLE: '该时段不可预约：不在营业时间内、正逢休息或假期，或超出可预约范围',
+      SLOT_UNAVAILABLE_offGrid: '该时段不可预约：开始时间不在时段刻度上',
+      SLOT_UNAVAILABLE_outsideBookingRange: '该时段不可预约：早于最短提前时间或超出可预约天数',
+      SLOT_UNAVAILABLE_closed: '该时段不可预约：不在营业时间内，或正逢休息、假期',
+      SLOT_UNAVAILABLE_longPast: '该时段不可预约：时间已过去太久，不能补录',
       SLOT_FULL: '该时段已约满，请选择其他时段',
       INVALID_TRANSITION: '该预约{status}，不能{action}',
       CANCEL_WINDOW_PASSED: '预约开始前 {hours} 小时内不能取消',

@@ -7,6 +7,41 @@ use tonic::Code;
 
 use crate::domain::Status;
 
+/// Why a start cannot be booked; its key goes to the error's metadata (`cause`), so clients can
+/// say it in their own language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotCause {
+    /// Not on the slot grid.
+    OffGrid,
+    /// Inside the lead time or beyond the booking horizon.
+    OutsideRange,
+    /// Outside working hours, in a break or time off (or the service or resource is inactive).
+    Closed,
+    /// A walk-in entered long after the fact.
+    LongPast,
+}
+
+impl SlotCause {
+    /// Stable key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::OffGrid => "off_grid",
+            Self::OutsideRange => "outside_booking_range",
+            Self::Closed => "closed",
+            Self::LongPast => "long_past",
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Self::OffGrid => "not on the slot grid",
+            Self::OutsideRange => "outside the lead time and booking horizon",
+            Self::Closed => "outside working hours, in a break or time off",
+            Self::LongPast => "long past",
+        }
+    }
+}
+
 /// Errors of the booking module.
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
@@ -21,8 +56,8 @@ pub enum BookingError {
     NotFound { kind: &'static str, id: String },
     /// The start is not a bookable slot of the service and resource (hours, breaks, time off, lead
     /// time, horizon, inactive service or resource).
-    #[error("that time cannot be booked: {0}")]
-    SlotUnavailable(&'static str),
+    #[error("that time cannot be booked: {}", .0.text())]
+    SlotUnavailable(SlotCause),
     /// The slot has no place left.
     #[error("that time is fully booked")]
     SlotFull,
@@ -136,6 +171,9 @@ impl DomainError for BookingError {
             }
             Self::DepositRequired { deposit_fen } => {
                 m.insert("deposit_fen".into(), deposit_fen.to_string());
+            }
+            Self::SlotUnavailable(cause) => {
+                m.insert("cause".into(), cause.key().to_string());
             }
             Self::WechatPay { code, .. } => {
                 m.insert("wechat_code".into(), code.clone());

@@ -14,7 +14,7 @@ use crate::domain::{
     Status,
 };
 use crate::entity::{reservations, services, staff, time_offs};
-use crate::error::{BookingError, Result};
+use crate::error::{BookingError, Result, SlotCause};
 use crate::outbox;
 use crate::repo;
 use crate::upstream::Upstream;
@@ -616,14 +616,12 @@ impl BookingApp {
         range: Option<Period>,
     ) -> Result<()> {
         if !domain::on_grid(start, cfg) {
-            return Err(BookingError::SlotUnavailable("not on the slot grid"));
+            return Err(BookingError::SlotUnavailable(SlotCause::OffGrid));
         }
         if let Some(r) = range
             && (start < r.start || start > r.end)
         {
-            return Err(BookingError::SlotUnavailable(
-                "outside the lead time and booking horizon",
-            ));
+            return Err(BookingError::SlotUnavailable(SlotCause::OutsideRange));
         }
         let day = start.with_timezone(&cfg.offset()).date_naive();
         let shape = shape(svc);
@@ -646,9 +644,7 @@ impl BookingApp {
             None,
         );
         if !offered.contains(&start) {
-            return Err(BookingError::SlotUnavailable(
-                "outside working hours, in a break or time off",
-            ));
+            return Err(BookingError::SlotUnavailable(SlotCause::Closed));
         }
         Ok(())
     }
@@ -715,7 +711,7 @@ impl BookingApp {
         let now = Utc::now();
         let range = (!manual).then(|| domain::bookable_range(&cfg, now));
         if manual && b.start < now - Duration::hours(12) {
-            return Err(BookingError::SlotUnavailable("long past"));
+            return Err(BookingError::SlotUnavailable(SlotCause::LongPast));
         }
         self.check_slot(tenant, &cfg, &svc, &staff, b.start, range)
             .await?;

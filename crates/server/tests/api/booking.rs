@@ -561,10 +561,14 @@ async fn availability_follows_lead_time_horizon_time_off_and_capacity() {
         grid_after(now + chrono::Duration::minutes(1)),
         grid_after(now + chrono::Duration::days(14) + chrono::Duration::minutes(1)),
     ] {
-        assert_status(
+        let st = assert_status(
             hold(&app, &s, &alice, t, &format!("edge-{}", t.timestamp())).await,
             Code::FailedPrecondition,
             Some("SLOT_UNAVAILABLE"),
+        );
+        assert_eq!(
+            crate::helpers::error_metadata(&st, "cause").as_deref(),
+            Some("outside_booking_range")
         );
     }
     // A holiday (the whole local day after tomorrow) removes that day.
@@ -593,7 +597,7 @@ async fn availability_follows_lead_time_horizon_time_off_and_capacity() {
         .unwrap();
     let d = local_date(day);
     assert!(slots(&app, &s, &alice, &d, &d).await.is_empty());
-    assert_status(
+    let held_on_holiday = assert_status(
         hold(
             &app,
             &s,
@@ -604,6 +608,10 @@ async fn availability_follows_lead_time_horizon_time_off_and_capacity() {
         .await,
         Code::FailedPrecondition,
         Some("SLOT_UNAVAILABLE"),
+    );
+    assert_eq!(
+        crate::helpers::error_metadata(&held_on_holiday, "cause").as_deref(),
+        Some("closed")
     );
     // A booked slot of capacity 1 disappears.
     let t = grid_after(now + chrono::Duration::days(3));

@@ -30,6 +30,14 @@ pub fn assert_status<T: std::fmt::Debug>(
     status
 }
 
+/// One ErrorInfo metadata value of a status.
+pub fn error_metadata(status: &tonic::Status, key: &str) -> Option<String> {
+    status
+        .get_error_details()
+        .error_info()
+        .and_then(|i| i.metadata.get(key).cloned())
+}
+
 /// The fields of a status's BadRequest violations.
 pub fn violation_fields(status: &tonic::Status) -> Vec<String> {
     status
