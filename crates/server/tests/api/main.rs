@@ -9,6 +9,7 @@ mod catalog;
 mod cli;
 mod helpers;
 mod identity;
+mod migrations;
 mod modules;
 mod ordering;
 mod payments;
