@@ -156,17 +156,27 @@ impl BookingApp {
     /// Sends every reminder due at `now` (the sender passes the clock; tests pass a later one to
     /// skip a backoff). Returns how many were sent.
     pub async fn deliver_reminders(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
-        // Rows left in `sending` by a sender that died: outcome unknown, never resent.
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, Expr::value("failed"))
-            .col_expr(
-                outbox::Column::LastError,
-                Expr::value("the sender stopped mid-send; not sent again"),
-            )
+        // Rows left in `sending` by a sender that died: outcome unknown, never resent. Looked
+        // for before writing: an idle tick must not take SQLite's single writer.
+        let stuck = Utc::now() - Duration::minutes(10);
+        let any_stuck = outbox::Entity::find()
             .filter(outbox::Column::Status.eq("sending"))
-            .filter(outbox::Column::UpdatedAt.lt(Utc::now() - Duration::minutes(10)))
-            .exec(&self.db)
-            .await?;
+            .filter(outbox::Column::UpdatedAt.lt(stuck))
+            .one(&self.db)
+            .await?
+            .is_some();
+        if any_stuck {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::Status, Expr::value("failed"))
+                .col_expr(
+                    outbox::Column::LastError,
+                    Expr::value("the sender stopped mid-send; not sent again"),
+                )
+                .filter(outbox::Column::Status.eq("sending"))
+                .filter(outbox::Column::UpdatedAt.lt(stuck))
+                .exec(&self.db)
+                .await?;
+        }
         let due = outbox::Entity::find()
             .filter(outbox::Column::Status.eq("pending"))
             .filter(outbox::Column::NextAttemptAt.lte(now))

@@ -288,10 +288,19 @@ pub async fn put_app(
         secret_enc: secret_enc.to_string(),
         updated_at: Utc::now(),
     };
-    if find_app(db, tenant).await?.is_some() {
-        row.into_active_model().reset_all().update(db).await?;
-    } else {
-        row.into_active_model().reset_all().insert(db).await?;
-    }
+    // One upsert, not a read then a write: inside a transaction, SQLite refuses (SQLITE_BUSY, no
+    // waiting) to turn a reader into a writer when another writer committed in between.
+    wechat_apps::Entity::insert(row.into_active_model())
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(wechat_apps::Column::TenantId)
+                .update_columns([
+                    wechat_apps::Column::WechatAppid,
+                    wechat_apps::Column::SecretEnc,
+                    wechat_apps::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
