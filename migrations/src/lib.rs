@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod booking;
 mod catalog;
+mod cols;
 mod identity;
 mod kernel;
 mod ordering;

@@ -13,7 +13,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use mm_proto::minimodules::booking::v1 as pb;
+use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
 use serde::{Deserialize, Serialize};
+use tonic::transport::Channel;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::BffState;
@@ -443,6 +445,24 @@ pub async fn list_reservations(
     }))
 }
 
+/// Calls an RPC addressed by one reservation's name and answers the reservation it returns.
+async fn on_reservation<F, Fut>(
+    state: &BffState,
+    id: &str,
+    query: &AppConfigQuery,
+    headers: &HeaderMap,
+    call: F,
+) -> Result<Json<ReservationDto>, ApiError>
+where
+    F: FnOnce(BookingServiceClient<Channel>, String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<pb::Reservation>, tonic::Status>>,
+{
+    let tenant = tenant_of(state, query, headers).await?;
+    let name = format!("tenants/{tenant}/reservations/{id}");
+    let r = call(state.bookings.clone(), name).await?;
+    Ok(Json(reservation_dto(r.unwrap_or_default())))
+}
+
 /// Confirms a held booking (services without a deposit; a deposit is paid instead).
 #[utoipa::path(post, path = "/api/v1/booking/reservations/{id}/confirm", tag = "booking",
     params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
@@ -453,21 +473,13 @@ pub async fn confirm(
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<ReservationDto>, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
-    let r = state
-        .bookings
-        .clone()
-        .confirm_reservation(crate::forward(
-            &headers,
-            pb::ConfirmReservationRequest {
-                name: format!("tenants/{tenant}/reservations/{id}"),
-            },
-        ))
-        .await?
-        .into_inner()
-        .reservation
-        .unwrap_or_default();
-    Ok(Json(reservation_dto(r)))
+    let h = &headers;
+    on_reservation(&state, &id, &query, h, |mut c, name| async move {
+        c.confirm_reservation(crate::forward(h, pb::ConfirmReservationRequest { name }))
+            .await
+            .map(|r| r.into_inner().reservation)
+    })
+    .await
 }
 
 /// Cancels a booking (outside the shop's cancellation window).
@@ -480,21 +492,13 @@ pub async fn cancel(
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<ReservationDto>, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
-    let r = state
-        .bookings
-        .clone()
-        .cancel_reservation(crate::forward(
-            &headers,
-            pb::CancelReservationRequest {
-                name: format!("tenants/{tenant}/reservations/{id}"),
-            },
-        ))
-        .await?
-        .into_inner()
-        .reservation
-        .unwrap_or_default();
-    Ok(Json(reservation_dto(r)))
+    let h = &headers;
+    on_reservation(&state, &id, &query, h, |mut c, name| async move {
+        c.cancel_reservation(crate::forward(h, pb::CancelReservationRequest { name }))
+            .await
+            .map(|r| r.into_inner().reservation)
+    })
+    .await
 }
 
 /// Moves a booking to another slot (outside the shop's reschedule window).
@@ -578,21 +582,13 @@ pub async fn refresh_deposit(
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<ReservationDto>, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
-    let r = state
-        .bookings
-        .clone()
-        .refresh_deposit(crate::forward(
-            &headers,
-            pb::RefreshDepositRequest {
-                name: format!("tenants/{tenant}/reservations/{id}"),
-            },
-        ))
-        .await?
-        .into_inner()
-        .reservation
-        .unwrap_or_default();
-    Ok(Json(reservation_dto(r)))
+    let h = &headers;
+    on_reservation(&state, &id, &query, h, |mut c, name| async move {
+        c.refresh_deposit(crate::forward(h, pb::RefreshDepositRequest { name }))
+            .await
+            .map(|r| r.into_inner().reservation)
+    })
+    .await
 }
 
 /// WeChat Pay's payment and refund notifications about deposits, for one tenant. Answers 204

@@ -130,3 +130,68 @@ impl Merchants {
         })
     }
 }
+
+/// WeChat Pay as one paying module uses it: the shop's merchant account, the protocol client, and
+/// the URL WeChat Pay posts this module's notifications to (`<public url><notify_path>/<tenant>`,
+/// a BFF route that hands them to the module).
+#[derive(Clone)]
+pub struct WechatPay {
+    merchants: Merchants,
+    /// The WeChat Pay API client (the real host or the local fake).
+    pub client: mm_wechatpay::Client,
+    notify_base: String,
+}
+
+impl std::fmt::Debug for WechatPay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WechatPay")
+            .field("notify_base", &self.notify_base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WechatPay {
+    /// WeChat Pay for `module`, its notifications expected at `notify_path` on the public URL.
+    pub fn from_context(
+        module: &'static str,
+        ctx: &crate::module::ModuleContext,
+        notify_path: &str,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            merchants: Merchants::new(
+                module,
+                ctx.platform.clone(),
+                ctx.keys.clone(),
+                &ctx.secret_key,
+            ),
+            client: mm_wechatpay::Client::new(&ctx.wechat_pay_base_url)
+                .map_err(|e| anyhow::anyhow!("Failed to build the WeChat Pay client: {e}"))?,
+            notify_base: format!("{}{notify_path}", ctx.public_base_url.trim_end_matches('/')),
+        })
+    }
+
+    /// Where WeChat Pay posts the tenant's notifications for this module.
+    pub fn notify_url(&self, tenant: TenantId) -> String {
+        format!("{}/{tenant}", self.notify_base)
+    }
+
+    /// The tenant's account, keys opened; `None` when the shop has not set WeChat Pay up.
+    pub async fn account(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Option<MerchantAccount>, MerchantError> {
+        match self.merchants.get(tenant).await {
+            Ok(a) => Ok(Some(a)),
+            Err(MerchantError::Missing) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The tenant's account, keys opened; [`MerchantError::Missing`] when not set up.
+    pub async fn require_account(
+        &self,
+        tenant: TenantId,
+    ) -> Result<MerchantAccount, MerchantError> {
+        self.merchants.get(tenant).await
+    }
+}

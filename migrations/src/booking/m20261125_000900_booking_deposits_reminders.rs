@@ -8,27 +8,14 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::cols::{id, int, str_, text, ts, ts_null};
+
 pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261125_000900_booking_deposits_reminders"
     }
-}
-
-fn id(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).not_null().to_owned()
-}
-
-fn str_(name: &'static str, len: u32) -> ColumnDef {
-    ColumnDef::new(name).string_len(len).not_null().to_owned()
-}
-
-fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
 }
 
 #[sea_orm_migration::async_trait::async_trait]
@@ -87,15 +74,10 @@ impl MigrationTrait for Migration {
                     .col(str_("kind", 16))
                     .col(str_("status", 16))
                     .col(ts("due_at"))
-                    .col(ColumnDef::new("attempts").integer().not_null().to_owned())
+                    .col(int("attempts"))
                     .col(ts("next_attempt_at"))
-                    .col(ColumnDef::new("last_error").text().not_null().to_owned())
-                    .col(
-                        ColumnDef::new("sent_at")
-                            .timestamp_with_time_zone()
-                            .null()
-                            .to_owned(),
-                    )
+                    .col(text("last_error"))
+                    .col(ts_null("sent_at"))
                     .col(ts("created_at"))
                     .col(ts("updated_at"))
                     .primary_key(Index::create().col("tenant_id").col("message_id"))

@@ -4,23 +4,14 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::cols::{id, ts};
+
 pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261124_000400_catalog_init"
     }
-}
-
-fn id(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).not_null().to_owned()
-}
-
-fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
 }
 
 #[sea_orm_migration::async_trait::async_trait]

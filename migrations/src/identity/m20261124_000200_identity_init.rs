@@ -4,19 +4,14 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::cols::ts;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261124_000200_identity_init"
     }
-}
-
-fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
 }
 
 #[sea_orm_migration::async_trait::async_trait]

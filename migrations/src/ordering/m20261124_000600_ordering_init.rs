@@ -4,42 +4,14 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::cols::{fen, id, str_, text, ts, ts_null};
+
 pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261124_000600_ordering_init"
     }
-}
-
-fn id(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).not_null().to_owned()
-}
-
-fn text(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).text().not_null().to_owned()
-}
-
-fn str_(name: &'static str, len: u32) -> ColumnDef {
-    ColumnDef::new(name).string_len(len).not_null().to_owned()
-}
-
-fn fen(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).big_integer().not_null().to_owned()
-}
-
-fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn ts_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .null()
-        .to_owned()
 }
 
 #[sea_orm_migration::async_trait::async_trait]

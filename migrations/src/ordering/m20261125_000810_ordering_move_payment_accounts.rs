@@ -5,6 +5,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::cols::{str_, text, ts};
+
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -32,14 +34,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let text = |n: &'static str| ColumnDef::new(n).text().not_null().to_owned();
-        let str_ = |n: &'static str, len| ColumnDef::new(n).string_len(len).not_null().to_owned();
-        let ts = |n: &'static str| {
-            ColumnDef::new(n)
-                .timestamp_with_time_zone()
-                .not_null()
-                .to_owned()
-        };
         manager
             .create_table(
                 Table::create()

@@ -4,27 +4,14 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::cols::{str_, text, ts};
+
 pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261125_000800_tenant_payment_accounts"
     }
-}
-
-fn str_(name: &'static str, len: u32) -> ColumnDef {
-    ColumnDef::new(name).string_len(len).not_null().to_owned()
-}
-
-fn text(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).text().not_null().to_owned()
-}
-
-fn ts(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
 }
 
 #[sea_orm_migration::async_trait::async_trait]

@@ -184,6 +184,17 @@ impl DomainError for BookingError {
     }
 }
 
+impl From<mm_kernel::merchant::MerchantError> for BookingError {
+    fn from(e: mm_kernel::merchant::MerchantError) -> Self {
+        use mm_kernel::merchant::MerchantError as M;
+        match e {
+            M::Missing => Self::PaymentUnavailable("WeChat Pay is not set up for this shop".into()),
+            M::Unavailable => Self::Unavailable("the tenant service".into()),
+            M::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
 impl From<BookingError> for tonic::Status {
     fn from(e: BookingError) -> Self {
         to_status(&e)

@@ -53,15 +53,10 @@ impl BookingApp {
         Ok(Self {
             db: ctx.db.clone(),
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
-            payments: pay::Payments::new(
-                mm_kernel::merchant::Merchants::new(
-                    "booking",
-                    ctx.platform.clone(),
-                    ctx.keys.clone(),
-                    &ctx.secret_key,
-                ),
-                &ctx.wechat_pay_base_url,
-                &ctx.public_base_url,
+            payments: mm_kernel::merchant::WechatPay::from_context(
+                "booking",
+                ctx,
+                "/api/v1/booking/payments/wechat/notify",
             )?,
             retry_base_ms: ctx.settings.jobs.retry_base_ms,
         })

@@ -10,10 +10,10 @@
 //! with the same out_refund_no, so a crash or a WeChat hiccup never loses one and never pays twice.
 
 use chrono::{Duration, Utc};
-use mm_kernel::merchant::{MerchantAccount, MerchantError, Merchants};
+use mm_kernel::merchant::MerchantAccount;
 use mm_kernel::{RequestContext, TenantId};
 use mm_wechatpay::{
-    Client, JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
+    JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
     RequestPaymentParams, TradeState, Transaction,
 };
 use sea_orm::sea_query::Expr;
@@ -25,21 +25,6 @@ use crate::domain::{Action, Actor, Deposit, Status};
 use crate::entity::{pay_notifications, reservations};
 use crate::error::{BookingError, Result};
 use crate::service::BookingApp;
-
-/// WeChat Pay access for every tenant.
-#[derive(Clone)]
-pub struct Payments {
-    merchants: Merchants,
-    client: Client,
-    /// The BFF's public base URL, for notification URLs.
-    public_base_url: String,
-}
-
-impl std::fmt::Debug for Payments {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Payments")
-    }
-}
 
 /// WeChat's out_trade_no (and out_refund_no) for a reservation: its id without dashes.
 pub fn out_trade_no(id: &str) -> String {
@@ -62,46 +47,6 @@ fn wechat_error(e: mm_wechatpay::Error) -> BookingError {
 
 fn deposit_of(row: &reservations::Model) -> Deposit {
     Deposit::parse(&row.deposit_status).unwrap_or(Deposit::None)
-}
-
-impl Payments {
-    /// Payments over `base_url` (WeChat Pay's API host or the local fake).
-    pub fn new(
-        merchants: Merchants,
-        base_url: &str,
-        public_base_url: &str,
-    ) -> anyhow::Result<Self> {
-        Ok(Self {
-            merchants,
-            client: Client::new(base_url)
-                .map_err(|e| anyhow::anyhow!("Failed to build the WeChat Pay client: {e}"))?,
-            public_base_url: public_base_url.trim_end_matches('/').to_string(),
-        })
-    }
-
-    fn notify_url(&self, tenant: TenantId) -> String {
-        format!(
-            "{}/api/v1/booking/payments/wechat/notify/{tenant}",
-            self.public_base_url
-        )
-    }
-
-    async fn account(&self, tenant: TenantId) -> Result<Option<MerchantAccount>> {
-        match self.merchants.get(tenant).await {
-            Ok(a) => Ok(Some(a)),
-            Err(MerchantError::Missing) => Ok(None),
-            Err(MerchantError::Unavailable) => {
-                Err(BookingError::Unavailable("the tenant service".into()))
-            }
-            Err(MerchantError::Internal(e)) => Err(BookingError::Internal(e)),
-        }
-    }
-
-    async fn require_account(&self, tenant: TenantId) -> Result<MerchantAccount> {
-        self.account(tenant).await?.ok_or_else(|| {
-            BookingError::PaymentUnavailable("WeChat Pay is not set up for this shop".into())
-        })
-    }
 }
 
 /// Changes the deposit columns of a reservation if its deposit still stands at `from`.
@@ -154,12 +99,13 @@ impl BookingApp {
         }
         let now = Utc::now();
         if row.status != Status::Held.as_str() || row.expires_at <= now {
+            // A held row past its deadline is as good as expired.
+            let from = match Status::parse(&row.status) {
+                Some(Status::Held) | None => Status::Expired,
+                Some(s) => s,
+            };
             return Err(BookingError::InvalidTransition {
-                from: if row.status == Status::Held.as_str() {
-                    Status::Expired
-                } else {
-                    Status::parse(&row.status).unwrap_or(Status::Expired)
-                },
+                from,
                 action: "paid",
             });
         }
@@ -285,23 +231,21 @@ impl BookingApp {
     /// True when there is a refund to ask for once `txn` commits.
     pub(crate) async fn mark_refund(
         txn: &impl ConnectionTrait,
+        tenant: TenantId,
         row: &reservations::Model,
     ) -> Result<bool, DbErr> {
         if deposit_of(row) != Deposit::Paid {
             return Ok(false);
         }
-        let tenant = row.tenant_id.clone();
-        let r = reservations::Entity::update_many()
-            .col_expr(
-                reservations::Column::DepositStatus,
-                Expr::value(Deposit::Refunding.as_str()),
-            )
-            .filter(reservations::Column::TenantId.eq(tenant))
-            .filter(reservations::Column::ReservationId.eq(row.reservation_id.clone()))
-            .filter(reservations::Column::DepositStatus.eq(Deposit::Paid.as_str()))
-            .exec(txn)
-            .await?;
-        Ok(r.rows_affected == 1)
+        move_deposit(
+            txn,
+            tenant,
+            &row.reservation_id,
+            Deposit::Paid,
+            Deposit::Refunding,
+            vec![],
+        )
+        .await
     }
 
     /// Asks WeChat Pay to refund the whole deposit (marked refunding first, if paid). Repeating it

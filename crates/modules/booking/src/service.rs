@@ -27,7 +27,7 @@ pub const MAX_SLOT_DAYS: i64 = 31;
 pub struct BookingApp {
     pub(crate) db: DatabaseConnection,
     pub(crate) upstream: Upstream,
-    pub(crate) payments: crate::pay::Payments,
+    pub(crate) payments: mm_kernel::merchant::WechatPay,
     /// First retry wait of a failed message (`jobs.retry_base_ms`).
     pub(crate) retry_base_ms: u64,
 }
@@ -905,7 +905,7 @@ impl BookingApp {
             repo::release_cells(&txn, tenant, &row.staff_id, cells_of(&row)).await?;
         }
         let refund = matches!(to, Status::Cancelled | Status::Expired)
-            && Self::mark_refund(&txn, &row).await?;
+            && Self::mark_refund(&txn, tenant, &row).await?;
         if let Some(cfg) = &reminders {
             outbox::schedule(&txn, &row, cfg).await?;
         } else if !to.holds_place() {

@@ -137,6 +137,17 @@ impl DomainError for OrderingError {
     }
 }
 
+impl From<mm_kernel::merchant::MerchantError> for OrderingError {
+    fn from(e: mm_kernel::merchant::MerchantError) -> Self {
+        use mm_kernel::merchant::MerchantError as M;
+        match e {
+            M::Missing => Self::PaymentUnavailable("WeChat Pay is not set up for this shop".into()),
+            M::Unavailable => Self::Unavailable("the tenant service".into()),
+            M::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
 impl From<OrderingError> for tonic::Status {
     fn from(e: OrderingError) -> Self {
         to_status(&e)

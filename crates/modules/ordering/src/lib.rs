@@ -45,15 +45,10 @@ impl OrderingApp {
             db: ctx.db.clone(),
             cache: ctx.cache.clone(),
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
-            payments: pay::Payments::new(
-                mm_kernel::merchant::Merchants::new(
-                    "ordering",
-                    ctx.platform.clone(),
-                    ctx.keys.clone(),
-                    &ctx.secret_key,
-                ),
-                &ctx.wechat_pay_base_url,
-                &ctx.public_base_url,
+            payments: mm_kernel::merchant::WechatPay::from_context(
+                "ordering",
+                ctx,
+                "/api/v1/payments/wechat/notify",
             )?,
         })
     }

@@ -5,11 +5,11 @@
 //! order.
 
 use chrono::Utc;
-use mm_kernel::merchant::{MerchantAccount, MerchantError, Merchants};
+use mm_kernel::merchant::MerchantAccount;
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_wechatpay::{
-    Client, JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
+    JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
     RequestPaymentParams, TradeState, Transaction,
 };
 use sea_orm::TransactionTrait;
@@ -20,21 +20,6 @@ use crate::entity::orders;
 use crate::error::{OrderingError, Result};
 use crate::repo;
 use crate::service::OrderingApp;
-
-/// WeChat Pay access for every tenant.
-#[derive(Clone)]
-pub struct Payments {
-    merchants: Merchants,
-    client: Client,
-    /// The BFF's public base URL; notifications come to `<base>/api/v1/payments/wechat/notify/<tenant>`.
-    public_base_url: String,
-}
-
-impl std::fmt::Debug for Payments {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Payments")
-    }
-}
 
 /// WeChat's out_trade_no for an order: its id without dashes (WeChat allows at most 32 characters).
 pub fn out_trade_no(order_id: &str) -> String {
@@ -58,56 +43,18 @@ fn wechat_error(e: mm_wechatpay::Error) -> OrderingError {
     }
 }
 
-impl Payments {
-    /// Payments over `base_url` (WeChat Pay's API host or the local fake).
-    pub fn new(
-        merchants: Merchants,
-        base_url: &str,
-        public_base_url: &str,
-    ) -> anyhow::Result<Self> {
-        Ok(Self {
-            merchants,
-            client: Client::new(base_url)
-                .map_err(|e| anyhow::anyhow!("Failed to build the WeChat Pay client: {e}"))?,
-            public_base_url: public_base_url.trim_end_matches('/').to_string(),
-        })
-    }
-
-    fn notify_url(&self, tenant: TenantId) -> String {
-        format!(
-            "{}/api/v1/payments/wechat/notify/{tenant}",
-            self.public_base_url
-        )
-    }
-
-    /// The tenant's account with its keys opened, if set up.
-    async fn account(&self, tenant: TenantId) -> Result<Option<MerchantAccount>> {
-        match self.merchants.get(tenant).await {
-            Ok(a) => Ok(Some(a)),
-            Err(MerchantError::Missing) => Ok(None),
-            Err(MerchantError::Unavailable) => {
-                Err(OrderingError::Unavailable("the tenant service".into()))
-            }
-            Err(MerchantError::Internal(e)) => Err(OrderingError::Internal(e)),
-        }
-    }
-
-    async fn require_account(&self, tenant: TenantId) -> Result<MerchantAccount> {
-        self.account(tenant).await?.ok_or_else(|| {
-            OrderingError::PaymentUnavailable("WeChat Pay is not set up for this shop".into())
-        })
-    }
-
+impl OrderingApp {
     /// Asks for a full refund of a WeChat-paid order. True when WeChat settled it at once.
-    pub async fn refund(
+    pub(crate) async fn refund_wechat(
         &self,
         tenant: TenantId,
         row: &orders::Model,
         reason: &str,
     ) -> Result<bool> {
-        let keys = self.require_account(tenant).await?.keys;
+        let keys = self.payments.require_account(tenant).await?.keys;
         let reason: String = reason.chars().take(80).collect();
         let r = self
+            .payments
             .client
             .refund(
                 &keys,
@@ -116,7 +63,7 @@ impl Payments {
                     // One full refund per order: a retry repeats the same refund, never a second.
                     out_refund_no: out_trade_no(&row.order_id),
                     reason: (!reason.is_empty()).then_some(reason),
-                    notify_url: self.notify_url(tenant),
+                    notify_url: self.payments.notify_url(tenant),
                     refund_fen: row.total_fen,
                     total_fen: row.total_fen,
                 },
@@ -128,12 +75,13 @@ impl Payments {
 
     /// Closes an unpaid WeChat transaction so it can no longer be paid; failures only logged
     /// (a payment arriving anyway is refunded when its notification comes).
-    pub async fn close_quietly(&self, tenant: TenantId, row: &orders::Model) {
+    pub(crate) async fn close_quietly(&self, tenant: TenantId, row: &orders::Model) {
         if row.prepay_id.is_none() {
             return;
         }
-        if let Ok(Some(a)) = self.account(tenant).await
+        if let Ok(Some(a)) = self.payments.account(tenant).await
             && let Err(e) = self
+                .payments
                 .client
                 .close(&a.keys, &out_trade_no(&row.order_id))
                 .await
@@ -141,9 +89,7 @@ impl Payments {
             tracing::warn!(error = %e, order = %row.order_id, "closing the WeChat transaction failed");
         }
     }
-}
 
-impl OrderingApp {
     /// Starts paying: counter payment records the choice; WeChat Pay creates (or repeats) the
     /// prepay and signs what `wx.requestPayment` needs.
     pub async fn pay_order(

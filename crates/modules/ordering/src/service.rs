@@ -18,9 +18,9 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use crate::domain::{self, Action, Actor, Line, Mode, PayMethod, Status};
 use crate::entity::orders;
 use crate::error::{OrderingError, Result};
-use crate::pay::Payments;
 use crate::repo;
 use crate::upstream::{ItemRef, Upstream};
+use mm_kernel::merchant::WechatPay;
 
 /// The topic order events are published under.
 pub const TOPIC: &str = "ordering.order";
@@ -86,7 +86,7 @@ pub struct OrderingApp {
     pub(crate) db: DatabaseConnection,
     pub(crate) cache: Arc<Cache>,
     pub(crate) upstream: Upstream,
-    pub(crate) payments: Payments,
+    pub(crate) payments: WechatPay,
 }
 
 /// The caller as an actor on orders, and the customer id when a customer.
@@ -475,7 +475,7 @@ impl OrderingApp {
         if matches!(action, Action::Cancel | Action::Expire) {
             self.upstream.release(tenant, &row.order_id).await?;
             if from == Status::PendingPayment {
-                self.payments.close_quietly(tenant, &row).await;
+                self.close_quietly(tenant, &row).await;
             }
         }
         let mut updated = self.reload(tenant, &row.order_id).await?;
@@ -492,7 +492,7 @@ impl OrderingApp {
     async fn refund(&self, tenant: TenantId, row: &orders::Model, reason: &str) -> Result<bool> {
         match PayMethod::parse(&row.payment_method) {
             Some(PayMethod::WechatPay) if row.transaction_id.is_some() => {
-                self.payments.refund(tenant, row, reason).await
+                self.refund_wechat(tenant, row, reason).await
             }
             _ => Ok(true),
         }
