@@ -3,6 +3,8 @@
 //! app, both removed when the app is dropped), chosen by MM_TEST_BACKEND=sqlite|postgres. Helpers
 //! mint tokens and build realistic tenants in one line.
 
+pub mod process;
+
 use std::sync::Arc;
 use std::time::Duration;
 
