@@ -46,6 +46,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds for `Retry-After`: on outages (503) and "still working on it" answers.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -64,6 +66,7 @@ impl ApiError {
                     metadata: Default::default(),
                 },
             },
+            retry_after: None,
         }
     }
 }
@@ -121,6 +124,13 @@ impl From<tonic::Status> for ApiError {
         if matches!(s.code(), Code::Unavailable | Code::Unknown | Code::Internal) {
             tracing::warn!(code = ?s.code(), message = s.message(), "upstream call failed");
         }
+        // A service's own hint wins; an outage without one (a module that could not be reached
+        // at all) still tells the client when to come back.
+        let retry_after = details
+            .retry_info()
+            .and_then(|r| r.retry_delay)
+            .map(|d| d.as_secs().max(1))
+            .or_else(|| (s.code() == Code::Unavailable).then_some(1));
         Self {
             status: http_status(s.code()),
             body: ErrorBody {
@@ -128,13 +138,19 @@ impl From<tonic::Status> for ApiError {
                 message,
                 details: ErrorDetailsDto { fields, metadata },
             },
+            retry_after,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut res = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        res
     }
 }
 

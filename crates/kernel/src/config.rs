@@ -71,6 +71,34 @@ pub struct JobsSettings {
     /// First wait before a failed message is retried, in milliseconds; doubled each attempt.
     #[serde(default = "default_retry_base_ms")]
     pub retry_base_ms: u64,
+    /// First wait before a failed cross-module step (give stock back, refund, close a payment)
+    /// is tried again, in milliseconds; doubled each attempt up to `effect_retry_max_ms`.
+    #[serde(default = "default_effect_retry_base_ms")]
+    pub effect_retry_base_ms: u64,
+    /// Longest wait between two tries of a cross-module step, in milliseconds.
+    #[serde(default = "default_effect_retry_max_ms")]
+    pub effect_retry_max_ms: u64,
+    /// How long an order may stay half-placed (`creating`) before the sweep takes it for
+    /// abandoned by a dead process and gives its stock back, in milliseconds. Longer than any
+    /// placement takes; shorter only when no other instance may still be placing it.
+    #[serde(default = "default_stale_creating_ms")]
+    pub stale_creating_ms: u64,
+    /// Test hook: the process kills itself (SIGKILL) when it reaches this named step, so fault
+    /// tests can stop it exactly between two steps. Dev mode only; empty means never.
+    #[serde(default)]
+    pub crash_at: String,
+}
+
+fn default_effect_retry_base_ms() -> u64 {
+    1_000
+}
+
+fn default_effect_retry_max_ms() -> u64 {
+    300_000
+}
+
+fn default_stale_creating_ms() -> u64 {
+    120_000
 }
 
 fn default_retry_base_ms() -> u64 {
@@ -256,6 +284,10 @@ impl Default for Settings {
             jobs: JobsSettings {
                 sweep_interval_ms: 5000,
                 retry_base_ms: default_retry_base_ms(),
+                effect_retry_base_ms: default_effect_retry_base_ms(),
+                effect_retry_max_ms: default_effect_retry_max_ms(),
+                stale_creating_ms: default_stale_creating_ms(),
+                crash_at: String::new(),
             },
         }
     }
@@ -318,6 +350,9 @@ impl Settings {
         }
         if self.environment == Environment::Production && self.wechat.base_url.is_none() {
             anyhow::bail!("wechat.base_url is required in production (https://api.weixin.qq.com)");
+        }
+        if self.environment == Environment::Production && !self.jobs.crash_at.is_empty() {
+            anyhow::bail!("jobs.crash_at is a test hook and is refused in production");
         }
         if self.environment == Environment::Production && self.server.public_url.is_none() {
             anyhow::bail!(

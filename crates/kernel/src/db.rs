@@ -39,3 +39,91 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .map_err(|e| anyhow::anyhow!("Failed to connect to the database: {e}"))?;
     Ok(db)
 }
+
+/// What kind of failure a database error is, for the caller's next move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database could not be reached or went away mid-call (down, restarting, pool
+    /// exhausted): nothing is wrong with the request; answer UNAVAILABLE and let it retry.
+    Outage,
+    /// The transaction lost a race the database resolved by aborting it (deadlock, serialization
+    /// failure, SQLite busy): running it again is safe and usually succeeds.
+    Conflict,
+    /// Anything else: a bug or a broken invariant.
+    Other,
+}
+
+/// Classifies a database error. PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01-03
+/// (admin shutdown, crash shutdown, cannot connect now) and 53300 (too many connections) are
+/// outages; 40001 (serialization failure) and 40P01 (deadlock detected) are conflicts. SQLite's
+/// BUSY (5) and LOCKED (6) are conflicts.
+pub fn classify(e: &sea_orm::DbErr) -> Failure {
+    use sea_orm::{DbErr, RuntimeErr};
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) => return Failure::Outage,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return Failure::Other,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return Failure::Other;
+    };
+    use sea_orm::sqlx::Error as S;
+    match sqlx.as_ref() {
+        S::Io(_)
+        | S::Tls(_)
+        | S::Protocol(_)
+        | S::PoolTimedOut
+        | S::PoolClosed
+        | S::WorkerCrashed => Failure::Outage,
+        S::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                "40001" | "40P01" | "5" | "6" | "517" | "261" | "262" => Failure::Conflict,
+                "57P01" | "57P02" | "57P03" | "53300" => Failure::Outage,
+                c if c.starts_with("08") => Failure::Outage,
+                _ => Failure::Other,
+            }
+        }
+        _ => Failure::Other,
+    }
+}
+
+/// The database error in an error's source chain, if any.
+pub fn find_db_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a sea_orm::DbErr> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(db) = err.downcast_ref::<sea_orm::DbErr>() {
+            return Some(db);
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// How many times a transaction that lost a deadlock or serialization race is run in all.
+pub const CONFLICT_ATTEMPTS: usize = 4;
+
+/// Runs `op` (a whole transaction) again when the database aborted it as a deadlock victim or
+/// a serialization failure, a bounded number of times with a short jittered back-off. Every
+/// step that takes row locks in a canonical order should not deadlock at all; this is the second
+/// line for what still does (SQLite's busy writer, a lock order shared with another code path).
+pub async fn retry_conflicts<T, E, F, Fut>(op: F) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::error::Error + 'static,
+{
+    use backon::{ExponentialBuilder, Retryable as _};
+    op.retry(
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(5))
+            .with_max_delay(Duration::from_millis(100))
+            .with_max_times(CONFLICT_ATTEMPTS - 1)
+            .with_jitter(),
+    )
+    .when(|e: &E| find_db_error(e).is_some_and(|d| classify(d) == Failure::Conflict))
+    .notify(|e: &E, wait: Duration| {
+        tracing::debug!(error = %e, ?wait, "transaction lost a lock race; running it again");
+    })
+    .await
+}

@@ -43,11 +43,43 @@ pub trait DomainError: std::error::Error {
     fn metadata(&self) -> HashMap<String, String> {
         HashMap::new()
     }
+    /// When the same request may succeed later (an outage, work still in progress): how long to
+    /// wait. Sent as google.rpc.RetryInfo; the BFF turns it into `Retry-After`.
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        None
+    }
+}
+
+/// How long a client should wait before retrying after an outage answer.
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// An UNAVAILABLE status with a RetryInfo detail (which the BFF turns into `Retry-After`):
+/// nothing is wrong with the request, a dependency is down or the server is stopping.
+pub fn unavailable(reason: &str, domain: &str, message: impl Into<String>) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(reason, domain, HashMap::new());
+    details.set_retry_info(Some(RETRY_AFTER));
+    Status::with_error_details(Code::Unavailable, message, details)
 }
 
 /// Builds the status for a domain error. The only Status builder for domain errors.
-pub fn to_status<E: DomainError + ?Sized>(err: &E) -> Status {
+///
+/// A database that cannot be reached (or a transaction that kept losing lock races after its
+/// bounded retries) is an outage, not a bug: whatever module variant carries it, the caller gets
+/// UNAVAILABLE with a retry hint, never INTERNAL.
+pub fn to_status<E: DomainError + 'static>(err: &E) -> Status {
     let code = err.code();
+    if matches!(code, Code::Internal | Code::Unknown | Code::Aborted)
+        && let Some(db) = crate::db::find_db_error(err)
+        && crate::db::classify(db) != crate::db::Failure::Other
+    {
+        tracing::warn!(error = %db, reason = err.reason(), "database unavailable");
+        return unavailable(
+            "DATABASE_UNAVAILABLE",
+            err.domain(),
+            "the database is unavailable; retry shortly",
+        );
+    }
     if code == Code::Internal || code == Code::Unknown {
         let mut chain = err.to_string();
         let mut source = err.source();
@@ -63,6 +95,9 @@ pub fn to_status<E: DomainError + ?Sized>(err: &E) -> Status {
     }
     let mut details = ErrorDetails::new();
     details.set_error_info(err.reason(), err.domain(), err.metadata());
+    if let Some(wait) = err.retry_after() {
+        details.set_retry_info(Some(wait));
+    }
     let violations = err.field_violations();
     if !violations.is_empty() {
         details.set_bad_request(

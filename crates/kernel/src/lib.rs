@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod fault;
 pub mod ids;
 pub mod json;
 pub mod merchant;

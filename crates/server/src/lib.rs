@@ -276,6 +276,7 @@ fn cors(settings: &Settings, http_port: u16) -> anyhow::Result<CorsLayer> {
 impl App {
     /// Connects storage, runs migrations, binds both ports and starts serving.
     pub async fn start(settings: Settings) -> anyhow::Result<Self> {
+        mm_kernel::fault::arm(&settings.jobs.crash_at);
         let db = mm_kernel::db::connect(&settings.database).await?;
         if settings.database.migrate_on_start {
             migrate(&db).await?;

@@ -4,10 +4,12 @@ use sea_orm_migration::MigrationTrait;
 
 mod m20261124_000600_ordering_init;
 mod m20261125_000810_ordering_move_payment_accounts;
+mod m20261201_000100_ordering_effects;
 
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261124_000600_ordering_init::Migration),
         Box::new(m20261125_000810_ordering_move_payment_accounts::Migration),
+        Box::new(m20261201_000100_ordering_effects::Migration),
     ]
 }

@@ -197,6 +197,7 @@ impl BookingApp {
         )
         .await?;
         txn.commit().await?;
+        mm_kernel::fault::point("booking.deposit.committed");
         // The deposit column is the gate, not the notification record: a replay after a
         // half-finished first attempt still finishes the job, and never does it twice.
         let row = self.reload(tenant, &row.reservation_id).await?;

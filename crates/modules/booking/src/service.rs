@@ -776,6 +776,7 @@ impl BookingApp {
             return Err(BookingError::SlotFull);
         }
         txn.commit().await?;
+        mm_kernel::fault::point("booking.hold.committed");
         tracing::info!(reservation = %row.reservation_id, staff = %row.staff_id, start = %row.starts_at, "reservation made");
         Ok(row)
     }
@@ -912,6 +913,7 @@ impl BookingApp {
             outbox::withdraw(&txn, &row.tenant_id, &row.reservation_id).await?;
         }
         txn.commit().await?;
+        mm_kernel::fault::point("booking.step.committed");
         if refund {
             self.refund_after_cancel(tenant, &row.reservation_id).await;
         }

@@ -26,6 +26,10 @@ pub enum CatalogError {
     /// The product is off sale or gone.
     #[error("{product} is not on sale")]
     NotOnSale { product: String },
+    /// The reservation id was released (or given up) before this reservation arrived: a late
+    /// or repeated reserve must not take stock nobody will give back.
+    #[error("reservation {reservation} was released")]
+    ReservationReleased { reservation: String },
     /// The etag sent does not match.
     #[error("product {product} was changed by someone else; reload and retry")]
     EtagMismatch { product: String },
@@ -42,9 +46,10 @@ impl DomainError for CatalogError {
         match self {
             Self::Request(e) => e.code(),
             Self::CategoryNotFound { .. } | Self::ProductNotFound { .. } => Code::NotFound,
-            Self::CategoryNotEmpty { .. } | Self::OutOfStock { .. } | Self::NotOnSale { .. } => {
-                Code::FailedPrecondition
-            }
+            Self::CategoryNotEmpty { .. }
+            | Self::OutOfStock { .. }
+            | Self::NotOnSale { .. }
+            | Self::ReservationReleased { .. } => Code::FailedPrecondition,
             Self::EtagMismatch { .. } => Code::Aborted,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
@@ -58,6 +63,7 @@ impl DomainError for CatalogError {
             Self::CategoryNotEmpty { .. } => "CATEGORY_NOT_EMPTY",
             Self::OutOfStock { .. } => "OUT_OF_STOCK",
             Self::NotOnSale { .. } => "NOT_ON_SALE",
+            Self::ReservationReleased { .. } => "RESERVATION_RELEASED",
             Self::EtagMismatch { .. } => "ETAG_MISMATCH",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",

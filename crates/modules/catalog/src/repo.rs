@@ -275,6 +275,36 @@ pub async fn set_reservation_items(
         .map(|_| ())
 }
 
+/// Records a reservation id as released before any stock was taken under it, so a reserve that
+/// arrives late (its answer lost, the caller already gave up) finds the id spent and takes
+/// nothing. False when a reservation with this id exists already.
+pub async fn insert_tombstone(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    let res = reservations::Entity::insert(reservations::ActiveModel {
+        tenant_id: Set(tenant.to_string()),
+        reservation_id: Set(id.to_string()),
+        items: Set("[]".into()),
+        released: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([
+            reservations::Column::TenantId,
+            reservations::Column::ReservationId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(res == 1)
+}
+
 /// Marks a reservation released, only once; false when it was already or does not exist.
 pub async fn mark_released(
     db: &impl ConnectionTrait,

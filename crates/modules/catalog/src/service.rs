@@ -578,7 +578,11 @@ impl CatalogApp {
         self.resolve(&self.db, tenant, items).await
     }
 
-    /// Takes stock for all items or none; a retry with the same id returns what was taken.
+    /// Takes stock for all items or none; a retry with the same id returns what was taken, and a
+    /// reserve under an id already released takes nothing (RESERVATION_RELEASED). SKUs are
+    /// locked in one canonical order (product, SKU) whatever order the basket lists them in, so
+    /// two baskets with the same items cannot deadlock; a transaction the database still aborts
+    /// as a deadlock or serialization victim is run again a bounded number of times.
     pub async fn reserve_stock(
         &self,
         ctx: &RequestContext,
@@ -587,13 +591,34 @@ impl CatalogApp {
         items: &[ItemRef],
     ) -> Result<Vec<pb::ResolvedItem>> {
         ctx.authorize_tenant(&tenant)?;
+        let (resolved, sold_out) =
+            mm_kernel::db::retry_conflicts(|| self.reserve_once(tenant, reservation, items))
+                .await?;
+        if sold_out {
+            self.written(tenant).await;
+        }
+        Ok(resolved)
+    }
+
+    async fn reserve_once(
+        &self,
+        tenant: TenantId,
+        reservation: &str,
+        items: &[ItemRef],
+    ) -> Result<(Vec<pb::ResolvedItem>, bool)> {
         let txn = self.db.begin().await?;
         if !repo::start_reservation(&txn, tenant, reservation).await? {
             drop(txn);
-            let existing = repo::find_reservation(&self.db, tenant, reservation).await?;
-            let taken: Vec<Taken> = existing
-                .map(|r| serde_json::from_str(&r.items).unwrap_or_default())
-                .unwrap_or_default();
+            let Some(existing) = repo::find_reservation(&self.db, tenant, reservation).await?
+            else {
+                return Err(anyhow::anyhow!("reservation {reservation} vanished").into());
+            };
+            if existing.released {
+                return Err(CatalogError::ReservationReleased {
+                    reservation: reservation.to_string(),
+                });
+            }
+            let taken: Vec<Taken> = serde_json::from_str(&existing.items).unwrap_or_default();
             let refs: Vec<ItemRef> = taken
                 .into_iter()
                 .map(|t| ItemRef {
@@ -602,21 +627,28 @@ impl CatalogApp {
                     quantity: t.quantity,
                 })
                 .collect();
-            return self.resolve(&self.db, tenant, &refs).await;
+            return Ok((self.resolve(&self.db, tenant, &refs).await?, false));
         }
         let looked_up = self.lookup(&txn, tenant, items).await?;
-        let mut sold_out = false;
-        for (it, (r, on_sale)) in items.iter().zip(&looked_up) {
+        for (r, on_sale) in &looked_up {
             if !on_sale {
                 return Err(CatalogError::NotOnSale {
                     product: r.product.clone(),
                 });
             }
+        }
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| {
+            (&items[a].product_id, &items[a].sku_id).cmp(&(&items[b].product_id, &items[b].sku_id))
+        });
+        let mut sold_out = false;
+        for i in order {
+            let it = &items[i];
             match repo::take_stock(&txn, tenant, &it.product_id, &it.sku_id, it.quantity).await? {
                 Some(left) => sold_out |= left == Some(0),
                 None => {
                     return Err(CatalogError::OutOfStock {
-                        product: r.product.clone(),
+                        product: looked_up[i].0.product.clone(),
                         sku: it.sku_id.clone(),
                     });
                 }
@@ -643,13 +675,12 @@ impl CatalogApp {
             repo::bump_menu_version(&txn, tenant).await?;
         }
         txn.commit().await?;
-        if sold_out {
-            self.written(tenant).await;
-        }
-        Ok(resolved)
+        Ok((resolved, sold_out))
     }
 
-    /// Gives back a reservation's stock, once.
+    /// Gives back a reservation's stock, once; true when this call gave it back. Releasing an id
+    /// that took nothing (yet) spends it, so a reserve arriving after its caller gave up takes
+    /// nothing: release is the one call that always ends a reservation id, whatever raced it.
     pub async fn release_stock(
         &self,
         ctx: &RequestContext,
@@ -657,14 +688,36 @@ impl CatalogApp {
         reservation: &str,
     ) -> Result<bool> {
         ctx.authorize_tenant(&tenant)?;
+        let back_in_stock =
+            mm_kernel::db::retry_conflicts(|| self.release_once(tenant, reservation)).await?;
+        let Some(back_in_stock) = back_in_stock else {
+            return Ok(false);
+        };
+        if back_in_stock {
+            self.written(tenant).await;
+        }
+        Ok(true)
+    }
+
+    /// One try; `None` when there was nothing to give back.
+    async fn release_once(&self, tenant: TenantId, reservation: &str) -> Result<Option<bool>> {
         let txn = self.db.begin().await?;
         if !repo::mark_released(&txn, tenant, reservation).await? {
-            return Ok(false);
+            // Unknown id: spend it. A reserve of this id still in flight makes the insert wait
+            // for it and then conflict; that reservation is then released like any other.
+            if repo::insert_tombstone(&txn, tenant, reservation).await?
+                || !repo::mark_released(&txn, tenant, reservation).await?
+            {
+                txn.commit().await?;
+                return Ok(None);
+            }
         }
         let row = repo::find_reservation(&txn, tenant, reservation).await?;
-        let taken: Vec<Taken> = row
+        let mut taken: Vec<Taken> = row
             .map(|r| serde_json::from_str(&r.items).unwrap_or_default())
             .unwrap_or_default();
+        // The same canonical lock order as taking stock.
+        taken.sort_by(|a, b| (&a.product_id, &a.sku_id).cmp(&(&b.product_id, &b.sku_id)));
         let mut back_in_stock = false;
         for t in &taken {
             back_in_stock |= repo::find_sku(&txn, tenant, &t.product_id, &t.sku_id)
@@ -676,9 +729,6 @@ impl CatalogApp {
             repo::bump_menu_version(&txn, tenant).await?;
         }
         txn.commit().await?;
-        if back_in_stock {
-            self.written(tenant).await;
-        }
-        Ok(true)
+        Ok(Some(back_in_stock))
     }
 }

@@ -83,3 +83,27 @@ pub mod notifications {
 
     no_relations!();
 }
+
+/// `ordering_effects`: a step an order still owes another module (see `effects.rs`).
+pub mod effects {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ordering_effects")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub order_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub effect: String,
+        pub detail: String,
+        pub attempts: i32,
+        pub due_at: ChronoDateTimeUtc,
+        pub last_error: String,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    no_relations!();
+}

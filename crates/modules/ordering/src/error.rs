@@ -46,6 +46,9 @@ pub enum OrderingError {
     /// WeChat Pay answered with an error.
     #[error("WeChat Pay refused: {code}: {message}")]
     WechatPay { code: String, message: String },
+    /// An order with this idempotency key is still being placed by another request.
+    #[error("the same order is still being placed; retry shortly")]
+    BeingPlaced,
     /// WeChat Pay or another module could not be reached.
     #[error("{0} is unavailable; retry shortly")]
     Unavailable(String),
@@ -69,7 +72,7 @@ impl DomainError for OrderingError {
             | Self::CancelWindowPassed { .. }
             | Self::PaymentUnavailable(_)
             | Self::WechatPay { .. } => Code::FailedPrecondition,
-            Self::PriceChanged { .. } => Code::Aborted,
+            Self::PriceChanged { .. } | Self::BeingPlaced => Code::Aborted,
             Self::NotificationRejected(_) => Code::Unauthenticated,
             Self::PaymentMismatch(_) => Code::InvalidArgument,
             Self::Unavailable(_) => Code::Unavailable,
@@ -91,6 +94,7 @@ impl DomainError for OrderingError {
             Self::NotificationRejected(_) => "NOTIFICATION_REJECTED",
             Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
             Self::WechatPay { .. } => "WECHAT_PAY_ERROR",
+            Self::BeingPlaced => "ORDER_BEING_PLACED",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",
@@ -106,6 +110,11 @@ impl DomainError for OrderingError {
             Self::Request(e) => e.field_violations(),
             _ => Vec::new(),
         }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        matches!(self, Self::BeingPlaced | Self::Unavailable(_))
+            .then_some(mm_kernel::error::RETRY_AFTER)
     }
 
     fn metadata(&self) -> HashMap<String, String> {

@@ -10,6 +10,7 @@
 
 mod convert;
 pub mod domain;
+mod effects;
 mod entity;
 pub mod error;
 mod grpc;
@@ -50,6 +51,7 @@ impl OrderingApp {
                 ctx,
                 "/api/v1/payments/wechat/notify",
             )?,
+            jobs: ctx.settings.jobs.clone(),
         })
     }
 }

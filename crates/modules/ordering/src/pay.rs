@@ -44,13 +44,14 @@ fn wechat_error(e: mm_wechatpay::Error) -> OrderingError {
 }
 
 impl OrderingApp {
-    /// Asks for a full refund of a WeChat-paid order. True when WeChat settled it at once.
+    /// Asks for a full refund of a WeChat-paid order: WeChat's answer, usually PROCESSING (its
+    /// notification settles it) or SUCCESS.
     pub(crate) async fn refund_wechat(
         &self,
         tenant: TenantId,
         row: &orders::Model,
         reason: &str,
-    ) -> Result<bool> {
+    ) -> Result<RefundStatus> {
         let keys = self.payments.require_account(tenant).await?.keys;
         let reason: String = reason.chars().take(80).collect();
         let r = self
@@ -70,23 +71,36 @@ impl OrderingApp {
             )
             .await
             .map_err(wechat_error)?;
-        Ok(r.status == RefundStatus::Success)
+        Ok(r.status)
     }
 
     /// Closes an unpaid WeChat transaction so it can no longer be paid; failures only logged
     /// (a payment arriving anyway is refunded when its notification comes).
-    pub(crate) async fn close_quietly(&self, tenant: TenantId, row: &orders::Model) {
+    /// Closes an unpaid WeChat transaction so it can no longer be paid. An order never sent to
+    /// WeChat, or a shop without an account any more, has nothing to close; WeChat's refusals
+    /// (paid meanwhile: the payment's notification refunds it; already closed) end the step too.
+    /// Only an unreachable WeChat or tenant service is worth trying again.
+    pub(crate) async fn close_payment(&self, tenant: TenantId, row: &orders::Model) -> Result<()> {
         if row.prepay_id.is_none() {
-            return;
+            return Ok(());
         }
-        if let Ok(Some(a)) = self.payments.account(tenant).await
-            && let Err(e) = self
-                .payments
-                .client
-                .close(&a.keys, &out_trade_no(&row.order_id))
-                .await
+        let Some(a) = self.payments.account(tenant).await? else {
+            return Ok(());
+        };
+        match self
+            .payments
+            .client
+            .close(&a.keys, &out_trade_no(&row.order_id))
+            .await
         {
-            tracing::warn!(error = %e, order = %row.order_id, "closing the WeChat transaction failed");
+            Ok(()) => Ok(()),
+            Err(mm_wechatpay::Error::Transport(e)) => {
+                Err(OrderingError::Unavailable(format!("WeChat Pay ({e})")))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, order = %row.order_id, "WeChat would not close the transaction");
+                Ok(())
+            }
         }
     }
 

@@ -180,7 +180,10 @@ pub async fn due_for_sweep(
     Ok(rows)
 }
 
-/// Records a notification as applied; `Ok(false)` when it was before (a replay).
+/// Records a notification as applied; `Ok(false)` when it was before (a replay). One
+/// `ON CONFLICT DO NOTHING` insert: a concurrent copy of the same notification waits for the
+/// first and then inserts nothing, instead of failing and aborting the caller's PostgreSQL
+/// transaction.
 pub async fn record_notification(
     db: &impl ConnectionTrait,
     tenant: TenantId,
@@ -195,9 +198,16 @@ pub async fn record_notification(
         order_id: Set(order.chars().take(36).collect()),
         received_at: Set(Utc::now()),
     };
-    match row.insert(db).await {
-        Ok(_) => Ok(true),
-        Err(e) if unique_violation(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    let inserted = notifications::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                notifications::Column::TenantId,
+                notifications::Column::NotificationId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
 }

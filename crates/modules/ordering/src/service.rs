@@ -16,6 +16,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::domain::{self, Action, Actor, Line, Mode, PayMethod, Status};
+use crate::effects::Effect;
 use crate::entity::orders;
 use crate::error::{OrderingError, Result};
 use crate::repo;
@@ -87,6 +88,7 @@ pub struct OrderingApp {
     pub(crate) cache: Arc<Cache>,
     pub(crate) upstream: Upstream,
     pub(crate) payments: WechatPay,
+    pub(crate) jobs: mm_kernel::config::JobsSettings,
 }
 
 /// The caller as an actor on orders, and the customer id when a customer.
@@ -225,6 +227,29 @@ impl OrderingApp {
         {
             return self.replayed(existing);
         }
+        match self.place(tenant, &customer, basket, &placement).await {
+            Ok(row) => Ok(row),
+            // A twin with the same key may have taken the last stock (or moved the price) while
+            // this one was pricing: the customer's order exists, and that is the answer.
+            Err(e) if !matches!(e, OrderingError::Request(_)) => {
+                match repo::find_by_request(&self.db, tenant, &customer, &placement.request_id)
+                    .await
+                {
+                    Ok(Some(twin)) => self.replayed(twin),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn place(
+        &self,
+        tenant: TenantId,
+        customer: &str,
+        basket: Basket,
+        placement: &Placement,
+    ) -> Result<orders::Model> {
         let config = self.upstream.config(tenant).await?;
         let lines = self.upstream.resolve(tenant, &basket.items).await?;
         let now = Utc::now();
@@ -246,7 +271,7 @@ impl OrderingApp {
             tenant_id: tenant.to_string(),
             order_id: id.clone(),
             order_number: String::new(),
-            customer_id: customer.clone(),
+            customer_id: customer.to_string(),
             status: Status::Creating.as_str().into(),
             items: serde_json::to_string(&lines).map_err(anyhow::Error::from)?,
             items_fen: priced.amounts.items_fen,
@@ -271,50 +296,61 @@ impl OrderingApp {
             created_at: now,
             updated_at: now,
         };
-        let txn = self.db.begin().await?;
-        let seq = repo::next_seq(&txn, tenant, &domain::order_day(now)).await?;
-        let row = orders::Model {
-            order_number: domain::order_number(&domain::order_day(now), seq),
-            ..row
-        };
-        if !repo::insert_order(&txn, row.clone()).await? {
-            drop(txn);
-            // The same key won a race with this request: answer what it created.
-            return match repo::find_by_request(&self.db, tenant, &customer, &placement.request_id)
+        let row = &row;
+        let inserted = mm_kernel::db::retry_conflicts(|| async move {
+            let txn = self.db.begin().await?;
+            let seq = repo::next_seq(&txn, tenant, &domain::order_day(now)).await?;
+            let row = orders::Model {
+                order_number: domain::order_number(&domain::order_day(now), seq),
+                ..row.clone()
+            };
+            if !repo::insert_order(&txn, row).await? {
+                return Ok::<bool, OrderingError>(false);
+            }
+            txn.commit().await?;
+            Ok(true)
+        })
+        .await?;
+        if !inserted {
+            // The same key won a race with this request: answer what it created (or, when that
+            // twin failed and let go of the key meanwhile, ask for a retry).
+            return match repo::find_by_request(&self.db, tenant, customer, &placement.request_id)
                 .await?
             {
                 Some(existing) => self.replayed(existing),
-                None => Err(anyhow::anyhow!("order insert conflicted without a twin").into()),
+                None => Err(OrderingError::BeingPlaced),
             };
         }
-        txn.commit().await?;
+        mm_kernel::fault::point("ordering.create.inserted");
 
         let reserved = match self.upstream.reserve(tenant, &id, &basket.items).await {
             Ok(r) => r,
-            Err(e) => {
-                // The reservation may have gone through with its answer lost: give it back
-                // (a no-op otherwise) before freeing the key for a retry.
-                if !matches!(e, OrderingError::OutOfStock { .. }) {
-                    let _ = self.upstream.release(tenant, &id).await;
-                }
+            Err(e @ OrderingError::OutOfStock { .. }) => {
+                // The catalog took nothing (its transaction rolled back): just free the key.
                 repo::delete_creating(&self.db, tenant, &id).await?;
                 return Err(e);
             }
+            Err(e) => {
+                // The reservation may have gone through with its answer lost: owe a release
+                // (which also spends the id, should the reservation still be on its way).
+                self.abandon(tenant, &id).await?;
+                return Err(e);
+            }
         };
+        mm_kernel::fault::point("ordering.create.reserved");
         let changed = reserved
             .iter()
             .zip(&lines)
             .any(|(r, l)| r.unit_price_fen != l.unit_price_fen);
         if changed {
-            self.upstream.release(tenant, &id).await?;
-            repo::delete_creating(&self.db, tenant, &id).await?;
+            self.abandon(tenant, &id).await?;
             return Err(OrderingError::PriceChanged {
                 expected_fen: total,
                 actual_fen: reserved.iter().map(Line::total_fen).sum::<i64>()
                     + priced.amounts.packaging_fee_fen,
             });
         }
-        repo::move_order(
+        if !repo::move_order(
             &self.db,
             tenant,
             &id,
@@ -322,18 +358,38 @@ impl OrderingApp {
             Status::PendingPayment.as_str(),
             vec![],
         )
-        .await?;
+        .await?
+        {
+            // Taken for abandoned by the sweep meanwhile, which owes its stock back already.
+            return Err(OrderingError::Unavailable(
+                "placing the order took too long".into(),
+            ));
+        }
+        mm_kernel::fault::point("ordering.create.placed");
         let row = self.reload(tenant, &id).await?;
         self.publish(&row, pb::OrderEventKind::Created).await;
         tracing::info!(order = %row.order_number, total_fen = row.total_fen, "order placed");
         Ok(row)
     }
 
+    /// Gives up a half-placed order: the row goes and a release of whatever the catalog may
+    /// have taken under its id is owed, in one transaction; then the release is tried at once.
+    /// False when the order was no longer half-placed (placed, or abandoned by someone else).
+    pub(crate) async fn abandon(&self, tenant: TenantId, id: &str) -> Result<bool> {
+        let txn = self.db.begin().await?;
+        if !repo::delete_creating(&txn, tenant, id).await? {
+            return Ok(false);
+        }
+        crate::effects::record(&txn, tenant, id, &[Effect::ReleaseStock], "").await?;
+        txn.commit().await?;
+        mm_kernel::fault::point("ordering.abandon.committed");
+        self.settle(tenant, id).await;
+        Ok(true)
+    }
+
     fn replayed(&self, existing: orders::Model) -> Result<orders::Model> {
         if existing.status == Status::Creating.as_str() {
-            return Err(OrderingError::Unavailable(
-                "the same order is still being placed".into(),
-            ));
+            return Err(OrderingError::BeingPlaced);
         }
         Ok(existing)
     }
@@ -391,6 +447,10 @@ impl OrderingApp {
         reason: &str,
     ) -> Result<orders::Model> {
         let (row, actor) = self.visible(ctx, tenant, id).await?;
+        // Cancelling twice (a retried tap, a lost answer) is not an error: the order is off.
+        if action == Action::Cancel && called_off(&row) {
+            return Ok(row);
+        }
         self.step(tenant, row, action, actor, reason).await
     }
 
@@ -423,6 +483,7 @@ impl OrderingApp {
         }
         let mut extra = Vec::new();
         let mut to = to;
+        let mut owed = Vec::new();
         match to {
             Status::Cancelled => {
                 let why = match (action, actor) {
@@ -447,36 +508,58 @@ impl OrderingApp {
                 if !why.is_empty() {
                     extra.push((orders::Column::CancelReason, Expr::value(why)));
                 }
-                if self.refund(tenant, &row, reason).await? {
-                    // Counter payments (and refunds WeChat settles at once) are done here.
-                    to = Status::Refunded;
-                    extra.push((orders::Column::RefundedFen, Expr::value(row.total_fen)));
+                match PayMethod::parse(&row.payment_method) {
+                    Some(PayMethod::WechatPay) if row.transaction_id.is_some() => {
+                        owed.push(Effect::Refund);
+                    }
+                    // Paid at the counter: the shop hands the money back, nothing to ask.
+                    _ => {
+                        to = Status::Refunded;
+                        extra.push((orders::Column::RefundedFen, Expr::value(row.total_fen)));
+                    }
                 }
             }
             _ => {}
         }
-        if !repo::move_order(
-            &self.db,
-            tenant,
-            &row.order_id,
-            from.as_str(),
-            to.as_str(),
-            extra,
-        )
-        .await?
-        {
+        // The goods were not made: their stock goes back. (After preparing, only money does.)
+        if matches!(action, Action::Cancel | Action::Expire) {
+            owed.push(Effect::ReleaseStock);
+            if from == Status::PendingPayment && row.prepay_id.is_some() {
+                owed.push(Effect::ClosePayment);
+            }
+        }
+        // The status change and what it owes commit together; the owed steps are then tried at
+        // once and, if that try is lost, by the worker (effects.rs).
+        let (order_id, extra, owed_ref) = (&row.order_id, &extra, &owed);
+        let moved = mm_kernel::db::retry_conflicts(|| async move {
+            let txn = self.db.begin().await?;
+            if !repo::move_order(
+                &txn,
+                tenant,
+                order_id,
+                from.as_str(),
+                to.as_str(),
+                extra.clone(),
+            )
+            .await?
+            {
+                return Ok::<bool, OrderingError>(false);
+            }
+            crate::effects::record(&txn, tenant, order_id, owed_ref, reason).await?;
+            txn.commit().await?;
+            Ok(true)
+        })
+        .await?;
+        if !moved {
             let now = self.reload(tenant, &row.order_id).await?;
             return Err(OrderingError::InvalidTransition {
                 from: Status::parse(&now.status).unwrap_or(from),
                 action: action.verb(),
             });
         }
-        // The goods were not made: their stock goes back. (After preparing, only money does.)
-        if matches!(action, Action::Cancel | Action::Expire) {
-            self.upstream.release(tenant, &row.order_id).await?;
-            if from == Status::PendingPayment {
-                self.close_quietly(tenant, &row).await;
-            }
+        mm_kernel::fault::point("ordering.step.committed");
+        if !owed.is_empty() {
+            self.settle(tenant, &row.order_id).await;
         }
         let mut updated = self.reload(tenant, &row.order_id).await?;
         self.publish(&updated, pb::OrderEventKind::Updated).await;
@@ -486,15 +569,11 @@ impl OrderingApp {
         }
         Ok(updated)
     }
+}
 
-    /// Asks for the order's money back. True when the refund is complete already (counter
-    /// payments, or WeChat settling at once); false when a notification will confirm it.
-    async fn refund(&self, tenant: TenantId, row: &orders::Model, reason: &str) -> Result<bool> {
-        match PayMethod::parse(&row.payment_method) {
-            Some(PayMethod::WechatPay) if row.transaction_id.is_some() => {
-                self.refund_wechat(tenant, row, reason).await
-            }
-            _ => Ok(true),
-        }
-    }
+/// Whether an order was already called off by a cancel or expiry (its stock given back or owed).
+fn called_off(row: &orders::Model) -> bool {
+    row.status == Status::Cancelled.as_str()
+        || ((row.status == Status::Refunding.as_str() || row.status == Status::Refunded.as_str())
+            && !row.cancel_reason.is_empty())
 }

@@ -1,7 +1,9 @@
-//! The expiry sweep: unpaid orders past their deadline are cancelled and give their stock back;
-//! orders stuck in `creating` (a crash between writing the order and reserving its stock) are
-//! released and removed. Every instance sweeps; the conditional status update lets exactly one
-//! win each order, and releasing stock is idempotent per order.
+//! The ordering worker, every `jobs.sweep_interval_ms`: unpaid orders past their deadline are
+//! cancelled (which owes their stock back); orders stuck in `creating` (a process that died
+//! between writing the order and placing it) are abandoned, which owes a release of whatever the
+//! catalog took under their id; and every owed step still due is tried (`effects::drain`).
+//! Every instance sweeps; conditional updates let exactly one win each order and each try, and
+//! every owed step is idempotent on the other side.
 
 use std::time::Duration;
 
@@ -11,9 +13,6 @@ use mm_kernel::TenantId;
 use crate::domain::{Action, Actor, Status};
 use crate::repo;
 use crate::service::OrderingApp;
-
-/// How long an order may sit in `creating` before it is taken for abandoned.
-const STALE_CREATING: chrono::Duration = chrono::Duration::minutes(2);
 
 pub fn spawn(app: OrderingApp, every: Duration) {
     tokio::spawn(async move {
@@ -31,16 +30,21 @@ pub fn spawn(app: OrderingApp, every: Duration) {
 /// One pass; returns how many orders it handled.
 pub async fn sweep(app: &OrderingApp) -> anyhow::Result<usize> {
     let now = Utc::now();
-    let due = repo::due_for_sweep(&app.db, now, now - STALE_CREATING, 200).await?;
+    let stale = now
+        - chrono::Duration::milliseconds(
+            i64::try_from(app.jobs.stale_creating_ms).unwrap_or(i64::MAX),
+        );
+    let due = repo::due_for_sweep(&app.db, now, stale, 200).await?;
     let mut handled = 0;
     for row in due {
         let Ok(tenant) = TenantId::parse(&row.tenant_id, "tenant") else {
             continue;
         };
         if row.status == Status::Creating.as_str() {
-            app.upstream.release(tenant, &row.order_id).await?;
-            repo::delete_creating(&app.db, tenant, &row.order_id).await?;
-            handled += 1;
+            if app.abandon(tenant, &row.order_id).await? {
+                tracing::info!(order = %row.order_id, "half-placed order abandoned; its stock is owed back");
+                handled += 1;
+            }
             continue;
         }
         let id = row.order_id.clone();
@@ -57,5 +61,6 @@ pub async fn sweep(app: &OrderingApp) -> anyhow::Result<usize> {
             Err(e) => tracing::warn!(order = %id, error = %e, "could not expire order"),
         }
     }
+    handled += crate::effects::drain(app).await?;
     Ok(handled)
 }

@@ -535,8 +535,14 @@ async fn a_retried_order_is_placed_once() {
             Ok(name) => {
                 names.insert(name);
             }
-            // A twin still placing its order answers "retry", never a second order.
-            Err(s) => assert_eq!(s.code(), Code::Unavailable, "{s:?}"),
+            // A twin still placing its order answers "retry" (409 at the BFF, with Retry-After),
+            // never a second order.
+            Err(s) => {
+                assert_eq!(s.code(), Code::Aborted, "{s:?}");
+                let d = tonic_types::StatusExt::get_error_details(&s);
+                assert_eq!(d.error_info().unwrap().reason, "ORDER_BEING_PLACED");
+                assert!(d.retry_info().is_some(), "{s:?}");
+            }
         }
     }
     assert_eq!(names.len(), 1, "{names:?}");

@@ -1,0 +1,313 @@
+//! What an order owes the world outside its own table, kept until it is done. Ordering cannot
+//! share a transaction with the catalog (stock) or WeChat Pay (money), so every status change
+//! that calls an order off records, in the same transaction, the steps it owes: give the stock
+//! back, refund the payment, close the unpaid WeChat transaction. The step is then tried at once
+//! (so a healthy platform answers with the stock already back) and, whatever happened to that
+//! try — the process killed, the catalog down, WeChat busy — again by the worker until the other
+//! side confirms. Every step is idempotent on the other side (a reservation is released once per
+//! id; one refund per order at WeChat; closing is repeatable), so running one twice, from two
+//! instances or after a crash between "done" and "deleted", changes nothing.
+
+use chrono::{DateTime, Duration, Utc};
+use mm_kernel::TenantId;
+use mm_wechatpay::RefundStatus;
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::domain::Status;
+use crate::entity::{effects, orders};
+use crate::error::{OrderingError, Result};
+use crate::repo;
+use crate::service::OrderingApp;
+use mm_proto::minimodules::ordering::v1 as pb;
+
+/// A step an order owes another party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Give the order's stock back to the catalog (its reservation id is the order id).
+    ReleaseStock,
+    /// Ask WeChat Pay for the order's full refund.
+    Refund,
+    /// Close the order's unpaid WeChat transaction, so it can no longer be paid.
+    ClosePayment,
+}
+
+impl Effect {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReleaseStock => "release_stock",
+            Self::Refund => "refund",
+            Self::ClosePayment => "close_payment",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::ReleaseStock, Self::Refund, Self::ClosePayment]
+            .into_iter()
+            .find(|e| e.as_str() == s)
+    }
+}
+
+/// How long a claimed step is left to the instance that claimed it before another may try it.
+const LEASE: Duration = Duration::seconds(30);
+
+/// Records steps an order owes, inside the caller's transaction. A step already owed stays as it
+/// is (a second cancel path cannot double it).
+pub async fn record(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    order: &str,
+    owed: &[Effect],
+    detail: &str,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    for e in owed {
+        effects::Entity::insert(effects::ActiveModel {
+            tenant_id: Set(tenant.to_string()),
+            order_id: Set(order.to_string()),
+            effect: Set(e.as_str().to_string()),
+            detail: Set(detail.chars().take(200).collect()),
+            attempts: Set(0),
+            due_at: Set(now),
+            last_error: Set(String::new()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                effects::Column::TenantId,
+                effects::Column::OrderId,
+                effects::Column::Effect,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Steps of one order, due or not.
+pub async fn owed_by(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    order: &str,
+) -> Result<Vec<effects::Model>, DbErr> {
+    effects::Entity::find()
+        .filter(effects::Column::TenantId.eq(tenant.to_string()))
+        .filter(effects::Column::OrderId.eq(order))
+        .all(db)
+        .await
+}
+
+/// Due steps across tenants, oldest first: the worker's one cross-tenant read (each row carries
+/// its tenant, and every step then acts for that tenant only).
+pub async fn due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<effects::Model>, DbErr> {
+    effects::Entity::find()
+        .filter(effects::Column::DueAt.lte(now))
+        .order_by_asc(effects::Column::DueAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Takes a step for this instance for the lease, only if nobody took it since it was read.
+async fn claim(db: &impl ConnectionTrait, row: &effects::Model) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    let res = effects::Entity::update_many()
+        .col_expr(effects::Column::DueAt, Expr::value(now + LEASE))
+        .col_expr(
+            effects::Column::Attempts,
+            Expr::col(effects::Column::Attempts).add(1),
+        )
+        .col_expr(effects::Column::UpdatedAt, Expr::value(now))
+        .filter(effects::Column::TenantId.eq(&row.tenant_id))
+        .filter(effects::Column::OrderId.eq(&row.order_id))
+        .filter(effects::Column::Effect.eq(&row.effect))
+        // The attempt count is the row's version: one claim per read wins.
+        .filter(effects::Column::Attempts.eq(row.attempts))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+async fn done(db: &impl ConnectionTrait, row: &effects::Model) -> Result<(), DbErr> {
+    effects::Entity::delete_many()
+        .filter(effects::Column::TenantId.eq(&row.tenant_id))
+        .filter(effects::Column::OrderId.eq(&row.order_id))
+        .filter(effects::Column::Effect.eq(&row.effect))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+async fn retry_later(
+    db: &impl ConnectionTrait,
+    row: &effects::Model,
+    wait: Duration,
+    error: &str,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    effects::Entity::update_many()
+        .col_expr(effects::Column::DueAt, Expr::value(now + wait))
+        .col_expr(
+            effects::Column::LastError,
+            Expr::value(error.chars().take(500).collect::<String>()),
+        )
+        .col_expr(effects::Column::UpdatedAt, Expr::value(now))
+        .filter(effects::Column::TenantId.eq(&row.tenant_id))
+        .filter(effects::Column::OrderId.eq(&row.order_id))
+        .filter(effects::Column::Effect.eq(&row.effect))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// The wait before try `attempt + 1`: `base` doubled per failed try, at most `max`.
+pub fn backoff(attempt: i32, base_ms: u64, max_ms: u64) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    let ms = Ord::min(
+        base_ms.saturating_mul(1u64 << exp),
+        Ord::max(max_ms, base_ms),
+    );
+    Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+impl OrderingApp {
+    /// Tries now what an order owes, after the commit that recorded it. Failures stay recorded
+    /// for the worker; the caller's answer does not depend on them.
+    pub(crate) async fn settle(&self, tenant: TenantId, order: &str) {
+        let owed = match owed_by(&self.db, tenant, order).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(order, error = %e, "could not read what the order owes; the worker will");
+                return;
+            }
+        };
+        for row in owed {
+            if row.due_at <= Utc::now() {
+                self.run(row).await;
+            }
+        }
+    }
+
+    /// Claims and runs one step; false when another instance had it.
+    pub(crate) async fn run(&self, row: effects::Model) -> bool {
+        match claim(&self.db, &row).await {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(e) => {
+                tracing::warn!(order = %row.order_id, error = %e, "could not claim an owed step");
+                return false;
+            }
+        }
+        let attempt = row.attempts + 1;
+        let outcome = self.perform(&row).await;
+        mm_kernel::fault::point("ordering.effect.performed");
+        let stored = match &outcome {
+            Ok(()) => done(&self.db, &row).await,
+            Err(e) => {
+                let wait = backoff(
+                    attempt,
+                    self.jobs.effect_retry_base_ms,
+                    self.jobs.effect_retry_max_ms,
+                );
+                tracing::warn!(order = %row.order_id, effect = %row.effect, attempt, error = %e, retry_in_ms = wait.num_milliseconds(), "owed step failed; retrying later");
+                retry_later(&self.db, &row, wait, &e.to_string()).await
+            }
+        };
+        if let Err(e) = stored {
+            // The lease runs out and the step is tried again: safe, every step is idempotent.
+            tracing::warn!(order = %row.order_id, error = %e, "could not record an owed step's outcome");
+        }
+        outcome.is_ok()
+    }
+
+    async fn perform(&self, row: &effects::Model) -> Result<()> {
+        let tenant = TenantId::parse(&row.tenant_id, "tenant")?;
+        let Some(effect) = Effect::parse(&row.effect) else {
+            return Err(anyhow::anyhow!("unknown owed step {:?}", row.effect).into());
+        };
+        match effect {
+            Effect::ReleaseStock => {
+                let released = self.upstream.release(tenant, &row.order_id).await?;
+                tracing::info!(order = %row.order_id, released, "stock given back");
+                Ok(())
+            }
+            Effect::ClosePayment => {
+                let Some(order) = repo::find_order(&self.db, tenant, &row.order_id).await? else {
+                    return Ok(());
+                };
+                self.close_payment(tenant, &order).await
+            }
+            Effect::Refund => {
+                let Some(order) = repo::find_order(&self.db, tenant, &row.order_id).await? else {
+                    return Ok(());
+                };
+                if order.status != Status::Refunding.as_str() {
+                    return Ok(());
+                }
+                let status = self.refund_wechat(tenant, &order, &row.detail).await?;
+                if status == RefundStatus::Success
+                    && repo::move_order(
+                        &self.db,
+                        tenant,
+                        &order.order_id,
+                        Status::Refunding.as_str(),
+                        Status::Refunded.as_str(),
+                        vec![(orders::Column::RefundedFen, Expr::value(order.total_fen))],
+                    )
+                    .await?
+                {
+                    let row = self.reload_order(tenant, &order.order_id).await?;
+                    self.publish(&row, pb::OrderEventKind::Updated).await;
+                }
+                // PROCESSING: WeChat's refund notification finishes the order.
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One pass of the worker: every due step, across tenants. Returns how many were completed.
+pub async fn drain(app: &OrderingApp) -> std::result::Result<usize, OrderingError> {
+    let rows = due(&app.db, Utc::now(), 100).await?;
+    let mut completed = 0;
+    for row in rows {
+        if app.run(row).await {
+            completed += 1;
+        }
+    }
+    Ok(completed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_up_to_the_cap() {
+        let ms = |a| backoff(a, 1_000, 60_000).num_milliseconds();
+        assert_eq!(ms(1), 1_000);
+        assert_eq!(ms(2), 2_000);
+        assert_eq!(ms(3), 4_000);
+        assert_eq!(ms(7), 60_000);
+        assert_eq!(ms(1_000), 60_000);
+    }
+
+    #[test]
+    fn effect_names_round_trip() {
+        for e in [Effect::ReleaseStock, Effect::Refund, Effect::ClosePayment] {
+            assert_eq!(Effect::parse(e.as_str()), Some(e));
+        }
+        assert_eq!(Effect::parse("launch_rockets"), None);
+    }
+}
