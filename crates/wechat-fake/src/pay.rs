@@ -190,6 +190,10 @@ pub struct PayOptions {
     /// that merchants compare amounts instead of trusting notifications blindly.
     #[serde(default)]
     pub wrong_amount: bool,
+    /// Builds and records the notification but does not send it, so a test can deliver it
+    /// itself (many copies at once, as WeChat's retries can arrive).
+    #[serde(default)]
+    pub hold_notification: bool,
 }
 
 /// The result of a simulated payment.
@@ -547,6 +551,17 @@ impl FakeWechat {
             "transaction",
             &resource,
         )?;
+        if options.hold_notification {
+            return Ok(PayOutcome {
+                notify_status: None,
+                notification: SentNotification {
+                    url,
+                    headers,
+                    body,
+                    status: None,
+                },
+            });
+        }
         let sent = self.deliver(url, headers, body).await;
         Ok(PayOutcome {
             notify_status: sent.status,

@@ -502,6 +502,7 @@ async fn a_payment_with_a_coupon_notifies_what_the_payer_actually_paid() {
     let options = PayOptions {
         payer_total: Some(80),
         wrong_amount: false,
+        hold_notification: false,
     };
     w.fake.pay_with("order-0012", MCHID, options).await.unwrap();
     let NotificationResource::Transaction(t) = w.next_notification().await.resource else {

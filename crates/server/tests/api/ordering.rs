@@ -23,7 +23,7 @@ pub fn orders(app: &TestApp) -> OrderServiceClient<Channel> {
     OrderServiceClient::new(app.channel.clone())
 }
 
-fn catalog(app: &TestApp) -> CatalogServiceClient<Channel> {
+pub(crate) fn catalog(app: &TestApp) -> CatalogServiceClient<Channel> {
     CatalogServiceClient::new(app.channel.clone())
 }
 
@@ -135,7 +135,7 @@ pub fn line(p: &catpb::Product, sku: usize, quantity: i32) -> pb::LineItemReques
     }
 }
 
-fn takeaway() -> Option<pb::Fulfilment> {
+pub(crate) fn takeaway() -> Option<pb::Fulfilment> {
     Some(pb::Fulfilment {
         mode: pb::FulfilmentMode::Takeaway as i32,
         ..Default::default()
@@ -195,7 +195,7 @@ pub async fn latte_stock_becomes(app: &TestApp, s: &Shop, want: i64) -> i64 {
     }
 }
 
-fn staff_of(app: &TestApp, s: &Shop) -> String {
+pub(crate) fn staff_of(app: &TestApp, s: &Shop) -> String {
     app.token(
         Role::Staff,
         Some(s.id),
@@ -204,7 +204,7 @@ fn staff_of(app: &TestApp, s: &Shop) -> String {
 }
 
 /// Runs one lifecycle RPC as `token`.
-async fn step(
+pub(crate) async fn step(
     app: &TestApp,
     rpc: &str,
     order: &pb::Order,

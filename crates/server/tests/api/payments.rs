@@ -74,14 +74,14 @@ pub(crate) async fn set_merchant(app: &TestApp, t: &tpb::Tenant, mchid: &str) {
 }
 
 /// A shop with a WeChat Pay merchant account the fake knows.
-async fn pay_shop(app: &TestApp, slug: &str, mchid: &str) -> Shop {
+pub(crate) async fn pay_shop(app: &TestApp, slug: &str, mchid: &str) -> Shop {
     let s = open_shop(app, slug, 10).await;
     set_merchant(app, &s.t, mchid).await;
     s
 }
 
 /// A WeChat customer's order, with WeChat Pay started: the order and wx.requestPayment's params.
-async fn wechat_order(
+pub(crate) async fn wechat_order(
     app: &TestApp,
     s: &Shop,
     openid: &str,
@@ -112,11 +112,11 @@ async fn pay_with_wechat(
         .map(tonic::Response::into_inner)
 }
 
-fn trade_no(order: &pb::Order) -> String {
+pub(crate) fn trade_no(order: &pb::Order) -> String {
     order.name.rsplit('/').next().unwrap().replace('-', "")
 }
 
-async fn get(app: &TestApp, order: &pb::Order, token: &str) -> pb::Order {
+pub(crate) async fn get(app: &TestApp, order: &pb::Order, token: &str) -> pb::Order {
     orders(app)
         .get_order(with_token(
             pb::GetOrderRequest {
