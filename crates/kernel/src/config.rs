@@ -78,6 +78,10 @@ pub struct JobsSettings {
     /// Longest wait between two tries of a cross-module step, in milliseconds.
     #[serde(default = "default_effect_retry_max_ms")]
     pub effect_retry_max_ms: u64,
+    /// How long an instance that took a cross-module step has it to itself before another may
+    /// try it (the taker may have died mid-step), in milliseconds.
+    #[serde(default = "default_effect_lease_ms")]
+    pub effect_lease_ms: u64,
     /// How long an order may stay half-placed (`creating`) before the sweep takes it for
     /// abandoned by a dead process and gives its stock back, in milliseconds. Longer than any
     /// placement takes; shorter only when no other instance may still be placing it.
@@ -95,6 +99,10 @@ fn default_effect_retry_base_ms() -> u64 {
 
 fn default_effect_retry_max_ms() -> u64 {
     300_000
+}
+
+fn default_effect_lease_ms() -> u64 {
+    30_000
 }
 
 fn default_stale_creating_ms() -> u64 {
@@ -286,6 +294,7 @@ impl Default for Settings {
                 retry_base_ms: default_retry_base_ms(),
                 effect_retry_base_ms: default_effect_retry_base_ms(),
                 effect_retry_max_ms: default_effect_retry_max_ms(),
+                effect_lease_ms: default_effect_lease_ms(),
                 stale_creating_ms: default_stale_creating_ms(),
                 crash_at: String::new(),
             },

@@ -23,10 +23,25 @@ pub fn arm(point: &str) {
 /// Marks a step boundary; the process dies here when this point is armed.
 pub fn point(name: &str) {
     if ARMED.get().is_some_and(|p| p == name) {
-        // stderr is unbuffered: the test reads this line to know the kill happened here.
-        eprintln!("crash point reached: {name}");
-        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
-        // SIGKILL cannot be caught; should raising fail, stop anyway rather than go on.
-        std::process::abort();
+        die(name);
     }
+}
+
+/// A point whose name is its parts joined with dots (`["ordering", "step", status,
+/// "committed"]`), built only when some point is armed.
+pub fn point_of(parts: &[&str]) {
+    if let Some(armed) = ARMED.get() {
+        let name = parts.join(".");
+        if *armed == name {
+            die(&name);
+        }
+    }
+}
+
+fn die(name: &str) {
+    // stderr is unbuffered: the test reads this line to know the kill happened here.
+    eprintln!("crash point reached: {name}");
+    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+    // SIGKILL cannot be caught; should raising fail, stop anyway rather than go on.
+    std::process::abort();
 }

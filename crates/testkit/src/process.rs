@@ -119,8 +119,8 @@ impl ProcessSpec {
         match addresses {
             Some((grpc, http)) => Ok(ServerProcess {
                 child,
-                grpc_url: format!("http://{grpc}"),
-                http_url: format!("http://{http}"),
+                grpc_url: grpc,
+                http_url: http,
                 log_path,
             }),
             None => {

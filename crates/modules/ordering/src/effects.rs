@@ -51,9 +51,6 @@ impl Effect {
     }
 }
 
-/// How long a claimed step is left to the instance that claimed it before another may try it.
-const LEASE: Duration = Duration::seconds(30);
-
 /// Records steps an order owes, inside the caller's transaction. A step already owed stays as it
 /// is (a second cancel path cannot double it).
 pub async fn record(
@@ -119,11 +116,15 @@ pub async fn due(
         .await
 }
 
-/// Takes a step for this instance for the lease, only if nobody took it since it was read.
-async fn claim(db: &impl ConnectionTrait, row: &effects::Model) -> Result<bool, DbErr> {
+/// Takes a step for this instance for `lease`, only if nobody took it since it was read.
+async fn claim(
+    db: &impl ConnectionTrait,
+    row: &effects::Model,
+    lease: Duration,
+) -> Result<bool, DbErr> {
     let now = Utc::now();
     let res = effects::Entity::update_many()
-        .col_expr(effects::Column::DueAt, Expr::value(now + LEASE))
+        .col_expr(effects::Column::DueAt, Expr::value(now + lease))
         .col_expr(
             effects::Column::Attempts,
             Expr::col(effects::Column::Attempts).add(1),
@@ -201,7 +202,9 @@ impl OrderingApp {
 
     /// Claims and runs one step; false when another instance had it.
     pub(crate) async fn run(&self, row: effects::Model) -> bool {
-        match claim(&self.db, &row).await {
+        let lease =
+            Duration::milliseconds(i64::try_from(self.jobs.effect_lease_ms).unwrap_or(30_000));
+        match claim(&self.db, &row, lease).await {
             Ok(true) => {}
             Ok(false) => return false,
             Err(e) => {
@@ -211,15 +214,17 @@ impl OrderingApp {
         }
         let attempt = row.attempts + 1;
         let outcome = self.perform(&row).await;
-        mm_kernel::fault::point("ordering.effect.performed");
+        mm_kernel::fault::point_of(&["ordering", "effect", &row.effect, "performed"]);
+        let wait = backoff(
+            attempt,
+            self.jobs.effect_retry_base_ms,
+            self.jobs.effect_retry_max_ms,
+        );
         let stored = match &outcome {
-            Ok(()) => done(&self.db, &row).await,
+            Ok(true) => done(&self.db, &row).await,
+            // Asked and accepted, not finished yet (a refund WeChat is still processing).
+            Ok(false) => retry_later(&self.db, &row, wait, "").await,
             Err(e) => {
-                let wait = backoff(
-                    attempt,
-                    self.jobs.effect_retry_base_ms,
-                    self.jobs.effect_retry_max_ms,
-                );
                 tracing::warn!(order = %row.order_id, effect = %row.effect, attempt, error = %e, retry_in_ms = wait.num_milliseconds(), "owed step failed; retrying later");
                 retry_later(&self.db, &row, wait, &e.to_string()).await
             }
@@ -228,10 +233,12 @@ impl OrderingApp {
             // The lease runs out and the step is tried again: safe, every step is idempotent.
             tracing::warn!(order = %row.order_id, error = %e, "could not record an owed step's outcome");
         }
-        outcome.is_ok()
+        matches!(outcome, Ok(true))
     }
 
-    async fn perform(&self, row: &effects::Model) -> Result<()> {
+    /// Does one step; `Ok(false)` when the other side accepted it but has not finished, so it
+    /// is asked again later.
+    async fn perform(&self, row: &effects::Model) -> Result<bool> {
         let tenant = TenantId::parse(&row.tenant_id, "tenant")?;
         let Some(effect) = Effect::parse(&row.effect) else {
             return Err(anyhow::anyhow!("unknown owed step {:?}", row.effect).into());
@@ -240,38 +247,48 @@ impl OrderingApp {
             Effect::ReleaseStock => {
                 let released = self.upstream.release(tenant, &row.order_id).await?;
                 tracing::info!(order = %row.order_id, released, "stock given back");
-                Ok(())
+                Ok(true)
             }
             Effect::ClosePayment => {
                 let Some(order) = repo::find_order(&self.db, tenant, &row.order_id).await? else {
-                    return Ok(());
+                    return Ok(true);
                 };
-                self.close_payment(tenant, &order).await
+                self.close_payment(tenant, &order).await.map(|()| true)
             }
             Effect::Refund => {
                 let Some(order) = repo::find_order(&self.db, tenant, &row.order_id).await? else {
-                    return Ok(());
+                    return Ok(true);
                 };
+                // Refunded meanwhile (WeChat's notification): nothing left to ask.
                 if order.status != Status::Refunding.as_str() {
-                    return Ok(());
+                    return Ok(true);
                 }
+                // The same out_refund_no every time: asking again returns the one refund's state.
                 let status = self.refund_wechat(tenant, &order, &row.detail).await?;
-                if status == RefundStatus::Success
-                    && repo::move_order(
-                        &self.db,
-                        tenant,
-                        &order.order_id,
-                        Status::Refunding.as_str(),
-                        Status::Refunded.as_str(),
-                        vec![(orders::Column::RefundedFen, Expr::value(order.total_fen))],
-                    )
-                    .await?
+                match status {
+                    RefundStatus::Success => {}
+                    RefundStatus::Processing | RefundStatus::Unknown => return Ok(false),
+                    other => {
+                        // Closed or abnormal (the payer's account is gone, say): money cannot go
+                        // back this way; the order stays refunding for the shop to settle.
+                        tracing::warn!(order = %order.order_id, status = ?other, "WeChat could not refund; the shop must act");
+                        return Ok(true);
+                    }
+                }
+                if repo::move_order(
+                    &self.db,
+                    tenant,
+                    &order.order_id,
+                    Status::Refunding.as_str(),
+                    Status::Refunded.as_str(),
+                    vec![(orders::Column::RefundedFen, Expr::value(order.total_fen))],
+                )
+                .await?
                 {
                     let row = self.reload_order(tenant, &order.order_id).await?;
                     self.publish(&row, pb::OrderEventKind::Updated).await;
                 }
-                // PROCESSING: WeChat's refund notification finishes the order.
-                Ok(())
+                Ok(true)
             }
         }
     }

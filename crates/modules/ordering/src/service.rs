@@ -557,7 +557,7 @@ impl OrderingApp {
                 action: action.verb(),
             });
         }
-        mm_kernel::fault::point("ordering.step.committed");
+        mm_kernel::fault::point_of(&["ordering", "step", to.as_str(), "committed"]);
         if !owed.is_empty() {
             self.settle(tenant, &row.order_id).await;
         }

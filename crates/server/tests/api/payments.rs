@@ -38,7 +38,19 @@ pub(crate) fn fake(app: &TestApp) -> &FakeWechat {
 /// Makes `t` a merchant of the fake WeChat Pay with id `mchid`, its account stored as an admin
 /// would.
 pub(crate) async fn set_merchant(app: &TestApp, t: &tpb::Tenant, mchid: &str) {
-    let reg = fake(app)
+    let admin = app.admin_of(mm_testkit::tenant_id(t));
+    set_merchant_with(fake(app), &app.channel, t, mchid, &admin).await;
+}
+
+/// [`set_merchant`] with any fake and any server.
+pub(crate) async fn set_merchant_with(
+    fake: &FakeWechat,
+    channel: &tonic::transport::Channel,
+    t: &tpb::Tenant,
+    mchid: &str,
+    admin: &str,
+) {
+    let reg = fake
         .register_merchant(
             mchid,
             SERIAL,
@@ -47,8 +59,10 @@ pub(crate) async fn set_merchant(app: &TestApp, t: &tpb::Tenant, mchid: &str) {
             &[&t.wechat_appid],
         )
         .unwrap();
-    let account = app
-        .tenants()
+    let account =
+        mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient::new(
+            channel.clone(),
+        )
         .update_payment_account(with_token(
             tpb::UpdatePaymentAccountRequest {
                 payment_account: Some(tpb::PaymentAccount {
@@ -63,7 +77,7 @@ pub(crate) async fn set_merchant(app: &TestApp, t: &tpb::Tenant, mchid: &str) {
                 merchant_private_key_pem: MERCHANT_KEY.into(),
                 apiv3_key: APIV3_KEY.into(),
             },
-            &app.admin_of(mm_testkit::tenant_id(t)),
+            admin,
         ))
         .await
         .unwrap()
