@@ -913,7 +913,7 @@ impl BookingApp {
             outbox::withdraw(&txn, &row.tenant_id, &row.reservation_id).await?;
         }
         txn.commit().await?;
-        mm_kernel::fault::point("booking.step.committed");
+        mm_kernel::fault::point_of(&["booking", "step", to.as_str(), "committed"]);
         if refund {
             self.refund_after_cancel(tenant, &row.reservation_id).await;
         }

@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use mm_kernel::{Principal, Role, TenantId};
+use mm_proto::minimodules::booking::v1 as bpb;
 use mm_proto::minimodules::catalog::v1 as catpb;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::identity::v1 as idpb;
@@ -297,13 +298,19 @@ impl World {
 
     /// Makes an unpaid order overdue, as time would.
     async fn overdue(&self, order: &pb::Order) {
-        let id = order.name.rsplit('/').next().unwrap();
+        self.past_due("ordering_orders", "order_id", &order.name)
+            .await;
+    }
+
+    /// Moves a row's `expires_at` a minute into the past.
+    async fn past_due(&self, table: &str, key: &str, name: &str) {
+        let id = name.rsplit('/').next().unwrap();
         let b = self.db.get_database_backend();
         let sql = match b {
             sea_orm::DbBackend::Postgres => {
-                "UPDATE ordering_orders SET expires_at = $1 WHERE order_id = $2"
+                format!("UPDATE {table} SET expires_at = $1 WHERE {key} = $2")
             }
-            _ => "UPDATE ordering_orders SET expires_at = ? WHERE order_id = ?",
+            _ => format!("UPDATE {table} SET expires_at = ? WHERE {key} = ?"),
         };
         self.db
             .execute_raw(Statement::from_sql_and_values(
@@ -392,6 +399,17 @@ impl World {
             "stock lost or made up\n{}",
             server.log()
         );
+        // Booking capacity: the places taken are exactly those of live reservations.
+        let taken = self
+            .count("SELECT COALESCE(SUM(taken), 0) FROM booking_slot_counts")
+            .await;
+        let held = self
+            .count(
+                "SELECT COALESCE(SUM(cell_count), 0) FROM booking_reservations \
+                 WHERE status NOT IN ('cancelled', 'expired')",
+            )
+            .await;
+        assert_eq!(taken, held, "places lost or made up\n{}", server.log());
         server.kill9();
     }
 
@@ -420,12 +438,17 @@ impl World {
     }
 
     async fn status_of(&self, order: &pb::Order) -> String {
-        let id = order.name.rsplit('/').next().unwrap();
+        self.status_in("ordering_orders", "order_id", &order.name)
+            .await
+    }
+
+    async fn status_in(&self, table: &str, key: &str, name: &str) -> String {
+        let id = name.rsplit('/').next().unwrap();
         let r = self
             .db
             .query_one_raw(Statement::from_string(
                 self.db.get_database_backend(),
-                format!("SELECT status FROM ordering_orders WHERE order_id = '{id}'"),
+                format!("SELECT status FROM {table} WHERE {key} = '{id}'"),
             ))
             .await
             .unwrap()
@@ -584,4 +607,178 @@ async fn killed_at_a_random_moment_under_create_and_cancel_load_loses_no_stock()
         tokio::join!(load, killer);
         w.heal().await;
     }
+}
+
+/// A salon open around the clock: one stylist, one 30-minute service of three places a slot.
+struct Salon {
+    parent: String,
+    service: String,
+    stylist: String,
+    customer: String,
+}
+
+impl World {
+    async fn open_salon(&self) -> Salon {
+        use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
+        let server = self.healer().start().await;
+        let ch = server.channel().await;
+        let t = TenantServiceClient::new(ch.clone())
+            .create_tenant(with_token(
+                tpb::CreateTenantRequest {
+                    tenant: Some(tpb::Tenant {
+                        slug: "fault-salon".into(),
+                        display_name_zh: "故障沙龙".into(),
+                        display_name_en: "Fault salon".into(),
+                        wechat_appid: mm_testkit::appid_for("fault-salon"),
+                        ..Default::default()
+                    }),
+                    template_id: "salon".into(),
+                },
+                &self.token(Role::Operator, None),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .tenant
+            .unwrap();
+        let id = tenant_id(&t);
+        let admin = self.token(Role::Admin, Some(id));
+        let config = serde_json::json!({
+            "slot_minutes": 30,
+            "lead_time_minutes": 60,
+            "horizon_days": 14,
+            "hold_minutes": 10
+        });
+        TenantServiceClient::new(ch.clone())
+            .update_module_config(with_token(
+                tpb::UpdateModuleConfigRequest {
+                    config: Some(tpb::ModuleConfig {
+                        name: format!("{}/modules/booking/config", t.name),
+                        config: Some(mm_kernel::json::json_to_struct(&config)),
+                        ..Default::default()
+                    }),
+                },
+                &admin,
+            ))
+            .await
+            .unwrap();
+        let mut booking = BookingServiceClient::new(ch);
+        let service = booking
+            .create_service(with_token(
+                bpb::CreateServiceRequest {
+                    parent: t.name.clone(),
+                    service: Some(bpb::Service {
+                        display_name: "剪发".into(),
+                        duration_minutes: 30,
+                        price_fen: 8800,
+                        capacity: 3,
+                        active: true,
+                        ..Default::default()
+                    }),
+                },
+                &admin,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .service
+            .unwrap();
+        let stylist = booking
+            .create_staff(with_token(
+                bpb::CreateStaffRequest {
+                    parent: t.name.clone(),
+                    staff: Some(bpb::Staff {
+                        display_name: "Tony".into(),
+                        kind: bpb::StaffKind::Person as i32,
+                        services: vec![service.name.clone()],
+                        weekly_hours: crate::booking::all_day(),
+                        active: true,
+                        ..Default::default()
+                    }),
+                },
+                &admin,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .staff
+            .unwrap();
+        self.settle(server).await;
+        Salon {
+            parent: t.name,
+            service: service.name,
+            stylist: stylist.name,
+            customer: self.token(Role::Customer, Some(id)),
+        }
+    }
+
+    async fn hold(
+        &self,
+        ch: &Channel,
+        s: &Salon,
+        key: &str,
+    ) -> Result<bpb::Reservation, tonic::Status> {
+        use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
+        let start = crate::booking::grid_after(chrono::Utc::now() + chrono::Duration::days(2));
+        BookingServiceClient::new(ch.clone())
+            .hold_reservation(with_token(
+                bpb::HoldReservationRequest {
+                    parent: s.parent.clone(),
+                    service: s.service.clone(),
+                    staff: s.stylist.clone(),
+                    start_time: crate::booking::ts(start),
+                    request_id: key.into(),
+                    note: String::new(),
+                    remind: false,
+                },
+                &s.customer,
+            ))
+            .await
+            .map(|r| r.into_inner().reservation.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn killed_while_holding_cancelling_or_expiring_a_booking_loses_no_place() {
+    use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
+    let w = &World::new().await;
+    let s = &w.open_salon().await;
+    w.crash("booking.hold.committed", |ch| async move {
+        assert!(w.hold(&ch, s, "hold-crash-0001").await.is_err());
+    })
+    .await;
+    w.heal().await;
+
+    w.crash("booking.step.cancelled.committed", |ch| async move {
+        let r = w.hold(&ch, s, "cancel-crash-0001").await.unwrap();
+        let cancelled = BookingServiceClient::new(ch)
+            .cancel_reservation(with_token(
+                bpb::CancelReservationRequest { name: r.name },
+                &s.customer,
+            ))
+            .await;
+        assert!(cancelled.is_err(), "died mid-cancel");
+    })
+    .await;
+    w.heal().await;
+
+    let mut expired = None;
+    let slot = &mut expired;
+    w.crash("booking.step.expired.committed", |ch| async move {
+        let r = w.hold(&ch, s, "expire-crash-0001").await.unwrap();
+        w.past_due("booking_reservations", "reservation_id", &r.name)
+            .await;
+        *slot = Some(r);
+    })
+    .await;
+    w.heal().await;
+    assert_eq!(
+        w.status_in(
+            "booking_reservations",
+            "reservation_id",
+            &expired.unwrap().name
+        )
+        .await,
+        "expired"
+    );
 }
