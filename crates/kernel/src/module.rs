@@ -2,9 +2,12 @@
 //! templates it owns, and a function that mounts its gRPC services. The server's module list is a
 //! list of these, one line per module.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::JwtKeys;
 use crate::cache::Cache;
@@ -38,6 +41,51 @@ pub struct ModuleContext {
     /// gRPC channel to the platform's services (this process, or `bff.upstream` in a mesh), for
     /// a module that calls another module's contract.
     pub platform: tonic::transport::Channel,
+    /// Where modules start their background jobs, so shutdown can stop and await them.
+    pub jobs: Jobs,
+}
+
+/// The background jobs of one process (expiry sweeps, refund retries, reminder senders).
+///
+/// A job is a loop of passes. Shutdown asks every job to stop, then waits for them before the
+/// gRPC server closes: a pass often calls other modules through `platform`, so a pass cut off
+/// half-way, or one whose calls find the server gone, would leave work half done until the next
+/// start. A job therefore checks [`Jobs::stopping`] only between passes, never inside one.
+#[derive(Clone, Debug, Default)]
+pub struct Jobs {
+    stop: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Jobs {
+    /// Runs `job` on the runtime; shutdown waits for it to return.
+    pub fn spawn<F>(&self, job: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tracker.spawn(job);
+    }
+
+    /// Completes once shutdown has begun; a job selects on it while it waits for its next pass.
+    pub async fn stopping(&self) {
+        self.stop.cancelled().await;
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_stopping(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Asks every job to stop after its current pass.
+    pub fn stop(&self) {
+        self.stop.cancel();
+        self.tracker.close();
+    }
+
+    /// Completes when every job has returned (after [`Jobs::stop`]).
+    pub async fn stopped(&self) {
+        self.tracker.wait().await;
+    }
 }
 
 /// The services a module mounted, by full gRPC name, for health reporting.

@@ -21,7 +21,7 @@ use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::config::{Environment, Settings};
 use mm_kernel::metrics::GrpcMetricsLayer;
-use mm_kernel::module::{ModuleContext, ModuleDef};
+use mm_kernel::module::{Jobs, ModuleContext, ModuleDef};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::net::TcpListener;
@@ -208,6 +208,8 @@ pub fn module_context(
         wechat_pay_base_url: urls.wechat_pay,
         public_base_url: urls.public,
         platform,
+        // Fresh per context: whoever runs the context stops its jobs (App::stop does).
+        jobs: Jobs::default(),
     })
 }
 
