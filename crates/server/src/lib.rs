@@ -415,7 +415,6 @@ impl App {
         // HTTP side.
         let mut router = axum::Router::new()
             .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(shutdown::readyz).with_state(drain.clone()))
             .route(
                 "/metrics",
                 get(move || std::future::ready(metrics.render())),
@@ -438,17 +437,18 @@ impl App {
             router = router.merge(admin::router(&settings, grpc_addr));
         }
         let router = router
-            // While draining: new requests refused with 503; admitted ones counted, so the
-            // listener closes only once they are answered.
-            .layer(axum::middleware::from_fn_with_state(
-                drain.clone(),
-                shutdown::http_gate,
-            ))
             .layer(axum::middleware::from_fn(http_metrics))
             .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
                 let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id, tenant = tracing::field::Empty)
             }))
+            // /readyz, and while draining: new requests refused with 503, admitted ones counted
+            // so the listener closes only once they are answered. Outside the trace layer, which
+            // would log every 503 probe and refusal of a drain as an ERROR.
+            .layer(axum::middleware::from_fn_with_state(
+                drain.clone(),
+                shutdown::http_gate,
+            ))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
 

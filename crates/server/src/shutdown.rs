@@ -116,9 +116,9 @@ impl Drain {
     }
 }
 
-/// `GET /readyz`: 200 while this process wants traffic, 503 from the moment shutdown begins.
+/// `/readyz`: 200 while this process wants traffic, 503 from the moment shutdown begins.
 /// `/healthz` (liveness) stays 200 until the listener closes: a draining process is not broken.
-pub async fn readyz(State(drain): State<Drain>) -> Response {
+fn readyz(drain: &Drain) -> Response {
     if drain.is_unready() {
         (StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN).into_response()
     } else {
@@ -126,21 +126,25 @@ pub async fn readyz(State(drain): State<Drain>) -> Response {
     }
 }
 
-/// HTTP middleware: counts admitted requests, and refuses new ones once draining.
+/// HTTP middleware: answers `/readyz`, counts admitted requests, and refuses new ones once
+/// draining.
 pub async fn http_gate(
     State(drain): State<Drain>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    // Probes and scrapes keep answering while draining; they are how the drain is watched.
-    if matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics") {
-        return next.run(req).await;
+    match req.uri().path() {
+        "/readyz" => return readyz(&drain),
+        // Liveness and scrapes keep answering while draining; they are how a drain is watched.
+        "/healthz" | "/metrics" => return next.run(req).await,
+        _ => {}
     }
     // Counted before the check: a request that sees the gate open is already counted, so the
     // drain cannot miss it.
     let token = drain.inner.http_in_flight.token();
     if drain.is_refusing() {
         drop(token);
+        metrics::counter!("mm_http_refused_total").increment(1);
         return refused_http();
     }
     let res = next.run(req).await;

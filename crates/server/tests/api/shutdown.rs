@@ -458,3 +458,81 @@ async fn two_instances_started_together_on_one_fresh_database_both_serve() {
         .categories;
     assert_eq!(categories.len(), 2, "the demo menu was seeded twice");
 }
+
+/// The admin's board runs over grpc-web (HTTP/1.1): its end must arrive as grpc-web trailers.
+#[tokio::test]
+async fn a_board_over_grpc_web_ends_with_trailers_when_the_app_stops() {
+    use prost::Message as _;
+    let test_app = mm_testkit::spawn_app().await;
+    let demo = test_app
+        .tenants()
+        .list_tenants(with_token(
+            tpb::ListTenantsRequest::default(),
+            &test_app.operator(),
+        ))
+        .await
+        .expect("list tenants")
+        .into_inner()
+        .tenants
+        .into_iter()
+        .find(|t| t.slug == mm_server::demo::DEMO_SLUG)
+        .expect("the demo restaurant");
+    let msg = pb::WatchOrdersRequest {
+        parent: demo.name.clone(),
+    }
+    .encode_to_vec();
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&u32::try_from(msg.len()).expect("small").to_be_bytes());
+    frame.extend_from_slice(&msg);
+    let mut res = test_app
+        .http
+        .post(format!(
+            "{}/minimodules.ordering.v1.OrderService/WatchOrders",
+            test_app.grpc_url
+        ))
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .header(
+            "authorization",
+            format!("Bearer {}", test_app.admin_of(mm_testkit::tenant_id(&demo))),
+        )
+        .body(frame)
+        .send()
+        .await
+        .expect("open the board");
+    assert_eq!(res.status(), 200);
+
+    let mm_testkit::TestApp { app, storage, .. } = test_app;
+    let stopping = tokio::spawn(app.stop(Duration::from_secs(10)));
+    let body = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = Vec::new();
+        while let Some(chunk) = res.chunk().await.expect("a clean end, not a broken stream") {
+            buf.extend_from_slice(&chunk);
+        }
+        buf
+    })
+    .await
+    .expect("the board ends promptly");
+    // grpc-web frames: flag byte, 4-byte length, payload; flag 0x80 marks the trailers.
+    let mut rest = body.as_slice();
+    let mut trailers = None;
+    while rest.len() >= 5 {
+        let len = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        let payload = rest.get(5..5 + len).expect("a whole frame");
+        if rest[0] & 0x80 != 0 {
+            trailers = Some(String::from_utf8_lossy(payload).to_lowercase());
+        }
+        rest = &rest[5 + len..];
+    }
+    let trailers = trailers.expect("grpc-web trailers at the end");
+    assert!(trailers.contains("grpc-status:14"), "{trailers}");
+    assert!(
+        trailers.contains("grpc-message:server%20shutting%20down"),
+        "{trailers}"
+    );
+    stopping
+        .await
+        .expect("stop task")
+        .expect("the app stops cleanly");
+    drop(storage);
+}
