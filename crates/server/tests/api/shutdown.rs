@@ -359,6 +359,17 @@ async fn sigterm_finishes_in_flight_orders_ends_streams_and_exits_cleanly() {
         drained > 0,
         "no admitted request was still running when the gate closed: {attempts:?}"
     );
+    let count = |f: fn(&Outcome) -> bool| attempts.iter().filter(|a| f(&a.outcome)).count();
+    println!(
+        "{} orders: {} in flight at SIGTERM, {} answered after the gate closed; {} created, \
+         {} refused 503, {} found the port closed; exit {exited_after:?} after SIGTERM",
+        attempts.len(),
+        in_flight.len(),
+        drained,
+        count(|o| matches!(o, Outcome::Created)),
+        count(|o| matches!(o, Outcome::ShuttingDown)),
+        count(|o| matches!(o, Outcome::NoConnection(_))),
+    );
 
     // Readiness went unready after SIGTERM and before the port closed.
     let probes = probe_task.await.expect("prober");
