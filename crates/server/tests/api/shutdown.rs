@@ -547,3 +547,41 @@ async fn a_board_over_grpc_web_ends_with_trailers_when_the_app_stops() {
         .expect("the app stops cleanly");
     drop(storage);
 }
+
+/// A client that finds the port during start-up waits for the seeded demo; it never sees a
+/// half-seeded installation (the demo app unknown).
+#[tokio::test]
+async fn the_http_port_answers_only_once_the_demo_is_seeded() {
+    let storage = Storage::new().await;
+    // A port known before the process prints it, so the probe can knock from the first moment.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!(
+        "http://127.0.0.1:{port}/api/v1/app/config?appid={}",
+        mm_server::demo::DEMO_APPID
+    );
+    let probe = tokio::spawn(async move {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let until = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < until {
+            if let Ok(res) = http.get(&url).send().await {
+                let status = res.status().as_u16();
+                return (status, res.text().await.unwrap_or_default());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        (0, "the port never answered".to_string())
+    });
+    let server = ProcessSpec::new(BIN, &storage)
+        .env("MINIMODULES_SERVER__HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .start()
+        .await;
+    let (status, body) = probe.await.expect("probe");
+    assert_eq!(status, 200, "the first answer: {body}\n{}", server.log());
+}
