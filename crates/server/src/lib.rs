@@ -541,21 +541,26 @@ impl App {
             .await
             .is_ok();
         self.http_stop.cancel();
-        clean &= join_by(deadline, self.http_task, "HTTP server").await?;
+        // A failed HTTP server must not skip the rest: the jobs and gRPC still stop in order, and
+        // the failure is returned at the end.
+        let http = join_by(deadline, self.http_task, "HTTP server").await;
         clean &= tokio::time::timeout_at(deadline, self.jobs.stopped())
             .await
             .is_ok();
         self.grpc_stop.cancel();
-        clean &= join_by(deadline, self.grpc_task, "gRPC server").await?;
-        if clean {
-            tracing::info!("shut down cleanly");
-        } else {
-            tracing::warn!(
+        let grpc = join_by(deadline, self.grpc_task, "gRPC server").await;
+        match (&http, &grpc) {
+            (Ok(true), Ok(true)) if clean => tracing::info!("shut down cleanly"),
+            (Ok(_), Ok(_)) => tracing::warn!(
                 grace_secs = grace.as_secs(),
                 "shutdown grace period ran out; unfinished work was dropped"
-            );
+            ),
+            // Returned below.
+            _ => {}
         }
         self.db.close().await.ok();
+        http?;
+        grpc?;
         Ok(())
     }
 
