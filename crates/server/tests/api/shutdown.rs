@@ -136,8 +136,9 @@ async fn sigterm_finishes_in_flight_orders_ends_streams_and_exits_cleanly() {
             "MINIMODULES_SERVER__SHUTDOWN_GRACE_SECS",
             GRACE.as_secs().to_string(),
         )
-        // Long enough that a request written before SIGTERM is read inside the window.
-        .env("MINIMODULES_SERVER__SHUTDOWN_UNREADY_MS", "500")
+        // Long enough that a request written before SIGTERM is read inside the window, even on
+        // a busy machine; nothing is refused before it ends.
+        .env("MINIMODULES_SERVER__SHUTDOWN_UNREADY_MS", "1000")
         // The sweepers run pass after pass, so shutdown meets them mid-pass.
         .env("MINIMODULES_JOBS__SWEEP_INTERVAL_MS", "50")
         .env("MINIMODULES_LOG__FILTER", "warn,mm_server=info")
