@@ -280,6 +280,7 @@ async fn sigterm_finishes_in_flight_orders_ends_streams_and_exits_cleanly() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut health = HealthClient::new(server.channel().await);
+    let mut outside = OrderServiceClient::new(server.channel().await);
     let sigterm = Instant::now();
     server.sigterm();
 
@@ -302,6 +303,35 @@ async fn sigterm_finishes_in_flight_orders_ends_streams_and_exits_cleanly() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+
+    // An outside gRPC call is served through the unready window, then refused with UNAVAILABLE
+    // by the gate (while the BFF's own calls still pass it), not cut off by a closed port.
+    let refused_by = Instant::now() + Duration::from_secs(5);
+    let refusal = loop {
+        let res = outside
+            .list_orders(with_token(
+                pb::ListOrdersRequest {
+                    parent: parent.clone(),
+                    page_size: 1,
+                    ..Default::default()
+                },
+                &admin,
+            ))
+            .await;
+        match res {
+            Ok(_) => assert!(
+                Instant::now() < refused_by,
+                "outside gRPC calls still served 5 s after SIGTERM"
+            ),
+            Err(status) => break status,
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_eq!(
+        (refusal.code(), refusal.message()),
+        (Code::Unavailable, "server shutting down"),
+        "{refusal:?}"
+    );
 
     let status = server.wait_exit(GRACE + Duration::from_secs(5)).await;
     let exited_after = sigterm.elapsed();
