@@ -107,3 +107,44 @@ pub struct ModuleDef {
     /// Mounts its services; `None` for a module whose spec is published before its service ships.
     pub mount: Option<MountFn>,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_job_finishes_its_pass_and_starts_no_other_once_stopping() {
+        let jobs = Jobs::default();
+        let passes = Arc::new(AtomicUsize::new(0));
+        let (in_pass_tx, mut in_pass_rx) = tokio::sync::mpsc::channel(1);
+        let release = Arc::new(tokio::sync::Notify::new());
+        let (p, r, stop) = (passes.clone(), release.clone(), jobs.clone());
+        jobs.spawn(async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    () = stop.stopping() => break,
+                    () = std::future::ready(()) => {}
+                }
+                let _ = in_pass_tx.send(()).await;
+                // A pass still under way when shutdown begins: shutdown waits for it.
+                r.notified().await;
+                p.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        in_pass_rx.recv().await.expect("a pass started");
+        jobs.stop();
+        assert!(jobs.is_stopping());
+        let cut = tokio::time::timeout(Duration::from_millis(50), jobs.stopped()).await;
+        assert!(cut.is_err(), "stopped() returned with a pass under way");
+        release.notify_one();
+        tokio::time::timeout(Duration::from_secs(5), jobs.stopped())
+            .await
+            .expect("the job returns after its pass");
+        assert_eq!(passes.load(Ordering::SeqCst), 1, "one whole pass, no other");
+    }
+}
