@@ -113,6 +113,10 @@ fn default_retry_base_ms() -> u64 {
     30_000
 }
 
+fn default_shutdown_unready_ms() -> u64 {
+    1_000
+}
+
 /// Where WeChat's APIs are. Tests and the demo point this at a local fake.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WechatSettings {
@@ -143,8 +147,15 @@ pub struct ServerSettings {
     pub modules: Vec<String>,
     /// Origins allowed to call grpc-web from a browser (the admin dashboard).
     pub admin_origins: Vec<String>,
-    /// Seconds to let in-flight calls finish after SIGTERM.
+    /// Seconds from SIGTERM to exit: in-flight calls finish and background jobs end their pass
+    /// within it.
     pub shutdown_grace_secs: u64,
+    /// Milliseconds after SIGTERM during which the process reports unready (`/readyz` 503, gRPC
+    /// health NOT_SERVING) yet still serves everything, so load balancers stop routing to it
+    /// before it refuses anything. Part of the grace period; set it above the readiness probe's
+    /// period behind a load balancer.
+    #[serde(default = "default_shutdown_unready_ms")]
+    pub shutdown_unready_ms: u64,
     /// Largest gRPC message accepted, in bytes.
     pub max_message_bytes: usize,
     /// The public https base URL of the HTTP side (the BFF), which WeChat Pay posts
@@ -243,6 +254,7 @@ impl Default for Settings {
                     "http://localhost:5173".into(),
                 ],
                 shutdown_grace_secs: 10,
+                shutdown_unready_ms: default_shutdown_unready_ms(),
                 max_message_bytes: 1024 * 1024,
                 public_url: None,
             },

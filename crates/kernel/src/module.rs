@@ -2,9 +2,12 @@
 //! templates it owns, and a function that mounts its gRPC services. The server's module list is a
 //! list of these, one line per module.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::JwtKeys;
 use crate::cache::Cache;
@@ -38,6 +41,51 @@ pub struct ModuleContext {
     /// gRPC channel to the platform's services (this process, or `bff.upstream` in a mesh), for
     /// a module that calls another module's contract.
     pub platform: tonic::transport::Channel,
+    /// Where modules start their background jobs, so shutdown can stop and await them.
+    pub jobs: Jobs,
+}
+
+/// The background jobs of one process (expiry sweeps, refund retries, reminder senders).
+///
+/// A job is a loop of passes. Shutdown asks every job to stop, then waits for them before the
+/// gRPC server closes: a pass often calls other modules through `platform`, so a pass cut off
+/// half-way, or one whose calls find the server gone, would leave work half done until the next
+/// start. A job therefore checks [`Jobs::stopping`] only between passes, never inside one.
+#[derive(Clone, Debug, Default)]
+pub struct Jobs {
+    stop: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Jobs {
+    /// Runs `job` on the runtime; shutdown waits for it to return.
+    pub fn spawn<F>(&self, job: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tracker.spawn(job);
+    }
+
+    /// Completes once shutdown has begun; a job selects on it while it waits for its next pass.
+    pub async fn stopping(&self) {
+        self.stop.cancelled().await;
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_stopping(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Asks every job to stop after its current pass.
+    pub fn stop(&self) {
+        self.stop.cancel();
+        self.tracker.close();
+    }
+
+    /// Completes when every job has returned (after [`Jobs::stop`]).
+    pub async fn stopped(&self) {
+        self.tracker.wait().await;
+    }
 }
 
 /// The services a module mounted, by full gRPC name, for health reporting.
@@ -58,4 +106,45 @@ pub struct ModuleDef {
     pub templates: &'static [&'static str],
     /// Mounts its services; `None` for a module whose spec is published before its service ships.
     pub mount: Option<MountFn>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_job_finishes_its_pass_and_starts_no_other_once_stopping() {
+        let jobs = Jobs::default();
+        let passes = Arc::new(AtomicUsize::new(0));
+        let (in_pass_tx, mut in_pass_rx) = tokio::sync::mpsc::channel(1);
+        let release = Arc::new(tokio::sync::Notify::new());
+        let (p, r, stop) = (passes.clone(), release.clone(), jobs.clone());
+        jobs.spawn(async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    () = stop.stopping() => break,
+                    () = std::future::ready(()) => {}
+                }
+                let _ = in_pass_tx.send(()).await;
+                // A pass still under way when shutdown begins: shutdown waits for it.
+                r.notified().await;
+                p.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        in_pass_rx.recv().await.expect("a pass started");
+        jobs.stop();
+        assert!(jobs.is_stopping());
+        let cut = tokio::time::timeout(Duration::from_millis(50), jobs.stopped()).await;
+        assert!(cut.is_err(), "stopped() returned with a pass under way");
+        release.notify_one();
+        tokio::time::timeout(Duration::from_secs(5), jobs.stopped())
+            .await
+            .expect("the job returns after its pass");
+        assert_eq!(passes.load(Ordering::SeqCst), 1, "one whole pass, no other");
+    }
 }

@@ -1,5 +1,8 @@
 //! The demo tenant the README's run command shows: a restaurant created from the restaurant
-//! template, reachable by a fixed appid. Seeding is idempotent.
+//! template, reachable by a fixed appid. Seeding is idempotent, and safe when several instances
+//! start at once on one database: `App::start` runs it under the start-up lock, before it serves,
+//! and a row another instance wrote first (a duplicate slug or login) counts as seeded, so an
+//! instance never dies because a neighbour was quicker.
 
 use mm_kernel::RequestContext;
 use mm_kernel::module::ModuleContext;
@@ -28,7 +31,17 @@ pub async fn seed(
     }
     let tenant_id = match app.find_by_slug(DEMO_SLUG).await? {
         Some(t) => t.tenant_id,
-        None => create(&app).await?,
+        None => match create(&app).await? {
+            Some(id) => id,
+            // Another instance created it between our look and our write.
+            None => app
+                .find_by_slug(DEMO_SLUG)
+                .await?
+                .map(|t| t.tenant_id)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("the demo appid belongs to a tenant other than the demo's")
+                })?,
+        },
     };
     seed_identity(ctx, &tenant_id).await?;
     seed_menu(ctx, &tenant_id).await?;
@@ -201,7 +214,7 @@ async fn seed_identity(ctx: &ModuleContext, tenant_id: &str) -> anyhow::Result<(
         .set_wechat_credentials(&system, tenant, DEMO_APPID, DEMO_APP_SECRET)
         .await?;
     if !identity.has_login(tenant, DEMO_ADMIN_LOGIN).await? {
-        identity
+        let created = identity
             .create_staff(
                 &system,
                 tenant,
@@ -214,14 +227,20 @@ async fn seed_identity(ctx: &ModuleContext, tenant_id: &str) -> anyhow::Result<(
                     password: DEMO_ADMIN_PASSWORD.into(),
                 },
             )
-            .await?;
+            .await;
+        match created {
+            // Another instance created the admin between our look and our write.
+            Ok(_) | Err(mm_identity::error::IdentityError::DuplicateLogin { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }
 
-async fn create(app: &TenantApp) -> anyhow::Result<String> {
+/// Creates the demo tenant; `None` when its slug or appid turned out to be taken already.
+async fn create(app: &TenantApp) -> anyhow::Result<Option<String>> {
     let operator = RequestContext::system("demo-seed");
-    let row = app
+    let created = app
         .create_tenant(
             &operator,
             NewTenant {
@@ -233,7 +252,17 @@ async fn create(app: &TenantApp) -> anyhow::Result<String> {
             },
             "restaurant",
         )
-        .await?;
-    tracing::info!(tenant = %row.tenant_id, "demo restaurant seeded");
-    Ok(row.tenant_id)
+        .await;
+    match created {
+        Ok(row) => {
+            tracing::info!(tenant = %row.tenant_id, "demo restaurant seeded");
+            Ok(Some(row.tenant_id))
+        }
+        // Either unique key may be the one that catches a concurrent creation.
+        Err(
+            mm_tenant::error::TenantError::DuplicateSlug { .. }
+            | mm_tenant::error::TenantError::DuplicateAppid { .. },
+        ) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

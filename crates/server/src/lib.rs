@@ -1,12 +1,16 @@
 //! mm-server: assembles the platform. One process hosts the gRPC services of every module (or the
 //! subset configured), with grpc-web, reflection and health on the same port, and the HTTP side:
-//! the mini-program BFF, the admin dashboard's files, /metrics and /healthz. Tests start it exactly as main does, on port 0.
+//! the mini-program BFF, the admin dashboard's files, /metrics, /healthz (liveness) and /readyz
+//! (readiness). Tests start it exactly as main does, on port 0. It migrates and seeds before it
+//! serves, and stops gracefully (see `shutdown`).
 //!
 //! It wires things together and must hold no business rules.
 
 pub mod admin;
 pub mod demo;
 pub mod modules;
+pub mod shutdown;
+pub mod start_lock;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,14 +25,15 @@ use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::config::{Environment, Settings};
 use mm_kernel::metrics::GrpcMetricsLayer;
-use mm_kernel::module::{ModuleContext, ModuleDef};
+use mm_kernel::module::{Jobs, ModuleContext, ModuleDef};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::transport::{Endpoint, Server};
 use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -51,8 +56,17 @@ pub struct App {
     pub hosted: Vec<&'static str>,
     /// The local WeChat fake, when dev mode started one.
     pub wechat_fake: Option<mm_wechat_fake::FakeWechat>,
-    shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+    drain: shutdown::Drain,
+    jobs: Jobs,
+    health: HealthReporter,
+    /// Every gRPC service name health reports on ("" is the whole server).
+    health_names: Vec<&'static str>,
+    http_stop: CancellationToken,
+    grpc_stop: CancellationToken,
+    http_task: JoinHandle<anyhow::Result<()>>,
+    grpc_task: JoinHandle<anyhow::Result<()>>,
+    /// Dropping the app without `stop` (tests do) stops both servers and the jobs at once.
+    _stop_on_drop: DropGuard,
 }
 
 /// Runs migrations.
@@ -208,6 +222,8 @@ pub fn module_context(
         wechat_pay_base_url: urls.wechat_pay,
         public_base_url: urls.public,
         platform,
+        // Fresh per context: whoever runs the context stops its jobs (App::stop does).
+        jobs: Jobs::default(),
     })
 }
 
@@ -274,10 +290,14 @@ fn cors(settings: &Settings, http_port: u16) -> anyhow::Result<CorsLayer> {
 }
 
 impl App {
-    /// Connects storage, runs migrations, binds both ports and starts serving.
+    /// Connects storage, migrates and (in dev) seeds under the start-up lock, binds both ports and
+    /// starts serving. Nothing is answered before the seed is in place: the listeners are bound
+    /// early (modules need the HTTP address) but served only after seeding, so an early client
+    /// waits in the accept queue instead of finding a half-seeded database.
     pub async fn start(settings: Settings) -> anyhow::Result<Self> {
         mm_kernel::fault::arm(&settings.jobs.crash_at);
         let db = mm_kernel::db::connect(&settings.database).await?;
+        let lock = start_lock::StartLock::acquire(&settings.database.url).await?;
         if settings.database.migrate_on_start {
             migrate(&db).await?;
         }
@@ -313,12 +333,17 @@ impl App {
             .upstream
             .clone()
             .unwrap_or_else(|| format!("http://127.0.0.1:{}", grpc_addr.port()));
+        let drain = shutdown::Drain::new();
         // One lazily connected channel for the BFF and for modules calling each other's contracts.
+        // Its user agent lets its calls through the gRPC gate while this process drains.
         let platform = Endpoint::from_shared(upstream.clone())
             .with_context(|| format!("bad bff.upstream {upstream:?}"))?
+            .user_agent(drain.user_agent())
+            .context("Failed to set the platform channel's user agent")?
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .connect_lazy();
+        let stop_all = CancellationToken::new();
         let ctx = module_context(
             &settings,
             db.clone(),
@@ -331,23 +356,25 @@ impl App {
             },
             platform.clone(),
         )?;
+        let jobs = ctx.jobs.clone();
         let metrics = mm_kernel::metrics::install();
 
         // gRPC side.
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         let mut routes = tonic::service::RoutesBuilder::default();
         let mut hosted = Vec::new();
-        let mut service_names = Vec::new();
+        // "" is the server as a whole, which is what most probes ask about.
+        let mut health_names = vec![""];
         for m in selected(&settings)? {
             if let Some(mount) = m.mount {
-                service_names.extend(
+                health_names.extend(
                     mount(&ctx, &mut routes)
                         .with_context(|| format!("Failed to start module {}", m.id))?,
                 );
                 hosted.push(m.id);
             }
         }
-        for name in &service_names {
+        for name in &health_names {
             health_reporter
                 .set_service_status(*name, ServingStatus::Serving)
                 .await;
@@ -365,8 +392,6 @@ impl App {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 
-        let (shutdown, _) = watch::channel(false);
-
         let grpc_stack = tower::ServiceBuilder::new()
             // A request id on every call, echoed back, so logs of one call can be found.
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -382,26 +407,11 @@ impl App {
             .layer(cors(&settings, http_addr.port())?)
             // grpc-web (HTTP/1.1 from browsers) becomes plain gRPC from here on.
             .layer(tonic_web::GrpcWebLayer::new())
+            // While draining: outside calls refused, streams ended. Inside grpc-web, so a browser
+            // reads the ending as grpc-web trailers.
+            .layer(shutdown::GrpcDrainLayer::new(drain.clone()))
             // Who may call what: tokens verified, declared roles enforced, context stored.
             .layer(AccessLayer::new(keys.clone(), cache.clone()));
-
-        let mut rx = shutdown.subscribe();
-        let grpc_server = Server::builder()
-            .accept_http1(true)
-            .layer(grpc_stack)
-            .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(
-                // Without TCP_NODELAY, small unary replies wait ~40 ms on delayed ACKs.
-                tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true)),
-                async move {
-                    let _ = rx.changed().await;
-                },
-            );
-        let health_for_stop = health_reporter.clone();
-        let names_for_stop = service_names.clone();
-        let mut tasks = vec![tokio::spawn(async move {
-            grpc_server.await.context("gRPC server failed")
-        })];
 
         // HTTP side.
         let mut router = axum::Router::new()
@@ -433,32 +443,56 @@ impl App {
                 let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id, tenant = tracing::field::Empty)
             }))
+            // /readyz, and while draining: new requests refused with 503, admitted ones counted
+            // so the listener closes only once they are answered. Outside the trace layer, which
+            // would log every 503 probe and refusal of a drain as an ERROR.
+            .layer(axum::middleware::from_fn_with_state(
+                drain.clone(),
+                shutdown::http_gate,
+            ))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
-        let mut rx = shutdown.subscribe();
-        tasks.push(tokio::spawn(async move {
-            axum::serve(
-                http_listener.tap_io(|tcp| {
-                    // Small JSON replies must not wait on delayed ACKs.
-                    let _ = tcp.set_nodelay(true);
-                }),
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = rx.changed().await;
-                for name in names_for_stop {
-                    health_for_stop
-                        .set_service_status(name, ServingStatus::NotServing)
-                        .await;
-                }
-            })
-            .await
-            .context("HTTP server failed")
-        }));
 
+        // Seeded before either port answers; see the doc above.
         if settings.environment == Environment::Dev && settings.demo.seed {
             demo::seed(&ctx, wechat_fake.as_ref()).await?;
         }
+        lock.release().await;
+
+        let grpc_stop = stop_all.child_token();
+        let grpc_server = Server::builder()
+            .accept_http1(true)
+            .layer(grpc_stack)
+            .add_routes(routes.routes())
+            .serve_with_incoming_shutdown(
+                // Without TCP_NODELAY, small unary replies wait ~40 ms on delayed ACKs.
+                tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true)),
+                grpc_stop.clone().cancelled_owned(),
+            );
+        let grpc_task =
+            tokio::spawn(async move { grpc_server.await.context("gRPC server failed") });
+        let http_stop = stop_all.child_token();
+        let http_server = axum::serve(
+            http_listener.tap_io(|tcp| {
+                // Small JSON replies must not wait on delayed ACKs.
+                let _ = tcp.set_nodelay(true);
+            }),
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(http_stop.clone().cancelled_owned());
+        let http_task =
+            tokio::spawn(async move { http_server.await.context("HTTP server failed") });
+        // Dropped without `stop`: everything ends now, as it did before graceful shutdown.
+        let on_drop = {
+            let (drain, jobs, dropped) = (drain.clone(), jobs.clone(), stop_all.clone());
+            tokio::spawn(async move {
+                dropped.cancelled().await;
+                drain.refuse_new();
+                jobs.stop();
+            });
+            stop_all.drop_guard()
+        };
+
         tracing::info!(%grpc_addr, %http_addr, cache = cache.backend_name(), modules = ?hosted, "minimodules is serving");
         Ok(Self {
             settings,
@@ -469,24 +503,65 @@ impl App {
             cache,
             keys,
             hosted,
-            shutdown,
-            tasks,
+            drain,
+            jobs,
+            health: health_reporter,
+            health_names,
+            http_stop,
+            grpc_stop,
+            http_task,
+            grpc_task,
+            _stop_on_drop: on_drop,
         })
     }
 
-    /// Stops accepting, lets in-flight calls finish (up to `grace`), and returns.
+    /// Stops gracefully within `grace` (see `shutdown` for the steps): unready first, then new
+    /// requests refused and streams ended while admitted ones finish, then HTTP closes, the jobs
+    /// end their pass, and gRPC closes last, because the BFF and the jobs call it.
     pub async fn stop(self, grace: Duration) -> anyhow::Result<()> {
-        let _ = self.shutdown.send(true);
-        let all = futures::future::join_all(self.tasks);
-        match tokio::time::timeout(grace, all).await {
-            Ok(results) => {
-                for r in results {
-                    r.context("server task panicked")??;
-                }
-            }
-            Err(_) => tracing::warn!("shutdown grace period ran out"),
+        let deadline = tokio::time::Instant::now() + grace;
+        let unready_for = Duration::from_millis(self.settings.server.shutdown_unready_ms);
+
+        self.drain.set_unready();
+        for name in &self.health_names {
+            self.health
+                .set_service_status(*name, ServingStatus::NotServing)
+                .await;
+        }
+        // A job between passes stops now; one in a pass finishes it, calling gRPC as it needs.
+        self.jobs.stop();
+        tracing::info!(
+            unready_ms = unready_for.as_millis(),
+            "shutting down: reporting unready"
+        );
+        tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + unready_for)).await;
+
+        self.drain.refuse_new();
+        tracing::info!("shutting down: refusing new requests, draining admitted ones");
+        let mut clean = tokio::time::timeout_at(deadline, self.drain.http_drained())
+            .await
+            .is_ok();
+        self.http_stop.cancel();
+        // A failed HTTP server must not skip the rest: the jobs and gRPC still stop in order, and
+        // the failure is returned at the end.
+        let http = join_by(deadline, self.http_task, "HTTP server").await;
+        clean &= tokio::time::timeout_at(deadline, self.jobs.stopped())
+            .await
+            .is_ok();
+        self.grpc_stop.cancel();
+        let grpc = join_by(deadline, self.grpc_task, "gRPC server").await;
+        match (&http, &grpc) {
+            (Ok(true), Ok(true)) if clean => tracing::info!("shut down cleanly"),
+            (Ok(_), Ok(_)) => tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "shutdown grace period ran out; unfinished work was dropped"
+            ),
+            // Returned below.
+            _ => {}
         }
         self.db.close().await.ok();
+        http?;
+        grpc?;
         Ok(())
     }
 
@@ -497,8 +572,26 @@ impl App {
         grace: Duration,
     ) -> anyhow::Result<()> {
         signal.await;
-        tracing::info!("shutting down");
         self.stop(grace).await
+    }
+}
+
+/// Awaits a server task until `deadline`; false when the deadline came first (the task is then
+/// aborted), an error when the server itself failed.
+async fn join_by(
+    deadline: tokio::time::Instant,
+    mut task: JoinHandle<anyhow::Result<()>>,
+    what: &str,
+) -> anyhow::Result<bool> {
+    match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(joined) => {
+            joined.with_context(|| format!("{what} task panicked"))??;
+            Ok(true)
+        }
+        Err(_) => {
+            task.abort();
+            Ok(false)
+        }
     }
 }
 

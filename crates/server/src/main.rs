@@ -83,7 +83,8 @@ async fn main() -> anyhow::Result<()> {
                  admin dashboard : http://{h}/admin/\n  \
                  boot config     : http://{h}/api/v1/app/config?appid={appid}\n  \
                  OpenAPI         : http://{h}/api/openapi.json\n  \
-                 metrics         : http://{h}/metrics\n"
+                 metrics         : http://{h}/metrics\n  \
+                 probes          : http://{h}/healthz (live), http://{h}/readyz (ready)\n"
             );
             // A closed stdout must not take the server down, so no println! here.
             let _ = std::io::Write::write_all(&mut std::io::stdout(), banner.as_bytes());

@@ -119,8 +119,8 @@ impl ProcessSpec {
         match addresses {
             Some((grpc, http)) => Ok(ServerProcess {
                 child,
-                grpc_url: grpc,
-                http_url: http,
+                grpc_url: format!("http://{grpc}"),
+                http_url: format!("http://{http}"),
                 log_path,
             }),
             None => {
@@ -132,12 +132,17 @@ impl ProcessSpec {
     }
 }
 
+/// `host:port` from a banner line such as `  gRPC + grpc-web : http://localhost:50051  (...)`.
 fn address(line: &str, label: &str) -> Option<String> {
     line.trim_start().strip_prefix(label).map(|rest| {
-        rest.trim_start_matches([' ', ':'])
+        let url = rest
+            .trim_start_matches([' ', ':'])
             .split_whitespace()
             .next()
-            .unwrap_or("")
+            .unwrap_or("");
+        // The banner prints a URL; callers add the scheme themselves.
+        url.strip_prefix("http://")
+            .unwrap_or(url)
             .replace("localhost", "127.0.0.1")
     })
 }

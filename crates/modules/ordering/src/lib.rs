@@ -64,6 +64,7 @@ fn mount(
     sweeper::spawn(
         app.clone(),
         Duration::from_millis(ctx.settings.jobs.sweep_interval_ms.max(50)),
+        &ctx.jobs,
     );
     routes
         .add_service(OrderServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes));

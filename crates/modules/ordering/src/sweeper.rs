@@ -9,17 +9,25 @@ use std::time::Duration;
 
 use chrono::Utc;
 use mm_kernel::TenantId;
+use mm_kernel::module::Jobs;
 
 use crate::domain::{Action, Actor, Status};
 use crate::repo;
 use crate::service::OrderingApp;
 
-pub fn spawn(app: OrderingApp, every: Duration) {
-    tokio::spawn(async move {
+/// Sweeps every `every` until shutdown; a pass under way when shutdown begins runs to its end.
+pub fn spawn(app: OrderingApp, every: Duration, jobs: &Jobs) {
+    let stop = jobs.clone();
+    jobs.spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                // Stopping wins a tie with the tick: no new pass once shutdown has begun.
+                biased;
+                () = stop.stopping() => break,
+                _ = tick.tick() => {}
+            }
             if let Err(e) = sweep(&app).await {
                 tracing::warn!(error = %e, "order expiry sweep failed; retrying next tick");
             }

@@ -516,7 +516,8 @@ async fn killed_while_cancelling_or_expiring_an_order_loses_no_stock() {
     {
         w.crash(point, |ch| async move {
             let order = w.place(&ch, &format!("cancel-crash-{i:04}")).await.unwrap();
-            assert!(w.cancel(&ch, &order).await.is_err(), "died mid-cancel");
+            // As with refunds: the worker may take the owed step before the request does.
+            let _ = w.cancel(&ch, &order).await;
         })
         .await;
         w.heal().await;
@@ -549,7 +550,9 @@ async fn killed_while_refunding_an_order_loses_no_stock_and_refunds_once() {
         let slot = &mut refunded;
         w.crash(point, |ch| async move {
             let order = w.paid(&ch, &format!("refund-crash-{i:04}")).await;
-            assert!(w.cancel(&ch, &order).await.is_err(), "died mid-refund");
+            // The answer may come first when the worker, not the request, took the owed step;
+            // `crash` checks the process died at the point all the same.
+            let _ = w.cancel(&ch, &order).await;
             *slot = Some(order);
         })
         .await;

@@ -16,4 +16,5 @@ mod ordering;
 mod payments;
 mod protocols;
 mod reliability;
+mod shutdown;
 mod tenants;
