@@ -130,9 +130,7 @@ async fn claim(
             Expr::col(effects::Column::Attempts).add(1),
         )
         .col_expr(effects::Column::UpdatedAt, Expr::value(now))
-        .filter(effects::Column::TenantId.eq(&row.tenant_id))
-        .filter(effects::Column::OrderId.eq(&row.order_id))
-        .filter(effects::Column::Effect.eq(&row.effect))
+        .filter(key_of(row))
         // The attempt count is the row's version: one claim per read wins.
         .filter(effects::Column::Attempts.eq(row.attempts))
         .exec(db)
@@ -140,11 +138,17 @@ async fn claim(
     Ok(res.rows_affected == 1)
 }
 
+/// The row's key, as a filter (its own tenant, order and step).
+fn key_of(row: &effects::Model) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(effects::Column::TenantId.eq(&row.tenant_id))
+        .add(effects::Column::OrderId.eq(&row.order_id))
+        .add(effects::Column::Effect.eq(&row.effect))
+}
+
 async fn done(db: &impl ConnectionTrait, row: &effects::Model) -> Result<(), DbErr> {
     effects::Entity::delete_many()
-        .filter(effects::Column::TenantId.eq(&row.tenant_id))
-        .filter(effects::Column::OrderId.eq(&row.order_id))
-        .filter(effects::Column::Effect.eq(&row.effect))
+        .filter(key_of(row))
         .exec(db)
         .await
         .map(|_| ())
@@ -164,9 +168,7 @@ async fn retry_later(
             Expr::value(error.chars().take(500).collect::<String>()),
         )
         .col_expr(effects::Column::UpdatedAt, Expr::value(now))
-        .filter(effects::Column::TenantId.eq(&row.tenant_id))
-        .filter(effects::Column::OrderId.eq(&row.order_id))
-        .filter(effects::Column::Effect.eq(&row.effect))
+        .filter(key_of(row))
         .exec(db)
         .await
         .map(|_| ())

@@ -115,27 +115,8 @@ impl World {
 
     async fn set_up_shop(&mut self, server: &ServerProcess) {
         let ch = server.channel().await;
-        let slug = "fault-cafe";
-        let appid = mm_testkit::appid_for(slug);
-        let t = TenantServiceClient::new(ch.clone())
-            .create_tenant(with_token(
-                tpb::CreateTenantRequest {
-                    tenant: Some(tpb::Tenant {
-                        slug: slug.into(),
-                        display_name_zh: "故障咖啡".into(),
-                        display_name_en: "Fault cafe".into(),
-                        wechat_appid: appid.clone(),
-                        ..Default::default()
-                    }),
-                    template_id: "restaurant".into(),
-                },
-                &self.token(Role::Operator, None),
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .tenant
-            .unwrap();
+        let t = self.create_tenant(&ch, "fault-cafe", "restaurant").await;
+        let appid = t.wechat_appid.clone();
         self.tenant = tenant_id(&t);
         self.parent = t.name.clone();
         let admin = self.token(Role::Admin, Some(self.tenant));
@@ -146,19 +127,7 @@ impl World {
             "cancel_window_minutes": 30,
             "auto_accept": false
         });
-        TenantServiceClient::new(ch.clone())
-            .update_module_config(with_token(
-                tpb::UpdateModuleConfigRequest {
-                    config: Some(tpb::ModuleConfig {
-                        name: format!("{}/modules/ordering/config", t.name),
-                        config: Some(mm_kernel::json::json_to_struct(&config)),
-                        ..Default::default()
-                    }),
-                },
-                &admin,
-            ))
-            .await
-            .unwrap();
+        self.configure(&ch, &t, "ordering", config, &admin).await;
         let mut catalog = CatalogServiceClient::new(ch.clone());
         let category = catalog
             .create_category(with_token(
@@ -233,6 +202,53 @@ impl World {
                 .tokens
                 .unwrap()
                 .access_token;
+    }
+
+    /// A tenant from an industry template, created by the operator.
+    async fn create_tenant(&self, ch: &Channel, slug: &str, template: &str) -> tpb::Tenant {
+        TenantServiceClient::new(ch.clone())
+            .create_tenant(with_token(
+                tpb::CreateTenantRequest {
+                    tenant: Some(tpb::Tenant {
+                        slug: slug.into(),
+                        display_name_zh: format!("{slug} 店"),
+                        display_name_en: slug.into(),
+                        wechat_appid: mm_testkit::appid_for(slug),
+                        ..Default::default()
+                    }),
+                    template_id: template.into(),
+                },
+                &self.token(Role::Operator, None),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .tenant
+            .unwrap()
+    }
+
+    /// Sets a module's config as the shop's admin.
+    async fn configure(
+        &self,
+        ch: &Channel,
+        t: &tpb::Tenant,
+        module: &str,
+        config: serde_json::Value,
+        admin: &str,
+    ) {
+        TenantServiceClient::new(ch.clone())
+            .update_module_config(with_token(
+                tpb::UpdateModuleConfigRequest {
+                    config: Some(tpb::ModuleConfig {
+                        name: format!("{}/modules/{module}/config", t.name),
+                        config: Some(mm_kernel::json::json_to_struct(&config)),
+                        ..Default::default()
+                    }),
+                },
+                admin,
+            ))
+            .await
+            .unwrap();
     }
 
     fn orders(ch: &Channel) -> OrderServiceClient<Channel> {
@@ -625,25 +641,7 @@ impl World {
         use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
         let server = self.healer().start().await;
         let ch = server.channel().await;
-        let t = TenantServiceClient::new(ch.clone())
-            .create_tenant(with_token(
-                tpb::CreateTenantRequest {
-                    tenant: Some(tpb::Tenant {
-                        slug: "fault-salon".into(),
-                        display_name_zh: "故障沙龙".into(),
-                        display_name_en: "Fault salon".into(),
-                        wechat_appid: mm_testkit::appid_for("fault-salon"),
-                        ..Default::default()
-                    }),
-                    template_id: "salon".into(),
-                },
-                &self.token(Role::Operator, None),
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .tenant
-            .unwrap();
+        let t = self.create_tenant(&ch, "fault-salon", "salon").await;
         let id = tenant_id(&t);
         let admin = self.token(Role::Admin, Some(id));
         let config = serde_json::json!({
@@ -652,19 +650,7 @@ impl World {
             "horizon_days": 14,
             "hold_minutes": 10
         });
-        TenantServiceClient::new(ch.clone())
-            .update_module_config(with_token(
-                tpb::UpdateModuleConfigRequest {
-                    config: Some(tpb::ModuleConfig {
-                        name: format!("{}/modules/booking/config", t.name),
-                        config: Some(mm_kernel::json::json_to_struct(&config)),
-                        ..Default::default()
-                    }),
-                },
-                &admin,
-            ))
-            .await
-            .unwrap();
+        self.configure(&ch, &t, "booking", config, &admin).await;
         let mut booking = BookingServiceClient::new(ch);
         let service = booking
             .create_service(with_token(

@@ -165,6 +165,42 @@ pub async fn place(
         .map(|r| r.into_inner().order.unwrap())
 }
 
+/// [`place`] on a task of its own, for races.
+pub(crate) fn spawn_place(
+    app: &TestApp,
+    s: &Shop,
+    token: &str,
+    items: Vec<pb::LineItemRequest>,
+    key: &str,
+) -> tokio::task::JoinHandle<Result<pb::Order, tonic::Status>> {
+    let (channel, parent) = (app.channel.clone(), s.t.name.clone());
+    let (token, request_id) = (token.to_string(), key.to_string());
+    tokio::spawn(async move {
+        OrderServiceClient::new(channel)
+            .create_order(with_token(
+                pb::CreateOrderRequest {
+                    parent,
+                    items,
+                    fulfilment: takeaway(),
+                    request_id,
+                    ..Default::default()
+                },
+                &token,
+            ))
+            .await
+            .map(|r| r.into_inner().order.unwrap())
+    })
+}
+
+/// A twin still placing its order answers "retry" (409 at the BFF, with Retry-After), never a
+/// second order and never a false refusal.
+pub(crate) fn assert_being_placed(s: &tonic::Status) {
+    assert_eq!(s.code(), Code::Aborted, "{s:?}");
+    let d = tonic_types::StatusExt::get_error_details(s);
+    assert_eq!(d.error_info().unwrap().reason, "ORDER_BEING_PLACED");
+    assert!(d.retry_info().is_some(), "{s:?}");
+}
+
 pub async fn latte_stock(app: &TestApp, s: &Shop) -> i64 {
     catalog(app)
         .get_product(with_token(
@@ -509,40 +545,24 @@ async fn a_retried_order_is_placed_once() {
     assert_eq!(first.name, again.name);
 
     // The same key sent eight times at once: one order, stock taken once.
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (channel, token, parent) = (app.channel.clone(), alice.clone(), s.t.name.clone());
-        let item = line(&s.latte, 0, 2);
-        tasks.push(tokio::spawn(async move {
-            OrderServiceClient::new(channel)
-                .create_order(with_token(
-                    pb::CreateOrderRequest {
-                        parent,
-                        items: vec![item],
-                        fulfilment: takeaway(),
-                        request_id: "retry-key-burst".into(),
-                        ..Default::default()
-                    },
-                    &token,
-                ))
-                .await
-                .map(|r| r.into_inner().order.unwrap().name)
-        }));
-    }
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            spawn_place(
+                &app,
+                &s,
+                &alice,
+                vec![line(&s.latte, 0, 2)],
+                "retry-key-burst",
+            )
+        })
+        .collect();
     let mut names = std::collections::HashSet::new();
     for t in tasks {
         match t.await.unwrap() {
-            Ok(name) => {
-                names.insert(name);
+            Ok(order) => {
+                names.insert(order.name);
             }
-            // A twin still placing its order answers "retry" (409 at the BFF, with Retry-After),
-            // never a second order.
-            Err(s) => {
-                assert_eq!(s.code(), Code::Aborted, "{s:?}");
-                let d = tonic_types::StatusExt::get_error_details(&s);
-                assert_eq!(d.error_info().unwrap().reason, "ORDER_BEING_PLACED");
-                assert!(d.retry_info().is_some(), "{s:?}");
-            }
+            Err(s) => assert_being_placed(&s),
         }
     }
     assert_eq!(names.len(), 1, "{names:?}");

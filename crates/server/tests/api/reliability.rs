@@ -15,7 +15,9 @@ use mm_testkit::{Backend, Storage, TestApp, backend, spawn_app, spawn_with, with
 use tonic::Code;
 use tonic_types::StatusExt as _;
 
-use crate::ordering::{Shop, catalog, latte_stock, line, open_shop, place, step};
+use crate::ordering::{
+    Shop, assert_being_placed, catalog, latte_stock, line, open_shop, place, spawn_place, step,
+};
 use crate::payments::{fake, get, notify, pay_shop, trade_no, wechat_order};
 
 /// A second product with its own stock, in the latte's category.
@@ -71,27 +73,14 @@ async fn baskets_listing_items_in_opposite_orders_never_deadlock() {
     let app = spawn_app().await;
     let s = open_shop(&app, "deadlock-shop", 30).await;
     let scone = stocked_product(&app, &s, "司康", 30).await;
-    let mut tasks = Vec::new();
-    for i in 0..60 {
-        let (app_channel, parent) = (app.channel.clone(), s.t.name.clone());
-        let token = app.token(Role::Customer, Some(s.id), &[]);
-        let (a, b) = (line(&s.latte, 0, 1), line(&scone, 0, 1));
-        let items = if i % 2 == 0 { vec![a, b] } else { vec![b, a] };
-        tasks.push(tokio::spawn(async move {
-            pb::order_service_client::OrderServiceClient::new(app_channel)
-                .create_order(with_token(
-                    pb::CreateOrderRequest {
-                        parent,
-                        items,
-                        fulfilment: crate::ordering::takeaway(),
-                        request_id: format!("opposite-{i:04}"),
-                        ..Default::default()
-                    },
-                    &token,
-                ))
-                .await
-        }));
-    }
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let token = app.token(Role::Customer, Some(s.id), &[]);
+            let (a, b) = (line(&s.latte, 0, 1), line(&scone, 0, 1));
+            let items = if i % 2 == 0 { vec![a, b] } else { vec![b, a] };
+            spawn_place(&app, &s, &token, items, &format!("opposite-{i:04}"))
+        })
+        .collect();
     let (mut placed, mut sold_out) = (0, 0);
     for t in tasks {
         match t.await.unwrap() {
@@ -119,39 +108,24 @@ async fn twins_of_one_key_answer_the_one_order_never_not_orderable() {
     // One cup left: the twin that loses the race for it must not be told it is unavailable.
     let s = open_shop(&app, "twins-shop", 1).await;
     let alice = app.token(Role::Customer, Some(s.id), &[]);
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (app_channel, parent, token) = (app.channel.clone(), s.t.name.clone(), alice.clone());
-        let item = line(&s.latte, 0, 1);
-        tasks.push(tokio::spawn(async move {
-            pb::order_service_client::OrderServiceClient::new(app_channel)
-                .create_order(with_token(
-                    pb::CreateOrderRequest {
-                        parent,
-                        items: vec![item],
-                        fulfilment: crate::ordering::takeaway(),
-                        request_id: "twin-key-0001".into(),
-                        ..Default::default()
-                    },
-                    &token,
-                ))
-                .await
-                .map(|r| r.into_inner().order.unwrap().name)
-        }));
-    }
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            spawn_place(
+                &app,
+                &s,
+                &alice,
+                vec![line(&s.latte, 0, 1)],
+                "twin-key-0001",
+            )
+        })
+        .collect();
     let mut names = std::collections::HashSet::new();
     for t in tasks {
         match t.await.unwrap() {
-            Ok(name) => {
-                names.insert(name);
+            Ok(order) => {
+                names.insert(order.name);
             }
-            Err(s) => {
-                assert_eq!(s.code(), Code::Aborted, "{s:?}");
-                assert_eq!(
-                    s.get_error_details().error_info().unwrap().reason,
-                    "ORDER_BEING_PLACED"
-                );
-            }
+            Err(s) => assert_being_placed(&s),
         }
     }
     assert_eq!(names.len(), 1, "{names:?}");
@@ -209,11 +183,7 @@ async fn concurrent_copies_of_one_notification_all_answer_204_and_count_once() {
         .await
         .unwrap();
     let n = paid.notification;
-    let copies = (0..10).map(|_| notify(&app, &n.url, &n.headers, &n.body));
-    let answers = futures::future::join_all(copies).await;
-    for (status, body) in &answers {
-        assert_eq!(*status, 204, "{body}");
-    }
+    deliver_ten_copies_at_once(&app, &n).await;
     let now = get(&app, &order, &token).await;
     assert_eq!(now.status, pb::OrderStatus::Paid as i32);
 
@@ -244,19 +214,18 @@ async fn concurrent_copies_of_one_notification_all_answer_204_and_count_once() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let copies = (0..10).map(|_| {
-        notify(
-            &app,
-            &refund_note.url,
-            &refund_note.headers,
-            &refund_note.body,
-        )
-    });
+    deliver_ten_copies_at_once(&app, &refund_note).await;
+    let done = get(&app, &order, &token).await;
+    assert_eq!(done.status, pb::OrderStatus::Refunded as i32);
+}
+
+/// Posts ten copies of a notification at the same time, as WeChat's retries can arrive; every
+/// copy must be acknowledged.
+async fn deliver_ten_copies_at_once(app: &TestApp, n: &mm_wechat_fake::SentNotification) {
+    let copies = (0..10).map(|_| notify(app, &n.url, &n.headers, &n.body));
     for (status, body) in futures::future::join_all(copies).await {
         assert_eq!(status, 204, "{body}");
     }
-    let done = get(&app, &order, &token).await;
-    assert_eq!(done.status, pb::OrderStatus::Refunded as i32);
 }
 
 /// A TCP proxy to PostgreSQL the test can cut (every connection closed, new ones refused) and
