@@ -14,4 +14,5 @@ mod modules;
 mod ordering;
 mod payments;
 mod protocols;
+mod redis_outage;
 mod tenants;
