@@ -76,6 +76,10 @@ impl Listeners {
 /// What [`SessionLedger::is_revoked`] returns.
 pub type LedgerFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<bool>> + Send + 'a>>;
 
+/// What [`SessionLedger::revoked_since`] returns.
+pub type RevokedSinceFuture<'a> =
+    Pin<Box<dyn Future<Output = anyhow::Result<Vec<String>>> + Send + 'a>>;
+
 /// The durable record of sessions (the identity module's table), asked whether a session was
 /// revoked when Redis, which holds the fast revocation list, cannot answer. The kernel knows no
 /// module, so the owner of sessions supplies this at start-up.
@@ -83,6 +87,10 @@ pub trait SessionLedger: Send + Sync {
     /// Whether `session` of a token bound to `tenant` (`None`: a platform operator) was revoked;
     /// a session the ledger does not know counts as revoked.
     fn is_revoked<'a>(&'a self, tenant: Option<TenantId>, session: &'a str) -> LedgerFuture<'a>;
+
+    /// Every session revoked at or after `since`, to rebuild Redis's revocation list when Redis
+    /// comes back empty.
+    fn revoked_since(&self, since: chrono::DateTime<chrono::Utc>) -> RevokedSinceFuture<'_>;
 }
 
 /// What the cache can say about a session.
@@ -110,6 +118,14 @@ const PENDING_TENANTS: usize = 10_000;
 
 /// The channel payload that tells every instance to drop everything.
 const INVALIDATE_ALL: &str = "*";
+
+/// Platform key present once Redis's revocation list holds every revocation still in force. A
+/// Redis that restarted empty lacks it: until it is rebuilt from the ledger, Redis's "not revoked"
+/// is not believed.
+const REVOCATIONS_COMPLETE: &str = "revocations-complete";
+
+/// How long rebuilding the revocation list may read the ledger before it is tried again.
+const SEED_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Breaker = failsafe::StateMachine<
     failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>,
@@ -160,11 +176,17 @@ struct Pending {
     revocations: HashMap<String, Instant>,
     /// Events other instances missed: their live views must reload.
     events: bool,
+    /// Redis's revocation list may be incomplete (new or restarted empty): rebuild it.
+    seed: bool,
 }
 
 impl Pending {
     fn is_empty(&self) -> bool {
-        self.tenants.is_empty() && !self.all && self.revocations.is_empty() && !self.events
+        self.tenants.is_empty()
+            && !self.all
+            && self.revocations.is_empty()
+            && !self.events
+            && !self.seed
     }
 
     fn add_tenant(&mut self, tenant: TenantId, keys: Vec<String>) {
@@ -187,6 +209,7 @@ impl Pending {
         }
         self.all |= other.all;
         self.events |= other.events;
+        self.seed |= other.seed;
         self.revocations.extend(other.revocations);
     }
 }
@@ -285,7 +308,8 @@ pub struct Cache {
     marks: Mutex<HashMap<String, Instant>>,
     // Sessions the ledger said were live, trusted for `session_recheck` while Redis is down.
     live_sessions: moka::future::Cache<String, ()>,
-    ledger: OnceLock<Arc<dyn SessionLedger>>,
+    // The durable record of sessions, and how long a revoked session's tokens can still live.
+    ledger: OnceLock<(Arc<dyn SessionLedger>, Duration)>,
     // In-process throttle counters: the only ones without Redis, the stand-in while it is down.
     counters: Mutex<HashMap<String, (u64, Instant)>>,
     events: tokio::sync::broadcast::Sender<Event>,
@@ -551,11 +575,17 @@ impl Cache {
         Ok(cache)
     }
 
-    /// Gives the cache the durable record of sessions, asked when Redis cannot answer. Set once at
-    /// start-up; a second ledger is ignored.
-    pub fn set_session_ledger(&self, ledger: Arc<dyn SessionLedger>) {
-        if self.ledger.set(ledger).is_err() {
+    /// Gives the cache the durable record of sessions, asked when Redis cannot answer, and how
+    /// long a revoked session's tokens can still live (how far back to rebuild Redis's revocation
+    /// list from). Set once at start-up; a second ledger is ignored.
+    pub fn set_session_ledger(&self, ledger: Arc<dyn SessionLedger>, token_life: Duration) {
+        if self.ledger.set((ledger, token_life)).is_err() {
             tracing::warn!("a session ledger was already set; ignoring another");
+            return;
+        }
+        if let Some(r) = &self.redis {
+            // Redis may have lost its revocation list while this instance was down.
+            r.remember(|p| p.seed = true);
         }
     }
 
@@ -657,6 +687,9 @@ impl Cache {
         }
         let mut left = Pending::default();
         // Revocations first: they guard correctness, the rest only freshness.
+        if work.seed && !self.seed_revocations(r).await {
+            left.seed = true;
+        }
         let now = Instant::now();
         for (sid, until) in work.revocations {
             let Some(remaining) = until.checked_duration_since(now) else {
@@ -706,6 +739,59 @@ impl Cache {
 
     fn platform_key(&self, key: &str) -> String {
         format!("{}:p:{key}", self.namespace)
+    }
+
+    /// Makes Redis's revocation list complete again if it is not (Redis new, or restarted
+    /// empty): every session the ledger says was revoked within a token's life is marked, then
+    /// the list is flagged complete. Whether it is complete now.
+    async fn seed_revocations(&self, r: &Redis) -> bool {
+        let Some((ledger, token_life)) = self.ledger.get() else {
+            return true;
+        };
+        let flag = self.platform_key(REVOCATIONS_COMPLETE);
+        let f = flag.clone();
+        match r
+            .call(
+                "exists complete",
+                |c| async move { c.exists::<i64, _>(f).await },
+            )
+            .await
+        {
+            None => return false,
+            Some(n) if n > 0 => return true,
+            Some(_) => {}
+        }
+        let since = chrono::Utc::now()
+            - chrono::Duration::from_std(*token_life).unwrap_or(chrono::Duration::hours(1));
+        let sessions = match tokio::time::timeout(SEED_TIMEOUT, ledger.revoked_since(since)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "reading revoked sessions failed");
+                return false;
+            }
+            Err(_) => {
+                tracing::warn!("reading revoked sessions timed out");
+                return false;
+            }
+        };
+        for sid in &sessions {
+            if !self.mark_revoked_in_redis(r, sid, *token_life).await {
+                return false;
+            }
+        }
+        let done = r
+            .call("set complete", |c| async move {
+                c.set::<(), _, _>(flag, "1", None, None, false).await
+            })
+            .await
+            .is_some();
+        if done {
+            tracing::info!(
+                revoked = sessions.len(),
+                "Redis's revocation list rebuilt from the database"
+            );
+        }
+        done
     }
 
     async fn mark_revoked_in_redis(&self, r: &Redis, session: &str, ttl: Duration) -> bool {
@@ -772,21 +858,30 @@ impl Cache {
             // One instance: every revocation went through this cache.
             return SessionState::Live;
         };
-        let k = self.platform_key(&format!("revoked:{session}"));
-        if let Some(n) = r
-            .call("exists", |c| async move { c.exists::<i64, _>(k).await })
+        let mark = self.platform_key(&format!("revoked:{session}"));
+        let complete = self.platform_key(REVOCATIONS_COMPLETE);
+        // Two keys in two commands: platform keys carry no hash tag, so under Redis Cluster they
+        // may live on different slots.
+        if let Some((revoked, complete)) = r
+            .call("exists revoked", |c| async move {
+                tokio::try_join!(c.exists::<i64, _>(mark), c.exists::<i64, _>(complete))
+            })
             .await
         {
-            return if n > 0 {
-                SessionState::Revoked
-            } else {
-                SessionState::Live
-            };
+            if revoked > 0 {
+                return SessionState::Revoked;
+            }
+            if complete > 0 || self.ledger.get().is_none() {
+                return SessionState::Live;
+            }
+            // Redis is back but empty: its "not revoked" means nothing until the list is
+            // rebuilt, so ask the ledger meanwhile.
+            r.remember(|p| p.seed = true);
         }
         if self.live_sessions.get(session).await.is_some() {
             return SessionState::Live;
         }
-        let Some(ledger) = self.ledger.get() else {
+        let Some((ledger, _)) = self.ledger.get() else {
             tracing::warn!("Redis unavailable and no session ledger: refusing the session for now");
             return SessionState::Unknown;
         };
@@ -1006,6 +1101,28 @@ mod event_tests {
         assert_eq!(decode_event(&text, "b"), Some(Ok(e)));
         assert_eq!(decode_event(&text, "a"), None);
         assert_eq!(decode_event("garbage", "b"), Some(Err(())));
+        let reload = Event {
+            tenant: None,
+            topic: String::new(),
+            payload: Bytes::new(),
+        };
+        assert_eq!(
+            decode_event(&encode_event("a", &reload), "b"),
+            Some(Ok(reload))
+        );
+    }
+
+    #[test]
+    fn too_many_undelivered_tenants_become_one_invalidate_all() {
+        let mut p = Pending::default();
+        for _ in 0..PENDING_TENANTS {
+            p.add_tenant(TenantId::new(), vec!["k".into()]);
+        }
+        assert!(!p.all);
+        p.add_tenant(TenantId::new(), vec!["k".into()]);
+        assert!(p.all);
+        assert!(p.tenants.is_empty());
+        assert!(!p.is_empty());
     }
 
     #[tokio::test]
@@ -1017,5 +1134,170 @@ mod event_tests {
         let got = rx.recv().await.unwrap();
         assert_eq!(got.tenant, Some(t));
         assert_eq!(got.payload, Bytes::from_static(b"1"));
+    }
+}
+
+#[cfg(test)]
+mod outage_tests {
+    //! Against a real redis-server of the test's own (never the shared one), killed and restarted.
+
+    use std::process::{Child, Command, Stdio};
+
+    use super::*;
+
+    struct RedisServer {
+        child: Option<Child>,
+    }
+
+    impl RedisServer {
+        async fn start(port: u16) -> Self {
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server is installed");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err()
+            {
+                assert!(Instant::now() < deadline, "redis-server did not start");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Self { child: Some(child) }
+        }
+
+        fn kill(&mut self) {
+            if let Some(mut c) = self.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+
+    impl Drop for RedisServer {
+        fn drop(&mut self) {
+            self.kill();
+        }
+    }
+
+    /// Says "revoked" for sessions named so, "live" for the rest.
+    struct FakeLedger;
+
+    impl SessionLedger for FakeLedger {
+        fn is_revoked<'a>(&'a self, _: Option<TenantId>, session: &'a str) -> LedgerFuture<'a> {
+            Box::pin(async move { Ok(session.starts_with("revoked")) })
+        }
+
+        fn revoked_since(&self, _: chrono::DateTime<chrono::Utc>) -> RevokedSinceFuture<'_> {
+            Box::pin(async { Ok(vec!["revoked-elsewhere".to_string()]) })
+        }
+    }
+
+    fn settings(port: u16) -> CacheSettings {
+        let mut s = crate::config::Settings::default().cache;
+        s.redis_url = Some(format!("redis://127.0.0.1:{port}"));
+        s.namespace = format!("mmtest-{}", uuid::Uuid::new_v4().simple());
+        s
+    }
+
+    /// Polls `f` until it holds or `limit` passes.
+    async fn eventually(limit: Duration, mut f: impl AsyncFnMut() -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if f().await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dead_redis_is_skipped_quickly_and_rejoined_when_it_returns() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = RedisServer::start(port).await;
+        let settings = settings(port);
+        let url = settings.redis_url.clone().expect("url");
+        let cache = Cache::redis(&url, &settings).await.expect("connects");
+        cache.set_session_ledger(Arc::new(FakeLedger), Duration::from_secs(60));
+        let t = TenantId::new();
+        cache.set(&t, "k", Bytes::from_static(b"v1")).await;
+        assert_eq!(cache.get(&t, "k").await, Some(Bytes::from_static(b"v1")));
+
+        redis.kill();
+        let started = Instant::now();
+        for _ in 0..20 {
+            assert_eq!(cache.get(&t, "missing").await, None);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "20 reads against a dead Redis took {:?}",
+            started.elapsed()
+        );
+        assert!(!cache.redis_available(), "the breaker opened");
+        // Entries live in-process meanwhile; throttle counters count in-process.
+        cache.set(&t, "k", Bytes::from_static(b"v2")).await;
+        assert_eq!(cache.get(&t, "k").await, Some(Bytes::from_static(b"v2")));
+        assert_eq!(cache.hit("login:x", Duration::from_secs(60)).await, 1);
+        assert_eq!(cache.hit("login:x", Duration::from_secs(60)).await, 2);
+        assert_eq!(cache.hits("login:x").await, 2);
+        // Revocation falls back to the ledger; our own revocation needs nobody.
+        assert_eq!(
+            cache.session_state(Some(t), "revoked-1").await,
+            SessionState::Revoked
+        );
+        assert_eq!(
+            cache.session_state(Some(t), "live-1").await,
+            SessionState::Live
+        );
+        cache
+            .revoke_session("live-2", Duration::from_secs(60))
+            .await;
+        assert_eq!(
+            cache.session_state(Some(t), "live-2").await,
+            SessionState::Revoked
+        );
+        cache.invalidate(&t, &["k"]).await;
+        assert_eq!(cache.get(&t, "k").await, None);
+
+        // Redis comes back empty: calls go through it again within a second, and what it missed
+        // (our revocation, the list of those made elsewhere) is written to it.
+        let _redis = RedisServer::start(port).await;
+        let back = Instant::now();
+        let client = Builder::from_config(Config::from_url(&url).expect("url"))
+            .build()
+            .expect("client");
+        client.init().await.expect("connect");
+        let k3 = cache.key(&t, "k3");
+        assert!(
+            eventually(Duration::from_secs(1), async || {
+                cache.set(&t, "k3", Bytes::from_static(b"v3")).await;
+                client.exists::<i64, _>(&k3).await.unwrap_or(0) == 1
+            })
+            .await,
+            "Redis used again {:?} after its return",
+            back.elapsed()
+        );
+        let ns = settings.namespace.clone();
+        assert!(
+            eventually(Duration::from_secs(3), async || {
+                let _ = cache.session_state(Some(t), "live-3").await;
+                let keys = [
+                    format!("{ns}:p:revoked:live-2"),
+                    format!("{ns}:p:revoked:revoked-elsewhere"),
+                    format!("{ns}:p:{REVOCATIONS_COMPLETE}"),
+                ];
+                client.exists::<i64, _>(keys.to_vec()).await.unwrap_or(0) == 3
+            })
+            .await,
+            "undelivered revocations written and the list rebuilt"
+        );
+        let _ = client.quit().await;
     }
 }

@@ -237,7 +237,7 @@ impl Default for Settings {
                 command_timeout_ms: 50,
                 breaker_failures: 3,
                 breaker_open_ms: 250,
-                reconnect_max_ms: 500,
+                reconnect_max_ms: 250,
                 session_recheck_ms: 1000,
             },
             auth: AuthSettings {

@@ -282,7 +282,10 @@ impl App {
         }
         let cache = connect_cache(&settings).await?;
         // While Redis is unavailable, session revocation is checked in identity's own table.
-        cache.set_session_ledger(mm_identity::session_ledger(db.clone()));
+        cache.set_session_ledger(
+            mm_identity::session_ledger(db.clone()),
+            Duration::from_secs(settings.auth.access_ttl_secs + 60),
+        );
         let keys = Arc::new(jwt_keys(&settings)?);
         let (wechat_url, wechat_fake) = wechat(&settings).await?;
         // The fake serves WeChat Pay's API beside WeChat's, as one local stand-in.

@@ -18,7 +18,7 @@ pub mod wechat;
 use std::sync::Arc;
 
 use mm_kernel::TenantId;
-use mm_kernel::cache::{LedgerFuture, SessionLedger};
+use mm_kernel::cache::{LedgerFuture, RevokedSinceFuture, SessionLedger};
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
 use mm_proto::minimodules::identity::v1::auth_service_server::{
     AuthServiceServer, SERVICE_NAME as AUTH_SERVICE,
@@ -72,5 +72,9 @@ impl SessionLedger for Sessions {
                 tenant.map_or_else(|| mm_kernel::audit::PLATFORM.to_string(), |t| t.to_string());
             Ok(!repo::session_live(&self.db, &scope, session).await?)
         })
+    }
+
+    fn revoked_since(&self, since: chrono::DateTime<chrono::Utc>) -> RevokedSinceFuture<'_> {
+        Box::pin(async move { Ok(repo::sessions_revoked_since(&self.db, since).await?) })
     }
 }

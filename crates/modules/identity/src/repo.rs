@@ -231,6 +231,22 @@ pub async fn session_live(
     Ok(live.is_some())
 }
 
+/// Every session revoked at or after `since`, in every tenant: the platform-wide revocation list
+/// is rebuilt from it when Redis comes back empty (rarely, so a scan is acceptable).
+pub async fn sessions_revoked_since(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+) -> Result<Vec<String>, DbErr> {
+    sessions::Entity::find()
+        .select_only()
+        .column(sessions::Column::SessionId)
+        .distinct()
+        .filter(sessions::Column::RevokedAt.gte(since))
+        .into_tuple::<String>()
+        .all(db)
+        .await
+}
+
 /// Revokes every token of a session.
 pub async fn revoke_session(
     db: &impl ConnectionTrait,

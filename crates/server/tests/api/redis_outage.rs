@@ -208,8 +208,8 @@ async fn key_appears(url: &str, key: &str, limit: Duration) -> Option<Duration> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
-    // Arrange: our own Redis, the platform on PostgreSQL + that Redis, a shop with a menu, and
-    // three customers logged in for real (their tokens carry sessions).
+    // Arrange: our own Redis, two instances on PostgreSQL + that Redis, a shop with a menu, and
+    // customers logged in for real (their tokens carry sessions).
     let mut redis = RedisServer::start(RedisServer::free_port()).await;
     let mut storage = Storage::on(Backend::Postgres).await;
     // Storage cleans its Redis keys on drop; ours dies with the test, so there is nothing to clean.
@@ -217,23 +217,34 @@ async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
     let mut settings = storage.settings();
     settings.cache.redis_url = Some(redis.url());
     let namespace = settings.cache.namespace.clone();
-    let mut app = spawn_with(settings).await;
+    let mut app = spawn_with(settings.clone()).await;
     app.storage = Some(storage);
+    // A second instance on the same database and Redis, where other customers log out: the first
+    // instance learns of those revocations only through Redis or the database.
+    let other = spawn_with(settings).await;
     assert_eq!(app.app.cache.backend_name(), "redis");
     let s = open_shop(&app, "redis-outage", 100).await;
     let appid = s.t.wechat_appid.clone();
     let alice = customer_token(&app, &s.t, "o-alice").await;
     let bob = customer_token(&app, &s.t, "o-bob").await;
     let carol = customer_token(&app, &s.t, "o-carol").await;
+    let erin = customer_token(&app, &s.t, "o-erin").await;
     let carol_sid = app
         .keys
         .verify(&carol)
         .expect("carol's token")
         .session
         .expect("a login token carries its session");
-    // Bob logs out while Redis is up: his revocation is in Redis only as far as the access
-    // layer's fast path knows.
-    assert_eq!(logout(&app, &bob).await, 204);
+    let erin_sid = app
+        .keys
+        .verify(&erin)
+        .expect("erin's token")
+        .session
+        .expect("a login token carries its session");
+    // Bob and Erin log out on the other instance while Redis is up; the first instance hears of
+    // Bob's through Redis. Erin's it is not asked about until Redis has come back empty.
+    assert_eq!(logout(&other, &bob).await, 204);
+    assert_eq!(logout(&other, &erin).await, 204);
     assert_eq!(orders_status(&app, &appid, &bob).await, 401);
 
     let phase = Arc::new(AtomicU8::new(Phase::Before as u8));
@@ -310,8 +321,8 @@ async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
     .expect("the order answers in time");
     assert_eq!(status, 201, "{order}");
 
-    // Revoked sessions stay revoked: Bob's from before the outage (Redis cannot be asked, the
-    // database can) and Carol's from during it (Redis cannot even be told).
+    // Revoked sessions stay revoked: Bob's, revoked elsewhere before the outage (Redis cannot be
+    // asked, the database can), and Carol's, revoked here during it (Redis cannot be told).
     assert_eq!(orders_status(&app, &appid, &bob).await, 401);
     assert_eq!(logout(&app, &carol).await, 204);
     assert_eq!(orders_status(&app, &appid, &carol).await, 401);
@@ -379,7 +390,14 @@ async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
         "Carol's revocation was written to Redis"
     );
 
-    // Still revoked after the return; Alice still served.
+    // Still revoked after the return, though Redis came back without its revocation list:
+    // Erin's (never asked about here before) is refused and the list is rebuilt from the
+    // database. Alice is still served.
+    assert_eq!(orders_status(&app, &appid, &erin).await, 401);
+    let rebuilt = format!("{namespace}:p:revoked:{erin_sid}");
+    let rebuilt = key_appears(&redis.url(), &rebuilt, Duration::from_secs(3)).await;
+    assert!(rebuilt.is_some(), "Redis's revocation list was rebuilt");
+    assert_eq!(orders_status(&other, &appid, &erin).await, 401);
     assert_eq!(orders_status(&app, &appid, &bob).await, 401);
     assert_eq!(orders_status(&app, &appid, &carol).await, 401);
     assert_eq!(orders_status(&app, &appid, &alice).await, 200);
