@@ -447,8 +447,6 @@ impl Cache {
         subscriber.subscribe(events_channel.as_str()).await?;
         let events = tokio::sync::broadcast::channel(EVENT_BUFFER).0;
         let instance = uuid::Uuid::new_v4().to_string();
-        // Re-subscribes after a reconnect, so invalidations keep flowing.
-        drop(subscriber.manage_subscriptions());
 
         let local = local_cache(ttl);
         let resync = Arc::new(Notify::new());
@@ -467,17 +465,32 @@ impl Cache {
         metrics::gauge!("mm_cache_redis_available").set(1.0);
 
         let listeners = Listeners::default();
-        // Invalidations published while we were disconnected are lost: after a reconnect, every
-        // holder drops everything rather than serve what may be stale. A reconnect also means
-        // Redis is back: close the breaker now instead of waiting for its next probe.
+        // After a reconnect: subscribe again, so invalidations keep flowing; then, since those
+        // published while we were disconnected are lost, every holder drops everything rather
+        // than serve what may be stale (in this order, so nothing published between the two is
+        // missed). A reconnect also means Redis is back: close the breaker now instead of
+        // waiting for its next probe.
         let on_reconnect = listeners.clone();
         let resync_events = events.clone();
         let reset = breaker.clone();
+        let resubscriber = subscriber.clone();
         drop(subscriber.on_reconnect(move |_| {
             let l = on_reconnect.clone();
             let r = resync_events.clone();
             let b = reset.clone();
+            let sub = resubscriber.clone();
             async move {
+                // Without the subscription this instance would never hear of another change:
+                // keep trying for a while (each try is bounded by the subscriber's timeout).
+                for attempt in 1..=20 {
+                    match sub.resubscribe_all().await {
+                        Ok(()) => break,
+                        Err(e) => {
+                            tracing::error!(error = %e, attempt, "re-subscribing to invalidations failed");
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                        }
+                    }
+                }
                 b.reset();
                 l.notify(&Invalidation::All);
                 let _ = r.send(Event {

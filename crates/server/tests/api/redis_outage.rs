@@ -17,7 +17,7 @@ use mm_proto::minimodules::tenant::v1 as tpb;
 use mm_testkit::{Backend, Storage, TestApp, spawn_with, with_token};
 
 use crate::helpers::{customer_token, http_post};
-use crate::ordering::open_shop;
+use crate::ordering::{Shop, open_shop};
 
 /// The client's patience: a request that takes longer counts as hung.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -170,6 +170,48 @@ async fn orders_status(app: &TestApp, appid: &str, token: &str) -> u16 {
         .0
 }
 
+/// The tenant module's announcement in the boot config an instance's BFF serves.
+async fn announcement(app: &TestApp, appid: &str) -> String {
+    let (_, _, body) = app
+        .get_json(&format!("/api/v1/app/config?appid={appid}"), &[])
+        .await;
+    body["modules"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["id"] == "tenant"))
+        .and_then(|m| m["config"]["announcement"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Polls the other instance until it serves `expected`, or `limit` passes.
+async fn announcement_becomes(
+    app: &TestApp,
+    appid: &str,
+    expected: &str,
+    limit: Duration,
+) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        let seen = announcement(app, appid).await;
+        if seen == expected || Instant::now() >= deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn set_announcement(s: &Shop, text: &str) -> tpb::UpdateModuleConfigRequest {
+    tpb::UpdateModuleConfigRequest {
+        config: Some(tpb::ModuleConfig {
+            name: format!("{}/modules/tenant/config", s.t.name),
+            config: Some(mm_kernel::json::json_to_struct(
+                &serde_json::json!({ "announcement": text }),
+            )),
+            ..Default::default()
+        }),
+    }
+}
+
 async fn logout(app: &TestApp, token: &str) -> u16 {
     let bearer = format!("Bearer {token}");
     tokio::time::timeout(
@@ -221,7 +263,9 @@ async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
     app.storage = Some(storage);
     // A second instance on the same database and Redis, where other customers log out: the first
     // instance learns of those revocations only through Redis or the database.
-    let other = spawn_with(settings).await;
+    let mut other_settings = settings;
+    other_settings.demo.seed = false;
+    let other = spawn_with(other_settings).await;
     assert_eq!(app.app.cache.backend_name(), "redis");
     let s = open_shop(&app, "redis-outage", 100).await;
     let appid = s.t.wechat_appid.clone();
@@ -246,6 +290,8 @@ async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
     assert_eq!(logout(&other, &bob).await, 204);
     assert_eq!(logout(&other, &erin).await, 204);
     assert_eq!(orders_status(&app, &appid, &bob).await, 401);
+    // The other instance's BFF holds the boot config, to be told when it changes.
+    assert_ne!(announcement(&other, &appid).await, "Redis 停机中");
 
     let phase = Arc::new(AtomicU8::new(Phase::Before as u8));
     let stop = Arc::new(AtomicBool::new(false));
@@ -265,15 +311,7 @@ async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
 
     // An admin changes a module config: it commits and says so.
     let admin = app.admin_of(s.id);
-    let update = tpb::UpdateModuleConfigRequest {
-        config: Some(tpb::ModuleConfig {
-            name: format!("{}/modules/tenant/config", s.t.name),
-            config: Some(mm_kernel::json::json_to_struct(
-                &serde_json::json!({"announcement": "Redis 停机中"}),
-            )),
-            ..Default::default()
-        }),
-    };
+    let update = set_announcement(&s, "Redis 停机中");
     let updated = tokio::time::timeout(
         CLIENT_TIMEOUT,
         app.tenants()
@@ -389,6 +427,17 @@ async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
         delivered.is_some(),
         "Carol's revocation was written to Redis"
     );
+
+    // The other instance, deaf while Redis was down, serves the change made meanwhile; and it
+    // hears of changes made after the return.
+    let seen = announcement_becomes(&other, &appid, "Redis 停机中", Duration::from_secs(2)).await;
+    assert_eq!(seen, "Redis 停机中");
+    app.tenants()
+        .update_module_config(with_token(set_announcement(&s, "恢复营业"), &admin))
+        .await
+        .expect("a config write after the return");
+    let seen = announcement_becomes(&other, &appid, "恢复营业", Duration::from_secs(2)).await;
+    assert_eq!(seen, "恢复营业");
 
     // Still revoked after the return, though Redis came back without its revocation list:
     // Erin's (never asked about here before) is refused and the list is rebuilt from the
