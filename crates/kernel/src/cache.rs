@@ -421,7 +421,7 @@ impl Cache {
         let mut builder = Builder::from_config(config);
         builder
             .set_policy(policy)
-            .set_connection_config(connection.clone())
+            .set_connection_config(connection)
             .set_performance_config(PerformanceConfig {
                 default_command_timeout: timeout,
                 ..PerformanceConfig::default()
@@ -954,21 +954,29 @@ impl Cache {
         let Some(r) = &self.redis else {
             return self.local_hit(k, window);
         };
+        let secs = i64::try_from(window.as_secs()).unwrap_or(60).max(1);
         let kk = k.clone();
-        let Some(n) = r
-            .call("incr", |c| async move { c.incr::<u64, _>(kk).await })
-            .await
-        else {
-            return self.local_hit(k, window);
-        };
-        if n == 1 {
-            let secs = i64::try_from(window.as_secs()).unwrap_or(60).max(1);
-            r.call("expire", |c| async move {
-                c.expire::<(), _>(k, secs, None).await
+        // The window is set when the counter is created (SET NX EX), not by a later EXPIRE that
+        // a timeout could lose, which would leave a counter that never expires and an account
+        // locked for good.
+        let n = r
+            .call("incr", |c| async move {
+                c.set::<(), _, _>(
+                    &kk,
+                    0,
+                    Some(Expiration::EX(secs)),
+                    Some(SetOptions::NX),
+                    false,
+                )
+                .await?;
+                c.incr::<u64, _>(kk).await
             })
             .await;
+        match n {
+            // Failures counted here while Redis was unavailable still count.
+            Some(n) => n + self.local_hits(&k),
+            None => self.local_hit(k, window),
         }
-        n
     }
 
     /// The count under `key` in its current window, without counting.
@@ -986,8 +994,8 @@ impl Cache {
             .await
             .flatten()
             .unwrap_or(0);
-        // Failures counted here during an outage still count once Redis is back.
-        remote.max(local)
+        // Counted here only when Redis could not count them, so the two never overlap.
+        remote + local
     }
 
     /// Forgets the count under `key` (a successful login clears its failures).
@@ -1298,6 +1306,21 @@ mod outage_tests {
             back.elapsed()
         );
         let ns = settings.namespace.clone();
+        // A throttle counter in Redis always has its window, so it cannot lock an account for good.
+        let counter = format!("{ns}:p:hits:login:y");
+        assert!(
+            eventually(Duration::from_secs(1), async || {
+                cache.hit("login:y", Duration::from_secs(60)).await;
+                client.exists::<i64, _>(&counter).await.unwrap_or(0) == 1
+            })
+            .await
+        );
+        let ttl: i64 = client.ttl(&counter).await.expect("ttl");
+        assert!((1..=60).contains(&ttl), "counter ttl {ttl}");
+        assert!(
+            cache.hits("login:y").await >= 1,
+            "counted in Redis and read back"
+        );
         assert!(
             eventually(Duration::from_secs(3), async || {
                 let _ = cache.session_state(Some(t), "live-3").await;
