@@ -8,8 +8,8 @@
 //! - every command has a short timeout and fails at once, never queued, while the connection is
 //!   down (fred's per-command `fail_fast`), so no caller waits on Redis for long;
 //! - a circuit breaker skips Redis after a few consecutive failures; meanwhile entries live in the
-//!   in-process moka cache (emptied each time the breaker opens, so nothing from an earlier outage
-//!   is served), throttle counters are counted in-process and events reach this process only;
+//!   in-process moka cache (emptied when the breaker closes, so nothing from an earlier outage is
+//!   served), throttle counters are counted in-process and events reach this process only;
 //! - session revocation falls back to the database (a [`SessionLedger`] the identity module
 //!   supplies) and fails closed (`SessionState::Unknown`) rather than accept what it cannot check;
 //! - what could not be delivered (invalidations, revocation marks, events) is remembered and sent
@@ -132,8 +132,8 @@ type Breaker = failsafe::StateMachine<
     BreakerEvents,
 >;
 
-/// Told of breaker transitions: logs them, sets the availability gauge, empties the stand-in
-/// cache when Redis goes away and wakes the resync task when it is back.
+/// Told of breaker transitions: logs them, sets the availability gauge, and when Redis is back
+/// empties the stand-in cache and wakes the resync task.
 struct BreakerEvents {
     open: Arc<AtomicBool>,
     local: moka::future::Cache<String, Bytes>,
@@ -145,9 +145,6 @@ impl failsafe::Instrument for BreakerEvents {
 
     fn on_open(&self) {
         if !self.open.swap(true, Ordering::SeqCst) {
-            // Entries kept in-process during an earlier outage may have gone stale since: start
-            // this outage empty.
-            self.local.invalidate_all();
             metrics::gauge!("mm_cache_redis_available").set(0.0);
             tracing::warn!("Redis unavailable: serving from the database and in-process cache");
         }
@@ -158,6 +155,9 @@ impl failsafe::Instrument for BreakerEvents {
     fn on_closed(&self) {
         // Also called once when the breaker is built; only a real recovery is news.
         if self.open.swap(false, Ordering::SeqCst) {
+            // Entries kept in-process during the outage go stale as soon as others write again:
+            // the next outage starts empty.
+            self.local.invalidate_all();
             metrics::gauge!("mm_cache_redis_available").set(1.0);
             tracing::info!("Redis available again");
             self.resync.notify_one();
@@ -394,8 +394,11 @@ impl Cache {
         let namespace = settings.namespace.as_str();
         let ttl = Duration::from_secs(settings.ttl_secs);
         let timeout = Duration::from_millis(settings.command_timeout_ms.max(1));
-        let config =
+        let mut config =
             Config::from_url(url).map_err(|e| anyhow::anyhow!("Invalid Redis URL: {e}"))?;
+        // Redis down at start-up is no reason not to start: connect in the background and keep
+        // trying, as after any later disconnection.
+        config.fail_fast = false;
         // Reconnect forever, quickly: the longest pause bounds how late we notice Redis is back.
         let reconnect_max = u32::try_from(settings.reconnect_max_ms)
             .unwrap_or(u32::MAX)
@@ -427,9 +430,6 @@ impl Cache {
                 ..PerformanceConfig::default()
             });
         let pool = builder.build_pool(4)?;
-        pool.init()
-            .await
-            .map_err(|e| anyhow::anyhow!("Failed to connect to Redis: {e}"))?;
         // The subscriber is on no request path: it gets a patient timeout, so re-subscribing
         // after a reconnect does not fail on a busy server.
         builder.set_performance_config(PerformanceConfig {
@@ -437,14 +437,9 @@ impl Cache {
             ..PerformanceConfig::default()
         });
         let subscriber = builder.build_subscriber_client()?;
-        subscriber
-            .init()
-            .await
-            .map_err(|e| anyhow::anyhow!("Failed to connect to Redis: {e}"))?;
         let channel = format!("{namespace}:invalidate");
-        subscriber.subscribe(channel.as_str()).await?;
         let events_channel = format!("{namespace}:events");
-        subscriber.subscribe(events_channel.as_str()).await?;
+        let channels = vec![channel, events_channel.clone()];
         let events = tokio::sync::broadcast::channel(EVENT_BUFFER).0;
         let instance = uuid::Uuid::new_v4().to_string();
 
@@ -465,25 +460,27 @@ impl Cache {
         metrics::gauge!("mm_cache_redis_available").set(1.0);
 
         let listeners = Listeners::default();
-        // After a reconnect: subscribe again, so invalidations keep flowing; then, since those
-        // published while we were disconnected are lost, every holder drops everything rather
-        // than serve what may be stale (in this order, so nothing published between the two is
-        // missed). A reconnect also means Redis is back: close the breaker now instead of
-        // waiting for its next probe.
+        // After every connection, the first included: subscribe (again), so invalidations keep
+        // flowing; then, since those published while we were disconnected are lost, every holder
+        // drops everything rather than serve what may be stale (in this order, so nothing
+        // published between the two is missed). A reconnect also means Redis is back: close the
+        // breaker now instead of waiting for its next probe.
         let on_reconnect = listeners.clone();
         let resync_events = events.clone();
         let reset = breaker.clone();
         let resubscriber = subscriber.clone();
+        let to_subscribe = channels.clone();
         drop(subscriber.on_reconnect(move |_| {
             let l = on_reconnect.clone();
             let r = resync_events.clone();
             let b = reset.clone();
             let sub = resubscriber.clone();
+            let chans = to_subscribe.clone();
             async move {
                 // Without the subscription this instance would never hear of another change:
                 // keep trying for a while (each try is bounded by the subscriber's timeout).
                 for attempt in 1..=20 {
-                    match sub.resubscribe_all().await {
+                    match sub.subscribe(chans.clone()).await {
                         Ok(()) => break,
                         Err(e) => {
                             tracing::error!(error = %e, attempt, "re-subscribing to invalidations failed");
@@ -554,6 +551,26 @@ impl Cache {
                 }
             }
         });
+        drop(pool.connect());
+        drop(subscriber.connect());
+        // Wait briefly for Redis to answer; an unreachable one is left to the background
+        // reconnection. One that answers is subscribed to before we go on, so no invalidation
+        // published after start-up is missed.
+        let reachable = tokio::time::timeout(Duration::from_secs(1), pool.wait_for_connect()).await;
+        let started = match reachable {
+            Ok(Ok(())) => tokio::time::timeout(Duration::from_secs(5), async {
+                subscriber.wait_for_connect().await?;
+                subscriber.subscribe(channels).await
+            })
+            .await
+            .map_err(|_| "timed out subscribing".to_string())
+            .and_then(|r| r.map_err(|e| e.to_string())),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("unreachable".to_string()),
+        };
+        if let Err(error) = started {
+            tracing::error!(%error, "Redis unavailable at start-up: starting without it until it answers");
+        }
         let redis = Redis {
             pool,
             options: Options {
@@ -1236,12 +1253,72 @@ mod outage_tests {
         false
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_dead_redis_is_skipped_quickly_and_rejoined_when_it_returns() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
-            .port();
+            .port()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cache_starts_without_redis_and_joins_it_when_it_answers() {
+        let port = free_port();
+        let settings = settings(port);
+        let url = settings.redis_url.clone().expect("url");
+        let started = Instant::now();
+        let cache = Cache::redis(&url, &settings)
+            .await
+            .expect("starts without Redis");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let h = heard.clone();
+        cache.on_invalidate(Arc::new(move |inv| {
+            if let Ok(mut v) = h.lock() {
+                v.push(inv.clone());
+            }
+        }));
+        let t = TenantId::new();
+        let started = Instant::now();
+        assert_eq!(cache.get(&t, "k").await, None);
+        cache.set(&t, "k", Bytes::from_static(b"v")).await;
+        assert_eq!(cache.get(&t, "k").await, Some(Bytes::from_static(b"v")));
+        assert!(started.elapsed() < Duration::from_millis(500));
+
+        let _redis = RedisServer::start(port).await;
+        let client = Builder::from_config(Config::from_url(&url).expect("url"))
+            .build()
+            .expect("client");
+        client.init().await.expect("connect");
+        let k = cache.key(&t, "k2");
+        assert!(
+            eventually(Duration::from_secs(1), async || {
+                cache.set(&t, "k2", Bytes::from_static(b"v2")).await;
+                client.exists::<i64, _>(&k).await.unwrap_or(0) == 1
+            })
+            .await,
+            "entries reach Redis once it answers"
+        );
+        // Subscribed, though Redis was not there to subscribe to at start-up.
+        let other = TenantId::new();
+        let channel = format!("{}:invalidate", settings.namespace);
+        assert!(
+            eventually(Duration::from_secs(2), async || {
+                let _ = client
+                    .publish::<i64, _, _>(&channel, other.to_string())
+                    .await;
+                heard
+                    .lock()
+                    .is_ok_and(|v| v.contains(&Invalidation::Tenant(other)))
+            })
+            .await,
+            "invalidations from other instances are heard"
+        );
+        let _ = client.quit().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dead_redis_is_skipped_quickly_and_rejoined_when_it_returns() {
+        let port = free_port();
         let mut redis = RedisServer::start(port).await;
         let settings = settings(port);
         let url = settings.redis_url.clone().expect("url");
