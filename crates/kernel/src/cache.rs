@@ -13,7 +13,10 @@
 //! - session revocation falls back to the database (a [`SessionLedger`] the identity module
 //!   supplies) and fails closed (`SessionState::Unknown`) rather than accept what it cannot check;
 //! - what could not be delivered (invalidations, revocation marks, events) is remembered and sent
-//!   once Redis answers again; every instance whose subscription reconnects drops everything.
+//!   once Redis answers again; every instance whose subscription reconnects drops everything; a
+//!   Redis that comes back empty has its revocation list rebuilt from the ledger, and until then
+//!   its "not revoked" is not believed;
+//! - an instance starts without Redis if it must, and joins it when it answers.
 //!
 //! A cache failure never fails a request: it is logged and the caller falls back to the database.
 
