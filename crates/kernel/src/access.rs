@@ -13,7 +13,7 @@ use tonic::Status;
 use tower::{Layer, Service};
 
 use crate::auth::JwtKeys;
-use crate::cache::Cache;
+use crate::cache::{Cache, SessionState};
 use crate::context::{Principal, RequestContext};
 use mm_proto::{METHODS, MethodAccess, Role};
 
@@ -182,7 +182,9 @@ where
                 if let Some(p) = &principal {
                     span.record("subject", p.subject.as_str());
                 }
-                let session = principal.as_ref().and_then(|p| p.session.clone());
+                let session = principal
+                    .as_ref()
+                    .and_then(|p| p.session.clone().map(|sid| (p.tenant, sid)));
                 req.extensions_mut().insert(RequestContext {
                     principal,
                     request_id,
@@ -194,14 +196,24 @@ where
                 let cache = self.cache.clone();
                 Box::pin(async move {
                     // A token of a revoked session (logout, refresh reuse) stops working at once,
-                    // not when it expires.
-                    if let Some(sid) = session
-                        && cache.is_revoked(&sid).await
-                    {
-                        return Ok(
-                            Status::unauthenticated("this session has ended; log in again")
-                                .into_http::<RB>(),
-                        );
+                    // not when it expires. When neither Redis nor the database can say, the call
+                    // is refused as retryable rather than risk letting a revoked session in.
+                    if let Some((tenant, sid)) = session {
+                        match cache.session_state(tenant, &sid).await {
+                            SessionState::Live => {}
+                            SessionState::Revoked => {
+                                return Ok(Status::unauthenticated(
+                                    "this session has ended; log in again",
+                                )
+                                .into_http::<RB>());
+                            }
+                            SessionState::Unknown => {
+                                return Ok(Status::unavailable(
+                                    "cannot check the session right now; try again",
+                                )
+                                .into_http::<RB>());
+                            }
+                        }
                     }
                     inner.call(req).await
                 })

@@ -183,6 +183,21 @@ pub struct CacheSettings {
     pub namespace: String,
     /// Lifetime of cached entries, a safety net behind explicit invalidation.
     pub ttl_secs: u64,
+    /// How long one Redis command may take before it counts as failed and the caller falls back
+    /// to the database. Redis answers in well under a millisecond on a healthy network, so tens
+    /// of milliseconds only ever cut off a sick server.
+    pub command_timeout_ms: u64,
+    /// Consecutive Redis failures that open the circuit breaker: Redis is then skipped and the
+    /// platform serves from the database and the in-process cache.
+    pub breaker_failures: u32,
+    /// How long an open breaker skips Redis before letting calls probe it again.
+    pub breaker_open_ms: u64,
+    /// Longest wait between attempts to reconnect to Redis; bounds how late we notice its return.
+    pub reconnect_max_ms: u64,
+    /// While Redis is unavailable, how long the database's answer "this session is live" is
+    /// trusted before it is asked again. A session revoked by this instance is refused at once
+    /// regardless; this bounds how late a revocation made by another instance is noticed.
+    pub session_recheck_ms: u64,
 }
 
 /// Tokens.
@@ -267,6 +282,11 @@ impl Default for Settings {
                 redis_url: None,
                 namespace: "mm".into(),
                 ttl_secs: 300,
+                command_timeout_ms: 50,
+                breaker_failures: 3,
+                breaker_open_ms: 250,
+                reconnect_max_ms: 250,
+                session_recheck_ms: 1000,
             },
             auth: AuthSettings {
                 jwt_secret: None,
@@ -379,6 +399,11 @@ impl Settings {
             anyhow::bail!(
                 "server.public_url is required in production (WeChat Pay posts notifications there)"
             );
+        }
+        if self.cache.command_timeout_ms == 0 || self.cache.breaker_failures == 0 {
+            // Zero would mean "wait forever" to fred and "never trip" to the breaker: exactly the
+            // hangs these settings exist to prevent.
+            anyhow::bail!("cache.command_timeout_ms and cache.breaker_failures must be above zero");
         }
         if let Some(s) = &self.auth.jwt_secret {
             use secrecy::ExposeSecret as _;

@@ -135,7 +135,7 @@ fn dev_secret() -> anyhow::Result<SecretString> {
 pub async fn connect_cache(settings: &Settings) -> anyhow::Result<Arc<Cache>> {
     let ttl = Duration::from_secs(settings.cache.ttl_secs);
     match &settings.cache.redis_url {
-        Some(url) => Cache::redis(url, &settings.cache.namespace, ttl).await,
+        Some(url) => Cache::redis(url, &settings.cache).await,
         None => Ok(Cache::in_memory(&settings.cache.namespace, ttl)),
     }
 }
@@ -302,6 +302,11 @@ impl App {
             migrate(&db).await?;
         }
         let cache = connect_cache(&settings).await?;
+        // While Redis is unavailable, session revocation is checked in identity's own table.
+        cache.set_session_ledger(
+            mm_identity::session_ledger(db.clone()),
+            Duration::from_secs(settings.auth.access_ttl_secs + 60),
+        );
         let keys = Arc::new(jwt_keys(&settings)?);
         let (wechat_url, wechat_fake) = wechat(&settings).await?;
         // The fake serves WeChat Pay's API beside WeChat's, as one local stand-in.

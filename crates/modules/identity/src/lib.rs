@@ -15,6 +15,10 @@ mod repo;
 pub mod service;
 pub mod wechat;
 
+use std::sync::Arc;
+
+use mm_kernel::TenantId;
+use mm_kernel::cache::{LedgerFuture, RevokedSinceFuture, SessionLedger};
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
 use mm_proto::minimodules::identity::v1::auth_service_server::{
     AuthServiceServer, SERVICE_NAME as AUTH_SERVICE,
@@ -22,6 +26,7 @@ use mm_proto::minimodules::identity::v1::auth_service_server::{
 use mm_proto::minimodules::identity::v1::user_service_server::{
     SERVICE_NAME as USER_SERVICE, UserServiceServer,
 };
+use sea_orm::DatabaseConnection;
 pub use service::IdentityApp;
 
 /// The module spec.
@@ -48,4 +53,28 @@ fn mount(
     routes
         .add_service(UserServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes));
     Ok(vec![AUTH_SERVICE, USER_SERVICE])
+}
+
+/// The sessions table as the cache's [`SessionLedger`]: the access layer asks it whether a session
+/// was revoked when Redis cannot answer.
+pub fn session_ledger(db: DatabaseConnection) -> Arc<dyn SessionLedger> {
+    Arc::new(Sessions { db })
+}
+
+struct Sessions {
+    db: DatabaseConnection,
+}
+
+impl SessionLedger for Sessions {
+    fn is_revoked<'a>(&'a self, tenant: Option<TenantId>, session: &'a str) -> LedgerFuture<'a> {
+        Box::pin(async move {
+            let scope =
+                tenant.map_or_else(|| mm_kernel::audit::PLATFORM.to_string(), |t| t.to_string());
+            Ok(!repo::session_live(&self.db, &scope, session).await?)
+        })
+    }
+
+    fn revoked_since(&self, since: chrono::DateTime<chrono::Utc>) -> RevokedSinceFuture<'_> {
+        Box::pin(async move { Ok(repo::sessions_revoked_since(&self.db, since).await?) })
+    }
 }

@@ -215,6 +215,38 @@ pub async fn spend_session(
     Ok(res.rows_affected == 1)
 }
 
+/// Whether a session still has a token row that is not revoked. Revocation marks every row of
+/// the session, so "none left" means revoked (or never issued here).
+pub async fn session_live(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    session_id: &str,
+) -> Result<bool, DbErr> {
+    let live = sessions::Entity::find()
+        .filter(sessions::Column::TenantId.eq(scope))
+        .filter(sessions::Column::SessionId.eq(session_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .one(db)
+        .await?;
+    Ok(live.is_some())
+}
+
+/// Every session revoked at or after `since`, in every tenant: the platform-wide revocation list
+/// is rebuilt from it when Redis comes back empty (rarely, so a scan is acceptable).
+pub async fn sessions_revoked_since(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+) -> Result<Vec<String>, DbErr> {
+    sessions::Entity::find()
+        .select_only()
+        .column(sessions::Column::SessionId)
+        .distinct()
+        .filter(sessions::Column::RevokedAt.gte(since))
+        .into_tuple::<String>()
+        .all(db)
+        .await
+}
+
 /// Revokes every token of a session.
 pub async fn revoke_session(
     db: &impl ConnectionTrait,

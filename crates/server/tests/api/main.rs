@@ -15,6 +15,7 @@ mod modules;
 mod ordering;
 mod payments;
 mod protocols;
+mod redis_outage;
 mod reliability;
 mod shutdown;
 mod tenants;
