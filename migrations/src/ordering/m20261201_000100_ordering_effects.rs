@@ -3,9 +3,10 @@
 //! and deleted when the other side has confirmed. Rows live only while owed, so the table stays
 //! small and the cross-tenant worker reads it whole by due time without an index of its own.
 //!
-//! Also repairs what the old two-step cancel could lose: every order already called off gets a
-//! release (idempotent per order at the catalog, so one already given back changes nothing), and
-//! every WeChat refund still open gets asked again (one refund per order at WeChat).
+//! Nothing is backfilled: stock the old two-step cancel may have lost is deliberately not given
+//! back (a shop may have corrected it by hand since, and stock appearing by itself would double
+//! it), and refunds asked before this migration are settled by WeChat's notification as before
+//! (asking again needs the original request's exact parameters, which were not kept).
 
 use sea_orm_migration::prelude::*;
 
@@ -44,24 +45,6 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        let db = manager.get_connection();
-        db.execute_unprepared(
-            "INSERT INTO ordering_effects \
-             (tenant_id, order_id, effect, detail, attempts, due_at, last_error, created_at, updated_at) \
-             SELECT tenant_id, order_id, 'release_stock', '', 0, updated_at, '', updated_at, updated_at \
-             FROM ordering_orders \
-             WHERE status = 'cancelled' \
-             OR (status IN ('refunding', 'refunded') AND cancel_reason <> '')",
-        )
-        .await?;
-        db.execute_unprepared(
-            "INSERT INTO ordering_effects \
-             (tenant_id, order_id, effect, detail, attempts, due_at, last_error, created_at, updated_at) \
-             SELECT tenant_id, order_id, 'refund', '', 0, updated_at, '', updated_at, updated_at \
-             FROM ordering_orders \
-             WHERE status = 'refunding' AND payment_method = 'wechat_pay'",
-        )
-        .await?;
         Ok(())
     }
 
