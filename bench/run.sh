@@ -56,7 +56,8 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   # WITH (FORCE): a server killed mid-run may leave connections that would block the drop.
   if [ -n "$pg_db" ]; then
-    psql "$PG_ROOT/postgres" -qc "drop database if exists $pg_db with (force)" >/dev/null 2>&1 || true
+    psql "$PG_ROOT/postgres" -qc "drop database if exists $pg_db with (force)" >/dev/null 2>&1 ||
+      echo "could not drop the database $pg_db (is the disk full?): drop it by hand" >&2
   fi
   if [ -n "$redis_ns" ]; then
     redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "$redis_ns:*" |
@@ -65,6 +66,9 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+# Exit on INT and TERM too, so the EXIT trap cleans up however the run ends.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # One measured figure, for bench/report.py.
 put() { printf '%s\t%s\n' "$1" "$2" >>"$RESULTS"; }
