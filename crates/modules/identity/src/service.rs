@@ -129,6 +129,16 @@ fn tenant_of(ctx: &RequestContext) -> Result<TenantId> {
         .ok_or_else(|| IdentityError::NotAllowed("this call needs a tenant user's token".into()))
 }
 
+/// The throttle key failed logins count under: the account when the login string names one, so
+/// every name of an account (login name, phone) shares one lock; the string itself otherwise, so
+/// unknown accounts lock the same way and the lockout does not tell whether an account exists.
+fn lock_key(scope: &str, account: Option<&str>, login: &str) -> String {
+    match account {
+        Some(id) => format!("login:{scope}:id:{id}"),
+        None => format!("login:{scope}:name:{login}"),
+    }
+}
+
 fn invalid(v: Vec<FieldViolation>) -> Result<()> {
     if v.is_empty() {
         Ok(())
@@ -294,7 +304,7 @@ impl IdentityApp {
             None => repo::find_staff_by_phone(&self.db, &t, &login).await?,
         }
         .filter(|r| r.role != "customer");
-        let lock_key = format!("login:{t}:{login}");
+        let lock_key = lock_key(&t, row.as_ref().map(|r| r.user_id.as_str()), &login);
         let result = self
             .check_password(
                 &lock_key,
@@ -350,7 +360,7 @@ impl IdentityApp {
             return Err(IdentityError::BadCredentials);
         }
         let row = repo::find_operator_by_login(&self.db, &login).await?;
-        let lock_key = format!("login:{PLATFORM}:{login}");
+        let lock_key = lock_key(PLATFORM, row.as_ref().map(|r| r.operator_id.as_str()), &login);
         if let Err(e) = self
             .check_password(
                 &lock_key,
