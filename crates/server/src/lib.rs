@@ -113,7 +113,7 @@ pub fn jwt_keys(settings: &Settings) -> anyhow::Result<JwtKeys> {
 
 fn dev_secret() -> anyhow::Result<SecretString> {
     let path = std::path::Path::new("data/dev-jwt-secret");
-    if let Ok(s) = std::fs::read_to_string(path)
+    if let Ok(s) = read_private(path)
         && s.trim().len() >= 32
     {
         return Ok(SecretString::from(s.trim().to_string()));
@@ -124,11 +124,52 @@ fn dev_secret() -> anyhow::Result<SecretString> {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    std::fs::write(path, &s).context("Failed to write data/dev-jwt-secret")?;
+    write_private(path, &s).context("Failed to write data/dev-jwt-secret")?;
     tracing::warn!(
         "no MINIMODULES_AUTH__JWT_SECRET: using a generated development secret in data/dev-jwt-secret"
     );
     Ok(SecretString::from(s))
+}
+
+/// Writes a secret file readable by its owner only (0600). The mode is given at creation, so the
+/// secret is never on disk with wider rights, not even between a write and a chmod.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    // An existing file keeps its mode through open(): narrow it too.
+    restrict_to_owner(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+/// Reads a secret file, first narrowing its mode to 0600 when an earlier version of this program
+/// left it readable by others.
+fn read_private(path: &std::path::Path) -> std::io::Result<String> {
+    let s = std::fs::read_to_string(path)?;
+    restrict_to_owner(path)?;
+    Ok(s)
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(path = %path.display(), "secret file was readable by others; made it 0600");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Connects the cache the settings ask for.
@@ -149,7 +190,7 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
         Some(k) => k.expose_secret().to_string(),
         None if settings.environment == Environment::Dev => {
             let path = std::path::Path::new("data/dev-secrets-key");
-            match std::fs::read_to_string(path) {
+            match read_private(path) {
                 Ok(s) => s.trim().to_string(),
                 Err(_) => {
                     std::fs::create_dir_all("data")?;
@@ -157,7 +198,7 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
                     key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
                     key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
                     let s = b64.encode(key);
-                    std::fs::write(path, &s).context("Failed to write data/dev-secrets-key")?;
+                    write_private(path, &s).context("Failed to write data/dev-secrets-key")?;
                     s
                 }
             }
