@@ -20,10 +20,11 @@ use anyhow::Context as _;
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
 use http::{HeaderName, HeaderValue, Method};
-use mm_kernel::access::AccessLayer;
+use mm_kernel::access::{AccessLayer, ClientAddrPolicy};
 use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::config::{Environment, Settings};
+use mm_kernel::gate::Gate;
 use mm_kernel::metrics::GrpcMetricsLayer;
 use mm_kernel::module::{Jobs, ModuleContext, ModuleDef};
 use sea_orm::DatabaseConnection;
@@ -42,8 +43,10 @@ use tower_http::trace::TraceLayer;
 pub struct App {
     /// Where gRPC (and grpc-web) listens.
     pub grpc_addr: SocketAddr,
-    /// Where HTTP (BFF, metrics) listens.
+    /// Where HTTP (BFF, and metrics unless they have a listener of their own) listens.
     pub http_addr: SocketAddr,
+    /// The metrics listener, when `metrics.addr` asks for one.
+    pub metrics_addr: Option<SocketAddr>,
     /// The database pool.
     pub db: DatabaseConnection,
     /// The cache.
@@ -246,8 +249,11 @@ pub fn module_context(
     platform: tonic::transport::Channel,
 ) -> anyhow::Result<ModuleContext> {
     let all = modules::all();
+    // Archived tenants are read from the tenant module's table, as sessions are from identity's.
+    let gate = Gate::new(cache.clone(), Some(mm_tenant::tenant_ledger(db.clone())));
     Ok(ModuleContext {
         db,
+        gate,
         cache,
         specs: Arc::new(all.iter().map(|m| m.spec).collect()),
         templates: Arc::new(
@@ -301,7 +307,7 @@ fn selected(settings: &Settings) -> anyhow::Result<Vec<ModuleDef>> {
 fn cors(settings: &Settings, http_port: u16) -> anyhow::Result<CorsLayer> {
     let origins = settings
         .server
-        .admin_origins
+        .admin_origins(settings.environment)
         .iter()
         .map(|o| HeaderValue::from_str(o).with_context(|| format!("bad admin origin {o:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -425,18 +431,22 @@ impl App {
                 .set_service_status(*name, ServingStatus::Serving)
                 .await;
         }
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
-        routes
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha);
+        routes.add_service(health_service);
+        // Reflection describes every RPC, the service-only ones too: a map for tools in dev, and
+        // for a stranger in production, where it is off unless asked for.
+        if settings.server.reflection(settings.environment) {
+            let reflection_v1 = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .build_v1()?;
+            let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .build_v1alpha()?;
+            routes
+                .add_service(reflection_v1)
+                .add_service(reflection_v1alpha);
+        }
 
         let grpc_stack = tower::ServiceBuilder::new()
             // A request id on every call, echoed back, so logs of one call can be found.
@@ -457,15 +467,43 @@ impl App {
             // reads the ending as grpc-web trailers.
             .layer(shutdown::GrpcDrainLayer::new(drain.clone()))
             // Who may call what: tokens verified, declared roles enforced, context stored.
-            .layer(AccessLayer::new(keys.clone(), cache.clone()));
+            .layer(AccessLayer::new(
+                keys.clone(),
+                ctx.gate.clone(),
+                // Our own BFF's calls carry the client address it resolved.
+                ClientAddrPolicy::new(
+                    &settings.server.trusted_proxies,
+                    Some(drain.user_agent().to_string()),
+                )?,
+            ));
 
         // HTTP side.
-        let mut router = axum::Router::new()
-            .route("/healthz", get(|| async { "ok" }))
-            .route(
-                "/metrics",
-                get(move || std::future::ready(metrics.render())),
-            );
+        let mut router = axum::Router::new().route("/healthz", get(|| async { "ok" }));
+        let mut metrics_listener = None;
+        match (&settings.metrics.addr, &settings.metrics.token) {
+            (Some(addr), _) => {
+                let l = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("Failed to bind metrics on {addr}"))?;
+                metrics_listener = Some(l);
+            }
+            (None, Some(token)) => {
+                let (handle, token) = (metrics.clone(), token.clone());
+                router = router.route(
+                    "/metrics",
+                    get(move |headers: http::HeaderMap| {
+                        std::future::ready(guarded_metrics(&handle, &token, &headers))
+                    }),
+                );
+            }
+            (None, None) if settings.environment == Environment::Dev => {
+                let handle = metrics.clone();
+                router = router.route("/metrics", get(move || std::future::ready(handle.render())));
+            }
+            (None, None) => tracing::info!(
+                "metrics are not exposed: set metrics.addr or MINIMODULES_METRICS__TOKEN to scrape them"
+            ),
+        }
         if settings.bff.enabled {
             if settings.bff.upstream.is_none() && !hosted.contains(&"tenant") {
                 tracing::warn!(
@@ -477,6 +515,7 @@ impl App {
                 channel,
                 &cache,
                 Duration::from_secs(settings.bff.boot_cache_ttl_secs),
+                ClientAddrPolicy::new(&settings.server.trusted_proxies, None)?,
             ));
             router = router.merge(mm_bff::router(state));
         }
@@ -528,6 +567,26 @@ impl App {
         .with_graceful_shutdown(http_stop.clone().cancelled_owned());
         let http_task =
             tokio::spawn(async move { http_server.await.context("HTTP server failed") });
+        let metrics_addr = match metrics_listener {
+            Some(l) => {
+                let addr = l.local_addr()?;
+                let handle = metrics.clone();
+                let only_metrics = axum::Router::new()
+                    .route("/metrics", get(move || std::future::ready(handle.render())));
+                let stop = http_stop.clone();
+                // Best effort: a scrape cut off by shutdown is simply missed.
+                tokio::spawn(async move {
+                    let served = axum::serve(l, only_metrics)
+                        .with_graceful_shutdown(stop.cancelled_owned())
+                        .await;
+                    if let Err(e) = served {
+                        tracing::warn!(error = %e, "metrics listener failed");
+                    }
+                });
+                Some(addr)
+            }
+            None => None,
+        };
         // Dropped without `stop`: everything ends now, as it did before graceful shutdown.
         let on_drop = {
             let (drain, jobs, dropped) = (drain.clone(), jobs.clone(), stop_all.clone());
@@ -545,6 +604,7 @@ impl App {
             wechat_fake,
             grpc_addr,
             http_addr,
+            metrics_addr,
             db,
             cache,
             keys,
@@ -638,6 +698,39 @@ async fn join_by(
             task.abort();
             Ok(false)
         }
+    }
+}
+
+/// `/metrics` behind `metrics.token`: 401 without the bearer token. Compared in constant time,
+/// so the answer's timing says nothing about how much of a guess was right.
+fn guarded_metrics(
+    handle: &mm_kernel::metrics::PrometheusHandle,
+    token: &SecretString,
+    headers: &http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let given = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .as_bytes();
+    let expected = token.expose_secret().as_bytes();
+    let same = given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        handle.render().into_response()
+    } else {
+        (
+            http::StatusCode::UNAUTHORIZED,
+            [(http::header::WWW_AUTHENTICATE, "Bearer")],
+            "metrics need a bearer token",
+        )
+            .into_response()
     }
 }
 
