@@ -391,7 +391,8 @@ mod tests {
     fn the_client_address_is_the_right_most_hop_not_a_trusted_proxy() {
         let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
         let none = ClientAddrPolicy::default();
-        let proxy = ClientAddrPolicy::new(&["127.0.0.1".into(), "10.0.0.0/8".into()], None).unwrap();
+        let proxy =
+            ClientAddrPolicy::new(&["127.0.0.1".into(), "10.0.0.0/8".into()], None).unwrap();
         let rows = [
             // Nobody trusted: the peer, whatever the header says.
             (&none, "127.0.0.1", Some("203.0.113.9"), false, "127.0.0.1"),
@@ -399,13 +400,37 @@ mod tests {
             (&none, "127.0.0.1", Some("203.0.113.9"), true, "203.0.113.9"),
             // Behind trusted proxies: the right-most hop that is not one; the client's own
             // additions to the left are ignored.
-            (&proxy, "127.0.0.1", Some("6.6.6.6, 198.51.100.7, 10.1.2.3"), false, "198.51.100.7"),
-            (&proxy, "127.0.0.1", Some("6.6.6.6, 198.51.100.7"), false, "198.51.100.7"),
+            (
+                &proxy,
+                "127.0.0.1",
+                Some("6.6.6.6, 198.51.100.7, 10.1.2.3"),
+                false,
+                "198.51.100.7",
+            ),
+            (
+                &proxy,
+                "127.0.0.1",
+                Some("6.6.6.6, 198.51.100.7"),
+                false,
+                "198.51.100.7",
+            ),
             // A peer that is not a trusted proxy is the client.
             (&proxy, "192.0.2.1", Some("6.6.6.6"), false, "192.0.2.1"),
             // Garbage stops the walk at the last believable address.
-            (&proxy, "127.0.0.1", Some("6.6.6.6, nonsense"), false, "127.0.0.1"),
-            (&proxy, "127.0.0.1", Some("[2001:db8::1]:443"), false, "2001:db8::1"),
+            (
+                &proxy,
+                "127.0.0.1",
+                Some("6.6.6.6, nonsense"),
+                false,
+                "127.0.0.1",
+            ),
+            (
+                &proxy,
+                "127.0.0.1",
+                Some("[2001:db8::1]:443"),
+                false,
+                "2001:db8::1",
+            ),
             (&proxy, "127.0.0.1", None, false, "127.0.0.1"),
         ];
         for (policy, peer, header, platform, expected) in rows {

@@ -139,8 +139,7 @@ impl Gate {
         };
         let archived = match self.archived.get(&tenant) {
             Some(a) => a,
-            None => match tokio::time::timeout(TENANT_TIMEOUT, ledger.is_archived(tenant)).await
-            {
+            None => match tokio::time::timeout(TENANT_TIMEOUT, ledger.is_archived(tenant)).await {
                 Ok(Ok(a)) => {
                     self.archived.insert(tenant, a);
                     a

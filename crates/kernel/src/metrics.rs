@@ -99,9 +99,11 @@ where
                     .unwrap_or_else(|| "Ok".to_string()),
                 Err(_) => "TransportError".to_string(),
             };
-            metrics::counter!("mm_grpc_requests_total", "method" => method, "code" => code.clone()).increment(1);
+            metrics::counter!("mm_grpc_requests_total", "method" => method, "code" => code.clone())
+                .increment(1);
             if code != "Ok" {
-                metrics::counter!("mm_grpc_errors_total", "method" => method, "code" => code).increment(1);
+                metrics::counter!("mm_grpc_errors_total", "method" => method, "code" => code)
+                    .increment(1);
             }
             metrics::histogram!("mm_grpc_request_duration_seconds", "method" => method)
                 .record(start.elapsed().as_secs_f64());

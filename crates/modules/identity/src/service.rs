@@ -339,13 +339,10 @@ impl IdentityApp {
             return Err(IdentityError::Disabled);
         }
         // After the password, so the answer tells a stranger nothing about the shop.
-        self.gate
-            .check_tenant(tenant)
-            .await
-            .map_err(|r| match r {
-                mm_kernel::gate::Refusal::Ended => IdentityError::TenantArchived,
-                mm_kernel::gate::Refusal::Unavailable => IdentityError::SessionUncheckable,
-            })?;
+        self.gate.check_tenant(tenant).await.map_err(|r| match r {
+            mm_kernel::gate::Refusal::Ended => IdentityError::TenantArchived,
+            mm_kernel::gate::Refusal::Unavailable => IdentityError::SessionUncheckable,
+        })?;
         row.last_login_at = Some(Utc::now());
         let row = repo::save_user(&self.db, row).await?;
         let mut ev = AuditRecord::by(ctx, Some(tenant), "auth.login.succeeded", login);
@@ -370,7 +367,11 @@ impl IdentityApp {
             return Err(IdentityError::BadCredentials);
         }
         let row = repo::find_operator_by_login(&self.db, &login).await?;
-        let lock_key = lock_key(PLATFORM, row.as_ref().map(|r| r.operator_id.as_str()), &login);
+        let lock_key = lock_key(
+            PLATFORM,
+            row.as_ref().map(|r| r.operator_id.as_str()),
+            &login,
+        );
         if let Err(e) = self
             .check_password(
                 &lock_key,
@@ -1258,8 +1259,8 @@ impl IdentityApp {
     ) -> Result<String> {
         let session = uuid::Uuid::now_v7().to_string();
         let unused_refresh = domain::new_refresh_token(PLATFORM);
-        let expires = Utc::now()
-            + chrono::Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 2));
+        let expires =
+            Utc::now() + chrono::Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 2));
         repo::insert_session(
             &self.db,
             PLATFORM,

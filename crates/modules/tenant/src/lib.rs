@@ -69,7 +69,9 @@ impl TenantLedger for Tenants {
         Box::pin(async move {
             Ok(repo::find_tenant(&self.db, tenant)
                 .await?
-                .is_some_and(|row| domain::Status::from_stored(&row.status) == domain::Status::Archived))
+                .is_some_and(|row| {
+                    domain::Status::from_stored(&row.status) == domain::Status::Archived
+                }))
         })
     }
 }
