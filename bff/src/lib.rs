@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::HeaderMap;
+use mm_kernel::access::ClientAddrPolicy;
 use mm_kernel::cache::Cache;
 use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
@@ -36,11 +37,19 @@ pub struct BffState {
     pub bookings: BookingServiceClient<Channel>,
     /// Rendered boot answers.
     pub boot: routes::app::BootCache,
+    /// Which proxies' X-Forwarded-For is believed when taking the client's address.
+    pub client_addrs: ClientAddrPolicy,
 }
 
 impl BffState {
-    /// Clients over `channel`; the boot cache follows `cache`'s invalidations.
-    pub fn new(channel: Channel, cache: &Cache, boot_ttl: Duration) -> Self {
+    /// Clients over `channel`; the boot cache follows `cache`'s invalidations; client addresses
+    /// are taken under `client_addrs`.
+    pub fn new(
+        channel: Channel,
+        cache: &Cache,
+        boot_ttl: Duration,
+        client_addrs: ClientAddrPolicy,
+    ) -> Self {
         Self {
             tenants: TenantServiceClient::new(channel.clone()),
             auth: AuthServiceClient::new(channel.clone()),
@@ -48,6 +57,7 @@ impl BffState {
             orders: OrderServiceClient::new(channel.clone()),
             bookings: BookingServiceClient::new(channel),
             boot: routes::app::BootCache::new(cache, boot_ttl),
+            client_addrs,
         }
     }
 }
@@ -178,15 +188,34 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// Replaces any X-Forwarded-For a client sent with the address it connected from, so the services
-/// throttle logins by an address the client cannot choose.
+/// Replaces any X-Forwarded-For a client sent with the client's address as this side sees it
+/// (the peer, or the right-most hop not a trusted proxy: `server.trusted_proxies`), so the
+/// services, which believe this one hop from our own channel, throttle and audit logins by an
+/// address the client cannot choose.
 async fn client_address(
+    axum::extract::State(policy): axum::extract::State<ClientAddrPolicy>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if let Ok(v) = peer.ip().to_string().parse() {
-        req.headers_mut().insert("x-forwarded-for", v);
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let forwarded = (!forwarded.is_empty()).then_some(forwarded.as_str());
+    let client = policy
+        .resolve(Some(peer.ip()), forwarded, false)
+        .unwrap_or(peer.ip());
+    match client.to_string().parse() {
+        Ok(v) => {
+            req.headers_mut().insert("x-forwarded-for", v);
+        }
+        Err(_) => {
+            req.headers_mut().remove("x-forwarded-for");
+        }
     }
     next.run(req).await
 }
@@ -197,6 +226,7 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
 
 /// Every BFF route.
 pub fn router(state: Arc<BffState>) -> Router {
+    let policy = state.client_addrs.clone();
     Router::new()
         .merge(routes::app::router())
         .merge(routes::catalog::router())
@@ -206,5 +236,5 @@ pub fn router(state: Arc<BffState>) -> Router {
         .route("/api/openapi.json", axum::routing::get(openapi))
         .with_state(state)
         // Every route: `forward` passes X-Forwarded-For on, so it must never be the client's own.
-        .layer(axum::middleware::from_fn(client_address))
+        .layer(axum::middleware::from_fn_with_state(policy, client_address))
 }

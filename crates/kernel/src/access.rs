@@ -13,8 +13,8 @@ use tonic::Status;
 use tower::{Layer, Service};
 
 use crate::auth::JwtKeys;
-use crate::cache::{Cache, SessionState};
 use crate::context::{Principal, RequestContext};
+use crate::gate::Gate;
 use mm_proto::{METHODS, MethodAccess, Role};
 
 /// Services that are not business modules and need no token.
@@ -28,13 +28,15 @@ const OPEN_PREFIXES: &[&str] = &[
 #[derive(Clone, Debug)]
 pub struct AccessLayer {
     keys: Arc<JwtKeys>,
-    cache: Arc<Cache>,
+    gate: Arc<Gate>,
+    addrs: ClientAddrPolicy,
 }
 
 impl AccessLayer {
-    /// A layer verifying tokens with `keys` and checking session revocations in `cache`.
-    pub fn new(keys: Arc<JwtKeys>, cache: Arc<Cache>) -> Self {
-        Self { keys, cache }
+    /// A layer verifying tokens with `keys`, asking `gate` whether their principal may still act
+    /// (session not ended, tenant not archived), and taking the client's address under `addrs`.
+    pub fn new(keys: Arc<JwtKeys>, gate: Arc<Gate>, addrs: ClientAddrPolicy) -> Self {
+        Self { keys, gate, addrs }
     }
 }
 
@@ -44,7 +46,8 @@ impl<S> Layer<S> for AccessLayer {
         AccessService {
             inner,
             keys: self.keys.clone(),
-            cache: self.cache.clone(),
+            gate: self.gate.clone(),
+            addrs: self.addrs.clone(),
         }
     }
 }
@@ -54,7 +57,8 @@ impl<S> Layer<S> for AccessLayer {
 pub struct AccessService<S> {
     inner: S,
     keys: Arc<JwtKeys>,
-    cache: Arc<Cache>,
+    gate: Arc<Gate>,
+    addrs: ClientAddrPolicy,
 }
 
 /// Decides whether a call may proceed against the contract's declarations.
@@ -118,25 +122,100 @@ pub fn authorize_with(
     Ok(Some(p))
 }
 
-/// The caller's address. X-Forwarded-For is believed only from a loopback peer (our own BFF), so
-/// a client cannot choose the address its login attempts are throttled under.
-fn client_addr<B>(req: &Request<B>) -> Option<String> {
+/// Who may tell us the caller's address: the networks of proxies whose X-Forwarded-For is
+/// believed (`server.trusted_proxies`), and the user agent of this process's own platform channel
+/// (the in-process BFF), whose one-hop X-Forwarded-For is the client address the BFF resolved.
+#[derive(Clone, Debug, Default)]
+pub struct ClientAddrPolicy {
+    trusted: Arc<Vec<ipnet::IpNet>>,
+    platform_agent: Option<String>,
+}
+
+impl ClientAddrPolicy {
+    /// A policy trusting the proxies in `trusted` (CIDR networks or single addresses) and, when
+    /// given, calls whose user agent carries `platform_agent`.
+    pub fn new(trusted: &[String], platform_agent: Option<String>) -> anyhow::Result<Self> {
+        Ok(Self {
+            trusted: Arc::new(parse_networks(trusted)?),
+            platform_agent,
+        })
+    }
+
+    fn is_trusted(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The client's address: walking X-Forwarded-For from the right, past the peer and every
+    /// hop that is a trusted proxy, the first address that is not. Every hop left of it was
+    /// written by the client and is ignored, so a client cannot choose the address its logins
+    /// are throttled and audited under. `from_platform`: the peer is our own BFF, whose last hop
+    /// is believed.
+    pub fn resolve(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        forwarded: Option<&str>,
+        from_platform: bool,
+    ) -> Option<std::net::IpAddr> {
+        let mut addr = peer?;
+        let mut believe_next = from_platform || self.is_trusted(addr);
+        for hop in forwarded.into_iter().flat_map(|f| f.rsplit(',')) {
+            if !believe_next {
+                break;
+            }
+            // Garbage in the header ends the walk at the last address we could believe.
+            let Some(ip) = parse_hop(hop.trim()) else {
+                break;
+            };
+            addr = ip;
+            believe_next = self.is_trusted(ip);
+        }
+        Some(addr)
+    }
+
+    /// Whether the request came through this process's own platform channel.
+    pub fn from_platform(&self, headers: &http::HeaderMap) -> bool {
+        self.platform_agent.as_deref().is_some_and(|agent| {
+            headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ua| ua.split_whitespace().any(|p| p == agent))
+        })
+    }
+}
+
+/// Parses `server.trusted_proxies`: CIDR networks (`10.0.0.0/8`) or single addresses.
+pub fn parse_networks(list: &[String]) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    list.iter()
+        .map(|s| {
+            let s = s.trim();
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| anyhow::anyhow!("server.trusted_proxies: {s:?} is not a network"))
+        })
+        .collect()
+}
+
+/// One X-Forwarded-For hop: an address, possibly with a port (`1.2.3.4:5`, `[::1]:5`).
+fn parse_hop(hop: &str) -> Option<std::net::IpAddr> {
+    hop.parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+}
+
+/// The caller's address under `policy`.
+fn client_addr<B>(req: &Request<B>, policy: &ClientAddrPolicy) -> Option<String> {
     let peer = req
         .extensions()
         .get::<tonic::transport::server::TcpConnectInfo>()
-        .and_then(|i| i.remote_addr());
+        .and_then(|i| i.remote_addr())
+        .map(|a| a.ip());
     let forwarded = req
         .headers()
         .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty());
-    match (peer, forwarded) {
-        (Some(p), Some(f)) if p.ip().is_loopback() => Some(f),
-        (Some(p), _) => Some(p.ip().to_string()),
-        (None, f) => f,
-    }
+        .and_then(|v| v.to_str().ok());
+    policy
+        .resolve(peer, forwarded, policy.from_platform(req.headers()))
+        .map(|ip| ip.to_string())
 }
 
 fn bearer<B>(req: &Request<B>) -> Option<&str> {
@@ -172,7 +251,7 @@ where
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .unwrap_or_default();
-        let client_addr = client_addr(&req);
+        let client_addr = client_addr(&req, &self.addrs);
         match authorize(req.uri().path(), bearer(&req), &self.keys) {
             Ok(principal) => {
                 let span = tracing::Span::current();
@@ -182,9 +261,7 @@ where
                 if let Some(p) = &principal {
                     span.record("subject", p.subject.as_str());
                 }
-                let session = principal
-                    .as_ref()
-                    .and_then(|p| p.session.clone().map(|sid| (p.tenant, sid)));
+                let checked = principal.clone();
                 req.extensions_mut().insert(RequestContext {
                     principal,
                     request_id,
@@ -193,27 +270,14 @@ where
                 // Swap in the clone that was driven to readiness, per tower's contract.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
-                let cache = self.cache.clone();
+                let gate = self.gate.clone();
                 Box::pin(async move {
-                    // A token of a revoked session (logout, refresh reuse) stops working at once,
-                    // not when it expires. When neither Redis nor the database can say, the call
-                    // is refused as retryable rather than risk letting a revoked session in.
-                    if let Some((tenant, sid)) = session {
-                        match cache.session_state(tenant, &sid).await {
-                            SessionState::Live => {}
-                            SessionState::Revoked => {
-                                return Ok(Status::unauthenticated(
-                                    "this session has ended; log in again",
-                                )
-                                .into_http::<RB>());
-                            }
-                            SessionState::Unknown => {
-                                return Ok(Status::unavailable(
-                                    "cannot check the session right now; try again",
-                                )
-                                .into_http::<RB>());
-                            }
-                        }
+                    // A token of an ended session (logout, refresh reuse, disabled user) or an
+                    // archived tenant stops working at once, not when it expires.
+                    if let Some(p) = &checked
+                        && let Err(refusal) = gate.check(p).await
+                    {
+                        return Ok(Status::from(refusal).into_http::<RB>());
                     }
                     inner.call(req).await
                 })
@@ -321,6 +385,62 @@ mod tests {
                 "{t:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_client_address_is_the_right_most_hop_not_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let none = ClientAddrPolicy::default();
+        let proxy =
+            ClientAddrPolicy::new(&["127.0.0.1".into(), "10.0.0.0/8".into()], None).unwrap();
+        let rows = [
+            // Nobody trusted: the peer, whatever the header says.
+            (&none, "127.0.0.1", Some("203.0.113.9"), false, "127.0.0.1"),
+            // Our own BFF: its one hop.
+            (&none, "127.0.0.1", Some("203.0.113.9"), true, "203.0.113.9"),
+            // Behind trusted proxies: the right-most hop that is not one; the client's own
+            // additions to the left are ignored.
+            (
+                &proxy,
+                "127.0.0.1",
+                Some("6.6.6.6, 198.51.100.7, 10.1.2.3"),
+                false,
+                "198.51.100.7",
+            ),
+            (
+                &proxy,
+                "127.0.0.1",
+                Some("6.6.6.6, 198.51.100.7"),
+                false,
+                "198.51.100.7",
+            ),
+            // A peer that is not a trusted proxy is the client.
+            (&proxy, "192.0.2.1", Some("6.6.6.6"), false, "192.0.2.1"),
+            // Garbage stops the walk at the last believable address.
+            (
+                &proxy,
+                "127.0.0.1",
+                Some("6.6.6.6, nonsense"),
+                false,
+                "127.0.0.1",
+            ),
+            (
+                &proxy,
+                "127.0.0.1",
+                Some("[2001:db8::1]:443"),
+                false,
+                "2001:db8::1",
+            ),
+            (&proxy, "127.0.0.1", None, false, "127.0.0.1"),
+        ];
+        for (policy, peer, header, platform, expected) in rows {
+            assert_eq!(
+                policy.resolve(Some(ip(peer)), header, platform),
+                Some(ip(expected)),
+                "{peer} {header:?} {platform}"
+            );
+        }
+        assert!(ClientAddrPolicy::new(&["not-a-net".into()], None).is_err());
     }
 
     #[test]

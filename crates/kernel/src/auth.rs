@@ -35,9 +35,17 @@ pub struct Claims {
     pub aud: String,
     /// Expiry, seconds since the epoch.
     pub exp: u64,
-    /// Issued at.
+    /// Issued at; a token issued in the future (beyond [`CLOCK_LEEWAY_SECS`]) is refused.
     pub iat: u64,
+    /// Not before, when present: the token is refused until then. We do not issue it, but a
+    /// token that carries one must not be honoured early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
+
+/// How far clocks of the instances that issue and verify tokens may disagree, in seconds: applied
+/// to `exp`, `nbf` and `iat` alike.
+pub const CLOCK_LEEWAY_SECS: u64 = 5;
 
 /// Why a token was refused. Deliberately coarse toward clients.
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +150,7 @@ impl JwtKeys {
             aud: self.audience.clone(),
             exp: now + ttl_secs,
             iat: now,
+            nbf: None,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current_kid.clone());
@@ -167,10 +176,16 @@ impl JwtKeys {
         validation.set_audience(&[&self.audience]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        validation.validate_nbf = true;
+        validation.leeway = CLOCK_LEEWAY_SECS;
         let data = jsonwebtoken::decode::<Claims>(token, key, &validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         let c = data.claims;
+        // jsonwebtoken does not look at `iat`. A token "issued" in the future was not issued by
+        // a clock of ours: it is forged or minted to outlive its stated lifetime.
+        if c.iat > now_secs() + CLOCK_LEEWAY_SECS {
+            return Err(TokenError::Invalid("issued in the future".into()));
+        }
         let role = parse_role(&c.role).ok_or_else(|| TokenError::Invalid("unknown role".into()))?;
         let tenant = match (&c.tid, role) {
             (None, Role::Operator) => None,
@@ -280,6 +295,7 @@ mod tests {
             aud: "minimodules".into(),
             exp: 1000,
             iat: 900,
+            nbf: None,
         };
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some("k1".into());
@@ -294,6 +310,39 @@ mod tests {
             k.verify(&expired).is_ok(),
             "within leeway a fresh token still verifies"
         );
+    }
+
+    fn signed(claims: &Claims) -> String {
+        let mut h = Header::new(Algorithm::HS256);
+        h.kid = Some("k1".into());
+        jsonwebtoken::encode(
+            &h,
+            claims,
+            &EncodingKey::from_secret(b"s3cret-s3cret-s3cret-s3cret-s3cret"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn refuses_tokens_not_yet_valid_or_issued_in_the_future_within_a_leeway() {
+        let k = keys("s3cret-s3cret-s3cret-s3cret-s3cret");
+        let now = now_secs();
+        let claims = |iat: u64, nbf: Option<u64>| Claims {
+            sub: "u".into(),
+            tid: None,
+            role: "operator".into(),
+            perms: vec![],
+            sid: None,
+            iss: "mm".into(),
+            aud: "minimodules".into(),
+            exp: now + 3600,
+            iat,
+            nbf,
+        };
+        assert!(k.verify(&signed(&claims(now, Some(now + 600)))).is_err());
+        assert!(k.verify(&signed(&claims(now + 600, None))).is_err());
+        assert!(k.verify(&signed(&claims(now + 2, Some(now + 2)))).is_ok());
+        assert!(k.verify(&signed(&claims(now - 60, Some(now - 60)))).is_ok());
     }
 
     #[test]

@@ -112,6 +112,9 @@ pub enum SessionState {
 /// permanent, so remembering longer than any token lives is harmless; the bound is memory.
 const LEDGER_REVOCATION_MEMORY: Duration = Duration::from_secs(24 * 3600);
 
+/// Without Redis, how long the ledger's "live" is kept (see [`Cache::in_memory`]).
+const LOCAL_LIVE_MEMORY: Duration = Duration::from_secs(60);
+
 /// How long one ledger lookup may take before the session counts as unknown (and is refused).
 const LEDGER_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -383,7 +386,9 @@ impl Cache {
             local_cache(ttl),
             namespace,
             ttl,
-            Duration::ZERO,
+            // One instance revokes through this cache, which drops the session's "live" entry
+            // first: the ledger need only be asked about sessions not seen since the start.
+            LOCAL_LIVE_MEMORY,
             Bus {
                 listeners: Listeners::default(),
                 events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
@@ -881,40 +886,43 @@ impl Cache {
     }
 
     /// Whether the session of a token bound to `tenant` was revoked. Asks, in order: this
-    /// instance's marks, Redis, and (when Redis cannot answer) the session ledger, whose "live"
-    /// answer is trusted for `session_recheck_ms`. `Unknown` when none can answer.
+    /// instance's marks, Redis, and (when Redis cannot answer, or without Redis) the session
+    /// ledger, whose "live" answer is trusted for `session_recheck_ms` (without Redis, for
+    /// [`LOCAL_LIVE_MEMORY`]). `Unknown` when none can answer.
     pub async fn session_state(&self, tenant: Option<TenantId>, session: &str) -> SessionState {
         if self.marked_locally(session) {
             return SessionState::Revoked;
         }
-        let Some(r) = &self.redis else {
-            // One instance: every revocation went through this cache.
-            return SessionState::Live;
-        };
-        let mark = self.platform_key(&format!("revoked:{session}"));
-        let complete = self.platform_key(REVOCATIONS_COMPLETE);
-        // Two keys in two commands: platform keys carry no hash tag, so under Redis Cluster they
-        // may live on different slots.
-        if let Some((revoked, complete)) = r
-            .call("exists revoked", |c| async move {
-                tokio::try_join!(c.exists::<i64, _>(mark), c.exists::<i64, _>(complete))
-            })
-            .await
+        if let Some(r) = &self.redis
+            && let Some(state) = self.redis_session_state(r, session).await
         {
-            if revoked > 0 {
-                return SessionState::Revoked;
-            }
-            if complete > 0 || self.ledger.get().is_none() {
-                return SessionState::Live;
-            }
-            // Redis is back but empty: its "not revoked" means nothing until the list is
-            // rebuilt, so ask the ledger meanwhile.
-            r.remember(|p| p.seed = true);
+            return state;
+        }
+        // No Redis (one instance, whose marks die with the process: the ledger is what survives
+        // a restart) or Redis cannot say: ask the durable record.
+        self.ledger_session_state(tenant, session).await
+    }
+
+    /// [`Cache::session_state`] without Redis: this instance's marks, then the session ledger
+    /// (its "live" kept as there). For sessions whose tokens may outlive Redis's revocation list
+    /// (an operator token printed by the CLI lives for hours; a mark in Redis only as long as a
+    /// login's access token).
+    pub async fn ledger_session_state(
+        &self,
+        tenant: Option<TenantId>,
+        session: &str,
+    ) -> SessionState {
+        if self.marked_locally(session) {
+            return SessionState::Revoked;
         }
         if self.live_sessions.get(session).await.is_some() {
             return SessionState::Live;
         }
         let Some((ledger, _)) = self.ledger.get() else {
+            if self.redis.is_none() {
+                // Nothing durable to ask (tools, unit tests): every revocation went through us.
+                return SessionState::Live;
+            }
             tracing::warn!("Redis unavailable and no session ledger: refusing the session for now");
             return SessionState::Unknown;
         };
@@ -936,6 +944,29 @@ impl Cache {
                 SessionState::Unknown
             }
         }
+    }
+
+    /// Redis's answer about a session, when it can give one worth believing.
+    async fn redis_session_state(&self, r: &Redis, session: &str) -> Option<SessionState> {
+        let mark = self.platform_key(&format!("revoked:{session}"));
+        let complete = self.platform_key(REVOCATIONS_COMPLETE);
+        // Two keys in two commands: platform keys carry no hash tag, so under Redis Cluster they
+        // may live on different slots.
+        let (revoked, complete) = r
+            .call("exists revoked", |c| async move {
+                tokio::try_join!(c.exists::<i64, _>(mark), c.exists::<i64, _>(complete))
+            })
+            .await?;
+        if revoked > 0 {
+            return Some(SessionState::Revoked);
+        }
+        if complete > 0 || self.ledger.get().is_none() {
+            return Some(SessionState::Live);
+        }
+        // Redis is back but empty: its "not revoked" means nothing until the list is rebuilt, so
+        // ask the ledger meanwhile.
+        r.remember(|p| p.seed = true);
+        None
     }
 
     fn local_hit(&self, k: String, window: Duration) -> u64 {

@@ -48,6 +48,24 @@ pub struct Settings {
     pub admin: AdminSettings,
     /// Background jobs (expiry sweeps).
     pub jobs: JobsSettings,
+    /// Where Prometheus metrics are exposed.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+/// Where `/metrics` is served. It tells a stranger what the installation runs and how busy each
+/// method is, so outside dev it is not on the public HTTP port unless a token guards it.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct MetricsSettings {
+    /// A listener of its own for `/metrics` (e.g. `127.0.0.1:9090`, or an address only the
+    /// scraper's network reaches); when set, `/metrics` is served only there, without a token.
+    #[serde(default)]
+    pub addr: Option<SocketAddr>,
+    /// When set, `/metrics` on the public HTTP port answers only `Authorization: Bearer <token>`;
+    /// only from MINIMODULES_METRICS__TOKEN. With neither this nor `addr`, `/metrics` is on the
+    /// public port in dev and not served at all in production.
+    #[serde(default, skip_serializing)]
+    pub token: Option<SecretString>,
 }
 
 /// The admin dashboard (web-admin), served on the HTTP port under `/admin/`.
@@ -145,8 +163,20 @@ pub struct ServerSettings {
     pub http_addr: SocketAddr,
     /// Module ids whose services this process hosts; empty means every module.
     pub modules: Vec<String>,
-    /// Origins allowed to call grpc-web from a browser (the admin dashboard).
-    pub admin_origins: Vec<String>,
+    /// Origins allowed to call grpc-web from a browser (the admin dashboard); none means the
+    /// environment's default: the Vite dev server and localhost in dev, none in production (the
+    /// dashboard served on our own HTTP port is always allowed).
+    #[serde(default)]
+    pub admin_origins: Option<Vec<String>>,
+    /// Networks (CIDR, or single addresses) of the reverse proxies in front of this process,
+    /// whose X-Forwarded-For is believed: the client is the right-most hop that is not one of
+    /// them. Empty (the default): the TCP peer is the client. The in-process BFF passes the
+    /// client's address to the services over its own channel without being listed here.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Serve gRPC server reflection (v1 and v1alpha); none means on in dev, off in production.
+    #[serde(default)]
+    pub reflection: Option<bool>,
     /// Seconds from SIGTERM to exit: in-flight calls finish and background jobs end their pass
     /// within it.
     pub shutdown_grace_secs: u64,
@@ -264,10 +294,9 @@ impl Default for Settings {
                 grpc_addr: ([0, 0, 0, 0], 50051).into(),
                 http_addr: ([0, 0, 0, 0], 8080).into(),
                 modules: Vec::new(),
-                admin_origins: vec![
-                    "http://localhost:8080".into(),
-                    "http://localhost:5173".into(),
-                ],
+                admin_origins: None,
+                trusted_proxies: Vec::new(),
+                reflection: None,
                 shutdown_grace_secs: 10,
                 shutdown_unready_ms: default_shutdown_unready_ms(),
                 max_message_bytes: 1024 * 1024,
@@ -330,6 +359,7 @@ impl Default for Settings {
                 stale_creating_ms: default_stale_creating_ms(),
                 crash_at: String::new(),
             },
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -339,7 +369,27 @@ const SECRET_KEYS: &[&str] = &[
     "auth.jwt_secret",
     "auth.previous_jwt_secrets",
     "secrets.key",
+    "metrics.token",
 ];
+
+impl ServerSettings {
+    /// The grpc-web CORS origins in force: the configured ones, else the environment's default.
+    pub fn admin_origins(&self, env: Environment) -> Vec<String> {
+        match (&self.admin_origins, env) {
+            (Some(list), _) => list.clone(),
+            (None, Environment::Dev) => vec![
+                "http://localhost:8080".into(),
+                "http://localhost:5173".into(),
+            ],
+            (None, Environment::Production) => Vec::new(),
+        }
+    }
+
+    /// Whether reflection is served: as configured, else only in dev.
+    pub fn reflection(&self, env: Environment) -> bool {
+        self.reflection.unwrap_or(env == Environment::Dev)
+    }
+}
 
 impl Settings {
     /// Loads settings from the default file location and the environment.
@@ -405,6 +455,7 @@ impl Settings {
             // hangs these settings exist to prevent.
             anyhow::bail!("cache.command_timeout_ms and cache.breaker_failures must be above zero");
         }
+        crate::access::parse_networks(&self.server.trusted_proxies)?;
         if let Some(s) = &self.auth.jwt_secret {
             use secrecy::ExposeSecret as _;
             if s.expose_secret().len() < 32 {

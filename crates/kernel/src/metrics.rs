@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 use http::{Request, Response};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusBuilder;
+pub use metrics_exporter_prometheus::PrometheusHandle;
 use tower::{Layer, Service};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -28,6 +29,26 @@ pub fn install() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// Infrastructure methods served beside the contract's, labelled by name like ours.
+const INFRASTRUCTURE: &[&str] = &[
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// The `method` label of a call: the path when it names a method we serve, else "unknown". The
+/// layer runs before the access check, so anyone may send any path; labelling by the raw path
+/// would let anonymous callers create a metric series (and memory) per made-up path.
+pub fn method_label(path: &str) -> &'static str {
+    mm_proto::METHODS
+        .iter()
+        .map(|m| m.path)
+        .chain(INFRASTRUCTURE.iter().copied())
+        .find(|m| *m == path)
+        .unwrap_or("unknown")
 }
 
 /// Counts gRPC calls by method and status.
@@ -61,7 +82,7 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let method = req.uri().path().to_string();
+        let method = method_label(req.uri().path());
         let start = Instant::now();
         let fut = self.inner.call(req);
         Box::pin(async move {
@@ -78,9 +99,11 @@ where
                     .unwrap_or_else(|| "Ok".to_string()),
                 Err(_) => "TransportError".to_string(),
             };
-            metrics::counter!("mm_grpc_requests_total", "method" => method.clone(), "code" => code.clone()).increment(1);
+            metrics::counter!("mm_grpc_requests_total", "method" => method, "code" => code.clone())
+                .increment(1);
             if code != "Ok" {
-                metrics::counter!("mm_grpc_errors_total", "method" => method.clone(), "code" => code).increment(1);
+                metrics::counter!("mm_grpc_errors_total", "method" => method, "code" => code)
+                    .increment(1);
             }
             metrics::histogram!("mm_grpc_request_duration_seconds", "method" => method)
                 .record(start.elapsed().as_secs_f64());

@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::JwtKeys;
 use crate::cache::Cache;
 use crate::config::Settings;
+use crate::gate::Gate;
 
 /// Everything a module's services may use.
 #[derive(Clone, Debug)]
@@ -20,6 +21,9 @@ pub struct ModuleContext {
     pub db: DatabaseConnection,
     /// Tenant-keyed cache.
     pub cache: Arc<Cache>,
+    /// Whether a caller's session and tenant still hold: the access layer asks it for every call,
+    /// streams before every message, identity before renewing a session.
+    pub gate: Arc<Gate>,
     /// Every module spec of this installation (the tenant module builds its registry from them).
     pub specs: Arc<Vec<&'static str>>,
     /// Every industry template of this installation.

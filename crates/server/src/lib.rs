@@ -20,10 +20,11 @@ use anyhow::Context as _;
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
 use http::{HeaderName, HeaderValue, Method};
-use mm_kernel::access::AccessLayer;
+use mm_kernel::access::{AccessLayer, ClientAddrPolicy};
 use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::config::{Environment, Settings};
+use mm_kernel::gate::Gate;
 use mm_kernel::metrics::GrpcMetricsLayer;
 use mm_kernel::module::{Jobs, ModuleContext, ModuleDef};
 use sea_orm::DatabaseConnection;
@@ -42,8 +43,10 @@ use tower_http::trace::TraceLayer;
 pub struct App {
     /// Where gRPC (and grpc-web) listens.
     pub grpc_addr: SocketAddr,
-    /// Where HTTP (BFF, metrics) listens.
+    /// Where HTTP (BFF, and metrics unless they have a listener of their own) listens.
     pub http_addr: SocketAddr,
+    /// The metrics listener, when `metrics.addr` asks for one.
+    pub metrics_addr: Option<SocketAddr>,
     /// The database pool.
     pub db: DatabaseConnection,
     /// The cache.
@@ -113,7 +116,7 @@ pub fn jwt_keys(settings: &Settings) -> anyhow::Result<JwtKeys> {
 
 fn dev_secret() -> anyhow::Result<SecretString> {
     let path = std::path::Path::new("data/dev-jwt-secret");
-    if let Ok(s) = std::fs::read_to_string(path)
+    if let Ok(s) = read_private(path)
         && s.trim().len() >= 32
     {
         return Ok(SecretString::from(s.trim().to_string()));
@@ -124,11 +127,52 @@ fn dev_secret() -> anyhow::Result<SecretString> {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    std::fs::write(path, &s).context("Failed to write data/dev-jwt-secret")?;
+    write_private(path, &s).context("Failed to write data/dev-jwt-secret")?;
     tracing::warn!(
         "no MINIMODULES_AUTH__JWT_SECRET: using a generated development secret in data/dev-jwt-secret"
     );
     Ok(SecretString::from(s))
+}
+
+/// Writes a secret file readable by its owner only (0600). The mode is given at creation, so the
+/// secret is never on disk with wider rights, not even between a write and a chmod.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    // An existing file keeps its mode through open(): narrow it too.
+    restrict_to_owner(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+/// Reads a secret file, first narrowing its mode to 0600 when an earlier version of this program
+/// left it readable by others.
+fn read_private(path: &std::path::Path) -> std::io::Result<String> {
+    let s = std::fs::read_to_string(path)?;
+    restrict_to_owner(path)?;
+    Ok(s)
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(path = %path.display(), "secret file was readable by others; made it 0600");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Connects the cache the settings ask for.
@@ -149,7 +193,7 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
         Some(k) => k.expose_secret().to_string(),
         None if settings.environment == Environment::Dev => {
             let path = std::path::Path::new("data/dev-secrets-key");
-            match std::fs::read_to_string(path) {
+            match read_private(path) {
                 Ok(s) => s.trim().to_string(),
                 Err(_) => {
                     std::fs::create_dir_all("data")?;
@@ -157,7 +201,7 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
                     key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
                     key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
                     let s = b64.encode(key);
-                    std::fs::write(path, &s).context("Failed to write data/dev-secrets-key")?;
+                    write_private(path, &s).context("Failed to write data/dev-secrets-key")?;
                     s
                 }
             }
@@ -205,8 +249,11 @@ pub fn module_context(
     platform: tonic::transport::Channel,
 ) -> anyhow::Result<ModuleContext> {
     let all = modules::all();
+    // Archived tenants are read from the tenant module's table, as sessions are from identity's.
+    let gate = Gate::new(cache.clone(), Some(mm_tenant::tenant_ledger(db.clone())));
     Ok(ModuleContext {
         db,
+        gate,
         cache,
         specs: Arc::new(all.iter().map(|m| m.spec).collect()),
         templates: Arc::new(
@@ -260,7 +307,7 @@ fn selected(settings: &Settings) -> anyhow::Result<Vec<ModuleDef>> {
 fn cors(settings: &Settings, http_port: u16) -> anyhow::Result<CorsLayer> {
     let origins = settings
         .server
-        .admin_origins
+        .admin_origins(settings.environment)
         .iter()
         .map(|o| HeaderValue::from_str(o).with_context(|| format!("bad admin origin {o:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -384,18 +431,22 @@ impl App {
                 .set_service_status(*name, ServingStatus::Serving)
                 .await;
         }
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()?;
-        routes
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha);
+        routes.add_service(health_service);
+        // Reflection describes every RPC, the service-only ones too: a map for tools in dev, and
+        // for a stranger in production, where it is off unless asked for.
+        if settings.server.reflection(settings.environment) {
+            let reflection_v1 = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .build_v1()?;
+            let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(mm_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .build_v1alpha()?;
+            routes
+                .add_service(reflection_v1)
+                .add_service(reflection_v1alpha);
+        }
 
         let grpc_stack = tower::ServiceBuilder::new()
             // A request id on every call, echoed back, so logs of one call can be found.
@@ -416,15 +467,43 @@ impl App {
             // reads the ending as grpc-web trailers.
             .layer(shutdown::GrpcDrainLayer::new(drain.clone()))
             // Who may call what: tokens verified, declared roles enforced, context stored.
-            .layer(AccessLayer::new(keys.clone(), cache.clone()));
+            .layer(AccessLayer::new(
+                keys.clone(),
+                ctx.gate.clone(),
+                // Our own BFF's calls carry the client address it resolved.
+                ClientAddrPolicy::new(
+                    &settings.server.trusted_proxies,
+                    Some(drain.user_agent().to_string()),
+                )?,
+            ));
 
         // HTTP side.
-        let mut router = axum::Router::new()
-            .route("/healthz", get(|| async { "ok" }))
-            .route(
-                "/metrics",
-                get(move || std::future::ready(metrics.render())),
-            );
+        let mut router = axum::Router::new().route("/healthz", get(|| async { "ok" }));
+        let mut metrics_listener = None;
+        match (&settings.metrics.addr, &settings.metrics.token) {
+            (Some(addr), _) => {
+                let l = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("Failed to bind metrics on {addr}"))?;
+                metrics_listener = Some(l);
+            }
+            (None, Some(token)) => {
+                let (handle, token) = (metrics.clone(), token.clone());
+                router = router.route(
+                    "/metrics",
+                    get(move |headers: http::HeaderMap| {
+                        std::future::ready(guarded_metrics(&handle, &token, &headers))
+                    }),
+                );
+            }
+            (None, None) if settings.environment == Environment::Dev => {
+                let handle = metrics.clone();
+                router = router.route("/metrics", get(move || std::future::ready(handle.render())));
+            }
+            (None, None) => tracing::info!(
+                "metrics are not exposed: set metrics.addr or MINIMODULES_METRICS__TOKEN to scrape them"
+            ),
+        }
         if settings.bff.enabled {
             if settings.bff.upstream.is_none() && !hosted.contains(&"tenant") {
                 tracing::warn!(
@@ -436,6 +515,7 @@ impl App {
                 channel,
                 &cache,
                 Duration::from_secs(settings.bff.boot_cache_ttl_secs),
+                ClientAddrPolicy::new(&settings.server.trusted_proxies, None)?,
             ));
             router = router.merge(mm_bff::router(state));
         }
@@ -487,6 +567,26 @@ impl App {
         .with_graceful_shutdown(http_stop.clone().cancelled_owned());
         let http_task =
             tokio::spawn(async move { http_server.await.context("HTTP server failed") });
+        let metrics_addr = match metrics_listener {
+            Some(l) => {
+                let addr = l.local_addr()?;
+                let handle = metrics.clone();
+                let only_metrics = axum::Router::new()
+                    .route("/metrics", get(move || std::future::ready(handle.render())));
+                let stop = http_stop.clone();
+                // Best effort: a scrape cut off by shutdown is simply missed.
+                tokio::spawn(async move {
+                    let served = axum::serve(l, only_metrics)
+                        .with_graceful_shutdown(stop.cancelled_owned())
+                        .await;
+                    if let Err(e) = served {
+                        tracing::warn!(error = %e, "metrics listener failed");
+                    }
+                });
+                Some(addr)
+            }
+            None => None,
+        };
         // Dropped without `stop`: everything ends now, as it did before graceful shutdown.
         let on_drop = {
             let (drain, jobs, dropped) = (drain.clone(), jobs.clone(), stop_all.clone());
@@ -504,6 +604,7 @@ impl App {
             wechat_fake,
             grpc_addr,
             http_addr,
+            metrics_addr,
             db,
             cache,
             keys,
@@ -597,6 +698,39 @@ async fn join_by(
             task.abort();
             Ok(false)
         }
+    }
+}
+
+/// `/metrics` behind `metrics.token`: 401 without the bearer token. Compared in constant time,
+/// so the answer's timing says nothing about how much of a guess was right.
+fn guarded_metrics(
+    handle: &mm_kernel::metrics::PrometheusHandle,
+    token: &SecretString,
+    headers: &http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let given = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .as_bytes();
+    let expected = token.expose_secret().as_bytes();
+    let same = given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        handle.render().into_response()
+    } else {
+        (
+            http::StatusCode::UNAUTHORIZED,
+            [(http::header::WWW_AUTHENTICATE, "Bearer")],
+            "metrics need a bearer token",
+        )
+            .into_response()
     }
 }
 

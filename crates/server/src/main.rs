@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use mm_kernel::config::Settings;
+use mm_kernel::config::{Environment, Settings};
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -76,14 +76,27 @@ async fn main() -> anyhow::Result<()> {
             let app = mm_server::App::start(settings).await?;
             let (g, h) = (shown(app.grpc_addr), shown(app.http_addr));
             let appid = mm_server::demo::DEMO_APPID;
+            let reflection = if app.settings.server.reflection(app.settings.environment) {
+                "reflection and health on"
+            } else {
+                "health on, reflection off"
+            };
+            let metrics = match (app.metrics_addr, &app.settings.metrics.token) {
+                (Some(m), _) => format!("http://{}/metrics", shown(m)),
+                (None, Some(_)) => format!("http://{h}/metrics (bearer token)"),
+                (None, None) if app.settings.environment == Environment::Dev => {
+                    format!("http://{h}/metrics")
+                }
+                (None, None) => "not exposed (set metrics.addr or metrics.token)".to_string(),
+            };
             let banner = format!(
                 "MiniModules is running\n  \
-                 gRPC + grpc-web : http://{g}  (reflection and health on)\n  \
+                 gRPC + grpc-web : http://{g}  ({reflection})\n  \
                  HTTP (BFF)      : http://{h}\n  \
                  admin dashboard : http://{h}/admin/\n  \
                  boot config     : http://{h}/api/v1/app/config?appid={appid}\n  \
                  OpenAPI         : http://{h}/api/openapi.json\n  \
-                 metrics         : http://{h}/metrics\n  \
+                 metrics         : {metrics}\n  \
                  probes          : http://{h}/healthz (live), http://{h}/readyz (ready)\n"
             );
             // A closed stdout must not take the server down, so no println! here.
@@ -131,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
                 .context("Failed to create the operator")?;
             let token = identity
                 .operator_token(&op, token_hours * 3600)
+                .await
                 .context("Failed to sign the token")?;
             eprintln!(
                 "created platform operator {} (login {})",

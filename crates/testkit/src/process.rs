@@ -75,6 +75,11 @@ impl ProcessSpec {
         self
     }
 
+    /// The working directory the server runs in (its `data/` lives there in dev mode).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Starts the server and waits until it prints its addresses (it is serving then).
     pub async fn start(&self) -> ServerProcess {
         self.try_start()

@@ -60,6 +60,12 @@ pub enum IdentityError {
     /// WeChat refused a request for good (bad template, data or page).
     #[error("WeChat refused the message: {0}")]
     WechatRejected(String),
+    /// The tenant is archived: its staff may no longer log in.
+    #[error("this shop is archived")]
+    TenantArchived,
+    /// Whether the session or tenant still holds could not be checked now.
+    #[error("cannot check the session right now; try again")]
+    SessionUncheckable,
     /// The development login is off outside dev mode.
     #[error("the development login is disabled on this server")]
     DevLoginDisabled,
@@ -95,7 +101,10 @@ impl DomainError for IdentityError {
             Self::WechatCredentials | Self::DevLoginDisabled | Self::ShopUnavailable { .. } => {
                 Code::FailedPrecondition
             }
-            Self::WechatBusy | Self::WechatUnavailable(_) => Code::Unavailable,
+            Self::WechatBusy | Self::WechatUnavailable(_) | Self::SessionUncheckable => {
+                Code::Unavailable
+            }
+            Self::TenantArchived => Code::PermissionDenied,
             Self::SubscriptionRefused | Self::WechatRejected(_) => Code::FailedPrecondition,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
@@ -121,6 +130,8 @@ impl DomainError for IdentityError {
             Self::SubscriptionRefused => "SUBSCRIPTION_REFUSED",
             Self::WechatRejected(_) => "WECHAT_REJECTED",
             Self::DevLoginDisabled => "DEV_LOGIN_DISABLED",
+            Self::TenantArchived => "TENANT_ARCHIVED",
+            Self::SessionUncheckable => "SESSION_UNCHECKABLE",
             Self::NotAllowed(_) => "NOT_ALLOWED",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",
@@ -144,6 +155,15 @@ impl DomainError for IdentityError {
             m.insert("retry_after_secs".into(), retry_after_secs.to_string());
         }
         m
+    }
+}
+
+impl From<mm_kernel::gate::Refusal> for IdentityError {
+    fn from(r: mm_kernel::gate::Refusal) -> Self {
+        match r {
+            mm_kernel::gate::Refusal::Ended => Self::SessionEnded,
+            mm_kernel::gate::Refusal::Unavailable => Self::SessionUncheckable,
+        }
     }
 }
 

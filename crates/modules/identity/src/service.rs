@@ -108,6 +108,7 @@ pub struct ProfilePatch {
 pub struct IdentityApp {
     db: DatabaseConnection,
     cache: Arc<Cache>,
+    gate: Arc<mm_kernel::gate::Gate>,
     keys: Arc<JwtKeys>,
     settings: Arc<Settings>,
     secrets: SecretBox,
@@ -127,6 +128,16 @@ fn tenant_of(ctx: &RequestContext) -> Result<TenantId> {
     ctx.principal()?
         .tenant
         .ok_or_else(|| IdentityError::NotAllowed("this call needs a tenant user's token".into()))
+}
+
+/// The throttle key failed logins count under: the account when the login string names one, so
+/// every name of an account (login name, phone) shares one lock; the string itself otherwise, so
+/// unknown accounts lock the same way and the lockout does not tell whether an account exists.
+fn lock_key(scope: &str, account: Option<&str>, login: &str) -> String {
+    match account {
+        Some(id) => format!("login:{scope}:id:{id}"),
+        None => format!("login:{scope}:name:{login}"),
+    }
 }
 
 fn invalid(v: Vec<FieldViolation>) -> Result<()> {
@@ -154,6 +165,7 @@ impl IdentityApp {
         Ok(Self {
             db: ctx.db.clone(),
             cache: ctx.cache.clone(),
+            gate: ctx.gate.clone(),
             keys: ctx.keys.clone(),
             settings: ctx.settings.clone(),
             secrets: SecretBox::new(&ctx.secret_key),
@@ -294,7 +306,7 @@ impl IdentityApp {
             None => repo::find_staff_by_phone(&self.db, &t, &login).await?,
         }
         .filter(|r| r.role != "customer");
-        let lock_key = format!("login:{t}:{login}");
+        let lock_key = lock_key(&t, row.as_ref().map(|r| r.user_id.as_str()), &login);
         let result = self
             .check_password(
                 &lock_key,
@@ -326,6 +338,11 @@ impl IdentityApp {
             .await?;
             return Err(IdentityError::Disabled);
         }
+        // After the password, so the answer tells a stranger nothing about the shop.
+        self.gate.check_tenant(tenant).await.map_err(|r| match r {
+            mm_kernel::gate::Refusal::Ended => IdentityError::TenantArchived,
+            mm_kernel::gate::Refusal::Unavailable => IdentityError::SessionUncheckable,
+        })?;
         row.last_login_at = Some(Utc::now());
         let row = repo::save_user(&self.db, row).await?;
         let mut ev = AuditRecord::by(ctx, Some(tenant), "auth.login.succeeded", login);
@@ -350,7 +367,11 @@ impl IdentityApp {
             return Err(IdentityError::BadCredentials);
         }
         let row = repo::find_operator_by_login(&self.db, &login).await?;
-        let lock_key = format!("login:{PLATFORM}:{login}");
+        let lock_key = lock_key(
+            PLATFORM,
+            row.as_ref().map(|r| r.operator_id.as_str()),
+            &login,
+        );
         if let Err(e) = self
             .check_password(
                 &lock_key,
@@ -598,6 +619,14 @@ impl IdentityApp {
                 }
             }
         };
+        // The one place that says whether a session still holds (here: whether its tenant was
+        // archived) decides renewals too; refused, the spend rolls back with the transaction.
+        self.gate
+            .check(&Principal {
+                session: Some(row.session_id.clone()),
+                ..principal.clone()
+            })
+            .await?;
         txn.commit().await?;
         self.issue(&scope, principal, Some(row.session_id)).await
     }
@@ -1220,13 +1249,33 @@ impl IdentityApp {
         Ok(repo::insert_operator(&self.db, row).await?)
     }
 
-    /// A token for an operator (the CLI prints it).
-    pub fn operator_token(&self, operator: &operators::Model, ttl_secs: u64) -> Result<String> {
+    /// A token for an operator (the CLI prints it), valid `ttl_secs`, in a session of its own
+    /// like a login's, so Logout (or disabling the operator's sessions) ends it at once. The
+    /// session's refresh token is not handed out: the printed token cannot be renewed.
+    pub async fn operator_token(
+        &self,
+        operator: &operators::Model,
+        ttl_secs: u64,
+    ) -> Result<String> {
+        let session = uuid::Uuid::now_v7().to_string();
+        let unused_refresh = domain::new_refresh_token(PLATFORM);
+        let expires =
+            Utc::now() + chrono::Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 2));
+        repo::insert_session(
+            &self.db,
+            PLATFORM,
+            &domain::hash_token(&unused_refresh),
+            &session,
+            &operator.operator_id,
+            expires,
+        )
+        .await?;
         self.keys
             .issue_with_ttl(
                 &Principal {
                     subject: operator.operator_id.clone(),
                     role: Role::Operator,
+                    session: Some(session),
                     ..Principal::default()
                 },
                 ttl_secs,

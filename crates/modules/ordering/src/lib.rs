@@ -45,6 +45,7 @@ impl OrderingApp {
         Ok(Self {
             db: ctx.db.clone(),
             cache: ctx.cache.clone(),
+            gate: ctx.gate.clone(),
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
             payments: mm_kernel::merchant::WechatPay::from_context(
                 "ordering",

@@ -86,6 +86,8 @@ pub struct QuoteView {
 pub struct OrderingApp {
     pub(crate) db: DatabaseConnection,
     pub(crate) cache: Arc<Cache>,
+    /// Asked before every live event a watcher is sent (see `grpc::watch_orders`).
+    pub(crate) gate: Arc<mm_kernel::gate::Gate>,
     pub(crate) upstream: Upstream,
     pub(crate) payments: WechatPay,
     pub(crate) jobs: mm_kernel::config::JobsSettings,

@@ -18,6 +18,10 @@ pub mod service;
 pub use registry::Registry;
 pub use service::TenantApp;
 
+use std::sync::Arc;
+
+use mm_kernel::TenantId;
+use mm_kernel::gate::{ArchivedFuture, TenantLedger};
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
 use mm_proto::minimodules::tenant::v1::module_service_server::{
     ModuleServiceServer, SERVICE_NAME as MODULE_SERVICE,
@@ -48,4 +52,26 @@ fn mount(
         ModuleServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
     );
     Ok(vec![TENANT_SERVICE, MODULE_SERVICE])
+}
+
+/// The tenants table as the kernel gate's [`TenantLedger`]: every call of a tenant's users is
+/// refused once the tenant is archived.
+pub fn tenant_ledger(db: sea_orm::DatabaseConnection) -> Arc<dyn TenantLedger> {
+    Arc::new(Tenants { db })
+}
+
+struct Tenants {
+    db: sea_orm::DatabaseConnection,
+}
+
+impl TenantLedger for Tenants {
+    fn is_archived(&self, tenant: TenantId) -> ArchivedFuture<'_> {
+        Box::pin(async move {
+            Ok(repo::find_tenant(&self.db, tenant)
+                .await?
+                .is_some_and(|row| {
+                    domain::Status::from_stored(&row.status) == domain::Status::Archived
+                }))
+        })
+    }
 }

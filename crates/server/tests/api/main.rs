@@ -17,5 +17,6 @@ mod payments;
 mod protocols;
 mod redis_outage;
 mod reliability;
+mod security;
 mod shutdown;
 mod tenants;
