@@ -416,7 +416,10 @@ impl App {
             // reads the ending as grpc-web trailers.
             .layer(shutdown::GrpcDrainLayer::new(drain.clone()))
             // Who may call what: tokens verified, declared roles enforced, context stored.
-            .layer(AccessLayer::new(keys.clone(), cache.clone()));
+            .layer(AccessLayer::new(keys.clone(), cache.clone()))
+            // A request body cut short or without a message is the caller's fault: INVALID_ARGUMENT
+            // (a message that does not decode is answered by the servers' codec, mm_proto::codec).
+            .layer(mm_kernel::framing::GrpcFramingLayer);
 
         // HTTP side.
         let mut router = axum::Router::new()

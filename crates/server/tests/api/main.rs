@@ -10,6 +10,7 @@ mod cli;
 mod faults;
 mod helpers;
 mod identity;
+mod malformed;
 mod migrations;
 mod modules;
 mod ordering;
