@@ -7,6 +7,7 @@ mod booking_pay;
 mod boot;
 mod catalog;
 mod cli;
+mod contract;
 mod faults;
 mod helpers;
 mod identity;
