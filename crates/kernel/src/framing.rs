@@ -14,7 +14,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::Request;
-use http_body::{Body as _, Frame};
+use http_body::Frame;
 use mm_proto::codec::malformed;
 use tonic::Status;
 use tonic::body::Body;
