@@ -2,8 +2,11 @@
 # Runs every test of the project: contract lint, formatting, clippy, the architecture rule, unit
 # tests, the integration suite twice — on the embedded default (SQLite + in-process cache) and
 # on PostgreSQL + Redis — the admin dashboard's unit tests (Vitest) and end-to-end tests (headless
-# Chromium against the real server), and the mini-program's type-check, unit, page and contract
-# tests. Installs and starts what it needs.
+# Chromium against the real server), the mini-program's type-check, unit, page and contract
+# tests, and two bounded fuzzes: the gRPC request decoders and the WeChat Pay notification parser
+# (property-based, inside the workspace tests) and the BFF from its OpenAPI document
+# (schemathesis against the real binary, FUZZ_BFF_SECONDS, 90 by default). Installs and starts
+# what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -59,6 +62,9 @@ MM_TEST_BACKEND=postgres run_tests -p mm-server
 log "admin dashboard end-to-end tests (headless Chromium, real server)"
 cargo build --locked -p mm-server --bin minimodules
 npm --prefix web-admin run e2e
+
+log "BFF fuzz from its OpenAPI document (schemathesis, real server, bounded)"
+scripts/fuzz-bff.sh
 
 log "mini-program contract test against the real server binary"
 (cd weapp && npm run test:contract)

@@ -71,6 +71,76 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// An error the BFF answers without calling a service: the request never got that far.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                code: code.into(),
+                message: message.into(),
+                details: ErrorDetailsDto::default(),
+            },
+            retry_after: None,
+        }
+    }
+
+    /// The framework refused the request before a handler ran (see `crate::extract`); its own
+    /// status picks ours, and its text (which names what did not parse) becomes the message.
+    fn rejected(status: StatusCode, text: String) -> Self {
+        match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::new(status, "UNSUPPORTED_MEDIA_TYPE", text),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::new(status, "PAYLOAD_TOO_LARGE", text),
+            s if s.is_server_error() => {
+                tracing::error!(%status, text, "request extraction failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal error",
+                )
+            }
+            // Bad JSON, JSON of the wrong shape (axum says 422), a bad query or path: all are
+            // INVALID_ARGUMENT, the one 400 the mini-program already knows.
+            _ => Self::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", text),
+        }
+    }
+}
+
+macro_rules! from_rejection {
+    ($($rejection:ty),+) => {$(
+        impl From<$rejection> for ApiError {
+            fn from(r: $rejection) -> Self {
+                Self::rejected(r.status(), r.body_text())
+            }
+        }
+    )+};
+}
+
+from_rejection!(
+    axum::extract::rejection::JsonRejection,
+    axum::extract::rejection::QueryRejection,
+    axum::extract::rejection::PathRejection,
+    axum::extract::rejection::BytesRejection
+);
+
+/// Answers a path no route serves.
+pub async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("no route for {}", uri.path()),
+    )
+}
+
+/// Answers a method a route does not serve.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("{method} is not served on {}", uri.path()),
+    )
+}
+
 /// gRPC code to HTTP status.
 pub fn http_status(code: Code) -> StatusCode {
     match code {
@@ -157,17 +227,33 @@ impl IntoResponse for ApiError {
 /// The answer WeChat Pay expects when a notification was not handled: a 4xx/5xx with
 /// `{"code": "FAIL", "message": ...}` (WeChat retries later). Its consumer is WeChat, not the
 /// mini-program, hence its own shape.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WechatPayFailureBody {
+    /// Always "FAIL".
+    pub code: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// A service's refusal of a WeChat Pay notification, in WeChat's failure format.
 pub fn wechat_pay_failure(s: &tonic::Status) -> Response {
-    let status = http_status(s.code());
+    tracing::warn!(code = ?s.code(), message = s.message(), "WeChat Pay notification refused");
+    wechat_pay_refusal(http_status(s.code()), s.message())
+}
+
+/// `status` with WeChat's failure body; server errors say no more than that.
+pub fn wechat_pay_refusal(status: StatusCode, message: &str) -> Response {
     let message = if status.is_server_error() {
         "temporarily unavailable".to_string()
     } else {
-        s.message().to_string()
+        message.to_string()
     };
-    tracing::warn!(code = ?s.code(), message = s.message(), "WeChat Pay notification refused");
     (
         status,
-        Json(serde_json::json!({"code": "FAIL", "message": message})),
+        Json(WechatPayFailureBody {
+            code: "FAIL".into(),
+            message,
+        }),
     )
         .into_response()
 }

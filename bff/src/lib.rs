@@ -6,6 +6,7 @@
 //! services. Errors become HTTP in exactly one place, error.rs.
 
 pub mod error;
+pub mod extract;
 pub mod routes;
 
 use std::sync::Arc;
@@ -119,7 +120,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::booking::refresh_deposit,
         routes::booking::wechat_pay_notify,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     components(schemas(
         routes::app::AppConfigDto,
         routes::app::ThemeDto,
@@ -165,6 +166,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         error::ErrorBody,
         error::ErrorDetailsDto,
         error::FieldErrorDto,
+        error::WechatPayFailureBody,
     ))
 )]
 pub struct ApiDoc;
@@ -187,6 +189,88 @@ impl utoipa::Modify for BearerAuth {
         );
     }
 }
+
+/// Documents on every operation the errors any request may meet before or beside its own rules:
+/// 400 when the framework cannot parse its query, path or body; 413 and 415 for a body too large
+/// or not JSON; 401 (a token sent is checked even where none is needed); 403 where a token is
+/// needed; 500; 503 (an outage, or the server
+/// draining). Each route's annotation lists the answers of its own service; this adds the rest,
+/// so the document names every status an operation can answer (the fuzz in scripts/test.sh
+/// holds it to that). Routes that answer in another shape (WeChat Pay's notifications) list
+/// their own and are left alone.
+struct CommonErrors;
+
+impl utoipa::Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, ResponseBuilder, content::ContentBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let own_shape = op.responses.responses.values().any(|r| match r {
+                    RefOr::T(r) => r.content.values().any(|c| {
+                        matches!(&c.schema, Some(RefOr::Ref(s)) if s.ref_location.ends_with("/WechatPayFailureBody"))
+                    }),
+                    RefOr::Ref(_) => false,
+                });
+                if own_shape {
+                    continue;
+                }
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(description));
+                };
+                let has_input = op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if has_input {
+                    add(
+                        "400",
+                        "The request could not be parsed, or a service refused it",
+                    );
+                }
+                if op.request_body.is_some() {
+                    add("413", "The body is too large");
+                    add("415", "The body is not `application/json`");
+                }
+                // A token that is sent is checked even where none is needed.
+                add("401", "No valid token, or the session ended");
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add("403", "The token does not allow this");
+                }
+                add("500", "Internal error");
+                add(
+                    "503",
+                    "A service is unavailable or the server is stopping; see Retry-After",
+                );
+            }
+        }
+    }
+}
+
+/// Replaces any X-Forwarded-For a client sent with the address it connected from, so the services
+/// throttle logins by an address the client cannot choose.
 
 /// Replaces any X-Forwarded-For a client sent with the client's address as this side sees it
 /// (the peer, or the right-most hop not a trusted proxy: `server.trusted_proxies`), so the
@@ -234,6 +318,9 @@ pub fn router(state: Arc<BffState>) -> Router {
         .merge(routes::ordering::router())
         .merge(routes::booking::router())
         .route("/api/openapi.json", axum::routing::get(openapi))
+        // Every answer in `{code, message, details}`, the framework's own 404 and 405 too.
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .fallback(error::not_found)
         .with_state(state)
         // Every route: `forward` passes X-Forwarded-For on, so it must never be the client's own.
         .layer(axum::middleware::from_fn_with_state(policy, client_address))

@@ -32,17 +32,96 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         compiler.encode_file_descriptor_set(),
     )?;
 
-    tonic_prost_build::configure()
-        .build_server(true)
+    // Clients with tonic-prost's codec; servers with ours, which answers an undecodable request
+    // INVALID_ARGUMENT instead of INTERNAL (see src/codec.rs). One generator writes both, client
+    // first, as tonic-prost-build would.
+    let clients = tonic_prost_build::configure()
+        .build_server(false)
         .build_client(true)
+        .service_generator();
+    let servers = tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(false)
+        .codec_path("crate::codec::ServerCodec")
+        .service_generator();
+    let mut config = tonic_prost_build::Config::new();
+    config
+        .service_generator(Box::new(Both(clients, servers)))
         .include_file("_includes.rs")
         .compile_fds(fds)?;
 
-    std::fs::write(
-        out_dir.join("access_table.rs"),
-        access_table(&compiler.descriptor_pool())?,
-    )?;
+    let pool = compiler.descriptor_pool();
+    std::fs::write(out_dir.join("access_table.rs"), access_table(&pool)?)?;
+    std::fs::write(out_dir.join("request_types.rs"), request_types(&pool)?)?;
     Ok(())
+}
+
+/// Runs two service generators over every service, one after the other.
+struct Both(
+    Box<dyn prost_build::ServiceGenerator>,
+    Box<dyn prost_build::ServiceGenerator>,
+);
+
+impl prost_build::ServiceGenerator for Both {
+    fn generate(&mut self, service: prost_build::Service, buf: &mut String) {
+        self.0.generate(service.clone(), buf);
+        self.1.generate(service, buf);
+    }
+
+    fn finalize(&mut self, buf: &mut String) {
+        self.0.finalize(buf);
+        self.1.finalize(buf);
+    }
+
+    fn finalize_package(&mut self, package: &str, buf: &mut String) {
+        self.0.finalize_package(package, buf);
+        self.1.finalize_package(package, buf);
+    }
+}
+
+/// The request type of every minimodules RPC, as `codec::RequestType`s, so tests can decode any
+/// method's requests through the server's decode path.
+fn request_types(
+    pool: &prost_reflect::DescriptorPool,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let mut out = String::from(
+        "/// The request type of every RPC of every minimodules service.\npub static REQUEST_TYPES: &[codec::RequestType] = &[\n",
+    );
+    for service in pool.services() {
+        if !service.full_name().starts_with("minimodules.") {
+            continue;
+        }
+        for method in service.methods() {
+            if method.is_client_streaming() {
+                return Err(format!(
+                    "{}: client streaming needs its own decode path in codec.rs",
+                    method.full_name()
+                )
+                .into());
+            }
+            let input = method.input();
+            let rust = rust_path(input.full_name())?;
+            writeln!(
+                out,
+                "    codec::RequestType {{ path: {path:?}, message: {message:?}, decode: |b| Box::pin(async move {{ codec::decode_unary::<{rust}>(b).await.map(drop) }}) }},",
+                path = format!("/{}/{}", service.full_name(), method.name()),
+                message = input.full_name(),
+            )?;
+        }
+    }
+    out.push_str("];\n");
+    Ok(out)
+}
+
+/// The Rust path prost generates for a top-level message of ours.
+fn rust_path(full_name: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let (package, name) = full_name
+        .rsplit_once('.')
+        .ok_or_else(|| format!("{full_name} has no package"))?;
+    if !package.starts_with("minimodules.") {
+        return Err(format!("request type {full_name} is not one of ours").into());
+    }
+    Ok(format!("crate::{}::{name}", package.replace('.', "::")))
 }
 
 fn collect_protos(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

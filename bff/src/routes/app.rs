@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::BffState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Query;
 
 /// A zh-CN / en text.
 #[derive(Debug, Serialize, ToSchema)]

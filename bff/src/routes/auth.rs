@@ -4,16 +4,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use mm_proto::minimodules::identity::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::BffState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Query};
 use crate::routes::app::{AppConfigQuery, appid_from};
 
 /// Tokens for the mini-program to keep.

@@ -3,16 +3,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::get;
-use axum::{Json, Router};
 use mm_proto::minimodules::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::BffState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Query};
 use crate::routes::app::{AppConfigQuery, tenant_of};
 
 /// One sellable variant.

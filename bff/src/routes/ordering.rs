@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,8 @@ use tonic::transport::Channel;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::BffState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, WechatPayFailureBody};
+use crate::extract::{Json, Path, Query};
 use crate::routes::app::{AppConfigQuery, tenant_of};
 use crate::routes::wechat_pay::{WechatPayDto, notification_headers};
 
@@ -560,13 +562,25 @@ pub async fn refresh_payment(
 #[utoipa::path(post, path = "/api/v1/payments/wechat/notify/{tenant}", tag = "ordering",
     request_body(content = String, content_type = "application/json", description = "WeChat Pay's signed notification, verified over its exact bytes"),
     params(("tenant" = String, Path, description = "Tenant id, from the notify_url given to WeChat Pay")),
-    responses((status = 204, description = "Handled"), (status = 401, description = "Signature refused"), (status = 400, description = "Not applicable")))]
+    responses((status = 204, description = "Handled"),
+        (status = 400, description = "Not applicable, or the body could not be read", body = WechatPayFailureBody),
+        (status = 401, description = "Signature refused", body = WechatPayFailureBody),
+        (status = 404, description = "Unknown tenant or payment", body = WechatPayFailureBody),
+        (status = 409, description = "Conflicting with a change under way; WeChat retries", body = WechatPayFailureBody),
+        (status = 413, description = "Body too large", body = WechatPayFailureBody),
+        (status = 429, description = "Too many; WeChat retries", body = WechatPayFailureBody),
+        (status = 500, description = "Internal error; WeChat retries", body = WechatPayFailureBody),
+        (status = 503, description = "Unavailable; WeChat retries", body = WechatPayFailureBody)))]
 pub async fn wechat_pay_notify(
     State(state): State<Arc<BffState>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return crate::error::wechat_pay_refusal(e.status(), &e.body_text()),
+    };
     let [timestamp, nonce, signature, serial] = notification_headers(&headers);
     let req = pb::HandlePaymentNotificationRequest {
         parent: format!("tenants/{tenant}"),

@@ -14,6 +14,7 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod fault;
+pub mod framing;
 pub mod gate;
 pub mod ids;
 pub mod json;

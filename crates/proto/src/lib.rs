@@ -1,10 +1,13 @@
 //! mm-proto: the Rust side of the contracts in proto/. Everything here is generated at build time
-//! (build.rs) from the .proto files; nothing is written by hand except this index. It must not hold
-//! business logic: modules and the kernel depend on it, never the other way round.
+//! (build.rs) from the .proto files; nothing is written by hand except this index and `codec`, how
+//! the generated servers decode requests. It must not hold business logic: modules and the kernel
+//! depend on it, never the other way round.
 
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 
 include!(concat!(env!("OUT_DIR"), "/_includes.rs"));
+
+pub mod codec;
 
 /// Encoded FileDescriptorSet of every proto (with imports), for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
@@ -29,3 +32,4 @@ pub struct MethodAccess {
 }
 
 include!(concat!(env!("OUT_DIR"), "/access_table.rs"));
+include!(concat!(env!("OUT_DIR"), "/request_types.rs"));

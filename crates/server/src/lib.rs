@@ -475,7 +475,10 @@ impl App {
                     &settings.server.trusted_proxies,
                     Some(drain.user_agent().to_string()),
                 )?,
-            ));
+            ))
+            // A request body cut short or without a message is the caller's fault: INVALID_ARGUMENT
+            // (a message that does not decode is answered by the servers' codec, mm_proto::codec).
+            .layer(mm_kernel::framing::GrpcFramingLayer);
 
         // HTTP side.
         let mut router = axum::Router::new().route("/healthz", get(|| async { "ok" }));

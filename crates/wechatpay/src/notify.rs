@@ -183,3 +183,132 @@ mod tests {
         assert_eq!(v, serde_json::json!({"code": "FAIL", "message": "db down"}));
     }
 }
+
+/// `parse_notification` on hostile input, as a bounded property-based fuzz in the normal test
+/// suite (cargo-fuzz needs a nightly compiler): whatever the bytes and headers, it answers an
+/// error or a notification and never panics. Unsigned input must be refused; signed input (as
+/// whoever holds the platform key could send) reaches the envelope, the decryption and the
+/// resource parser. Run longer with `PROPTEST_CASES=5000 cargo test -p mm-wechatpay fuzz`.
+#[cfg(test)]
+mod fuzz {
+    use aes_gcm::aead::{Aead, Payload};
+    use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::keys::tests::{APIV3, keys};
+    use crate::sign::sign_message;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        vec(any::<char>(), 0..max).prop_map(String::from_iter)
+    }
+
+    /// Headers as WeChat would send them for `body`, signed with the platform key.
+    fn signed(body: &str, nonce: &str) -> NotificationHeaders {
+        let signature = sign_message(&keys(), &format!("{NOW}\n{nonce}\n{body}\n")).unwrap();
+        NotificationHeaders {
+            timestamp: NOW.to_string(),
+            nonce: nonce.into(),
+            signature,
+            serial: keys().platform_key_id().into(),
+        }
+    }
+
+    fn encrypt(nonce: &[u8; 12], aad: &str, plain: &[u8]) -> String {
+        let key: [u8; 32] = APIV3.as_bytes().try_into().unwrap();
+        let ct = Aes256Gcm::new((&key).into())
+            .encrypt(
+                &Nonce::from(*nonce),
+                Payload {
+                    msg: plain,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .unwrap();
+        B64.encode(ct)
+    }
+
+    fn envelope(event_type: &str, algorithm: &str, nonce: &str, aad: &str, ct: &str) -> String {
+        serde_json::json!({
+            "id": "EV-fuzz",
+            "create_time": "2023-11-14T22:13:20+08:00",
+            "event_type": event_type,
+            "resource_type": "encrypt-resource",
+            "summary": "fuzz",
+            "resource": {
+                "algorithm": algorithm,
+                "ciphertext": ct,
+                "associated_data": aad,
+                "nonce": nonce,
+            }
+        })
+        .to_string()
+    }
+
+    fn event_type() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("TRANSACTION.SUCCESS".to_string()),
+            Just("REFUND.SUCCESS".to_string()),
+            text(24),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_bytes_and_headers_are_refused(
+            body in vec(any::<u8>(), 0..512),
+            timestamp in text(24),
+            nonce in text(40),
+            signature in text(400),
+            serial in text(48),
+            now in any::<i64>(),
+        ) {
+            let h = NotificationHeaders { timestamp, nonce, signature, serial };
+            prop_assert!(parse_notification(&keys(), &h, &body, now).is_err());
+        }
+
+        #[test]
+        fn any_signed_text_is_refused(body in text(256), nonce in text(32)) {
+            let h = signed(&body, &nonce);
+            prop_assert!(parse_notification(&keys(), &h, body.as_bytes(), NOW).is_err());
+        }
+
+        #[test]
+        fn signed_envelopes_with_hostile_resources_are_refused(
+            event_type in event_type(),
+            algorithm in prop_oneof![Just(crate::ALGORITHM.to_string()), text(20)],
+            nonce in text(16),
+            aad in text(16),
+            ciphertext in prop_oneof![vec(any::<u8>(), 0..64).prop_map(|b| B64.encode(b)), text(64)],
+        ) {
+            let body = envelope(&event_type, &algorithm, &nonce, &aad, &ciphertext);
+            let h = signed(&body, "fuzz-nonce");
+            prop_assert!(parse_notification(&keys(), &h, body.as_bytes(), NOW).is_err());
+        }
+
+        #[test]
+        fn encrypted_resources_of_any_content_never_panic(
+            event_type in event_type(),
+            plain in prop_oneof![
+                vec(any::<u8>(), 0..256),
+                text(128).prop_map(String::into_bytes),
+                Just(br#"{"mchid":"1230000109","appid":"wx0123456789abcdef","out_trade_no":"x","transaction_id":"t","trade_state":"SUCCESS","amount":{"total":-1}}"#.to_vec()),
+            ],
+            nonce in any::<[u8; 12]>().prop_map(|n| n.map(|b| b'a' + b % 26)),
+        ) {
+            let nonce_text = std::str::from_utf8(&nonce).unwrap();
+            let ct = encrypt(&nonce, "transaction", &plain);
+            let body = envelope(&event_type, crate::ALGORITHM, nonce_text, "transaction", &ct);
+            let h = signed(&body, "fuzz-nonce");
+            // Either outcome is fine; a panic is not.
+            let _ = parse_notification(&keys(), &h, body.as_bytes(), NOW);
+        }
+    }
+}

@@ -24,6 +24,10 @@ export const zhCN = {
     unavailable: '服务暂不可用，请稍后再试',
     byCode: {
       APP_NOT_FOUND: '该小程序尚未开通服务',
+      // The BFF's own refusals of a request it cannot read (a client bug, not the customer's).
+      UNSUPPORTED_MEDIA_TYPE: '请求格式有误，请更新小程序后重试',
+      PAYLOAD_TOO_LARGE: '提交的内容过大',
+      METHOD_NOT_ALLOWED: '请求有误，请更新小程序后重试',
       APP_NOT_REGISTERED: '该小程序尚未开通服务',
       TENANT_NOT_FOUND: '店铺不存在',
       TENANT_ARCHIVED: '店铺已停止营业',
