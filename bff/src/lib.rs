@@ -269,9 +269,6 @@ impl utoipa::Modify for CommonErrors {
     }
 }
 
-/// Replaces any X-Forwarded-For a client sent with the address it connected from, so the services
-/// throttle logins by an address the client cannot choose.
-
 /// Replaces any X-Forwarded-For a client sent with the client's address as this side sees it
 /// (the peer, or the right-most hop not a trusted proxy: `server.trusted_proxies`), so the
 /// services, which believe this one hop from our own channel, throttle and audit logins by an
