@@ -36,6 +36,8 @@ pub struct BffState {
     pub bookings: BookingServiceClient<Platform>,
     /// Rendered boot answers.
     pub boot: routes::app::BootCache,
+    /// Rendered menus.
+    pub menus: routes::catalog::MenuCache,
 }
 
 impl BffState {
@@ -48,6 +50,7 @@ impl BffState {
             orders: OrderServiceClient::new(channel.clone()),
             bookings: BookingServiceClient::new(channel),
             boot: routes::app::BootCache::new(cache, boot_ttl),
+            menus: routes::catalog::MenuCache::new(cache, boot_ttl),
         }
     }
 }
