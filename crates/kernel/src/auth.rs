@@ -3,6 +3,7 @@
 //! the current). Only algorithms we issue are accepted, so "alg: none" and algorithm confusion fail.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -87,6 +88,8 @@ pub struct JwtKeys {
     issuer: String,
     audience: String,
     access_ttl_secs: u64,
+    /// Service tokens minted by this process, per (tenant, module), with their expiry.
+    service_tokens: Arc<Mutex<HashMap<(TenantId, String), (String, u64)>>>,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -125,6 +128,7 @@ impl JwtKeys {
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             access_ttl_secs,
+            service_tokens: Arc::default(),
         }
     }
 
@@ -139,7 +143,15 @@ impl JwtKeys {
         principal: &Principal,
         ttl_secs: u64,
     ) -> Result<String, TokenError> {
-        let now = now_secs();
+        self.issue_at(principal, ttl_secs, now_secs())
+    }
+
+    fn issue_at(
+        &self,
+        principal: &Principal,
+        ttl_secs: u64,
+        now: u64,
+    ) -> Result<String, TokenError> {
         let claims = Claims {
             sub: principal.subject.clone(),
             tid: principal.tenant.map(|t| t.to_string()),
@@ -208,17 +220,59 @@ impl JwtKeys {
     }
 }
 
+/// How long a service token is valid.
+pub const SERVICE_TOKEN_TTL_SECS: u64 = 60;
+
+/// A held service token is handed out only while at least this much of its life is left, so the
+/// call it goes with is verified well before it expires (verification allows 5 s of clock skew,
+/// never more); after that a fresh one is minted.
+pub const SERVICE_TOKEN_MIN_LEFT_SECS: u64 = 30;
+
+/// How many held service tokens prompt a sweep of the stale ones (the map grows with tenants).
+const SERVICE_TOKENS_SWEEP_AT: usize = 4096;
+
 /// A one-minute token for `module`'s service to call another module's contract for `tenant`.
+///
+/// Minted once and reused for the first half of its life: a module calls others on every order
+/// or booking, and signing a fresh JWT per call bought nothing (the token is never handed to a
+/// client and carries no per-call claim).
 pub fn service_token(keys: &JwtKeys, tenant: TenantId, module: &str) -> Result<String, TokenError> {
-    keys.issue_with_ttl(
-        &Principal {
-            subject: format!("service:{module}"),
-            tenant: Some(tenant),
-            role: Role::Service,
-            ..Principal::default()
-        },
-        60,
-    )
+    keys.service_token_at(tenant, module, now_secs())
+}
+
+impl JwtKeys {
+    fn service_token_at(
+        &self,
+        tenant: TenantId,
+        module: &str,
+        now: u64,
+    ) -> Result<String, TokenError> {
+        let key = (tenant, module.to_string());
+        let mut held = match self.service_tokens.lock() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        if let Some((token, exp)) = held.get(&key)
+            && *exp >= now + SERVICE_TOKEN_MIN_LEFT_SECS
+        {
+            return Ok(token.clone());
+        }
+        let token = self.issue_at(
+            &Principal {
+                subject: format!("service:{module}"),
+                tenant: Some(tenant),
+                role: Role::Service,
+                ..Principal::default()
+            },
+            SERVICE_TOKEN_TTL_SECS,
+            now,
+        )?;
+        if held.len() >= SERVICE_TOKENS_SWEEP_AT {
+            held.retain(|_, (_, exp)| *exp >= now + SERVICE_TOKEN_MIN_LEFT_SECS);
+        }
+        held.insert(key, (token.clone(), now + SERVICE_TOKEN_TTL_SECS));
+        Ok(token)
+    }
 }
 
 fn now_secs() -> u64 {
@@ -250,6 +304,49 @@ mod tests {
             role: Role::Admin,
             permissions: vec![],
             session: None,
+        }
+    }
+
+    /// The expiry a token claims (read without verifying: the test checks what was served).
+    fn exp_of(token: &str) -> u64 {
+        use base64::Engine as _;
+        let payload = token.split('.').nth(1).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        serde_json::from_slice::<Claims>(&json).unwrap().exp
+    }
+
+    #[test]
+    fn a_service_token_is_reused_for_half_its_life_and_never_past_it() {
+        let k = keys("s3cret-s3cret-s3cret-s3cret-s3cret");
+        let (t, other) = (TenantId::new(), TenantId::new());
+        let t0 = now_secs();
+        let first = k.service_token_at(t, "ordering", t0).unwrap();
+        assert_eq!(exp_of(&first), t0 + SERVICE_TOKEN_TTL_SECS);
+        let p = k.verify(&first).unwrap();
+        assert_eq!((p.role, p.tenant), (Role::Service, Some(t)));
+        assert_eq!(p.subject, "service:ordering");
+        // Reused while at least half its life is left...
+        for dt in [0, 1, SERVICE_TOKEN_TTL_SECS - SERVICE_TOKEN_MIN_LEFT_SECS] {
+            assert_eq!(k.service_token_at(t, "ordering", t0 + dt).unwrap(), first);
+        }
+        // ...per tenant and module...
+        assert_ne!(k.service_token_at(other, "ordering", t0).unwrap(), first);
+        assert_ne!(k.service_token_at(t, "booking", t0).unwrap(), first);
+        // ...and replaced after that, well before it expires.
+        for dt in [
+            SERVICE_TOKEN_TTL_SECS - SERVICE_TOKEN_MIN_LEFT_SECS + 1,
+            SERVICE_TOKEN_TTL_SECS,
+            10 * SERVICE_TOKEN_TTL_SECS,
+        ] {
+            let now = t0 + dt;
+            let served = k.service_token_at(t, "ordering", now).unwrap();
+            assert_ne!(served, first, "at +{dt}s");
+            assert!(
+                exp_of(&served) >= now + SERVICE_TOKEN_MIN_LEFT_SECS,
+                "at +{dt}s a token with too little life left was served"
+            );
         }
     }
 
