@@ -79,6 +79,9 @@ fn parse_role(s: &str) -> Option<Role> {
     }
 }
 
+/// Service tokens per (tenant, module), each with its expiry (seconds since the epoch).
+type HeldServiceTokens = HashMap<(TenantId, String), (String, u64)>;
+
 /// Signing and verification keys.
 #[derive(Clone)]
 pub struct JwtKeys {
@@ -88,8 +91,8 @@ pub struct JwtKeys {
     issuer: String,
     audience: String,
     access_ttl_secs: u64,
-    /// Service tokens minted by this process, per (tenant, module), with their expiry.
-    service_tokens: Arc<Mutex<HashMap<(TenantId, String), (String, u64)>>>,
+    /// Service tokens minted by this process.
+    service_tokens: Arc<Mutex<HeldServiceTokens>>,
 }
 
 impl std::fmt::Debug for JwtKeys {
