@@ -34,7 +34,18 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
         });
-    let db = Database::connect(opts)
+    // Two processes opening one fresh SQLite file race to switch it to WAL, and the loser is
+    // answered BUSY before any busy timeout applies: a lost lock race, so try again.
+    use backon::{ExponentialBuilder, Retryable as _};
+    let db = (|| Database::connect(opts.clone()))
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(20))
+                .with_max_delay(Duration::from_millis(500))
+                .with_max_times(10)
+                .with_jitter(),
+        )
+        .when(|e| classify(e) == Failure::Conflict)
         .await
         .map_err(|e| anyhow::anyhow!("Failed to connect to the database: {e}"))?;
     Ok(db)
