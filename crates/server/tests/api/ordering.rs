@@ -192,6 +192,31 @@ pub(crate) fn spawn_place(
     })
 }
 
+/// Sends `n` requests with one idempotency key at once; every one must answer an order or "still
+/// being placed". Returns the names of the orders answered.
+pub(crate) async fn twins_of_one_key(
+    app: &TestApp,
+    s: &Shop,
+    token: &str,
+    items: Vec<pb::LineItemRequest>,
+    key: &str,
+    n: usize,
+) -> std::collections::HashSet<String> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| spawn_place(app, s, token, items.clone(), key))
+        .collect();
+    let mut names = std::collections::HashSet::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(order) => {
+                names.insert(order.name);
+            }
+            Err(s) => assert_being_placed(&s),
+        }
+    }
+    names
+}
+
 /// A twin still placing its order answers "retry" (409 at the BFF, with Retry-After), never a
 /// second order and never a false refusal.
 pub(crate) fn assert_being_placed(s: &tonic::Status) {
@@ -545,26 +570,15 @@ async fn a_retried_order_is_placed_once() {
     assert_eq!(first.name, again.name);
 
     // The same key sent eight times at once: one order, stock taken once.
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            spawn_place(
-                &app,
-                &s,
-                &alice,
-                vec![line(&s.latte, 0, 2)],
-                "retry-key-burst",
-            )
-        })
-        .collect();
-    let mut names = std::collections::HashSet::new();
-    for t in tasks {
-        match t.await.unwrap() {
-            Ok(order) => {
-                names.insert(order.name);
-            }
-            Err(s) => assert_being_placed(&s),
-        }
-    }
+    let names = twins_of_one_key(
+        &app,
+        &s,
+        &alice,
+        vec![line(&s.latte, 0, 2)],
+        "retry-key-burst",
+        8,
+    )
+    .await;
     assert_eq!(names.len(), 1, "{names:?}");
     assert_eq!(latte_stock(&app, &s).await, 10 - 3 - 2);
 

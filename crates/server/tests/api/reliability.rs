@@ -16,7 +16,7 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 
 use crate::ordering::{
-    Shop, assert_being_placed, catalog, latte_stock, line, open_shop, place, spawn_place, step,
+    Shop, catalog, latte_stock, line, open_shop, place, spawn_place, step, twins_of_one_key,
 };
 use crate::payments::{fake, get, notify, pay_shop, trade_no, wechat_order};
 
@@ -108,26 +108,15 @@ async fn twins_of_one_key_answer_the_one_order_never_not_orderable() {
     // One cup left: the twin that loses the race for it must not be told it is unavailable.
     let s = open_shop(&app, "twins-shop", 1).await;
     let alice = app.token(Role::Customer, Some(s.id), &[]);
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            spawn_place(
-                &app,
-                &s,
-                &alice,
-                vec![line(&s.latte, 0, 1)],
-                "twin-key-0001",
-            )
-        })
-        .collect();
-    let mut names = std::collections::HashSet::new();
-    for t in tasks {
-        match t.await.unwrap() {
-            Ok(order) => {
-                names.insert(order.name);
-            }
-            Err(s) => assert_being_placed(&s),
-        }
-    }
+    let names = twins_of_one_key(
+        &app,
+        &s,
+        &alice,
+        vec![line(&s.latte, 0, 1)],
+        "twin-key-0001",
+        20,
+    )
+    .await;
     assert_eq!(names.len(), 1, "{names:?}");
     // Once placed, every replay answers the order itself.
     let again = place(
