@@ -16,26 +16,26 @@ use axum::Router;
 use axum::http::HeaderMap;
 use mm_kernel::access::ClientAddrPolicy;
 use mm_kernel::cache::Cache;
+use mm_kernel::platform::Platform;
 use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
 use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
 use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
-use tonic::transport::Channel;
 use utoipa::OpenApi;
 
 /// What every route needs.
 pub struct BffState {
     /// Tenant service client.
-    pub tenants: TenantServiceClient<Channel>,
+    pub tenants: TenantServiceClient<Platform>,
     /// Identity (auth) service client.
-    pub auth: AuthServiceClient<Channel>,
+    pub auth: AuthServiceClient<Platform>,
     /// Catalog service client.
-    pub catalog: CatalogServiceClient<Channel>,
+    pub catalog: CatalogServiceClient<Platform>,
     /// Ordering service client.
-    pub orders: OrderServiceClient<Channel>,
+    pub orders: OrderServiceClient<Platform>,
     /// Booking service client.
-    pub bookings: BookingServiceClient<Channel>,
+    pub bookings: BookingServiceClient<Platform>,
     /// Rendered boot answers.
     pub boot: routes::app::BootCache,
     /// Which proxies' X-Forwarded-For is believed when taking the client's address.
@@ -46,7 +46,7 @@ impl BffState {
     /// Clients over `channel`; the boot cache follows `cache`'s invalidations; client addresses
     /// are taken under `client_addrs`.
     pub fn new(
-        channel: Channel,
+        channel: Platform,
         cache: &Cache,
         boot_ttl: Duration,
         client_addrs: ClientAddrPolicy,

@@ -13,10 +13,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
+use mm_kernel::platform::Platform;
 use mm_proto::minimodules::booking::v1 as pb;
 use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
 use serde::{Deserialize, Serialize};
-use tonic::transport::Channel;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::BffState;
@@ -456,7 +456,7 @@ async fn on_reservation<F, Fut>(
     call: F,
 ) -> Result<Json<ReservationDto>, ApiError>
 where
-    F: FnOnce(BookingServiceClient<Channel>, String) -> Fut,
+    F: FnOnce(BookingServiceClient<Platform>, String) -> Fut,
     Fut: std::future::Future<Output = Result<Option<pb::Reservation>, tonic::Status>>,
 {
     let tenant = tenant_of(state, query, headers).await?;

@@ -11,10 +11,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use mm_kernel::platform::Platform;
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
 use serde::{Deserialize, Serialize};
-use tonic::transport::Channel;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::BffState;
@@ -443,7 +443,7 @@ async fn on_order<F, Fut>(
     call: F,
 ) -> Result<Json<OrderDto>, ApiError>
 where
-    F: FnOnce(OrderServiceClient<Channel>, String) -> Fut,
+    F: FnOnce(OrderServiceClient<Platform>, String) -> Fut,
     Fut: std::future::Future<Output = Result<Option<pb::Order>, tonic::Status>>,
 {
     let tenant = tenant_of(state, query, headers).await?;

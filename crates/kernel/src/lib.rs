@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod module;
 pub mod module_config;
 pub mod paging;
+pub mod platform;
 pub mod secrets;
 pub mod telemetry;
 

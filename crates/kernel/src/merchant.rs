@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use mm_proto::minimodules::tenant::v1 as pb;
 use mm_wechatpay::MerchantKeys;
-use tonic::transport::Channel;
 
 use crate::auth::JwtKeys;
 use crate::ids::TenantId;
@@ -61,7 +60,7 @@ impl MerchantAccount {
 #[derive(Clone)]
 pub struct Merchants {
     module: &'static str,
-    channel: Channel,
+    channel: crate::platform::Platform,
     keys: Arc<JwtKeys>,
     secrets: SecretBox,
 }
@@ -78,7 +77,7 @@ impl Merchants {
     /// Accounts for `module` over the platform channel, opened with `secret_key`.
     pub fn new(
         module: &'static str,
-        channel: Channel,
+        channel: crate::platform::Platform,
         keys: Arc<JwtKeys>,
         secret_key: &[u8; 32],
     ) -> Self {

@@ -42,9 +42,10 @@ pub struct ModuleContext {
     pub wechat_pay_base_url: String,
     /// Public base URL of the HTTP side, for URLs handed to third parties (payment notifications).
     pub public_base_url: String,
-    /// gRPC channel to the platform's services (this process, or `bff.upstream` in a mesh), for
-    /// a module that calls another module's contract.
-    pub platform: tonic::transport::Channel,
+    /// The platform channel to the platform's services (this process's own gRPC stack for the
+    /// modules hosted here, `bff.upstream` or this process's port for the rest), for a module that
+    /// calls another module's contract.
+    pub platform: crate::platform::Platform,
     /// Where modules start their background jobs, so shutdown can stop and await them.
     pub jobs: Jobs,
 }

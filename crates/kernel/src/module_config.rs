@@ -9,11 +9,11 @@ use std::sync::{Arc, RwLock};
 
 use mm_proto::minimodules::tenant::v1 as pb;
 use serde::de::DeserializeOwned;
-use tonic::transport::Channel;
 
 use crate::auth::{JwtKeys, service_token};
 use crate::cache::{Cache, Invalidation};
 use crate::ids::TenantId;
+use crate::platform::Platform;
 
 /// Why a module's config could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +58,7 @@ pub fn is_retryable(s: &tonic::Status) -> bool {
 /// One module's configs, per tenant.
 pub struct ModuleConfigs<C> {
     module: &'static str,
-    channel: Channel,
+    channel: Platform,
     keys: Arc<JwtKeys>,
     held: Arc<RwLock<HashMap<TenantId, C>>>,
 }
@@ -85,7 +85,7 @@ impl<C> std::fmt::Debug for ModuleConfigs<C> {
 impl<C: DeserializeOwned + Default + Clone + Send + Sync + 'static> ModuleConfigs<C> {
     /// Configs of `module` over the platform channel; what is held follows `cache`'s
     /// invalidations.
-    pub fn new(module: &'static str, channel: Channel, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
+    pub fn new(module: &'static str, channel: Platform, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
         let held: Arc<RwLock<HashMap<TenantId, C>>> = Arc::default();
         let dropped = held.clone();
         cache.on_invalidate(Arc::new(move |inv| {

@@ -35,6 +35,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::transport::{Endpoint, Server};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use tower::ServiceExt as _;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -246,7 +247,7 @@ pub fn module_context(
     cache: Arc<Cache>,
     keys: Arc<JwtKeys>,
     urls: ExternalUrls,
-    platform: tonic::transport::Channel,
+    platform: mm_kernel::platform::Platform,
 ) -> anyhow::Result<ModuleContext> {
     let all = modules::all();
     // Archived tenants are read from the tenant module's table, as sessions are from identity's.
@@ -388,13 +389,16 @@ impl App {
         let drain = shutdown::Drain::new();
         // One lazily connected channel for the BFF and for modules calling each other's contracts.
         // Its user agent lets its calls through the gRPC gate while this process drains.
-        let platform = Endpoint::from_shared(upstream.clone())
+        let channel = Endpoint::from_shared(upstream.clone())
             .with_context(|| format!("bad bff.upstream {upstream:?}"))?
             .user_agent(drain.user_agent())
             .context("Failed to set the platform channel's user agent")?
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
             .connect_lazy();
+        // Calls to the modules hosted here will take the in-process path once the gRPC stack is
+        // built (below); the rest, and anything before that, go over the channel.
+        let platform = mm_kernel::platform::Platform::new(channel);
         let stop_all = CancellationToken::new();
         let ctx = module_context(
             &settings,
@@ -480,6 +484,20 @@ impl App {
             // (a message that does not decode is answered by the servers' codec, mm_proto::codec).
             .layer(mm_kernel::framing::GrpcFramingLayer);
 
+        let routes = routes.routes();
+        // The same stack over the same router serves this process's own calls to the modules it
+        // hosts (the BFF's and module-to-module), without a loopback connection: same access
+        // checks, drain gate, metrics and span as a call from outside.
+        let local = grpc_stack
+            .clone()
+            .service(routes.clone())
+            .map_response(|res| res.map(tonic::body::Body::new));
+        platform.serve_locally(
+            health_names.iter().copied().filter(|n| !n.is_empty()),
+            tower::util::BoxCloneSyncService::new(local),
+            drain.user_agent(),
+        )?;
+
         // HTTP side.
         let mut router = axum::Router::new().route("/healthz", get(|| async { "ok" }));
         let mut metrics_listener = None;
@@ -551,7 +569,7 @@ impl App {
         let grpc_server = Server::builder()
             .accept_http1(true)
             .layer(grpc_stack)
-            .add_routes(routes.routes())
+            .add_routes(routes)
             .serve_with_incoming_shutdown(
                 // Without TCP_NODELAY, small unary replies wait ~40 ms on delayed ACKs.
                 tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true)),

@@ -120,8 +120,9 @@ async fn main() -> anyhow::Result<()> {
             let cache = mm_server::connect_cache(&settings).await?;
             let keys = Arc::new(mm_server::jwt_keys(&settings)?);
             // The CLI makes no outside or module calls; the URLs only have to be well-formed.
-            let unused =
-                tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+            let unused = mm_kernel::platform::Platform::new(
+                tonic::transport::Endpoint::from_static("http://127.0.0.1:9").connect_lazy(),
+            );
             let ctx = mm_server::module_context(
                 &settings,
                 db,

@@ -10,8 +10,8 @@ use mm_kernel::TenantId;
 use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::module_config::{ConfigError, ModuleConfigs, is_retryable, service_request};
+use mm_kernel::platform::Platform;
 use mm_proto::minimodules::identity::v1 as identity;
-use tonic::transport::Channel;
 
 use crate::domain::Config;
 use crate::error::{BookingError, Result};
@@ -19,7 +19,7 @@ use crate::error::{BookingError, Result};
 /// Clients of the other modules.
 #[derive(Clone, Debug)]
 pub struct Upstream {
-    channel: Channel,
+    channel: Platform,
     keys: Arc<JwtKeys>,
     configs: ModuleConfigs<Config>,
 }
@@ -35,7 +35,7 @@ pub enum SendError {
 
 impl Upstream {
     /// Clients over the platform channel; the config cache follows `cache`'s invalidations.
-    pub fn new(channel: Channel, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
+    pub fn new(channel: Platform, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
         Self {
             configs: ModuleConfigs::new("booking", channel.clone(), keys.clone(), cache),
             channel,

@@ -115,7 +115,7 @@ pub struct IdentityApp {
     wechat: WechatClient,
     per_address: Arc<DefaultKeyedRateLimiter<String>>,
     known_permissions: Arc<HashSet<String>>,
-    platform: tonic::transport::Channel,
+    platform: mm_kernel::platform::Platform,
 }
 
 impl std::fmt::Debug for IdentityApp {

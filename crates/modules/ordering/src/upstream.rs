@@ -9,9 +9,9 @@ use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::error::RequestError;
 use mm_kernel::module_config::{ConfigError, ModuleConfigs, is_retryable, service_request};
+use mm_kernel::platform::Platform;
 use mm_proto::minimodules::catalog::v1 as catalog;
 use mm_proto::minimodules::identity::v1 as identity;
-use tonic::transport::Channel;
 
 use crate::domain::{Config, Line};
 use crate::error::{OrderingError, Result};
@@ -30,7 +30,7 @@ pub struct ItemRef {
 /// Clients of the other modules.
 #[derive(Clone, Debug)]
 pub struct Upstream {
-    channel: Channel,
+    channel: Platform,
     keys: Arc<JwtKeys>,
     configs: ModuleConfigs<Config>,
 }
@@ -45,7 +45,7 @@ fn unavailable(what: &str, s: &tonic::Status) -> OrderingError {
 
 impl Upstream {
     /// Clients over the platform channel; the config cache follows `cache`'s invalidations.
-    pub fn new(channel: Channel, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
+    pub fn new(channel: Platform, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
         Self {
             configs: ModuleConfigs::new("ordering", channel.clone(), keys.clone(), cache),
             channel,

@@ -834,7 +834,7 @@ async fn a_platform_operator_logs_in_with_a_password() {
         app.app.cache.clone(),
         app.keys.clone(),
         mm_server::ExternalUrls::unused(),
-        app.channel.clone(),
+        mm_kernel::platform::Platform::new(app.channel.clone()),
     )
     .unwrap();
     let identity = mm_identity::IdentityApp::from_context(&ctx).unwrap();

@@ -239,3 +239,40 @@ async fn a_process_can_host_a_subset_of_modules() {
         .expect("unknown module refused");
     assert!(err.to_string().contains("unknown module"), "{err}");
 }
+
+/// A process hosting some modules calls the others over the network (`bff.upstream`) with the
+/// same generated clients, while its calls to the modules it hosts stay in the process: an order
+/// placed on a process without the catalog takes its stock from the catalog of the other one.
+#[tokio::test]
+async fn a_module_hosted_elsewhere_is_called_over_the_network() {
+    use crate::ordering::{latte_stock, line, open_shop, place};
+    let storage = Storage::new().await;
+    let full = spawn_with(storage.settings()).await;
+    let shop = open_shop(&full, "split-shop", 5).await;
+    let mut settings = storage.settings();
+    settings.demo.seed = false;
+    settings.server.modules = vec!["tenant".into(), "identity".into(), "ordering".into()];
+    settings.bff.upstream = Some(format!("http://{}", full.app.grpc_addr));
+    let split = spawn_with(settings).await;
+    assert!(!split.app.hosted.contains(&"catalog"));
+
+    let alice = split.token(mm_kernel::Role::Customer, Some(shop.id), &[]);
+    let order = place(
+        &split,
+        &shop,
+        &alice,
+        vec![line(&shop.latte, 0, 2)],
+        "split-order-1",
+    )
+    .await
+    .expect("placed across processes");
+    assert_eq!(
+        order.status,
+        mm_proto::minimodules::ordering::v1::OrderStatus::PendingPayment as i32
+    );
+    assert_eq!(
+        latte_stock(&full, &shop).await,
+        3,
+        "the other process took the stock"
+    );
+}
