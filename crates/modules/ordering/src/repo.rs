@@ -155,6 +155,29 @@ pub async fn move_order(
     Ok(res.rows_affected == 1)
 }
 
+/// Moves a half-placed order from `creating` to `pending_payment`, only if it is still creating,
+/// and returns it as stored; `None` when it was not (the sweep abandoned it meanwhile). One
+/// `UPDATE … RETURNING` instead of an update and a reload.
+pub async fn place_order(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<orders::Model>, DbErr> {
+    let mut rows = orders::Entity::update_many()
+        .col_expr(orders::Column::Status, Expr::value("pending_payment"))
+        .col_expr(
+            orders::Column::Version,
+            Expr::col(orders::Column::Version).add(1),
+        )
+        .col_expr(orders::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(orders::Column::TenantId.eq(tenant.to_string()))
+        .filter(orders::Column::OrderId.eq(id))
+        .filter(orders::Column::Status.eq("creating"))
+        .exec_with_returning(db)
+        .await?;
+    Ok(rows.pop())
+}
+
 /// Unpaid orders past their deadline, and orders stuck in `creating` since before `stale`,
 /// across tenants.
 pub async fn due_for_sweep(
