@@ -40,6 +40,8 @@ pub struct BffState {
     pub boot: routes::app::BootCache,
     /// Which proxies' X-Forwarded-For is believed when taking the client's address.
     pub client_addrs: ClientAddrPolicy,
+    /// Rendered menus.
+    pub menus: routes::catalog::MenuCache,
 }
 
 impl BffState {
@@ -59,6 +61,7 @@ impl BffState {
             bookings: BookingServiceClient::new(channel),
             boot: routes::app::BootCache::new(cache, boot_ttl),
             client_addrs,
+            menus: routes::catalog::MenuCache::new(cache, boot_ttl),
         }
     }
 }

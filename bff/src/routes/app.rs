@@ -255,11 +255,17 @@ pub fn appid_from(headers: &HeaderMap, query: &AppConfigQuery) -> Option<String>
 }
 
 fn answer(c: &CachedBoot, headers: &HeaderMap) -> Response {
+    rendered(&c.etag, &c.body, headers)
+}
+
+/// A rendered JSON answer held by the BFF: 304 when the client sent its ETag, else the body.
+/// `no-cache`: the client keeps it but asks again (cheaply, with the ETag) every time.
+pub(crate) fn rendered(etag: &HeaderValue, body: &Bytes, headers: &HeaderMap) -> Response {
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == c.etag.as_bytes());
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes());
     let common = [
-        (header::ETAG, c.etag.clone()),
+        (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
     ];
     if not_modified {
@@ -272,7 +278,7 @@ fn answer(c: &CachedBoot, headers: &HeaderMap) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            c.body.clone(),
+            body.clone(),
         )
             .into_response()
     }

@@ -1,20 +1,30 @@
 //! The published menu for the mini-program: categories in order, products on sale, SKUs with
 //! prices in fen. The tenant is the one the mini-program's appid names.
+//!
+//! Like the boot call, the rendered JSON is held in this process per tenant (and so per menu
+//! version: every catalog change bumps the version and announces the tenant as changed), dropped
+//! by the cache's invalidation events, which Redis carries to every instance, and revalidated
+//! with an ETag naming the version.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
 use axum::routing::get;
+use bytes::Bytes;
+use mm_kernel::cache::{Cache, Invalidation};
 use mm_proto::minimodules::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::BffState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Json, Query};
-use crate::routes::app::{AppConfigQuery, tenant_of};
+use crate::extract::Query;
+use crate::routes::app::{AppConfigQuery, rendered, tenant_of};
 
 /// One sellable variant.
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,6 +89,46 @@ pub struct MenuDto {
     pub version: i64,
 }
 
+/// A rendered menu.
+#[derive(Clone)]
+struct CachedMenu {
+    etag: HeaderValue,
+    body: Bytes,
+}
+
+/// Rendered menus per tenant, dropped when the tenant changes (in this process or, through
+/// Redis, in another).
+#[derive(Clone)]
+pub struct MenuCache {
+    entries: moka::sync::Cache<String, CachedMenu>,
+    // Bumped on every invalidation: a menu fetched before a bump is not stored, so a change that
+    // lands while a fetch is in flight cannot be masked by the stale menu.
+    generation: Arc<AtomicU64>,
+}
+
+impl MenuCache {
+    /// An empty cache following `cache`'s invalidations; `ttl` bounds how long a menu is held
+    /// should an invalidation be lost (a Redis reconnect).
+    pub fn new(cache: &Cache, ttl: Duration) -> Self {
+        let this = Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ttl)
+                .build(),
+            generation: Arc::new(AtomicU64::new(0)),
+        };
+        let follower = this.clone();
+        cache.on_invalidate(Arc::new(move |inv| {
+            follower.generation.fetch_add(1, Ordering::SeqCst);
+            match inv {
+                Invalidation::Tenant(t) => follower.entries.invalidate(&t.to_string()),
+                Invalidation::All => follower.entries.invalidate_all(),
+            }
+        }));
+        this
+    }
+}
+
 fn last(name: &str) -> String {
     name.rsplit('/').next().unwrap_or_default().to_string()
 }
@@ -133,13 +183,18 @@ fn to_dto(m: pb::Menu) -> MenuDto {
 /// The published menu of the calling mini-program's tenant.
 #[utoipa::path(get, path = "/api/v1/menu", tag = "catalog",
     params(AppConfigQuery, ("X-WeChat-Appid" = Option<String>, Header, description = "The mini-program's appid")),
-    responses((status = 200, body = MenuDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = MenuDto), (status = 304, description = "Unchanged since the ETag sent"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_menu(
     State(state): State<Arc<BffState>>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
-) -> Result<Json<MenuDto>, ApiError> {
+) -> Result<Response, ApiError> {
     let tenant = tenant_of(&state, &query, &headers).await?;
+    if let Some(hit) = state.menus.entries.get(&tenant) {
+        return Ok(rendered(&hit.etag, &hit.body, &headers));
+    }
+    let generation = state.menus.generation.load(Ordering::SeqCst);
     let req = crate::forward(
         &headers,
         pb::GetMenuRequest {
@@ -154,7 +209,21 @@ pub async fn get_menu(
         .into_inner()
         .menu
         .unwrap_or_default();
-    Ok(Json(to_dto(menu)))
+    let etag = HeaderValue::from_str(&format!("W/\"{tenant}-m{}\"", menu.version))
+        .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
+    let body = serde_json::to_vec(&to_dto(menu)).map_err(|e| {
+        ApiError::from(tonic::Status::internal(format!(
+            "encoding the menu failed: {e}"
+        )))
+    })?;
+    let entry = CachedMenu {
+        etag,
+        body: Bytes::from(body),
+    };
+    if state.menus.generation.load(Ordering::SeqCst) == generation {
+        state.menus.entries.insert(tenant, entry.clone());
+    }
+    Ok(rendered(&entry.etag, &entry.body, &headers))
 }
 
 /// Routes of this file.

@@ -5,7 +5,7 @@ use mm_kernel::Role;
 use mm_proto::minimodules::catalog::v1 as pb;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::tenant::v1 as tpb;
-use mm_testkit::{TestApp, spawn_app, tenant_id, with_token};
+use mm_testkit::{Backend, Storage, TestApp, spawn_app, spawn_with, tenant_id, with_token};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -627,4 +627,86 @@ async fn a_reservation_takes_all_items_or_none() {
             .code(),
         Code::PermissionDenied
     );
+}
+
+/// The BFF holds the rendered menu and answers an unchanged one with 304; a catalog write through
+/// one instance drops it in another through Redis, so the next read there shows the change.
+/// Always on PostgreSQL + Redis, whatever MM_TEST_BACKEND says: that is the deployment it describes.
+#[tokio::test]
+async fn the_bff_menu_is_revalidated_by_etag_and_dropped_on_change_in_every_instance() {
+    let storage = Storage::on(Backend::Postgres).await;
+    let one = spawn_with(storage.settings()).await;
+    let mut s2 = storage.settings();
+    s2.demo.seed = false;
+    let two = spawn_with(s2).await;
+    assert_eq!(two.app.cache.backend_name(), "redis");
+    let t = one.create_tenant("menu-cache-shop", "restaurant").await;
+    let admin = one.admin_of(tenant_id(&t));
+    let c = category(&one, &t, "小吃", 0).await;
+    catalog(&one)
+        .create_product(with_token(
+            product(&t, &c, "薯条", vec![sku(&[], 900, None)]),
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let appid = t.wechat_appid.as_str();
+    let names = |body: &serde_json::Value| -> Vec<String> {
+        body["sections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["products"].as_array().cloned().unwrap_or_default())
+            .map(|p| p["name_zh"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let (s, headers, body) = two
+        .get_json("/api/v1/menu", &[("x-wechat-appid", appid)])
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(names(&body), vec!["薯条"]);
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    let (s, _, body) = two
+        .get_json(
+            "/api/v1/menu",
+            &[("x-wechat-appid", appid), ("if-none-match", &etag)],
+        )
+        .await;
+    assert_eq!((s, body), (304, serde_json::Value::Null), "unchanged: 304");
+
+    catalog(&one)
+        .create_product(with_token(
+            product(&t, &c, "可乐", vec![sku(&[], 500, None)]),
+            &admin,
+        ))
+        .await
+        .unwrap();
+    // Pub/sub is asynchronous: poll briefly (bounded) for the other instance to hear of it.
+    let mut seen = (0, String::new(), serde_json::Value::Null);
+    for _ in 0..50 {
+        let (s, h, body) = two
+            .get_json(
+                "/api/v1/menu",
+                &[("x-wechat-appid", appid), ("if-none-match", &etag)],
+            )
+            .await;
+        seen = (
+            s,
+            h.get("etag")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+            body,
+        );
+        if s == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (s, new_etag, body) = seen;
+    assert_eq!(s, 200, "the change reached the other instance");
+    assert_ne!(new_etag, etag);
+    let mut got = names(&body);
+    got.sort();
+    assert_eq!(got, vec!["可乐", "薯条"]);
 }
