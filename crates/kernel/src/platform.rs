@@ -145,8 +145,11 @@ mod tests {
 
     use super::*;
 
+    /// What reached a recording stack: path, user agent, whether the peer was loopback.
+    type Seen = Arc<Mutex<Vec<(String, Option<String>, bool)>>>;
+
     /// A local stack that records what reached it and answers a trailers-only OK.
-    fn recording() -> (LocalStack, Arc<Mutex<Vec<(String, Option<String>, bool)>>>) {
+    fn recording() -> (LocalStack, Seen) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         let stack = tower::service_fn(move |req: Request<Body>| {
