@@ -4,15 +4,6 @@
 //! power cut may lose the last commits, while FULL would fsync on every commit and cap the single
 //! writer at the disk's flush rate) and a busy timeout, and its directory is created, so the
 //! embedded default needs no setup.
-//!
-//! SQLite runs on one connection whatever `database.max_connections` says. It has one writer:
-//! with more connections, concurrent write transactions do not queue, they poll — SQLite's busy
-//! handler sleeps 1, 2, 5, 10 … 100 ms between tries — so under load most of a write's time was
-//! spent asleep (create order at 64 connections: 532/s, p99 612 ms with 16 connections; 698/s,
-//! p99 195 ms with one, on the same run). One connection makes them wait their turn in the pool's
-//! queue instead, and a read on SQLite (in process, microseconds) loses little by waiting with
-//! them. No code may hold a transaction while it waits for another connection (or another
-//! module's call): with one connection that would wait forever.
 
 use std::time::Duration;
 
@@ -32,12 +23,7 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         }
     }
     let mut opts = ConnectOptions::new(url.clone());
-    let pool = if url.starts_with("sqlite:") {
-        1
-    } else {
-        settings.max_connections
-    };
-    opts.max_connections(pool)
+    opts.max_connections(settings.max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
