@@ -59,9 +59,9 @@ impl BffState {
             catalog: CatalogServiceClient::new(channel.clone()),
             orders: OrderServiceClient::new(channel.clone()),
             bookings: BookingServiceClient::new(channel),
-            boot: routes::app::BootCache::new(cache, boot_ttl),
+            boot: routes::app::boot_cache(cache, boot_ttl),
             client_addrs,
-            menus: routes::catalog::MenuCache::new(cache, boot_ttl),
+            menus: routes::catalog::menu_cache(cache, boot_ttl),
         }
     }
 }

@@ -6,7 +6,6 @@
 //! phone nothing but a 304.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,7 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use mm_kernel::cache::{Cache, Invalidation};
+use mm_kernel::cache::Cache;
+use mm_kernel::held::Held;
 use mm_proto::minimodules::tenant::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -183,58 +183,20 @@ pub fn to_dto(c: pb::AppConfig) -> AppConfigDto {
     }
 }
 
+/// A rendered boot answer.
 #[derive(Clone)]
-struct CachedBoot {
+pub struct CachedBoot {
     tenant: String,
     etag: HeaderValue,
     body: Bytes,
 }
 
-/// Per-process cache of rendered boot answers, keyed by appid.
-#[derive(Clone)]
-pub struct BootCache {
-    entries: moka::sync::Cache<String, CachedBoot>,
-    // Bumped on every invalidation: an answer fetched before a bump is not stored, so a change
-    // that lands while a fetch is in flight cannot be masked by the stale answer.
-    generation: Arc<AtomicU64>,
-}
+/// Rendered boot answers, keyed by appid, held per tenant (`mm_kernel::held`).
+pub type BootCache = Held<CachedBoot>;
 
-impl BootCache {
-    /// A cache that follows invalidations from `cache` until the process ends.
-    pub fn new(cache: &Cache, ttl: Duration) -> Self {
-        let entries = moka::sync::Cache::builder()
-            .max_capacity(10_000)
-            .time_to_live(ttl)
-            .support_invalidation_closures()
-            .build();
-        let this = Self {
-            entries,
-            generation: Arc::new(AtomicU64::new(0)),
-        };
-        let follower = this.clone();
-        cache.on_invalidate(Arc::new(move |inv| match inv {
-            Invalidation::Tenant(t) => follower.drop_tenant(&t.to_string()),
-            Invalidation::All => follower.drop_all(),
-        }));
-        this
-    }
-
-    fn drop_all(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        self.entries.invalidate_all();
-    }
-
-    fn drop_tenant(&self, tenant: &str) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        let t = tenant.to_string();
-        if let Err(e) = self
-            .entries
-            .invalidate_entries_if(move |_, v| v.tenant == t)
-        {
-            tracing::warn!(error = %e, "boot cache invalidation failed; dropping all");
-            self.entries.invalidate_all();
-        }
-    }
+/// A new boot cache following `cache`'s announcements.
+pub fn boot_cache(cache: &Cache, ttl: Duration) -> BootCache {
+    Held::new(cache, ttl, 10_000)
 }
 
 /// The mini-program's appid: header, query, or WeChat's Referer.
@@ -333,11 +295,11 @@ async fn boot_entry(
     if appid.len() > 64 {
         return Err(ApiError::bad_request("appid", "is too long"));
     }
-    if let Some(hit) = state.boot.entries.get(&appid) {
+    if let Some(hit) = state.boot.get(&appid) {
         tracing::Span::current().record("tenant", hit.tenant.as_str());
         return Ok(hit);
     }
-    let generation = state.boot.generation.load(Ordering::SeqCst);
+    let ticket = state.boot.ticket();
     let mut client = state.tenants.clone();
     let req = crate::forward(
         headers,
@@ -365,9 +327,9 @@ async fn boot_entry(
         etag,
         body: Bytes::from(body),
     };
-    if state.boot.generation.load(Ordering::SeqCst) == generation {
-        state.boot.entries.insert(appid, entry.clone());
-    }
+    state
+        .boot
+        .fill(ticket, appid, entry.tenant.clone(), entry.clone());
     Ok(entry)
 }
 

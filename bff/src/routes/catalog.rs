@@ -7,7 +7,6 @@
 //! with an ETag naming the version.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -16,7 +15,8 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum::routing::get;
 use bytes::Bytes;
-use mm_kernel::cache::{Cache, Invalidation};
+use mm_kernel::cache::Cache;
+use mm_kernel::held::Held;
 use mm_proto::minimodules::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -91,42 +91,19 @@ pub struct MenuDto {
 
 /// A rendered menu.
 #[derive(Clone)]
-struct CachedMenu {
+pub struct CachedMenu {
     etag: HeaderValue,
     body: Bytes,
 }
 
 /// Rendered menus per tenant, dropped when the tenant changes (in this process or, through
-/// Redis, in another).
-#[derive(Clone)]
-pub struct MenuCache {
-    entries: moka::sync::Cache<String, CachedMenu>,
-    // Bumped on every invalidation: a menu fetched before a bump is not stored, so a change that
-    // lands while a fetch is in flight cannot be masked by the stale menu.
-    generation: Arc<AtomicU64>,
-}
+/// Redis, in another): `mm_kernel::held`.
+pub type MenuCache = Held<CachedMenu>;
 
-impl MenuCache {
-    /// An empty cache following `cache`'s invalidations; `ttl` bounds how long a menu is held
-    /// should an invalidation be lost (a Redis reconnect).
-    pub fn new(cache: &Cache, ttl: Duration) -> Self {
-        let this = Self {
-            entries: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(ttl)
-                .build(),
-            generation: Arc::new(AtomicU64::new(0)),
-        };
-        let follower = this.clone();
-        cache.on_invalidate(Arc::new(move |inv| {
-            follower.generation.fetch_add(1, Ordering::SeqCst);
-            match inv {
-                Invalidation::Tenant(t) => follower.entries.invalidate(&t.to_string()),
-                Invalidation::All => follower.entries.invalidate_all(),
-            }
-        }));
-        this
-    }
+/// A new menu cache following `cache`'s announcements; `ttl` bounds how long a menu is held
+/// should an announcement be lost (a Redis reconnect).
+pub fn menu_cache(cache: &Cache, ttl: Duration) -> MenuCache {
+    Held::new(cache, ttl, 10_000)
 }
 
 fn last(name: &str) -> String {
@@ -191,10 +168,10 @@ pub async fn get_menu(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tenant = tenant_of(&state, &query, &headers).await?;
-    if let Some(hit) = state.menus.entries.get(&tenant) {
+    if let Some(hit) = state.menus.get(&tenant) {
         return Ok(rendered(&hit.etag, &hit.body, &headers));
     }
-    let generation = state.menus.generation.load(Ordering::SeqCst);
+    let ticket = state.menus.ticket();
     let req = crate::forward(
         &headers,
         pb::GetMenuRequest {
@@ -220,9 +197,9 @@ pub async fn get_menu(
         etag,
         body: Bytes::from(body),
     };
-    if state.menus.generation.load(Ordering::SeqCst) == generation {
-        state.menus.entries.insert(tenant, entry.clone());
-    }
+    state
+        .menus
+        .fill(ticket, tenant.clone(), tenant, entry.clone());
     Ok(rendered(&entry.etag, &entry.body, &headers))
 }
 

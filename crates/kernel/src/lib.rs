@@ -16,6 +16,7 @@ pub mod error;
 pub mod fault;
 pub mod framing;
 pub mod gate;
+pub mod held;
 pub mod ids;
 pub mod json;
 pub mod merchant;

@@ -11,6 +11,7 @@ use chrono::Utc;
 use mm_kernel::audit::{self, AuditRecord};
 use mm_kernel::cache::Cache;
 use mm_kernel::error::RequestError;
+use mm_kernel::held::Held;
 use mm_kernel::secrets::SecretBox;
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::tenant::v1 as pb;
@@ -86,7 +87,13 @@ pub struct TenantApp {
     cache: Arc<Cache>,
     registry: Arc<Registry>,
     secrets: SecretBox,
+    /// Boot configs by appid, held in process until the tenant changes: `GetAppConfig` is the
+    /// mini-program's first call on every launch and reads nothing while its tenant is unchanged.
+    boot: Held<pb::AppConfig>,
 }
+
+/// How long a held boot config may outlive a lost change announcement (a Redis reconnect).
+const BOOT_HELD_FOR: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn parse_branding(row: &tenants::Model) -> Branding {
     serde_json::from_str(&row.branding).unwrap_or_default()
@@ -115,6 +122,7 @@ impl TenantApp {
         secret_key: &[u8; 32],
     ) -> Self {
         Self {
+            boot: Held::new(&cache, BOOT_HELD_FOR, 10_000),
             db,
             cache,
             registry,
@@ -673,6 +681,10 @@ impl TenantApp {
         domain::check_appid(&mut v, "wechat_appid", appid);
         v.check(!appid.is_empty(), "wechat_appid", "is required");
         v.finish()?;
+        if let Some(cfg) = self.boot.get(appid) {
+            return Ok(cfg);
+        }
+        let ticket = self.boot.ticket();
         let row = repo::find_by_appid(&self.db, appid)
             .await?
             .filter(|r| Status::from_stored(&r.status) == Status::Active)
@@ -684,12 +696,16 @@ impl TenantApp {
         if let Some(bytes) = self.cache.get(&tenant, &key).await
             && let Ok(cfg) = pb::AppConfig::decode(bytes)
         {
+            self.boot
+                .fill(ticket, appid.to_string(), tenant.to_string(), cfg.clone());
             return Ok(cfg);
         }
         let cfg = self.build_app_config(tenant, &row).await?;
         self.cache
             .set(&tenant, &key, Bytes::from(cfg.encode_to_vec()))
             .await;
+        self.boot
+            .fill(ticket, appid.to_string(), tenant.to_string(), cfg.clone());
         Ok(cfg)
     }
 
