@@ -62,6 +62,16 @@ pub fn unavailable(reason: &str, domain: &str, message: impl Into<String>) -> St
     Status::with_error_details(Code::Unavailable, message, details)
 }
 
+/// The ErrorInfo reason a module put on `status` (see [`to_status`]), for callers that tell a
+/// contract's failures apart; None when it carries none.
+pub fn reason_of(status: &Status) -> Option<String> {
+    use tonic_types::StatusExt as _;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+}
+
 /// Builds the status for a domain error. The only Status builder for domain errors.
 ///
 /// A database that cannot be reached (or a transaction that kept losing lock races after its

@@ -218,18 +218,20 @@ pub async fn replace_skus(
     Ok(())
 }
 
-/// Starts a reservation; false when one with this id exists already. Written first in the
-/// reservation's transaction so that SQLite takes its write lock before any read.
+/// Starts a reservation of `items` (JSON); false when one with this id exists already. Written
+/// first in the reservation's transaction so that SQLite takes its write lock before any read;
+/// the items go in now, since the transaction either takes all of them or rolls back.
 pub async fn start_reservation(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     id: &str,
+    items: &str,
 ) -> Result<bool, DbErr> {
     let now = Utc::now();
     let row = reservations::ActiveModel {
         tenant_id: Set(tenant.to_string()),
         reservation_id: Set(id.to_string()),
-        items: Set("[]".into()),
+        items: Set(items.to_string()),
         released: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -257,22 +259,6 @@ pub async fn find_reservation(
     reservations::Entity::find_by_id((tenant.to_string(), id.to_string()))
         .one(db)
         .await
-}
-
-/// Records what a reservation took.
-pub async fn set_reservation_items(
-    db: &impl ConnectionTrait,
-    tenant: TenantId,
-    id: &str,
-    items: &str,
-) -> Result<(), DbErr> {
-    reservations::Entity::update_many()
-        .col_expr(reservations::Column::Items, Expr::value(items.to_string()))
-        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
-        .filter(reservations::Column::ReservationId.eq(id))
-        .exec(db)
-        .await
-        .map(|_| ())
 }
 
 /// Records a reservation id as released before any stock was taken under it, so a reserve that
@@ -334,17 +320,17 @@ pub async fn find_sku(
         .await
 }
 
-/// Takes `quantity` from a SKU's stock only while enough is left. Returns `None` when there was
-/// not enough (or no such SKU), else the stock left afterwards (`Some(None)` for unlimited SKUs,
-/// whose NULL stock never changes).
+/// Takes `quantity` from a limited SKU's stock only while enough is left, in one statement.
+/// Returns the stock left afterwards, or `None` when there was not enough, the SKU is gone, or
+/// its stock is unlimited (NULL: nothing to take; the caller knows which from its read).
 pub async fn take_stock(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     product: &str,
     sku: &str,
     quantity: i64,
-) -> Result<Option<Option<i64>>, DbErr> {
-    let res = skus::Entity::update_many()
+) -> Result<Option<i64>, DbErr> {
+    let mut rows = skus::Entity::update_many()
         .col_expr(
             skus::Column::Stock,
             Expr::col(skus::Column::Stock).sub(quantity),
@@ -353,14 +339,9 @@ pub async fn take_stock(
         .filter(skus::Column::ProductId.eq(product))
         .filter(skus::Column::SkuId.eq(sku))
         .filter(skus::Column::Stock.gte(quantity))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    let row = find_sku(db, tenant, product, sku).await?;
-    Ok(match row {
-        Some(r) if res.rows_affected == 1 => Some(r.stock),
-        Some(r) if r.stock.is_none() => Some(None),
-        _ => None,
-    })
+    Ok(rows.pop().and_then(|r| r.stock))
 }
 
 /// Gives `quantity` back to a SKU's stock (no-op for unlimited or deleted SKUs).

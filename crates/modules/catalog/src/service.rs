@@ -511,6 +511,9 @@ struct Taken {
     quantity: i64,
 }
 
+/// One item as read: resolved, its product on sale, its SKU's stock limited (not NULL).
+type Looked = (pb::ResolvedItem, bool, bool);
+
 impl CatalogApp {
     async fn resolve(
         &self,
@@ -522,17 +525,17 @@ impl CatalogApp {
             .lookup(db, tenant, items)
             .await?
             .into_iter()
-            .map(|(r, _)| r)
+            .map(|(r, ..)| r)
             .collect())
     }
 
-    /// Each item resolved, with whether its product is on sale.
+    /// Each item resolved, with whether its product is on sale and its stock limited.
     async fn lookup(
         &self,
         db: &impl sea_orm::ConnectionTrait,
         tenant: TenantId,
         items: &[ItemRef],
-    ) -> Result<Vec<(pb::ResolvedItem, bool)>> {
+    ) -> Result<Vec<Looked>> {
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
             let product = repo::find_product(db, tenant, &it.product_id).await?;
@@ -562,6 +565,7 @@ impl CatalogApp {
                     available: p.on_sale && s.stock.is_none_or(|st| st >= it.quantity),
                 },
                 p.on_sale,
+                s.stock.is_some(),
             ));
         }
         Ok(out)
@@ -606,8 +610,17 @@ impl CatalogApp {
         reservation: &str,
         items: &[ItemRef],
     ) -> Result<(Vec<pb::ResolvedItem>, bool)> {
+        let taken: Vec<Taken> = items
+            .iter()
+            .map(|i| Taken {
+                product_id: i.product_id.clone(),
+                sku_id: i.sku_id.clone(),
+                quantity: i.quantity,
+            })
+            .collect();
+        let taken = serde_json::to_string(&taken).map_err(anyhow::Error::from)?;
         let txn = self.db.begin().await?;
-        if !repo::start_reservation(&txn, tenant, reservation).await? {
+        if !repo::start_reservation(&txn, tenant, reservation, &taken).await? {
             drop(txn);
             let Some(existing) = repo::find_reservation(&self.db, tenant, reservation).await?
             else {
@@ -630,7 +643,7 @@ impl CatalogApp {
             return Ok((self.resolve(&self.db, tenant, &refs).await?, false));
         }
         let looked_up = self.lookup(&txn, tenant, items).await?;
-        for (r, on_sale) in &looked_up {
+        for (r, on_sale, _) in &looked_up {
             if !on_sale {
                 return Err(CatalogError::NotOnSale {
                     product: r.product.clone(),
@@ -643,9 +656,15 @@ impl CatalogApp {
         });
         let mut sold_out = false;
         for i in order {
+            // Unlimited stock (NULL) has nothing to take: no write, so orders of an unlimited
+            // SKU never queue on its row. A SKU made limited since the read above is ordered
+            // as it was when read, as if the order had come a moment earlier.
+            if !looked_up[i].2 {
+                continue;
+            }
             let it = &items[i];
             match repo::take_stock(&txn, tenant, &it.product_id, &it.sku_id, it.quantity).await? {
-                Some(left) => sold_out |= left == Some(0),
+                Some(left) => sold_out |= left == 0,
                 None => {
                     return Err(CatalogError::OutOfStock {
                         product: looked_up[i].0.product.clone(),
@@ -654,22 +673,7 @@ impl CatalogApp {
                 }
             }
         }
-        let resolved: Vec<pb::ResolvedItem> = looked_up.into_iter().map(|(r, _)| r).collect();
-        let taken: Vec<Taken> = items
-            .iter()
-            .map(|i| Taken {
-                product_id: i.product_id.clone(),
-                sku_id: i.sku_id.clone(),
-                quantity: i.quantity,
-            })
-            .collect();
-        repo::set_reservation_items(
-            &txn,
-            tenant,
-            reservation,
-            &serde_json::to_string(&taken).map_err(anyhow::Error::from)?,
-        )
-        .await?;
+        let resolved: Vec<pb::ResolvedItem> = looked_up.into_iter().map(|(r, ..)| r).collect();
         // The menu shows availability: it changes only when a SKU runs out.
         if sold_out {
             repo::bump_menu_version(&txn, tenant).await?;

@@ -374,6 +374,12 @@ pub struct Priced {
     pub problems: Vec<&'static str>,
 }
 
+/// Whether the shop's rules refuse any basket in `mode` at `now` (`MODE_NOT_OFFERED` or
+/// `SHOP_CLOSED` from [`price`]): checked before anything is written for an order.
+pub fn rules_refuse(mode: Mode, config: &Config, now: DateTime<Utc>) -> bool {
+    !config.fulfilment_modes.contains(&mode) || !is_open(&config.opening_hours, now)
+}
+
 /// Prices a basket under the tenant's config at `now`.
 pub fn price(lines: &[Line], mode: Mode, config: &Config, now: DateTime<Utc>) -> Priced {
     let items_fen = lines

@@ -77,8 +77,9 @@ pub async fn next_seq(
     day: &str,
 ) -> Result<i64, DbErr> {
     let t = tenant.to_string();
-    counters::Entity::insert(counters::ActiveModel {
-        tenant_id: Set(t.clone()),
+    // One statement: the upsert hands back the number it took.
+    let row = counters::Entity::insert(counters::ActiveModel {
+        tenant_id: Set(t),
         day: Set(day.to_string()),
         seq: Set(1),
     })
@@ -90,13 +91,9 @@ pub async fn next_seq(
             )
             .to_owned(),
     )
-    .exec_without_returning(db)
+    .exec_with_returning(db)
     .await?;
-    counters::Entity::find_by_id((t, day.to_string()))
-        .one(db)
-        .await?
-        .map(|r| r.seq)
-        .ok_or_else(|| DbErr::Custom("order number counter vanished".into()))
+    Ok(row.seq)
 }
 
 /// A page of orders, newest first, optionally of one customer and some statuses; never the
@@ -155,16 +152,39 @@ pub async fn move_order(
     Ok(res.rows_affected == 1)
 }
 
-/// Moves a half-placed order from `creating` to `pending_payment`, only if it is still creating,
-/// and returns it as stored; `None` when it was not (the sweep abandoned it meanwhile). One
+/// What the reservation priced: the order's lines (JSON) and totals.
+#[derive(Debug, Clone)]
+pub struct Priced {
+    /// The lines, as stored in `orders.items`.
+    pub items: String,
+    /// Totals.
+    pub amounts: crate::domain::Amounts,
+}
+
+/// Moves a half-placed order from `creating` to `pending_payment` with its priced lines, only if
+/// it is still creating, and returns it as stored; `None` when it was not (the sweep abandoned it meanwhile). One
 /// `UPDATE … RETURNING` instead of an update and a reload.
 pub async fn place_order(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     id: &str,
+    priced: &Priced,
 ) -> Result<Option<orders::Model>, DbErr> {
     let mut rows = orders::Entity::update_many()
         .col_expr(orders::Column::Status, Expr::value("pending_payment"))
+        .col_expr(orders::Column::Items, Expr::value(priced.items.clone()))
+        .col_expr(
+            orders::Column::ItemsFen,
+            Expr::value(priced.amounts.items_fen),
+        )
+        .col_expr(
+            orders::Column::PackagingFeeFen,
+            Expr::value(priced.amounts.packaging_fee_fen),
+        )
+        .col_expr(
+            orders::Column::TotalFen,
+            Expr::value(priced.amounts.total_fen),
+        )
         .col_expr(
             orders::Column::Version,
             Expr::col(orders::Column::Version).add(1),

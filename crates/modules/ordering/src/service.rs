@@ -194,9 +194,11 @@ impl OrderingApp {
     ///
     /// Stock lives in the catalog, which ordering may only reach through its contract, so the
     /// order and its stock cannot share one database transaction. Instead: (1) the order row is
-    /// written in status `creating` (invisible; its idempotency key taken); (2) the catalog takes
-    /// the stock under the order's id, all items or none, with conditional updates; (3) the order
-    /// becomes `pending_payment`. A failure at (2) deletes the row; a crash between the steps
+    /// written in status `creating` (invisible; its idempotency key taken, its number drawn);
+    /// (2) the catalog takes the stock under the order's id, all items or none, with conditional
+    /// updates, and answers the prices it took them at; (3) priced from that answer, the order
+    /// becomes `pending_payment` (or, when the minimum or the expected total refuses it, is
+    /// abandoned and its stock given back). A failure at (2) deletes the row; a crash between the steps
     /// leaves a `creating` row that the sweeper releases (idempotent by id) and deletes. Stock can
     /// never go below zero (the catalog's conditional update) and is never lost.
     pub async fn create_order(
@@ -224,11 +226,8 @@ impl OrderingApp {
             ));
         }
         invalid(v)?;
-        if let Some(existing) =
-            repo::find_by_request(&self.db, tenant, &customer, &placement.request_id).await?
-        {
-            return self.replayed(existing);
-        }
+        // No look-up of the key first: a new key (nearly every request) would pay a round trip
+        // for nothing. A replayed key is found when its insert conflicts, in `place`.
         match self.place(tenant, &customer, basket, &placement).await {
             Ok(row) => Ok(row),
             // A twin with the same key may have taken the last stock (or moved the price) while
@@ -253,21 +252,20 @@ impl OrderingApp {
         placement: &Placement,
     ) -> Result<orders::Model> {
         let config = self.upstream.config(tenant).await?;
-        let lines = self.upstream.resolve(tenant, &basket.items).await?;
         let now = Utc::now();
-        let priced = domain::price(&lines, basket.fulfilment.mode, &config, now);
-        if !priced.problems.is_empty() {
+        let mode = basket.fulfilment.mode;
+        if domain::rules_refuse(mode, &config, now) {
+            // Refused whatever the basket holds: priced read-only, to name every problem, and
+            // nothing is written or taken.
+            let lines = self.upstream.resolve(tenant, &basket.items).await?;
+            let priced = domain::price(&lines, mode, &config, now);
             return Err(OrderingError::NotOrderable {
                 problems: priced.problems.iter().map(|p| (*p).to_string()).collect(),
             });
         }
-        let total = priced.amounts.total_fen;
-        if placement.expected_total_fen > 0 && placement.expected_total_fen != total {
-            return Err(OrderingError::PriceChanged {
-                expected_fen: placement.expected_total_fen,
-                actual_fen: total,
-            });
-        }
+        // The order is written before stock is taken under its id (so a crash in between leaves a
+        // row the sweep finds and releases), and priced from what the reservation returns: the
+        // catalog's prices at the moment the stock was taken, with one call instead of two.
         let id = uuid::Uuid::now_v7().to_string();
         let row = orders::Model {
             tenant_id: tenant.to_string(),
@@ -275,11 +273,11 @@ impl OrderingApp {
             order_number: String::new(),
             customer_id: customer.to_string(),
             status: Status::Creating.as_str().into(),
-            items: serde_json::to_string(&lines).map_err(anyhow::Error::from)?,
-            items_fen: priced.amounts.items_fen,
-            packaging_fee_fen: priced.amounts.packaging_fee_fen,
-            total_fen: total,
-            fulfilment_mode: basket.fulfilment.mode.as_str().into(),
+            items: "[]".into(),
+            items_fen: 0,
+            packaging_fee_fen: 0,
+            total_fen: 0,
+            fulfilment_mode: mode.as_str().into(),
             table_no: basket.fulfilment.table.clone(),
             address: match &basket.fulfilment.address {
                 Some(a) => serde_json::to_string(a).map_err(anyhow::Error::from)?,
@@ -304,10 +302,10 @@ impl OrderingApp {
             // The day's counter row is locked until this commits, so every order of a shop passes
             // through here one at a time; on PostgreSQL a synchronous commit would hold it through
             // a WAL flush each. Nothing needs this commit durable on its own: the order is answered
-            // only after the reservation and the placement commit synchronously, later in the WAL,
-            // and flushing them flushes this. A crash before that loses a row nobody was told of
-            // (and its number, which nothing else holds). SQLite in WAL mode with synchronous=NORMAL
-            // does not flush on commit anyway.
+            // only after the reservation and the placement commit synchronously, later in the WAL
+            // of the same server, and flushing them flushes this. A crash before that loses a row
+            // nobody was told of (and its number, which nothing else holds). SQLite in WAL mode
+            // with synchronous=NORMAL does not flush on commit anyway.
             if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
                 txn.execute_unprepared("SET LOCAL synchronous_commit = off")
                     .await?;
@@ -325,8 +323,8 @@ impl OrderingApp {
         })
         .await?;
         if !inserted {
-            // The same key won a race with this request: answer what it created (or, when that
-            // twin failed and let go of the key meanwhile, ask for a retry).
+            // The key was used before (a replay), or a twin won a race with this request: answer
+            // what it created (or, when that twin failed and let go of the key, ask for a retry).
             return match repo::find_by_request(&self.db, tenant, customer, &placement.request_id)
                 .await?
             {
@@ -336,10 +334,15 @@ impl OrderingApp {
         }
         mm_kernel::fault::point("ordering.create.inserted");
 
-        let reserved = match self.upstream.reserve(tenant, &id, &basket.items).await {
+        let lines = match self.upstream.reserve(tenant, &id, &basket.items).await {
             Ok(r) => r,
-            Err(e @ OrderingError::OutOfStock { .. }) => {
-                // The catalog took nothing (its transaction rolled back): just free the key.
+            Err(
+                e @ (OrderingError::OutOfStock { .. }
+                | OrderingError::NotOrderable { .. }
+                | OrderingError::Request(_)),
+            ) => {
+                // The catalog refused and took nothing (its transaction rolled back): just free
+                // the key.
                 repo::delete_creating(&self.db, tenant, &id).await?;
                 return Err(e);
             }
@@ -351,19 +354,30 @@ impl OrderingApp {
             }
         };
         mm_kernel::fault::point("ordering.create.reserved");
-        let changed = reserved
-            .iter()
-            .zip(&lines)
-            .any(|(r, l)| r.unit_price_fen != l.unit_price_fen);
-        if changed {
+        let priced = domain::price(&lines, mode, &config, now);
+        let refusal = if !priced.problems.is_empty() {
+            Some(OrderingError::NotOrderable {
+                problems: priced.problems.iter().map(|p| (*p).to_string()).collect(),
+            })
+        } else if placement.expected_total_fen > 0
+            && placement.expected_total_fen != priced.amounts.total_fen
+        {
+            Some(OrderingError::PriceChanged {
+                expected_fen: placement.expected_total_fen,
+                actual_fen: priced.amounts.total_fen,
+            })
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
             self.abandon(tenant, &id).await?;
-            return Err(OrderingError::PriceChanged {
-                expected_fen: total,
-                actual_fen: reserved.iter().map(Line::total_fen).sum::<i64>()
-                    + priced.amounts.packaging_fee_fen,
-            });
+            return Err(refusal);
         }
-        let Some(row) = repo::place_order(&self.db, tenant, &id).await? else {
+        let priced = repo::Priced {
+            items: serde_json::to_string(&lines).map_err(anyhow::Error::from)?,
+            amounts: priced.amounts,
+        };
+        let Some(row) = repo::place_order(&self.db, tenant, &id, &priced).await? else {
             // Taken for abandoned by the sweep meanwhile, which owes its stock back already.
             return Err(OrderingError::Unavailable(
                 "placing the order took too long".into(),

@@ -102,6 +102,14 @@ impl Upstream {
             tonic::Code::InvalidArgument => {
                 OrderingError::Request(RequestError::invalid("items", s.message()))
             }
+            // A product taken off sale is the basket's problem, as pricing names it.
+            tonic::Code::FailedPrecondition
+                if mm_kernel::error::reason_of(s).as_deref() == Some("NOT_ON_SALE") =>
+            {
+                OrderingError::NotOrderable {
+                    problems: vec!["ITEM_UNAVAILABLE".into()],
+                }
+            }
             tonic::Code::FailedPrecondition => OrderingError::OutOfStock {
                 product: s.message().to_string(),
             },
