@@ -212,13 +212,18 @@ pub async fn take_cells(
     cells: Cells,
     capacity: i32,
 ) -> Result<bool, DbErr> {
+    if capacity < 1 {
+        return Ok(false);
+    }
     let t = tenant.to_string();
     for start in cells.starts() {
-        slot_counts::Entity::insert(slot_counts::ActiveModel {
+        // One statement per cell: the first place creates the count at 1, later ones add one
+        // only while it is below capacity (no row changed means the cell is full).
+        let changed = slot_counts::Entity::insert(slot_counts::ActiveModel {
             tenant_id: sea_orm::Set(t.clone()),
             staff_id: sea_orm::Set(staff_id.to_string()),
             cell_start: sea_orm::Set(start),
-            taken: sea_orm::Set(0),
+            taken: sea_orm::Set(1),
         })
         .on_conflict(
             OnConflict::columns([
@@ -226,23 +231,18 @@ pub async fn take_cells(
                 slot_counts::Column::StaffId,
                 slot_counts::Column::CellStart,
             ])
-            .do_nothing()
+            .value(
+                slot_counts::Column::Taken,
+                Expr::col((slot_counts::Entity, slot_counts::Column::Taken)).add(1),
+            )
+            .action_and_where(
+                Expr::col((slot_counts::Entity, slot_counts::Column::Taken)).lt(capacity),
+            )
             .to_owned(),
         )
         .exec_without_returning(db)
         .await?;
-        let res = slot_counts::Entity::update_many()
-            .col_expr(
-                slot_counts::Column::Taken,
-                Expr::col(slot_counts::Column::Taken).add(1),
-            )
-            .filter(slot_counts::Column::TenantId.eq(t.clone()))
-            .filter(slot_counts::Column::StaffId.eq(staff_id))
-            .filter(slot_counts::Column::CellStart.eq(start))
-            .filter(slot_counts::Column::Taken.lt(capacity))
-            .exec(db)
-            .await?;
-        if res.rows_affected != 1 {
+        if changed != 1 {
             return Ok(false);
         }
     }

@@ -697,11 +697,35 @@ impl BookingApp {
         } else {
             b.request_id.clone()
         };
-        if let Some(existing) =
-            repo::find_by_request(&self.db, tenant, &booked_by, &request_id).await?
+        // No look-up of the key first: a new key (nearly every request) would pay a round trip
+        // for nothing. A replay is found when its insert conflicts, or, when the slot it holds
+        // is now full or closed, when the attempt fails.
+        match self
+            .book_new(tenant, &cfg, b, manual, customer, &booked_by, &request_id)
+            .await
         {
-            return Ok(existing);
+            Ok(row) => Ok(row),
+            Err(e) if !matches!(e, BookingError::Request(_)) => {
+                match repo::find_by_request(&self.db, tenant, &booked_by, &request_id).await {
+                    Ok(Some(twin)) => Ok(twin),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
         }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn book_new(
+        &self,
+        tenant: TenantId,
+        cfg: &Config,
+        b: Booking,
+        manual: bool,
+        customer: Option<String>,
+        booked_by: &str,
+        request_id: &str,
+    ) -> Result<reservations::Model> {
         let (svc, staff) = self
             .bookable(tenant, &b.service_id, Some(&b.staff_id))
             .await?;
@@ -709,11 +733,11 @@ impl BookingApp {
             return Err(not_found("staff", &b.staff_id));
         };
         let now = Utc::now();
-        let range = (!manual).then(|| domain::bookable_range(&cfg, now));
+        let range = (!manual).then(|| domain::bookable_range(cfg, now));
         if manual && b.start < now - Duration::hours(12) {
             return Err(BookingError::SlotUnavailable(SlotCause::LongPast));
         }
-        self.check_slot(tenant, &cfg, &svc, &staff, b.start, range)
+        self.check_slot(tenant, cfg, &svc, &staff, b.start, range)
             .await?;
         let shape = shape(&svc);
         let cells = Cells::of(b.start, shape.occupied_minutes(), cfg.slot());
@@ -723,7 +747,7 @@ impl BookingApp {
             service_id: svc.service_id.clone(),
             staff_id: staff.staff_id.clone(),
             customer_id: customer.unwrap_or_default(),
-            booked_by: booked_by.clone(),
+            booked_by: booked_by.to_string(),
             status: if manual {
                 Status::Confirmed
             } else {
@@ -738,7 +762,7 @@ impl BookingApp {
             cell_minutes: i32::try_from(cells.minutes).unwrap_or(i32::MAX),
             price_fen: svc.price_fen,
             deposit_fen: svc.deposit_fen,
-            request_id: request_id.clone(),
+            request_id: request_id.to_string(),
             contact_name: b.contact_name,
             contact_phone: b.contact_phone,
             note: b.note,
@@ -767,7 +791,7 @@ impl BookingApp {
         if !repo::insert_reservation(&txn, row.clone()).await? {
             // The same request raced us; dropping the transaction rolls it back.
             drop(txn);
-            return repo::find_by_request(&self.db, tenant, &booked_by, &request_id)
+            return repo::find_by_request(&self.db, tenant, booked_by, request_id)
                 .await?
                 .ok_or_else(|| BookingError::Unavailable("the same booking is being made".into()));
         }
