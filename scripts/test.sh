@@ -33,9 +33,11 @@ if docker compose version >/dev/null 2>&1; then compose=(docker compose); else
   command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
   compose=(docker-compose)
 fi
-MINIMODULES_AUTH__JWT_SECRET=validate-only MINIMODULES_SECRETS__KEY=validate-only \
-  MINIMODULES_SERVER__PUBLIC_URL=https://validate.example \
-  "${compose[@]}" -f compose.yaml config -q
+for profile in all-in-one mesh; do
+  MINIMODULES_AUTH__JWT_SECRET=validate-only MINIMODULES_SECRETS__KEY=validate-only \
+    MINIMODULES_SERVER__PUBLIC_URL=https://validate.example \
+    "${compose[@]}" --profile "$profile" -f compose.yaml config -q
+done
 
 log "architecture rules"
 scripts/check-architecture.sh
