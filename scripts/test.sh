@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test of the project: contract lint, formatting, clippy, the architecture rule, unit
-# tests, the integration suite twice — on the embedded default (SQLite + in-process cache) and
-# on PostgreSQL + Redis — the admin dashboard's unit tests (Vitest) and end-to-end tests (headless
-# Chromium against the real server), the mini-program's type-check, unit, page and contract
-# tests, and two bounded fuzzes: the gRPC request decoders and the WeChat Pay notification parser
-# (property-based, inside the workspace tests) and the BFF from its OpenAPI document
-# (schemathesis against the real binary, FUZZ_BFF_SECONDS, 90 by default). Installs and starts
-# what it needs.
+# Runs every test of the project: contract lint, formatting, clippy, compose.yaml and the
+# Kubernetes manifests (rendered, then checked against the API's schemas and the deployment's
+# rules), the architecture rule, unit tests, the integration suite twice — on the embedded default
+# (SQLite + in-process cache) and on PostgreSQL + Redis — the admin dashboard's unit tests
+# (Vitest) and end-to-end tests (headless Chromium against the real server), the mini-program's
+# type-check, unit, page and contract tests, and two bounded fuzzes: the gRPC request decoders
+# and the WeChat Pay notification parser (property-based, inside the workspace tests) and the BFF
+# from its OpenAPI document (schemathesis against the real binary, FUZZ_BFF_SECONDS, 90 by
+# default). Installs and starts what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -33,9 +34,14 @@ if docker compose version >/dev/null 2>&1; then compose=(docker compose); else
   command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
   compose=(docker-compose)
 fi
-MINIMODULES_AUTH__JWT_SECRET=validate-only MINIMODULES_SECRETS__KEY=validate-only \
-  MINIMODULES_SERVER__PUBLIC_URL=https://validate.example \
-  "${compose[@]}" -f compose.yaml config -q
+for profile in all-in-one mesh; do
+  MINIMODULES_AUTH__JWT_SECRET=validate-only MINIMODULES_SECRETS__KEY=validate-only \
+    MINIMODULES_SERVER__PUBLIC_URL=https://validate.example \
+    "${compose[@]}" --profile "$profile" -f compose.yaml config -q
+done
+
+log "Kubernetes manifests"
+scripts/check-k8s.sh
 
 log "architecture rules"
 scripts/check-architecture.sh
