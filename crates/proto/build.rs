@@ -159,9 +159,14 @@ fn access_table(
                 (Vec::new(), String::new(), false)
             };
             let roles: Vec<String> = roles.iter().map(|r| format!("Role::{r}")).collect();
+            // descriptor.proto's `idempotency_level`: 1 NO_SIDE_EFFECTS, 2 IDEMPOTENT.
+            let idempotent = options
+                .get_field_by_name("idempotency_level")
+                .and_then(|v| v.as_enum_number())
+                .is_some_and(|n| n == 1 || n == 2);
             writeln!(
                 out,
-                "    MethodAccess {{ path: {path:?}, declared: {declared}, public: {public}, roles: &[{}], permission: {permission:?}, server_streaming: {} }},",
+                "    MethodAccess {{ path: {path:?}, declared: {declared}, public: {public}, roles: &[{}], permission: {permission:?}, server_streaming: {}, idempotent: {idempotent} }},",
                 roles.join(", "),
                 method.is_server_streaming(),
             )?;

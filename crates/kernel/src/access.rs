@@ -306,6 +306,7 @@ mod tests {
             roles: &[],
             permission: "",
             server_streaming: false,
+            idempotent: false,
         },
         MethodAccess {
             path: "/x.v1.S/Undeclared",
@@ -314,6 +315,7 @@ mod tests {
             roles: &[],
             permission: "",
             server_streaming: false,
+            idempotent: false,
         },
         MethodAccess {
             path: "/x.v1.S/Staffed",
@@ -322,6 +324,7 @@ mod tests {
             roles: &[Role::Staff, Role::Admin],
             permission: "x.things.read",
             server_streaming: false,
+            idempotent: false,
         },
     ];
 

@@ -51,6 +51,51 @@ pub struct Settings {
     /// Where Prometheus metrics are exposed.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// Where the modules this process does not host are served.
+    #[serde(default)]
+    pub upstreams: UpstreamSettings,
+    /// Deadlines and retries of calls to other modules and from the BFF.
+    #[serde(default)]
+    pub calls: CallSettings,
+}
+
+/// The gRPC address of each module this process does not host: `upstreams.<module>`, else
+/// `upstreams.default`. A host name is resolved to all its addresses (a Kubernetes headless
+/// Service: one per pod), again every `calls.resolve_interval_ms`, and calls are balanced over
+/// them. Modules hosted here are always called in process.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct UpstreamSettings {
+    /// Address of every module without one of its own, e.g. `http://minimodules:50051`.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Per module id, e.g. `catalog = "http://minimodules-catalog:50051"`
+    /// (`MINIMODULES_UPSTREAMS__CATALOG`).
+    #[serde(flatten)]
+    pub modules: std::collections::BTreeMap<String, String>,
+}
+
+/// Deadlines and retries of platform calls (module to module, BFF to module).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallSettings {
+    /// Deadline of a call whose caller set none, in milliseconds.
+    pub timeout_ms: u64,
+    /// Tries of a call that is safe to repeat (its contract says so), the first included.
+    pub attempts: usize,
+    /// First wait before a retry, in milliseconds; doubled each time, with jitter.
+    pub backoff_ms: u64,
+    /// How often module host names are resolved again, in milliseconds.
+    pub resolve_interval_ms: u64,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 10_000,
+            attempts: 3,
+            backoff_ms: 20,
+            resolve_interval_ms: 5_000,
+        }
+    }
 }
 
 /// Where `/metrics` is served. It tells a stranger what the installation runs and how busy each
@@ -131,6 +176,10 @@ fn default_retry_base_ms() -> u64 {
     30_000
 }
 
+fn default_probe_interval_ms() -> u64 {
+    2_000
+}
+
 fn default_shutdown_unready_ms() -> u64 {
     1_000
 }
@@ -161,7 +210,8 @@ pub struct ServerSettings {
     pub grpc_addr: SocketAddr,
     /// HTTP: the BFF, /metrics, /healthz and later the admin dashboard.
     pub http_addr: SocketAddr,
-    /// Module ids whose services this process hosts; empty means every module.
+    /// Module ids whose services this process hosts: `["all"]` (the default), `[]` or
+    /// `["none"]` for none (a BFF-only process), or a list of ids.
     pub modules: Vec<String>,
     /// Origins allowed to call grpc-web from a browser (the admin dashboard); none means the
     /// environment's default: the Vite dev server and localhost in dev, none in production (the
@@ -186,6 +236,10 @@ pub struct ServerSettings {
     /// period behind a load balancer.
     #[serde(default = "default_shutdown_unready_ms")]
     pub shutdown_unready_ms: u64,
+    /// How often readiness checks the database (a ping, and until it is current, the schema) and
+    /// Redis, in milliseconds: `/readyz` and gRPC health follow what it sees.
+    #[serde(default = "default_probe_interval_ms")]
+    pub probe_interval_ms: u64,
     /// Largest gRPC message accepted, in bytes.
     pub max_message_bytes: usize,
     /// The public https base URL of the HTTP side (the BFF), which WeChat Pay posts
@@ -264,7 +318,8 @@ pub struct AuthSettings {
 pub struct BffSettings {
     /// Serve the BFF from this process.
     pub enabled: bool,
-    /// gRPC address of the services; none means this process's own gRPC port.
+    /// Deprecated: the address of every module not hosted here; use `upstreams.default`.
+    #[serde(default)]
     pub upstream: Option<String>,
     /// How long the BFF keeps a boot config it has not been told is stale.
     pub boot_cache_ttl_secs: u64,
@@ -293,12 +348,13 @@ impl Default for Settings {
             server: ServerSettings {
                 grpc_addr: ([0, 0, 0, 0], 50051).into(),
                 http_addr: ([0, 0, 0, 0], 8080).into(),
-                modules: Vec::new(),
+                modules: vec!["all".into()],
                 admin_origins: None,
                 trusted_proxies: Vec::new(),
                 reflection: None,
                 shutdown_grace_secs: 10,
                 shutdown_unready_ms: default_shutdown_unready_ms(),
+                probe_interval_ms: default_probe_interval_ms(),
                 max_message_bytes: 1024 * 1024,
                 public_url: None,
             },
@@ -360,6 +416,8 @@ impl Default for Settings {
                 crash_at: String::new(),
             },
             metrics: MetricsSettings::default(),
+            upstreams: UpstreamSettings::default(),
+            calls: CallSettings::default(),
         }
     }
 }
@@ -383,6 +441,33 @@ impl ServerSettings {
             ],
             (None, Environment::Production) => Vec::new(),
         }
+    }
+
+    /// The module ids hosted here out of `known`: every one for `all`, none for `[]` or `none`.
+    /// Refuses an unknown id, and `all` or `none` beside other ids.
+    pub fn hosted<'a>(&self, known: &[&'a str]) -> anyhow::Result<Vec<&'a str>> {
+        let wanted: Vec<&str> = self.modules.iter().map(|m| m.trim()).collect();
+        match wanted.as_slice() {
+            ["all"] => return Ok(known.to_vec()),
+            [] | ["none"] => return Ok(Vec::new()),
+            _ => {}
+        }
+        for w in &wanted {
+            if *w == "all" || *w == "none" {
+                anyhow::bail!("server.modules: {w:?} stands alone (got {wanted:?})");
+            }
+            if !known.contains(w) {
+                anyhow::bail!(
+                    "server.modules names unknown module {w:?}; known: all, none, {}",
+                    known.join(", ")
+                );
+            }
+        }
+        Ok(known
+            .iter()
+            .copied()
+            .filter(|k| wanted.contains(k))
+            .collect())
     }
 
     /// Whether reflection is served: as configured, else only in dev.
@@ -507,5 +592,45 @@ mod tests {
         .unwrap();
         assert_eq!(s.server.modules, vec!["tenant".to_string()]);
         assert_eq!(s.log.format, "json");
+    }
+}
+
+#[cfg(test)]
+mod hosted_tests {
+    use super::*;
+
+    fn hosting(list: &[&str]) -> anyhow::Result<Vec<&'static str>> {
+        let mut s = Settings::default().server;
+        s.modules = list.iter().map(|m| (*m).to_string()).collect();
+        s.hosted(&["tenant", "catalog", "ordering"])
+    }
+
+    #[test]
+    fn all_and_none_are_said_explicitly_and_an_empty_list_means_none() {
+        assert_eq!(
+            Settings::default()
+                .server
+                .hosted(&["tenant", "catalog"])
+                .unwrap(),
+            vec!["tenant", "catalog"],
+            "the default hosts every module"
+        );
+        assert_eq!(
+            hosting(&["all"]).unwrap(),
+            vec!["tenant", "catalog", "ordering"]
+        );
+        assert!(hosting(&["none"]).unwrap().is_empty());
+        assert!(hosting(&[]).unwrap().is_empty());
+        assert_eq!(
+            hosting(&["ordering", "tenant"]).unwrap(),
+            vec!["tenant", "ordering"]
+        );
+        assert!(hosting(&["all", "catalog"]).is_err());
+        assert!(
+            hosting(&["nope"])
+                .unwrap_err()
+                .to_string()
+                .contains("unknown module")
+        );
     }
 }

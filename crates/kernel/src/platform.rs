@@ -5,21 +5,36 @@
 //! access layer (token verified, declared roles enforced, context stored), drain gate, metrics,
 //! trace span and router the gRPC port serves — handed over as an `http::Request` instead of
 //! being framed onto a loopback HTTP/2 connection and parsed back. A call to any other service
-//! goes over the real [`Channel`] (`bff.upstream`, or this process's own port before the local
-//! stack is installed). Either way the caller speaks the contract and nothing else: the local path
-//! skips the socket, never the checks, and reaches no module's tables.
+//! goes to that module's address (`upstreams.<module>`, else `upstreams.default`): a channel that
+//! resolves the address's host name to every address it has, balances calls over them and
+//! resolves again every few seconds, so a Kubernetes headless Service spreads calls over its pods
+//! and follows them as they come and go. Either way the caller speaks the contract and nothing
+//! else: the local path skips the socket, never the checks, and reaches no module's tables.
+//!
+//! Remote calls carry a deadline (the caller's `grpc-timeout`, else [`CallPolicy::timeout`]) and
+//! are retried with backoff when the connection failed or the callee answered UNAVAILABLE before
+//! doing anything — but only for methods the contract declares safe to repeat
+//! (`option idempotency_level`: reads, and writes carrying their own idempotency key or
+//! reservation id). A connection recycled by a proxy or a pod going away thus costs a retry, not
+//! a failed order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
+use anyhow::Context as _;
+use backon::{BackoffBuilder as _, ExponentialBuilder};
+use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{HeaderValue, Request, Response};
+use http_body_util::BodyExt as _;
 use tonic::body::Body;
-use tonic::transport::Channel;
+use tonic::transport::channel::Change;
 use tonic::transport::server::TcpConnectInfo;
+use tonic::transport::{Channel, Endpoint};
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt as _};
 
@@ -38,15 +53,46 @@ struct Local {
     user_agent: HeaderValue,
 }
 
+/// Deadlines and retries of remote calls.
+#[derive(Debug, Clone, Copy)]
+pub struct CallPolicy {
+    /// Deadline of a call whose caller set none.
+    pub timeout: Duration,
+    /// Tries of a call that is safe to repeat, the first included.
+    pub attempts: usize,
+    /// First wait before a retry; doubled each time, with jitter.
+    pub backoff: Duration,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            attempts: 3,
+            backoff: Duration::from_millis(20),
+        }
+    }
+}
+
+/// Where remote calls go: a channel per module id, and one for everything else.
+#[derive(Clone, Default)]
+struct Routes {
+    modules: HashMap<String, Channel>,
+    default: Option<Channel>,
+}
+
 /// See the module docs. Cheap to clone; every clone sees the local stack once it is installed.
 #[derive(Clone)]
 pub struct Platform {
-    remote: Channel,
+    routes: Arc<Routes>,
+    policy: CallPolicy,
     local: Arc<OnceLock<Local>>,
 }
 
 impl std::fmt::Debug for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut remote: Vec<_> = self.routes.modules.keys().collect();
+        remote.sort();
         f.debug_struct("Platform")
             .field(
                 "local",
@@ -56,6 +102,7 @@ impl std::fmt::Debug for Platform {
                     s
                 }),
             )
+            .field("remote", &remote)
             .finish_non_exhaustive()
     }
 }
@@ -65,11 +112,104 @@ fn service_of(path: &str) -> Option<&str> {
     path.strip_prefix('/')?.split_once('/').map(|(s, _)| s)
 }
 
+/// The module id of one of our gRPC paths: `catalog` for `/minimodules.catalog.v1.X/Y`.
+pub fn module_of(path: &str) -> Option<&str> {
+    let service = service_of(path)?;
+    let mut parts = service.split('.');
+    (parts.next() == Some("minimodules"))
+        .then(|| parts.next())
+        .flatten()
+}
+
+/// A lazily connected channel to `url` (`http://host:port`). A host name is resolved to all its
+/// addresses, again every `refresh`, and calls are balanced over them; an address literal is one
+/// connection. Must be called inside a Tokio runtime (the resolver runs as a task, ending when
+/// the channel is dropped).
+pub fn channel(url: &str, user_agent: &str, refresh: Duration) -> anyhow::Result<Channel> {
+    let uri: http::Uri = url
+        .parse()
+        .with_context(|| format!("{url:?} is not a URL like http://catalog:50051"))?;
+    let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) else {
+        anyhow::bail!("{url:?} is not a URL like http://catalog:50051");
+    };
+    if scheme != "http" {
+        anyhow::bail!("{url:?}: module addresses are plaintext http:// inside the cluster");
+    }
+    let port = uri.port_u16().unwrap_or(80);
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        let authority = uri.authority().map_or("", |a| a.as_str());
+        return Ok(endpoint(&format!("http://{authority}"), user_agent)?.connect_lazy());
+    }
+    endpoint(url, user_agent)?; // the settings are checked once, up front
+    let (channel, tx) = Channel::balance_channel::<SocketAddr>(64);
+    let user_agent = user_agent.to_string();
+    tokio::spawn(async move {
+        let mut known: HashSet<SocketAddr> = HashSet::new();
+        loop {
+            match tokio::net::lookup_host((host.as_str(), port)).await {
+                Ok(addrs) => {
+                    let now: HashSet<SocketAddr> = addrs.collect();
+                    for gone in known.difference(&now) {
+                        if tx.send(Change::Remove(*gone)).await.is_err() {
+                            return;
+                        }
+                    }
+                    for new in now.difference(&known) {
+                        let Ok(ep) = endpoint(&format!("http://{new}"), &user_agent) else {
+                            continue;
+                        };
+                        if tx.send(Change::Insert(*new, ep)).await.is_err() {
+                            return;
+                        }
+                    }
+                    if now != known {
+                        tracing::info!(%host, addresses = now.len(), "module address resolved");
+                    }
+                    known = now;
+                }
+                // Keep the addresses we have: a DNS hiccup must not empty the pool.
+                Err(e) => tracing::warn!(%host, error = %e, "module address did not resolve"),
+            }
+            if tx.is_closed() {
+                return;
+            }
+            tokio::time::sleep(refresh).await;
+        }
+    });
+    Ok(channel)
+}
+
+/// One connection's settings.
+fn endpoint(url: &str, user_agent: &str) -> anyhow::Result<Endpoint> {
+    Ok(Endpoint::from_shared(url.to_string())?
+        .user_agent(user_agent)?
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true)
+        // Notices a peer that vanished without closing (a pod killed, a node lost).
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(10)))
+}
+
 impl Platform {
     /// Every call over `remote` until [`Platform::serve_locally`] installs the local stack.
     pub fn new(remote: Channel) -> Self {
+        Self::routed(HashMap::new(), Some(remote), CallPolicy::default())
+    }
+
+    /// Calls to module `m` not hosted here go to `modules[m]`, else to `default`; with neither,
+    /// they fail as UNAVAILABLE.
+    pub fn routed(
+        modules: HashMap<String, Channel>,
+        default: Option<Channel>,
+        policy: CallPolicy,
+    ) -> Self {
         Self {
-            remote,
+            routes: Arc::new(Routes { modules, default }),
+            policy,
             local: Arc::default(),
         }
     }
@@ -101,6 +241,102 @@ impl Platform {
             .get()
             .zip(service_of(path))
             .is_some_and(|(l, s)| l.services.contains(s))
+    }
+
+    fn remote_for(&self, path: &str) -> Option<Channel> {
+        module_of(path)
+            .and_then(|m| self.routes.modules.get(m))
+            .or(self.routes.default.as_ref())
+            .cloned()
+    }
+}
+
+/// A status answered by the platform channel itself, as a trailers-only gRPC response.
+fn status_response(status: &tonic::Status) -> Response<Body> {
+    status.clone().into_http::<Body>()
+}
+
+/// The grpc-status of a trailers-only answer (an error answered before any message).
+fn early_status(res: &Response<Body>) -> Option<tonic::Code> {
+    res.headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(tonic::Code::from)
+}
+
+/// `grpc-timeout` as a duration (gRPC over HTTP/2: an integer and a unit H M S m u n).
+fn grpc_timeout(req: &Request<Body>) -> Option<Duration> {
+    let v = req.headers().get("grpc-timeout")?.to_str().ok()?;
+    let (n, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = n.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+async fn remote_call(
+    channel: Channel,
+    policy: CallPolicy,
+    req: Request<Body>,
+) -> Result<Response<Body>, BoxError> {
+    let path = req.uri().path().to_string();
+    let deadline = grpc_timeout(&req).unwrap_or(policy.timeout);
+    let idempotent = mm_proto::method(&path).is_some_and(|m| m.idempotent && !m.server_streaming);
+    let (mut parts, body) = req.into_parts();
+    if !parts.headers.contains_key("grpc-timeout") {
+        // The callee gives up when we do, instead of working on for nobody.
+        if let Ok(v) = HeaderValue::from_str(&format!("{}m", deadline.as_millis())) {
+            parts.headers.insert("grpc-timeout", v);
+        }
+    }
+    let work = async move {
+        if !idempotent {
+            return channel
+                .oneshot(Request::from_parts(parts, body))
+                .await
+                .map_err(BoxError::from);
+        }
+        // A unary request is one small message: held so it can be sent again.
+        let bytes: Bytes = body.collect().await?.to_bytes();
+        let mut waits = ExponentialBuilder::default()
+            .with_min_delay(policy.backoff)
+            .with_jitter()
+            .with_max_times(policy.attempts.saturating_sub(1))
+            .build();
+        loop {
+            let mut req = Request::new(Body::new(http_body_util::Full::new(bytes.clone())));
+            *req.method_mut() = parts.method.clone();
+            *req.uri_mut() = parts.uri.clone();
+            *req.version_mut() = parts.version;
+            *req.headers_mut() = parts.headers.clone();
+            let outcome = channel.clone().oneshot(req).await;
+            // Repeated only when the callee did nothing: the connection failed, or it answered
+            // UNAVAILABLE before any message (draining, its database or a dependency down).
+            let again = match &outcome {
+                Err(_) => true,
+                Ok(res) => early_status(res) == Some(tonic::Code::Unavailable),
+            };
+            match waits.next() {
+                Some(wait) if again => {
+                    tracing::debug!(path = %parts.uri.path(), ?wait, "retrying a platform call");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return outcome.map_err(BoxError::from),
+            }
+        }
+    };
+    match tokio::time::timeout(deadline, work).await {
+        Ok(r) => r,
+        Err(_) => Ok(status_response(&tonic::Status::deadline_exceeded(format!(
+            "{path} did not answer within {deadline:?}"
+        )))),
     }
 }
 
@@ -134,8 +370,16 @@ impl Service<Request<Body>> for Platform {
                 }
             });
         }
-        let remote = self.remote.clone();
-        Box::pin(async move { remote.oneshot(req).await.map_err(Into::into) })
+        let path = req.uri().path().to_string();
+        let Some(channel) = self.remote_for(&path) else {
+            let module = module_of(&path).unwrap_or("?").to_string();
+            return Box::pin(async move {
+                Ok(status_response(&tonic::Status::unavailable(format!(
+                    "module {module} is not hosted here and has no address (upstreams.{module})"
+                ))))
+            });
+        };
+        Box::pin(remote_call(channel, self.policy, req))
     }
 }
 
@@ -229,6 +473,44 @@ mod tests {
             seen.lock().unwrap().is_empty(),
             "the local stack saw nothing"
         );
+    }
+
+    #[test]
+    fn a_path_names_its_module_and_the_contract_says_what_may_be_retried() {
+        assert_eq!(
+            module_of("/minimodules.catalog.v1.CatalogService/ReserveStock"),
+            Some("catalog")
+        );
+        assert_eq!(module_of("/grpc.health.v1.Health/Check"), None);
+        assert_eq!(module_of("garbage"), None);
+        let idempotent = |p: &str| mm_proto::method(p).is_some_and(|m| m.idempotent);
+        assert!(idempotent(
+            "/minimodules.catalog.v1.CatalogService/ReserveStock"
+        ));
+        assert!(idempotent(
+            "/minimodules.ordering.v1.OrderService/CreateOrder"
+        ));
+        assert!(idempotent(
+            "/minimodules.tenant.v1.TenantService/GetAppConfig"
+        ));
+        assert!(!idempotent(
+            "/minimodules.ordering.v1.OrderService/RefundOrder"
+        ));
+        assert!(!idempotent(
+            "/minimodules.catalog.v1.CatalogService/CreateProduct"
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_module_without_an_address_answers_unavailable_naming_the_setting() {
+        let p = Platform::routed(HashMap::new(), None, CallPolicy::default());
+        let res = p
+            .oneshot(request("/minimodules.booking.v1.BookingService/GetService"))
+            .await
+            .expect("answered by the channel itself");
+        let status = tonic::Status::from_header_map(res.headers()).expect("a status");
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(status.message().contains("upstreams.booking"), "{status:?}");
     }
 
     #[tokio::test]

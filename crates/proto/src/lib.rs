@@ -29,6 +29,18 @@ pub struct MethodAccess {
     pub permission: &'static str,
     /// Whether the method streams responses.
     pub server_streaming: bool,
+    /// Declared safe to repeat (`option idempotency_level`: a read, or a write carrying its own
+    /// idempotency key or reservation id): the platform channel retries it after a failed
+    /// connection.
+    pub idempotent: bool,
+}
+
+/// The declaration of the RPC at `path`, if it is one of ours.
+pub fn method(path: &str) -> Option<&'static MethodAccess> {
+    static BY_PATH: std::sync::LazyLock<
+        std::collections::HashMap<&'static str, &'static MethodAccess>,
+    > = std::sync::LazyLock::new(|| METHODS.iter().map(|m| (m.path, m)).collect());
+    BY_PATH.get(path).copied()
 }
 
 include!(concat!(env!("OUT_DIR"), "/access_table.rs"));

@@ -32,7 +32,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
-use tonic::transport::{Endpoint, Server};
+use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower::ServiceExt as _;
@@ -71,6 +71,64 @@ pub struct App {
     grpc_task: JoinHandle<anyhow::Result<()>>,
     /// Dropping the app without `stop` (tests do) stops both servers and the jobs at once.
     _stop_on_drop: DropGuard,
+}
+
+/// Whether migrations this binary needs are not applied to `db` yet.
+pub async fn schema_behind(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    Ok(
+        !<mm_migrations::Migrator as mm_migrations::MigratorTrait>::get_pending_migrations(db)
+            .await?
+            .is_empty(),
+    )
+}
+
+/// Watches the database and Redis for readiness (see `shutdown::Dependencies`): `/readyz` reads
+/// what it records, and gRPC health is flipped when readiness changes. Ends with shutdown, which
+/// owns health from then on.
+fn probe_dependencies(
+    db: DatabaseConnection,
+    cache: Arc<Cache>,
+    drain: shutdown::Drain,
+    health: tonic_health::server::HealthReporter,
+    names: Vec<&'static str>,
+    every: Duration,
+) {
+    tokio::spawn(async move {
+        let mut schema_current = false;
+        let mut was_ready = true;
+        loop {
+            let database_down = !matches!(
+                tokio::time::timeout(Duration::from_secs(1), db.ping()).await,
+                Ok(Ok(()))
+            );
+            if !database_down && !schema_current {
+                schema_current = matches!(schema_behind(&db).await, Ok(false));
+            }
+            let seen = shutdown::Dependencies {
+                database_down,
+                schema_behind: !database_down && !schema_current,
+                redis_down: cache.backend_name() == "redis" && !cache.redis_available(),
+            };
+            if drain.is_unready() {
+                return;
+            }
+            drain.set_dependencies(seen);
+            if seen.ready() != was_ready {
+                was_ready = seen.ready();
+                let status = if was_ready {
+                    tracing::info!("dependencies back: ready");
+                    ServingStatus::Serving
+                } else {
+                    tracing::warn!(?seen, "not ready: reporting NOT_SERVING");
+                    ServingStatus::NotServing
+                };
+                for name in &names {
+                    health.set_service_status(*name, status).await;
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
 }
 
 /// Runs migrations.
@@ -292,17 +350,61 @@ pub async fn wechat(
 
 fn selected(settings: &Settings) -> anyhow::Result<Vec<ModuleDef>> {
     let all = modules::all();
-    for wanted in &settings.server.modules {
-        if !all.iter().any(|m| m.id == wanted) {
-            anyhow::bail!("server.modules names unknown module {wanted:?}");
+    let ids: Vec<&str> = all.iter().map(|m| m.id).collect();
+    let hosted = settings.server.hosted(&ids)?;
+    Ok(all.into_iter().filter(|m| hosted.contains(&m.id)).collect())
+}
+
+/// The platform channel: modules hosted here in process (once the stack is installed), every
+/// other module at its `upstreams` address. A module neither hosted nor addressed is refused at
+/// start, naming the setting, rather than failing every call later.
+fn platform(
+    settings: &Settings,
+    hosted: &[&str],
+    own_grpc: SocketAddr,
+    user_agent: &str,
+) -> anyhow::Result<mm_kernel::platform::Platform> {
+    let up = &settings.upstreams;
+    if settings.bff.upstream.is_some() && up.default.is_none() {
+        tracing::warn!("bff.upstream is deprecated: set upstreams.default (or upstreams.<module>)");
+    }
+    for id in up.modules.keys() {
+        if !modules::all().iter().any(|m| m.id == id) {
+            anyhow::bail!("upstreams.{id}: no such module");
         }
     }
-    Ok(all
-        .into_iter()
-        .filter(|m| {
-            settings.server.modules.is_empty() || settings.server.modules.iter().any(|w| w == m.id)
-        })
-        .collect())
+    let default = up.default.clone().or_else(|| settings.bff.upstream.clone());
+    let refresh = Duration::from_millis(settings.calls.resolve_interval_ms.max(100));
+    let mut routes = std::collections::HashMap::new();
+    for m in modules::all() {
+        if hosted.contains(&m.id) {
+            continue;
+        }
+        let Some(url) = up.modules.get(m.id).or(default.as_ref()) else {
+            anyhow::bail!(
+                "module {id} is not hosted here (server.modules) and has no address: set upstreams.{id} or upstreams.default",
+                id = m.id
+            );
+        };
+        let channel = mm_kernel::platform::channel(url, user_agent, refresh)
+            .with_context(|| format!("upstreams.{}", m.id))?;
+        routes.insert(m.id.to_string(), channel);
+    }
+    // Until the local stack is installed, the hosted modules are reached on our own port.
+    let own = mm_kernel::platform::channel(
+        &format!("http://127.0.0.1:{}", own_grpc.port()),
+        user_agent,
+        refresh,
+    )?;
+    Ok(mm_kernel::platform::Platform::routed(
+        routes,
+        Some(own),
+        mm_kernel::platform::CallPolicy {
+            timeout: Duration::from_millis(settings.calls.timeout_ms),
+            attempts: settings.calls.attempts.max(1),
+            backoff: Duration::from_millis(settings.calls.backoff_ms),
+        },
+    ))
 }
 
 fn cors(settings: &Settings, http_port: u16) -> anyhow::Result<CorsLayer> {
@@ -381,24 +483,12 @@ impl App {
             .await
             .with_context(|| format!("Failed to bind gRPC on {}", settings.server.grpc_addr))?;
         let grpc_addr = grpc_listener.local_addr()?;
-        let upstream = settings
-            .bff
-            .upstream
-            .clone()
-            .unwrap_or_else(|| format!("http://127.0.0.1:{}", grpc_addr.port()));
         let drain = shutdown::Drain::new();
-        // One lazily connected channel for the BFF and for modules calling each other's contracts.
-        // Its user agent lets its calls through the gRPC gate while this process drains.
-        let channel = Endpoint::from_shared(upstream.clone())
-            .with_context(|| format!("bad bff.upstream {upstream:?}"))?
-            .user_agent(drain.user_agent())
-            .context("Failed to set the platform channel's user agent")?
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
-            .connect_lazy();
-        // Calls to the modules hosted here will take the in-process path once the gRPC stack is
-        // built (below); the rest, and anything before that, go over the channel.
-        let platform = mm_kernel::platform::Platform::new(channel);
+        let selection = selected(&settings)?;
+        let hosting: Vec<&str> = selection.iter().map(|m| m.id).collect();
+        // The BFF's and the modules' calls to module contracts. Its user agent lets its calls
+        // through the gRPC gate while this process drains.
+        let platform = platform(&settings, &hosting, grpc_addr, drain.user_agent())?;
         let stop_all = CancellationToken::new();
         let ctx = module_context(
             &settings,
@@ -421,7 +511,7 @@ impl App {
         let mut hosted = Vec::new();
         // "" is the server as a whole, which is what most probes ask about.
         let mut health_names = vec![""];
-        for m in selected(&settings)? {
+        for m in selection {
             if let Some(mount) = m.mount {
                 health_names.extend(
                     mount(&ctx, &mut routes)
@@ -435,6 +525,14 @@ impl App {
                 .set_service_status(*name, ServingStatus::Serving)
                 .await;
         }
+        probe_dependencies(
+            db.clone(),
+            cache.clone(),
+            drain.clone(),
+            health_reporter.clone(),
+            health_names.clone(),
+            Duration::from_millis(settings.server.probe_interval_ms.max(100)),
+        );
         routes.add_service(health_service);
         // Reflection describes every RPC, the service-only ones too: a map for tools in dev, and
         // for a stranger in production, where it is off unless asked for.
@@ -526,11 +624,6 @@ impl App {
             ),
         }
         if settings.bff.enabled {
-            if settings.bff.upstream.is_none() && !hosted.contains(&"tenant") {
-                tracing::warn!(
-                    "the BFF calls this process but the tenant module is not hosted here; set bff.upstream"
-                );
-            }
             let channel = platform.clone();
             let state = Arc::new(mm_bff::BffState::new(
                 channel,

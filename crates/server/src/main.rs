@@ -28,7 +28,9 @@ struct Cli {
 enum Command {
     /// Run the platform (the default).
     Serve {
-        /// Host only these modules' services, e.g. --modules tenant (default: all).
+        /// Which modules' services this process hosts: `all` (the default), `none` (a BFF-only
+        /// process), or ids, e.g. --modules catalog,ordering. The others are called at their
+        /// `upstreams` addresses.
         #[arg(long, value_delimiter = ',')]
         modules: Option<Vec<String>>,
         /// Do not serve the mini-program BFF from this process.

@@ -20,6 +20,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use axum::extract::State;
@@ -54,6 +55,29 @@ struct Inner {
     refusing: CancellationToken,
     http_in_flight: TaskTracker,
     user_agent: String,
+    /// What the dependency probe last saw (`App::start` runs it): unready while the database is
+    /// unreachable or its schema behind this binary; degraded (still ready) without Redis.
+    database_down: AtomicBool,
+    schema_behind: AtomicBool,
+    redis_down: AtomicBool,
+}
+
+/// What the dependency probe saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dependencies {
+    /// The database did not answer a ping in time.
+    pub database_down: bool,
+    /// Migrations this binary needs are not applied yet (the migrate Job has not finished).
+    pub schema_behind: bool,
+    /// Redis is configured and unavailable: the platform serves from the database, degraded.
+    pub redis_down: bool,
+}
+
+impl Dependencies {
+    /// Whether the process can do its work.
+    pub fn ready(self) -> bool {
+        !self.database_down && !self.schema_behind
+    }
 }
 
 impl Default for Drain {
@@ -71,6 +95,9 @@ impl Drain {
                 refusing: CancellationToken::new(),
                 http_in_flight: TaskTracker::new(),
                 user_agent: format!("minimodules-internal/{}", uuid::Uuid::new_v4().simple()),
+                database_down: AtomicBool::new(false),
+                schema_behind: AtomicBool::new(false),
+                redis_down: AtomicBool::new(false),
             }),
         }
     }
@@ -86,9 +113,29 @@ impl Drain {
         self.inner.unready.cancel();
     }
 
-    /// Whether `/readyz` answers 503.
+    /// Whether shutdown has begun (`/readyz` answers 503 whatever the dependencies).
     pub fn is_unready(&self) -> bool {
         self.inner.unready.is_cancelled()
+    }
+
+    /// Records what the dependency probe saw.
+    pub fn set_dependencies(&self, d: Dependencies) {
+        self.inner
+            .database_down
+            .store(d.database_down, Ordering::SeqCst);
+        self.inner
+            .schema_behind
+            .store(d.schema_behind, Ordering::SeqCst);
+        self.inner.redis_down.store(d.redis_down, Ordering::SeqCst);
+    }
+
+    /// What the dependency probe last saw.
+    pub fn dependencies(&self) -> Dependencies {
+        Dependencies {
+            database_down: self.inner.database_down.load(Ordering::SeqCst),
+            schema_behind: self.inner.schema_behind.load(Ordering::SeqCst),
+            redis_down: self.inner.redis_down.load(Ordering::SeqCst),
+        }
     }
 
     /// Step 2: refuse new requests and end open streams. Implies unready.
@@ -116,11 +163,29 @@ impl Drain {
     }
 }
 
-/// `/readyz`: 200 while this process wants traffic, 503 from the moment shutdown begins.
-/// `/healthz` (liveness) stays 200 until the listener closes: a draining process is not broken.
+/// `/readyz`: 200 while this process wants traffic and can serve it; 503 from the moment shutdown
+/// begins, and while the database is unreachable or its schema behind this binary. Without Redis
+/// it stays 200, degraded: Redis is a cache, and the platform serves from the database.
+/// `/healthz` (liveness) stays 200 until the listener closes: a draining process, or one whose
+/// database is down, is not broken, and restarting it would not help.
 fn readyz(drain: &Drain) -> Response {
+    let d = drain.dependencies();
     if drain.is_unready() {
         (StatusCode::SERVICE_UNAVAILABLE, SHUTTING_DOWN).into_response()
+    } else if d.database_down {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    } else if d.schema_behind {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database schema not migrated yet (run `minimodules migrate`)",
+        )
+            .into_response()
+    } else if d.redis_down {
+        (
+            StatusCode::OK,
+            "ready, degraded: Redis unavailable, serving from the database",
+        )
+            .into_response()
     } else {
         (StatusCode::OK, "ready").into_response()
     }

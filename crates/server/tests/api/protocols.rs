@@ -1,6 +1,8 @@
 //! The wire: grpc-web with CORS for the admin, reflection v1 and v1alpha, health per service,
 //! metrics, the OpenAPI document, and hosting a subset of modules.
 
+use std::time::Duration;
+
 use mm_proto::minimodules::tenant::v1 as pb;
 use mm_testkit::{Storage, spawn_app, spawn_with};
 use prost::Message as _;
@@ -206,6 +208,17 @@ async fn a_process_can_host_a_subset_of_modules() {
     let mut settings = storage.settings();
     settings.server.modules = vec!["identity".into()];
     settings.demo.seed = false;
+    // The modules not hosted here must have an address, or the process refuses to start.
+    let err = mm_server::App::start(settings.clone())
+        .await
+        .err()
+        .expect("a module with no address is refused");
+    assert!(
+        err.to_string()
+            .contains("set upstreams.tenant or upstreams.default"),
+        "{err}"
+    );
+    settings.upstreams.default = Some("http://127.0.0.1:9".into());
     let app = spawn_with(settings).await;
     assert_eq!(app.app.hosted, vec!["identity"]);
     let res = app
@@ -238,9 +251,16 @@ async fn a_process_can_host_a_subset_of_modules() {
         .err()
         .expect("unknown module refused");
     assert!(err.to_string().contains("unknown module"), "{err}");
+    let mut mixed = storage.settings();
+    mixed.server.modules = vec!["all".into(), "catalog".into()];
+    let err = mm_server::App::start(mixed)
+        .await
+        .err()
+        .expect("all beside ids refused");
+    assert!(err.to_string().contains("stands alone"), "{err}");
 }
 
-/// A process hosting some modules calls the others over the network (`bff.upstream`) with the
+/// A process hosting some modules calls the others over the network (`upstreams.<module>`) with the
 /// same generated clients, while its calls to the modules it hosts stay in the process: an order
 /// placed on a process without the catalog takes its stock from the catalog of the other one.
 #[tokio::test]
@@ -252,7 +272,14 @@ async fn a_module_hosted_elsewhere_is_called_over_the_network() {
     let mut settings = storage.settings();
     settings.demo.seed = false;
     settings.server.modules = vec!["tenant".into(), "identity".into(), "ordering".into()];
-    settings.bff.upstream = Some(format!("http://{}", full.app.grpc_addr));
+    settings
+        .upstreams
+        .modules
+        .insert("catalog".into(), format!("http://{}", full.app.grpc_addr));
+    settings
+        .upstreams
+        .modules
+        .insert("booking".into(), "http://127.0.0.1:9".into());
     let split = spawn_with(settings).await;
     assert!(!split.app.hosted.contains(&"catalog"));
 
@@ -275,4 +302,88 @@ async fn a_module_hosted_elsewhere_is_called_over_the_network() {
         3,
         "the other process took the stock"
     );
+}
+
+/// Readiness and gRPC health follow the database: taken away, `/readyz` answers 503 naming it and
+/// health reports NOT_SERVING while liveness stays up (restarting would not help); given back, both
+/// recover without a restart. PostgreSQL whatever the suite's backend, since it can be taken away.
+#[tokio::test]
+async fn readiness_and_grpc_health_follow_the_database() {
+    let storage = Storage::on(mm_testkit::Backend::Postgres).await;
+    let db_name = storage
+        .db_url
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.split('?').next())
+        .expect("a database name")
+        .to_string();
+    let mut settings = storage.settings();
+    settings.demo.seed = false;
+    settings.server.probe_interval_ms = 100;
+    let app = spawn_with(settings).await;
+    let http = reqwest::Client::new();
+    let readyz = format!("http://{}/readyz", app.app.http_addr);
+    let healthz = format!("http://{}/healthz", app.app.http_addr);
+    let state = || async {
+        let r = http.get(&readyz).send().await.expect("readyz answers");
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap_or_default();
+        let health = HealthClient::new(app.channel.clone())
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .map(|r| r.into_inner().status)
+            .ok();
+        (status, body, health)
+    };
+    // Polled, not slept on: the probe runs every 100 ms.
+    let until = |want_ready: bool| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body, health) = state().await;
+            let serving = health == Some(ServingStatus::Serving as i32);
+            if (status == 200) == want_ready && serving == want_ready {
+                return body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still {status} {body:?} {health:?}, wanted ready = {want_ready}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    assert_eq!(until(true).await, "ready");
+
+    let admin = sea_orm::Database::connect("postgres://postgres@127.0.0.1:5432/postgres")
+        .await
+        .expect("admin connection");
+    let take = |allow: bool| {
+        let (admin, db_name) = (admin.clone(), db_name.clone());
+        async move {
+            use sea_orm::ConnectionTrait as _;
+            admin
+                .execute_unprepared(&format!(
+                    "ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS {allow}"
+                ))
+                .await
+                .expect("alter database");
+            if !allow {
+                admin
+                    .execute_unprepared(&format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = '{db_name}' AND pid <> pg_backend_pid()"
+                    ))
+                    .await
+                    .expect("terminate backends");
+            }
+        }
+    };
+    take(false).await;
+    assert_eq!(until(false).await, "database unavailable");
+    let live = http.get(&healthz).send().await.expect("healthz answers");
+    assert_eq!(live.status(), 200, "liveness does not follow the database");
+
+    take(true).await;
+    assert_eq!(until(true).await, "ready");
 }
