@@ -19,6 +19,7 @@ pub mod gate;
 pub mod held;
 pub mod ids;
 pub mod json;
+pub mod leader;
 pub mod merchant;
 pub mod metrics;
 pub mod module;

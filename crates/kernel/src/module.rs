@@ -56,13 +56,35 @@ pub struct ModuleContext {
 /// gRPC server closes: a pass often calls other modules through `platform`, so a pass cut off
 /// half-way, or one whose calls find the server gone, would leave work half done until the next
 /// start. A job therefore checks [`Jobs::stopping`] only between passes, never inside one.
+///
+/// Passes run only in the instance that leads ([`Jobs::leads`], `crate::leader`): one replica at a
+/// time does the sweeping instead of every one repeating it.
 #[derive(Clone, Debug, Default)]
 pub struct Jobs {
     stop: CancellationToken,
     tracker: TaskTracker,
+    leader: crate::leader::Leader,
 }
 
 impl Jobs {
+    /// Jobs whose passes run while `leader` says this instance leads.
+    pub fn led_by(leader: crate::leader::Leader) -> Self {
+        Self {
+            leader,
+            ..Self::default()
+        }
+    }
+
+    /// Whether this instance should run a pass now; asked before every pass.
+    pub async fn leads(&self) -> bool {
+        self.leader.is_leader().await
+    }
+
+    /// Hands leadership on (after [`Jobs::stopped`]), so another instance sweeps at once.
+    pub async fn resign(&self) {
+        self.leader.resign().await;
+    }
+
     /// Runs `job` on the runtime; shutdown waits for it to return.
     pub fn spawn<F>(&self, job: F)
     where

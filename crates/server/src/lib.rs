@@ -329,7 +329,9 @@ pub fn module_context(
         public_base_url: urls.public,
         platform,
         // Fresh per context: whoever runs the context stops its jobs (App::stop does).
-        jobs: Jobs::default(),
+        jobs: Jobs::led_by(mm_kernel::leader::Leader::for_database(
+            &settings.database.url,
+        )),
     })
 }
 
@@ -768,6 +770,7 @@ impl App {
         clean &= tokio::time::timeout_at(deadline, self.jobs.stopped())
             .await
             .is_ok();
+        self.jobs.resign().await;
         self.grpc_stop.cancel();
         let grpc = join_by(deadline, self.grpc_task, "gRPC server").await;
         match (&http, &grpc) {

@@ -1,7 +1,8 @@
 //! The background jobs, on one timer: the hold expiry sweep (holds past their deadline become
 //! `expired` and give their places back), deposit refunds still open, and reminders due.
-//! Every instance runs them; conditional updates let exactly one win each hold, refund step and
-//! message, so places come back exactly once and a reminder is sent at most once.
+//! One instance runs them at a time (`Jobs::leads`); conditional updates let exactly one win each
+//! hold, refund step and message, so places come back exactly once and a reminder is sent at
+//! most once.
 
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub fn spawn(app: BookingApp, every: Duration, jobs: &Jobs) {
                 biased;
                 () = stop.stopping() => break,
                 _ = tick.tick() => {}
+            }
+            // Another replica leads: it does this work.
+            if !stop.leads().await {
+                continue;
             }
             if let Err(e) = sweep(&app).await {
                 tracing::warn!(error = %e, "hold expiry sweep failed; retrying next tick");

@@ -2,8 +2,8 @@
 //! cancelled (which owes their stock back); orders stuck in `creating` (a process that died
 //! between writing the order and placing it) are abandoned, which owes a release of whatever the
 //! catalog took under their id; and every owed step still due is tried (`effects::drain`).
-//! Every instance sweeps; conditional updates let exactly one win each order and each try, and
-//! every owed step is idempotent on the other side.
+//! One instance sweeps at a time (`Jobs::leads`); conditional updates would let exactly one win
+//! each order and each try anyway, and every owed step is idempotent on the other side.
 
 use std::time::Duration;
 
@@ -27,6 +27,10 @@ pub fn spawn(app: OrderingApp, every: Duration, jobs: &Jobs) {
                 biased;
                 () = stop.stopping() => break,
                 _ = tick.tick() => {}
+            }
+            // Another replica leads: it does this work.
+            if !stop.leads().await {
+                continue;
             }
             if let Err(e) = sweep(&app).await {
                 tracing::warn!(error = %e, "order expiry sweep failed; retrying next tick");
