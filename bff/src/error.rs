@@ -153,12 +153,12 @@ pub fn http_status(code: Code) -> StatusCode {
         Code::NotFound => StatusCode::NOT_FOUND,
         Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
         Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
-        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        // A call cut off with its connection (a recycled or closed HTTP/2 connection, a pod going
+        // away) did not fail on its merits: the client may try again, as after UNAVAILABLE.
+        Code::Unavailable | Code::Cancelled => StatusCode::SERVICE_UNAVAILABLE,
         Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
         Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
-        Code::Cancelled | Code::Unknown | Code::Internal | Code::DataLoss => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -186,12 +186,18 @@ impl From<tonic::Status> for ApiError {
             .map(|i| i.metadata.clone().into_iter().collect())
             .unwrap_or_default();
         // Transport failures carry tonic's internal wording; clients get a stable message.
-        let message = if matches!(s.code(), Code::Unavailable | Code::Unknown) {
+        let message = if matches!(
+            s.code(),
+            Code::Unavailable | Code::Cancelled | Code::Unknown
+        ) {
             "the service is unavailable, retry later".to_string()
         } else {
             s.message().to_string()
         };
-        if matches!(s.code(), Code::Unavailable | Code::Unknown | Code::Internal) {
+        if matches!(
+            s.code(),
+            Code::Unavailable | Code::Cancelled | Code::Unknown | Code::Internal
+        ) {
             tracing::warn!(code = ?s.code(), message = s.message(), "upstream call failed");
         }
         // A service's own hint wins; an outage without one (a module that could not be reached
@@ -200,7 +206,7 @@ impl From<tonic::Status> for ApiError {
             .retry_info()
             .and_then(|r| r.retry_delay)
             .map(|d| d.as_secs().max(1))
-            .or_else(|| (s.code() == Code::Unavailable).then_some(1));
+            .or_else(|| matches!(s.code(), Code::Unavailable | Code::Cancelled).then_some(1));
         Self {
             status: http_status(s.code()),
             body: ErrorBody {
@@ -274,10 +280,28 @@ mod tests {
             (Code::Aborted, 409),
             (Code::ResourceExhausted, 429),
             (Code::Unavailable, 503),
+            (Code::Cancelled, 503),
             (Code::Internal, 500),
         ];
         for (code, http) in rows {
             assert_eq!(http_status(code).as_u16(), http, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn a_call_cut_off_with_its_connection_asks_the_client_to_retry() {
+        for status in [
+            tonic::Status::cancelled("h2 protocol error: connection reset"),
+            tonic::Status::unavailable("connection refused"),
+        ] {
+            let res = ApiError::from(status).into_response();
+            assert_eq!(res.status().as_u16(), 503);
+            assert_eq!(
+                res.headers()
+                    .get(axum::http::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+                Some("1")
+            );
         }
     }
 }
