@@ -121,65 +121,85 @@ pub fn module_of(path: &str) -> Option<&str> {
         .flatten()
 }
 
-/// A lazily connected channel to `url` (`http://host:port`). A host name is resolved to all its
-/// addresses, again every `refresh`, and calls are balanced over them; an address literal is one
-/// connection. Must be called inside a Tokio runtime (the resolver runs as a task, ending when
+/// A lazily connected channel to `urls`: one address (`http://host:port`) or several separated by
+/// commas, all balanced together. A host name is resolved to all its addresses, again every
+/// `refresh`, and calls are balanced over every address found; an address literal is one
+/// connection. Must be called inside a Tokio runtime (each resolver runs as a task, ending when
 /// the channel is dropped).
-pub fn channel(url: &str, user_agent: &str, refresh: Duration) -> anyhow::Result<Channel> {
-    let uri: http::Uri = url
-        .parse()
-        .with_context(|| format!("{url:?} is not a URL like http://catalog:50051"))?;
-    let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) else {
-        anyhow::bail!("{url:?} is not a URL like http://catalog:50051");
-    };
-    if scheme != "http" {
-        anyhow::bail!("{url:?}: module addresses are plaintext http:// inside the cluster");
-    }
-    let port = uri.port_u16().unwrap_or(80);
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    if host.parse::<std::net::IpAddr>().is_ok() {
-        let authority = uri.authority().map_or("", |a| a.as_str());
-        return Ok(endpoint(&format!("http://{authority}"), user_agent)?.connect_lazy());
-    }
-    endpoint(url, user_agent)?; // the settings are checked once, up front
-    let (channel, tx) = Channel::balance_channel::<SocketAddr>(64);
-    let user_agent = user_agent.to_string();
-    tokio::spawn(async move {
-        let mut known: HashSet<SocketAddr> = HashSet::new();
-        loop {
-            match tokio::net::lookup_host((host.as_str(), port)).await {
-                Ok(addrs) => {
-                    let now: HashSet<SocketAddr> = addrs.collect();
-                    for gone in known.difference(&now) {
-                        if tx.send(Change::Remove(*gone)).await.is_err() {
-                            return;
-                        }
-                    }
-                    for new in now.difference(&known) {
-                        let Ok(ep) = endpoint(&format!("http://{new}"), &user_agent) else {
-                            continue;
-                        };
-                        if tx.send(Change::Insert(*new, ep)).await.is_err() {
-                            return;
-                        }
-                    }
-                    if now != known {
-                        tracing::info!(%host, addresses = now.len(), "module address resolved");
-                    }
-                    known = now;
-                }
-                // Keep the addresses we have: a DNS hiccup must not empty the pool.
-                Err(e) => tracing::warn!(%host, error = %e, "module address did not resolve"),
-            }
-            if tx.is_closed() {
-                return;
-            }
-            tokio::time::sleep(refresh).await;
+pub fn channel(urls: &str, user_agent: &str, refresh: Duration) -> anyhow::Result<Channel> {
+    let mut literals = Vec::new();
+    let mut names = Vec::new();
+    for url in urls.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+        let uri: http::Uri = url
+            .parse()
+            .with_context(|| format!("{url:?} is not a URL like http://catalog:50051"))?;
+        let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) else {
+            anyhow::bail!("{url:?} is not a URL like http://catalog:50051");
+        };
+        if scheme != "http" {
+            anyhow::bail!("{url:?}: module addresses are plaintext http:// inside the cluster");
         }
-    });
+        let port = uri.port_u16().unwrap_or(80);
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        endpoint(url, user_agent)?; // the settings are checked once, up front
+        match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => literals.push(SocketAddr::new(ip, port)),
+            Err(_) => names.push((host, port)),
+        }
+    }
+    match (literals.as_slice(), names.is_empty()) {
+        ([], true) => anyhow::bail!("{urls:?} names no address"),
+        // One fixed address needs no balancer.
+        ([one], true) => return Ok(endpoint(&format!("http://{one}"), user_agent)?.connect_lazy()),
+        _ => {}
+    }
+    let (channel, tx) = Channel::balance_channel::<SocketAddr>(64);
+    for addr in literals {
+        tx.try_send(Change::Insert(
+            addr,
+            endpoint(&format!("http://{addr}"), user_agent)?,
+        ))
+        .map_err(|_| anyhow::anyhow!("the balancer of {urls:?} refused an address"))?;
+    }
+    for (host, port) in names {
+        let (tx, user_agent) = (tx.clone(), user_agent.to_string());
+        tokio::spawn(async move {
+            let mut known: HashSet<SocketAddr> = HashSet::new();
+            loop {
+                match tokio::net::lookup_host((host.as_str(), port)).await {
+                    Ok(addrs) => {
+                        let now: HashSet<SocketAddr> = addrs.collect();
+                        for gone in known.difference(&now) {
+                            if tx.send(Change::Remove(*gone)).await.is_err() {
+                                return;
+                            }
+                        }
+                        for new in now.difference(&known) {
+                            let Ok(ep) = endpoint(&format!("http://{new}"), &user_agent) else {
+                                continue;
+                            };
+                            if tx.send(Change::Insert(*new, ep)).await.is_err() {
+                                return;
+                            }
+                        }
+                        if now != known {
+                            tracing::info!(%host, addresses = now.len(), "module address resolved");
+                        }
+                        known = now;
+                    }
+                    // Keep the addresses we have: a DNS hiccup must not empty the pool.
+                    Err(e) => tracing::warn!(%host, error = %e, "module address did not resolve"),
+                }
+                if tx.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(refresh).await;
+            }
+        });
+    }
     Ok(channel)
 }
 
@@ -499,6 +519,99 @@ mod tests {
         assert!(!idempotent(
             "/minimodules.catalog.v1.CatalogService/CreateProduct"
         ));
+    }
+
+    type Hits = Arc<std::sync::atomic::AtomicUsize>;
+
+    /// An h2c server answering every call trailers-only with `status(n)` for its n-th call (from
+    /// 0), counting them.
+    async fn counting_server(status: fn(usize) -> &'static str) -> (SocketAddr, Hits) {
+        let hits: Hits = Arc::default();
+        let h = hits.clone();
+        let app = axum::Router::new().fallback(move || {
+            let n = h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                [
+                    ("content-type", "application/grpc"),
+                    ("grpc-status", status(n)),
+                ]
+            }
+        });
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = l.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(l, app).await.ok() });
+        (addr, hits)
+    }
+
+    #[tokio::test]
+    async fn calls_are_balanced_over_every_address_listed_or_resolved() {
+        let (a, hits_a) = counting_server(|_| "0").await;
+        let (b, hits_b) = counting_server(|_| "0").await;
+        // One by name (resolved, as a headless Service is), one by address.
+        let urls = format!(
+            "http://localhost:{},http://127.0.0.1:{}",
+            a.port(),
+            b.port()
+        );
+        let ch = channel(&urls, "ua", Duration::from_millis(50)).expect("a channel");
+        let p = Platform::routed(HashMap::new(), Some(ch), CallPolicy::default());
+        let seen =
+            |h: &Arc<std::sync::atomic::AtomicUsize>| h.load(std::sync::atomic::Ordering::SeqCst);
+        for _ in 0..500 {
+            let res = p
+                .clone()
+                .oneshot(request("/minimodules.tenant.v1.TenantService/GetAppConfig"))
+                .await
+                .expect("answered");
+            assert_eq!(
+                res.headers().get("grpc-status").map(|v| v.as_bytes()),
+                Some(&b"0"[..])
+            );
+            if seen(&hits_a) > 0 && seen(&hits_b) > 0 {
+                return;
+            }
+        }
+        panic!(
+            "calls were not spread: {} and {}",
+            seen(&hits_a),
+            seen(&hits_b)
+        );
+    }
+
+    /// UNAVAILABLE for the first call (as a draining process answers), OK after.
+    fn unavailable_once(n: usize) -> &'static str {
+        if n == 0 { "14" } else { "0" }
+    }
+
+    /// Calls `path` once on a server answering UNAVAILABLE first: the status the caller got and
+    /// how many calls the server saw.
+    async fn against_unavailable_once(path: &str) -> (Option<String>, usize) {
+        let (addr, hits) = counting_server(unavailable_once).await;
+        let ch = channel(&format!("http://{addr}"), "ua", Duration::from_secs(1)).unwrap();
+        let p = Platform::routed(HashMap::new(), Some(ch), CallPolicy::default());
+        let res = p.oneshot(request(path)).await.expect("answered");
+        let status = res
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (status, hits.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn only_calls_the_contract_declares_safe_are_retried() {
+        // CreateOrder carries its idempotency key: retried, and the retry succeeds.
+        assert_eq!(
+            against_unavailable_once("/minimodules.ordering.v1.OrderService/CreateOrder").await,
+            (Some("0".into()), 2)
+        );
+        // RefundOrder is not declared safe to repeat: the caller sees the UNAVAILABLE.
+        assert_eq!(
+            against_unavailable_once("/minimodules.ordering.v1.OrderService/RefundOrder").await,
+            (Some("14".into()), 1)
+        );
     }
 
     #[tokio::test]
