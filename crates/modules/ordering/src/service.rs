@@ -81,6 +81,9 @@ pub struct QuoteView {
     pub min_order_fen: i64,
 }
 
+/// How long a request waits for a twin with its idempotency key to finish placing.
+const TWIN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The ordering module's application service.
 #[derive(Clone, Debug)]
 pub struct OrderingApp {
@@ -228,7 +231,16 @@ impl OrderingApp {
         invalid(v)?;
         // No look-up of the key first: a new key (nearly every request) would pay a round trip
         // for nothing. A replayed key is found when its insert conflicts, in `place`.
-        match self.place(tenant, &customer, basket, &placement).await {
+        // Placed in a task of its own: a caller that goes away half-way (a cut connection, its
+        // deadline) must not stop the placement between its steps, which would hold the key
+        // until the sweep abandons the order.
+        let (app, who, key) = (self.clone(), customer.clone(), placement.clone());
+        let placed = tokio::spawn(async move { app.place(tenant, &who, basket, &key).await })
+            .await
+            .map_err(|e| {
+                OrderingError::Internal(anyhow::anyhow!("placing an order failed: {e}"))
+            })?;
+        let answer = match placed {
             Ok(row) => Ok(row),
             // A twin with the same key may have taken the last stock (or moved the price) while
             // this one was pricing: the customer's order exists, and that is the answer.
@@ -241,6 +253,37 @@ impl OrderingApp {
                 }
             }
             Err(e) => Err(e),
+        };
+        match answer {
+            Err(OrderingError::BeingPlaced) => {
+                self.await_twin(tenant, &customer, &placement.request_id)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// A twin with the same key is being placed (the caller's connection was cut and it tried
+    /// again, or a double tap): waits a moment for the twin to finish and answers its order,
+    /// rather than sending the customer back with "retry". Still being placed after
+    /// [`TWIN_WAIT`] (its process may have died: the sweep will abandon it), or let go of the key
+    /// because it failed: "retry".
+    async fn await_twin(
+        &self,
+        tenant: TenantId,
+        customer: &str,
+        key: &str,
+    ) -> Result<orders::Model> {
+        let deadline = tokio::time::Instant::now() + TWIN_WAIT;
+        let mut wait = std::time::Duration::from_millis(10);
+        loop {
+            tokio::time::sleep(wait).await;
+            match repo::find_by_request(&self.db, tenant, customer, key).await? {
+                Some(row) if row.status != Status::Creating.as_str() => return Ok(row),
+                Some(_) if tokio::time::Instant::now() < deadline => {}
+                _ => return Err(OrderingError::BeingPlaced),
+            }
+            wait = (wait * 2).min(std::time::Duration::from_millis(200));
         }
     }
 
