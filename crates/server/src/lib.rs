@@ -85,7 +85,7 @@ pub async fn schema_behind(db: &DatabaseConnection) -> anyhow::Result<bool> {
 /// Watches the database and Redis for readiness (see `shutdown::Dependencies`): `/readyz` reads
 /// what it records, and gRPC health is flipped when readiness changes. Ends with shutdown, which
 /// owns health from then on.
-fn probe_dependencies(
+async fn probe_dependencies(
     db: DatabaseConnection,
     cache: Arc<Cache>,
     drain: shutdown::Drain,
@@ -93,22 +93,42 @@ fn probe_dependencies(
     names: Vec<&'static str>,
     every: Duration,
 ) {
-    tokio::spawn(async move {
-        let mut schema_current = false;
-        let mut was_ready = true;
-        loop {
-            let database_down = !matches!(
-                tokio::time::timeout(Duration::from_secs(1), db.ping()).await,
-                Ok(Ok(()))
-            );
-            if !database_down && !schema_current {
-                schema_current = matches!(schema_behind(&db).await, Ok(false));
+    // The schema is asked about until it is current; a check that cannot reach the database
+    // says "database unavailable", never "schema behind".
+    let mut schema_current = false;
+    let mut look = async move || {
+        let mut database_down = !matches!(
+            tokio::time::timeout(Duration::from_secs(1), db.ping()).await,
+            Ok(Ok(()))
+        );
+        if !database_down && !schema_current {
+            match tokio::time::timeout(Duration::from_secs(5), schema_behind(&db)).await {
+                Ok(Ok(behind)) => schema_current = !behind,
+                _ => database_down = true,
             }
-            let seen = shutdown::Dependencies {
-                database_down,
-                schema_behind: !database_down && !schema_current,
-                redis_down: cache.backend_name() == "redis" && !cache.redis_available(),
-            };
+        }
+        shutdown::Dependencies {
+            database_down,
+            schema_behind: !database_down && !schema_current,
+            redis_down: cache.backend_name() == "redis" && !cache.redis_available(),
+        }
+    };
+    // Once before serving, so the first probe answered is already the truth.
+    let first = look().await;
+    drain.set_dependencies(first);
+    if !first.ready() {
+        tracing::warn!(?first, "not ready: reporting NOT_SERVING");
+        for name in &names {
+            health
+                .set_service_status(*name, ServingStatus::NotServing)
+                .await;
+        }
+    }
+    tokio::spawn(async move {
+        let mut was_ready = first.ready();
+        loop {
+            tokio::time::sleep(every).await;
+            let seen = look().await;
             if drain.is_unready() {
                 return;
             }
@@ -126,7 +146,6 @@ fn probe_dependencies(
                     health.set_service_status(*name, status).await;
                 }
             }
-            tokio::time::sleep(every).await;
         }
     });
 }
@@ -534,7 +553,8 @@ impl App {
             health_reporter.clone(),
             health_names.clone(),
             Duration::from_millis(settings.server.probe_interval_ms.max(100)),
-        );
+        )
+        .await;
         routes.add_service(health_service);
         // Reflection describes every RPC, the service-only ones too: a map for tools in dev, and
         // for a stranger in production, where it is off unless asked for.
