@@ -4,7 +4,9 @@
 # rules), the architecture rule, unit tests, the integration suite twice — on the embedded default
 # (SQLite + in-process cache) and on PostgreSQL + Redis — the admin dashboard's unit tests
 # (Vitest) and end-to-end tests (headless Chromium against the real server), the mini-program's
-# type-check, unit, page and contract tests, and two bounded fuzzes: the gRPC request decoders
+# type-check, unit, page and contract tests (once against the all-in-one binary, once through the
+# service mesh: a process per module, two ordering replicas, a BFF-only process), and two
+# bounded fuzzes: the gRPC request decoders
 # and the WeChat Pay notification parser (property-based, inside the workspace tests) and the BFF
 # from its OpenAPI document (schemathesis against the real binary, FUZZ_BFF_SECONDS, 90 by
 # default). Installs and starts what it needs.
@@ -74,4 +76,12 @@ scripts/fuzz-bff.sh
 
 log "mini-program contract test against the real server binary"
 (cd weapp && npm run test:contract)
+
+log "mesh: each module its own process, two ordering replicas, a BFF-only process (PostgreSQL + Redis)"
+# The contract tests again, through the mesh; then orders under connection recycling. See
+# crates/testkit/src/bin/mesh.rs.
+cargo build --locked -p mm-testkit --bin mesh
+target_dir=${CARGO_TARGET_DIR:-target}
+"$target_dir/debug/mesh" "$target_dir/debug/minimodules" -- \
+  npm --prefix weapp run test:contract -- --no-file-parallelism
 

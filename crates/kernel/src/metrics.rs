@@ -43,11 +43,9 @@ const INFRASTRUCTURE: &[&str] = &[
 /// layer runs before the access check, so anyone may send any path; labelling by the raw path
 /// would let anonymous callers create a metric series (and memory) per made-up path.
 pub fn method_label(path: &str) -> &'static str {
-    mm_proto::METHODS
-        .iter()
+    mm_proto::method(path)
         .map(|m| m.path)
-        .chain(INFRASTRUCTURE.iter().copied())
-        .find(|m| *m == path)
+        .or_else(|| INFRASTRUCTURE.iter().copied().find(|m| *m == path))
         .unwrap_or("unknown")
 }
 

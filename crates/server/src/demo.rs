@@ -26,9 +26,7 @@ pub async fn seed(
     wechat_fake: Option<&mm_wechat_fake::FakeWechat>,
 ) -> anyhow::Result<String> {
     let app = TenantApp::from_context(ctx)?;
-    if let Some(fake) = wechat_fake {
-        fake.register_app(DEMO_APPID, DEMO_APP_SECRET);
-    }
+    let registration = wechat_fake.map(introduce_to).transpose()?;
     let tenant_id = match app.find_by_slug(DEMO_SLUG).await? {
         Some(t) => t.tenant_id,
         None => match create(&app).await? {
@@ -45,10 +43,27 @@ pub async fn seed(
     };
     seed_identity(ctx, &tenant_id).await?;
     seed_menu(ctx, &tenant_id).await?;
-    if let Some(fake) = wechat_fake {
-        seed_wechat_pay(ctx, fake, &tenant_id).await?;
+    if let Some(reg) = registration {
+        seed_wechat_pay(ctx, reg, &tenant_id).await?;
     }
     Ok(tenant_id)
+}
+
+/// Tells a WeChat fake the demo mini-program's AppSecret and the demo restaurant's merchant
+/// account (the fake forgets both when it stops). A server in dev mode does it for the fake it
+/// starts; a test that runs one fake for several processes (the mesh) does it itself.
+pub fn introduce_to(
+    fake: &mm_wechat_fake::FakeWechat,
+) -> anyhow::Result<mm_wechat_fake::MerchantRegistration> {
+    fake.register_app(DEMO_APPID, DEMO_APP_SECRET);
+    fake.register_merchant(
+        DEMO_MCHID,
+        DEMO_MERCHANT_SERIAL,
+        DEMO_MERCHANT_PUBLIC,
+        DEMO_APIV3_KEY,
+        &[DEMO_APPID],
+    )
+    .map_err(|e| anyhow::anyhow!("the WeChat Pay fake refused the demo merchant: {e}"))
 }
 
 /// Merchant id of the demo restaurant at the local WeChat Pay fake.
@@ -64,18 +79,9 @@ const DEMO_MERCHANT_SERIAL: &str = "3775B6A45ACD588826D15E583A95F5DD00000001";
 /// there); repeated at every start because the fake forgets.
 async fn seed_wechat_pay(
     ctx: &ModuleContext,
-    fake: &mm_wechat_fake::FakeWechat,
+    reg: mm_wechat_fake::MerchantRegistration,
     tenant_id: &str,
 ) -> anyhow::Result<()> {
-    let reg = fake
-        .register_merchant(
-            DEMO_MCHID,
-            DEMO_MERCHANT_SERIAL,
-            DEMO_MERCHANT_PUBLIC,
-            DEMO_APIV3_KEY,
-            &[DEMO_APPID],
-        )
-        .map_err(|e| anyhow::anyhow!("the WeChat Pay fake refused the demo merchant: {e}"))?;
     let tenants = mm_tenant::TenantApp::from_context(ctx)?;
     let system = RequestContext::system("demo-seed");
     let tenant = mm_kernel::TenantId::parse(tenant_id, "tenant")?;

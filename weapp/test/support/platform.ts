@@ -16,12 +16,22 @@ export const DEMO_ADMIN = { login: 'admin', password: 'minimodules-demo-1' };
 
 export interface Server {
   http: string;
+  /** gRPC of every service, unless `grpcByModule` names the module's own address (a mesh). */
   grpc: string;
+  grpcByModule?: Record<string, string>;
   wechatFake: string;
   stop(): Promise<void>;
 }
 
+/**
+ * The server binary started for this file, or, when `MM_CONTRACT_SERVER` describes one already
+ * running (JSON: http, grpc, grpcByModule, wechatFake; the test command's mesh run), that one.
+ */
 export async function start(): Promise<Server> {
+  const running = process.env.MM_CONTRACT_SERVER;
+  if (running) {
+    return { ...(JSON.parse(running) as Omit<Server, 'stop'>), stop: async () => {} };
+  }
   return startServer();
 }
 
@@ -73,7 +83,9 @@ export function rpc(server: Server, method: string, body: unknown, token?: strin
   if (!existsSync(BUF)) throw new Error(`no buf CLI at ${BUF}: run \`npm install --prefix tools\` at the repository root`);
   const args = ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', JSON.stringify(body)];
   if (token) args.push('-H', `authorization: Bearer ${token}`);
-  args.push(`${server.grpc}/${method}`);
+  // minimodules.<module>.v1.Service/Method: in a mesh, the process hosting that module.
+  const module = method.split('.')[1] ?? '';
+  args.push(`${server.grpcByModule?.[module] ?? server.grpc}/${method}`);
   try {
     return JSON.parse(execFileSync(BUF, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || '{}');
   } catch (e) {
