@@ -308,9 +308,13 @@ async fn remote_call(
 ) -> Result<Response<Body>, BoxError> {
     let path = req.uri().path().to_string();
     let deadline = grpc_timeout(&req).unwrap_or(policy.timeout);
-    let idempotent = mm_proto::method(&path).is_some_and(|m| m.idempotent && !m.server_streaming);
+    let declared = mm_proto::method(&path);
+    let streaming = declared.is_some_and(|m| m.server_streaming);
+    let idempotent = declared.is_some_and(|m| m.idempotent && !m.server_streaming);
     let (mut parts, body) = req.into_parts();
-    if !parts.headers.contains_key("grpc-timeout") {
+    // A stream (the order board) lives as long as its caller wants: no default deadline for it;
+    // below, the deadline only bounds the wait for its first answer.
+    if !streaming && !parts.headers.contains_key("grpc-timeout") {
         // The callee gives up when we do, instead of working on for nobody.
         if let Ok(v) = HeaderValue::from_str(&format!("{}m", deadline.as_millis())) {
             parts.headers.insert("grpc-timeout", v);
