@@ -285,6 +285,37 @@ fn early_status(res: &Response<Body>) -> Option<tonic::Code> {
         .map(tonic::Code::from)
 }
 
+/// The grpc-status of an answer read whole: in its headers (trailers-only) or its trailers.
+fn final_status(res: &Response<Body>) -> Option<tonic::Code> {
+    early_status(res).or_else(|| {
+        res.extensions()
+            .get::<Trailers>()
+            .and_then(|t| t.0.get("grpc-status"))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i32>().ok())
+            .map(tonic::Code::from)
+    })
+}
+
+/// A copy of the trailers of an answer read whole, for [`final_status`].
+#[derive(Clone)]
+struct Trailers(http::HeaderMap);
+
+/// `res` with its body read to the end, trailers included, and handed on from memory.
+async fn read_whole(res: Response<Body>) -> Result<Response<Body>, BoxError> {
+    let (mut parts, body) = res.into_parts();
+    let collected = body.collect().await?;
+    let trailers = collected.trailers().cloned();
+    let bytes = collected.to_bytes();
+    if let Some(t) = &trailers {
+        parts.extensions.insert(Trailers(t.clone()));
+    }
+    let body = http_body_util::Full::new(bytes)
+        .map_err(|never| match never {})
+        .with_trailers(async move { trailers.map(Ok) });
+    Ok(Response::from_parts(parts, Body::new(body)))
+}
+
 /// `grpc-timeout` as a duration (gRPC over HTTP/2: an integer and a unit H M S m u n).
 fn grpc_timeout(req: &Request<Body>) -> Option<Duration> {
     let v = req.headers().get("grpc-timeout")?.to_str().ok()?;
@@ -340,19 +371,25 @@ async fn remote_call(
             *req.uri_mut() = parts.uri.clone();
             *req.version_mut() = parts.version;
             *req.headers_mut() = parts.headers.clone();
-            let outcome = channel.clone().oneshot(req).await;
-            // Repeated only when the callee did nothing: the connection failed, or it answered
-            // UNAVAILABLE before any message (draining, its database or a dependency down).
+            let outcome = match channel.clone().oneshot(req).await {
+                // The answer is read whole here (a unary answer is one small message), so a
+                // connection cut after the headers, mid-answer, is a failed try like one cut
+                // before them, not an UNKNOWN surfacing later in the caller.
+                Ok(res) => read_whole(res).await,
+                Err(e) => Err(BoxError::from(e)),
+            };
+            // Repeated when the connection failed, or the callee answered UNAVAILABLE (draining,
+            // its database or a dependency down): safe for these methods whatever it did.
             let again = match &outcome {
                 Err(_) => true,
-                Ok(res) => early_status(res) == Some(tonic::Code::Unavailable),
+                Ok(res) => final_status(res) == Some(tonic::Code::Unavailable),
             };
             match waits.next() {
                 Some(wait) if again => {
                     tracing::debug!(path = %parts.uri.path(), ?wait, "retrying a platform call");
                     tokio::time::sleep(wait).await;
                 }
-                _ => return outcome.map_err(BoxError::from),
+                _ => return outcome,
             }
         }
     };
