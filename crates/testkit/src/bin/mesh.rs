@@ -28,10 +28,10 @@ use mm_testkit::{Backend, Storage};
 const MODULES: [&str; 5] = ["tenant", "identity", "catalog", "ordering", "booking"];
 const DEMO_APPID: &str = "wx0123456789abcdef";
 /// Orders placed under connection recycling, and how many at once.
-const ORDERS: usize = 200;
+const ORDERS: usize = 400;
 const IN_FLIGHT: usize = 16;
 /// How long the recycling proxy lets a connection live.
-const RECYCLE_AFTER: Duration = Duration::from_millis(150);
+const RECYCLE_AFTER: Duration = Duration::from_millis(300);
 
 #[tokio::main]
 async fn main() -> ExitCode {
