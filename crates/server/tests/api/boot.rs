@@ -2,7 +2,7 @@
 //! within one instance and, with Redis, across instances.
 
 use mm_proto::minimodules::tenant::v1 as pb;
-use mm_testkit::{Backend, Storage, spawn_app, spawn_with, tenant_id, with_token};
+use mm_testkit::{spawn_app, tenant_id, with_token};
 
 fn branding_change(t: &pb::Tenant, colour: &str) -> pb::UpdateBrandingRequest {
     pb::UpdateBrandingRequest {
@@ -162,12 +162,7 @@ async fn a_theme_or_module_change_shows_in_the_next_boot_call() {
 /// because that is the deployment it describes.
 #[tokio::test]
 async fn other_instances_learn_of_invalidations_through_redis() {
-    let storage = Storage::on(Backend::Postgres).await;
-    let one = spawn_with(storage.settings()).await;
-    let mut s2 = storage.settings();
-    s2.demo.seed = false;
-    let two = spawn_with(s2).await;
-    assert_eq!(two.app.cache.backend_name(), "redis");
+    let (_storage, one, two) = crate::helpers::two_instances().await;
     let t = one.create_tenant("shared-shop", "salon").await;
     let path = format!("/api/v1/app/config?appid={}", t.wechat_appid);
     let (_, _, body) = two.get_json(&path, &[]).await;
@@ -180,18 +175,17 @@ async fn other_instances_learn_of_invalidations_through_redis() {
         ))
         .await
         .unwrap();
-    // Pub/sub is asynchronous: poll briefly (bounded) for the other instance to hear of it.
-    let mut seen = String::new();
-    for _ in 0..50 {
-        let (_, _, body) = two.get_json(&path, &[]).await;
-        seen = body["theme"]["primary_color"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if seen == "#112233" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // Pub/sub is asynchronous: read again (bounded) until the other instance has heard of it.
+    let seen = crate::helpers::read_until(
+        || async {
+            let (_, _, body) = two.get_json(&path, &[]).await;
+            body["theme"]["primary_color"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        },
+        |c| c == "#112233",
+    )
+    .await;
     assert_eq!(seen, "#112233");
 }

@@ -5,7 +5,7 @@ use mm_kernel::Role;
 use mm_proto::minimodules::catalog::v1 as pb;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::tenant::v1 as tpb;
-use mm_testkit::{Backend, Storage, TestApp, spawn_app, spawn_with, tenant_id, with_token};
+use mm_testkit::{TestApp, spawn_app, tenant_id, with_token};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -634,12 +634,7 @@ async fn a_reservation_takes_all_items_or_none() {
 /// Always on PostgreSQL + Redis, whatever MM_TEST_BACKEND says: that is the deployment it describes.
 #[tokio::test]
 async fn the_bff_menu_is_revalidated_by_etag_and_dropped_on_change_in_every_instance() {
-    let storage = Storage::on(Backend::Postgres).await;
-    let one = spawn_with(storage.settings()).await;
-    let mut s2 = storage.settings();
-    s2.demo.seed = false;
-    let two = spawn_with(s2).await;
-    assert_eq!(two.app.cache.backend_name(), "redis");
+    let (_storage, one, two) = crate::helpers::two_instances().await;
     let t = one.create_tenant("menu-cache-shop", "restaurant").await;
     let admin = one.admin_of(tenant_id(&t));
     let c = category(&one, &t, "小吃", 0).await;
@@ -681,28 +676,25 @@ async fn the_bff_menu_is_revalidated_by_etag_and_dropped_on_change_in_every_inst
         ))
         .await
         .unwrap();
-    // Pub/sub is asynchronous: poll briefly (bounded) for the other instance to hear of it.
-    let mut seen = (0, String::new(), serde_json::Value::Null);
-    for _ in 0..50 {
-        let (s, h, body) = two
-            .get_json(
-                "/api/v1/menu",
-                &[("x-wechat-appid", appid), ("if-none-match", &etag)],
-            )
-            .await;
-        seen = (
-            s,
-            h.get("etag")
+    // Pub/sub is asynchronous: read again (bounded) until the other instance has heard of it.
+    let seen = crate::helpers::read_until(
+        || async {
+            let (s, h, body) = two
+                .get_json(
+                    "/api/v1/menu",
+                    &[("x-wechat-appid", appid), ("if-none-match", &etag)],
+                )
+                .await;
+            let tag = h
+                .get("etag")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
-                .to_string(),
-            body,
-        );
-        if s == 200 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+                .to_string();
+            (s, tag, body)
+        },
+        |(s, _, _)| *s == 200,
+    )
+    .await;
     let (s, new_etag, body) = seen;
     assert_eq!(s, 200, "the change reached the other instance");
     assert_ne!(new_etag, etag);

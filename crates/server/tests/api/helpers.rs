@@ -4,7 +4,7 @@ use mm_proto::minimodules::identity::v1 as pb;
 use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
 use mm_proto::minimodules::identity::v1::user_service_client::UserServiceClient;
 use mm_proto::minimodules::tenant::v1 as tpb;
-use mm_testkit::{TestApp, tenant_id, with_token};
+use mm_testkit::{Backend, Storage, TestApp, spawn_with, tenant_id, with_token};
 use tonic::Code;
 use tonic_types::StatusExt as _;
 
@@ -119,4 +119,33 @@ pub async fn http_post(
             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
         },
     )
+}
+
+/// Two instances on one PostgreSQL + Redis (the second seeds nothing), for what crosses instances
+/// through Redis; the storage lives as long as it is held.
+pub async fn two_instances() -> (Storage, TestApp, TestApp) {
+    let storage = Storage::on(Backend::Postgres).await;
+    let one = spawn_with(storage.settings()).await;
+    let mut s2 = storage.settings();
+    s2.demo.seed = false;
+    let two = spawn_with(s2).await;
+    assert_eq!(two.app.cache.backend_name(), "redis");
+    (storage, one, two)
+}
+
+/// Reads with `read` until `done` holds of the answer, for at most five seconds (pub/sub reaches
+/// another instance asynchronously, and nothing here can make it arrive sooner); the last answer.
+pub async fn read_until<T, F, Fut>(mut read: F, done: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let answer = read().await;
+        if done(&answer) || std::time::Instant::now() >= deadline {
+            return answer;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
