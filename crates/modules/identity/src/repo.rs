@@ -286,15 +286,14 @@ pub async fn revoke_subject_sessions(
     Ok(ids)
 }
 
-/// The tenant's mini-program credentials by appid.
-pub async fn find_app_by_appid(
-    db: &impl ConnectionTrait,
-    appid: &str,
-) -> Result<Option<wechat_apps::Model>, DbErr> {
-    wechat_apps::Entity::find()
+/// Whether any tenant has credentials stored under this appid. Only the refused-login path
+/// asks, after the tenant module found no open shop with it.
+pub async fn app_with_appid_exists(db: &impl ConnectionTrait, appid: &str) -> Result<bool, DbErr> {
+    Ok(wechat_apps::Entity::find()
         .filter(wechat_apps::Column::WechatAppid.eq(appid))
         .one(db)
-        .await
+        .await?
+        .is_some())
 }
 
 /// A tenant's mini-program credentials.

@@ -404,22 +404,37 @@ impl IdentityApp {
         self.issue(PLATFORM, principal, None).await
     }
 
+    /// The tenant behind an appid, and its AppSecret. The tenant module's `tenants` table (a
+    /// reference table under Citus) is the one place an appid names a tenant; identity keeps the
+    /// secret by tenant alone, so none of its rows is unique across tenants. Asking the tenant
+    /// module first also shuts out an archived shop and credentials left behind by an appid change.
     async fn app_by_appid(&self, appid: &str) -> Result<(TenantId, String)> {
-        let app = repo::find_app_by_appid(&self.db, appid)
+        let Some(tenant) = self.shop_of(appid).await? else {
+            // No open shop has this appid. Credentials still stored under it belong to a shop
+            // that closed or moved to another appid: say so rather than "never registered".
+            return Err(if repo::app_with_appid_exists(&self.db, appid).await? {
+                IdentityError::ShopUnavailable {
+                    appid: appid.to_string(),
+                }
+            } else {
+                IdentityError::AppNotRegistered {
+                    appid: appid.to_string(),
+                }
+            });
+        };
+        let app = repo::find_app(&self.db, &tenant.to_string())
             .await?
+            .filter(|a| a.wechat_appid == appid)
             .ok_or_else(|| IdentityError::AppNotRegistered {
                 appid: appid.to_string(),
             })?;
-        let tenant = TenantId::parse(&app.tenant_id, "tenant_id")?;
-        self.check_shop_open(tenant, appid).await?;
         let secret = self.secrets.open(&app.secret_enc)?;
         Ok((tenant, secret))
     }
 
-    /// Asks the tenant module, through its contract, whether the appid names this tenant's active
-    /// mini-program: an archived shop, or credentials left behind after the shop moved to another
-    /// appid, must not let customers in.
-    async fn check_shop_open(&self, tenant: TenantId, appid: &str) -> Result<()> {
+    /// The open shop whose mini-program has this appid, asked of the tenant module through its
+    /// public contract (the call needs no token: it is what the mini-program boots with).
+    async fn shop_of(&self, appid: &str) -> Result<Option<TenantId>> {
         let mut tenants = TenantServiceClient::new(self.platform.clone());
         match tenants
             .get_app_config(GetAppConfigRequest {
@@ -427,20 +442,26 @@ impl IdentityApp {
             })
             .await
         {
-            Ok(r)
-                if r.get_ref()
+            Ok(r) => {
+                let name = r
+                    .into_inner()
                     .app_config
-                    .as_ref()
-                    .is_some_and(|c| c.tenant == format!("tenants/{tenant}")) =>
-            {
-                Ok(())
+                    .map(|c| c.tenant)
+                    .unwrap_or_default();
+                let id = name.strip_prefix("tenants/").unwrap_or_default();
+                let tenant = TenantId::parse(id, "tenant")
+                    .map_err(|_| anyhow::anyhow!("tenant service named no tenant: {name:?}"))?;
+                Ok(Some(tenant))
             }
-            Ok(_) => Err(IdentityError::ShopUnavailable {
-                appid: appid.to_string(),
-            }),
-            Err(s) if s.code() == tonic::Code::NotFound => Err(IdentityError::ShopUnavailable {
-                appid: appid.to_string(),
-            }),
+            // A malformed appid names no shop either.
+            Err(s)
+                if matches!(
+                    s.code(),
+                    tonic::Code::NotFound | tonic::Code::InvalidArgument
+                ) =>
+            {
+                Ok(None)
+            }
             Err(s) => Err(anyhow::anyhow!("tenant service: {}", s.message()).into()),
         }
     }
@@ -1173,8 +1194,8 @@ impl IdentityApp {
         }
         invalid(v)?;
         let t = tenant.to_string();
-        if let Some(other) = repo::find_app_by_appid(&self.db, appid).await?
-            && other.tenant_id != t
+        if let Some(other) = self.shop_of(appid).await?
+            && other != tenant
         {
             return Err(IdentityError::DuplicateAppid {
                 appid: appid.to_string(),

@@ -1017,6 +1017,95 @@ async fn credentials_left_behind_by_an_appid_change_let_no_one_in() {
 }
 
 #[tokio::test]
+async fn an_appid_given_up_by_one_shop_can_be_taken_by_another() {
+    let app = spawn_app().await;
+    let first = shop(&app, "appid-giver").await;
+    let second = shop(&app, "appid-taker").await;
+    let appid = first.wechat_appid.clone();
+    let set = |t: &tpb::Tenant, appid: &str| pb::SetWechatCredentialsRequest {
+        parent: t.name.clone(),
+        wechat_appid: appid.to_string(),
+        app_secret: "takersecret0123456789".into(),
+    };
+    // While the first shop has it, the appid is not the second's to store credentials under.
+    assert_status(
+        users(&app)
+            .set_wechat_credentials(with_token(
+                set(&second, &appid),
+                &app.admin_of(tenant_id(&second)),
+            ))
+            .await,
+        Code::AlreadyExists,
+        Some("DUPLICATE_APPID"),
+    );
+
+    // The first shop moves to another appid; its credentials for the old one stay behind.
+    let tenant_with_appid = |t: &tpb::Tenant, appid: String| tpb::UpdateTenantRequest {
+        tenant: Some(tpb::Tenant {
+            name: t.name.clone(),
+            wechat_appid: appid,
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["wechat_appid".into()],
+        }),
+    };
+    app.tenants()
+        .update_tenant(with_token(
+            tenant_with_appid(&first, mm_testkit::appid_for("giver-moved")),
+            &app.operator(),
+        ))
+        .await
+        .unwrap();
+    app.tenants()
+        .update_tenant(with_token(
+            tenant_with_appid(&second, appid.clone()),
+            &app.operator(),
+        ))
+        .await
+        .unwrap();
+    let fake = app.app.wechat_fake.clone().unwrap();
+    let h = [("x-wechat-appid", appid.as_str())];
+    let code = fake.login_code(&appid, "openid-ivy", None);
+    let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": code})).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (404, Some("APP_NOT_REGISTERED")),
+        "the second shop has not stored a secret for its new appid, and the first shop's does not count"
+    );
+
+    users(&app)
+        .set_wechat_credentials(with_token(
+            set(&second, &appid),
+            &app.admin_of(tenant_id(&second)),
+        ))
+        .await
+        .unwrap();
+    fake.register_app(&appid, "takersecret0123456789");
+    let code = fake.login_code(&appid, "openid-ivy", None);
+    let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": code})).await;
+    assert_eq!(s, 200, "{b}");
+    let rows = app
+        .app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.app.db.get_database_backend(),
+            "SELECT tenant_id FROM identity_users WHERE wechat_openid = 'openid-ivy'".to_string(),
+        ))
+        .await
+        .unwrap();
+    let owners: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("", "tenant_id").unwrap())
+        .collect();
+    assert_eq!(
+        owners,
+        [tenant_id(&second).to_string()],
+        "the customer belongs to the shop that has the appid now"
+    );
+}
+
+#[tokio::test]
 async fn a_client_cannot_choose_the_address_it_is_throttled_and_audited_under() {
     let app = spawn_app().await;
     let t = shop(&app, "spoof-shop").await;
