@@ -14,6 +14,7 @@ mod effects;
 mod entity;
 pub mod error;
 mod grpc;
+mod numbers;
 pub mod pay;
 mod repo;
 pub mod service;
@@ -53,6 +54,7 @@ impl OrderingApp {
                 "/api/v1/payments/wechat/notify",
             )?,
             jobs: ctx.settings.jobs.clone(),
+            numbers: Default::default(),
         })
     }
 }

@@ -68,26 +68,25 @@ pub async fn delete_creating(
     Ok(res.rows_affected == 1)
 }
 
-/// The next order sequence number of a shop day, counted in the caller's transaction. One upsert,
-/// so two first orders of a day cannot collide (a failed insert would abort a PostgreSQL
-/// transaction); the row stays locked until the caller commits.
+/// Raises a shop day's order counter by `count` and returns the last number taken (the first
+/// day's row is created by the same statement, so two first orders cannot collide). The row stays
+/// locked until the caller commits.
 pub async fn next_seq(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     day: &str,
+    count: i64,
 ) -> Result<i64, DbErr> {
-    let t = tenant.to_string();
-    // One statement: the upsert hands back the number it took.
     let row = counters::Entity::insert(counters::ActiveModel {
-        tenant_id: Set(t),
+        tenant_id: Set(tenant.to_string()),
         day: Set(day.to_string()),
-        seq: Set(1),
+        seq: Set(count),
     })
     .on_conflict(
         OnConflict::columns([counters::Column::TenantId, counters::Column::Day])
             .value(
                 counters::Column::Seq,
-                Expr::col((counters::Entity, counters::Column::Seq)).add(1),
+                Expr::col((counters::Entity, counters::Column::Seq)).add(count),
             )
             .to_owned(),
     )

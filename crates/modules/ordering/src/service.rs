@@ -94,6 +94,8 @@ pub struct OrderingApp {
     pub(crate) upstream: Upstream,
     pub(crate) payments: WechatPay,
     pub(crate) jobs: mm_kernel::config::JobsSettings,
+    /// Order numbers, taken in batches (see `numbers`).
+    pub(crate) numbers: Arc<crate::numbers::Numbers>,
 }
 
 /// The caller as an actor on orders, and the customer id when a customer.
@@ -340,25 +342,23 @@ impl OrderingApp {
             updated_at: now,
         };
         let row = &row;
+        let day = domain::order_day(now);
+        let seq = self.numbers.next(&self.db, tenant, &day).await?;
+        let row = &orders::Model {
+            order_number: domain::order_number(&day, seq),
+            ..row.clone()
+        };
         let inserted = mm_kernel::db::retry_conflicts(|| async move {
             let txn = self.db.begin().await?;
-            // The day's counter row is locked until this commits, so every order of a shop passes
-            // through here one at a time; on PostgreSQL a synchronous commit would hold it through
-            // a WAL flush each. Nothing needs this commit durable on its own: the order is answered
-            // only after the reservation and the placement commit synchronously, later in the WAL
-            // of the same server, and flushing them flushes this. A crash before that loses a row
-            // nobody was told of (and its number, which nothing else holds). SQLite in WAL mode
-            // with synchronous=NORMAL does not flush on commit anyway.
+            // Nothing needs this commit durable on its own: the order is answered only after the
+            // reservation and the placement commit synchronously, later in the WAL of the same
+            // server, and flushing them flushes this. A crash before that loses a row nobody was
+            // told of. SQLite in WAL mode with synchronous=NORMAL does not flush on commit anyway.
             if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
                 txn.execute_unprepared("SET LOCAL synchronous_commit = off")
                     .await?;
             }
-            let seq = repo::next_seq(&txn, tenant, &domain::order_day(now)).await?;
-            let row = orders::Model {
-                order_number: domain::order_number(&domain::order_day(now), seq),
-                ..row.clone()
-            };
-            if !repo::insert_order(&txn, row).await? {
+            if !repo::insert_order(&txn, row.clone()).await? {
                 return Ok::<bool, OrderingError>(false);
             }
             txn.commit().await?;

@@ -590,30 +590,39 @@ async fn a_retried_order_is_placed_once() {
     assert_ne!(bobs.name, first.name);
 }
 
+/// `n` orders of `item` by as many customers at once, each with its own key.
+fn concurrent_orders(
+    app: &TestApp,
+    s: &Shop,
+    n: usize,
+    item: &pb::LineItemRequest,
+    keys: &str,
+) -> Vec<tokio::task::JoinHandle<Result<tonic::Response<pb::CreateOrderResponse>, tonic::Status>>> {
+    (0..n)
+        .map(|i| {
+            let token = app.token(Role::Customer, Some(s.id), &[]);
+            let (channel, parent) = (app.channel.clone(), s.t.name.clone());
+            let request = pb::CreateOrderRequest {
+                parent,
+                items: vec![item.clone()],
+                fulfilment: takeaway(),
+                request_id: format!("{keys}-{i:04}"),
+                ..Default::default()
+            };
+            tokio::spawn(async move {
+                OrderServiceClient::new(channel)
+                    .create_order(with_token(request, &token))
+                    .await
+            })
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn concurrent_orders_for_scarce_stock_never_oversell() {
     let app = spawn_app().await;
     let s = open_shop(&app, "scarce-shop", 10).await;
-    let mut tasks = Vec::new();
-    for i in 0..30 {
-        let token = app.token(Role::Customer, Some(s.id), &[]);
-        let (channel, parent) = (app.channel.clone(), s.t.name.clone());
-        let item = line(&s.latte, 0, 1);
-        tasks.push(tokio::spawn(async move {
-            OrderServiceClient::new(channel)
-                .create_order(with_token(
-                    pb::CreateOrderRequest {
-                        parent,
-                        items: vec![item],
-                        fulfilment: takeaway(),
-                        request_id: format!("scarce-{i:04}"),
-                        ..Default::default()
-                    },
-                    &token,
-                ))
-                .await
-        }));
-    }
+    let tasks = concurrent_orders(&app, &s, 30, &line(&s.latte, 0, 1), "scarce");
     let (mut placed, mut sold_out) = (0, 0);
     for t in tasks {
         match t.await.unwrap() {
@@ -640,6 +649,25 @@ async fn concurrent_orders_for_scarce_stock_never_oversell() {
     assert_eq!(listed.len(), 10);
     let numbers: std::collections::HashSet<_> = listed.iter().map(|o| &o.order_number).collect();
     assert_eq!(numbers.len(), 10, "order numbers are unique");
+}
+
+#[tokio::test]
+async fn concurrent_orders_of_one_shop_take_every_number_of_the_day_once() {
+    let app = spawn_app().await;
+    let s = open_shop(&app, "numbered-shop", 10).await;
+    let tasks = concurrent_orders(&app, &s, 48, &line(&s.cake, 0, 1), "numbered");
+    let mut seqs = Vec::new();
+    for t in tasks {
+        let order = t.await.unwrap().unwrap().into_inner().order.unwrap();
+        let (_, seq) = order.order_number.split_once('-').unwrap();
+        seqs.push(seq.parse::<i64>().unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=48).collect::<Vec<_>>(),
+        "taken in batches, the numbers are still each given once and none skipped"
+    );
 }
 
 #[tokio::test]
