@@ -195,7 +195,9 @@ run_platform() {
     redis_ns=mm-bench-$$-$RANDOM
     psql "$PG_ROOT/postgres" -qc "create database $pg_db" >/dev/null
     env+=(
-      MINIMODULES_DATABASE__URL="$PG_ROOT/$pg_db"
+      # Without TLS, as the seed stack connects (node-postgres's default); the server's default,
+      # sslmode=prefer, would encrypt every query over loopback on both sides.
+      MINIMODULES_DATABASE__URL="$PG_ROOT/$pg_db?sslmode=disable"
       MINIMODULES_CACHE__REDIS_URL=redis://127.0.0.1:6379
       MINIMODULES_CACHE__NAMESPACE="$redis_ns"
     )
