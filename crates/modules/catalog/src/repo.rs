@@ -320,6 +320,40 @@ pub async fn find_sku(
         .await
 }
 
+/// The SKUs named by (product id, SKU id) with their products, in one query: what an order's
+/// reservation reads, one round trip however many items it holds. Pairs that name nothing are
+/// simply missing from the answer.
+pub async fn find_skus_with_products(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    pairs: &[(&str, &str)],
+) -> Result<Vec<(skus::Model, products::Model)>, DbErr> {
+    use sea_orm::{Condition, JoinType};
+    let t = tenant.to_string();
+    let product: sea_orm::RelationDef = skus::Entity::belongs_to(products::Entity)
+        .from((skus::Column::TenantId, skus::Column::ProductId))
+        .to((products::Column::TenantId, products::Column::ProductId))
+        .into();
+    let named = pairs.iter().fold(Condition::any(), |c, (p, s)| {
+        c.add(
+            Condition::all()
+                .add(skus::Column::ProductId.eq(*p))
+                .add(skus::Column::SkuId.eq(*s)),
+        )
+    });
+    let rows = skus::Entity::find()
+        .select_also(products::Entity)
+        .join(JoinType::InnerJoin, product)
+        .filter(skus::Column::TenantId.eq(t))
+        .filter(named)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, p)| p.map(|p| (s, p)))
+        .collect())
+}
+
 /// Takes `quantity` from a limited SKU's stock only while enough is left, in one statement.
 /// Returns the stock left afterwards, or `None` when there was not enough, the SKU is gone, or
 /// its stock is unlimited (NULL: nothing to take; the caller knows which from its read).

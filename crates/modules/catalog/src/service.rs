@@ -536,11 +536,17 @@ impl CatalogApp {
         tenant: TenantId,
         items: &[ItemRef],
     ) -> Result<Vec<Looked>> {
+        let pairs: Vec<(&str, &str)> = items
+            .iter()
+            .map(|it| (it.product_id.as_str(), it.sku_id.as_str()))
+            .collect();
+        let found = repo::find_skus_with_products(db, tenant, &pairs).await?;
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
-            let product = repo::find_product(db, tenant, &it.product_id).await?;
-            let sku = repo::find_sku(db, tenant, &it.product_id, &it.sku_id).await?;
-            let (Some(p), Some(s)) = (product, sku) else {
+            let Some((s, p)) = found
+                .iter()
+                .find(|(s, _)| s.product_id == it.product_id && s.sku_id == it.sku_id)
+            else {
                 return Err(RequestError::invalid(
                     format!("items[{i}]"),
                     "no such product and SKU in this shop",
@@ -619,36 +625,33 @@ impl CatalogApp {
             })
             .collect();
         let taken = serde_json::to_string(&taken).map_err(anyhow::Error::from)?;
+        // Read before any write, outside the transaction: one round trip, and SQLite's write
+        // lock is then taken by the transaction's first statement, never upgraded from a read.
+        let looked_up = match self.lookup(&self.db, tenant, items).await {
+            Ok(l) => l,
+            // A retry of a reservation that went through answers what it took, even when its
+            // items are no longer on sale: the caller must not think nothing was taken.
+            Err(e) => return self.replayed(tenant, reservation).await?.ok_or(e),
+        };
+        if let Some((r, ..)) = looked_up.iter().find(|(_, on_sale, _)| !on_sale) {
+            if let Some(replayed) = self.replayed(tenant, reservation).await? {
+                return Ok(replayed);
+            }
+            return Err(CatalogError::NotOnSale {
+                product: r.product.clone(),
+            });
+        }
+        if !looked_up.iter().any(|(_, _, limited)| *limited) {
+            // Nothing to take: the reservation is one row, written in one statement.
+            if !repo::start_reservation(&self.db, tenant, reservation, &taken).await? {
+                return self.replay(tenant, reservation).await;
+            }
+            return Ok((looked_up.into_iter().map(|(r, ..)| r).collect(), false));
+        }
         let txn = self.db.begin().await?;
         if !repo::start_reservation(&txn, tenant, reservation, &taken).await? {
             drop(txn);
-            let Some(existing) = repo::find_reservation(&self.db, tenant, reservation).await?
-            else {
-                return Err(anyhow::anyhow!("reservation {reservation} vanished").into());
-            };
-            if existing.released {
-                return Err(CatalogError::ReservationReleased {
-                    reservation: reservation.to_string(),
-                });
-            }
-            let taken: Vec<Taken> = serde_json::from_str(&existing.items).unwrap_or_default();
-            let refs: Vec<ItemRef> = taken
-                .into_iter()
-                .map(|t| ItemRef {
-                    product_id: t.product_id,
-                    sku_id: t.sku_id,
-                    quantity: t.quantity,
-                })
-                .collect();
-            return Ok((self.resolve(&self.db, tenant, &refs).await?, false));
-        }
-        let looked_up = self.lookup(&txn, tenant, items).await?;
-        for (r, on_sale, _) in &looked_up {
-            if !on_sale {
-                return Err(CatalogError::NotOnSale {
-                    product: r.product.clone(),
-                });
-            }
+            return self.replay(tenant, reservation).await;
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by(|&a, &b| {
@@ -680,6 +683,44 @@ impl CatalogApp {
         }
         txn.commit().await?;
         Ok((resolved, sold_out))
+    }
+
+    /// What an earlier reservation under this id took, when there is one: its items, or
+    /// RESERVATION_RELEASED when it was given back (or spent by a release that came first).
+    async fn replayed(
+        &self,
+        tenant: TenantId,
+        reservation: &str,
+    ) -> Result<Option<(Vec<pb::ResolvedItem>, bool)>> {
+        let Some(existing) = repo::find_reservation(&self.db, tenant, reservation).await? else {
+            return Ok(None);
+        };
+        if existing.released {
+            return Err(CatalogError::ReservationReleased {
+                reservation: reservation.to_string(),
+            });
+        }
+        let taken: Vec<Taken> = serde_json::from_str(&existing.items).unwrap_or_default();
+        let refs: Vec<ItemRef> = taken
+            .into_iter()
+            .map(|t| ItemRef {
+                product_id: t.product_id,
+                sku_id: t.sku_id,
+                quantity: t.quantity,
+            })
+            .collect();
+        Ok(Some((self.resolve(&self.db, tenant, &refs).await?, false)))
+    }
+
+    /// [`Self::replayed`] for an id whose insert just found it taken.
+    async fn replay(
+        &self,
+        tenant: TenantId,
+        reservation: &str,
+    ) -> Result<(Vec<pb::ResolvedItem>, bool)> {
+        self.replayed(tenant, reservation)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("reservation {reservation} vanished").into())
     }
 
     /// Gives back a reservation's stock, once; true when this call gave it back. Releasing an id

@@ -441,8 +441,8 @@ fn item(p: &pb::Product, sku: usize, quantity: i32) -> pb::ItemRequest {
     }
 }
 
-async fn stock_of(app: &TestApp, t: &tpb::Tenant, p: &pb::Product) -> Vec<i64> {
-    let got = catalog(app)
+async fn current(app: &TestApp, t: &tpb::Tenant, p: &pb::Product) -> pb::Product {
+    catalog(app)
         .get_product(with_token(
             pb::GetProductRequest {
                 name: p.name.clone(),
@@ -453,8 +453,16 @@ async fn stock_of(app: &TestApp, t: &tpb::Tenant, p: &pb::Product) -> Vec<i64> {
         .unwrap()
         .into_inner()
         .product
-        .unwrap();
-    got.skus.iter().map(|s| s.stock).collect()
+        .unwrap()
+}
+
+async fn stock_of(app: &TestApp, t: &tpb::Tenant, p: &pb::Product) -> Vec<i64> {
+    current(app, t, p)
+        .await
+        .skus
+        .iter()
+        .map(|s| s.stock)
+        .collect()
 }
 
 #[tokio::test]
@@ -538,7 +546,7 @@ async fn concurrent_reservations_never_oversell() {
         items: vec![item(&p, 0, 1)],
     };
     catalog(&app)
-        .reserve_stock(with_token(again, &token))
+        .reserve_stock(with_token(again.clone(), &token))
         .await
         .unwrap();
     assert_eq!(
@@ -546,6 +554,48 @@ async fn concurrent_reservations_never_oversell() {
         vec![1],
         "a retry of a kept reservation takes nothing"
     );
+
+    // Taken off sale since, the product is still what a retry of a kept reservation answers: its
+    // caller must learn that the stock was taken, not that nothing was.
+    let admin = app.admin_of(tenant_id(&t));
+    let etag = current(&app, &t, &p).await.etag;
+    catalog(&app)
+        .update_product(with_token(
+            pb::UpdateProductRequest {
+                product: Some(pb::Product {
+                    name: p.name.clone(),
+                    on_sale: false,
+                    etag,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["on_sale".into()],
+                }),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let replayed = catalog(&app)
+        .reserve_stock(with_token(again.clone(), &token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(replayed.items.len(), 1, "{replayed:?}");
+    assert_status(
+        catalog(&app)
+            .reserve_stock(with_token(
+                pb::ReserveStockRequest {
+                    reservation_id: "after-off-sale".into(),
+                    ..again
+                },
+                &token,
+            ))
+            .await,
+        Code::FailedPrecondition,
+        Some("NOT_ON_SALE"),
+    );
+    assert_eq!(stock_of(&app, &t, &p).await, vec![1]);
 }
 
 #[tokio::test]
