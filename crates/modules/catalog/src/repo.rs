@@ -218,9 +218,10 @@ pub async fn replace_skus(
     Ok(())
 }
 
-/// Starts a reservation of `items` (JSON); false when one with this id exists already. Written
-/// first in the reservation's transaction so that SQLite takes its write lock before any read;
-/// the items go in now, since the transaction either takes all of them or rolls back.
+/// Starts a reservation of `items` (JSON); false when one with this id exists already. When stock
+/// is taken, written first in the reservation's transaction, so that SQLite takes its write lock
+/// with the first statement; the items go in now, since the transaction either takes all of them
+/// or rolls back. When nothing limited is taken, it is the whole reservation, on its own.
 pub async fn start_reservation(
     db: &impl ConnectionTrait,
     tenant: TenantId,
