@@ -85,3 +85,5 @@ target_dir=${CARGO_TARGET_DIR:-target}
 "$target_dir/debug/mesh" "$target_dir/debug/minimodules" -- \
   npm --prefix weapp run test:contract -- --no-file-parallelism
 
+log "module plug-in: an example module added by new files and its registration lines alone"
+scripts/check-module-plugin.sh

@@ -16,32 +16,29 @@ use axum::Router;
 use axum::http::HeaderMap;
 use mm_kernel::access::ClientAddrPolicy;
 use mm_kernel::cache::Cache;
+use mm_kernel::module::{BffDef, BffHost};
 use mm_kernel::platform::Platform;
-use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
-use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
-use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
 use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
 use utoipa::OpenApi;
 
-/// What every route needs.
+/// What every route needs, a module's routes too (`mm_kernel::module::BffDef`: a module keeps its
+/// own clients and caches beside this).
 pub struct BffState {
+    /// The platform channel, for a module's own clients.
+    pub channel: Platform,
     /// Tenant service client.
     pub tenants: TenantServiceClient<Platform>,
     /// Identity (auth) service client.
     pub auth: AuthServiceClient<Platform>,
-    /// Catalog service client.
-    pub catalog: CatalogServiceClient<Platform>,
-    /// Ordering service client.
-    pub orders: OrderServiceClient<Platform>,
-    /// Booking service client.
-    pub bookings: BookingServiceClient<Platform>,
     /// Rendered boot answers.
     pub boot: routes::app::BootCache,
     /// Which proxies' X-Forwarded-For is believed when taking the client's address.
     pub client_addrs: ClientAddrPolicy,
-    /// Rendered menus.
-    pub menus: routes::catalog::MenuCache,
+    /// The cache whose announcements drop what is held (a module's rendered answers too).
+    pub cache: Arc<Cache>,
+    /// How long a rendered answer is held at most, should an announcement be lost.
+    pub boot_ttl: Duration,
 }
 
 impl BffState {
@@ -49,21 +46,55 @@ impl BffState {
     /// are taken under `client_addrs`.
     pub fn new(
         channel: Platform,
-        cache: &Cache,
+        cache: &Arc<Cache>,
         boot_ttl: Duration,
         client_addrs: ClientAddrPolicy,
     ) -> Self {
         Self {
             tenants: TenantServiceClient::new(channel.clone()),
             auth: AuthServiceClient::new(channel.clone()),
-            catalog: CatalogServiceClient::new(channel.clone()),
-            orders: OrderServiceClient::new(channel.clone()),
-            bookings: BookingServiceClient::new(channel),
+            channel,
             boot: routes::app::boot_cache(cache, boot_ttl),
             client_addrs,
-            menus: routes::catalog::menu_cache(cache, boot_ttl),
+            cache: cache.clone(),
+            boot_ttl,
         }
     }
+}
+
+/// A module's route state: the BFF's shared state and the module's own (its clients, caches),
+/// which it derefs to.
+pub struct ModuleState<T> {
+    /// The BFF's shared state (`routes::app::tenant_of` reads it).
+    pub bff: Arc<BffState>,
+    /// The module's own.
+    pub own: T,
+}
+
+impl<T> std::ops::Deref for ModuleState<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.own
+    }
+}
+
+/// A module's routes: `router` with the module's own state, made by `own` from the BFF's.
+pub fn module_routes<T: Send + Sync + 'static>(
+    host: &BffHost,
+    own: impl FnOnce(&BffState) -> T,
+    router: Router<Arc<ModuleState<T>>>,
+) -> anyhow::Result<Router> {
+    let bff = shared(host)?;
+    let own = own(&bff);
+    Ok(router.with_state(Arc::new(ModuleState { bff, own })))
+}
+
+/// The BFF's state as a module's routes receive it ([`BffHost`]).
+pub fn shared(host: &BffHost) -> anyhow::Result<Arc<BffState>> {
+    host.0
+        .clone()
+        .downcast::<BffState>()
+        .map_err(|_| anyhow::anyhow!("the BFF host does not hold the BFF's state"))
 }
 
 /// Wraps a request message, forwarding the caller's token and request id as gRPC metadata so the
@@ -85,7 +116,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
     req
 }
 
-/// The OpenAPI document of every BFF route.
+/// The OpenAPI document of the BFF's own routes (boot, login); [`openapi`] adds the modules'.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -102,28 +133,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::auth::get_me,
         routes::auth::update_me,
         routes::auth::update_me_post,
-        routes::catalog::get_menu,
-        routes::ordering::quote,
-        routes::ordering::create_order,
-        routes::ordering::list_orders,
-        routes::ordering::get_order,
-        routes::ordering::cancel_order,
-        routes::ordering::pay_order,
-        routes::ordering::refresh_payment,
-        routes::ordering::wechat_pay_notify,
-        routes::booking::list_services,
-        routes::booking::list_staff,
-        routes::booking::list_slots,
-        routes::booking::hold,
-        routes::booking::list_reservations,
-        routes::booking::confirm,
-        routes::booking::cancel,
-        routes::booking::reschedule,
-        routes::booking::pay_deposit,
-        routes::booking::refresh_deposit,
-        routes::booking::wechat_pay_notify,
     ),
-    modifiers(&BearerAuth, &CommonErrors),
     components(schemas(
         routes::app::AppConfigDto,
         routes::app::ThemeDto,
@@ -139,33 +149,7 @@ pub fn forward<T>(headers: &HeaderMap, msg: T) -> tonic::Request<T> {
         routes::auth::RefreshBody,
         routes::auth::PhoneBody,
         routes::auth::UpdateMeBody,
-        routes::catalog::MenuDto,
-        routes::catalog::MenuSectionDto,
-        routes::catalog::MenuProductDto,
-        routes::catalog::SkuDto,
-        routes::catalog::SpecDto,
-        routes::ordering::ItemBody,
-        routes::ordering::AddressDto,
-        routes::ordering::FulfilmentDto,
-        routes::ordering::QuoteBody,
-        routes::ordering::CreateOrderBody,
-        routes::ordering::PayBody,
-        routes::ordering::LineDto,
-        routes::ordering::AmountsDto,
-        routes::ordering::QuoteDto,
-        routes::ordering::OrderDto,
-        routes::ordering::OrdersPageDto,
         routes::wechat_pay::WechatPayDto,
-        routes::ordering::PayDto,
-        routes::booking::ServiceDto,
-        routes::booking::StaffDto,
-        routes::booking::SlotDto,
-        routes::booking::SlotsDto,
-        routes::booking::ReservationDto,
-        routes::booking::ReservationsPageDto,
-        routes::booking::HoldBody,
-        routes::booking::RescheduleBody,
-        routes::booking::DepositPayDto,
         error::ErrorBody,
         error::ErrorDetailsDto,
         error::FieldErrorDto,
@@ -304,24 +288,39 @@ async fn client_address(
     next.run(req).await
 }
 
-async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+/// The OpenAPI document of every BFF route: its own and those of `modules`.
+pub fn openapi(modules: &[BffDef]) -> utoipa::openapi::OpenApi {
+    use utoipa::Modify as _;
+    let mut doc = ApiDoc::openapi();
+    for m in modules {
+        doc.merge((m.openapi)());
+    }
+    // After the merge, so the modules' operations get the common answers too.
+    BearerAuth.modify(&mut doc);
+    CommonErrors.modify(&mut doc);
+    doc
 }
 
-/// Every BFF route.
-pub fn router(state: Arc<BffState>) -> Router {
+/// Every BFF route: its own and those of `modules`.
+pub fn router(state: Arc<BffState>, modules: &[BffDef]) -> anyhow::Result<Router> {
     let policy = state.client_addrs.clone();
-    Router::new()
+    let doc = axum::Json(openapi(modules));
+    let host = BffHost(state.clone());
+    let mut router = Router::new()
         .merge(routes::app::router())
-        .merge(routes::catalog::router())
         .merge(routes::auth::router())
-        .merge(routes::ordering::router())
-        .merge(routes::booking::router())
-        .route("/api/openapi.json", axum::routing::get(openapi))
+        .with_state(state)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || std::future::ready(doc.clone())),
+        );
+    for m in modules {
+        router = router.merge((m.routes)(&host)?);
+    }
+    Ok(router
         // Every answer in `{code, message, details}`, the framework's own 404 and 405 too.
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
-        .with_state(state)
         // Every route: `forward` passes X-Forwarded-For on, so it must never be the client's own.
-        .layer(axum::middleware::from_fn_with_state(policy, client_address))
+        .layer(axum::middleware::from_fn_with_state(policy, client_address)))
 }

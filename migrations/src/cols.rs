@@ -3,42 +3,42 @@
 use sea_orm_migration::prelude::*;
 
 /// A 36-character id (UUID text), not null.
-pub(crate) fn id(name: &'static str) -> ColumnDef {
+pub fn id(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).string_len(36).not_null().to_owned()
 }
 
 /// A bounded string, not null.
-pub(crate) fn str_(name: &'static str, len: u32) -> ColumnDef {
+pub fn str_(name: &'static str, len: u32) -> ColumnDef {
     ColumnDef::new(name).string_len(len).not_null().to_owned()
 }
 
 /// Unbounded text, not null.
-pub(crate) fn text(name: &'static str) -> ColumnDef {
+pub fn text(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).text().not_null().to_owned()
 }
 
 /// A 32-bit integer, not null.
-pub(crate) fn int(name: &'static str) -> ColumnDef {
+pub fn int(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).integer().not_null().to_owned()
 }
 
 /// A 64-bit integer, not null.
-pub(crate) fn big(name: &'static str) -> ColumnDef {
+pub fn big(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).big_integer().not_null().to_owned()
 }
 
 /// Money in fen (64-bit), not null.
-pub(crate) fn fen(name: &'static str) -> ColumnDef {
+pub fn fen(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).big_integer().not_null().to_owned()
 }
 
 /// A boolean, not null.
-pub(crate) fn flag(name: &'static str) -> ColumnDef {
+pub fn flag(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).boolean().not_null().to_owned()
 }
 
 /// A timestamp with time zone, not null.
-pub(crate) fn ts(name: &'static str) -> ColumnDef {
+pub fn ts(name: &'static str) -> ColumnDef {
     ColumnDef::new(name)
         .timestamp_with_time_zone()
         .not_null()
@@ -46,7 +46,7 @@ pub(crate) fn ts(name: &'static str) -> ColumnDef {
 }
 
 /// A timestamp with time zone, nullable.
-pub(crate) fn ts_null(name: &'static str) -> ColumnDef {
+pub fn ts_null(name: &'static str) -> ColumnDef {
     ColumnDef::new(name)
         .timestamp_with_time_zone()
         .null()

@@ -222,7 +222,7 @@ fn answer(c: &CachedBoot, headers: &HeaderMap) -> Response {
 
 /// A rendered JSON answer held by the BFF: 304 when the client sent its ETag, else the body.
 /// `no-cache`: the client keeps it but asks again (cheaply, with the ETag) every time.
-pub(crate) fn rendered(etag: &HeaderValue, body: &Bytes, headers: &HeaderMap) -> Response {
+pub fn rendered(etag: &HeaderValue, body: &Bytes, headers: &HeaderMap) -> Response {
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes());

@@ -133,6 +133,63 @@ pub struct ModuleDef {
     pub templates: &'static [&'static str],
     /// Mounts its services; `None` for a module whose spec is published before its service ships.
     pub mount: Option<MountFn>,
+    /// Its schema, oldest migration first (named `mYYYYMMDD_HHMMSS_<module>_<what>`): the
+    /// server runs every module's in timestamp order, whatever the module.
+    pub migrations: MigrationsFn,
+    /// Its JSON routes for the mini-program (served by the BFF), with their OpenAPI paths.
+    pub bff: Option<BffDef>,
+    /// Demo data for the demo shop (`demo.seed`), after the shop exists; idempotent.
+    pub demo: Option<DemoFn>,
+}
+
+/// A module's part of the BFF: its routes and the OpenAPI document describing them, side by
+/// side so neither is added without the other.
+#[derive(Clone, Copy, Debug)]
+pub struct BffDef {
+    /// Its routes, given the BFF's shared state (see [`BffHost`]).
+    pub routes: fn(&BffHost) -> anyhow::Result<axum::Router>,
+    /// Its paths and schemas; the BFF merges every module's into `/api/openapi.json`.
+    pub openapi: fn() -> utoipa::openapi::OpenApi,
+}
+
+/// The BFF's shared state (the platform channel, the tenant lookup by appid, the caches) as the
+/// kernel, which sits below the BFF crate, can hand it on: `mm_bff::shared` reads it back.
+#[derive(Clone)]
+pub struct BffHost(pub std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for BffHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BffHost")
+    }
+}
+
+/// What a module's demo data is for: the demo shop.
+#[derive(Clone, Debug)]
+pub struct DemoShop {
+    /// The shop.
+    pub tenant: crate::TenantId,
+    /// Its mini-program's appid and AppSecret (known to the local WeChat fake).
+    pub appid: &'static str,
+    /// The AppSecret.
+    pub app_secret: &'static str,
+    /// Login and password of its admin (printed in the README: a demo).
+    pub admin_login: &'static str,
+    /// The admin's password.
+    pub admin_password: &'static str,
+}
+
+/// Seeds a module's demo data for the demo shop.
+pub type DemoFn = for<'a> fn(
+    &'a ModuleContext,
+    &'a DemoShop,
+) -> futures::future::BoxFuture<'a, anyhow::Result<()>>;
+
+/// A module's migrations.
+pub type MigrationsFn = fn() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>>;
+
+/// For a module that has no tables (yet).
+pub fn no_migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+    Vec::new()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! instance never dies because a neighbour was quicker.
 
 use mm_kernel::RequestContext;
-use mm_kernel::module::ModuleContext;
+use mm_kernel::module::{DemoShop, ModuleContext};
 use mm_tenant::TenantApp;
 use mm_tenant::service::NewTenant;
 
@@ -41,8 +41,22 @@ pub async fn seed(
                 })?,
         },
     };
-    seed_identity(ctx, &tenant_id).await?;
-    seed_menu(ctx, &tenant_id).await?;
+    let shop = DemoShop {
+        tenant: mm_kernel::TenantId::parse(&tenant_id, "tenant")?,
+        appid: DEMO_APPID,
+        app_secret: DEMO_APP_SECRET,
+        admin_login: DEMO_ADMIN_LOGIN,
+        admin_password: DEMO_ADMIN_PASSWORD,
+    };
+    // Each module's own demo data, in registration order (identity's admin before anything
+    // that names staff).
+    for m in crate::modules::all() {
+        if let Some(demo) = m.demo {
+            demo(ctx, &shop)
+                .await
+                .map_err(|e| e.context(format!("seeding the {} module's demo data", m.id)))?;
+        }
+    }
     if let Some(reg) = registration {
         seed_wechat_pay(ctx, reg, &tenant_id).await?;
     }
@@ -111,135 +125,6 @@ async fn seed_wechat_pay(
         )
         .await
         .map_err(|e| anyhow::anyhow!("Failed to store the demo merchant account: {e}"))?;
-    Ok(())
-}
-
-/// A small menu, so the demo mini-program has something to order.
-async fn seed_menu(ctx: &ModuleContext, tenant_id: &str) -> anyhow::Result<()> {
-    use mm_catalog::domain::{Fen, SkuInput, Spec};
-    use mm_catalog::service::{CategoryInput, ProductInput};
-    let catalog = mm_catalog::CatalogApp::new(ctx.db.clone(), ctx.cache.clone());
-    let system = RequestContext::system("demo-seed");
-    let tenant = mm_kernel::TenantId::parse(tenant_id, "tenant")?;
-    if !catalog.list_categories(&system, tenant).await?.is_empty() {
-        return Ok(());
-    }
-    let sku = |values: &[(&str, &str)], fen: i64, stock: Option<i64>| SkuInput {
-        id: None,
-        specs: values
-            .iter()
-            .map(|(s, v)| Spec {
-                spec: (*s).into(),
-                value: (*v).into(),
-            })
-            .collect(),
-        price: Fen::parse(fen, "price", &mut Vec::new()),
-        stock,
-    };
-    let menu = [
-        (
-            "招牌饮品",
-            "Signature drinks",
-            vec![
-                (
-                    "生椰拿铁",
-                    "Coconut latte",
-                    vec![
-                        sku(&[("杯型", "中杯"), ("温度", "冰")], 1800, Some(100)),
-                        sku(&[("杯型", "大杯"), ("温度", "冰")], 2200, Some(100)),
-                        sku(&[("杯型", "大杯"), ("温度", "热")], 2200, None),
-                    ],
-                ),
-                (
-                    "柠檬茶",
-                    "Lemon tea",
-                    vec![
-                        sku(&[("甜度", "少糖")], 1200, None),
-                        sku(&[("甜度", "正常糖")], 1200, None),
-                    ],
-                ),
-            ],
-        ),
-        (
-            "主食",
-            "Mains",
-            vec![
-                (
-                    "红烧牛肉面",
-                    "Braised beef noodles",
-                    vec![
-                        sku(&[("辣度", "微辣")], 3200, Some(50)),
-                        sku(&[("辣度", "特辣")], 3200, Some(50)),
-                    ],
-                ),
-                (
-                    "扬州炒饭",
-                    "Yangzhou fried rice",
-                    vec![sku(&[], 2600, None)],
-                ),
-            ],
-        ),
-    ];
-    for (order, (zh, en, products)) in menu.into_iter().enumerate() {
-        let category = catalog
-            .create_category(
-                &system,
-                tenant,
-                CategoryInput {
-                    display_name_zh: Some(zh.into()),
-                    display_name_en: Some(en.into()),
-                    sort_order: Some(i32::try_from(order).unwrap_or(0)),
-                },
-            )
-            .await?;
-        for (name_zh, name_en, skus) in products {
-            catalog
-                .create_product(
-                    &system,
-                    tenant,
-                    ProductInput {
-                        category_id: Some(category.category_id.clone()),
-                        display_name_zh: Some(name_zh.into()),
-                        display_name_en: Some(name_en.into()),
-                        on_sale: Some(true),
-                        skus: Some(skus),
-                        ..ProductInput::default()
-                    },
-                )
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-async fn seed_identity(ctx: &ModuleContext, tenant_id: &str) -> anyhow::Result<()> {
-    let identity = mm_identity::IdentityApp::from_context(ctx)?;
-    let system = RequestContext::system("demo-seed");
-    let tenant = mm_kernel::TenantId::parse(tenant_id, "tenant")?;
-    identity
-        .set_wechat_credentials(&system, tenant, DEMO_APPID, DEMO_APP_SECRET)
-        .await?;
-    if !identity.has_login(tenant, DEMO_ADMIN_LOGIN).await? {
-        let created = identity
-            .create_staff(
-                &system,
-                tenant,
-                mm_identity::service::NewStaff {
-                    role: mm_kernel::Role::Admin,
-                    display_name: "店长".into(),
-                    login_name: DEMO_ADMIN_LOGIN.into(),
-                    phone: String::new(),
-                    permissions: Vec::new(),
-                    password: DEMO_ADMIN_PASSWORD.into(),
-                },
-            )
-            .await;
-        match created {
-            // Another instance created the admin between our look and our write.
-            Ok(_) | Err(mm_identity::error::IdentityError::DuplicateLogin { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
     Ok(())
 }
 

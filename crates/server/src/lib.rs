@@ -27,6 +27,7 @@ use mm_kernel::config::{Environment, Settings};
 use mm_kernel::gate::Gate;
 use mm_kernel::metrics::GrpcMetricsLayer;
 use mm_kernel::module::{Jobs, ModuleContext, ModuleDef};
+use mm_migrations::MigratorTraitSelf as _;
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::net::TcpListener;
@@ -75,11 +76,12 @@ pub struct App {
 
 /// Whether migrations this binary needs are not applied to `db` yet.
 pub async fn schema_behind(db: &DatabaseConnection) -> anyhow::Result<bool> {
-    Ok(
-        !<mm_migrations::Migrator as mm_migrations::MigratorTrait>::get_pending_migrations(db)
-            .await?
-            .is_empty(),
-    )
+    Ok(!migrator().get_pending_migrations(db).await?.is_empty())
+}
+
+/// The kernel's migrations and every registered module's.
+pub fn migrator() -> mm_migrations::Migrator {
+    mm_migrations::Migrator::new(modules::all().iter().map(|m| m.migrations))
 }
 
 /// Watches the database and Redis for readiness (see `shutdown::Dependencies`): `/readyz` reads
@@ -152,7 +154,8 @@ async fn probe_dependencies(
 
 /// Runs migrations.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    <mm_migrations::Migrator as mm_migrations::MigratorTrait>::up(db, None)
+    migrator()
+        .up(db, None)
         .await
         .context("Failed to run migrations")
 }
@@ -653,7 +656,8 @@ impl App {
                 Duration::from_secs(settings.bff.boot_cache_ttl_secs),
                 ClientAddrPolicy::new(&settings.server.trusted_proxies, None)?,
             ));
-            router = router.merge(mm_bff::router(state));
+            let parts: Vec<_> = modules::all().iter().filter_map(|m| m.bff).collect();
+            router = router.merge(mm_bff::router(state, &parts)?);
         }
         if settings.admin.enabled {
             router = router.merge(admin::router(&settings, grpc_addr));

@@ -11,6 +11,9 @@ const fn spec_only(id: &'static str, spec: &'static str) -> ModuleDef {
         spec,
         templates: &[],
         mount: None,
+        migrations: mm_kernel::module::no_migrations,
+        bff: None,
+        demo: None,
     }
 }
 

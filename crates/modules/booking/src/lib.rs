@@ -14,11 +14,13 @@
 //! config, the merchant account) and identity (the payer, sending a message) are reached only
 //! through their contracts (`upstream.rs`, `mm_kernel::merchant`).
 
+pub mod bff;
 mod convert;
 pub mod domain;
 mod entity;
 pub mod error;
 mod grpc;
+pub mod migrations;
 mod outbox;
 pub mod pay;
 mod repo;
@@ -44,6 +46,9 @@ pub fn module() -> ModuleDef {
         spec: SPEC,
         templates: &[],
         mount: Some(mount),
+        migrations: migrations::migrations,
+        bff: Some(bff::def()),
+        demo: None,
     }
 }
 

@@ -5,11 +5,14 @@
 //! It must not reach into other modules' tables; ordering will take stock through this module's
 //! contract.
 
+pub mod bff;
 mod convert;
+pub mod demo;
 pub mod domain;
 mod entity;
 pub mod error;
 mod grpc;
+pub mod migrations;
 mod repo;
 pub mod service;
 
@@ -29,6 +32,9 @@ pub fn module() -> ModuleDef {
         spec: SPEC,
         templates: &[],
         mount: Some(mount),
+        migrations: migrations::migrations,
+        bff: Some(bff::def()),
+        demo: Some(demo::seed),
     }
 }
 

@@ -7,10 +7,12 @@
 //! resource name, or its own appid registry.
 
 mod convert;
+pub mod demo;
 pub mod domain;
 mod entity;
 pub mod error;
 mod grpc;
+pub mod migrations;
 mod repo;
 pub mod service;
 pub mod wechat;
@@ -39,6 +41,9 @@ pub fn module() -> ModuleDef {
         spec: SPEC,
         templates: &[],
         mount: Some(mount),
+        migrations: migrations::migrations,
+        bff: None,
+        demo: Some(demo::seed),
     }
 }
 

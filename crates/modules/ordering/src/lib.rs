@@ -8,12 +8,14 @@
 //! It must not read or write another module's tables: the catalog, tenant and identity modules
 //! are reached only through their contracts (`upstream.rs`).
 
+pub mod bff;
 mod convert;
 pub mod domain;
 mod effects;
 mod entity;
 pub mod error;
 mod grpc;
+pub mod migrations;
 mod numbers;
 pub mod pay;
 mod repo;
@@ -37,6 +39,9 @@ pub fn module() -> ModuleDef {
         spec: SPEC,
         templates: &[],
         mount: Some(mount),
+        migrations: migrations::migrations,
+        bff: Some(bff::def()),
+        demo: None,
     }
 }
 

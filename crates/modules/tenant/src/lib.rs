@@ -10,6 +10,7 @@ pub mod domain;
 mod entity;
 pub mod error;
 mod grpc;
+pub mod migrations;
 pub mod payments;
 pub mod registry;
 mod repo;
@@ -37,6 +38,9 @@ pub fn module() -> ModuleDef {
         spec: registry::SPEC,
         templates: registry::BUILTIN_TEMPLATES,
         mount: Some(mount),
+        migrations: migrations::migrations,
+        bff: None,
+        demo: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Migrations that move data keep it: merchant accounts stored by ordering before the account
 //! moved to the tenant module are still there, byte for byte, after the move.
 
-use mm_migrations::{Migrator, MigratorTrait as _};
+use mm_migrations::MigratorTraitSelf as _;
+use mm_server::migrator;
 use mm_testkit::Storage;
 use sea_orm::{ConnectionTrait as _, Statement};
 
@@ -17,11 +18,13 @@ async fn moving_merchant_accounts_to_the_tenant_module_keeps_them() {
     let settings = storage.settings();
     let db = mm_kernel::db::connect(&settings.database).await.unwrap();
     // Every migration before the move.
-    let before = Migrator::migrations()
+    let before = migrator()
+        .migrations()
         .iter()
         .take_while(|m| m.name() < "m20261125_000800")
         .count();
-    Migrator::up(&db, Some(u32::try_from(before).unwrap()))
+    migrator()
+        .up(&db, Some(u32::try_from(before).unwrap()))
         .await
         .unwrap();
     let sealed = "v1.sealed-private-key";
@@ -35,7 +38,7 @@ async fn moving_merchant_accounts_to_the_tenant_module_keeps_them() {
     .await
     .unwrap();
 
-    Migrator::up(&db, None).await.unwrap();
+    migrator().up(&db, None).await.unwrap();
     let rows = query(
         &db,
         "SELECT tenant_id, mchid, private_key_enc, apiv3_key_enc FROM tenant_payment_accounts",
@@ -82,7 +85,7 @@ async fn every_tenant_owned_table_can_be_distributed_by_tenant() {
     let db = mm_kernel::db::connect(&storage.settings().database)
         .await
         .unwrap();
-    Migrator::up(&db, None).await.unwrap();
+    migrator().up(&db, None).await.unwrap();
     let rows = query(
         &db,
         "SELECT t.relname::text AS tbl, i.relname::text AS idx, ix.indisunique AS uniq, \

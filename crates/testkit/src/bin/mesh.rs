@@ -25,7 +25,6 @@ use anyhow::{Context as _, bail, ensure};
 use mm_testkit::process::{ProcessSpec, ServerProcess};
 use mm_testkit::{Backend, Storage};
 
-const MODULES: [&str; 5] = ["tenant", "identity", "catalog", "ordering", "booking"];
 const DEMO_APPID: &str = "wx0123456789abcdef";
 /// Orders placed under connection recycling, and how many at once.
 const ORDERS: usize = 400;
@@ -68,7 +67,10 @@ async fn run() -> anyhow::Result<()> {
     let storage = Storage::on(Backend::Postgres).await;
     let fake = mm_wechat_fake::FakeWechat::start(([127, 0, 0, 1], 0).into()).await?;
     mm_server::demo::introduce_to(&fake)?;
-    let grpc_port: Vec<(&str, u16)> = MODULES
+    // Every module of this build, each in a process of its own: a new module joins the mesh
+    // by its registration line alone.
+    let modules: Vec<&'static str> = mm_server::modules::all().iter().map(|m| m.id).collect();
+    let grpc_port: Vec<(&str, u16)> = modules
         .iter()
         .filter(|m| **m != "ordering")
         .map(|m| Ok((*m, free_port()?)))
@@ -119,7 +121,7 @@ async fn run() -> anyhow::Result<()> {
     );
 
     let mut mesh = base.clone().env("MINIMODULES_DEMO__SEED", "false");
-    for m in MODULES {
+    for m in &modules {
         mesh = mesh.env(
             &format!("MINIMODULES_UPSTREAMS__{}", m.to_uppercase()),
             addr(m),
@@ -167,12 +169,16 @@ async fn run() -> anyhow::Result<()> {
     let http = format!("http://127.0.0.1:{bff_http}");
     println!(
         "mesh: BFF at {http}, modules at {}",
-        MODULES.map(addr).join(" ")
+        modules
+            .iter()
+            .map(|m| addr(m))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 
     // The mini-program's contract tests, through the BFF; the admin's gRPC calls go to the
     // process hosting each service.
-    let by_module: serde_json::Map<String, serde_json::Value> = MODULES
+    let by_module: serde_json::Map<String, serde_json::Value> = modules
         .iter()
         .map(|m| {
             let first = addr(m).split(',').next().unwrap_or_default().to_string();

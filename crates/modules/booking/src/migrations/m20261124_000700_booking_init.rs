@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::{big, flag, id, int, str_, text, ts};
+use mm_migrations::cols::{big, flag, id, int, str_, text, ts};
 
 pub struct Migration;
 

@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::{id, ts};
+use mm_migrations::cols::{id, ts};
 
 pub struct Migration;
 

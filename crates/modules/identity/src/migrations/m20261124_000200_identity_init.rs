@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::ts;
+use mm_migrations::cols::ts;
 
 pub struct Migration;
 

@@ -6,6 +6,7 @@ mod m20261124_000600_ordering_init;
 mod m20261125_000810_ordering_move_payment_accounts;
 mod m20261201_000100_ordering_effects;
 
+/// This module's migrations, oldest first.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261124_000600_ordering_init::Migration),

@@ -19,11 +19,10 @@ use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceCl
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::BffState;
-use crate::error::{ApiError, ErrorBody, WechatPayFailureBody};
-use crate::extract::{Json, Path, Query};
-use crate::routes::app::{AppConfigQuery, tenant_of};
-use crate::routes::wechat_pay::{WechatPayDto, notification_headers};
+use mm_bff::error::{ApiError, ErrorBody, WechatPayFailureBody};
+use mm_bff::extract::{Json, Path, Query};
+use mm_bff::routes::app::{AppConfigQuery, tenant_of};
+use mm_bff::routes::wechat_pay::{WechatPayDto, notification_headers};
 
 /// A bookable service.
 #[derive(Debug, Serialize, ToSchema)]
@@ -241,15 +240,15 @@ fn reservation_dto(r: pb::Reservation) -> ReservationDto {
     security(("bearer" = [])),
     responses((status = 200, body = [ServiceDto]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_services(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<ServiceDto>>, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     let r = state
         .bookings
         .clone()
-        .list_services(crate::forward(
+        .list_services(mm_bff::forward(
             &headers,
             pb::ListServicesRequest {
                 parent: format!("tenants/{tenant}"),
@@ -279,11 +278,11 @@ pub async fn list_services(
     security(("bearer" = [])),
     responses((status = 200, body = [StaffDto]), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_staff(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<StaffDto>>, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     let mut out = Vec::new();
     let mut page_token = String::new();
     // A shop has tens of staff, not thousands: a few pages at most.
@@ -291,7 +290,7 @@ pub async fn list_staff(
         let r = state
             .bookings
             .clone()
-            .list_staff(crate::forward(
+            .list_staff(mm_bff::forward(
                 &headers,
                 pb::ListStaffRequest {
                     parent: format!("tenants/{tenant}"),
@@ -327,7 +326,7 @@ pub async fn list_staff(
     params(("id" = String, Path, description = "Service id"), SlotsQuery), security(("bearer" = [])),
     responses((status = 200, body = SlotsDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_slots(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<SlotsQuery>,
     headers: HeaderMap,
@@ -335,11 +334,11 @@ pub async fn list_slots(
     let app = AppConfigQuery {
         appid: query.appid.clone(),
     };
-    let tenant = tenant_of(&state, &app, &headers).await?;
+    let tenant = tenant_of(&state.bff, &app, &headers).await?;
     let r = state
         .bookings
         .clone()
-        .list_available_slots(crate::forward(
+        .list_available_slots(mm_bff::forward(
             &headers,
             pb::ListAvailableSlotsRequest {
                 parent: format!("tenants/{tenant}"),
@@ -376,7 +375,7 @@ pub async fn list_slots(
     security(("bearer" = [])),
     responses((status = 201, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn hold(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
     Json(body): Json<HoldBody>,
@@ -391,11 +390,11 @@ pub async fn hold(
             )
         })?
         .to_string();
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     let r = state
         .bookings
         .clone()
-        .hold_reservation(crate::forward(
+        .hold_reservation(mm_bff::forward(
             &headers,
             pb::HoldReservationRequest {
                 parent: format!("tenants/{tenant}"),
@@ -419,18 +418,18 @@ pub async fn hold(
     security(("bearer" = [])),
     responses((status = 200, body = ReservationsPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_reservations(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Query(query): Query<ReservationsQuery>,
     headers: HeaderMap,
 ) -> Result<Json<ReservationsPageDto>, ApiError> {
     let app = AppConfigQuery {
         appid: query.appid.clone(),
     };
-    let tenant = tenant_of(&state, &app, &headers).await?;
+    let tenant = tenant_of(&state.bff, &app, &headers).await?;
     let r = state
         .bookings
         .clone()
-        .list_reservations(crate::forward(
+        .list_reservations(mm_bff::forward(
             &headers,
             pb::ListReservationsRequest {
                 parent: format!("tenants/{tenant}"),
@@ -449,7 +448,7 @@ pub async fn list_reservations(
 
 /// Calls an RPC addressed by one reservation's name and answers the reservation it returns.
 async fn on_reservation<F, Fut>(
-    state: &BffState,
+    state: &Shared,
     id: &str,
     query: &AppConfigQuery,
     headers: &HeaderMap,
@@ -459,7 +458,7 @@ where
     F: FnOnce(BookingServiceClient<Platform>, String) -> Fut,
     Fut: std::future::Future<Output = Result<Option<pb::Reservation>, tonic::Status>>,
 {
-    let tenant = tenant_of(state, query, headers).await?;
+    let tenant = tenant_of(&state.bff, query, headers).await?;
     let name = format!("tenants/{tenant}/reservations/{id}");
     let r = call(state.bookings.clone(), name).await?;
     Ok(Json(reservation_dto(r.unwrap_or_default())))
@@ -470,14 +469,14 @@ where
     params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn confirm(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<ReservationDto>, ApiError> {
     let h = &headers;
     on_reservation(&state, &id, &query, h, |mut c, name| async move {
-        c.confirm_reservation(crate::forward(h, pb::ConfirmReservationRequest { name }))
+        c.confirm_reservation(mm_bff::forward(h, pb::ConfirmReservationRequest { name }))
             .await
             .map(|r| r.into_inner().reservation)
     })
@@ -489,14 +488,14 @@ pub async fn confirm(
     params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn cancel(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<ReservationDto>, ApiError> {
     let h = &headers;
     on_reservation(&state, &id, &query, h, |mut c, name| async move {
-        c.cancel_reservation(crate::forward(h, pb::CancelReservationRequest { name }))
+        c.cancel_reservation(mm_bff::forward(h, pb::CancelReservationRequest { name }))
             .await
             .map(|r| r.into_inner().reservation)
     })
@@ -509,17 +508,17 @@ pub async fn cancel(
     params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn reschedule(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
     Json(body): Json<RescheduleBody>,
 ) -> Result<Json<ReservationDto>, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     let r = state
         .bookings
         .clone()
-        .reschedule_reservation(crate::forward(
+        .reschedule_reservation(mm_bff::forward(
             &headers,
             pb::RescheduleReservationRequest {
                 name: format!("tenants/{tenant}/reservations/{id}"),
@@ -544,16 +543,16 @@ pub async fn reschedule(
     params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = DepositPayDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn pay_deposit(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<DepositPayDto>, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     let r = state
         .bookings
         .clone()
-        .pay_deposit(crate::forward(
+        .pay_deposit(mm_bff::forward(
             &headers,
             pb::PayDepositRequest {
                 name: format!("tenants/{tenant}/reservations/{id}"),
@@ -579,14 +578,14 @@ pub async fn pay_deposit(
     params(("id" = String, Path, description = "Reservation id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = ReservationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn refresh_deposit(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<ReservationDto>, ApiError> {
     let h = &headers;
     on_reservation(&state, &id, &query, h, |mut c, name| async move {
-        c.refresh_deposit(crate::forward(h, pb::RefreshDepositRequest { name }))
+        c.refresh_deposit(mm_bff::forward(h, pb::RefreshDepositRequest { name }))
             .await
             .map(|r| r.into_inner().reservation)
     })
@@ -609,14 +608,14 @@ pub async fn refresh_deposit(
         (status = 500, description = "Internal error; WeChat retries", body = WechatPayFailureBody),
         (status = 503, description = "Unavailable; WeChat retries", body = WechatPayFailureBody)))]
 pub async fn wechat_pay_notify(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = match body {
         Ok(b) => b,
-        Err(e) => return crate::error::wechat_pay_refusal(e.status(), &e.body_text()),
+        Err(e) => return mm_bff::error::wechat_pay_refusal(e.status(), &e.body_text()),
     };
     let [timestamp, nonce, signature, serial] = notification_headers(&headers);
     let req = pb::HandlePaymentNotificationRequest {
@@ -630,16 +629,69 @@ pub async fn wechat_pay_notify(
     match state
         .bookings
         .clone()
-        .handle_payment_notification(crate::forward(&headers, req))
+        .handle_payment_notification(mm_bff::forward(&headers, req))
         .await
     {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(s) => crate::error::wechat_pay_failure(&s),
+        Err(s) => mm_bff::error::wechat_pay_failure(&s),
     }
 }
 
-/// Routes of this file.
-pub fn router() -> Router<Arc<BffState>> {
+/// This module's own route state: its client.
+pub struct Own {
+    bookings: BookingServiceClient<mm_kernel::platform::Platform>,
+}
+
+type Shared = mm_bff::ModuleState<Own>;
+
+/// This module's part of the BFF: its routes and their OpenAPI document.
+pub fn def() -> mm_kernel::module::BffDef {
+    mm_kernel::module::BffDef {
+        routes: |host| {
+            mm_bff::module_routes(
+                host,
+                |bff| Own {
+                    bookings: BookingServiceClient::new(bff.channel.clone()),
+                },
+                router(),
+            )
+        },
+        openapi: <ApiDoc as utoipa::OpenApi>::openapi,
+    }
+}
+
+/// The OpenAPI paths and schemas of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        list_services,
+        list_staff,
+        list_slots,
+        hold,
+        list_reservations,
+        confirm,
+        cancel,
+        reschedule,
+        pay_deposit,
+        refresh_deposit,
+        wechat_pay_notify
+    ),
+    components(schemas(
+        ServiceDto,
+        StaffDto,
+        SlotDto,
+        SlotsDto,
+        ReservationDto,
+        ReservationsPageDto,
+        HoldBody,
+        RescheduleBody,
+        DepositPayDto
+    ))
+)]
+struct ApiDoc;
+
+/// Routes of this module.
+fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v1/booking/services", get(list_services))
         .route("/api/v1/booking/staff", get(list_staff))

@@ -21,10 +21,9 @@ use mm_proto::minimodules::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::BffState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::Query;
-use crate::routes::app::{AppConfigQuery, rendered, tenant_of};
+use mm_bff::error::{ApiError, ErrorBody};
+use mm_bff::extract::Query;
+use mm_bff::routes::app::{AppConfigQuery, rendered, tenant_of};
 
 /// One sellable variant.
 #[derive(Debug, Serialize, ToSchema)]
@@ -163,16 +162,16 @@ fn to_dto(m: pb::Menu) -> MenuDto {
     responses((status = 200, body = MenuDto), (status = 304, description = "Unchanged since the ETag sent"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_menu(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     if let Some(hit) = state.menus.get(&tenant) {
         return Ok(rendered(&hit.etag, &hit.body, &headers));
     }
     let ticket = state.menus.ticket();
-    let req = crate::forward(
+    let req = mm_bff::forward(
         &headers,
         pb::GetMenuRequest {
             parent: format!("tenants/{tenant}"),
@@ -203,7 +202,43 @@ pub async fn get_menu(
     Ok(rendered(&entry.etag, &entry.body, &headers))
 }
 
-/// Routes of this file.
-pub fn router() -> Router<Arc<BffState>> {
+/// This module's own route state: its client and rendered menus.
+pub struct Own {
+    catalog: pb::catalog_service_client::CatalogServiceClient<mm_kernel::platform::Platform>,
+    /// Rendered menus.
+    menus: MenuCache,
+}
+
+type Shared = mm_bff::ModuleState<Own>;
+
+/// This module's part of the BFF: its routes and their OpenAPI document.
+pub fn def() -> mm_kernel::module::BffDef {
+    mm_kernel::module::BffDef {
+        routes: |host| {
+            mm_bff::module_routes(
+                host,
+                |bff| Own {
+                    catalog: pb::catalog_service_client::CatalogServiceClient::new(
+                        bff.channel.clone(),
+                    ),
+                    menus: menu_cache(&bff.cache, bff.boot_ttl),
+                },
+                router(),
+            )
+        },
+        openapi: <ApiDoc as utoipa::OpenApi>::openapi,
+    }
+}
+
+/// The OpenAPI paths and schemas of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(get_menu),
+    components(schemas(MenuDto, MenuSectionDto, MenuProductDto, SkuDto, SpecDto))
+)]
+struct ApiDoc;
+
+/// Routes of this module.
+fn router() -> Router<Arc<Shared>> {
     Router::new().route("/api/v1/menu", get(get_menu))
 }

@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::{str_, text, ts};
+use mm_migrations::cols::{str_, text, ts};
 
 pub struct Migration;
 

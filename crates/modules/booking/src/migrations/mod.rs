@@ -5,6 +5,7 @@ use sea_orm_migration::MigrationTrait;
 mod m20261124_000700_booking_init;
 mod m20261125_000900_booking_deposits_reminders;
 
+/// This module's migrations, oldest first.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261124_000700_booking_init::Migration),

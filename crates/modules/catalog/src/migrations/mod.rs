@@ -5,6 +5,7 @@ use sea_orm_migration::MigrationTrait;
 mod m20261124_000400_catalog_init;
 mod m20261124_000500_catalog_reservations;
 
+/// This module's migrations, oldest first.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261124_000400_catalog_init::Migration),

@@ -10,7 +10,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::{id, int, str_, text, ts};
+use mm_migrations::cols::{id, int, str_, text, ts};
 
 pub struct Migration;
 

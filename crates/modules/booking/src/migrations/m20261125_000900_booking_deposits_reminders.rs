@@ -8,7 +8,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::{id, int, str_, text, ts, ts_null};
+use mm_migrations::cols::{id, int, str_, text, ts, ts_null};
 
 pub struct Migration;
 

@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::cols::{fen, id, str_, text, ts, ts_null};
+use mm_migrations::cols::{fen, id, str_, text, ts, ts_null};
 
 pub struct Migration;
 

@@ -17,11 +17,10 @@ use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClien
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::BffState;
-use crate::error::{ApiError, ErrorBody, WechatPayFailureBody};
-use crate::extract::{Json, Path, Query};
-use crate::routes::app::{AppConfigQuery, tenant_of};
-use crate::routes::wechat_pay::{WechatPayDto, notification_headers};
+use mm_bff::error::{ApiError, ErrorBody, WechatPayFailureBody};
+use mm_bff::extract::{Json, Path, Query};
+use mm_bff::routes::app::{AppConfigQuery, tenant_of};
+use mm_bff::routes::wechat_pay::{WechatPayDto, notification_headers};
 
 /// An item in a basket.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -329,16 +328,16 @@ fn order_name(tenant: &str, id: &str) -> String {
     params(AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = QuoteDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn quote(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
     Json(body): Json<QuoteBody>,
 ) -> Result<Json<QuoteDto>, ApiError> {
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     let q = state
         .orders
         .clone()
-        .quote_order(crate::forward(
+        .quote_order(mm_bff::forward(
             &headers,
             pb::QuoteOrderRequest {
                 parent: format!("tenants/{tenant}"),
@@ -365,7 +364,7 @@ pub async fn quote(
     security(("bearer" = [])),
     responses((status = 201, body = OrderDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_order(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
     Json(body): Json<CreateOrderBody>,
@@ -380,11 +379,11 @@ pub async fn create_order(
             )
         })?
         .to_string();
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     let o = state
         .orders
         .clone()
-        .create_order(crate::forward(
+        .create_order(mm_bff::forward(
             &headers,
             pb::CreateOrderRequest {
                 parent: format!("tenants/{tenant}"),
@@ -406,18 +405,18 @@ pub async fn create_order(
 #[utoipa::path(get, path = "/api/v1/orders", tag = "ordering", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = OrdersPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_orders(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Query(query): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Result<Json<OrdersPageDto>, ApiError> {
     let app = AppConfigQuery {
         appid: query.appid.clone(),
     };
-    let tenant = tenant_of(&state, &app, &headers).await?;
+    let tenant = tenant_of(&state.bff, &app, &headers).await?;
     let r = state
         .orders
         .clone()
-        .list_orders(crate::forward(
+        .list_orders(mm_bff::forward(
             &headers,
             pb::ListOrdersRequest {
                 parent: format!("tenants/{tenant}"),
@@ -436,7 +435,7 @@ pub async fn list_orders(
 
 /// Calls an RPC addressed by one order's name and answers the order it returns.
 async fn on_order<F, Fut>(
-    state: &BffState,
+    state: &Shared,
     id: &str,
     query: &AppConfigQuery,
     headers: &HeaderMap,
@@ -446,7 +445,7 @@ where
     F: FnOnce(OrderServiceClient<Platform>, String) -> Fut,
     Fut: std::future::Future<Output = Result<Option<pb::Order>, tonic::Status>>,
 {
-    let tenant = tenant_of(state, query, headers).await?;
+    let tenant = tenant_of(&state.bff, query, headers).await?;
     let order = call(state.orders.clone(), order_name(&tenant, id)).await?;
     Ok(Json(order_dto(order.unwrap_or_default())))
 }
@@ -456,14 +455,14 @@ where
     params(("id" = String, Path, description = "Order id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = OrderDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_order(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<OrderDto>, ApiError> {
     let h = &headers;
     on_order(&state, &id, &query, h, |mut c, name| async move {
-        c.get_order(crate::forward(h, pb::GetOrderRequest { name }))
+        c.get_order(mm_bff::forward(h, pb::GetOrderRequest { name }))
             .await
             .map(|r| r.into_inner().order)
     })
@@ -476,14 +475,14 @@ pub async fn get_order(
     params(("id" = String, Path, description = "Order id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = OrderDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn cancel_order(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<OrderDto>, ApiError> {
     let h = &headers;
     on_order(&state, &id, &query, h, |mut c, name| async move {
-        c.cancel_order(crate::forward(h, pb::CancelOrderRequest { name }))
+        c.cancel_order(mm_bff::forward(h, pb::CancelOrderRequest { name }))
             .await
             .map(|r| r.into_inner().order)
     })
@@ -496,7 +495,7 @@ pub async fn cancel_order(
     params(("id" = String, Path, description = "Order id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = PayDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn pay_order(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
@@ -512,11 +511,11 @@ pub async fn pay_order(
             ));
         }
     };
-    let tenant = tenant_of(&state, &query, &headers).await?;
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
     let r = state
         .orders
         .clone()
-        .pay_order(crate::forward(
+        .pay_order(mm_bff::forward(
             &headers,
             pb::PayOrderRequest {
                 name: order_name(&tenant, &id),
@@ -543,14 +542,14 @@ pub async fn pay_order(
     params(("id" = String, Path, description = "Order id"), AppConfigQuery), security(("bearer" = [])),
     responses((status = 200, body = OrderDto), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn refresh_payment(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(query): Query<AppConfigQuery>,
     headers: HeaderMap,
 ) -> Result<Json<OrderDto>, ApiError> {
     let h = &headers;
     on_order(&state, &id, &query, h, |mut c, name| async move {
-        c.refresh_payment(crate::forward(h, pb::RefreshPaymentRequest { name }))
+        c.refresh_payment(mm_bff::forward(h, pb::RefreshPaymentRequest { name }))
             .await
             .map(|r| r.into_inner().order)
     })
@@ -572,14 +571,14 @@ pub async fn refresh_payment(
         (status = 500, description = "Internal error; WeChat retries", body = WechatPayFailureBody),
         (status = 503, description = "Unavailable; WeChat retries", body = WechatPayFailureBody)))]
 pub async fn wechat_pay_notify(
-    State(state): State<Arc<BffState>>,
+    State(state): State<Arc<Shared>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = match body {
         Ok(b) => b,
-        Err(e) => return crate::error::wechat_pay_refusal(e.status(), &e.body_text()),
+        Err(e) => return mm_bff::error::wechat_pay_refusal(e.status(), &e.body_text()),
     };
     let [timestamp, nonce, signature, serial] = notification_headers(&headers);
     let req = pb::HandlePaymentNotificationRequest {
@@ -593,16 +592,69 @@ pub async fn wechat_pay_notify(
     match state
         .orders
         .clone()
-        .handle_payment_notification(crate::forward(&headers, req))
+        .handle_payment_notification(mm_bff::forward(&headers, req))
         .await
     {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(s) => crate::error::wechat_pay_failure(&s),
+        Err(s) => mm_bff::error::wechat_pay_failure(&s),
     }
 }
 
-/// Routes of this file.
-pub fn router() -> Router<Arc<BffState>> {
+/// This module's own route state: its client.
+pub struct Own {
+    orders: OrderServiceClient<mm_kernel::platform::Platform>,
+}
+
+type Shared = mm_bff::ModuleState<Own>;
+
+/// This module's part of the BFF: its routes and their OpenAPI document.
+pub fn def() -> mm_kernel::module::BffDef {
+    mm_kernel::module::BffDef {
+        routes: |host| {
+            mm_bff::module_routes(
+                host,
+                |bff| Own {
+                    orders: OrderServiceClient::new(bff.channel.clone()),
+                },
+                router(),
+            )
+        },
+        openapi: <ApiDoc as utoipa::OpenApi>::openapi,
+    }
+}
+
+/// The OpenAPI paths and schemas of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        quote,
+        create_order,
+        list_orders,
+        get_order,
+        cancel_order,
+        pay_order,
+        refresh_payment,
+        wechat_pay_notify
+    ),
+    components(schemas(
+        ItemBody,
+        AddressDto,
+        FulfilmentDto,
+        QuoteBody,
+        CreateOrderBody,
+        PayBody,
+        LineDto,
+        AmountsDto,
+        QuoteDto,
+        OrderDto,
+        OrdersPageDto,
+        PayDto
+    ))
+)]
+struct ApiDoc;
+
+/// Routes of this module.
+fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v1/orders/quote", post(quote))
         .route("/api/v1/orders", post(create_order).get(list_orders))
