@@ -181,6 +181,21 @@ impl From<RequestError> for Status {
     }
 }
 
+/// Checks a client-chosen idempotency key (an order's, a booking's): 8 to 64 letters, digits,
+/// `-` and `_`.
+pub fn check_request_id(id: &str, v: &mut Vec<FieldViolation>) {
+    if !(8..=64).contains(&id.len())
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        v.push(FieldViolation::new(
+            "request_id",
+            "8 to 64 characters of letters, digits, '-' and '_'",
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

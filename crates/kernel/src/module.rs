@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
@@ -48,6 +49,8 @@ pub struct ModuleContext {
     pub platform: crate::platform::Platform,
     /// Where modules start their background jobs, so shutdown can stop and await them.
     pub jobs: Jobs,
+    /// "Now" for deadlines and the jobs that act on them (a manual clock in tests).
+    pub clock: crate::clock::Clock,
 }
 
 /// The background jobs of one process (expiry sweeps, refund retries, reminder senders).
@@ -64,7 +67,28 @@ pub struct Jobs {
     stop: CancellationToken,
     tracker: TaskTracker,
     leader: crate::leader::Leader,
+    passes: Passes,
 }
+
+/// The passes of the periodic jobs, by name.
+#[derive(Clone, Default)]
+struct Passes(Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, Pass>>>);
+
+impl std::fmt::Debug for Passes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self
+            .0
+            .lock()
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default();
+        f.debug_tuple("Passes").field(&names).finish()
+    }
+}
+
+/// One pass of a periodic job; answers how many things it handled.
+pub type Pass = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<usize>> + Send + Sync>;
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Jobs {
     /// Jobs whose passes run while `leader` says this instance leads.
@@ -83,6 +107,53 @@ impl Jobs {
     /// Hands leadership on (after [`Jobs::stopped`]), so another instance sweeps at once.
     pub async fn resign(&self) {
         self.leader.resign().await;
+    }
+
+    /// Runs `pass` every `every` while this instance leads, until shutdown (a pass under way
+    /// when shutdown begins runs to its end); a failed pass is logged and tried again at the
+    /// next tick. The pass is also kept under `name` for [`Jobs::run_now`].
+    pub fn every(&self, name: &'static str, every: Duration, pass: Pass) {
+        self.passes
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name, pass.clone());
+        let jobs = self.clone();
+        self.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    // Stopping wins a tie with the tick: no new pass once shutdown has begun.
+                    biased;
+                    () = jobs.stopping() => break,
+                    _ = tick.tick() => {}
+                }
+                // Another replica leads: it does this work.
+                if !jobs.leads().await {
+                    continue;
+                }
+                if let Err(e) = pass().await {
+                    tracing::warn!(job = name, error = %e, "a background pass failed; retrying next tick");
+                }
+            }
+        });
+    }
+
+    /// Runs one pass of the job kept under `name` now, whoever leads, and answers how many
+    /// things it handled: for tests (with a manual [`crate::clock::Clock`]) and operators who
+    /// will not wait for the next tick. A pass is safe beside a scheduled one (every job's
+    /// steps are conditional updates).
+    pub async fn run_now(&self, name: &str) -> anyhow::Result<usize> {
+        let pass = self
+            .passes
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no background job named {name} runs here"))?;
+        pass().await
     }
 
     /// Runs `job` on the runtime; shutdown waits for it to return.

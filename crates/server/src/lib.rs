@@ -350,6 +350,7 @@ pub fn module_context(
         wechat_pay_base_url: urls.wechat_pay,
         public_base_url: urls.public,
         platform,
+        clock: mm_kernel::clock::Clock::system(),
         // Fresh per context: whoever runs the context stops its jobs (App::stop does).
         jobs: Jobs::led_by(mm_kernel::leader::Leader::for_database(
             &settings.database.url,
@@ -469,6 +470,16 @@ impl App {
     /// early (modules need the HTTP address) but served only after seeding, so an early client
     /// waits in the accept queue instead of finding a half-seeded database.
     pub async fn start(settings: Settings) -> anyhow::Result<Self> {
+        Self::start_with_clock(settings, mm_kernel::clock::Clock::system()).await
+    }
+
+    /// As [`App::start`], with deadlines and the jobs that act on them read from `clock` (a
+    /// manual one in tests, moved on with [`mm_kernel::clock::Clock::advance`] before
+    /// [`App::run_job_now`]).
+    pub async fn start_with_clock(
+        settings: Settings,
+        clock: mm_kernel::clock::Clock,
+    ) -> anyhow::Result<Self> {
         mm_kernel::fault::arm(&settings.jobs.crash_at);
         let db = mm_kernel::db::connect(&settings.database).await?;
         let lock = start_lock::StartLock::acquire(&settings.database.url).await?;
@@ -514,7 +525,7 @@ impl App {
         // through the gRPC gate while this process drains.
         let platform = platform(&settings, &hosting, grpc_addr, drain.user_agent())?;
         let stop_all = CancellationToken::new();
-        let ctx = module_context(
+        let mut ctx = module_context(
             &settings,
             db.clone(),
             cache.clone(),
@@ -526,6 +537,7 @@ impl App {
             },
             platform.clone(),
         )?;
+        ctx.clock = clock;
         let jobs = ctx.jobs.clone();
         let metrics = mm_kernel::metrics::install();
 
@@ -759,6 +771,12 @@ impl App {
             grpc_task,
             _stop_on_drop: on_drop,
         })
+    }
+
+    /// Runs one pass of the background job `name` (`ordering.sweep`, `booking.sweep`) now and
+    /// answers how many things it handled.
+    pub async fn run_job_now(&self, name: &str) -> anyhow::Result<usize> {
+        self.jobs.run_now(name).await
     }
 
     /// Stops gracefully within `grace` (see `shutdown` for the steps): unready first, then new

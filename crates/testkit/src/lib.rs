@@ -206,12 +206,30 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
+/// Starts an app on fresh storage whose deadlines and jobs read `clock`: move it on
+/// (`clock.advance`) and run a job's pass (`app.app.run_job_now`) instead of waiting for time
+/// to pass and the job to come round.
+pub async fn spawn_app_with_clock(clock: mm_kernel::clock::Clock) -> TestApp {
+    let storage = Storage::new().await;
+    let settings = storage.settings();
+    let mut app = spawn_with_clock(settings, clock).await;
+    app.storage = Some(storage);
+    app
+}
+
 /// Starts an app with explicit settings (shared storage, module subsets).
 pub async fn spawn_with(settings: Settings) -> TestApp {
+    spawn_with_clock(settings, mm_kernel::clock::Clock::system()).await
+}
+
+/// Starts an app with explicit settings and clock.
+pub async fn spawn_with_clock(settings: Settings, clock: mm_kernel::clock::Clock) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         mm_kernel::telemetry::init("pretty", "info");
     }
-    let app = App::start(settings).await.expect("app starts");
+    let app = App::start_with_clock(settings, clock)
+        .await
+        .expect("app starts");
     let grpc_url = format!("http://127.0.0.1:{}", app.grpc_addr.port());
     let http_url = format!("http://127.0.0.1:{}", app.http_addr.port());
     let channel = tonic::transport::Endpoint::from_shared(grpc_url.clone())

@@ -28,6 +28,7 @@ pub mod service;
 mod sweeper;
 mod upstream;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
@@ -64,6 +65,7 @@ impl BookingApp {
                 "/api/v1/booking/payments/wechat/notify",
             )?,
             retry_base_ms: ctx.settings.jobs.retry_base_ms,
+            clock: ctx.clock.clone(),
         })
     }
 
@@ -78,10 +80,14 @@ fn mount(
     routes: &mut tonic::service::RoutesBuilder,
 ) -> anyhow::Result<Mounted> {
     let app = BookingApp::from_context(ctx)?;
-    sweeper::spawn(
-        app.clone(),
+    let sweeping = app.clone();
+    ctx.jobs.every(
+        sweeper::JOB,
         Duration::from_millis(ctx.settings.jobs.sweep_interval_ms.max(50)),
-        &ctx.jobs,
+        Arc::new(move || {
+            let app = sweeping.clone();
+            Box::pin(async move { sweeper::pass(&app).await })
+        }),
     );
     routes.add_service(
         BookingServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes),

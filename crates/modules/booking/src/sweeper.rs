@@ -4,50 +4,39 @@
 //! hold, refund step and message, so places come back exactly once and a reminder is sent at
 //! most once.
 
-use std::time::Duration;
-
-use chrono::Utc;
 use mm_kernel::TenantId;
-use mm_kernel::module::Jobs;
 
 use crate::domain::{Action, Actor};
 use crate::repo;
 use crate::service::BookingApp;
 
-/// Runs the jobs every `every` until shutdown; a pass under way when shutdown begins runs to its
-/// end (all three steps), so a refund or reminder is never left between its steps by a restart.
-pub fn spawn(app: BookingApp, every: Duration, jobs: &Jobs) {
-    let stop = jobs.clone();
-    jobs.spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                // Stopping wins a tie with the tick: no new pass once shutdown has begun.
-                biased;
-                () = stop.stopping() => break,
-                _ = tick.tick() => {}
-            }
-            // Another replica leads: it does this work.
-            if !stop.leads().await {
-                continue;
-            }
-            if let Err(e) = sweep(&app).await {
-                tracing::warn!(error = %e, "hold expiry sweep failed; retrying next tick");
-            }
-            if let Err(e) = app.retry_refunds().await {
-                tracing::warn!(error = %e, "deposit refund retry failed; retrying next tick");
-            }
-            if let Err(e) = app.deliver_reminders(Utc::now()).await {
-                tracing::warn!(error = %e, "reminder delivery failed; retrying next tick");
-            }
-        }
-    });
+/// The jobs' name for `Jobs::run_now`.
+pub const JOB: &str = "booking.sweep";
+
+/// One pass of all three steps (a pass under way when shutdown begins runs to its end, so a
+/// refund or reminder is never left between its steps by a restart); a step that fails is
+/// logged and tried again next pass without holding up the others. Returns how many things
+/// the pass handled.
+pub async fn pass(app: &BookingApp) -> anyhow::Result<usize> {
+    let mut handled = 0;
+    match sweep(app).await {
+        Ok(n) => handled += n,
+        Err(e) => tracing::warn!(error = %e, "hold expiry sweep failed; retrying next tick"),
+    }
+    match app.retry_refunds().await {
+        Ok(n) => handled += n,
+        Err(e) => tracing::warn!(error = %e, "deposit refund retry failed; retrying next tick"),
+    }
+    match app.deliver_reminders(app.clock.now()).await {
+        Ok(n) => handled += n,
+        Err(e) => tracing::warn!(error = %e, "reminder delivery failed; retrying next tick"),
+    }
+    Ok(handled)
 }
 
 /// One pass; returns how many holds it expired.
 pub async fn sweep(app: &BookingApp) -> anyhow::Result<usize> {
-    let due = repo::expired_holds(&app.db, Utc::now(), 200).await?;
+    let due = repo::expired_holds(&app.db, app.clock.now(), 200).await?;
     let mut handled = 0;
     for row in due {
         let Ok(tenant) = TenantId::parse(&row.tenant_id, "tenant") else {

@@ -23,6 +23,7 @@ pub mod service;
 mod sweeper;
 mod upstream;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
@@ -60,6 +61,7 @@ impl OrderingApp {
             )?,
             jobs: ctx.settings.jobs.clone(),
             numbers: Default::default(),
+            clock: ctx.clock.clone(),
         })
     }
 }
@@ -69,10 +71,14 @@ fn mount(
     routes: &mut tonic::service::RoutesBuilder,
 ) -> anyhow::Result<Mounted> {
     let app = OrderingApp::from_context(ctx)?;
-    sweeper::spawn(
-        app.clone(),
+    let sweeping = app.clone();
+    ctx.jobs.every(
+        sweeper::JOB,
         Duration::from_millis(ctx.settings.jobs.sweep_interval_ms.max(50)),
-        &ctx.jobs,
+        Arc::new(move || {
+            let app = sweeping.clone();
+            Box::pin(async move { sweeper::sweep(&app).await })
+        }),
     );
     routes
         .add_service(OrderServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes));

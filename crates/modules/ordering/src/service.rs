@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use mm_kernel::cache::Cache;
-use mm_kernel::error::{FieldViolation, RequestError};
+use mm_kernel::error::{FieldViolation, RequestError, check_request_id};
 use mm_kernel::{RequestContext, Role, TenantId};
 use mm_proto::minimodules::ordering::v1 as pb;
 use prost::Message as _;
@@ -96,6 +96,8 @@ pub struct OrderingApp {
     pub(crate) jobs: mm_kernel::config::JobsSettings,
     /// Order numbers, taken in batches (see `numbers`).
     pub(crate) numbers: Arc<crate::numbers::Numbers>,
+    /// "Now" for payment deadlines and the sweep that acts on them.
+    pub(crate) clock: mm_kernel::clock::Clock,
 }
 
 /// The caller as an actor on orders, and the customer id when a customer.
@@ -116,20 +118,6 @@ fn invalid(v: Vec<FieldViolation>) -> Result<()> {
         Ok(())
     } else {
         Err(RequestError::Invalid(v).into())
-    }
-}
-
-/// Checks a client-chosen idempotency key.
-pub fn check_request_id(id: &str, v: &mut Vec<FieldViolation>) {
-    if !(8..=64).contains(&id.len())
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        v.push(FieldViolation::new(
-            "request_id",
-            "8 to 64 characters of letters, digits, '-' and '_'",
-        ));
     }
 }
 
@@ -187,7 +175,7 @@ impl OrderingApp {
         ctx.authorize_tenant(&tenant)?;
         let config = self.upstream.config(tenant).await?;
         let lines = self.upstream.resolve(tenant, &basket.items).await?;
-        let priced = domain::price(&lines, basket.fulfilment.mode, &config, Utc::now());
+        let priced = domain::price(&lines, basket.fulfilment.mode, &config, self.clock.now());
         Ok(QuoteView {
             lines,
             priced,
@@ -297,7 +285,7 @@ impl OrderingApp {
         placement: &Placement,
     ) -> Result<orders::Model> {
         let config = self.upstream.config(tenant).await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let mode = basket.fulfilment.mode;
         if domain::rules_refuse(mode, &config, now) {
             // Refused whatever the basket holds: priced read-only, to name every problem, and
@@ -522,7 +510,7 @@ impl OrderingApp {
         let config = self.upstream.config(tenant).await.unwrap_or_default();
         if actor == Actor::Customer && action == Action::Cancel && from == Status::Paid {
             let paid = row.paid_at.unwrap_or(row.updated_at);
-            if Utc::now() > paid + Duration::minutes(config.cancel_window_minutes) {
+            if self.clock.now() > paid + Duration::minutes(config.cancel_window_minutes) {
                 return Err(OrderingError::CancelWindowPassed {
                     minutes: config.cancel_window_minutes,
                 });
@@ -544,7 +532,7 @@ impl OrderingApp {
                 if action == Action::CounterPaid {
                     extra.push((orders::Column::PaymentMethod, Expr::value("counter")));
                 }
-                extra.push((orders::Column::PaidAt, Expr::value(Utc::now())));
+                extra.push((orders::Column::PaidAt, Expr::value(self.clock.now())));
             }
             Status::Refunding => {
                 let why = match (action, actor) {

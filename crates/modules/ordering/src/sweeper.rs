@@ -1,47 +1,22 @@
-//! The ordering worker, every `jobs.sweep_interval_ms`: unpaid orders past their deadline are
+//! The ordering worker, a pass every `jobs.sweep_interval_ms` (`Jobs::every`): unpaid orders past their deadline are
 //! cancelled (which owes their stock back); orders stuck in `creating` (a process that died
 //! between writing the order and placing it) are abandoned, which owes a release of whatever the
 //! catalog took under their id; and every owed step still due is tried (`effects::drain`).
 //! One instance sweeps at a time (`Jobs::leads`); conditional updates would let exactly one win
 //! each order and each try anyway, and every owed step is idempotent on the other side.
 
-use std::time::Duration;
-
-use chrono::Utc;
 use mm_kernel::TenantId;
-use mm_kernel::module::Jobs;
 
 use crate::domain::{Action, Actor, Status};
 use crate::repo;
 use crate::service::OrderingApp;
 
-/// Sweeps every `every` until shutdown; a pass under way when shutdown begins runs to its end.
-pub fn spawn(app: OrderingApp, every: Duration, jobs: &Jobs) {
-    let stop = jobs.clone();
-    jobs.spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                // Stopping wins a tie with the tick: no new pass once shutdown has begun.
-                biased;
-                () = stop.stopping() => break,
-                _ = tick.tick() => {}
-            }
-            // Another replica leads: it does this work.
-            if !stop.leads().await {
-                continue;
-            }
-            if let Err(e) = sweep(&app).await {
-                tracing::warn!(error = %e, "order expiry sweep failed; retrying next tick");
-            }
-        }
-    });
-}
+/// The sweep's name for `Jobs::run_now`.
+pub const JOB: &str = "ordering.sweep";
 
 /// One pass; returns how many orders it handled.
 pub async fn sweep(app: &OrderingApp) -> anyhow::Result<usize> {
-    let now = Utc::now();
+    let now = app.clock.now();
     let stale = now
         - chrono::Duration::milliseconds(
             i64::try_from(app.jobs.stale_creating_ms).unwrap_or(i64::MAX),

@@ -7,8 +7,9 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use mm_kernel::clock::Clock;
 use mm_proto::minimodules::booking::v1 as pb;
-use mm_testkit::{Storage, TestApp, spawn_app, spawn_with, with_token};
+use mm_testkit::{Storage, TestApp, spawn_app, spawn_with, spawn_with_clock, with_token};
 use sea_orm::ConnectionTrait as _;
 use tonic::Code;
 
@@ -164,37 +165,34 @@ async fn paying_the_deposit_confirms_the_booking_once_and_cancelling_refunds_it(
 
 #[tokio::test]
 async fn a_deposit_paid_after_the_hold_ended_is_refunded_at_once() {
+    let clock = Clock::manual(Utc::now());
     let storage = Storage::new().await;
     let mut settings = storage.settings();
-    settings.jobs.sweep_interval_ms = 100;
-    let app = spawn_with(settings).await;
+    // The timer never comes round during the test: the sweep runs when the test says.
+    settings.jobs.sweep_interval_ms = 3_600_000;
+    let app = spawn_with_clock(settings, clock.clone()).await;
     let s = wechat_salon(&app, "late-deposit-salon", 1).await;
     ask_deposit(&app, &s).await;
     set_merchant(&app, &s.t, "1900000702").await;
     let alice = customer_token(&app, &s.t, "late-deposit-openid").await;
-    let start = grid_after(Utc::now() + chrono::Duration::days(2));
+    let start = grid_after(clock.now() + chrono::Duration::days(2));
     let held = hold(&app, &s, &alice, start, "late-deposit-1")
         .await
         .unwrap();
     pay(&app, &held, &alice).await.unwrap();
-    // The hold runs out; pretend closing at WeChat failed (no prepay on record), so the
-    // customer can still pay it.
+    // Pretend closing at WeChat will fail (no prepay on record), so the customer can still pay
+    // after the hold runs out; then it runs out, and the sweep expires it.
     app.app
         .db
-        .execute_unprepared(
-            "UPDATE booking_reservations SET expires_at = created_at, prepay_id = NULL",
-        )
+        .execute_unprepared("UPDATE booking_reservations SET prepay_id = NULL")
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while status_of(&get(&app, &held.name, &alice).await.unwrap()) != pb::ReservationStatus::Expired
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the hold never expired"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    clock.advance(chrono::Duration::hours(1));
+    assert_eq!(app.app.run_job_now("booking.sweep").await.unwrap(), 1);
+    assert_eq!(
+        status_of(&get(&app, &held.name, &alice).await.unwrap()),
+        pb::ReservationStatus::Expired
+    );
     let paid = fake(&app)
         .pay(&trade_no(&held), "1900000702")
         .await
@@ -321,19 +319,13 @@ async fn outbox_rows(app: &TestApp) -> Vec<(String, String, i32)> {
         .collect()
 }
 
-async fn wait_outbox(app: &TestApp, id: &str, want: &str) -> i32 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let rows = outbox_rows(app).await;
-        if let Some((_, _, attempts)) = rows.iter().find(|(r, s, _)| r == id && s == want) {
-            return *attempts;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "reminder of {id} never became {want}: {rows:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// The status and attempts of a reservation's reminder.
+async fn outbox_of(app: &TestApp, id: &str) -> (String, i32) {
+    let rows = outbox_rows(app).await;
+    rows.iter()
+        .find(|(r, _, _)| r == id)
+        .map(|(_, s, a)| (s.clone(), *a))
+        .unwrap_or_else(|| panic!("no reminder for {id}: {rows:?}"))
 }
 
 fn id_of(r: &pb::Reservation) -> String {
@@ -343,22 +335,33 @@ fn id_of(r: &pb::Reservation) -> String {
 #[tokio::test]
 async fn a_reminder_is_sent_once_after_a_hiccup_and_never_without_consent_or_for_a_cancelled_booking()
  {
+    let clock = Clock::manual(Utc::now());
     let storage = Storage::new().await;
     let mut settings = storage.settings();
-    settings.jobs.sweep_interval_ms = 100;
+    // The timer never comes round during the test: the sender runs when the test says.
+    settings.jobs.sweep_interval_ms = 3_600_000;
     settings.jobs.retry_base_ms = 200;
-    let app = spawn_with(settings).await;
+    let app = spawn_with_clock(settings, clock.clone()).await;
     let s = reminding_salon(&app, "reminder-salon").await;
     let appid = s.t.wechat_appid.clone();
-    let start = grid_after(Utc::now() + chrono::Duration::hours(20));
+    let start = grid_after(clock.now() + chrono::Duration::hours(20));
+    let pass = || app.app.run_job_now("booking.sweep");
 
     // Alice agreed in the consent sheet; WeChat is busy on the first try.
     fake(&app).grant_subscription(&appid, "remind-alice", TEMPLATE);
     fake(&app).fail_next_sends(&[-1]);
     let alice = customer_token(&app, &s.t, "remind-alice").await;
     let a = book_confirmed(&app, &s, &alice, start, "remind-a-0001", true).await;
-    let attempts = wait_outbox(&app, &id_of(&a), "sent").await;
-    assert_eq!(attempts, 2, "one failure, then sent");
+    assert_eq!(pass().await.unwrap(), 0, "the first try fails");
+    assert_eq!(outbox_of(&app, &id_of(&a)).await, ("pending".into(), 1));
+    assert_eq!(pass().await.unwrap(), 0, "not again before its back-off");
+    clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(pass().await.unwrap(), 1);
+    assert_eq!(
+        outbox_of(&app, &id_of(&a)).await,
+        ("sent".into(), 2),
+        "one failure, then sent"
+    );
     let sent = fake(&app).sent_messages();
     assert_eq!(sent.len(), 1, "{sent:?}");
     let m = &sent[0];
@@ -391,7 +394,7 @@ async fn a_reminder_is_sent_once_after_a_hiccup_and_never_without_consent_or_for
     fake(&app).grant_subscription(&appid, "remind-bob", TEMPLATE);
     let bob = customer_token(&app, &s.t, "remind-bob").await;
     let b = book_confirmed(&app, &s, &bob, start, "remind-b-0001", true).await;
-    wait_outbox(&app, &id_of(&b), "pending").await;
+    assert_eq!(outbox_of(&app, &id_of(&b)).await.0, "pending");
     booking(&app)
         .cancel_reservation(with_token(
             pb::CancelReservationRequest {
@@ -401,7 +404,7 @@ async fn a_reminder_is_sent_once_after_a_hiccup_and_never_without_consent_or_for
         ))
         .await
         .unwrap();
-    wait_outbox(&app, &id_of(&b), "cancelled").await;
+    assert_eq!(outbox_of(&app, &id_of(&b)).await.0, "cancelled");
 
     // Carol did not agree: no row at all. Dave "agreed" in the app but WeChat has no consent on
     // record (43101): given up at once, not retried.
@@ -423,10 +426,12 @@ async fn a_reminder_is_sent_once_after_a_hiccup_and_never_without_consent_or_for
         true,
     )
     .await;
-    assert_eq!(wait_outbox(&app, &id_of(&d), "failed").await, 1);
+    assert_eq!(pass().await.unwrap(), 0);
+    assert_eq!(outbox_of(&app, &id_of(&d)).await, ("failed".into(), 1));
 
-    // Time passes: nothing more is sent, to anyone.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Time passes, up to every start: nothing more is sent, to anyone.
+    clock.advance(chrono::Duration::hours(21));
+    assert_eq!(pass().await.unwrap(), 0);
     assert_eq!(fake(&app).sent_messages().len(), 1);
     let rows = outbox_rows(&app).await;
     assert!(rows.iter().all(|(r, _, _)| *r != id_of(&c)), "{rows:?}");

@@ -5,15 +5,19 @@
 
 use std::time::Duration;
 
+use chrono::Utc;
+use mm_kernel::clock::Clock;
 use mm_kernel::{Role, TenantId};
 use mm_proto::minimodules::catalog::v1 as catpb;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
 use mm_proto::minimodules::tenant::v1 as tpb;
-use mm_testkit::{Storage, TestApp, spawn_app, spawn_with, tenant_id, with_token};
+use mm_testkit::{
+    Storage, TestApp, spawn_app, spawn_app_with_clock, spawn_with, spawn_with_clock, tenant_id,
+    with_token,
+};
 use prost::Message as _;
-use sea_orm::ConnectionTrait as _;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -672,10 +676,12 @@ async fn concurrent_orders_of_one_shop_take_every_number_of_the_day_once() {
 
 #[tokio::test]
 async fn unpaid_orders_expire_and_give_their_stock_back() {
+    let clock = Clock::manual(Utc::now());
     let storage = Storage::new().await;
     let mut settings = storage.settings();
-    settings.jobs.sweep_interval_ms = 100;
-    let app = spawn_with(settings).await;
+    // The timer never comes round during the test: the sweep runs when the test says.
+    settings.jobs.sweep_interval_ms = 3_600_000;
+    let app = spawn_with_clock(settings, clock.clone()).await;
     let s = open_shop(&app, "expiry-shop", 5).await;
     let alice = app.token(Role::Customer, Some(s.id), &[]);
     let order = place(&app, &s, &alice, vec![line(&s.latte, 0, 4)], "expire-me-1")
@@ -690,40 +696,33 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
         .unwrap();
     assert_eq!(latte_stock(&app, &s).await, 0);
 
-    // Move both deadlines into the past, as if the payment window had run out.
-    app.app
-        .db
-        .execute_unprepared("UPDATE ordering_orders SET expires_at = created_at")
+    // Within the payment window a pass leaves both alone.
+    assert_eq!(app.app.run_job_now("ordering.sweep").await.unwrap(), 0);
+    // The payment window runs out (15 minutes by default).
+    clock.advance(chrono::Duration::minutes(16));
+    assert_eq!(
+        app.app.run_job_now("ordering.sweep").await.unwrap(),
+        1,
+        "one pass expires the unpaid order, and only it"
+    );
+    let expired = orders(&app)
+        .get_order(with_token(
+            pb::GetOrderRequest {
+                name: order.name.clone(),
+            },
+            &alice,
+        ))
         .await
+        .unwrap()
+        .into_inner()
+        .order
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let expired = loop {
-        let o = orders(&app)
-            .get_order(with_token(
-                pb::GetOrderRequest {
-                    name: order.name.clone(),
-                },
-                &alice,
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .order
-            .unwrap();
-        if status_of(&o) == pb::OrderStatus::Cancelled {
-            break o;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never expired: {o:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    assert_eq!(status_of(&expired), pb::OrderStatus::Cancelled);
     assert_eq!(expired.cancel_reason, pb::CancelReason::Expired as i32);
     assert_eq!(
-        latte_stock_becomes(&app, &s, 4).await,
+        latte_stock(&app, &s).await,
         4,
-        "the unpaid order's 4 are back"
+        "the unpaid order's 4 are back once the pass is over"
     );
     let kept = step(&app, "accept", &paid, &staff_of(&app, &s))
         .await
@@ -813,7 +812,8 @@ async fn customers_and_shops_see_only_their_own_orders() {
 
 #[tokio::test]
 async fn the_shops_rules_decide_what_can_be_ordered_and_cancelled() {
-    let app = spawn_app().await;
+    let clock = Clock::manual(Utc::now());
+    let app = spawn_app_with_clock(clock.clone()).await;
     let s = open_shop(&app, "rules-shop", 10).await;
     let alice = app.token(Role::Customer, Some(s.id), &[]);
     let staff = staff_of(&app, &s);
@@ -878,7 +878,8 @@ async fn the_shops_rules_decide_what_can_be_ordered_and_cancelled() {
     .unwrap();
     let order = pay_at_counter(&app, &order, &alice).await;
     let order = step(&app, "confirm", &order, &staff).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The zero-minute window passes.
+    clock.advance(chrono::Duration::seconds(1));
     assert_status(
         step(&app, "cancel", &order, &alice).await,
         Code::FailedPrecondition,

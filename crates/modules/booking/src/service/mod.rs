@@ -1,0 +1,212 @@
+//! Use cases of the booking module. Capacity is a database invariant: a reservation and the
+//! places it takes on its resource's grid cells (`repo::take_cells`) are written in one
+//! transaction, and every change that gives places back first wins a conditional status update in
+//! that same transaction, so a place is returned exactly once however many instances race.
+
+mod reserving;
+mod resources;
+mod slots;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use mm_kernel::error::{FieldViolation, RequestError, check_request_id};
+use mm_kernel::{RequestContext, Role, TenantId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::domain::{
+    self, Action, Actor, Cells, Config, DayHours, Deposit, Period, PolicyRefusal, ServiceShape,
+    Status,
+};
+use crate::entity::{reservations, services, staff, time_offs};
+use crate::error::{BookingError, Result, SlotCause};
+use crate::outbox;
+use crate::repo;
+use crate::upstream::Upstream;
+
+/// How many local days one availability query may span.
+pub const MAX_SLOT_DAYS: i64 = 31;
+
+/// The booking module's application service.
+#[derive(Clone, Debug)]
+pub struct BookingApp {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) upstream: Upstream,
+    pub(crate) payments: mm_kernel::merchant::WechatPay,
+    /// First retry wait of a failed message (`jobs.retry_base_ms`).
+    pub(crate) retry_base_ms: u64,
+    /// "Now" for slots, hold deadlines and the jobs that act on them.
+    pub(crate) clock: mm_kernel::clock::Clock,
+}
+
+/// A service's editable fields, parsed.
+#[derive(Debug, Clone)]
+pub struct ServiceInput {
+    /// Name.
+    pub display_name: String,
+    /// Text.
+    pub description: String,
+    /// Minutes.
+    pub duration_minutes: i32,
+    /// Fen.
+    pub price_fen: i64,
+    /// Places per slot.
+    pub capacity: i32,
+    /// Minutes after.
+    pub buffer_minutes: i32,
+    /// Fen.
+    pub deposit_fen: i64,
+    /// Bookable.
+    pub active: bool,
+}
+
+/// A resource's editable fields, parsed.
+#[derive(Debug, Clone)]
+pub struct StaffInput {
+    /// Name.
+    pub display_name: String,
+    /// "person" or "room".
+    pub kind: &'static str,
+    /// Services performed; empty for all.
+    pub service_ids: Vec<String>,
+    /// Weekly schedule.
+    pub weekly_hours: Vec<DayHours>,
+    /// Bookable.
+    pub active: bool,
+}
+
+/// A time off, parsed.
+#[derive(Debug, Clone)]
+pub struct TimeOffInput {
+    /// Resource, or empty for the whole shop.
+    pub staff_id: String,
+    /// When.
+    pub period: Period,
+    /// Why.
+    pub reason: String,
+}
+
+/// A slot with places left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotView {
+    /// Service.
+    pub service_id: String,
+    /// Resource.
+    pub staff_id: String,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// End of the service.
+    pub end: DateTime<Utc>,
+    /// Places left.
+    pub remaining: i32,
+}
+
+/// What a booking asks for.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    /// Service.
+    pub service_id: String,
+    /// Resource.
+    pub staff_id: String,
+    /// Start.
+    pub start: DateTime<Utc>,
+    /// Idempotency key (required of customers).
+    pub request_id: String,
+    /// Note.
+    pub note: String,
+    /// Walk-ins: who.
+    pub contact_name: String,
+    /// Walk-ins: phone.
+    pub contact_phone: String,
+    /// The customer agreed to a reminder.
+    pub remind: bool,
+}
+
+/// The caller as an actor, and the customer id when a customer.
+fn actor(ctx: &RequestContext) -> Result<(Actor, Option<String>)> {
+    let p = ctx.principal()?;
+    Ok(match p.role {
+        Role::Customer => (Actor::Customer, Some(p.subject.clone())),
+        Role::Staff | Role::Admin | Role::Operator => (Actor::Staff, None),
+        _ => {
+            return Err(RequestError::PermissionDenied("not a booking actor".into()).into());
+        }
+    })
+}
+
+fn invalid(v: Vec<FieldViolation>) -> Result<()> {
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(RequestError::Invalid(v).into())
+    }
+}
+
+fn not_found(kind: &'static str, id: &str) -> BookingError {
+    BookingError::NotFound {
+        kind,
+        id: id.to_string(),
+    }
+}
+
+fn shape(s: &services::Model) -> ServiceShape {
+    ServiceShape {
+        duration_minutes: i64::from(s.duration_minutes),
+        buffer_minutes: i64::from(s.buffer_minutes),
+    }
+}
+
+/// The weekly hours stored with a resource.
+pub(crate) fn hours_of(s: &staff::Model) -> Vec<DayHours> {
+    serde_json::from_str(&s.weekly_hours).unwrap_or_default()
+}
+
+/// The service ids stored with a resource (empty: all).
+pub(crate) fn services_of(s: &staff::Model) -> Vec<String> {
+    serde_json::from_str(&s.service_ids).unwrap_or_default()
+}
+
+fn performs(s: &staff::Model, service_id: &str) -> bool {
+    let ids = services_of(s);
+    ids.is_empty() || ids.iter().any(|i| i == service_id)
+}
+
+fn periods(rows: &[time_offs::Model], staff_id: &str) -> Vec<Period> {
+    rows.iter()
+        .filter(|o| o.staff_id.is_empty() || o.staff_id == staff_id)
+        .map(|o| Period {
+            start: o.starts_at,
+            end: o.ends_at,
+        })
+        .collect()
+}
+
+fn refusal(r: PolicyRefusal) -> BookingError {
+    match r {
+        PolicyRefusal::CancelWindow { hours } => BookingError::CancelWindowPassed { hours },
+        PolicyRefusal::RescheduleWindow { hours } => BookingError::RescheduleWindowPassed { hours },
+        PolicyRefusal::NotStartedYet => BookingError::NotStartedYet,
+    }
+}
+
+fn status_of(row: &reservations::Model) -> Result<Status> {
+    Status::parse(&row.status)
+        .ok_or_else(|| anyhow::anyhow!("unknown stored status {:?}", row.status).into())
+}
+
+fn cells_of(row: &reservations::Model) -> Cells {
+    Cells {
+        start: row.cell_start,
+        count: i64::from(row.cell_count),
+        minutes: i64::from(row.cell_minutes),
+    }
+}
+
+impl BookingApp {
+    /// Authorizes the tenant and reads its config (MODULE_DISABLED when booking is off).
+    async fn enter(&self, ctx: &RequestContext, tenant: TenantId) -> Result<(Config, Actor)> {
+        ctx.authorize_tenant(&tenant)?;
+        let (actor, _) = actor(ctx)?;
+        let cfg = self.upstream.config(tenant).await?;
+        Ok((cfg, actor))
+    }
+}

@@ -1,0 +1,403 @@
+//! Reservations: holding a slot, confirming, cancelling, moving, and the steps between.
+
+use super::*;
+
+impl BookingApp {
+    /// Holds a place for the calling customer (or, `manual`, books a walk-in for staff).
+    pub async fn book(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        b: Booking,
+        manual: bool,
+    ) -> Result<reservations::Model> {
+        let (cfg, actor) = self.enter(ctx, tenant).await?;
+        let (_, customer) = self::actor(ctx)?;
+        let subject = ctx.principal()?.subject.clone();
+        let mut v = Vec::new();
+        if manual {
+            if actor != Actor::Staff {
+                return Err(RequestError::PermissionDenied("staff book walk-ins".into()).into());
+            }
+            if !b.request_id.is_empty() {
+                check_request_id(&b.request_id, &mut v);
+            }
+            if b.contact_name.trim().is_empty() || b.contact_name.chars().count() > 64 {
+                v.push(FieldViolation::new("contact_name", "1 to 64 characters"));
+            }
+            if b.contact_phone.chars().count() > 32 {
+                v.push(FieldViolation::new(
+                    "contact_phone",
+                    "at most 32 characters",
+                ));
+            }
+        } else {
+            if actor != Actor::Customer {
+                return Err(RequestError::PermissionDenied("only customers hold".into()).into());
+            }
+            check_request_id(&b.request_id, &mut v);
+        }
+        if b.note.chars().count() > 200 {
+            v.push(FieldViolation::new("note", "at most 200 characters"));
+        }
+        invalid(v)?;
+        // Customers and staff members keep separate idempotency keys.
+        let booked_by = match &customer {
+            Some(c) => c.clone(),
+            None => format!("staff:{subject}"),
+        };
+        let request_id = if b.request_id.is_empty() {
+            uuid::Uuid::now_v7().to_string()
+        } else {
+            b.request_id.clone()
+        };
+        // No look-up of the key first: a new key (nearly every request) would pay a round trip
+        // for nothing. A replay is found when its insert conflicts, or, when the slot it holds
+        // is now full or closed, when the attempt fails.
+        match self
+            .book_new(tenant, &cfg, b, manual, customer, &booked_by, &request_id)
+            .await
+        {
+            Ok(row) => Ok(row),
+            Err(e) if !matches!(e, BookingError::Request(_)) => {
+                match repo::find_by_request(&self.db, tenant, &booked_by, &request_id).await {
+                    Ok(Some(twin)) => Ok(twin),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn book_new(
+        &self,
+        tenant: TenantId,
+        cfg: &Config,
+        b: Booking,
+        manual: bool,
+        customer: Option<String>,
+        booked_by: &str,
+        request_id: &str,
+    ) -> Result<reservations::Model> {
+        let (svc, staff) = self
+            .bookable(tenant, &b.service_id, Some(&b.staff_id))
+            .await?;
+        let Some(staff) = staff.into_iter().next() else {
+            return Err(not_found("staff", &b.staff_id));
+        };
+        let now = self.clock.now();
+        let range = (!manual).then(|| domain::bookable_range(cfg, now));
+        if manual && b.start < now - Duration::hours(12) {
+            return Err(BookingError::SlotUnavailable(SlotCause::LongPast));
+        }
+        self.check_slot(tenant, cfg, &svc, &staff, b.start, range)
+            .await?;
+        let shape = shape(&svc);
+        let cells = Cells::of(b.start, shape.occupied_minutes(), cfg.slot());
+        let row = reservations::Model {
+            tenant_id: tenant.to_string(),
+            reservation_id: uuid::Uuid::now_v7().to_string(),
+            service_id: svc.service_id.clone(),
+            staff_id: staff.staff_id.clone(),
+            customer_id: customer.unwrap_or_default(),
+            booked_by: booked_by.to_string(),
+            status: if manual {
+                Status::Confirmed
+            } else {
+                Status::Held
+            }
+            .as_str()
+            .into(),
+            starts_at: b.start,
+            ends_at: b.start + Duration::minutes(shape.duration_minutes),
+            cell_start: cells.start,
+            cell_count: i32::try_from(cells.count).unwrap_or(i32::MAX),
+            cell_minutes: i32::try_from(cells.minutes).unwrap_or(i32::MAX),
+            price_fen: svc.price_fen,
+            deposit_fen: svc.deposit_fen,
+            request_id: request_id.to_string(),
+            contact_name: b.contact_name,
+            contact_phone: b.contact_phone,
+            note: b.note,
+            cancel_reason: String::new(),
+            expires_at: if manual {
+                b.start
+            } else {
+                now + Duration::minutes(cfg.hold_minutes)
+            },
+            // Walk-ins and phone bookings settle at the shop.
+            deposit_status: if svc.deposit_fen > 0 && !manual {
+                Deposit::Unpaid
+            } else {
+                Deposit::None
+            }
+            .as_str()
+            .into(),
+            prepay_id: None,
+            transaction_id: None,
+            remind: b.remind && !manual,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let txn = self.db.begin().await?;
+        if !repo::insert_reservation(&txn, row.clone()).await? {
+            // The same request raced us; dropping the transaction rolls it back.
+            drop(txn);
+            return repo::find_by_request(&self.db, tenant, booked_by, request_id)
+                .await?
+                .ok_or_else(|| BookingError::Unavailable("the same booking is being made".into()));
+        }
+        if !repo::take_cells(&txn, tenant, &staff.staff_id, cells, svc.capacity).await? {
+            drop(txn);
+            return Err(BookingError::SlotFull);
+        }
+        txn.commit().await?;
+        mm_kernel::fault::point("booking.hold.committed");
+        tracing::info!(reservation = %row.reservation_id, staff = %row.staff_id, start = %row.starts_at, "reservation made");
+        Ok(row)
+    }
+
+    /// Loads a reservation the caller may see: customers only their own (others' are "not found").
+    pub(crate) async fn visible(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<(reservations::Model, Actor, Config)> {
+        let (cfg, actor) = self.enter(ctx, tenant).await?;
+        let (_, customer) = self::actor(ctx)?;
+        let row = repo::find_reservation(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| not_found("reservation", id))?;
+        if customer.is_some_and(|c| c != row.customer_id) {
+            return Err(not_found("reservation", id));
+        }
+        Ok((row, actor, cfg))
+    }
+
+    pub(crate) async fn reload(&self, tenant: TenantId, id: &str) -> Result<reservations::Model> {
+        repo::find_reservation(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| not_found("reservation", id))
+    }
+
+    /// One reservation.
+    pub async fn get_reservation(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<reservations::Model> {
+        Ok(self.visible(ctx, tenant, id).await?.0)
+    }
+
+    /// A page of reservations: customers their own, staff all.
+    pub async fn list_reservations(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        mut filter: repo::ReservationFilter<'_>,
+        after: Option<(DateTime<Utc>, String)>,
+        limit: u64,
+    ) -> Result<Vec<reservations::Model>> {
+        self.enter(ctx, tenant).await?;
+        let (_, customer) = self::actor(ctx)?;
+        filter.customer = customer.as_deref();
+        Ok(repo::list_reservations(&self.db, tenant, &filter, after, limit).await?)
+    }
+
+    /// Confirms, cancels, completes or marks a no-show, by the caller's role and the policy.
+    pub async fn advance(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+        action: Action,
+    ) -> Result<reservations::Model> {
+        let (row, actor, cfg) = self.visible(ctx, tenant, id).await?;
+        let now = self.clock.now();
+        let from = status_of(&row)?;
+        // A hold past its deadline is as good as expired, whether or not the sweep got to it.
+        if from == Status::Held && row.expires_at <= now && action != Action::Cancel {
+            return Err(BookingError::InvalidTransition {
+                from: Status::Expired,
+                action: action.as_str(),
+            });
+        }
+        domain::check_policy(from, action, actor, row.starts_at, now, &cfg).map_err(refusal)?;
+        if action == Action::Confirm && actor == Actor::Customer && row.deposit_fen > 0 {
+            return Err(BookingError::DepositRequired {
+                deposit_fen: row.deposit_fen,
+            });
+        }
+        let reason = match actor {
+            Actor::Customer => "customer",
+            Actor::Staff | Actor::System => "shop",
+        };
+        self.step(tenant, row, action, actor, reason).await
+    }
+
+    /// Applies one status change with a conditional update, giving the places back in the same
+    /// transaction when the reservation stops holding them.
+    pub(crate) async fn step(
+        &self,
+        tenant: TenantId,
+        row: reservations::Model,
+        action: Action,
+        actor: Actor,
+        reason: &str,
+    ) -> Result<reservations::Model> {
+        let from = status_of(&row)?;
+        let to =
+            domain::transition(from, action, actor).ok_or(BookingError::InvalidTransition {
+                from,
+                action: action.as_str(),
+            })?;
+        let mut extra = Vec::new();
+        if to == Status::Cancelled {
+            extra.push((
+                reservations::Column::CancelReason,
+                Expr::value(reason.to_string()),
+            ));
+        }
+        // Read before the transaction: no module call while holding the database's writer.
+        let reminders = if to == Status::Confirmed {
+            Some(self.upstream.config(tenant).await?)
+        } else {
+            None
+        };
+        let txn = self.db.begin().await?;
+        if !repo::move_reservation(&txn, &row, to.as_str(), extra).await? {
+            drop(txn);
+            let now = self.reload(tenant, &row.reservation_id).await?;
+            return Err(BookingError::InvalidTransition {
+                from: status_of(&now)?,
+                action: action.as_str(),
+            });
+        }
+        if from.holds_place()
+            && !to.holds_place()
+            && matches!(to, Status::Cancelled | Status::Expired)
+        {
+            repo::release_cells(&txn, tenant, &row.staff_id, cells_of(&row)).await?;
+        }
+        let refund = matches!(to, Status::Cancelled | Status::Expired)
+            && Self::mark_refund(&txn, tenant, &row).await?;
+        if let Some(cfg) = &reminders {
+            outbox::schedule(&txn, &row, cfg).await?;
+        } else if !to.holds_place() {
+            outbox::withdraw(&txn, &row.tenant_id, &row.reservation_id).await?;
+        }
+        txn.commit().await?;
+        mm_kernel::fault::point_of(&["booking", "step", to.as_str(), "committed"]);
+        if refund {
+            self.refund_after_cancel(tenant, &row.reservation_id).await;
+        }
+        if matches!(to, Status::Cancelled | Status::Expired) {
+            // An unpaid deposit's transaction is closed so it can no longer be paid.
+            self.close_quietly(tenant, &row).await;
+        }
+        self.reload(tenant, &row.reservation_id).await
+    }
+
+    /// Moves a reservation to another slot of the same service: the old places are given back and
+    /// the new ones taken in one transaction (cells in both kept as they are), so a failed move
+    /// leaves everything as it was.
+    pub async fn reschedule(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+        start: DateTime<Utc>,
+        staff_id: Option<&str>,
+    ) -> Result<reservations::Model> {
+        let (row, actor, cfg) = self.visible(ctx, tenant, id).await?;
+        let now = self.clock.now();
+        let from = status_of(&row)?;
+        if domain::transition(from, Action::Reschedule, actor).is_none()
+            || (from == Status::Held && row.expires_at <= now)
+        {
+            return Err(BookingError::InvalidTransition {
+                from,
+                action: Action::Reschedule.as_str(),
+            });
+        }
+        domain::check_policy(from, Action::Reschedule, actor, row.starts_at, now, &cfg)
+            .map_err(refusal)?;
+        let staff_id = staff_id.unwrap_or(&row.staff_id).to_string();
+        let (svc, staff) = self
+            .bookable(tenant, &row.service_id, Some(&staff_id))
+            .await?;
+        let Some(staff) = staff.into_iter().next() else {
+            return Err(not_found("staff", &staff_id));
+        };
+        let range = match actor {
+            Actor::Customer => Some(domain::bookable_range(&cfg, now)),
+            Actor::Staff | Actor::System => None,
+        };
+        self.check_slot(tenant, &cfg, &svc, &staff, start, range)
+            .await?;
+        let shape = shape(&svc);
+        let cells = Cells::of(start, shape.occupied_minutes(), cfg.slot());
+        let txn = self.db.begin().await?;
+        let moved = repo::move_reservation(
+            &txn,
+            &row,
+            &row.status,
+            vec![
+                (
+                    reservations::Column::StaffId,
+                    Expr::value(staff.staff_id.clone()),
+                ),
+                (reservations::Column::StartsAt, Expr::value(start)),
+                (
+                    reservations::Column::EndsAt,
+                    Expr::value(start + Duration::minutes(shape.duration_minutes)),
+                ),
+                (reservations::Column::CellStart, Expr::value(cells.start)),
+                (
+                    reservations::Column::CellCount,
+                    Expr::value(i32::try_from(cells.count).unwrap_or(i32::MAX)),
+                ),
+                (
+                    reservations::Column::CellMinutes,
+                    Expr::value(i32::try_from(cells.minutes).unwrap_or(i32::MAX)),
+                ),
+            ],
+        )
+        .await?;
+        if !moved {
+            drop(txn);
+            let now = self.reload(tenant, id).await?;
+            return Err(BookingError::InvalidTransition {
+                from: status_of(&now)?,
+                action: Action::Reschedule.as_str(),
+            });
+        }
+        if !repo::move_cells(
+            &txn,
+            tenant,
+            &row.staff_id,
+            cells_of(&row),
+            &staff.staff_id,
+            cells,
+            svc.capacity,
+        )
+        .await?
+        {
+            drop(txn);
+            return Err(BookingError::SlotFull);
+        }
+        if from == Status::Confirmed {
+            let moved = reservations::Model {
+                starts_at: start,
+                ..row.clone()
+            };
+            outbox::schedule(&txn, &moved, &cfg).await?;
+        }
+        txn.commit().await?;
+        self.reload(tenant, id).await
+    }
+}

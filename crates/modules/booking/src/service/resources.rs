@@ -1,0 +1,276 @@
+//! What a shop books out: its services, its staff (or rooms) with their weekly hours, and time off.
+
+use super::*;
+
+impl BookingApp {
+    // ---- services ----
+
+    /// Creates a service.
+    pub async fn create_service(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        input: ServiceInput,
+    ) -> Result<services::Model> {
+        self.enter(ctx, tenant).await?;
+        let now = self.clock.now();
+        let row = services::Model {
+            tenant_id: tenant.to_string(),
+            service_id: uuid::Uuid::now_v7().to_string(),
+            display_name: input.display_name,
+            description: input.description,
+            duration_minutes: input.duration_minutes,
+            price_fen: input.price_fen,
+            capacity: input.capacity,
+            buffer_minutes: input.buffer_minutes,
+            deposit_fen: input.deposit_fen,
+            active: input.active,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert_service(&self.db, row.clone()).await?;
+        Ok(row)
+    }
+
+    /// One service; customers see active ones only.
+    pub async fn get_service(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<services::Model> {
+        let (_, actor) = self.enter(ctx, tenant).await?;
+        repo::find_service(&self.db, tenant, id)
+            .await?
+            .filter(|s| s.active || actor == Actor::Staff)
+            .ok_or_else(|| not_found("service", id))
+    }
+
+    /// A page of services.
+    pub async fn list_services(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<services::Model>> {
+        let (_, actor) = self.enter(ctx, tenant).await?;
+        Ok(repo::list_services(&self.db, tenant, actor == Actor::Customer, after, limit).await?)
+    }
+
+    /// Replaces a service's editable fields.
+    pub async fn update_service(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+        input: ServiceInput,
+    ) -> Result<services::Model> {
+        self.enter(ctx, tenant).await?;
+        let old = repo::find_service(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| not_found("service", id))?;
+        let row = services::Model {
+            display_name: input.display_name,
+            description: input.description,
+            duration_minutes: input.duration_minutes,
+            price_fen: input.price_fen,
+            capacity: input.capacity,
+            buffer_minutes: input.buffer_minutes,
+            deposit_fen: input.deposit_fen,
+            active: input.active,
+            updated_at: Utc::now(),
+            ..old
+        };
+        if !repo::update_service(&self.db, row.clone()).await? {
+            return Err(not_found("service", id));
+        }
+        Ok(row)
+    }
+
+    /// Deletes a service.
+    pub async fn delete_service(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<()> {
+        self.enter(ctx, tenant).await?;
+        if !repo::delete_service(&self.db, tenant, id).await? {
+            return Err(not_found("service", id));
+        }
+        Ok(())
+    }
+
+    // ---- staff ----
+
+    pub(super) async fn check_services(&self, tenant: TenantId, ids: &[String]) -> Result<()> {
+        for id in ids {
+            if repo::find_service(&self.db, tenant, id).await?.is_none() {
+                return Err(
+                    RequestError::invalid("staff.services", format!("no service {id}")).into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a resource.
+    pub async fn create_staff(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        input: StaffInput,
+    ) -> Result<staff::Model> {
+        self.enter(ctx, tenant).await?;
+        self.check_services(tenant, &input.service_ids).await?;
+        let now = self.clock.now();
+        let row = staff::Model {
+            tenant_id: tenant.to_string(),
+            staff_id: uuid::Uuid::now_v7().to_string(),
+            display_name: input.display_name,
+            kind: input.kind.to_string(),
+            service_ids: serde_json::to_string(&input.service_ids).map_err(anyhow::Error::from)?,
+            weekly_hours: serde_json::to_string(&input.weekly_hours)
+                .map_err(anyhow::Error::from)?,
+            active: input.active,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert_staff(&self.db, row.clone()).await?;
+        Ok(row)
+    }
+
+    /// One resource; customers see active ones only.
+    pub async fn get_staff(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<staff::Model> {
+        let (_, actor) = self.enter(ctx, tenant).await?;
+        repo::find_staff(&self.db, tenant, id)
+            .await?
+            .filter(|s| s.active || actor == Actor::Staff)
+            .ok_or_else(|| not_found("staff", id))
+    }
+
+    /// A page of resources, optionally only those performing a service.
+    pub async fn list_staff(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        service: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<staff::Model>> {
+        let (_, actor) = self.enter(ctx, tenant).await?;
+        let mut rows =
+            repo::list_staff(&self.db, tenant, actor == Actor::Customer, after, limit).await?;
+        if let Some(s) = service {
+            // Filtered after paging: a page may come back short, never wrong.
+            rows.retain(|r| performs(r, s));
+        }
+        Ok(rows)
+    }
+
+    /// Replaces a resource's editable fields.
+    pub async fn update_staff(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+        input: StaffInput,
+    ) -> Result<staff::Model> {
+        self.enter(ctx, tenant).await?;
+        self.check_services(tenant, &input.service_ids).await?;
+        let old = repo::find_staff(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| not_found("staff", id))?;
+        let row = staff::Model {
+            display_name: input.display_name,
+            kind: input.kind.to_string(),
+            service_ids: serde_json::to_string(&input.service_ids).map_err(anyhow::Error::from)?,
+            weekly_hours: serde_json::to_string(&input.weekly_hours)
+                .map_err(anyhow::Error::from)?,
+            active: input.active,
+            updated_at: Utc::now(),
+            ..old
+        };
+        if !repo::update_staff(&self.db, row.clone()).await? {
+            return Err(not_found("staff", id));
+        }
+        Ok(row)
+    }
+
+    /// Deletes a resource.
+    pub async fn delete_staff(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<()> {
+        self.enter(ctx, tenant).await?;
+        if !repo::delete_staff(&self.db, tenant, id).await? {
+            return Err(not_found("staff", id));
+        }
+        Ok(())
+    }
+
+    // ---- time off ----
+
+    /// Records a time off.
+    pub async fn create_time_off(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        input: TimeOffInput,
+    ) -> Result<time_offs::Model> {
+        self.enter(ctx, tenant).await?;
+        if !input.staff_id.is_empty()
+            && repo::find_staff(&self.db, tenant, &input.staff_id)
+                .await?
+                .is_none()
+        {
+            return Err(not_found("staff", &input.staff_id));
+        }
+        let now = self.clock.now();
+        let row = time_offs::Model {
+            tenant_id: tenant.to_string(),
+            time_off_id: uuid::Uuid::now_v7().to_string(),
+            staff_id: input.staff_id,
+            starts_at: input.period.start,
+            ends_at: input.period.end,
+            reason: input.reason,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::insert_time_off(&self.db, row.clone()).await?;
+        Ok(row)
+    }
+
+    /// Time off overlapping a period.
+    pub async fn list_time_offs(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        period: Period,
+    ) -> Result<Vec<time_offs::Model>> {
+        self.enter(ctx, tenant).await?;
+        Ok(repo::time_offs(&self.db, tenant, None, period.start, period.end).await?)
+    }
+
+    /// Deletes a time off.
+    pub async fn delete_time_off(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<()> {
+        self.enter(ctx, tenant).await?;
+        if !repo::delete_time_off(&self.db, tenant, id).await? {
+            return Err(not_found("time off", id));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! The boot config the mini-program starts from: the tenant's branding, its enabled modules with
+//! their public config, pages and tabs, for an appid.
+
+use super::*;
+
+impl TenantApp {
+    /// The boot config of the mini-program with this appid, cached per tenant and config version:
+    /// every write bumps the version, so a cached entry can never be stale.
+    pub async fn app_config(&self, appid: &str) -> Result<pb::AppConfig> {
+        let mut v = Violations::default();
+        domain::check_appid(&mut v, "wechat_appid", appid);
+        v.check(!appid.is_empty(), "wechat_appid", "is required");
+        v.finish()?;
+        if let Some(cfg) = self.boot.get(appid) {
+            return Ok(cfg);
+        }
+        let ticket = self.boot.ticket();
+        let row = repo::find_by_appid(&self.db, appid)
+            .await?
+            .filter(|r| Status::from_stored(&r.status) == Status::Active)
+            .ok_or_else(|| TenantError::AppNotFound {
+                appid: appid.to_string(),
+            })?;
+        let tenant = TenantId::parse(&row.tenant_id, "tenant_id")?;
+        let key = format!("boot:v{}", row.config_version);
+        if let Some(bytes) = self.cache.get(&tenant, &key).await
+            && let Ok(cfg) = pb::AppConfig::decode(bytes)
+        {
+            self.boot
+                .fill(ticket, appid.to_string(), tenant.to_string(), cfg.clone());
+            return Ok(cfg);
+        }
+        let cfg = self.build_app_config(tenant, &row).await?;
+        self.cache
+            .set(&tenant, &key, Bytes::from(cfg.encode_to_vec()))
+            .await;
+        self.boot
+            .fill(ticket, appid.to_string(), tenant.to_string(), cfg.clone());
+        Ok(cfg)
+    }
+
+    pub(super) async fn build_app_config(
+        &self,
+        tenant: TenantId,
+        row: &tenants::Model,
+    ) -> Result<pb::AppConfig> {
+        let rows: HashMap<String, tenant_modules::Model> = repo::list_modules(&self.db, tenant)
+            .await?
+            .into_iter()
+            .map(|r| (r.module_id.clone(), r))
+            .collect();
+        let branding = parse_branding(row);
+        let modules = self
+            .registry
+            .modules()
+            .iter()
+            .filter(|m| m.spec.core || rows.get(&m.spec.id).is_some_and(|r| r.enabled))
+            .map(|m| {
+                let mut config = Value::Object(m.defaults.clone());
+                if let Some(Ok(Value::Object(s))) = rows
+                    .get(&m.spec.id)
+                    .and_then(|r| r.config.as_deref())
+                    .map(serde_json::from_str::<Value>)
+                    && let Value::Object(c) = &mut config
+                {
+                    c.extend(s);
+                }
+                let public = self.registry.public_config(&m.spec.id, &config);
+                crate::convert::app_module(&m.spec, &public)
+            })
+            .collect();
+        let display_name = if branding.display_name.is_empty() {
+            row.display_name_zh.clone()
+        } else {
+            branding.display_name.clone()
+        };
+        Ok(pb::AppConfig {
+            tenant: format!("tenants/{}", row.tenant_id),
+            slug: row.slug.clone(),
+            display_name,
+            display_name_en: row.display_name_en.clone(),
+            industry: row.industry.clone(),
+            branding: Some(crate::convert::branding(
+                tenant,
+                &branding,
+                row.config_version,
+            )),
+            modules,
+            version: row.config_version,
+        })
+    }
+}
