@@ -16,6 +16,11 @@ mod kernel;
 /// A module's migrations, oldest first.
 pub type MigrationsFn = fn() -> Vec<Box<dyn MigrationTrait>>;
 
+/// For a module that has no tables (yet).
+pub fn no_migrations() -> Vec<Box<dyn MigrationTrait>> {
+    Vec::new()
+}
+
 /// The kernel's migrations and those of the modules it was made with.
 pub struct Migrator {
     modules: Vec<MigrationsFn>,

@@ -86,9 +86,8 @@ impl std::fmt::Debug for Passes {
 }
 
 /// One pass of a periodic job; answers how many things it handled.
-pub type Pass = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<usize>> + Send + Sync>;
-
-type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type Pass =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, anyhow::Result<usize>> + Send + Sync>;
 
 impl Jobs {
     /// Jobs whose passes run while `leader` says this instance leads.
@@ -112,7 +111,12 @@ impl Jobs {
     /// Runs `pass` every `every` while this instance leads, until shutdown (a pass under way
     /// when shutdown begins runs to its end); a failed pass is logged and tried again at the
     /// next tick. The pass is also kept under `name` for [`Jobs::run_now`].
-    pub fn every(&self, name: &'static str, every: Duration, pass: Pass) {
+    pub fn every<F, Fut>(&self, name: &'static str, every: Duration, pass: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<usize>> + Send + 'static,
+    {
+        let pass: Pass = Arc::new(move || Box::pin(pass()));
         self.passes
             .0
             .lock()
@@ -255,13 +259,7 @@ pub type DemoFn = for<'a> fn(
     &'a DemoShop,
 ) -> futures::future::BoxFuture<'a, anyhow::Result<()>>;
 
-/// A module's migrations.
-pub type MigrationsFn = fn() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>>;
-
-/// For a module that has no tables (yet).
-pub fn no_migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
-    Vec::new()
-}
+pub use mm_migrations::{MigrationsFn, no_migrations};
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,6 @@ pub mod service;
 mod sweeper;
 mod upstream;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
@@ -84,10 +83,10 @@ fn mount(
     ctx.jobs.every(
         sweeper::JOB,
         Duration::from_millis(ctx.settings.jobs.sweep_interval_ms.max(50)),
-        Arc::new(move || {
+        move || {
             let app = sweeping.clone();
-            Box::pin(async move { sweeper::pass(&app).await })
-        }),
+            async move { sweeper::pass(&app).await }
+        },
     );
     routes.add_service(
         BookingServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
