@@ -193,11 +193,14 @@ run_platform() {
   else
     pg_db=mm_bench_$$
     redis_ns=mm-bench-$$-$RANDOM
-    psql "$PG_ROOT/postgres" -qc "create database $pg_db" >/dev/null
+    # As production runs: an ordinary role owning its database, so row-level security applies
+    # (and is paid for) as it would there; a superuser would pass every policy.
+    psql "$PG_ROOT/postgres" -qc "DO \$\$ BEGIN CREATE ROLE mm_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$" >/dev/null
+    psql "$PG_ROOT/postgres" -qc "create database $pg_db owner mm_app" >/dev/null
     env+=(
       # Without TLS, as the seed stack connects (node-postgres's default); the server's default,
       # sslmode=prefer, would encrypt every query over loopback on both sides.
-      MINIMODULES_DATABASE__URL="$PG_ROOT/$pg_db?sslmode=disable"
+      MINIMODULES_DATABASE__URL="postgres://mm_app@127.0.0.1:5432/$pg_db?sslmode=disable"
       MINIMODULES_CACHE__REDIS_URL=redis://127.0.0.1:6379
       MINIMODULES_CACHE__NAMESPACE="$redis_ns"
     )

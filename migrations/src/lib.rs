@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod cols;
 mod kernel;
+pub mod rls;
 
 /// A module's migrations, oldest first.
 pub type MigrationsFn = fn() -> Vec<Box<dyn MigrationTrait>>;

@@ -4,6 +4,7 @@
 
 use crate::error::RequestError;
 use crate::ids::TenantId;
+use crate::scope::TenantScope;
 use mm_proto::Role;
 
 /// An authenticated caller.
@@ -67,12 +68,13 @@ impl RequestContext {
             .is_some_and(|p| p.role == Role::Operator)
     }
 
-    /// Succeeds when the caller may act on `tenant`: operators on every tenant, everyone else only on
-    /// the tenant their token is bound to.
-    pub fn authorize_tenant(&self, tenant: &TenantId) -> Result<(), RequestError> {
+    /// The scope of `tenant` when the caller may act on it: operators on every tenant, everyone
+    /// else only on the tenant their token is bound to. The only way a request gets a
+    /// [`TenantScope`], which every repository function of a tenant's rows takes.
+    pub fn authorize_tenant(&self, tenant: &TenantId) -> Result<TenantScope, RequestError> {
         let p = self.principal()?;
         if p.role == Role::Operator || p.tenant.as_ref() == Some(tenant) {
-            Ok(())
+            Ok(TenantScope::new(*tenant))
         } else {
             Err(RequestError::PermissionDenied(format!(
                 "the caller may not access tenant {tenant}"

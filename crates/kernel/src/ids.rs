@@ -5,9 +5,27 @@ use std::fmt;
 
 use crate::error::RequestError;
 
-/// The id of a tenant. Every repository function takes one; a query without it is hard to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The id of a tenant. Stored as its hyphenated text in every tenant-owned table's `tenant_id`
+/// column, which entities declare with this type, so a row's tenant is never a loose string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 pub struct TenantId(uuid::Uuid);
+
+impl std::str::FromStr for TenantId {
+    type Err = uuid::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::try_parse(s).map(Self)
+    }
+}
+
+// Composite primary keys lead with the tenant; sea-orm asks every key part for this conversion,
+// which only auto-increment keys use.
+impl sea_orm::TryFromU64 for TenantId {
+    fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+        Err(sea_orm::DbErr::ConvertFromU64("TenantId"))
+    }
+}
 
 impl TenantId {
     /// A fresh, time-ordered id.

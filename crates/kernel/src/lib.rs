@@ -27,6 +27,7 @@ pub mod module;
 pub mod module_config;
 pub mod paging;
 pub mod platform;
+pub mod scope;
 pub mod secrets;
 pub mod telemetry;
 
@@ -34,3 +35,4 @@ pub use context::{Principal, RequestContext};
 pub use error::{DomainError, FieldViolation, RequestError};
 pub use ids::TenantId;
 pub use mm_proto::Role;
+pub use scope::{SystemScope, TenantScope};

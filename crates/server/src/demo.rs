@@ -42,7 +42,7 @@ pub async fn seed(
         },
     };
     let shop = DemoShop {
-        tenant: mm_kernel::TenantId::parse(&tenant_id, "tenant")?,
+        tenant: tenant_id,
         appid: DEMO_APPID,
         app_secret: DEMO_APP_SECRET,
         admin_login: DEMO_ADMIN_LOGIN,
@@ -58,9 +58,9 @@ pub async fn seed(
         }
     }
     if let Some(reg) = registration {
-        seed_wechat_pay(ctx, reg, &tenant_id).await?;
+        seed_wechat_pay(ctx, reg, &tenant_id.to_string()).await?;
     }
-    Ok(tenant_id)
+    Ok(tenant_id.to_string())
 }
 
 /// Tells a WeChat fake the demo mini-program's AppSecret and the demo restaurant's merchant
@@ -129,7 +129,7 @@ async fn seed_wechat_pay(
 }
 
 /// Creates the demo tenant; `None` when its slug or appid turned out to be taken already.
-async fn create(app: &TenantApp) -> anyhow::Result<Option<String>> {
+async fn create(app: &TenantApp) -> anyhow::Result<Option<mm_kernel::TenantId>> {
     let operator = RequestContext::system("demo-seed");
     let created = app
         .create_tenant(

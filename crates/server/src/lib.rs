@@ -152,12 +152,20 @@ async fn probe_dependencies(
     });
 }
 
-/// Runs migrations.
+/// Runs migrations, then puts every tenant-owned table they created behind PostgreSQL's
+/// row-level security (see `mm_migrations::rls`).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     migrator()
         .up(db, None)
         .await
-        .context("Failed to run migrations")
+        .context("Failed to run migrations")?;
+    let secured = mm_migrations::rls::secure_tenant_tables(db)
+        .await
+        .context("Failed to put the tenant tables behind row-level security")?;
+    if !secured.is_empty() {
+        tracing::info!(tables = ?secured, "tenant tables put behind row-level security");
+    }
+    Ok(())
 }
 
 /// Token keys from settings; in dev without a configured secret, a secret kept in data/ so tokens
@@ -485,6 +493,13 @@ impl App {
         let lock = start_lock::StartLock::acquire(&settings.database.url).await?;
         if settings.database.migrate_on_start {
             migrate(&db).await?;
+        }
+        if mm_migrations::rls::bypasses_rls(&db).await? {
+            tracing::warn!(
+                "the database role is a superuser or BYPASSRLS: row-level security does not apply \
+                 to it, and the tenant filter in the code is the only wall between tenants; \
+                 connect as an ordinary role (see README, \"PostgreSQL\")"
+            );
         }
         let cache = connect_cache(&settings).await?;
         // While Redis is unavailable, session revocation is checked in identity's own table.

@@ -39,6 +39,19 @@ fn pg_base() -> String {
     std::env::var("MM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+/// The role test apps connect as: an ordinary login role that owns its test database, so the
+/// tenant tables' row-level security applies to it as it does in production (a superuser would
+/// pass every policy).
+pub const PG_APP_ROLE: &str = "mm_app";
+
+/// `pg_base()` with the user replaced by [`PG_APP_ROLE`] (test clusters trust local logins).
+fn pg_app_base() -> String {
+    let base = pg_base();
+    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", &base));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{PG_APP_ROLE}@{host}")
+}
+
 /// The Redis the tests use.
 pub fn redis_url() -> String {
     std::env::var("MM_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -51,7 +64,7 @@ pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub struct Storage {
     /// Backend.
     pub backend: Backend,
-    /// Database URL.
+    /// Database URL (on PostgreSQL, as the ordinary role [`PG_APP_ROLE`]).
     pub db_url: String,
     /// Redis URL when the backend has one.
     pub redis_url: Option<String>,
@@ -89,20 +102,37 @@ impl Storage {
                 let admin = Database::connect(format!("{}/postgres", pg_base()))
                     .await
                     .expect("connect to PostgreSQL");
+                // Test processes start in parallel: the role may appear between check and create.
                 admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .execute_unprepared(&format!(
+                        "DO $$ BEGIN CREATE ROLE {PG_APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; \
+                         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                    ))
+                    .await
+                    .expect("create the application role");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\" OWNER {PG_APP_ROLE}"))
                     .await
                     .expect("create test database");
                 admin.close().await.ok();
                 Self {
                     backend,
-                    db_url: format!("{}/{name}", pg_base()),
+                    db_url: format!("{}/{name}", pg_app_base()),
                     redis_url: Some(redis_url()),
                     namespace,
                     pg_db: Some(name),
                     dir: None,
                 }
             }
+        }
+    }
+
+    /// The database as a superuser sees it, past row-level security: for tests that look at or
+    /// change rows behind the application's back. On SQLite, the same file.
+    pub fn admin_url(&self) -> String {
+        match &self.pg_db {
+            Some(name) => format!("{}/{name}", pg_base()),
+            None => self.db_url.clone(),
         }
     }
 

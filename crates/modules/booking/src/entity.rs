@@ -1,5 +1,17 @@
 //! sea-orm entities, hand-written to match migrations/src/booking; they never leave repo.rs and
-//! service.rs.
+//! service.rs. Every table is a tenant's (`tenant_id`, behind row-level security on PostgreSQL),
+//! so every entity is declared [`mm_kernel::scope::TenantOwned`] and is queried through a
+//! [`mm_kernel::TenantScope`].
+
+mm_kernel::tenant_owned!(
+    services,
+    staff,
+    time_offs,
+    reservations,
+    slot_counts,
+    pay_notifications,
+    outbox,
+);
 
 macro_rules! no_relations {
     () => {
@@ -12,13 +24,14 @@ macro_rules! no_relations {
 
 /// `booking_services`.
 pub mod services {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "booking_services")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub service_id: String,
         pub display_name: String,
@@ -38,13 +51,14 @@ pub mod services {
 
 /// `booking_staff`: weekly hours as JSON (`Vec<domain::DayHours>`), service ids as a JSON array.
 pub mod staff {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "booking_staff")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub staff_id: String,
         pub display_name: String,
@@ -61,13 +75,14 @@ pub mod staff {
 
 /// `booking_time_offs`: `staff_id` empty for the whole shop.
 pub mod time_offs {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "booking_time_offs")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub time_off_id: String,
         pub staff_id: String,
@@ -83,13 +98,14 @@ pub mod time_offs {
 
 /// `booking_reservations`.
 pub mod reservations {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "booking_reservations")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub reservation_id: String,
         pub service_id: String,
@@ -124,13 +140,14 @@ pub mod reservations {
 
 /// `booking_slot_counts`: places taken per resource and grid cell.
 pub mod slot_counts {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "booking_slot_counts")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub staff_id: String,
         #[sea_orm(primary_key, auto_increment = false)]
@@ -143,13 +160,14 @@ pub mod slot_counts {
 
 /// `booking_pay_notifications`: WeChat Pay notifications already applied.
 pub mod pay_notifications {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "booking_pay_notifications")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub notification_id: String,
         pub event_type: String,
@@ -162,13 +180,14 @@ pub mod pay_notifications {
 
 /// `booking_outbox`: messages to send, one row each.
 pub mod outbox {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "booking_outbox")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub message_id: String,
         pub reservation_id: String,

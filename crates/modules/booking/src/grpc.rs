@@ -3,7 +3,7 @@
 use chrono::Duration;
 use mm_kernel::ids::{tenant_child_from_name, tenant_from_name};
 use mm_kernel::paging::{decode_token, finish_page, page_size};
-use mm_kernel::{RequestContext, TenantId};
+use mm_kernel::{RequestContext, TenantId, TenantScope};
 use mm_proto::minimodules::booking::v1 as pb;
 use pb::booking_service_server::BookingService;
 use tonic::{Request, Response, Status};
@@ -20,19 +20,23 @@ fn ok<T>(v: T) -> Reply<T> {
     Ok(Response::new(v))
 }
 
-/// The tenant and id of a child name, the caller authorized for the tenant first (so another
-/// tenant's caller learns nothing, not even whether the request was well-formed).
-fn named(ctx: &RequestContext, name: &str, collection: &str) -> Result<(TenantId, String), Status> {
+/// The scope of the tenant of a child name and the child's id, the caller authorized for the
+/// tenant first (so another tenant's caller learns nothing, not even whether the request was
+/// well-formed).
+fn named(
+    ctx: &RequestContext,
+    name: &str,
+    collection: &str,
+) -> Result<(TenantScope, String), Status> {
     let (t, id) = tenant_child_from_name(name, collection, "name")?;
-    ctx.authorize_tenant(&t)?;
-    Ok((t, id))
+    let scope = ctx.authorize_tenant(&t)?;
+    Ok((scope, id))
 }
 
-/// The tenant of a parent name, the caller authorized for it.
-fn parent(ctx: &RequestContext, name: &str) -> Result<TenantId, Status> {
+/// The scope of the tenant of a parent name, the caller authorized for it.
+fn parent(ctx: &RequestContext, name: &str) -> Result<TenantScope, Status> {
     let t = tenant_from_name(name, "parent")?;
-    ctx.authorize_tenant(&t)?;
-    Ok(t)
+    Ok(ctx.authorize_tenant(&t)?)
 }
 
 fn missing(field: &str) -> Status {
@@ -70,9 +74,9 @@ impl BookingApp {
         action: Action,
     ) -> Result<Option<pb::Reservation>, Status> {
         let ctx = RequestContext::from_request(req)?;
-        let (tenant, id) = named(&ctx, req.get_ref().name(), "reservations")?;
-        let r = self.advance(&ctx, tenant, &id, action).await;
-        self.reply_reservation(tenant, r).await
+        let (scope, id) = named(&ctx, req.get_ref().name(), "reservations")?;
+        let r = self.advance(&ctx, &scope, &id, action).await;
+        self.reply_reservation(scope.tenant(), r).await
     }
 }
 
@@ -99,9 +103,9 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::CreateServiceResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
+        let scope = parent(&ctx, &r.parent)?;
         let input = convert::service_input(r.service.as_ref().ok_or_else(|| missing("service"))?)?;
-        let s = self.create_service(&ctx, tenant, input).await?;
+        let s = self.create_service(&ctx, &scope, input).await?;
         ok(pb::CreateServiceResponse {
             service: Some(convert::service(&s)),
         })
@@ -112,8 +116,8 @@ impl BookingService for BookingApp {
         req: Request<pb::GetServiceRequest>,
     ) -> Reply<pb::GetServiceResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = named(&ctx, &req.get_ref().name, "services")?;
-        let s = self.get_service(&ctx, tenant, &id).await?;
+        let (scope, id) = named(&ctx, &req.get_ref().name, "services")?;
+        let s = self.get_service(&ctx, &scope, &id).await?;
         ok(pb::GetServiceResponse {
             service: Some(convert::service(&s)),
         })
@@ -125,11 +129,11 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::ListServicesResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
+        let scope = parent(&ctx, &r.parent)?;
         let size = page_size(r.page_size)?;
         let after = decode_token("booking.services", &r.page_token)?;
         let rows = self
-            .list_services(&ctx, tenant, after.as_deref(), size + 1)
+            .list_services(&ctx, &scope, after.as_deref(), size + 1)
             .await?;
         let (rows, next) = finish_page(rows, size, "booking.services", |s| &s.service_id);
         ok(pb::ListServicesResponse {
@@ -149,9 +153,9 @@ impl BookingService for BookingApp {
             .as_ref()
             .ok_or_else(|| missing("service"))?;
         let (tenant, id) = tenant_child_from_name(&s.name, "services", "service.name")?;
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let input = convert::service_input(s)?;
-        let s = self.update_service(&ctx, tenant, &id, input).await?;
+        let s = self.update_service(&ctx, &scope, &id, input).await?;
         ok(pb::UpdateServiceResponse {
             service: Some(convert::service(&s)),
         })
@@ -162,8 +166,8 @@ impl BookingService for BookingApp {
         req: Request<pb::DeleteServiceRequest>,
     ) -> Reply<pb::DeleteServiceResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = named(&ctx, &req.get_ref().name, "services")?;
-        self.delete_service(&ctx, tenant, &id).await?;
+        let (scope, id) = named(&ctx, &req.get_ref().name, "services")?;
+        self.delete_service(&ctx, &scope, &id).await?;
         ok(pb::DeleteServiceResponse {})
     }
 
@@ -173,10 +177,12 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::CreateStaffResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
-        let input =
-            convert::staff_input(tenant, r.staff.as_ref().ok_or_else(|| missing("staff"))?)?;
-        let s = self.create_staff(&ctx, tenant, input).await?;
+        let scope = parent(&ctx, &r.parent)?;
+        let input = convert::staff_input(
+            scope.tenant(),
+            r.staff.as_ref().ok_or_else(|| missing("staff"))?,
+        )?;
+        let s = self.create_staff(&ctx, &scope, input).await?;
         ok(pb::CreateStaffResponse {
             staff: Some(convert::staff(&s)),
         })
@@ -184,8 +190,8 @@ impl BookingService for BookingApp {
 
     async fn get_staff(&self, req: Request<pb::GetStaffRequest>) -> Reply<pb::GetStaffResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = named(&ctx, &req.get_ref().name, "staff")?;
-        let s = self.get_staff(&ctx, tenant, &id).await?;
+        let (scope, id) = named(&ctx, &req.get_ref().name, "staff")?;
+        let s = self.get_staff(&ctx, &scope, &id).await?;
         ok(pb::GetStaffResponse {
             staff: Some(convert::staff(&s)),
         })
@@ -194,12 +200,12 @@ impl BookingService for BookingApp {
     async fn list_staff(&self, req: Request<pb::ListStaffRequest>) -> Reply<pb::ListStaffResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
-        let service = opt_child_of(tenant, &r.service, "services", "service")?;
+        let scope = parent(&ctx, &r.parent)?;
+        let service = opt_child_of(scope.tenant(), &r.service, "services", "service")?;
         let size = page_size(r.page_size)?;
         let after = decode_token("booking.staff", &r.page_token)?;
         let rows = self
-            .list_staff(&ctx, tenant, service.as_deref(), after.as_deref(), size + 1)
+            .list_staff(&ctx, &scope, service.as_deref(), after.as_deref(), size + 1)
             .await?;
         let (rows, next) = finish_page(rows, size, "booking.staff", |s| &s.staff_id);
         ok(pb::ListStaffResponse {
@@ -219,9 +225,9 @@ impl BookingService for BookingApp {
             .as_ref()
             .ok_or_else(|| missing("staff"))?;
         let (tenant, id) = tenant_child_from_name(&s.name, "staff", "staff.name")?;
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let input = convert::staff_input(tenant, s)?;
-        let s = self.update_staff(&ctx, tenant, &id, input).await?;
+        let s = self.update_staff(&ctx, &scope, &id, input).await?;
         ok(pb::UpdateStaffResponse {
             staff: Some(convert::staff(&s)),
         })
@@ -232,8 +238,8 @@ impl BookingService for BookingApp {
         req: Request<pb::DeleteStaffRequest>,
     ) -> Reply<pb::DeleteStaffResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = named(&ctx, &req.get_ref().name, "staff")?;
-        self.delete_staff(&ctx, tenant, &id).await?;
+        let (scope, id) = named(&ctx, &req.get_ref().name, "staff")?;
+        self.delete_staff(&ctx, &scope, &id).await?;
         ok(pb::DeleteStaffResponse {})
     }
 
@@ -243,12 +249,12 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::CreateTimeOffResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
+        let scope = parent(&ctx, &r.parent)?;
         let input = convert::time_off_input(
-            tenant,
+            scope.tenant(),
             r.time_off.as_ref().ok_or_else(|| missing("time_off"))?,
         )?;
-        let o = self.create_time_off(&ctx, tenant, input).await?;
+        let o = self.create_time_off(&ctx, &scope, input).await?;
         ok(pb::CreateTimeOffResponse {
             time_off: Some(convert::time_off(&o)),
         })
@@ -260,7 +266,7 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::ListTimeOffsResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
+        let scope = parent(&ctx, &r.parent)?;
         let start = match &r.start_time {
             Some(t) => convert::time(Some(t), "start_time")?,
             None => chrono::Utc::now(),
@@ -270,7 +276,7 @@ impl BookingService for BookingApp {
             None => start + Duration::days(180),
         };
         let rows = self
-            .list_time_offs(&ctx, tenant, Period { start, end })
+            .list_time_offs(&ctx, &scope, Period { start, end })
             .await?;
         ok(pb::ListTimeOffsResponse {
             time_offs: rows.iter().map(convert::time_off).collect(),
@@ -282,8 +288,8 @@ impl BookingService for BookingApp {
         req: Request<pb::DeleteTimeOffRequest>,
     ) -> Reply<pb::DeleteTimeOffResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = named(&ctx, &req.get_ref().name, "timeOffs")?;
-        self.delete_time_off(&ctx, tenant, &id).await?;
+        let (scope, id) = named(&ctx, &req.get_ref().name, "timeOffs")?;
+        self.delete_time_off(&ctx, &scope, &id).await?;
         ok(pb::DeleteTimeOffResponse {})
     }
 
@@ -293,19 +299,19 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::ListAvailableSlotsResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
-        let service = child_of(tenant, &r.service, "services", "service")?;
-        let staff = opt_child_of(tenant, &r.staff, "staff", "staff")?;
+        let scope = parent(&ctx, &r.parent)?;
+        let service = child_of(scope.tenant(), &r.service, "services", "service")?;
+        let staff = opt_child_of(scope.tenant(), &r.staff, "staff", "staff")?;
         let from = convert::date(&r.start_date, "start_date")?;
         let to = convert::date(&r.end_date, "end_date")?;
         let (slots, cfg) = self
-            .available_slots(&ctx, tenant, &service, staff.as_deref(), from, to)
+            .available_slots(&ctx, &scope, &service, staff.as_deref(), from, to)
             .await?;
         let offset = cfg.offset();
         ok(pb::ListAvailableSlotsResponse {
             slots: slots
                 .iter()
-                .map(|s| convert::slot(tenant, s, offset))
+                .map(|s| convert::slot(scope.tenant(), s, offset))
                 .collect(),
             time_zone: cfg.time_zone,
         })
@@ -317,10 +323,10 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::HoldReservationResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
+        let scope = parent(&ctx, &r.parent)?;
         let b = Booking {
-            service_id: child_of(tenant, &r.service, "services", "service")?,
-            staff_id: child_of(tenant, &r.staff, "staff", "staff")?,
+            service_id: child_of(scope.tenant(), &r.service, "services", "service")?,
+            staff_id: child_of(scope.tenant(), &r.staff, "staff", "staff")?,
             start: convert::time(r.start_time.as_ref(), "start_time")?,
             request_id: r.request_id.clone(),
             note: r.note.clone(),
@@ -328,9 +334,9 @@ impl BookingService for BookingApp {
             contact_phone: String::new(),
             remind: r.remind,
         };
-        let res = self.book(&ctx, tenant, b, false).await;
+        let res = self.book(&ctx, &scope, b, false).await;
         ok(pb::HoldReservationResponse {
-            reservation: self.reply_reservation(tenant, res).await?,
+            reservation: self.reply_reservation(scope.tenant(), res).await?,
         })
     }
 
@@ -358,14 +364,14 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::RescheduleReservationResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let (tenant, id) = named(&ctx, &r.name, "reservations")?;
+        let (scope, id) = named(&ctx, &r.name, "reservations")?;
         let start = convert::time(r.start_time.as_ref(), "start_time")?;
-        let staff = opt_child_of(tenant, &r.staff, "staff", "staff")?;
+        let staff = opt_child_of(scope.tenant(), &r.staff, "staff", "staff")?;
         let res = self
-            .reschedule(&ctx, tenant, &id, start, staff.as_deref())
+            .reschedule(&ctx, &scope, &id, start, staff.as_deref())
             .await;
         ok(pb::RescheduleReservationResponse {
-            reservation: self.reply_reservation(tenant, res).await?,
+            reservation: self.reply_reservation(scope.tenant(), res).await?,
         })
     }
 
@@ -393,7 +399,7 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::ListReservationsResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
+        let scope = parent(&ctx, &r.parent)?;
         let size = page_size(r.page_size)?;
         let bad = || mm_kernel::error::RequestError::invalid("page_token", "malformed page token");
         let after = match decode_token("booking.reservations", &r.page_token)? {
@@ -407,7 +413,7 @@ impl BookingService for BookingApp {
             }
             None => None,
         };
-        let staff = opt_child_of(tenant, &r.staff, "staff", "staff")?;
+        let staff = opt_child_of(scope.tenant(), &r.staff, "staff", "staff")?;
         let filter = ReservationFilter {
             customer: None,
             staff: staff.as_deref(),
@@ -428,7 +434,7 @@ impl BookingService for BookingApp {
                 .collect::<Result<_, _>>()?,
         };
         let rows = self
-            .list_reservations(&ctx, tenant, filter, after, size + 1)
+            .list_reservations(&ctx, &scope, filter, after, size + 1)
             .await?;
         let keys: Vec<String> = rows.iter().map(reservation_key).collect();
         let (rows, next) = {
@@ -436,7 +442,7 @@ impl BookingService for BookingApp {
             let (paired, next) = finish_page(paired, size, "booking.reservations", |(_, k)| k);
             (paired.into_iter().map(|(r, _)| r).collect::<Vec<_>>(), next)
         };
-        let offset = self.offset(tenant).await;
+        let offset = self.offset(scope.tenant()).await;
         ok(pb::ListReservationsResponse {
             reservations: rows
                 .iter()
@@ -451,10 +457,10 @@ impl BookingService for BookingApp {
         req: Request<pb::GetReservationRequest>,
     ) -> Reply<pb::GetReservationResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = named(&ctx, &req.get_ref().name, "reservations")?;
-        let res = self.get_reservation(&ctx, tenant, &id).await;
+        let (scope, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let res = self.get_reservation(&ctx, &scope, &id).await;
         ok(pb::GetReservationResponse {
-            reservation: self.reply_reservation(tenant, res).await?,
+            reservation: self.reply_reservation(scope.tenant(), res).await?,
         })
     }
 
@@ -464,10 +470,10 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::CreateManualReservationResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = parent(&ctx, &r.parent)?;
+        let scope = parent(&ctx, &r.parent)?;
         let b = Booking {
-            service_id: child_of(tenant, &r.service, "services", "service")?,
-            staff_id: child_of(tenant, &r.staff, "staff", "staff")?,
+            service_id: child_of(scope.tenant(), &r.service, "services", "service")?,
+            staff_id: child_of(scope.tenant(), &r.staff, "staff", "staff")?,
             start: convert::time(r.start_time.as_ref(), "start_time")?,
             request_id: r.request_id.clone(),
             note: r.note.clone(),
@@ -475,9 +481,9 @@ impl BookingService for BookingApp {
             contact_phone: r.contact_phone.clone(),
             remind: false,
         };
-        let res = self.book(&ctx, tenant, b, true).await;
+        let res = self.book(&ctx, &scope, b, true).await;
         ok(pb::CreateManualReservationResponse {
-            reservation: self.reply_reservation(tenant, res).await?,
+            reservation: self.reply_reservation(scope.tenant(), res).await?,
         })
     }
 
@@ -486,10 +492,10 @@ impl BookingService for BookingApp {
         req: Request<pb::PayDepositRequest>,
     ) -> Reply<pb::PayDepositResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = named(&ctx, &req.get_ref().name, "reservations")?;
-        let (row, p) = self.pay_deposit(&ctx, tenant, &id).await?;
+        let (scope, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let (row, p) = self.pay_deposit(&ctx, &scope, &id).await?;
         ok(pb::PayDepositResponse {
-            reservation: self.reply_reservation(tenant, Ok(row)).await?,
+            reservation: self.reply_reservation(scope.tenant(), Ok(row)).await?,
             wechat_pay: Some(pb::WechatPayParams {
                 time_stamp: p.time_stamp,
                 nonce_str: p.nonce_str,
@@ -505,10 +511,10 @@ impl BookingService for BookingApp {
         req: Request<pb::RefreshDepositRequest>,
     ) -> Reply<pb::RefreshDepositResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = named(&ctx, &req.get_ref().name, "reservations")?;
-        let res = self.refresh_deposit(&ctx, tenant, &id).await;
+        let (scope, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let res = self.refresh_deposit(&ctx, &scope, &id).await;
         ok(pb::RefreshDepositResponse {
-            reservation: self.reply_reservation(tenant, res).await?,
+            reservation: self.reply_reservation(scope.tenant(), res).await?,
         })
     }
 

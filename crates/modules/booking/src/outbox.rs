@@ -10,21 +10,29 @@
 //! mid-send the outcome is unknown, and such a row is marked failed after a while rather than
 //! sent again: a missed reminder is better than a duplicate (WeChat has no idempotency key, and
 //! each consent allows exactly one message).
+//!
+//! Scopes: scheduling and withdrawing run in the booking's own transaction, in its tenant's
+//! scope. The sender is the platform's own work across tenants ([`REMINDERS_JOB`]): it finds stuck
+//! and due rows in a system transaction, then claims, sends and settles each one in the scope of
+//! the row's tenant.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use mm_kernel::TenantId;
+use mm_kernel::{SystemScope, TenantScope};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use crate::domain::{Config, Status};
 use crate::entity::{outbox, reservations};
 use crate::service::BookingApp;
 use crate::upstream::SendError;
+
+/// The system scope of the reminder sender, which looks for due messages across tenants.
+pub const REMINDERS_JOB: &str = "booking.reminders";
 
 /// The one kind of message so far.
 pub const REMINDER: &str = "reminder";
@@ -53,6 +61,7 @@ pub fn due_at(start: DateTime<Utc>, cfg: &Config) -> DateTime<Utc> {
 /// alone (one consent, one message).
 pub(crate) async fn schedule(
     txn: &impl ConnectionTrait,
+    scope: &TenantScope,
     row: &reservations::Model,
     cfg: &Config,
 ) -> Result<(), DbErr> {
@@ -61,21 +70,21 @@ pub(crate) async fn schedule(
     }
     let now = Utc::now();
     let due = due_at(row.starts_at, cfg);
-    let existing = outbox::Entity::find()
-        .filter(outbox::Column::TenantId.eq(row.tenant_id.clone()))
+    let existing = scope
+        .find::<outbox::Entity>()
         .filter(outbox::Column::ReservationId.eq(row.reservation_id.clone()))
         .filter(outbox::Column::Kind.eq(REMINDER))
         .one(txn)
         .await?;
     match existing {
         Some(m) => {
-            outbox::Entity::update_many()
+            scope
+                .update_many::<outbox::Entity>()
                 .col_expr(outbox::Column::Status, Expr::value("pending"))
                 .col_expr(outbox::Column::DueAt, Expr::value(due))
                 .col_expr(outbox::Column::NextAttemptAt, Expr::value(due))
                 .col_expr(outbox::Column::Attempts, Expr::value(0))
                 .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
-                .filter(outbox::Column::TenantId.eq(m.tenant_id))
                 .filter(outbox::Column::MessageId.eq(m.message_id))
                 .filter(outbox::Column::Status.is_in(["pending", "cancelled"]))
                 .exec(txn)
@@ -83,7 +92,7 @@ pub(crate) async fn schedule(
         }
         None => {
             outbox::Model {
-                tenant_id: row.tenant_id.clone(),
+                tenant_id: scope.tenant(),
                 message_id: uuid::Uuid::now_v7().to_string(),
                 reservation_id: row.reservation_id.clone(),
                 kind: REMINDER.into(),
@@ -108,13 +117,13 @@ pub(crate) async fn schedule(
 /// Withdraws the booking's unsent reminder (cancelled, expired, over).
 pub(crate) async fn withdraw(
     txn: &impl ConnectionTrait,
-    tenant: &str,
+    scope: &TenantScope,
     reservation: &str,
 ) -> Result<(), DbErr> {
-    outbox::Entity::update_many()
+    scope
+        .update_many::<outbox::Entity>()
         .col_expr(outbox::Column::Status, Expr::value("cancelled"))
         .col_expr(outbox::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(outbox::Column::TenantId.eq(tenant))
         .filter(outbox::Column::ReservationId.eq(reservation))
         .filter(outbox::Column::Status.eq("pending"))
         .exec(txn)
@@ -122,16 +131,18 @@ pub(crate) async fn withdraw(
     Ok(())
 }
 
-/// Moves a claimed row to its outcome.
+/// Moves a claimed row to its outcome, in a transaction of its own in the row's tenant's scope.
 async fn settle(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    scope: &TenantScope,
     m: &outbox::Model,
     status: &str,
     next: Option<DateTime<Utc>>,
     error: &str,
 ) -> Result<(), DbErr> {
     let now = Utc::now();
-    let mut q = outbox::Entity::update_many()
+    let mut q = scope
+        .update_many::<outbox::Entity>()
         .col_expr(outbox::Column::Status, Expr::value(status))
         .col_expr(
             outbox::Column::LastError,
@@ -144,101 +155,142 @@ async fn settle(
     if status == "sent" {
         q = q.col_expr(outbox::Column::SentAt, Expr::value(Some(now)));
     }
-    q.filter(outbox::Column::TenantId.eq(m.tenant_id.clone()))
-        .filter(outbox::Column::MessageId.eq(m.message_id.clone()))
+    let txn = scope.begin(db).await?;
+    q.filter(outbox::Column::MessageId.eq(m.message_id.clone()))
         .filter(outbox::Column::Status.eq("sending"))
+        .exec(&txn)
+        .await?;
+    txn.commit().await
+}
+
+/// Marks failed the rows a sender that died left in `sending` before `stuck`: outcome unknown,
+/// never resent. Looked for before writing: an idle tick must not take SQLite's single writer.
+/// Across tenants, as the sender finds them before it knows whose they are: it takes the
+/// sender's [`SystemScope`] and runs in its transaction.
+async fn fail_stuck(
+    db: &impl ConnectionTrait,
+    _sys: &SystemScope,
+    stuck: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let any_stuck = outbox::Entity::find()
+        .filter(outbox::Column::Status.eq("sending"))
+        .filter(outbox::Column::UpdatedAt.lt(stuck))
+        .one(db)
+        .await?
+        .is_some();
+    if any_stuck {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value("failed"))
+            .col_expr(
+                outbox::Column::LastError,
+                Expr::value("the sender stopped mid-send; not sent again"),
+            )
+            .filter(outbox::Column::Status.eq("sending"))
+            .filter(outbox::Column::UpdatedAt.lt(stuck))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Messages due at `now` (at most 50), across tenants: the sender's [`SystemScope`], run in its
+/// transaction; each message is then handled in its own tenant's scope.
+async fn due_messages(
+    db: &impl ConnectionTrait,
+    _sys: &SystemScope,
+    now: DateTime<Utc>,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::NextAttemptAt.lte(now))
+        .limit(50)
+        .all(db)
+        .await
+}
+
+/// Claims a due message: only one sender wins the conditional update.
+async fn claim(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    m: &outbox::Model,
+) -> Result<bool, DbErr> {
+    let r = scope
+        .update_many::<outbox::Entity>()
+        .col_expr(outbox::Column::Status, Expr::value("sending"))
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .col_expr(outbox::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(outbox::Column::MessageId.eq(m.message_id.clone()))
+        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::Attempts.eq(m.attempts))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(r.rows_affected == 1)
 }
 
 impl BookingApp {
     /// Sends every reminder due at `now` (the sender passes the clock; tests pass a later one to
     /// skip a backoff). Returns how many were sent.
     pub async fn deliver_reminders(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
-        // Rows left in `sending` by a sender that died: outcome unknown, never resent. Looked
-        // for before writing: an idle tick must not take SQLite's single writer.
+        let sys = SystemScope::named(REMINDERS_JOB);
         let stuck = Utc::now() - Duration::minutes(10);
-        let any_stuck = outbox::Entity::find()
-            .filter(outbox::Column::Status.eq("sending"))
-            .filter(outbox::Column::UpdatedAt.lt(stuck))
-            .one(&self.db)
-            .await?
-            .is_some();
-        if any_stuck {
-            outbox::Entity::update_many()
-                .col_expr(outbox::Column::Status, Expr::value("failed"))
-                .col_expr(
-                    outbox::Column::LastError,
-                    Expr::value("the sender stopped mid-send; not sent again"),
-                )
-                .filter(outbox::Column::Status.eq("sending"))
-                .filter(outbox::Column::UpdatedAt.lt(stuck))
-                .exec(&self.db)
-                .await?;
-        }
-        let due = outbox::Entity::find()
-            .filter(outbox::Column::Status.eq("pending"))
-            .filter(outbox::Column::NextAttemptAt.lte(now))
-            .limit(50)
-            .all(&self.db)
-            .await?;
+        let txn = sys.begin(&self.db).await?;
+        fail_stuck(&txn, &sys, stuck).await?;
+        let due = due_messages(&txn, &sys, now).await?;
+        txn.commit().await?;
         let mut sent = 0;
         for m in due {
-            // Claim it: only one sender wins the conditional update.
-            let claimed = outbox::Entity::update_many()
-                .col_expr(outbox::Column::Status, Expr::value("sending"))
-                .col_expr(
-                    outbox::Column::Attempts,
-                    Expr::col(outbox::Column::Attempts).add(1),
-                )
-                .col_expr(outbox::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(outbox::Column::TenantId.eq(m.tenant_id.clone()))
-                .filter(outbox::Column::MessageId.eq(m.message_id.clone()))
-                .filter(outbox::Column::Status.eq("pending"))
-                .filter(outbox::Column::Attempts.eq(m.attempts))
-                .exec(&self.db)
-                .await?
-                .rows_affected
-                == 1;
+            let scope = sys.tenant(m.tenant_id);
+            let txn = scope.begin(&self.db).await?;
+            let claimed = claim(&txn, &scope, &m).await?;
+            txn.commit().await?;
             if !claimed {
                 continue;
             }
             let attempts = m.attempts + 1;
-            match self.send_reminder(&m, now).await {
+            match self.send_reminder(&scope, &m, now).await {
                 Ok(true) => {
-                    settle(&self.db, &m, "sent", None, "").await?;
+                    settle(&self.db, &scope, &m, "sent", None, "").await?;
                     sent += 1;
                     tracing::info!(reservation = %m.reservation_id, "reminder sent");
                 }
-                Ok(false) => settle(&self.db, &m, "cancelled", None, "no longer needed").await?,
+                Ok(false) => {
+                    settle(&self.db, &scope, &m, "cancelled", None, "no longer needed").await?
+                }
                 Err(SendError::Retry(why)) if attempts < MAX_ATTEMPTS => {
                     tracing::warn!(reservation = %m.reservation_id, attempts, error = %why, "reminder failed; retrying later");
                     let next =
                         std::cmp::max(Utc::now(), now) + backoff(self.retry_base_ms, attempts);
-                    settle(&self.db, &m, "pending", Some(next), &why).await?;
+                    settle(&self.db, &scope, &m, "pending", Some(next), &why).await?;
                 }
                 Err(SendError::Retry(why) | SendError::Permanent(why)) => {
                     tracing::warn!(reservation = %m.reservation_id, attempts, error = %why, "reminder given up");
-                    settle(&self.db, &m, "failed", None, &why).await?;
+                    settle(&self.db, &scope, &m, "failed", None, &why).await?;
                 }
             }
         }
         Ok(sent)
     }
 
-    /// Sends one reminder; `Ok(false)` when the booking no longer wants one.
+    /// Sends one reminder; `Ok(false)` when the booking no longer wants one. The booking and its
+    /// names are read in short transactions of the message's tenant, none open while a module
+    /// is called.
     async fn send_reminder(
         &self,
+        scope: &TenantScope,
         m: &outbox::Model,
         now: DateTime<Utc>,
     ) -> Result<bool, SendError> {
         let retry = |e: &dyn std::fmt::Display| SendError::Retry(e.to_string());
-        let tenant = TenantId::parse(&m.tenant_id, "tenant").map_err(|e| retry(&e))?;
-        let Some(row) = crate::repo::find_reservation(&self.db, tenant, &m.reservation_id)
+        let tenant = scope.tenant();
+        let txn = scope.begin(&self.db).await.map_err(|e| retry(&e))?;
+        let row = crate::repo::find_reservation(&txn, scope, &m.reservation_id)
             .await
-            .map_err(|e| retry(&e))?
-        else {
+            .map_err(|e| retry(&e))?;
+        txn.commit().await.map_err(|e| retry(&e))?;
+        let Some(row) = row else {
             return Ok(false);
         };
         if row.status != Status::Confirmed.as_str()
@@ -255,16 +307,18 @@ impl BookingApp {
         if cfg.reminder_template_id.trim().is_empty() {
             return Ok(false);
         }
-        let service = crate::repo::find_service(&self.db, tenant, &row.service_id)
+        let txn = scope.begin(&self.db).await.map_err(|e| retry(&e))?;
+        let service = crate::repo::find_service(&txn, scope, &row.service_id)
             .await
             .map_err(|e| retry(&e))?
             .map(|s| s.display_name)
             .unwrap_or_default();
-        let staff = crate::repo::find_staff(&self.db, tenant, &row.staff_id)
+        let staff = crate::repo::find_staff(&txn, scope, &row.staff_id)
             .await
             .map_err(|e| retry(&e))?
             .map(|s| s.display_name)
             .unwrap_or_default();
+        txn.commit().await.map_err(|e| retry(&e))?;
         let keys = &cfg.reminder_keys;
         let mut data = HashMap::new();
         // WeChat's "thing" values hold at most 20 characters.

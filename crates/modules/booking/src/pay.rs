@@ -8,23 +8,36 @@
 //! A refund is first written down (`deposit_status = refunding`) in the transaction that decides
 //! it, then asked of WeChat Pay; the sweeper asks again for refunds still open a minute later,
 //! with the same out_refund_no, so a crash or a WeChat hiccup never loses one and never pays twice.
+//!
+//! Scopes: a customer's requests act in the tenant scope they were authorized for. WeChat Pay's
+//! notifications have no caller (their signature is their authentication), so they act under the
+//! system scope [`NOTIFY_JOB`] narrowed to the tenant of the notify URL; the refund retry looks
+//! across tenants under [`REFUNDS_JOB`] and asks each refund in its tenant's scope. No database
+//! transaction is open while WeChat Pay or another module is called.
 
 use chrono::{Duration, Utc};
 use mm_kernel::merchant::MerchantAccount;
-use mm_kernel::{RequestContext, TenantId};
+use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
 use mm_wechatpay::{
     JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
     RequestPaymentParams, TradeState, Transaction,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 
 use crate::domain::{Action, Actor, Deposit, Status};
 use crate::entity::{pay_notifications, reservations};
 use crate::error::{BookingError, Result};
 use crate::service::BookingApp;
+
+/// The system scope of WeChat Pay's notifications: no caller, one tenant (the notify URL's).
+pub const NOTIFY_JOB: &str = "booking.wechatpay_notify";
+
+/// The system scope of the sweeper's refund retry, which looks for open refunds across tenants.
+pub const REFUNDS_JOB: &str = "booking.refunds";
 
 /// WeChat's out_trade_no (and out_refund_no) for a reservation: its id without dashes.
 pub fn out_trade_no(id: &str) -> String {
@@ -52,13 +65,14 @@ fn deposit_of(row: &reservations::Model) -> Deposit {
 /// Changes the deposit columns of a reservation if its deposit still stands at `from`.
 async fn move_deposit(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
     from: Deposit,
     to: Deposit,
     extra: Vec<(reservations::Column, sea_orm::sea_query::SimpleExpr)>,
 ) -> Result<bool, DbErr> {
-    let mut q = reservations::Entity::update_many()
+    let mut q = scope
+        .update_many::<reservations::Entity>()
         .col_expr(
             reservations::Column::DepositStatus,
             Expr::value(to.as_str()),
@@ -68,12 +82,42 @@ async fn move_deposit(
         q = q.col_expr(c, e);
     }
     let r = q
-        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
         .filter(reservations::Column::ReservationId.eq(id))
         .filter(reservations::Column::DepositStatus.eq(from.as_str()))
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
+}
+
+/// [`move_deposit`] in a transaction of its own.
+async fn move_deposit_now(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    id: &str,
+    from: Deposit,
+    to: Deposit,
+    extra: Vec<(reservations::Column, sea_orm::sea_query::SimpleExpr)>,
+) -> Result<bool, DbErr> {
+    let txn = scope.begin(db).await?;
+    let moved = move_deposit(&txn, scope, id, from, to, extra).await?;
+    txn.commit().await?;
+    Ok(moved)
+}
+
+/// Refunds still open (`refunding`) and untouched since `before` (at most 50), across tenants:
+/// the sweeper finds them before it knows whose they are, so this takes its [`SystemScope`] and
+/// runs in its transaction; each refund is then asked in its own tenant's scope.
+async fn stale_refunds(
+    db: &impl ConnectionTrait,
+    _sys: &SystemScope,
+    before: chrono::DateTime<Utc>,
+) -> Result<Vec<reservations::Model>, DbErr> {
+    reservations::Entity::find()
+        .filter(reservations::Column::DepositStatus.eq(Deposit::Refunding.as_str()))
+        .filter(reservations::Column::UpdatedAt.lt(before))
+        .limit(50)
+        .all(db)
+        .await
 }
 
 impl BookingApp {
@@ -82,10 +126,11 @@ impl BookingApp {
     pub async fn pay_deposit(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<(reservations::Model, RequestPaymentParams)> {
-        let (row, actor, _) = self.visible(ctx, tenant, id).await?;
+        let tenant = scope.tenant();
+        let (row, actor, _) = self.visible(ctx, scope, id).await?;
         if actor != Actor::Customer {
             return Err(BookingError::PaymentUnavailable(
                 "only the customer pays a deposit".into(),
@@ -116,10 +161,12 @@ impl BookingApp {
                 "the merchant account is bound to another mini-program".into(),
             ));
         }
-        let service = crate::repo::find_service(&self.db, tenant, &row.service_id)
+        let txn = scope.begin(&self.db).await?;
+        let service = crate::repo::find_service(&txn, scope, &row.service_id)
             .await?
             .map(|s| s.display_name)
             .unwrap_or_default();
+        txn.commit().await?;
         let expire = row
             .expires_at
             .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
@@ -143,9 +190,9 @@ impl BookingApp {
             )
             .await
             .map_err(wechat_error)?;
-        move_deposit(
+        move_deposit_now(
             &self.db,
-            tenant,
+            scope,
             id,
             Deposit::Unpaid,
             Deposit::Unpaid,
@@ -157,7 +204,7 @@ impl BookingApp {
         .await?;
         let params = RequestPaymentParams::new(&account.keys, &appid, &prepay_id, now.timestamp())
             .map_err(wechat_error)?;
-        Ok((self.reload(tenant, id).await?, params))
+        Ok((self.reload(scope, id).await?, params))
     }
 
     fn check_transaction(
@@ -175,18 +222,18 @@ impl BookingApp {
     /// (expired, cancelled) is refunded at once. Returns false when there was nothing to do.
     async fn apply_payment(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         row: reservations::Model,
         t: &Transaction,
         notification: Option<(&str, &str)>,
     ) -> Result<bool> {
-        let txn = self.db.begin().await?;
+        let txn = scope.begin(&self.db).await?;
         if let Some((nid, event)) = notification {
-            record_notification(&txn, tenant, nid, event, &row.reservation_id).await?;
+            record_notification(&txn, scope, nid, event, &row.reservation_id).await?;
         }
         let paid = move_deposit(
             &txn,
-            tenant,
+            scope,
             &row.reservation_id,
             Deposit::Unpaid,
             Deposit::Paid,
@@ -200,13 +247,13 @@ impl BookingApp {
         mm_kernel::fault::point("booking.deposit.committed");
         // The deposit column is the gate, not the notification record: a replay after a
         // half-finished first attempt still finishes the job, and never does it twice.
-        let row = self.reload(tenant, &row.reservation_id).await?;
+        let row = self.reload(scope, &row.reservation_id).await?;
         if deposit_of(&row) != Deposit::Paid {
             return Ok(paid);
         }
         if row.status == Status::Held.as_str() {
             match self
-                .step(tenant, row.clone(), Action::Confirm, Actor::System, "")
+                .step(scope, row.clone(), Action::Confirm, Actor::System, "")
                 .await
             {
                 Ok(_) => return Ok(true),
@@ -215,14 +262,14 @@ impl BookingApp {
                 Err(e) => return Err(e),
             }
         }
-        let row = self.reload(tenant, &row.reservation_id).await?;
+        let row = self.reload(scope, &row.reservation_id).await?;
         let over = !matches!(
             Status::parse(&row.status),
             Some(Status::Held | Status::Confirmed | Status::Completed | Status::NoShow)
         );
         if over && deposit_of(&row) == Deposit::Paid {
             tracing::info!(reservation = %row.reservation_id, status = %row.status, "deposit paid for a booking that is over; refunding");
-            self.refund_deposit(tenant, &row).await?;
+            self.refund_deposit(scope, &row).await?;
             return Ok(true);
         }
         Ok(paid)
@@ -232,7 +279,7 @@ impl BookingApp {
     /// True when there is a refund to ask for once `txn` commits.
     pub(crate) async fn mark_refund(
         txn: &impl ConnectionTrait,
-        tenant: TenantId,
+        scope: &TenantScope,
         row: &reservations::Model,
     ) -> Result<bool, DbErr> {
         if deposit_of(row) != Deposit::Paid {
@@ -240,7 +287,7 @@ impl BookingApp {
         }
         move_deposit(
             txn,
-            tenant,
+            scope,
             &row.reservation_id,
             Deposit::Paid,
             Deposit::Refunding,
@@ -253,15 +300,16 @@ impl BookingApp {
     /// repeats the same refund (same out_refund_no), never a second one.
     pub(crate) async fn refund_deposit(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         row: &reservations::Model,
     ) -> Result<()> {
+        let tenant = scope.tenant();
         let id = &row.reservation_id;
         match deposit_of(row) {
             Deposit::Paid => {
-                move_deposit(
+                move_deposit_now(
                     &self.db,
-                    tenant,
+                    scope,
                     id,
                     Deposit::Paid,
                     Deposit::Refunding,
@@ -290,9 +338,9 @@ impl BookingApp {
             .await
             .map_err(wechat_error)?;
         if r.status == RefundStatus::Success {
-            move_deposit(
+            move_deposit_now(
                 &self.db,
-                tenant,
+                scope,
                 id,
                 Deposit::Refunding,
                 Deposit::Refunded,
@@ -301,9 +349,9 @@ impl BookingApp {
             .await?;
         } else {
             // Touch it, so the sweeper waits a while before asking again.
-            move_deposit(
+            move_deposit_now(
                 &self.db,
-                tenant,
+                scope,
                 id,
                 Deposit::Refunding,
                 Deposit::Refunding,
@@ -316,34 +364,30 @@ impl BookingApp {
 
     /// Refunds the deposit of a booking just cancelled, logging (not failing the cancel) when
     /// WeChat Pay cannot be asked now: the sweeper asks again.
-    pub(crate) async fn refund_after_cancel(&self, tenant: TenantId, id: &str) {
-        let row = match self.reload(tenant, id).await {
+    pub(crate) async fn refund_after_cancel(&self, scope: &TenantScope, id: &str) {
+        let row = match self.reload(scope, id).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(reservation = %id, error = %e, "refund: reload failed");
                 return;
             }
         };
-        if let Err(e) = self.refund_deposit(tenant, &row).await {
+        if let Err(e) = self.refund_deposit(scope, &row).await {
             tracing::warn!(reservation = %id, error = %e, "deposit refund failed; the sweeper retries");
         }
     }
 
     /// Asks again for refunds still open after a minute (a crash, a WeChat hiccup, a lost
-    /// notification). Returns how many were asked.
+    /// notification). Returns how many were asked. Across tenants, under [`REFUNDS_JOB`].
     pub(crate) async fn retry_refunds(&self) -> anyhow::Result<usize> {
-        let rows = reservations::Entity::find()
-            .filter(reservations::Column::DepositStatus.eq(Deposit::Refunding.as_str()))
-            .filter(reservations::Column::UpdatedAt.lt(Utc::now() - Duration::minutes(1)))
-            .limit(50)
-            .all(&self.db)
-            .await?;
+        let sys = SystemScope::named(REFUNDS_JOB);
+        let txn = sys.begin(&self.db).await?;
+        let rows = stale_refunds(&txn, &sys, Utc::now() - Duration::minutes(1)).await?;
+        txn.commit().await?;
         let n = rows.len();
         for row in rows {
-            let Ok(tenant) = TenantId::parse(&row.tenant_id, "tenant") else {
-                continue;
-            };
-            if let Err(e) = self.refund_deposit(tenant, &row).await {
+            let scope = sys.tenant(row.tenant_id);
+            if let Err(e) = self.refund_deposit(&scope, &row).await {
                 tracing::warn!(reservation = %row.reservation_id, error = %e, "deposit refund retry failed");
             }
         }
@@ -367,21 +411,24 @@ impl BookingApp {
         }
     }
 
-    async fn by_trade_no(&self, tenant: TenantId, no: &str) -> Result<reservations::Model> {
+    async fn by_trade_no(&self, scope: &TenantScope, no: &str) -> Result<reservations::Model> {
         let id = reservation_id_of(no).ok_or_else(|| {
             BookingError::PaymentMismatch(format!("{no:?} is not one of our reservation numbers"))
         })?;
-        self.reload(tenant, &id).await
+        self.reload(scope, &id).await
     }
 
     /// Takes a WeChat Pay notification (through the BFF): verified with the platform key,
-    /// decrypted with the APIv3 key, checked against the reservation, applied once.
+    /// decrypted with the APIv3 key, checked against the reservation, applied once. There is no
+    /// caller to authorize: it acts under the system scope [`NOTIFY_JOB`], narrowed to `tenant`
+    /// (the notify URL's), whose merchant keys must verify the notification.
     pub async fn handle_notification(
         &self,
         tenant: TenantId,
         headers: NotificationHeaders,
         body: &[u8],
     ) -> Result<(String, bool)> {
+        let scope = SystemScope::named(NOTIFY_JOB).tenant(tenant);
         let account = self
             .payments
             .account(tenant)
@@ -395,10 +442,10 @@ impl BookingApp {
                 if t.trade_state != TradeState::Success {
                     return Ok((n.id, false));
                 }
-                let row = self.by_trade_no(tenant, &t.out_trade_no).await?;
+                let row = self.by_trade_no(&scope, &t.out_trade_no).await?;
                 Self::check_transaction(&account, &row, t)?;
                 let applied = self
-                    .apply_payment(tenant, row, t, Some((&n.id, &n.event_type)))
+                    .apply_payment(&scope, row, t, Some((&n.id, &n.event_type)))
                     .await?;
                 Ok((n.id, applied))
             }
@@ -409,9 +456,9 @@ impl BookingApp {
                         r.mchid
                     )));
                 }
-                let row = self.by_trade_no(tenant, &r.out_trade_no).await?;
-                let txn = self.db.begin().await?;
-                if !record_notification(&txn, tenant, &n.id, &n.event_type, &row.reservation_id)
+                let row = self.by_trade_no(&scope, &r.out_trade_no).await?;
+                let txn = scope.begin(&self.db).await?;
+                if !record_notification(&txn, &scope, &n.id, &n.event_type, &row.reservation_id)
                     .await?
                 {
                     return Ok((n.id, false));
@@ -419,7 +466,7 @@ impl BookingApp {
                 let moved = r.refund_status == RefundStatus::Success
                     && move_deposit(
                         &txn,
-                        tenant,
+                        &scope,
                         &row.reservation_id,
                         Deposit::Refunding,
                         Deposit::Refunded,
@@ -440,10 +487,11 @@ impl BookingApp {
     pub async fn refresh_deposit(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<reservations::Model> {
-        let (row, _, _) = self.visible(ctx, tenant, id).await?;
+        let tenant = scope.tenant();
+        let (row, _, _) = self.visible(ctx, scope, id).await?;
         if row.prepay_id.is_none() || deposit_of(&row) != Deposit::Unpaid {
             return Ok(row);
         }
@@ -456,9 +504,9 @@ impl BookingApp {
             .map_err(wechat_error)?;
         if t.trade_state == TradeState::Success {
             Self::check_transaction(&account, &row, &t)?;
-            self.apply_payment(tenant, row, &t, None).await?;
+            self.apply_payment(scope, row, &t, None).await?;
         }
-        self.reload(tenant, id).await
+        self.reload(scope, id).await
     }
 }
 
@@ -467,13 +515,13 @@ impl BookingApp {
 /// aborts a transaction on any failed statement).
 async fn record_notification(
     txn: &sea_orm::DatabaseTransaction,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
     event_type: &str,
     reservation: &str,
 ) -> Result<bool, DbErr> {
     let row = pay_notifications::Model {
-        tenant_id: tenant.to_string(),
+        tenant_id: scope.tenant(),
         notification_id: id.chars().take(64).collect(),
         event_type: event_type.chars().take(64).collect(),
         reservation_id: reservation.to_string(),

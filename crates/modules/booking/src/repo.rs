@@ -1,8 +1,13 @@
-//! Every query of the booking module; each takes the tenant and filters by it, except the hold
-//! expiry sweep, which looks across tenants by design (see the migration's expiry index).
+//! Every query of the booking module's services, resources, time off, capacity and reservations.
+//! Each function of a tenant's rows takes that tenant's [`TenantScope`] and builds its query from
+//! it (`scope.find`, `scope.update_many`, `scope.delete_many`), so the tenant filter is never
+//! hand-written; inserts take their tenant from the scope. The caller runs them in a transaction
+//! the scope opened (`scope.begin`), which on PostgreSQL is also what row-level security lets
+//! through. The one query across tenants, the hold expiry sweep's, takes a [`SystemScope`] and
+//! runs in its transaction (see the migration's expiry index).
 
 use chrono::{DateTime, Utc};
-use mm_kernel::TenantId;
+use mm_kernel::{SystemScope, TenantScope};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
@@ -21,8 +26,13 @@ fn unique_violation(e: &DbErr) -> bool {
 
 // ---- services ----
 
-/// Inserts a service.
-pub async fn insert_service(db: &impl ConnectionTrait, row: services::Model) -> Result<(), DbErr> {
+/// Inserts a service of the scope's tenant.
+pub async fn insert_service(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    mut row: services::Model,
+) -> Result<(), DbErr> {
+    row.tenant_id = scope.tenant();
     row.into_active_model().reset_all().insert(db).await?;
     Ok(())
 }
@@ -30,12 +40,13 @@ pub async fn insert_service(db: &impl ConnectionTrait, row: services::Model) -> 
 /// Replaces a service's row; `Ok(false)` when it does not exist.
 pub async fn update_service(
     db: &impl ConnectionTrait,
-    row: services::Model,
+    scope: &TenantScope,
+    mut row: services::Model,
 ) -> Result<bool, DbErr> {
-    let t = TenantId::parse(&row.tenant_id, "tenant").map_err(|e| DbErr::Custom(e.to_string()))?;
-    if find_service(db, t, &row.service_id).await?.is_none() {
+    if find_service(db, scope, &row.service_id).await?.is_none() {
         return Ok(false);
     }
+    row.tenant_id = scope.tenant();
     let mut am = row.into_active_model().reset_all();
     am.not_set(services::Column::CreatedAt);
     am.update(db).await?;
@@ -45,10 +56,12 @@ pub async fn update_service(
 /// One service.
 pub async fn find_service(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<Option<services::Model>, DbErr> {
-    services::Entity::find_by_id((tenant.to_string(), id.to_string()))
+    scope
+        .find::<services::Entity>()
+        .filter(services::Column::ServiceId.eq(id))
         .one(db)
         .await
 }
@@ -56,13 +69,13 @@ pub async fn find_service(
 /// A page of services by id, optionally active ones only.
 pub async fn list_services(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     active_only: bool,
     after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<services::Model>, DbErr> {
-    let mut q = services::Entity::find()
-        .filter(services::Column::TenantId.eq(tenant.to_string()))
+    let mut q = scope
+        .find::<services::Entity>()
         .order_by_asc(services::Column::ServiceId)
         .limit(limit);
     if active_only {
@@ -77,10 +90,12 @@ pub async fn list_services(
 /// Deletes a service; whether it existed.
 pub async fn delete_service(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<bool, DbErr> {
-    let r = services::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+    let r = scope
+        .delete_many::<services::Entity>()
+        .filter(services::Column::ServiceId.eq(id))
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
@@ -88,18 +103,27 @@ pub async fn delete_service(
 
 // ---- staff ----
 
-/// Inserts a resource.
-pub async fn insert_staff(db: &impl ConnectionTrait, row: staff::Model) -> Result<(), DbErr> {
+/// Inserts a resource of the scope's tenant.
+pub async fn insert_staff(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    mut row: staff::Model,
+) -> Result<(), DbErr> {
+    row.tenant_id = scope.tenant();
     row.into_active_model().reset_all().insert(db).await?;
     Ok(())
 }
 
 /// Replaces a resource's row; `Ok(false)` when it does not exist.
-pub async fn update_staff(db: &impl ConnectionTrait, row: staff::Model) -> Result<bool, DbErr> {
-    let t = TenantId::parse(&row.tenant_id, "tenant").map_err(|e| DbErr::Custom(e.to_string()))?;
-    if find_staff(db, t, &row.staff_id).await?.is_none() {
+pub async fn update_staff(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    mut row: staff::Model,
+) -> Result<bool, DbErr> {
+    if find_staff(db, scope, &row.staff_id).await?.is_none() {
         return Ok(false);
     }
+    row.tenant_id = scope.tenant();
     let mut am = row.into_active_model().reset_all();
     am.not_set(staff::Column::CreatedAt);
     am.update(db).await?;
@@ -109,10 +133,12 @@ pub async fn update_staff(db: &impl ConnectionTrait, row: staff::Model) -> Resul
 /// One resource.
 pub async fn find_staff(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<Option<staff::Model>, DbErr> {
-    staff::Entity::find_by_id((tenant.to_string(), id.to_string()))
+    scope
+        .find::<staff::Entity>()
+        .filter(staff::Column::StaffId.eq(id))
         .one(db)
         .await
 }
@@ -120,13 +146,13 @@ pub async fn find_staff(
 /// A page of resources by id, optionally active ones only.
 pub async fn list_staff(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     active_only: bool,
     after: Option<&str>,
     limit: u64,
 ) -> Result<Vec<staff::Model>, DbErr> {
-    let mut q = staff::Entity::find()
-        .filter(staff::Column::TenantId.eq(tenant.to_string()))
+    let mut q = scope
+        .find::<staff::Entity>()
         .order_by_asc(staff::Column::StaffId)
         .limit(limit);
     if active_only {
@@ -141,10 +167,12 @@ pub async fn list_staff(
 /// Deletes a resource; whether it existed.
 pub async fn delete_staff(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<bool, DbErr> {
-    let r = staff::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+    let r = scope
+        .delete_many::<staff::Entity>()
+        .filter(staff::Column::StaffId.eq(id))
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
@@ -152,11 +180,13 @@ pub async fn delete_staff(
 
 // ---- time off ----
 
-/// Inserts a time off.
+/// Inserts a time off of the scope's tenant.
 pub async fn insert_time_off(
     db: &impl ConnectionTrait,
-    row: time_offs::Model,
+    scope: &TenantScope,
+    mut row: time_offs::Model,
 ) -> Result<(), DbErr> {
+    row.tenant_id = scope.tenant();
     row.into_active_model().reset_all().insert(db).await?;
     Ok(())
 }
@@ -164,13 +194,13 @@ pub async fn insert_time_off(
 /// Time off overlapping `[from, to)`, of the resources given (plus the whole shop's), by start.
 pub async fn time_offs(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     staff_ids: Option<&[String]>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<time_offs::Model>, DbErr> {
-    let mut q = time_offs::Entity::find()
-        .filter(time_offs::Column::TenantId.eq(tenant.to_string()))
+    let mut q = scope
+        .find::<time_offs::Entity>()
         .filter(time_offs::Column::StartsAt.lt(to))
         .filter(time_offs::Column::EndsAt.gt(from))
         .order_by_asc(time_offs::Column::StartsAt)
@@ -186,10 +216,12 @@ pub async fn time_offs(
 /// Deletes a time off; whether it existed.
 pub async fn delete_time_off(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<bool, DbErr> {
-    let r = time_offs::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+    let r = scope
+        .delete_many::<time_offs::Entity>()
+        .filter(time_offs::Column::TimeOffId.eq(id))
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
@@ -207,7 +239,7 @@ pub async fn delete_time_off(
 /// two reservations over the same cells cannot deadlock.
 pub async fn take_cells(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     staff_id: &str,
     cells: Cells,
     capacity: i32,
@@ -215,17 +247,17 @@ pub async fn take_cells(
     if capacity < 1 {
         return Ok(false);
     }
-    let t = tenant.to_string();
     for start in cells.starts() {
         // One statement per cell: the first place creates the count at 1, later ones add one
         // only while it is below capacity (no row changed means the cell is full).
         let changed = slot_counts::Entity::insert(slot_counts::ActiveModel {
-            tenant_id: sea_orm::Set(t.clone()),
+            tenant_id: sea_orm::Set(scope.tenant()),
             staff_id: sea_orm::Set(staff_id.to_string()),
             cell_start: sea_orm::Set(start),
             taken: sea_orm::Set(1),
         })
         .on_conflict(
+            // The conflict target is the primary key, which leads with the tenant.
             OnConflict::columns([
                 slot_counts::Column::TenantId,
                 slot_counts::Column::StaffId,
@@ -253,17 +285,17 @@ pub async fn take_cells(
 /// conditional status change succeeded in the same transaction, so each place returns once.
 pub async fn release_cells(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     staff_id: &str,
     cells: Cells,
 ) -> Result<(), DbErr> {
     let starts: Vec<i64> = cells.starts().collect();
-    slot_counts::Entity::update_many()
+    scope
+        .update_many::<slot_counts::Entity>()
         .col_expr(
             slot_counts::Column::Taken,
             Expr::col(slot_counts::Column::Taken).sub(1),
         )
-        .filter(slot_counts::Column::TenantId.eq(tenant.to_string()))
         .filter(slot_counts::Column::StaffId.eq(staff_id))
         .filter(slot_counts::Column::CellStart.is_in(starts))
         .filter(slot_counts::Column::Taken.gt(0))
@@ -278,7 +310,7 @@ pub async fn release_cells(
 /// `take_cells` uses too, so a move and a booking over the same cells cannot deadlock.
 pub async fn move_cells(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     old_staff: &str,
     old: Cells,
     new_staff: &str,
@@ -305,11 +337,11 @@ pub async fn move_cells(
             minutes: 1,
         };
         if take {
-            if !take_cells(db, tenant, staff, one, capacity).await? {
+            if !take_cells(db, scope, staff, one, capacity).await? {
                 return Ok(false);
             }
         } else {
-            release_cells(db, tenant, staff, one).await?;
+            release_cells(db, scope, staff, one).await?;
         }
         i += 1;
     }
@@ -319,13 +351,13 @@ pub async fn move_cells(
 /// Places taken per (resource, cell start) for cells starting in `[from, to)` (unix seconds).
 pub async fn taken(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     staff_ids: &[String],
     from: i64,
     to: i64,
 ) -> Result<std::collections::HashMap<(String, i64), i32>, DbErr> {
-    let rows = slot_counts::Entity::find()
-        .filter(slot_counts::Column::TenantId.eq(tenant.to_string()))
+    let rows = scope
+        .find::<slot_counts::Entity>()
         .filter(slot_counts::Column::StaffId.is_in(staff_ids.iter().cloned()))
         .filter(slot_counts::Column::CellStart.gte(from))
         .filter(slot_counts::Column::CellStart.lt(to))
@@ -340,11 +372,13 @@ pub async fn taken(
 
 // ---- reservations ----
 
-/// Inserts a reservation; `Ok(false)` when its idempotency key is taken.
+/// Inserts a reservation of the scope's tenant; `Ok(false)` when its idempotency key is taken.
 pub async fn insert_reservation(
     db: &impl ConnectionTrait,
-    row: reservations::Model,
+    scope: &TenantScope,
+    mut row: reservations::Model,
 ) -> Result<bool, DbErr> {
+    row.tenant_id = scope.tenant();
     match row.into_active_model().reset_all().insert(db).await {
         Ok(_) => Ok(true),
         Err(e) if unique_violation(&e) => Ok(false),
@@ -355,10 +389,12 @@ pub async fn insert_reservation(
 /// One reservation.
 pub async fn find_reservation(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<Option<reservations::Model>, DbErr> {
-    reservations::Entity::find_by_id((tenant.to_string(), id.to_string()))
+    scope
+        .find::<reservations::Entity>()
+        .filter(reservations::Column::ReservationId.eq(id))
         .one(db)
         .await
 }
@@ -366,12 +402,12 @@ pub async fn find_reservation(
 /// The reservation made with an idempotency key by one booker.
 pub async fn find_by_request(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     booked_by: &str,
     request_id: &str,
 ) -> Result<Option<reservations::Model>, DbErr> {
-    reservations::Entity::find()
-        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .find::<reservations::Entity>()
         .filter(reservations::Column::BookedBy.eq(booked_by))
         .filter(reservations::Column::RequestId.eq(request_id))
         .one(db)
@@ -396,14 +432,14 @@ pub struct ReservationFilter<'a> {
 /// A page of reservations by (start, id); `after` is the last row's (start, id).
 pub async fn list_reservations(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     f: &ReservationFilter<'_>,
     after: Option<(DateTime<Utc>, String)>,
     limit: u64,
 ) -> Result<Vec<reservations::Model>, DbErr> {
     use sea_orm::Condition;
-    let mut q = reservations::Entity::find()
-        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
+    let mut q = scope
+        .find::<reservations::Entity>()
         .order_by_asc(reservations::Column::StartsAt)
         .order_by_asc(reservations::Column::ReservationId)
         .limit(limit);
@@ -436,15 +472,17 @@ pub async fn list_reservations(
     q.all(db).await
 }
 
-/// Changes a reservation only if it is still in `from` at `version` (so two concurrent steps
-/// cannot both win). Returns whether it changed.
+/// Changes a reservation of the scope's tenant only if it is still in `from` at `version` (so two
+/// concurrent steps cannot both win). Returns whether it changed.
 pub async fn move_reservation(
     db: &impl ConnectionTrait,
+    scope: &TenantScope,
     row: &reservations::Model,
     to: &str,
     extra: Vec<(reservations::Column, SimpleExpr)>,
 ) -> Result<bool, DbErr> {
-    let mut q = reservations::Entity::update_many()
+    let mut q = scope
+        .update_many::<reservations::Entity>()
         .col_expr(reservations::Column::Status, Expr::value(to.to_string()))
         .col_expr(
             reservations::Column::Version,
@@ -455,7 +493,6 @@ pub async fn move_reservation(
         q = q.col_expr(c, e);
     }
     let res = q
-        .filter(reservations::Column::TenantId.eq(row.tenant_id.clone()))
         .filter(reservations::Column::ReservationId.eq(row.reservation_id.clone()))
         .filter(reservations::Column::Status.eq(row.status.clone()))
         .filter(reservations::Column::Version.eq(row.version))
@@ -464,9 +501,12 @@ pub async fn move_reservation(
     Ok(res.rows_affected == 1)
 }
 
-/// Holds past their expiry, across tenants.
+/// Holds past their expiry, across tenants: the sweep finds them before it knows whose they are,
+/// so it takes the sweep's [`SystemScope`] (run it in `sys.begin`'s transaction) and then acts on
+/// each hold in its own tenant's scope (`sys.tenant(row.tenant_id)`).
 pub async fn expired_holds(
     db: &impl ConnectionTrait,
+    _sys: &SystemScope,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<reservations::Model>, DbErr> {

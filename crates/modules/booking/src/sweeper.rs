@@ -3,14 +3,19 @@
 //! One instance runs them at a time (`Jobs::leads`); conditional updates let exactly one win each
 //! hold, refund step and message, so places come back exactly once and a reminder is sent at
 //! most once.
+//!
+//! Each step is the platform's own work across tenants, under a [`SystemScope`] of its own name
+//! (the expiry sweep: [`JOB`]; refunds: `pay::REFUNDS_JOB`; reminders:
+//! `outbox::REMINDERS_JOB`): it finds its rows in a system transaction, then acts on each in the
+//! scope of the row's tenant.
 
-use mm_kernel::TenantId;
+use mm_kernel::SystemScope;
 
 use crate::domain::{Action, Actor};
 use crate::repo;
 use crate::service::BookingApp;
 
-/// The jobs' name for `Jobs::run_now`.
+/// The jobs' name for `Jobs::run_now`, and the system scope of the hold expiry sweep.
 pub const JOB: &str = "booking.sweep";
 
 /// One pass of all three steps (a pass under way when shutdown begins runs to its end, so a
@@ -34,17 +39,19 @@ pub async fn pass(app: &BookingApp) -> anyhow::Result<usize> {
     Ok(handled)
 }
 
-/// One pass; returns how many holds it expired.
+/// One pass; returns how many holds it expired. The holds are found across tenants; each is
+/// expired in its own tenant's scope.
 pub async fn sweep(app: &BookingApp) -> anyhow::Result<usize> {
-    let due = repo::expired_holds(&app.db, app.clock.now(), 200).await?;
+    let sys = SystemScope::named(JOB);
+    let txn = sys.begin(&app.db).await?;
+    let due = repo::expired_holds(&txn, &sys, app.clock.now(), 200).await?;
+    txn.commit().await?;
     let mut handled = 0;
     for row in due {
-        let Ok(tenant) = TenantId::parse(&row.tenant_id, "tenant") else {
-            continue;
-        };
+        let scope = sys.tenant(row.tenant_id);
         let id = row.reservation_id.clone();
         match app
-            .step(tenant, row, Action::Expire, Actor::System, "")
+            .step(&scope, row, Action::Expire, Actor::System, "")
             .await
         {
             Ok(_) => {

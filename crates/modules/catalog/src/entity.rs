@@ -1,5 +1,8 @@
 //! sea-orm entities, hand-written to match migrations/src/catalog; they never leave repo.rs and
-//! service.rs.
+//! service.rs. Every table here belongs to a tenant: its `tenant_id` is a [`mm_kernel::TenantId`],
+//! and [`mm_kernel::tenant_owned!`] lets a [`mm_kernel::TenantScope`] write the tenant filter.
+
+mm_kernel::tenant_owned!(state, categories, products, skus, reservations);
 
 macro_rules! no_relations {
     () => {
@@ -12,13 +15,14 @@ macro_rules! no_relations {
 
 /// `catalog_state`: the menu version of each tenant.
 pub mod state {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "catalog_state")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         pub menu_version: i64,
         pub updated_at: ChronoDateTimeUtc,
     }
@@ -28,13 +32,14 @@ pub mod state {
 
 /// `catalog_categories`.
 pub mod categories {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "catalog_categories")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub category_id: String,
         pub display_name_zh: String,
@@ -49,13 +54,14 @@ pub mod categories {
 
 /// `catalog_products`.
 pub mod products {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "catalog_products")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub product_id: String,
         pub category_id: String,
@@ -76,13 +82,14 @@ pub mod products {
 
 /// `catalog_skus`: one row per SKU; `stock` NULL is unlimited.
 pub mod skus {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "catalog_skus")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub product_id: String,
         #[sea_orm(primary_key, auto_increment = false)]
@@ -98,13 +105,14 @@ pub mod skus {
 
 /// `catalog_reservations`: stock taken for one reservation id, as JSON items.
 pub mod reservations {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "catalog_reservations")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub reservation_id: String,
         pub items: String,

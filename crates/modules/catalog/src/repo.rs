@@ -1,7 +1,12 @@
-//! Every query of the catalog module; each takes the tenant and filters by it.
+//! Every query of the catalog module. Each takes the [`TenantScope`] of the tenant whose rows it
+//! reads or writes and builds its query from it ([`TenantScope::find`],
+//! [`TenantScope::update_many`], [`TenantScope::delete_many`]), so the tenant filter is never
+//! hand-written; inserts and saves set the row's tenant from the scope. Run them inside the
+//! scope's transaction ([`TenantScope::begin`]): on PostgreSQL, row-level security shows nothing
+//! to a query outside one. No function here spans tenants.
 
 use chrono::Utc;
-use mm_kernel::TenantId;
+use mm_kernel::TenantScope;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
@@ -12,32 +17,35 @@ use crate::entity::{categories, products, reservations, skus, state};
 
 /// Bumps the tenant's menu version (creating its row on first use) and returns the new version.
 /// Done first in every catalog write, so concurrent writes of one tenant serialise on that row.
-pub async fn bump_menu_version(db: &impl ConnectionTrait, tenant: TenantId) -> Result<i64, DbErr> {
-    let t = tenant.to_string();
-    let res = state::Entity::update_many()
+pub async fn bump_menu_version(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<i64, DbErr> {
+    let res = scope
+        .update_many::<state::Entity>()
         .col_expr(
             state::Column::MenuVersion,
             Expr::col(state::Column::MenuVersion).add(1),
         )
         .col_expr(state::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(state::Column::TenantId.eq(&t))
         .exec(db)
         .await?;
     if res.rows_affected == 0 {
         state::ActiveModel {
-            tenant_id: Set(t.clone()),
+            tenant_id: Set(scope.tenant()),
             menu_version: Set(1),
             updated_at: Set(Utc::now()),
         }
         .insert(db)
         .await?;
     }
-    menu_version(db, tenant).await
+    menu_version(db, scope).await
 }
 
 /// The tenant's menu version, 0 before any write.
-pub async fn menu_version(db: &impl ConnectionTrait, tenant: TenantId) -> Result<i64, DbErr> {
-    Ok(state::Entity::find_by_id(tenant.to_string())
+pub async fn menu_version(db: &impl ConnectionTrait, scope: &TenantScope) -> Result<i64, DbErr> {
+    Ok(scope
+        .find::<state::Entity>()
         .one(db)
         .await?
         .map_or(0, |s| s.menu_version))
@@ -46,10 +54,10 @@ pub async fn menu_version(db: &impl ConnectionTrait, tenant: TenantId) -> Result
 /// The tenant's categories in sort order.
 pub async fn list_categories(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
 ) -> Result<Vec<categories::Model>, DbErr> {
-    categories::Entity::find()
-        .filter(categories::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .find::<categories::Entity>()
         .order_by_asc(categories::Column::SortOrder)
         .order_by_asc(categories::Column::CategoryId)
         .all(db)
@@ -59,20 +67,24 @@ pub async fn list_categories(
 /// One category.
 pub async fn find_category(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<Option<categories::Model>, DbErr> {
-    categories::Entity::find_by_id((tenant.to_string(), id.to_string()))
+    scope
+        .find::<categories::Entity>()
+        .filter(categories::Column::CategoryId.eq(id))
         .one(db)
         .await
 }
 
-/// Inserts or updates a category.
+/// Inserts or updates a category of the scope's tenant (whatever tenant `row` names).
 pub async fn save_category(
     db: &impl ConnectionTrait,
-    row: categories::Model,
+    scope: &TenantScope,
+    mut row: categories::Model,
     new: bool,
 ) -> Result<categories::Model, DbErr> {
+    row.tenant_id = scope.tenant();
     let am = row.into_active_model().reset_all();
     if new {
         am.insert(db).await
@@ -84,10 +96,12 @@ pub async fn save_category(
 /// Deletes a category.
 pub async fn delete_category(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<(), DbErr> {
-    categories::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+    scope
+        .delete_many::<categories::Entity>()
+        .filter(categories::Column::CategoryId.eq(id))
         .exec(db)
         .await
         .map(|_| ())
@@ -96,11 +110,11 @@ pub async fn delete_category(
 /// How many products a category holds.
 pub async fn count_products_in(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     category: &str,
 ) -> Result<u64, DbErr> {
-    products::Entity::find()
-        .filter(products::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .find::<products::Entity>()
         .filter(products::Column::CategoryId.eq(category))
         .count(db)
         .await
@@ -109,10 +123,12 @@ pub async fn count_products_in(
 /// One product.
 pub async fn find_product(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<Option<products::Model>, DbErr> {
-    products::Entity::find_by_id((tenant.to_string(), id.to_string()))
+    scope
+        .find::<products::Entity>()
+        .filter(products::Column::ProductId.eq(id))
         .one(db)
         .await
 }
@@ -120,13 +136,13 @@ pub async fn find_product(
 /// A page of products after `after`, oldest first.
 pub async fn list_products(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     after: Option<&str>,
     limit: u64,
     category: Option<&str>,
 ) -> Result<Vec<products::Model>, DbErr> {
-    let mut q = products::Entity::find()
-        .filter(products::Column::TenantId.eq(tenant.to_string()))
+    let mut q = scope
+        .find::<products::Entity>()
         .order_by_asc(products::Column::ProductId)
         .limit(limit);
     if let Some(a) = after {
@@ -141,10 +157,10 @@ pub async fn list_products(
 /// Every product on sale, in category and sort order.
 pub async fn products_on_sale(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
 ) -> Result<Vec<products::Model>, DbErr> {
-    products::Entity::find()
-        .filter(products::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .find::<products::Entity>()
         .filter(products::Column::OnSale.eq(true))
         .order_by_asc(products::Column::SortOrder)
         .order_by_asc(products::Column::ProductId)
@@ -152,12 +168,14 @@ pub async fn products_on_sale(
         .await
 }
 
-/// Inserts or updates a product.
+/// Inserts or updates a product of the scope's tenant (whatever tenant `row` names).
 pub async fn save_product(
     db: &impl ConnectionTrait,
-    row: products::Model,
+    scope: &TenantScope,
+    mut row: products::Model,
     new: bool,
 ) -> Result<products::Model, DbErr> {
+    row.tenant_id = scope.tenant();
     let am = row.into_active_model().reset_all();
     if new {
         am.insert(db).await
@@ -169,15 +187,17 @@ pub async fn save_product(
 /// Deletes a product and its SKUs.
 pub async fn delete_product(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<bool, DbErr> {
-    skus::Entity::delete_many()
-        .filter(skus::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .delete_many::<skus::Entity>()
         .filter(skus::Column::ProductId.eq(id))
         .exec(db)
         .await?;
-    let res = products::Entity::delete_by_id((tenant.to_string(), id.to_string()))
+    let res = scope
+        .delete_many::<products::Entity>()
+        .filter(products::Column::ProductId.eq(id))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -186,33 +206,35 @@ pub async fn delete_product(
 /// The SKUs of some products of a tenant, in position order.
 pub async fn skus_of(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     product_ids: &[String],
 ) -> Result<Vec<skus::Model>, DbErr> {
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    skus::Entity::find()
-        .filter(skus::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .find::<skus::Entity>()
         .filter(skus::Column::ProductId.is_in(product_ids.iter().cloned()))
         .order_by_asc(skus::Column::Position)
         .all(db)
         .await
 }
 
-/// Replaces the SKUs of a product.
+/// Replaces the SKUs of a product; the new rows are the scope's tenant's (whatever tenant they
+/// name).
 pub async fn replace_skus(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     product: &str,
     rows: Vec<skus::Model>,
 ) -> Result<(), DbErr> {
-    skus::Entity::delete_many()
-        .filter(skus::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .delete_many::<skus::Entity>()
         .filter(skus::Column::ProductId.eq(product))
         .exec(db)
         .await?;
-    for r in rows {
+    for mut r in rows {
+        r.tenant_id = scope.tenant();
         r.into_active_model().reset_all().insert(db).await?;
     }
     Ok(())
@@ -221,16 +243,17 @@ pub async fn replace_skus(
 /// Starts a reservation of `items` (JSON); false when one with this id exists already. When stock
 /// is taken, written first in the reservation's transaction, so that SQLite takes its write lock
 /// with the first statement; the items go in now, since the transaction either takes all of them
-/// or rolls back. When nothing limited is taken, it is the whole reservation, on its own.
+/// or rolls back. When nothing limited is taken, it is the whole reservation, in a transaction of
+/// its own.
 pub async fn start_reservation(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
     items: &str,
 ) -> Result<bool, DbErr> {
     let now = Utc::now();
     let row = reservations::ActiveModel {
-        tenant_id: Set(tenant.to_string()),
+        tenant_id: Set(scope.tenant()),
         reservation_id: Set(id.to_string()),
         items: Set(items.to_string()),
         released: Set(false),
@@ -254,10 +277,12 @@ pub async fn start_reservation(
 /// A reservation.
 pub async fn find_reservation(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<Option<reservations::Model>, DbErr> {
-    reservations::Entity::find_by_id((tenant.to_string(), id.to_string()))
+    scope
+        .find::<reservations::Entity>()
+        .filter(reservations::Column::ReservationId.eq(id))
         .one(db)
         .await
 }
@@ -267,12 +292,12 @@ pub async fn find_reservation(
 /// nothing. False when a reservation with this id exists already.
 pub async fn insert_tombstone(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<bool, DbErr> {
     let now = Utc::now();
     let res = reservations::Entity::insert(reservations::ActiveModel {
-        tenant_id: Set(tenant.to_string()),
+        tenant_id: Set(scope.tenant()),
         reservation_id: Set(id.to_string()),
         items: Set("[]".into()),
         released: Set(true),
@@ -280,6 +305,7 @@ pub async fn insert_tombstone(
         updated_at: Set(now),
     })
     .on_conflict(
+        // The primary key, which leads with the tenant.
         sea_orm::sea_query::OnConflict::columns([
             reservations::Column::TenantId,
             reservations::Column::ReservationId,
@@ -295,13 +321,13 @@ pub async fn insert_tombstone(
 /// Marks a reservation released, only once; false when it was already or does not exist.
 pub async fn mark_released(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<bool, DbErr> {
-    let res = reservations::Entity::update_many()
+    let res = scope
+        .update_many::<reservations::Entity>()
         .col_expr(reservations::Column::Released, Expr::value(true))
         .col_expr(reservations::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(reservations::Column::TenantId.eq(tenant.to_string()))
         .filter(reservations::Column::ReservationId.eq(id))
         .filter(reservations::Column::Released.eq(false))
         .exec(db)
@@ -312,11 +338,14 @@ pub async fn mark_released(
 /// One SKU.
 pub async fn find_sku(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     product: &str,
     sku: &str,
 ) -> Result<Option<skus::Model>, DbErr> {
-    skus::Entity::find_by_id((tenant.to_string(), product.to_string(), sku.to_string()))
+    scope
+        .find::<skus::Entity>()
+        .filter(skus::Column::ProductId.eq(product))
+        .filter(skus::Column::SkuId.eq(sku))
         .one(db)
         .await
 }
@@ -326,11 +355,11 @@ pub async fn find_sku(
 /// simply missing from the answer.
 pub async fn find_skus_with_products(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     pairs: &[(&str, &str)],
 ) -> Result<Vec<(skus::Model, products::Model)>, DbErr> {
     use sea_orm::{Condition, JoinType};
-    let t = tenant.to_string();
+    // The join stays within a tenant: a SKU's product is its own tenant's.
     let product: sea_orm::RelationDef = skus::Entity::belongs_to(products::Entity)
         .from((skus::Column::TenantId, skus::Column::ProductId))
         .to((products::Column::TenantId, products::Column::ProductId))
@@ -342,10 +371,10 @@ pub async fn find_skus_with_products(
                 .add(skus::Column::SkuId.eq(*s)),
         )
     });
-    let rows = skus::Entity::find()
+    let rows = scope
+        .find::<skus::Entity>()
         .select_also(products::Entity)
         .join(JoinType::InnerJoin, product)
-        .filter(skus::Column::TenantId.eq(t))
         .filter(named)
         .all(db)
         .await?;
@@ -360,17 +389,17 @@ pub async fn find_skus_with_products(
 /// its stock is unlimited (NULL: nothing to take; the caller knows which from its read).
 pub async fn take_stock(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     product: &str,
     sku: &str,
     quantity: i64,
 ) -> Result<Option<i64>, DbErr> {
-    let mut rows = skus::Entity::update_many()
+    let mut rows = scope
+        .update_many::<skus::Entity>()
         .col_expr(
             skus::Column::Stock,
             Expr::col(skus::Column::Stock).sub(quantity),
         )
-        .filter(skus::Column::TenantId.eq(tenant.to_string()))
         .filter(skus::Column::ProductId.eq(product))
         .filter(skus::Column::SkuId.eq(sku))
         .filter(skus::Column::Stock.gte(quantity))
@@ -382,17 +411,17 @@ pub async fn take_stock(
 /// Gives `quantity` back to a SKU's stock (no-op for unlimited or deleted SKUs).
 pub async fn give_back_stock(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     product: &str,
     sku: &str,
     quantity: i64,
 ) -> Result<(), DbErr> {
-    skus::Entity::update_many()
+    scope
+        .update_many::<skus::Entity>()
         .col_expr(
             skus::Column::Stock,
             Expr::col(skus::Column::Stock).add(quantity),
         )
-        .filter(skus::Column::TenantId.eq(tenant.to_string()))
         .filter(skus::Column::ProductId.eq(product))
         .filter(skus::Column::SkuId.eq(sku))
         .filter(skus::Column::Stock.is_not_null())

@@ -1,6 +1,10 @@
 //! Use cases of the catalog module: category and product administration, each write one
 //! transaction that first bumps the tenant's menu version, and the published menu, cached under
 //! that version so a cached menu is never stale.
+//!
+//! Every use case first gets the tenant's [`TenantScope`] (by authorizing the caller, or, for the
+//! public menu, from a named [`SystemScope`]) and runs its queries, reads included, in
+//! transactions the scope opens, which PostgreSQL's row-level security requires.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,10 +12,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use mm_kernel::cache::Cache;
 use mm_kernel::error::{FieldViolation, RequestError};
-use mm_kernel::{RequestContext, TenantId};
+use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
 use mm_proto::minimodules::catalog::v1 as pb;
 use prost::Message as _;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::domain::{self, SkuInput};
 use crate::entity::{categories, products, skus};
@@ -76,8 +80,8 @@ impl CatalogApp {
         Self { db, cache }
     }
 
-    async fn written(&self, tenant: TenantId) {
-        self.cache.invalidate(&tenant, &[]).await;
+    async fn written(&self, scope: &TenantScope) {
+        self.cache.invalidate(&scope.tenant(), &[]).await;
     }
 
     /// Creates a category.
@@ -87,7 +91,7 @@ impl CatalogApp {
         tenant: TenantId,
         c: CategoryInput,
     ) -> Result<categories::Model> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let mut v = Vec::new();
         domain::check_name(
             "category.display_name_zh",
@@ -104,7 +108,7 @@ impl CatalogApp {
         invalid(v)?;
         let now = Utc::now();
         let row = categories::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: scope.tenant(),
             category_id: uuid::Uuid::now_v7().to_string(),
             display_name_zh: c.display_name_zh.unwrap_or_default().trim().to_string(),
             display_name_en: c.display_name_en.unwrap_or_default().trim().to_string(),
@@ -112,11 +116,11 @@ impl CatalogApp {
             created_at: now,
             updated_at: now,
         };
-        let txn = self.db.begin().await?;
-        repo::bump_menu_version(&txn, tenant).await?;
-        let row = repo::save_category(&txn, row, true).await?;
+        let txn = scope.begin(&self.db).await?;
+        repo::bump_menu_version(&txn, &scope).await?;
+        let row = repo::save_category(&txn, &scope, row, true).await?;
         txn.commit().await?;
-        self.written(tenant).await;
+        self.written(&scope).await;
         Ok(row)
     }
 
@@ -126,8 +130,11 @@ impl CatalogApp {
         ctx: &RequestContext,
         tenant: TenantId,
     ) -> Result<Vec<categories::Model>> {
-        ctx.authorize_tenant(&tenant)?;
-        Ok(repo::list_categories(&self.db, tenant).await?)
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        let rows = repo::list_categories(&txn, &scope).await?;
+        txn.commit().await?;
+        Ok(rows)
     }
 
     /// Updates a category.
@@ -138,7 +145,7 @@ impl CatalogApp {
         id: &str,
         c: CategoryInput,
     ) -> Result<categories::Model> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let mut v = Vec::new();
         if let Some(n) = &c.display_name_zh {
             domain::check_name("category.display_name_zh", n, true, &mut v);
@@ -147,9 +154,9 @@ impl CatalogApp {
             domain::check_name("category.display_name_en", n, false, &mut v);
         }
         invalid(v)?;
-        let txn = self.db.begin().await?;
-        repo::bump_menu_version(&txn, tenant).await?;
-        let mut row = repo::find_category(&txn, tenant, id)
+        let txn = scope.begin(&self.db).await?;
+        repo::bump_menu_version(&txn, &scope).await?;
+        let mut row = repo::find_category(&txn, &scope, id)
             .await?
             .ok_or_else(|| CatalogError::CategoryNotFound {
                 category: id.to_string(),
@@ -164,9 +171,9 @@ impl CatalogApp {
             row.sort_order = s;
         }
         row.updated_at = Utc::now();
-        let row = repo::save_category(&txn, row, false).await?;
+        let row = repo::save_category(&txn, &scope, row, false).await?;
         txn.commit().await?;
-        self.written(tenant).await;
+        self.written(&scope).await;
         Ok(row)
     }
 
@@ -177,24 +184,24 @@ impl CatalogApp {
         tenant: TenantId,
         id: &str,
     ) -> Result<()> {
-        ctx.authorize_tenant(&tenant)?;
-        let txn = self.db.begin().await?;
-        repo::bump_menu_version(&txn, tenant).await?;
-        repo::find_category(&txn, tenant, id)
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        repo::bump_menu_version(&txn, &scope).await?;
+        repo::find_category(&txn, &scope, id)
             .await?
             .ok_or_else(|| CatalogError::CategoryNotFound {
                 category: id.to_string(),
             })?;
-        let n = repo::count_products_in(&txn, tenant, id).await?;
+        let n = repo::count_products_in(&txn, &scope, id).await?;
         if n > 0 {
             return Err(CatalogError::CategoryNotEmpty {
                 category: id.to_string(),
                 products: n,
             });
         }
-        repo::delete_category(&txn, tenant, id).await?;
+        repo::delete_category(&txn, &scope, id).await?;
         txn.commit().await?;
-        self.written(tenant).await;
+        self.written(&scope).await;
         Ok(())
     }
 
@@ -223,7 +230,7 @@ impl CatalogApp {
     }
 
     fn sku_rows(
-        tenant: TenantId,
+        scope: &TenantScope,
         product: &str,
         skus: Vec<SkuInput>,
         existing: &[skus::Model],
@@ -242,7 +249,7 @@ impl CatalogApp {
                 None => uuid::Uuid::now_v7().to_string(),
             };
             rows.push(skus::Model {
-                tenant_id: tenant.to_string(),
+                tenant_id: scope.tenant(),
                 product_id: product.to_string(),
                 sku_id: id,
                 specs: serde_json::to_string(&s.specs).map_err(anyhow::Error::from)?,
@@ -261,14 +268,14 @@ impl CatalogApp {
         tenant: TenantId,
         p: ProductInput,
     ) -> Result<ProductView> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let mut v = Vec::new();
         Self::check_product(&p, true, &mut v);
         invalid(v)?;
         let category = p.category_id.clone().unwrap_or_default();
-        let txn = self.db.begin().await?;
-        repo::bump_menu_version(&txn, tenant).await?;
-        if repo::find_category(&txn, tenant, &category)
+        let txn = scope.begin(&self.db).await?;
+        repo::bump_menu_version(&txn, &scope).await?;
+        if repo::find_category(&txn, &scope, &category)
             .await?
             .is_none()
         {
@@ -281,7 +288,7 @@ impl CatalogApp {
         let now = Utc::now();
         let id = uuid::Uuid::now_v7().to_string();
         let row = products::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: scope.tenant(),
             product_id: id.clone(),
             category_id: category,
             display_name_zh: p.display_name_zh.unwrap_or_default().trim().to_string(),
@@ -297,11 +304,11 @@ impl CatalogApp {
             created_at: now,
             updated_at: now,
         };
-        let row = repo::save_product(&txn, row, true).await?;
-        let sku_rows = Self::sku_rows(tenant, &id, p.skus.unwrap_or_default(), &[])?;
-        repo::replace_skus(&txn, tenant, &id, sku_rows.clone()).await?;
+        let row = repo::save_product(&txn, &scope, row, true).await?;
+        let sku_rows = Self::sku_rows(&scope, &id, p.skus.unwrap_or_default(), &[])?;
+        repo::replace_skus(&txn, &scope, &id, sku_rows.clone()).await?;
         txn.commit().await?;
-        self.written(tenant).await;
+        self.written(&scope).await;
         Ok((row, sku_rows))
     }
 
@@ -312,24 +319,26 @@ impl CatalogApp {
         tenant: TenantId,
         id: &str,
     ) -> Result<ProductView> {
-        ctx.authorize_tenant(&tenant)?;
-        let row = repo::find_product(&self.db, tenant, id)
-            .await?
-            .ok_or_else(|| CatalogError::ProductNotFound {
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_product(&txn, &scope, id).await?.ok_or_else(|| {
+            CatalogError::ProductNotFound {
                 product: id.to_string(),
-            })?;
-        let skus = repo::skus_of(&self.db, tenant, std::slice::from_ref(&row.product_id)).await?;
+            }
+        })?;
+        let skus = repo::skus_of(&txn, &scope, std::slice::from_ref(&row.product_id)).await?;
+        txn.commit().await?;
         Ok((row, skus))
     }
 
     async fn with_skus(
-        &self,
-        tenant: TenantId,
+        db: &impl sea_orm::ConnectionTrait,
+        scope: &TenantScope,
         rows: Vec<products::Model>,
     ) -> Result<Vec<ProductView>> {
         let ids: Vec<String> = rows.iter().map(|r| r.product_id.clone()).collect();
         let mut by_product: HashMap<String, Vec<skus::Model>> = HashMap::new();
-        for s in repo::skus_of(&self.db, tenant, &ids).await? {
+        for s in repo::skus_of(db, scope, &ids).await? {
             by_product.entry(s.product_id.clone()).or_default().push(s);
         }
         Ok(rows
@@ -350,14 +359,16 @@ impl CatalogApp {
         page_token: &str,
         category: Option<&str>,
     ) -> Result<(Vec<ProductView>, Option<String>)> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let size = mm_kernel::paging::page_size(page_size)?;
         let purpose = format!("products:{tenant}:{}", category.unwrap_or(""));
         let after = mm_kernel::paging::decode_token(&purpose, page_token)?;
-        let rows =
-            repo::list_products(&self.db, tenant, after.as_deref(), size + 1, category).await?;
+        let txn = scope.begin(&self.db).await?;
+        let rows = repo::list_products(&txn, &scope, after.as_deref(), size + 1, category).await?;
         let (rows, next) = mm_kernel::paging::finish_page(rows, size, &purpose, |r| &r.product_id);
-        Ok((self.with_skus(tenant, rows).await?, next))
+        let rows = Self::with_skus(&txn, &scope, rows).await?;
+        txn.commit().await?;
+        Ok((rows, next))
     }
 
     /// Updates the given fields of a product; `etag`, when set, must match.
@@ -369,13 +380,13 @@ impl CatalogApp {
         p: ProductInput,
         etag: &str,
     ) -> Result<ProductView> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let mut v = Vec::new();
         Self::check_product(&p, false, &mut v);
         invalid(v)?;
-        let txn = self.db.begin().await?;
-        repo::bump_menu_version(&txn, tenant).await?;
-        let mut row = repo::find_product(&txn, tenant, id).await?.ok_or_else(|| {
+        let txn = scope.begin(&self.db).await?;
+        repo::bump_menu_version(&txn, &scope).await?;
+        let mut row = repo::find_product(&txn, &scope, id).await?.ok_or_else(|| {
             CatalogError::ProductNotFound {
                 product: id.to_string(),
             }
@@ -386,7 +397,7 @@ impl CatalogApp {
             });
         }
         if let Some(c) = p.category_id {
-            if repo::find_category(&txn, tenant, &c).await?.is_none() {
+            if repo::find_category(&txn, &scope, &c).await?.is_none() {
                 return Err(RequestError::invalid(
                     "product.category",
                     "no such category in this tenant",
@@ -418,18 +429,18 @@ impl CatalogApp {
         }
         row.version += 1;
         row.updated_at = Utc::now();
-        let row = repo::save_product(&txn, row, false).await?;
-        let existing = repo::skus_of(&txn, tenant, std::slice::from_ref(&row.product_id)).await?;
+        let row = repo::save_product(&txn, &scope, row, false).await?;
+        let existing = repo::skus_of(&txn, &scope, std::slice::from_ref(&row.product_id)).await?;
         let skus = match p.skus {
             Some(s) => {
-                let rows = Self::sku_rows(tenant, id, s, &existing)?;
-                repo::replace_skus(&txn, tenant, id, rows.clone()).await?;
+                let rows = Self::sku_rows(&scope, id, s, &existing)?;
+                repo::replace_skus(&txn, &scope, id, rows.clone()).await?;
                 rows
             }
             None => existing,
         };
         txn.commit().await?;
-        self.written(tenant).await;
+        self.written(&scope).await;
         Ok((row, skus))
     }
 
@@ -440,32 +451,40 @@ impl CatalogApp {
         tenant: TenantId,
         id: &str,
     ) -> Result<()> {
-        ctx.authorize_tenant(&tenant)?;
-        let txn = self.db.begin().await?;
-        repo::bump_menu_version(&txn, tenant).await?;
-        if !repo::delete_product(&txn, tenant, id).await? {
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        repo::bump_menu_version(&txn, &scope).await?;
+        if !repo::delete_product(&txn, &scope, id).await? {
             return Err(CatalogError::ProductNotFound {
                 product: id.to_string(),
             });
         }
         txn.commit().await?;
-        self.written(tenant).await;
+        self.written(&scope).await;
         Ok(())
     }
 
-    /// The published menu, cached per tenant and menu version.
+    /// The published menu, cached per tenant and menu version. It is public (the mini-program
+    /// reads it before anyone signs in), so no caller is authorized: the platform reads the
+    /// tenant's menu on its own behalf, under the system scope `catalog.public_menu` narrowed to
+    /// that tenant. The version is read in one transaction and the menu in another, with the
+    /// cache lookup (maybe a network call) between them and no transaction held across it.
     pub async fn menu(&self, tenant: TenantId) -> Result<pb::Menu> {
-        let version = repo::menu_version(&self.db, tenant).await?;
+        let scope = SystemScope::named("catalog.public_menu").tenant(tenant);
+        let txn = scope.begin(&self.db).await?;
+        let version = repo::menu_version(&txn, &scope).await?;
+        txn.commit().await?;
         let key = format!("menu:v{version}");
         if let Some(b) = self.cache.get(&tenant, &key).await
             && let Ok(m) = pb::Menu::decode(b)
         {
             return Ok(m);
         }
-        let categories = repo::list_categories(&self.db, tenant).await?;
-        let products = self
-            .with_skus(tenant, repo::products_on_sale(&self.db, tenant).await?)
-            .await?;
+        let txn = scope.begin(&self.db).await?;
+        let categories = repo::list_categories(&txn, &scope).await?;
+        let on_sale = repo::products_on_sale(&txn, &scope).await?;
+        let products = Self::with_skus(&txn, &scope, on_sale).await?;
+        txn.commit().await?;
         let mut by_category: HashMap<String, Vec<pb::Product>> = HashMap::new();
         for (p, s) in &products {
             by_category
@@ -518,11 +537,11 @@ impl CatalogApp {
     async fn resolve(
         &self,
         db: &impl sea_orm::ConnectionTrait,
-        tenant: TenantId,
+        scope: &TenantScope,
         items: &[ItemRef],
     ) -> Result<Vec<pb::ResolvedItem>> {
         Ok(self
-            .lookup(db, tenant, items)
+            .lookup(db, scope, items)
             .await?
             .into_iter()
             .map(|(r, ..)| r)
@@ -533,14 +552,15 @@ impl CatalogApp {
     async fn lookup(
         &self,
         db: &impl sea_orm::ConnectionTrait,
-        tenant: TenantId,
+        scope: &TenantScope,
         items: &[ItemRef],
     ) -> Result<Vec<Looked>> {
+        let tenant = scope.tenant();
         let pairs: Vec<(&str, &str)> = items
             .iter()
             .map(|it| (it.product_id.as_str(), it.sku_id.as_str()))
             .collect();
-        let found = repo::find_skus_with_products(db, tenant, &pairs).await?;
+        let found = repo::find_skus_with_products(db, scope, &pairs).await?;
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
             let Some((s, p)) = found
@@ -584,8 +604,11 @@ impl CatalogApp {
         tenant: TenantId,
         items: &[ItemRef],
     ) -> Result<Vec<pb::ResolvedItem>> {
-        ctx.authorize_tenant(&tenant)?;
-        self.resolve(&self.db, tenant, items).await
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        let resolved = self.resolve(&txn, &scope, items).await?;
+        txn.commit().await?;
+        Ok(resolved)
     }
 
     /// Takes stock for all items or none; a retry with the same id returns what was taken, and a
@@ -600,19 +623,19 @@ impl CatalogApp {
         reservation: &str,
         items: &[ItemRef],
     ) -> Result<Vec<pb::ResolvedItem>> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let (resolved, sold_out) =
-            mm_kernel::db::retry_conflicts(|| self.reserve_once(tenant, reservation, items))
+            mm_kernel::db::retry_conflicts(|| self.reserve_once(&scope, reservation, items))
                 .await?;
         if sold_out {
-            self.written(tenant).await;
+            self.written(&scope).await;
         }
         Ok(resolved)
     }
 
     async fn reserve_once(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         reservation: &str,
         items: &[ItemRef],
     ) -> Result<(Vec<pb::ResolvedItem>, bool)> {
@@ -625,16 +648,24 @@ impl CatalogApp {
             })
             .collect();
         let taken = serde_json::to_string(&taken).map_err(anyhow::Error::from)?;
-        // Read before any write, outside the transaction: one round trip, and SQLite's write
-        // lock is then taken by the transaction's first statement, never upgraded from a read.
-        let looked_up = match self.lookup(&self.db, tenant, items).await {
-            Ok(l) => l,
+        // Read before any write, in a read-only transaction of its own (ended before the writing
+        // one begins): one query, and SQLite's write lock is then taken by the writing
+        // transaction's first statement, never upgraded from a read.
+        let read = scope.begin(&self.db).await?;
+        let looked_up = match self.lookup(&read, scope, items).await {
+            Ok(l) => {
+                read.commit().await?;
+                l
+            }
             // A retry of a reservation that went through answers what it took, even when its
             // items are no longer on sale: the caller must not think nothing was taken.
-            Err(e) => return self.replayed(tenant, reservation).await?.ok_or(e),
+            Err(e) => {
+                drop(read);
+                return self.replayed(scope, reservation).await?.ok_or(e);
+            }
         };
         if let Some((r, ..)) = looked_up.iter().find(|(_, on_sale, _)| !on_sale) {
-            if let Some(replayed) = self.replayed(tenant, reservation).await? {
+            if let Some(replayed) = self.replayed(scope, reservation).await? {
                 return Ok(replayed);
             }
             return Err(CatalogError::NotOnSale {
@@ -642,16 +673,20 @@ impl CatalogApp {
             });
         }
         if !looked_up.iter().any(|(_, _, limited)| *limited) {
-            // Nothing to take: the reservation is one row, written in one statement.
-            if !repo::start_reservation(&self.db, tenant, reservation, &taken).await? {
-                return self.replay(tenant, reservation).await;
+            // Nothing to take: the reservation is one row, written in one statement (in a
+            // transaction of its own).
+            let txn = scope.begin(&self.db).await?;
+            if !repo::start_reservation(&txn, scope, reservation, &taken).await? {
+                drop(txn);
+                return self.replay(scope, reservation).await;
             }
+            txn.commit().await?;
             return Ok((looked_up.into_iter().map(|(r, ..)| r).collect(), false));
         }
-        let txn = self.db.begin().await?;
-        if !repo::start_reservation(&txn, tenant, reservation, &taken).await? {
+        let txn = scope.begin(&self.db).await?;
+        if !repo::start_reservation(&txn, scope, reservation, &taken).await? {
             drop(txn);
-            return self.replay(tenant, reservation).await;
+            return self.replay(scope, reservation).await;
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by(|&a, &b| {
@@ -666,7 +701,7 @@ impl CatalogApp {
                 continue;
             }
             let it = &items[i];
-            match repo::take_stock(&txn, tenant, &it.product_id, &it.sku_id, it.quantity).await? {
+            match repo::take_stock(&txn, scope, &it.product_id, &it.sku_id, it.quantity).await? {
                 Some(left) => sold_out |= left == 0,
                 None => {
                     return Err(CatalogError::OutOfStock {
@@ -679,7 +714,7 @@ impl CatalogApp {
         let resolved: Vec<pb::ResolvedItem> = looked_up.into_iter().map(|(r, ..)| r).collect();
         // The menu shows availability: it changes only when a SKU runs out.
         if sold_out {
-            repo::bump_menu_version(&txn, tenant).await?;
+            repo::bump_menu_version(&txn, scope).await?;
         }
         txn.commit().await?;
         Ok((resolved, sold_out))
@@ -687,12 +722,15 @@ impl CatalogApp {
 
     /// What an earlier reservation under this id took, when there is one: its items, or
     /// RESERVATION_RELEASED when it was given back (or spent by a release that came first).
+    /// Reads in a transaction of its own.
     async fn replayed(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         reservation: &str,
     ) -> Result<Option<(Vec<pb::ResolvedItem>, bool)>> {
-        let Some(existing) = repo::find_reservation(&self.db, tenant, reservation).await? else {
+        let txn = scope.begin(&self.db).await?;
+        let Some(existing) = repo::find_reservation(&txn, scope, reservation).await? else {
+            txn.commit().await?;
             return Ok(None);
         };
         if existing.released {
@@ -709,16 +747,18 @@ impl CatalogApp {
                 quantity: t.quantity,
             })
             .collect();
-        Ok(Some((self.resolve(&self.db, tenant, &refs).await?, false)))
+        let resolved = self.resolve(&txn, scope, &refs).await?;
+        txn.commit().await?;
+        Ok(Some((resolved, false)))
     }
 
     /// [`Self::replayed`] for an id whose insert just found it taken.
     async fn replay(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         reservation: &str,
     ) -> Result<(Vec<pb::ResolvedItem>, bool)> {
-        self.replayed(tenant, reservation)
+        self.replayed(scope, reservation)
             .await?
             .ok_or_else(|| anyhow::anyhow!("reservation {reservation} vanished").into())
     }
@@ -732,32 +772,32 @@ impl CatalogApp {
         tenant: TenantId,
         reservation: &str,
     ) -> Result<bool> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let back_in_stock =
-            mm_kernel::db::retry_conflicts(|| self.release_once(tenant, reservation)).await?;
+            mm_kernel::db::retry_conflicts(|| self.release_once(&scope, reservation)).await?;
         let Some(back_in_stock) = back_in_stock else {
             return Ok(false);
         };
         if back_in_stock {
-            self.written(tenant).await;
+            self.written(&scope).await;
         }
         Ok(true)
     }
 
     /// One try; `None` when there was nothing to give back.
-    async fn release_once(&self, tenant: TenantId, reservation: &str) -> Result<Option<bool>> {
-        let txn = self.db.begin().await?;
-        if !repo::mark_released(&txn, tenant, reservation).await? {
+    async fn release_once(&self, scope: &TenantScope, reservation: &str) -> Result<Option<bool>> {
+        let txn = scope.begin(&self.db).await?;
+        if !repo::mark_released(&txn, scope, reservation).await? {
             // Unknown id: spend it. A reserve of this id still in flight makes the insert wait
             // for it and then conflict; that reservation is then released like any other.
-            if repo::insert_tombstone(&txn, tenant, reservation).await?
-                || !repo::mark_released(&txn, tenant, reservation).await?
+            if repo::insert_tombstone(&txn, scope, reservation).await?
+                || !repo::mark_released(&txn, scope, reservation).await?
             {
                 txn.commit().await?;
                 return Ok(None);
             }
         }
-        let row = repo::find_reservation(&txn, tenant, reservation).await?;
+        let row = repo::find_reservation(&txn, scope, reservation).await?;
         let mut taken: Vec<Taken> = row
             .map(|r| serde_json::from_str(&r.items).unwrap_or_default())
             .unwrap_or_default();
@@ -765,13 +805,13 @@ impl CatalogApp {
         taken.sort_by(|a, b| (&a.product_id, &a.sku_id).cmp(&(&b.product_id, &b.sku_id)));
         let mut back_in_stock = false;
         for t in &taken {
-            back_in_stock |= repo::find_sku(&txn, tenant, &t.product_id, &t.sku_id)
+            back_in_stock |= repo::find_sku(&txn, scope, &t.product_id, &t.sku_id)
                 .await?
                 .is_some_and(|s| s.stock == Some(0));
-            repo::give_back_stock(&txn, tenant, &t.product_id, &t.sku_id, t.quantity).await?;
+            repo::give_back_stock(&txn, scope, &t.product_id, &t.sku_id, t.quantity).await?;
         }
         if back_in_stock {
-            repo::bump_menu_version(&txn, tenant).await?;
+            repo::bump_menu_version(&txn, scope).await?;
         }
         txn.commit().await?;
         Ok(Some(back_in_stock))

@@ -18,7 +18,10 @@ async fn seed_identity(ctx: &ModuleContext, shop: &DemoShop) -> anyhow::Result<(
     identity
         .set_wechat_credentials(&system, tenant, shop.appid, shop.app_secret)
         .await?;
-    if !identity.has_login(tenant, shop.admin_login).await? {
+    if !identity
+        .has_login(&system, tenant, shop.admin_login)
+        .await?
+    {
         let created = identity
             .create_staff(
                 &system,

@@ -1,15 +1,22 @@
 //! sea-orm entities, hand-written to match migrations/src/identity; they never leave repo.rs and
-//! service.rs.
+//! service.rs. Users and WeChat credentials belong to one tenant each ([`TenantOwned`], behind
+//! row-level security on PostgreSQL); operators have no tenant, and sessions hold a tenant id or
+//! "platform", so they are outside both.
+//!
+//! [`TenantOwned`]: mm_kernel::scope::TenantOwned
+
+mm_kernel::tenant_owned!(users, wechat_apps);
 
 /// `identity_users`: customers, staff and admins of one tenant; key (tenant_id, user_id).
 pub mod users {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "identity_users")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: String,
         pub role: String,
@@ -84,13 +91,14 @@ pub mod sessions {
 
 /// `identity_wechat_apps`: each tenant's mini-program appid and encrypted AppSecret.
 pub mod wechat_apps {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "identity_wechat_apps")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         pub wechat_appid: String,
         pub secret_enc: String,
         pub updated_at: ChronoDateTimeUtc,

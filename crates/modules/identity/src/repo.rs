@@ -1,5 +1,10 @@
-//! Every query of the identity module. Tenant-owned rows are always read and written with their
-//! tenant id (or the "platform" scope for operators' sessions).
+//! Every query of the identity module. Users and WeChat credentials are a tenant's rows: each
+//! function on them takes the [`TenantScope`] it may touch, builds its query from the scope (which
+//! writes the tenant filter) and stamps inserted rows with the scope's tenant; the caller runs it
+//! in a transaction from `scope.begin(..)`, so that PostgreSQL's row-level security lets the rows
+//! through. The one look across tenants ([`app_with_appid_exists`]) takes a [`SystemScope`].
+//! Operators have no tenant, and sessions are keyed by a tenant id or "platform" for operators'
+//! sessions (outside row-level security): those take the plain key.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
@@ -8,15 +13,19 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+use mm_kernel::{SystemScope, TenantScope};
+
 use crate::entity::{operators, sessions, users, wechat_apps};
 
 /// One user of a tenant.
 pub async fn find_user(
     db: &impl ConnectionTrait,
-    tenant: &str,
+    scope: &TenantScope,
     user: &str,
 ) -> Result<Option<users::Model>, DbErr> {
-    users::Entity::find_by_id((tenant.to_string(), user.to_string()))
+    scope
+        .find::<users::Entity>()
+        .filter(users::Column::UserId.eq(user))
         .one(db)
         .await
 }
@@ -24,11 +33,11 @@ pub async fn find_user(
 /// A tenant's user by login name.
 pub async fn find_user_by_login(
     db: &impl ConnectionTrait,
-    tenant: &str,
+    scope: &TenantScope,
     login: &str,
 ) -> Result<Option<users::Model>, DbErr> {
-    users::Entity::find()
-        .filter(users::Column::TenantId.eq(tenant))
+    scope
+        .find::<users::Entity>()
         .filter(users::Column::LoginName.eq(login))
         .one(db)
         .await
@@ -37,11 +46,11 @@ pub async fn find_user_by_login(
 /// The one staff member or admin of a tenant with this phone; none when no one or several have it.
 pub async fn find_staff_by_phone(
     db: &impl ConnectionTrait,
-    tenant: &str,
+    scope: &TenantScope,
     phone: &str,
 ) -> Result<Option<users::Model>, DbErr> {
-    let rows = users::Entity::find()
-        .filter(users::Column::TenantId.eq(tenant))
+    let rows = scope
+        .find::<users::Entity>()
         .filter(users::Column::Phone.eq(phone))
         .filter(users::Column::Role.ne("customer"))
         .limit(2)
@@ -57,29 +66,33 @@ pub async fn find_staff_by_phone(
 /// A tenant's customer by openid.
 pub async fn find_user_by_openid(
     db: &impl ConnectionTrait,
-    tenant: &str,
+    scope: &TenantScope,
     openid: &str,
 ) -> Result<Option<users::Model>, DbErr> {
-    users::Entity::find()
-        .filter(users::Column::TenantId.eq(tenant))
+    scope
+        .find::<users::Entity>()
         .filter(users::Column::WechatOpenid.eq(openid))
         .one(db)
         .await
 }
 
-/// Inserts a user.
+/// Inserts a user into the scope's tenant.
 pub async fn insert_user(
     db: &impl ConnectionTrait,
-    row: users::Model,
+    scope: &TenantScope,
+    mut row: users::Model,
 ) -> Result<users::Model, DbErr> {
+    row.tenant_id = scope.tenant();
     row.into_active_model().reset_all().insert(db).await
 }
 
-/// Writes a changed user.
+/// Writes a changed user of the scope's tenant (the key is the scope's tenant and the user id).
 pub async fn save_user(
     db: &impl ConnectionTrait,
+    scope: &TenantScope,
     mut row: users::Model,
 ) -> Result<users::Model, DbErr> {
+    row.tenant_id = scope.tenant();
     row.updated_at = Utc::now();
     row.into_active_model().reset_all().update(db).await
 }
@@ -87,14 +100,14 @@ pub async fn save_user(
 /// A page of a tenant's users, newest first, before `before`, optionally filtered.
 pub async fn list_users(
     db: &impl ConnectionTrait,
-    tenant: &str,
+    scope: &TenantScope,
     before: Option<&str>,
     limit: u64,
     query: &str,
     role: Option<&str>,
 ) -> Result<Vec<users::Model>, DbErr> {
-    let mut q = users::Entity::find()
-        .filter(users::Column::TenantId.eq(tenant))
+    let mut q = scope
+        .find::<users::Entity>()
         .order_by_desc(users::Column::UserId)
         .limit(limit);
     if let Some(b) = before {
@@ -287,8 +300,21 @@ pub async fn revoke_subject_sessions(
 }
 
 /// Whether any tenant has credentials stored under this appid. Only the refused-login path
-/// asks, after the tenant module found no open shop with it.
-pub async fn app_with_appid_exists(db: &impl ConnectionTrait, appid: &str) -> Result<bool, DbErr> {
+/// asks, after the tenant module found no open shop with it. It spans tenants because an appid
+/// that no open shop has names no tenant to scope to: the question is whether some tenant (a
+/// closed shop, or one that moved to another appid) left credentials under it, so that the login
+/// is refused as "shop unavailable" rather than "never registered". It takes the platform's
+/// [`SystemScope`], and runs in a transaction from its `begin`.
+pub async fn app_with_appid_exists(
+    db: &impl ConnectionTrait,
+    system: &SystemScope,
+    appid: &str,
+) -> Result<bool, DbErr> {
+    tracing::debug!(
+        job = system.job(),
+        appid,
+        "looking up an appid across tenants"
+    );
     Ok(wechat_apps::Entity::find()
         .filter(wechat_apps::Column::WechatAppid.eq(appid))
         .one(db)
@@ -299,22 +325,20 @@ pub async fn app_with_appid_exists(db: &impl ConnectionTrait, appid: &str) -> Re
 /// A tenant's mini-program credentials.
 pub async fn find_app(
     db: &impl ConnectionTrait,
-    tenant: &str,
+    scope: &TenantScope,
 ) -> Result<Option<wechat_apps::Model>, DbErr> {
-    wechat_apps::Entity::find_by_id(tenant.to_string())
-        .one(db)
-        .await
+    scope.find::<wechat_apps::Entity>().one(db).await
 }
 
-/// Stores a tenant's credentials, replacing earlier ones.
+/// Stores the scope's tenant's credentials, replacing earlier ones.
 pub async fn put_app(
     db: &impl ConnectionTrait,
-    tenant: &str,
+    scope: &TenantScope,
     appid: &str,
     secret_enc: &str,
 ) -> Result<(), DbErr> {
     let row = wechat_apps::Model {
-        tenant_id: tenant.to_string(),
+        tenant_id: scope.tenant(),
         wechat_appid: appid.to_string(),
         secret_enc: secret_enc.to_string(),
         updated_at: Utc::now(),

@@ -92,12 +92,13 @@ pub fn line(tenant: &str, l: &Line) -> pb::LineItem {
 pub fn order(o: &orders::Model) -> pb::Order {
     let lines: Vec<Line> = serde_json::from_str(&o.items).unwrap_or_default();
     let address: Option<Address> = serde_json::from_str(&o.address).ok();
+    let tenant = o.tenant_id.to_string();
     pb::Order {
-        name: format!("tenants/{}/orders/{}", o.tenant_id, o.order_id),
+        name: format!("tenants/{tenant}/orders/{}", o.order_id),
         order_number: o.order_number.clone(),
-        customer: format!("tenants/{}/users/{}", o.tenant_id, o.customer_id),
+        customer: format!("tenants/{tenant}/users/{}", o.customer_id),
         status: Status::parse(&o.status).map_or(pb::OrderStatus::Unspecified, status) as i32,
-        items: lines.iter().map(|l| line(&o.tenant_id, l)).collect(),
+        items: lines.iter().map(|l| line(&tenant, l)).collect(),
         amounts: Some(pb::Amounts {
             items_fen: o.items_fen,
             packaging_fee_fen: o.packaging_fee_fen,

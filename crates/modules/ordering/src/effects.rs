@@ -9,18 +9,19 @@
 //! instances or after a crash between "done" and "deleted", changes nothing.
 
 use chrono::{DateTime, Duration, Utc};
-use mm_kernel::TenantId;
+use mm_kernel::{SystemScope, TenantScope};
 use mm_wechatpay::RefundStatus;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::domain::Status;
 use crate::entity::{effects, orders};
 use crate::error::{OrderingError, Result};
 use crate::repo;
-use crate::service::OrderingApp;
+use crate::service::{OrderingApp, load_order};
 use mm_proto::minimodules::ordering::v1 as pb;
 
 /// A step an order owes another party.
@@ -51,11 +52,11 @@ impl Effect {
     }
 }
 
-/// Records steps an order owes, inside the caller's transaction. A step already owed stays as it
-/// is (a second cancel path cannot double it).
+/// Records steps an order of the scope's tenant owes, inside the caller's transaction. A step
+/// already owed stays as it is (a second cancel path cannot double it).
 pub async fn record(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     order: &str,
     owed: &[Effect],
     detail: &str,
@@ -63,7 +64,7 @@ pub async fn record(
     let now = Utc::now();
     for e in owed {
         effects::Entity::insert(effects::ActiveModel {
-            tenant_id: Set(tenant.to_string()),
+            tenant_id: Set(scope.tenant()),
             order_id: Set(order.to_string()),
             effect: Set(e.as_str().to_string()),
             detail: Set(detail.chars().take(200).collect()),
@@ -91,39 +92,48 @@ pub async fn record(
 /// Steps of one order, due or not.
 pub async fn owed_by(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     order: &str,
 ) -> Result<Vec<effects::Model>, DbErr> {
-    effects::Entity::find()
-        .filter(effects::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .find::<effects::Entity>()
         .filter(effects::Column::OrderId.eq(order))
         .all(db)
         .await
 }
 
 /// Due steps across tenants, oldest first: the worker's one cross-tenant read (each row carries
-/// its tenant, and every step then acts for that tenant only).
+/// its tenant, and every step then acts for that tenant only, narrowed with
+/// `sys.tenant(row.tenant_id)`). Hence the relay's [`SystemScope`] rather than a tenant's, and a
+/// transaction of its own that row-level security opens to every tenant.
 pub async fn due(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    sys: &SystemScope,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<effects::Model>, DbErr> {
-    effects::Entity::find()
+    let txn = sys.begin(db).await?;
+    let rows = effects::Entity::find()
         .filter(effects::Column::DueAt.lte(now))
         .order_by_asc(effects::Column::DueAt)
         .limit(limit)
-        .all(db)
-        .await
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(rows)
 }
 
-/// Takes a step for this instance for `lease`, only if nobody took it since it was read.
+/// Takes a step for this instance for `lease`, only if nobody took it since it was read (and
+/// only if it is the scope's tenant's).
 async fn claim(
     db: &impl ConnectionTrait,
+    scope: &TenantScope,
     row: &effects::Model,
     lease: Duration,
 ) -> Result<bool, DbErr> {
     let now = Utc::now();
-    let res = effects::Entity::update_many()
+    let res = scope
+        .update_many::<effects::Entity>()
         .col_expr(effects::Column::DueAt, Expr::value(now + lease))
         .col_expr(
             effects::Column::Attempts,
@@ -138,16 +148,20 @@ async fn claim(
     Ok(res.rows_affected == 1)
 }
 
-/// The row's key, as a filter (its own tenant, order and step).
+/// The row's key within its tenant, as a filter (its order and step; the scope adds the tenant).
 fn key_of(row: &effects::Model) -> sea_orm::Condition {
     sea_orm::Condition::all()
-        .add(effects::Column::TenantId.eq(&row.tenant_id))
         .add(effects::Column::OrderId.eq(&row.order_id))
         .add(effects::Column::Effect.eq(&row.effect))
 }
 
-async fn done(db: &impl ConnectionTrait, row: &effects::Model) -> Result<(), DbErr> {
-    effects::Entity::delete_many()
+async fn done(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: &effects::Model,
+) -> Result<(), DbErr> {
+    scope
+        .delete_many::<effects::Entity>()
         .filter(key_of(row))
         .exec(db)
         .await
@@ -156,12 +170,14 @@ async fn done(db: &impl ConnectionTrait, row: &effects::Model) -> Result<(), DbE
 
 async fn retry_later(
     db: &impl ConnectionTrait,
+    scope: &TenantScope,
     row: &effects::Model,
     wait: Duration,
     error: &str,
 ) -> Result<(), DbErr> {
     let now = Utc::now();
-    effects::Entity::update_many()
+    scope
+        .update_many::<effects::Entity>()
         .col_expr(effects::Column::DueAt, Expr::value(now + wait))
         .col_expr(
             effects::Column::LastError,
@@ -187,8 +203,15 @@ pub fn backoff(attempt: i32, base_ms: u64, max_ms: u64) -> Duration {
 impl OrderingApp {
     /// Tries now what an order owes, after the commit that recorded it. Failures stay recorded
     /// for the worker; the caller's answer does not depend on them.
-    pub(crate) async fn settle(&self, tenant: TenantId, order: &str) {
-        let owed = match owed_by(&self.db, tenant, order).await {
+    pub(crate) async fn settle(&self, scope: &TenantScope, order: &str) {
+        let owed = async {
+            let txn = scope.begin(&self.db).await?;
+            let owed = owed_by(&txn, scope, order).await?;
+            txn.commit().await?;
+            Ok::<_, DbErr>(owed)
+        }
+        .await;
+        let owed = match owed {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(order, error = %e, "could not read what the order owes; the worker will");
@@ -197,16 +220,24 @@ impl OrderingApp {
         };
         for row in owed {
             if row.due_at <= Utc::now() {
-                self.run(row).await;
+                self.run(scope, row).await;
             }
         }
     }
 
-    /// Claims and runs one step; false when another instance had it.
-    pub(crate) async fn run(&self, row: effects::Model) -> bool {
+    /// Claims and runs one step of the scope's tenant; false when another instance had it. Each
+    /// write is a transaction of its own: none is held across the call to the other side.
+    pub(crate) async fn run(&self, scope: &TenantScope, row: effects::Model) -> bool {
         let lease =
             Duration::milliseconds(i64::try_from(self.jobs.effect_lease_ms).unwrap_or(30_000));
-        match claim(&self.db, &row, lease).await {
+        let claimed = async {
+            let txn = scope.begin(&self.db).await?;
+            let claimed = claim(&txn, scope, &row, lease).await?;
+            txn.commit().await?;
+            Ok::<_, DbErr>(claimed)
+        }
+        .await;
+        match claimed {
             Ok(true) => {}
             Ok(false) => return false,
             Err(e) => {
@@ -215,22 +246,27 @@ impl OrderingApp {
             }
         }
         let attempt = row.attempts + 1;
-        let outcome = self.perform(&row).await;
+        let outcome = self.perform(scope, &row).await;
         mm_kernel::fault::point_of(&["ordering", "effect", &row.effect, "performed"]);
         let wait = backoff(
             attempt,
             self.jobs.effect_retry_base_ms,
             self.jobs.effect_retry_max_ms,
         );
-        let stored = match &outcome {
-            Ok(true) => done(&self.db, &row).await,
-            // Asked and accepted, not finished yet (a refund WeChat is still processing).
-            Ok(false) => retry_later(&self.db, &row, wait, "").await,
-            Err(e) => {
-                tracing::warn!(order = %row.order_id, effect = %row.effect, attempt, error = %e, retry_in_ms = wait.num_milliseconds(), "owed step failed; retrying later");
-                retry_later(&self.db, &row, wait, &e.to_string()).await
+        if let Err(e) = &outcome {
+            tracing::warn!(order = %row.order_id, effect = %row.effect, attempt, error = %e, retry_in_ms = wait.num_milliseconds(), "owed step failed; retrying later");
+        }
+        let stored = async {
+            let txn = scope.begin(&self.db).await?;
+            match &outcome {
+                Ok(true) => done(&txn, scope, &row).await?,
+                // Asked and accepted, not finished yet (a refund WeChat is still processing).
+                Ok(false) => retry_later(&txn, scope, &row, wait, "").await?,
+                Err(e) => retry_later(&txn, scope, &row, wait, &e.to_string()).await?,
             }
-        };
+            txn.commit().await
+        }
+        .await;
         if let Err(e) = stored {
             // The lease runs out and the step is tried again: safe, every step is idempotent.
             tracing::warn!(order = %row.order_id, error = %e, "could not record an owed step's outcome");
@@ -240,8 +276,8 @@ impl OrderingApp {
 
     /// Does one step; `Ok(false)` when the other side accepted it but has not finished, so it
     /// is asked again later.
-    async fn perform(&self, row: &effects::Model) -> Result<bool> {
-        let tenant = TenantId::parse(&row.tenant_id, "tenant")?;
+    async fn perform(&self, scope: &TenantScope, row: &effects::Model) -> Result<bool> {
+        let tenant = scope.tenant();
         let Some(effect) = Effect::parse(&row.effect) else {
             return Err(anyhow::anyhow!("unknown owed step {:?}", row.effect).into());
         };
@@ -252,13 +288,13 @@ impl OrderingApp {
                 Ok(true)
             }
             Effect::ClosePayment => {
-                let Some(order) = repo::find_order(&self.db, tenant, &row.order_id).await? else {
+                let Some(order) = self.find_order(scope, &row.order_id).await? else {
                     return Ok(true);
                 };
                 self.close_payment(tenant, &order).await.map(|()| true)
             }
             Effect::Refund => {
-                let Some(order) = repo::find_order(&self.db, tenant, &row.order_id).await? else {
+                let Some(order) = self.find_order(scope, &row.order_id).await? else {
                     return Ok(true);
                 };
                 // Refunded meanwhile (WeChat's notification): nothing left to ask.
@@ -277,9 +313,10 @@ impl OrderingApp {
                         return Ok(true);
                     }
                 }
-                if repo::move_order(
-                    &self.db,
-                    tenant,
+                let txn = scope.begin(&self.db).await?;
+                let moved = if repo::move_order(
+                    &txn,
+                    scope,
                     &order.order_id,
                     Status::Refunding.as_str(),
                     Status::Refunded.as_str(),
@@ -287,7 +324,12 @@ impl OrderingApp {
                 )
                 .await?
                 {
-                    let row = self.reload_order(tenant, &order.order_id).await?;
+                    Some(load_order(&txn, scope, &order.order_id).await?)
+                } else {
+                    None
+                };
+                txn.commit().await?;
+                if let Some(row) = moved {
                     self.publish(&row, pb::OrderEventKind::Updated).await;
                 }
                 Ok(true)
@@ -296,12 +338,18 @@ impl OrderingApp {
     }
 }
 
-/// One pass of the worker: every due step, across tenants. Returns how many were completed.
+/// The name of the relay of owed steps (its [`SystemScope`]).
+pub const RELAY: &str = "ordering.effects";
+
+/// One pass of the worker: every due step, across tenants, each then run in its own tenant's
+/// scope. Returns how many were completed.
 pub async fn drain(app: &OrderingApp) -> std::result::Result<usize, OrderingError> {
-    let rows = due(&app.db, Utc::now(), 100).await?;
+    let sys = SystemScope::named(RELAY);
+    let rows = due(&app.db, &sys, Utc::now(), 100).await?;
     let mut completed = 0;
     for row in rows {
-        if app.run(row).await {
+        let scope = sys.tenant(row.tenant_id);
+        if app.run(&scope, row).await {
             completed += 1;
         }
     }

@@ -1,5 +1,6 @@
 //! sea-orm entities, hand-written to match migrations/src/ordering; they never leave repo.rs and
-//! service.rs.
+//! service.rs. Every table is a tenant's (`tenant_id` first in every key), so every entity is
+//! [`mm_kernel::scope::TenantOwned`]: its queries start from a `TenantScope`.
 
 macro_rules! no_relations {
     () => {
@@ -12,13 +13,14 @@ macro_rules! no_relations {
 
 /// `ordering_orders`: one row per order; lines and address as JSON.
 pub mod orders {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "ordering_orders")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub order_id: String,
         pub order_number: String,
@@ -50,13 +52,14 @@ pub mod orders {
 
 /// `ordering_counters`: the last order number of each shop day.
 pub mod counters {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "ordering_counters")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub day: String,
         pub seq: i64,
@@ -67,13 +70,14 @@ pub mod counters {
 
 /// `ordering_notifications`: WeChat Pay notifications already applied.
 pub mod notifications {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "ordering_notifications")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub notification_id: String,
         pub event_type: String,
@@ -86,13 +90,14 @@ pub mod notifications {
 
 /// `ordering_effects`: a step an order still owes another module (see `effects.rs`).
 pub mod effects {
+    use mm_kernel::TenantId;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "ordering_effects")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub order_id: String,
         #[sea_orm(primary_key, auto_increment = false)]
@@ -107,3 +112,5 @@ pub mod effects {
 
     no_relations!();
 }
+
+mm_kernel::tenant_owned!(orders, counters, notifications, effects);

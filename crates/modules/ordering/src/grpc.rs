@@ -304,13 +304,13 @@ impl OrderService for OrderingApp {
     ) -> Reply<Self::WatchOrdersStream> {
         let ctx = RequestContext::from_request(&req)?;
         let tenant = tenant_from_name(&req.get_ref().parent, "parent")?;
-        ctx.authorize_tenant(&tenant).map_err(OrderingError::from)?;
+        let scope = ctx.authorize_tenant(&tenant).map_err(OrderingError::from)?;
         let principal = ctx.principal().map_err(OrderingError::from)?.clone();
         let watch = Watch {
             rx: self.cache.subscribe(),
             gate: self.gate.clone(),
             principal,
-            tenant,
+            tenant: scope.tenant(),
             recheck: tokio::time::interval_at(
                 tokio::time::Instant::now() + WATCH_RECHECK,
                 WATCH_RECHECK,

@@ -17,8 +17,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mm_kernel::TenantId;
-use sea_orm::{ConnectionTrait as _, DatabaseConnection, TransactionTrait as _};
+use mm_kernel::{TenantId, TenantScope};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection};
 use tokio::sync::oneshot;
 
 use crate::error::Result;
@@ -56,16 +56,16 @@ impl Default for Numbers {
 }
 
 impl Numbers {
-    /// The next number of `tenant`'s `day`.
+    /// The next number of the scope's tenant's `day`.
     pub(crate) async fn next(
         &self,
         db: &DatabaseConnection,
-        tenant: TenantId,
+        scope: &TenantScope,
         day: &str,
     ) -> Result<i64> {
         let slot = self
             .days
-            .get_with((tenant, day.to_string()), Default::default);
+            .get_with((scope.tenant(), day.to_string()), Default::default);
         loop {
             let (reply, mut answer) = oneshot::channel();
             lock(&slot.waiting).push(reply);
@@ -80,7 +80,7 @@ impl Numbers {
             // This one's turn: a number for every order waiting now, this one included.
             let batch = std::mem::take(&mut *lock(&slot.waiting));
             let count = i64::try_from(batch.len()).unwrap_or(i64::MAX);
-            let taken = take(db, tenant, day, count).await;
+            let taken = take(db, scope, day, count).await;
             for (i, reply) in (0..).zip(batch) {
                 // A caller that went away leaves its number unused: a gap.
                 let _ = reply.send(taken.clone().map(|last| last - count + 1 + i));
@@ -96,20 +96,22 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Raises the counter by `count` in a transaction of its own; the last number taken.
+/// Raises the counter by `count` in a transaction of its own (the tenant's, for row-level
+/// security); the last number taken. The batch is one tenant's, so the scope of whoever has the
+/// turn serves every order in it.
 async fn take(
     db: &DatabaseConnection,
-    tenant: TenantId,
+    scope: &TenantScope,
     day: &str,
     count: i64,
 ) -> std::result::Result<i64, sea_orm::DbErr> {
     mm_kernel::db::retry_conflicts(|| async move {
-        let txn = db.begin().await?;
+        let txn = scope.begin(db).await?;
         if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             txn.execute_unprepared("SET LOCAL synchronous_commit = off")
                 .await?;
         }
-        let last = repo::next_seq(&txn, tenant, day, count).await?;
+        let last = repo::next_seq(&txn, scope, day, count).await?;
         txn.commit().await?;
         Ok(last)
     })

@@ -3,23 +3,31 @@
 //! order, applied once), order query for missed notifications, refunds, and closing unpaid
 //! transactions. The protocol itself is mm-wechatpay's; this file decides what it means for an
 //! order.
+//!
+//! The database is touched only in transactions of the order's tenant (`scope.begin`), never one
+//! held across a call to WeChat Pay. A notification has no caller to authorize: it is handled
+//! under the [`NOTIFICATIONS`] system scope, narrowed to the tenant of the notify URL, whose
+//! merchant key must have signed it.
 
 use chrono::Utc;
 use mm_kernel::merchant::MerchantAccount;
-use mm_kernel::{RequestContext, TenantId};
+use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_wechatpay::{
     JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
     RequestPaymentParams, TradeState, Transaction,
 };
-use sea_orm::TransactionTrait;
 use sea_orm::sea_query::Expr;
 
 use crate::domain::{Action, Actor, PayMethod, Status};
 use crate::entity::orders;
 use crate::error::{OrderingError, Result};
 use crate::repo;
-use crate::service::OrderingApp;
+use crate::service::{OrderingApp, load_order};
+
+/// The name of the [`SystemScope`] WeChat Pay's notifications are handled under: they come with
+/// no caller, only the tenant of the notify URL and a signature of that tenant's merchant key.
+pub const NOTIFICATIONS: &str = "ordering.wechat_pay_notification";
 
 /// WeChat's out_trade_no for an order: its id without dashes (WeChat allows at most 32 characters).
 pub fn out_trade_no(order_id: &str) -> String {
@@ -31,6 +39,13 @@ fn order_id_of(out_trade_no: &str) -> Option<String> {
     uuid::Uuid::try_parse(out_trade_no)
         .ok()
         .map(|u| u.hyphenated().to_string())
+}
+
+/// The order id back from an out_trade_no WeChat sent, or why it is not one of ours.
+fn order_id_of_trade_no(no: &str) -> Result<String> {
+    order_id_of(no).ok_or_else(|| {
+        OrderingError::PaymentMismatch(format!("{no:?} is not one of our order numbers"))
+    })
 }
 
 fn wechat_error(e: mm_wechatpay::Error) -> OrderingError {
@@ -113,8 +128,9 @@ impl OrderingApp {
         id: &str,
         method: PayMethod,
     ) -> Result<(orders::Model, Option<RequestPaymentParams>)> {
+        let scope = ctx.authorize_tenant(&tenant)?;
         let config = self.upstream.config(tenant).await?;
-        let row = self.get_order(ctx, tenant, id).await?;
+        let row = self.visible(ctx, &scope, id).await?.0;
         if row.status != Status::PendingPayment.as_str() {
             return Err(OrderingError::InvalidTransition {
                 from: Status::parse(&row.status).unwrap_or(Status::PendingPayment),
@@ -129,16 +145,18 @@ impl OrderingApp {
         }
         match method {
             PayMethod::Counter => {
+                let txn = scope.begin(&self.db).await?;
                 repo::move_order(
-                    &self.db,
-                    tenant,
+                    &txn,
+                    &scope,
                     id,
                     Status::PendingPayment.as_str(),
                     Status::PendingPayment.as_str(),
                     vec![(orders::Column::PaymentMethod, Expr::value("counter"))],
                 )
                 .await?;
-                let row = self.reload_order(tenant, id).await?;
+                let row = load_order(&txn, &scope, id).await?;
+                txn.commit().await?;
                 self.publish(&row, pb::OrderEventKind::Updated).await;
                 Ok((row, None))
             }
@@ -174,9 +192,11 @@ impl OrderingApp {
                     )
                     .await
                     .map_err(wechat_error)?;
+                // After WeChat answered: no transaction is held across the call.
+                let txn = scope.begin(&self.db).await?;
                 repo::move_order(
-                    &self.db,
-                    tenant,
+                    &txn,
+                    &scope,
                     id,
                     Status::PendingPayment.as_str(),
                     Status::PendingPayment.as_str(),
@@ -186,20 +206,14 @@ impl OrderingApp {
                     ],
                 )
                 .await?;
+                let row = load_order(&txn, &scope, id).await?;
+                txn.commit().await?;
                 let params =
                     RequestPaymentParams::new(keys, &appid, &prepay_id, Utc::now().timestamp())
                         .map_err(wechat_error)?;
-                Ok((self.reload_order(tenant, id).await?, Some(params)))
+                Ok((row, Some(params)))
             }
         }
-    }
-
-    pub(crate) async fn reload_order(&self, tenant: TenantId, id: &str) -> Result<orders::Model> {
-        repo::find_order(&self.db, tenant, id)
-            .await?
-            .ok_or_else(|| OrderingError::OrderNotFound {
-                order: id.to_string(),
-            })
     }
 
     /// Checks a transaction WeChat says succeeded against the order and the account.
@@ -221,20 +235,20 @@ impl OrderingApp {
     /// a half-finished first attempt still finishes the job and never does it twice.
     async fn apply_payment(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         row: orders::Model,
         t: &Transaction,
         notification: Option<(&str, &str)>,
     ) -> Result<bool> {
-        let txn = self.db.begin().await?;
+        let txn = scope.begin(&self.db).await?;
         if let Some((id, event)) = notification {
-            repo::record_notification(&txn, tenant, id, event, &row.order_id).await?;
+            repo::record_notification(&txn, scope, id, event, &row.order_id).await?;
         }
         // Remember whose money it is before anything else, so a refund can find it.
         if row.transaction_id.is_none() {
             repo::move_order(
                 &txn,
-                tenant,
+                scope,
                 &row.order_id,
                 &row.status,
                 &row.status,
@@ -248,15 +262,15 @@ impl OrderingApp {
             )
             .await?;
         }
+        let row = load_order(&txn, scope, &row.order_id).await?;
         txn.commit().await?;
-        let row = self.reload_order(tenant, &row.order_id).await?;
         let open = [Status::PendingPayment.as_str(), Status::Cancelled.as_str()];
         if !open.contains(&row.status.as_str()) {
             return Ok(false);
         }
         match self
             .step(
-                tenant,
+                scope,
                 row,
                 Action::PaymentReceived,
                 Actor::System,
@@ -271,13 +285,15 @@ impl OrderingApp {
     }
 
     /// Takes a notification from WeChat Pay (through the BFF). Verified with the tenant's platform
-    /// key, decrypted with its APIv3 key, checked against the order, applied once.
+    /// key, decrypted with its APIv3 key, checked against the order, applied once. There is no
+    /// caller to authorize: it runs under the [`NOTIFICATIONS`] system scope, narrowed to `tenant`.
     pub async fn handle_notification(
         &self,
         tenant: TenantId,
         headers: NotificationHeaders,
         body: &[u8],
     ) -> Result<(String, bool)> {
+        let scope = SystemScope::named(NOTIFICATIONS).tenant(tenant);
         let account = self
             .payments
             .account(tenant)
@@ -291,10 +307,10 @@ impl OrderingApp {
                 if t.trade_state != TradeState::Success {
                     return Ok((n.id, false));
                 }
-                let row = self.order_by_trade_no(tenant, &t.out_trade_no).await?;
+                let row = self.order_by_trade_no(&scope, &t.out_trade_no).await?;
                 Self::check_transaction(&account, &row, t)?;
                 let applied = self
-                    .apply_payment(tenant, row, t, Some((&n.id, &n.event_type)))
+                    .apply_payment(&scope, row, t, Some((&n.id, &n.event_type)))
                     .await?;
                 Ok((n.id, applied))
             }
@@ -305,9 +321,10 @@ impl OrderingApp {
                         r.mchid
                     )));
                 }
-                let row = self.order_by_trade_no(tenant, &r.out_trade_no).await?;
-                let txn = self.db.begin().await?;
-                if !repo::record_notification(&txn, tenant, &n.id, &n.event_type, &row.order_id)
+                let id = order_id_of_trade_no(&r.out_trade_no)?;
+                let txn = scope.begin_write(&self.db).await?;
+                let row = load_order(&txn, &scope, &id).await?;
+                if !repo::record_notification(&txn, &scope, &n.id, &n.event_type, &row.order_id)
                     .await?
                 {
                     return Ok((n.id, false));
@@ -315,16 +332,20 @@ impl OrderingApp {
                 let moved = r.refund_status == RefundStatus::Success
                     && repo::move_order(
                         &txn,
-                        tenant,
+                        &scope,
                         &row.order_id,
                         Status::Refunding.as_str(),
                         Status::Refunded.as_str(),
                         vec![(orders::Column::RefundedFen, Expr::value(r.amount.refund))],
                     )
                     .await?;
+                let updated = if moved {
+                    Some(load_order(&txn, &scope, &row.order_id).await?)
+                } else {
+                    None
+                };
                 txn.commit().await?;
-                if moved {
-                    let row = self.reload_order(tenant, &row.order_id).await?;
+                if let Some(row) = updated {
                     self.publish(&row, pb::OrderEventKind::Updated).await;
                 } else if r.refund_status != RefundStatus::Success {
                     tracing::warn!(order = %row.order_id, status = ?r.refund_status, "WeChat refund did not succeed; the shop must act");
@@ -334,11 +355,9 @@ impl OrderingApp {
         }
     }
 
-    async fn order_by_trade_no(&self, tenant: TenantId, no: &str) -> Result<orders::Model> {
-        let id = order_id_of(no).ok_or_else(|| {
-            OrderingError::PaymentMismatch(format!("{no:?} is not one of our order numbers"))
-        })?;
-        self.reload_order(tenant, &id).await
+    async fn order_by_trade_no(&self, scope: &TenantScope, no: &str) -> Result<orders::Model> {
+        let id = order_id_of_trade_no(no)?;
+        self.reload_order(scope, &id).await
     }
 
     /// Asks WeChat Pay about an unpaid order and applies a payment whose notification was missed.
@@ -348,7 +367,8 @@ impl OrderingApp {
         tenant: TenantId,
         id: &str,
     ) -> Result<orders::Model> {
-        let row = self.get_order(ctx, tenant, id).await?;
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let row = self.visible(ctx, &scope, id).await?.0;
         if row.prepay_id.is_none() || row.transaction_id.is_some() {
             return Ok(row);
         }
@@ -361,8 +381,8 @@ impl OrderingApp {
             .map_err(wechat_error)?;
         if t.trade_state == TradeState::Success {
             Self::check_transaction(&account, &row, &t)?;
-            self.apply_payment(tenant, row, &t, None).await?;
+            self.apply_payment(&scope, row, &t, None).await?;
         }
-        self.reload_order(tenant, id).await
+        self.reload_order(&scope, id).await
     }
 }

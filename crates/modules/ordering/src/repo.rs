@@ -1,12 +1,18 @@
-//! Every query of the ordering module; each takes the tenant and filters by it, except the expiry
-//! sweep, which looks across tenants by design (see the migration's expiry index).
+//! Every query of the ordering module. Each takes the [`TenantScope`] of the tenant whose rows it
+//! reads or writes and starts from the scope's own query (`scope.find`, `scope.update_many`,
+//! `scope.delete_many`), so the tenant filter is never hand-written; inserts take their
+//! `tenant_id` from the scope. The caller runs them inside `scope.begin(db)`, the transaction in
+//! which PostgreSQL's row-level security lets that tenant's rows through. The one exception is
+//! the expiry sweep ([`due_for_sweep`]), which looks across tenants by design (see the
+//! migration's expiry index): it takes a [`SystemScope`] and opens its own all-tenants
+//! transaction.
 
 use chrono::{DateTime, Utc};
-use mm_kernel::TenantId;
+use mm_kernel::{SystemScope, TenantScope};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::entity::{counters, notifications, orders};
@@ -18,8 +24,17 @@ fn unique_violation(e: &DbErr) -> bool {
     )
 }
 
-/// Inserts an order; `Ok(false)` when its idempotency key or number is taken.
-pub async fn insert_order(db: &impl ConnectionTrait, row: orders::Model) -> Result<bool, DbErr> {
+/// Inserts an order as the scope's tenant's; `Ok(false)` when its idempotency key or number is
+/// taken (on PostgreSQL that leaves the caller's transaction aborted: roll it back).
+pub async fn insert_order(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: orders::Model,
+) -> Result<bool, DbErr> {
+    let row = orders::Model {
+        tenant_id: scope.tenant(),
+        ..row
+    };
     match row.into_active_model().reset_all().insert(db).await {
         Ok(_) => Ok(true),
         Err(e) if unique_violation(&e) => Ok(false),
@@ -30,10 +45,12 @@ pub async fn insert_order(db: &impl ConnectionTrait, row: orders::Model) -> Resu
 /// One order.
 pub async fn find_order(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<Option<orders::Model>, DbErr> {
-    orders::Entity::find_by_id((tenant.to_string(), id.to_string()))
+    scope
+        .find::<orders::Entity>()
+        .filter(orders::Column::OrderId.eq(id))
         .one(db)
         .await
 }
@@ -41,12 +58,12 @@ pub async fn find_order(
 /// The order a customer created with an idempotency key.
 pub async fn find_by_request(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     customer: &str,
     request_id: &str,
 ) -> Result<Option<orders::Model>, DbErr> {
-    orders::Entity::find()
-        .filter(orders::Column::TenantId.eq(tenant.to_string()))
+    scope
+        .find::<orders::Entity>()
         .filter(orders::Column::CustomerId.eq(customer))
         .filter(orders::Column::RequestId.eq(request_id))
         .one(db)
@@ -56,11 +73,11 @@ pub async fn find_by_request(
 /// Removes an order that never got its stock.
 pub async fn delete_creating(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
 ) -> Result<bool, DbErr> {
-    let res = orders::Entity::delete_many()
-        .filter(orders::Column::TenantId.eq(tenant.to_string()))
+    let res = scope
+        .delete_many::<orders::Entity>()
         .filter(orders::Column::OrderId.eq(id))
         .filter(orders::Column::Status.eq("creating"))
         .exec(db)
@@ -73,12 +90,12 @@ pub async fn delete_creating(
 /// locked until the caller commits.
 pub async fn next_seq(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     day: &str,
     count: i64,
 ) -> Result<i64, DbErr> {
     let row = counters::Entity::insert(counters::ActiveModel {
-        tenant_id: Set(tenant.to_string()),
+        tenant_id: Set(scope.tenant()),
         day: Set(day.to_string()),
         seq: Set(count),
     })
@@ -99,14 +116,14 @@ pub async fn next_seq(
 /// internal `creating` ones.
 pub async fn list_orders(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     customer: Option<&str>,
     statuses: &[&'static str],
     before: Option<&str>,
     limit: u64,
 ) -> Result<Vec<orders::Model>, DbErr> {
-    let mut q = orders::Entity::find()
-        .filter(orders::Column::TenantId.eq(tenant.to_string()))
+    let mut q = scope
+        .find::<orders::Entity>()
         .filter(orders::Column::Status.ne("creating"))
         .order_by_desc(orders::Column::OrderId)
         .limit(limit);
@@ -126,13 +143,14 @@ pub async fn list_orders(
 /// (so two concurrent steps cannot both win). Returns whether it moved.
 pub async fn move_order(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
     from: &str,
     to: &str,
     extra: Vec<(orders::Column, SimpleExpr)>,
 ) -> Result<bool, DbErr> {
-    let mut q = orders::Entity::update_many()
+    let mut q = scope
+        .update_many::<orders::Entity>()
         .col_expr(orders::Column::Status, Expr::value(to.to_string()))
         .col_expr(
             orders::Column::Version,
@@ -143,7 +161,6 @@ pub async fn move_order(
         q = q.col_expr(c, e);
     }
     let res = q
-        .filter(orders::Column::TenantId.eq(tenant.to_string()))
         .filter(orders::Column::OrderId.eq(id))
         .filter(orders::Column::Status.eq(from))
         .exec(db)
@@ -165,11 +182,12 @@ pub struct Priced {
 /// `UPDATE … RETURNING` instead of an update and a reload.
 pub async fn place_order(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
     priced: &Priced,
 ) -> Result<Option<orders::Model>, DbErr> {
-    let mut rows = orders::Entity::update_many()
+    let mut rows = scope
+        .update_many::<orders::Entity>()
         .col_expr(orders::Column::Status, Expr::value("pending_payment"))
         .col_expr(orders::Column::Items, Expr::value(priced.items.clone()))
         .col_expr(
@@ -189,7 +207,6 @@ pub async fn place_order(
             Expr::col(orders::Column::Version).add(1),
         )
         .col_expr(orders::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(orders::Column::TenantId.eq(tenant.to_string()))
         .filter(orders::Column::OrderId.eq(id))
         .filter(orders::Column::Status.eq("creating"))
         .exec_with_returning(db)
@@ -199,26 +216,33 @@ pub async fn place_order(
 
 /// Unpaid orders past their deadline, and orders stuck in `creating` since before `stale`,
 /// across tenants.
+///
+/// The sweep's one cross-tenant read, so it takes the sweep's [`SystemScope`] instead of a
+/// tenant's and runs in a transaction of its own that row-level security opens to every tenant.
+/// Each row carries its tenant; the sweep narrows to it (`sys.tenant(row.tenant_id)`) to act.
 pub async fn due_for_sweep(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    sys: &SystemScope,
     now: DateTime<Utc>,
     stale: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<orders::Model>, DbErr> {
+    let txn = sys.begin(db).await?;
     let mut rows = orders::Entity::find()
         .filter(orders::Column::Status.eq("pending_payment"))
         .filter(orders::Column::ExpiresAt.lt(now))
         .limit(limit)
-        .all(db)
+        .all(&txn)
         .await?;
     rows.extend(
         orders::Entity::find()
             .filter(orders::Column::Status.eq("creating"))
             .filter(orders::Column::CreatedAt.lt(stale))
             .limit(limit)
-            .all(db)
+            .all(&txn)
             .await?,
     );
+    txn.commit().await?;
     Ok(rows)
 }
 
@@ -228,13 +252,13 @@ pub async fn due_for_sweep(
 /// transaction.
 pub async fn record_notification(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     id: &str,
     event_type: &str,
     order: &str,
 ) -> Result<bool, DbErr> {
     let row = notifications::ActiveModel {
-        tenant_id: Set(tenant.to_string()),
+        tenant_id: Set(scope.tenant()),
         notification_id: Set(id.chars().take(64).collect()),
         event_type: Set(event_type.chars().take(64).collect()),
         order_id: Set(order.chars().take(36).collect()),

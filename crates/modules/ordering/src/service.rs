@@ -3,17 +3,22 @@
 //! as safe as one transaction); every status change is a conditional update through
 //! `domain::transition`, so two concurrent steps cannot both win; every change is published to
 //! the live board.
+//!
+//! Every use case starts from the caller's [`TenantScope`] (`ctx.authorize_tenant`) and touches
+//! the tenant's rows only inside `scope.begin(&self.db)` transactions, the only place where
+//! PostgreSQL's row-level security shows them; none is held across a call to another module or
+//! to WeChat Pay.
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use mm_kernel::cache::Cache;
 use mm_kernel::error::{FieldViolation, RequestError, check_request_id};
-use mm_kernel::{RequestContext, Role, TenantId};
+use mm_kernel::{RequestContext, Role, TenantId, TenantScope};
 use mm_proto::minimodules::ordering::v1 as pb;
 use prost::Message as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use crate::domain::{self, Action, Actor, Line, Mode, PayMethod, Status};
 use crate::effects::Effect;
@@ -121,22 +126,40 @@ fn invalid(v: Vec<FieldViolation>) -> Result<()> {
     }
 }
 
+/// One order of the scope's tenant, inside the caller's transaction; "not found" when absent.
+pub(crate) async fn load_order(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    id: &str,
+) -> Result<orders::Model> {
+    repo::find_order(db, scope, id)
+        .await?
+        .ok_or_else(|| OrderingError::OrderNotFound {
+            order: id.to_string(),
+        })
+}
+
+/// What became of a status change's transaction (see `step`).
+enum Moved {
+    /// Committed; with the order as stored when nothing owed is tried before reading it.
+    Done(Option<orders::Model>),
+    /// The order was no longer in the status moved from: the order as it is now.
+    Refused(orders::Model),
+}
+
 impl OrderingApp {
     /// Loads an order the caller may see: customers only their own (others' are "not found").
-    async fn visible(
+    pub(crate) async fn visible(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<(orders::Model, Actor)> {
-        ctx.authorize_tenant(&tenant)?;
         let (actor, customer) = actor(ctx)?;
         let not_found = || OrderingError::OrderNotFound {
             order: id.to_string(),
         };
-        let row = repo::find_order(&self.db, tenant, id)
-            .await?
-            .ok_or_else(not_found)?;
+        let row = self.find_order(scope, id).await?.ok_or_else(not_found)?;
         if row.status == Status::Creating.as_str() || customer.is_some_and(|c| c != row.customer_id)
         {
             return Err(not_found());
@@ -144,12 +167,41 @@ impl OrderingApp {
         Ok((row, actor))
     }
 
-    async fn reload(&self, tenant: TenantId, id: &str) -> Result<orders::Model> {
-        repo::find_order(&self.db, tenant, id)
-            .await?
-            .ok_or_else(|| OrderingError::OrderNotFound {
-                order: id.to_string(),
-            })
+    /// One order of the scope's tenant, read in a transaction of its own.
+    pub(crate) async fn find_order(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+    ) -> Result<Option<orders::Model>> {
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_order(&txn, scope, id).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// One order of the scope's tenant, read in a transaction of its own; "not found" when absent.
+    pub(crate) async fn reload_order(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+    ) -> Result<orders::Model> {
+        let txn = scope.begin(&self.db).await?;
+        let row = load_order(&txn, scope, id).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// The order a customer created with an idempotency key, read in a transaction of its own.
+    async fn find_by_request(
+        &self,
+        scope: &TenantScope,
+        customer: &str,
+        key: &str,
+    ) -> Result<Option<orders::Model>> {
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_by_request(&txn, scope, customer, key).await?;
+        txn.commit().await?;
+        Ok(row)
     }
 
     /// Tells the live board.
@@ -158,11 +210,9 @@ impl OrderingApp {
             kind: kind as i32,
             order: Some(crate::convert::order(row)),
         };
-        if let Ok(tenant) = TenantId::parse(&row.tenant_id, "tenant") {
-            self.cache
-                .publish(&tenant, TOPIC, event.encode_to_vec().into())
-                .await;
-        }
+        self.cache
+            .publish(&row.tenant_id, TOPIC, event.encode_to_vec().into())
+            .await;
     }
 
     /// Prices a basket.
@@ -172,9 +222,9 @@ impl OrderingApp {
         tenant: TenantId,
         basket: &Basket,
     ) -> Result<QuoteView> {
-        ctx.authorize_tenant(&tenant)?;
-        let config = self.upstream.config(tenant).await?;
-        let lines = self.upstream.resolve(tenant, &basket.items).await?;
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let config = self.upstream.config(scope.tenant()).await?;
+        let lines = self.upstream.resolve(scope.tenant(), &basket.items).await?;
         let priced = domain::price(&lines, basket.fulfilment.mode, &config, self.clock.now());
         Ok(QuoteView {
             lines,
@@ -201,7 +251,7 @@ impl OrderingApp {
         basket: Basket,
         placement: Placement,
     ) -> Result<orders::Model> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let (Actor::Customer, Some(customer)) = actor(ctx)? else {
             return Err(
                 RequestError::PermissionDenied("only customers place orders".into()).into(),
@@ -225,7 +275,7 @@ impl OrderingApp {
         // deadline) must not stop the placement between its steps, which would hold the key
         // until the sweep abandons the order.
         let (app, who, key) = (self.clone(), customer.clone(), placement.clone());
-        let placed = tokio::spawn(async move { app.place(tenant, &who, basket, &key).await })
+        let placed = tokio::spawn(async move { app.place(&scope, &who, basket, &key).await })
             .await
             .map_err(|e| {
                 OrderingError::Internal(anyhow::anyhow!("placing an order failed: {e}"))
@@ -235,7 +285,8 @@ impl OrderingApp {
             // A twin with the same key may have taken the last stock (or moved the price) while
             // this one was pricing: the customer's order exists, and that is the answer.
             Err(e) if !matches!(e, OrderingError::Request(_)) => {
-                match repo::find_by_request(&self.db, tenant, &customer, &placement.request_id)
+                match self
+                    .find_by_request(&scope, &customer, &placement.request_id)
                     .await
                 {
                     Ok(Some(twin)) => self.replayed(twin),
@@ -246,7 +297,7 @@ impl OrderingApp {
         };
         match answer {
             Err(OrderingError::BeingPlaced) => {
-                self.await_twin(tenant, &customer, &placement.request_id)
+                self.await_twin(&scope, &customer, &placement.request_id)
                     .await
             }
             other => other,
@@ -260,7 +311,7 @@ impl OrderingApp {
     /// because it failed: "retry".
     async fn await_twin(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         customer: &str,
         key: &str,
     ) -> Result<orders::Model> {
@@ -268,7 +319,7 @@ impl OrderingApp {
         let mut wait = std::time::Duration::from_millis(10);
         loop {
             tokio::time::sleep(wait).await;
-            match repo::find_by_request(&self.db, tenant, customer, key).await? {
+            match self.find_by_request(scope, customer, key).await? {
                 Some(row) if row.status != Status::Creating.as_str() => return Ok(row),
                 Some(_) if tokio::time::Instant::now() < deadline => {}
                 _ => return Err(OrderingError::BeingPlaced),
@@ -279,11 +330,12 @@ impl OrderingApp {
 
     async fn place(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         customer: &str,
         basket: Basket,
         placement: &Placement,
     ) -> Result<orders::Model> {
+        let tenant = scope.tenant();
         let config = self.upstream.config(tenant).await?;
         let now = self.clock.now();
         let mode = basket.fulfilment.mode;
@@ -301,7 +353,7 @@ impl OrderingApp {
         // catalog's prices at the moment the stock was taken, with one call instead of two.
         let id = uuid::Uuid::now_v7().to_string();
         let row = orders::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: tenant,
             order_id: id.clone(),
             order_number: String::new(),
             customer_id: customer.to_string(),
@@ -331,19 +383,31 @@ impl OrderingApp {
         };
         let row = &row;
         let day = domain::order_day(now);
-        let seq = self.numbers.next(&self.db, tenant, &day).await?;
+        let seq = self.numbers.next(&self.db, scope, &day).await?;
         let row = &orders::Model {
             order_number: domain::order_number(&day, seq),
             ..row.clone()
         };
-        // One statement on its own, no transaction around it: four round trips fewer than a
-        // transaction would take, and it holds no lock another order waits for.
-        let inserted =
-            mm_kernel::db::retry_conflicts(|| repo::insert_order(&self.db, row.clone())).await?;
+        // One statement in a transaction of its own (row-level security takes an insert only in
+        // the tenant's transaction), committed before the catalog is called; it holds no lock
+        // another order waits for.
+        let inserted = mm_kernel::db::retry_conflicts(|| async move {
+            let txn = scope.begin(&self.db).await?;
+            let inserted = repo::insert_order(&txn, scope, row.clone()).await?;
+            if inserted {
+                txn.commit().await?;
+            } else {
+                // A taken key aborts a PostgreSQL transaction: nothing to keep.
+                txn.rollback().await?;
+            }
+            Ok::<_, DbErr>(inserted)
+        })
+        .await?;
         if !inserted {
             // The key was used before (a replay), or a twin won a race with this request: answer
             // what it created (or, when that twin failed and let go of the key, ask for a retry).
-            return match repo::find_by_request(&self.db, tenant, customer, &placement.request_id)
+            return match self
+                .find_by_request(scope, customer, &placement.request_id)
                 .await?
             {
                 Some(existing) => self.replayed(existing),
@@ -361,13 +425,15 @@ impl OrderingApp {
             ) => {
                 // The catalog refused and took nothing (its transaction rolled back): just free
                 // the key.
-                repo::delete_creating(&self.db, tenant, &id).await?;
+                let txn = scope.begin(&self.db).await?;
+                repo::delete_creating(&txn, scope, &id).await?;
+                txn.commit().await?;
                 return Err(e);
             }
             Err(e) => {
                 // The reservation may have gone through with its answer lost: owe a release
                 // (which also spends the id, should the reservation still be on its way).
-                self.abandon(tenant, &id).await?;
+                self.abandon(scope, &id).await?;
                 return Err(e);
             }
         };
@@ -388,14 +454,17 @@ impl OrderingApp {
             None
         };
         if let Some(refusal) = refusal {
-            self.abandon(tenant, &id).await?;
+            self.abandon(scope, &id).await?;
             return Err(refusal);
         }
         let priced = repo::Priced {
             items: serde_json::to_string(&lines).map_err(anyhow::Error::from)?,
             amounts: priced.amounts,
         };
-        let Some(row) = repo::place_order(&self.db, tenant, &id, &priced).await? else {
+        let txn = scope.begin(&self.db).await?;
+        let placed = repo::place_order(&txn, scope, &id, &priced).await?;
+        txn.commit().await?;
+        let Some(row) = placed else {
             // Taken for abandoned by the sweep meanwhile, which owes its stock back already.
             return Err(OrderingError::Unavailable(
                 "placing the order took too long".into(),
@@ -410,15 +479,15 @@ impl OrderingApp {
     /// Gives up a half-placed order: the row goes and a release of whatever the catalog may
     /// have taken under its id is owed, in one transaction; then the release is tried at once.
     /// False when the order was no longer half-placed (placed, or abandoned by someone else).
-    pub(crate) async fn abandon(&self, tenant: TenantId, id: &str) -> Result<bool> {
-        let txn = self.db.begin().await?;
-        if !repo::delete_creating(&txn, tenant, id).await? {
+    pub(crate) async fn abandon(&self, scope: &TenantScope, id: &str) -> Result<bool> {
+        let txn = scope.begin(&self.db).await?;
+        if !repo::delete_creating(&txn, scope, id).await? {
             return Ok(false);
         }
-        crate::effects::record(&txn, tenant, id, &[Effect::ReleaseStock], "").await?;
+        crate::effects::record(&txn, scope, id, &[Effect::ReleaseStock], "").await?;
         txn.commit().await?;
         mm_kernel::fault::point("ordering.abandon.committed");
-        self.settle(tenant, id).await;
+        self.settle(scope, id).await;
         Ok(true)
     }
 
@@ -436,7 +505,8 @@ impl OrderingApp {
         tenant: TenantId,
         id: &str,
     ) -> Result<orders::Model> {
-        Ok(self.visible(ctx, tenant, id).await?.0)
+        let scope = ctx.authorize_tenant(&tenant)?;
+        Ok(self.visible(ctx, &scope, id).await?.0)
     }
 
     /// A page of orders: a customer's own, or the whole tenant's for staff.
@@ -448,7 +518,7 @@ impl OrderingApp {
         page_token: &str,
         statuses: &[Status],
     ) -> Result<(Vec<orders::Model>, Option<String>)> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let (_, customer) = actor(ctx)?;
         let size = mm_kernel::paging::page_size(page_size)?;
         let names: Vec<&'static str> = statuses.iter().map(|s| s.as_str()).collect();
@@ -458,15 +528,17 @@ impl OrderingApp {
             names.join(",")
         );
         let before = mm_kernel::paging::decode_token(&purpose, page_token)?;
+        let txn = scope.begin(&self.db).await?;
         let rows = repo::list_orders(
-            &self.db,
-            tenant,
+            &txn,
+            &scope,
             customer.as_deref(),
             &names,
             before.as_deref(),
             size + 1,
         )
         .await?;
+        txn.commit().await?;
         Ok(mm_kernel::paging::finish_page(rows, size, &purpose, |r| {
             &r.order_id
         }))
@@ -481,12 +553,13 @@ impl OrderingApp {
         action: Action,
         reason: &str,
     ) -> Result<orders::Model> {
-        let (row, actor) = self.visible(ctx, tenant, id).await?;
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let (row, actor) = self.visible(ctx, &scope, id).await?;
         // Cancelling twice (a retried tap, a lost answer) is not an error: the order is off.
         if action == Action::Cancel && called_off(&row) {
             return Ok(row);
         }
-        self.step(tenant, row, action, actor, reason).await
+        self.step(&scope, row, action, actor, reason).await
     }
 
     /// Moves `row` by `action` as `actor`: checks the table, the cancellation window, asks for
@@ -494,7 +567,7 @@ impl OrderingApp {
     /// when an order is called off, and publishes the change.
     pub(crate) async fn step(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         row: orders::Model,
         action: Action,
         actor: Actor,
@@ -507,7 +580,11 @@ impl OrderingApp {
                 from,
                 action: action.verb(),
             })?;
-        let config = self.upstream.config(tenant).await.unwrap_or_default();
+        let config = self
+            .upstream
+            .config(scope.tenant())
+            .await
+            .unwrap_or_default();
         if actor == Actor::Customer && action == Action::Cancel && from == Status::Paid {
             let paid = row.paid_at.unwrap_or(row.updated_at);
             if self.clock.now() > paid + Duration::minutes(config.cancel_window_minutes) {
@@ -564,13 +641,15 @@ impl OrderingApp {
             }
         }
         // The status change and what it owes commit together; the owed steps are then tried at
-        // once and, if that try is lost, by the worker (effects.rs).
+        // once and, if that try is lost, by the worker (effects.rs). The order is read back in
+        // the same transaction when nothing owed comes between (and, when the move lost, to
+        // name what it is now), not in one of its own.
         let (order_id, extra, owed_ref) = (&row.order_id, &extra, &owed);
         let moved = mm_kernel::db::retry_conflicts(|| async move {
-            let txn = self.db.begin().await?;
+            let txn = scope.begin(&self.db).await?;
             if !repo::move_order(
                 &txn,
-                tenant,
+                scope,
                 order_id,
                 from.as_str(),
                 to.as_str(),
@@ -578,29 +657,41 @@ impl OrderingApp {
             )
             .await?
             {
-                return Ok::<bool, OrderingError>(false);
+                return Ok::<Moved, OrderingError>(Moved::Refused(
+                    load_order(&txn, scope, order_id).await?,
+                ));
             }
-            crate::effects::record(&txn, tenant, order_id, owed_ref, reason).await?;
+            crate::effects::record(&txn, scope, order_id, owed_ref, reason).await?;
+            let updated = if owed_ref.is_empty() {
+                Some(load_order(&txn, scope, order_id).await?)
+            } else {
+                None
+            };
             txn.commit().await?;
-            Ok(true)
+            Ok(Moved::Done(updated))
         })
         .await?;
-        if !moved {
-            let now = self.reload(tenant, &row.order_id).await?;
-            return Err(OrderingError::InvalidTransition {
-                from: Status::parse(&now.status).unwrap_or(from),
-                action: action.verb(),
-            });
-        }
+        let updated = match moved {
+            Moved::Done(updated) => updated,
+            Moved::Refused(now) => {
+                return Err(OrderingError::InvalidTransition {
+                    from: Status::parse(&now.status).unwrap_or(from),
+                    action: action.verb(),
+                });
+            }
+        };
         mm_kernel::fault::point_of(&["ordering", "step", to.as_str(), "committed"]);
-        if !owed.is_empty() {
-            self.settle(tenant, &row.order_id).await;
-        }
-        let mut updated = self.reload(tenant, &row.order_id).await?;
+        let mut updated = match updated {
+            Some(updated) => updated,
+            None => {
+                self.settle(scope, &row.order_id).await;
+                self.reload_order(scope, &row.order_id).await?
+            }
+        };
         self.publish(&updated, pb::OrderEventKind::Updated).await;
         if to == Status::Paid && config.auto_accept {
             updated =
-                Box::pin(self.step(tenant, updated, Action::Accept, Actor::System, "")).await?;
+                Box::pin(self.step(scope, updated, Action::Accept, Actor::System, "")).await?;
         }
         Ok(updated)
     }

@@ -4,14 +4,17 @@
 //! catalog took under their id; and every owed step still due is tried (`effects::drain`).
 //! One instance sweeps at a time (`Jobs::leads`); conditional updates would let exactly one win
 //! each order and each try anyway, and every owed step is idempotent on the other side.
+//!
+//! Finding what is due looks across tenants, under the sweep's [`SystemScope`] ([`JOB`]); each
+//! order found is then handled in its own tenant's scope (`sys.tenant(row.tenant_id)`).
 
-use mm_kernel::TenantId;
+use mm_kernel::SystemScope;
 
 use crate::domain::{Action, Actor, Status};
 use crate::repo;
 use crate::service::OrderingApp;
 
-/// The sweep's name for `Jobs::run_now`.
+/// The sweep's name for `Jobs::run_now`, and the name of its [`SystemScope`].
 pub const JOB: &str = "ordering.sweep";
 
 /// One pass; returns how many orders it handled.
@@ -21,14 +24,13 @@ pub async fn sweep(app: &OrderingApp) -> anyhow::Result<usize> {
         - chrono::Duration::milliseconds(
             i64::try_from(app.jobs.stale_creating_ms).unwrap_or(i64::MAX),
         );
-    let due = repo::due_for_sweep(&app.db, now, stale, 200).await?;
+    let sys = SystemScope::named(JOB);
+    let due = repo::due_for_sweep(&app.db, &sys, now, stale, 200).await?;
     let mut handled = 0;
     for row in due {
-        let Ok(tenant) = TenantId::parse(&row.tenant_id, "tenant") else {
-            continue;
-        };
+        let scope = sys.tenant(row.tenant_id);
         if row.status == Status::Creating.as_str() {
-            if app.abandon(tenant, &row.order_id).await? {
+            if app.abandon(&scope, &row.order_id).await? {
                 tracing::info!(order = %row.order_id, "half-placed order abandoned; its stock is owed back");
                 handled += 1;
             }
@@ -36,7 +38,7 @@ pub async fn sweep(app: &OrderingApp) -> anyhow::Result<usize> {
         }
         let id = row.order_id.clone();
         match app
-            .step(tenant, row, Action::Expire, Actor::System, "")
+            .step(&scope, row, Action::Expire, Actor::System, "")
             .await
         {
             Ok(_) => {

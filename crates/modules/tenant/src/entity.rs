@@ -9,7 +9,7 @@ pub mod tenants {
     #[sea_orm(table_name = "tenants")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: mm_kernel::TenantId,
         pub slug: String,
         pub display_name_zh: String,
         pub display_name_en: String,
@@ -36,7 +36,7 @@ pub mod tenant_modules {
     #[sea_orm(table_name = "tenant_modules")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: mm_kernel::TenantId,
         #[sea_orm(primary_key, auto_increment = false)]
         pub module_id: String,
         pub enabled: bool,
@@ -51,3 +51,5 @@ pub mod tenant_modules {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+mm_kernel::tenant_owned!(tenants, tenant_modules);

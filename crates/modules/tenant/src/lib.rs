@@ -71,7 +71,9 @@ struct Tenants {
 impl TenantLedger for Tenants {
     fn is_archived(&self, tenant: TenantId) -> ArchivedFuture<'_> {
         Box::pin(async move {
-            Ok(repo::find_tenant(&self.db, tenant)
+            // Asked by the gate for every call of a tenant's users, before any handler.
+            let scope = mm_kernel::SystemScope::named("tenant.gate").tenant(tenant);
+            Ok(repo::find_tenant(&self.db, &scope)
                 .await?
                 .is_some_and(|row| {
                     domain::Status::from_stored(&row.status) == domain::Status::Archived

@@ -6,12 +6,10 @@
 use chrono::Utc;
 use mm_kernel::error::{FieldViolation, RequestError};
 use mm_kernel::json::timestamp as ts;
-use mm_kernel::{RequestContext, TenantId};
+use mm_kernel::{RequestContext, TenantId, TenantScope};
 use mm_proto::minimodules::tenant::v1 as pb;
 use mm_wechatpay::MerchantKeys;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, IntoActiveModel};
 
 use crate::error::{Result, TenantError};
 use crate::service::TenantApp;
@@ -24,7 +22,7 @@ pub mod accounts {
     #[sea_orm(table_name = "tenant_payment_accounts")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub tenant_id: String,
+        pub tenant_id: mm_kernel::TenantId,
         pub appid: String,
         pub mchid: String,
         pub merchant_serial_no: String,
@@ -42,16 +40,22 @@ pub mod accounts {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+mm_kernel::tenant_owned!(accounts);
+
 async fn find(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
 ) -> Result<Option<accounts::Model>, DbErr> {
-    accounts::Entity::find_by_id(tenant.to_string())
-        .one(db)
-        .await
+    scope.find::<accounts::Entity>().one(db).await
 }
 
-async fn put(db: &impl ConnectionTrait, row: accounts::Model, exists: bool) -> Result<(), DbErr> {
+async fn put(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    mut row: accounts::Model,
+    exists: bool,
+) -> Result<(), DbErr> {
+    row.tenant_id = scope.tenant();
     let am = row.into_active_model().reset_all();
     if exists {
         am.update(db).await?;
@@ -127,8 +131,11 @@ impl TenantApp {
         ctx: &RequestContext,
         tenant: TenantId,
     ) -> Result<Option<accounts::Model>> {
-        ctx.authorize_tenant(&tenant)?;
-        Ok(find(self.db(), tenant).await?)
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(self.db()).await?;
+        let account = find(&txn, &scope).await?;
+        txn.commit().await?;
+        Ok(account)
     }
 
     /// The account with its keys sealed, for a module acting for the tenant.
@@ -149,8 +156,10 @@ impl TenantApp {
         tenant: TenantId,
         input: AccountInput,
     ) -> Result<accounts::Model> {
-        self.load_tenant(ctx, tenant).await?;
-        let stored = find(self.db(), tenant).await?;
+        let (scope, _) = self.load_tenant(ctx, tenant).await?;
+        let txn = scope.begin(self.db()).await?;
+        let stored = find(&txn, &scope).await?;
+        txn.commit().await?;
         let secrets = self.secrets();
         let private_key = match (&stored, input.private_key_pem.trim()) {
             (Some(s), "") => secrets.open(&s.private_key_enc)?,
@@ -183,7 +192,7 @@ impl TenantApp {
         }
         let now = Utc::now();
         let row = accounts::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: tenant,
             appid: input.appid.trim().to_string(),
             mchid: input.mchid.trim().to_string(),
             merchant_serial_no: input.merchant_serial_no.trim().to_string(),
@@ -194,8 +203,8 @@ impl TenantApp {
             created_at: stored.as_ref().map_or(now, |s| s.created_at),
             updated_at: now,
         };
-        let txn = self.db().begin().await?;
-        put(&txn, row.clone(), stored.is_some()).await?;
+        let txn = scope.begin(self.db()).await?;
+        put(&txn, &scope, row.clone(), stored.is_some()).await?;
         mm_kernel::audit::record(
             &txn,
             mm_kernel::audit::AuditRecord::by(

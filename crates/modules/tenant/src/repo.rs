@@ -1,8 +1,10 @@
-//! Every query of the tenant module. Functions on tenant-owned data take the `TenantId` first and
-//! filter by it; there is no query here that can cross tenants by accident.
+//! Every query of the tenant module. Functions on one tenant's data take its [`TenantScope`] and
+//! start from the query it restricts; the ones that look across tenants (the tenant registry:
+//! finding a tenant by AppID or slug before any tenant is known, the operators' list) take a
+//! [`SystemScope`] or say why they need none.
 
 use chrono::Utc;
-use mm_kernel::TenantId;
+use mm_kernel::{SystemScope, TenantScope};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -14,16 +16,15 @@ use crate::entity::{tenant_modules, tenants};
 /// One tenant.
 pub async fn find_tenant(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
 ) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
-    tenants::Entity::find_by_id(tenant.to_string())
-        .one(db)
-        .await
+    scope.find::<tenants::Entity>().one(db).await
 }
 
-/// The tenant serving an appid.
+/// The tenant serving an appid: the mini-program's boot and login know only the AppID.
 pub async fn find_by_appid(
     db: &impl ConnectionTrait,
+    _registry: &SystemScope,
     appid: &str,
 ) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
     tenants::Entity::find()
@@ -32,9 +33,10 @@ pub async fn find_by_appid(
         .await
 }
 
-/// The tenant holding a slug.
+/// The tenant holding a slug (slugs are unique across the platform).
 pub async fn find_by_slug(
     db: &impl ConnectionTrait,
+    _registry: &SystemScope,
     slug: &str,
 ) -> Result<Option<tenants::Model>, sea_orm::DbErr> {
     tenants::Entity::find()
@@ -43,9 +45,11 @@ pub async fn find_by_slug(
         .await
 }
 
-/// A page of tenants after the key `after`, oldest first (ids are time-ordered UUIDv7).
+/// A page of tenants after the key `after`, oldest first (ids are time-ordered UUIDv7): the
+/// operators' list, across tenants by design.
 pub async fn list_tenants(
     db: &impl ConnectionTrait,
+    _registry: &SystemScope,
     after: Option<&str>,
     limit: u64,
     show_archived: bool,
@@ -65,16 +69,20 @@ pub async fn list_tenants(
 /// Inserts a tenant row.
 pub async fn insert_tenant(
     db: &impl ConnectionTrait,
-    row: tenants::Model,
+    scope: &TenantScope,
+    mut row: tenants::Model,
 ) -> Result<tenants::Model, sea_orm::DbErr> {
+    row.tenant_id = scope.tenant();
     row.into_active_model().reset_all().insert(db).await
 }
 
 /// Writes a changed tenant row.
 pub async fn save_tenant(
     db: &impl ConnectionTrait,
-    row: tenants::Model,
+    scope: &TenantScope,
+    mut row: tenants::Model,
 ) -> Result<tenants::Model, sea_orm::DbErr> {
+    row.tenant_id = scope.tenant();
     let mut am = row.into_active_model().reset_all();
     am.updated_at = Set(Utc::now());
     am.update(db).await
@@ -86,15 +94,15 @@ pub async fn save_tenant(
 /// Returns false when the tenant does not exist.
 pub async fn bump_config_version(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
 ) -> Result<bool, sea_orm::DbErr> {
-    let res = tenants::Entity::update_many()
+    let res = scope
+        .update_many::<tenants::Entity>()
         .col_expr(
             tenants::Column::ConfigVersion,
             Expr::col(tenants::Column::ConfigVersion).add(1),
         )
         .col_expr(tenants::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(tenants::Column::TenantId.eq(tenant.to_string()))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
@@ -103,21 +111,20 @@ pub async fn bump_config_version(
 /// Every module row of a tenant.
 pub async fn list_modules(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
 ) -> Result<Vec<tenant_modules::Model>, sea_orm::DbErr> {
-    tenant_modules::Entity::find()
-        .filter(tenant_modules::Column::TenantId.eq(tenant.to_string()))
-        .all(db)
-        .await
+    scope.find::<tenant_modules::Entity>().all(db).await
 }
 
 /// One module row of a tenant.
 pub async fn find_module(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     module: &str,
 ) -> Result<Option<tenant_modules::Model>, sea_orm::DbErr> {
-    tenant_modules::Entity::find_by_id((tenant.to_string(), module.to_string()))
+    scope
+        .find::<tenant_modules::Entity>()
+        .filter(tenant_modules::Column::ModuleId.eq(module))
         .one(db)
         .await
 }
@@ -125,7 +132,7 @@ pub async fn find_module(
 /// Inserts or updates a module row of a tenant.
 pub async fn put_module(
     db: &impl ConnectionTrait,
-    tenant: TenantId,
+    scope: &TenantScope,
     module: &str,
     enabled: bool,
     config: Option<String>,
@@ -146,7 +153,7 @@ pub async fn put_module(
         }
         None => {
             tenant_modules::ActiveModel {
-                tenant_id: Set(tenant.to_string()),
+                tenant_id: Set(scope.tenant()),
                 module_id: Set(module.to_string()),
                 enabled: Set(enabled),
                 config: Set(config),

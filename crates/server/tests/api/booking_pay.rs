@@ -10,7 +10,6 @@ use chrono::Utc;
 use mm_kernel::clock::Clock;
 use mm_proto::minimodules::booking::v1 as pb;
 use mm_testkit::{Storage, TestApp, spawn_app, spawn_with, spawn_with_clock, with_token};
-use sea_orm::ConnectionTrait as _;
 use tonic::Code;
 
 use crate::booking::{
@@ -182,11 +181,7 @@ async fn a_deposit_paid_after_the_hold_ended_is_refunded_at_once() {
     pay(&app, &held, &alice).await.unwrap();
     // Pretend closing at WeChat will fail (no prepay on record), so the customer can still pay
     // after the hold runs out; then it runs out, and the sweep expires it.
-    app.app
-        .db
-        .execute_unprepared("UPDATE booking_reservations SET prepay_id = NULL")
-        .await
-        .unwrap();
+    crate::helpers::sql_exec(&app, "UPDATE booking_reservations SET prepay_id = NULL").await;
     clock.advance(chrono::Duration::hours(1));
     assert_eq!(app.app.run_job_now("booking.sweep").await.unwrap(), 1);
     assert_eq!(
@@ -299,24 +294,20 @@ async fn book_confirmed(
 }
 
 async fn outbox_rows(app: &TestApp) -> Vec<(String, String, i32)> {
-    app.app
-        .db
-        .query_all_raw(sea_orm::Statement::from_string(
-            app.app.db.get_database_backend(),
-            "SELECT reservation_id, status, attempts FROM booking_outbox ORDER BY created_at"
-                .to_string(),
-        ))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r.try_get::<String>("", "reservation_id").unwrap(),
-                r.try_get::<String>("", "status").unwrap(),
-                r.try_get::<i32>("", "attempts").unwrap(),
-            )
-        })
-        .collect()
+    crate::helpers::sql_rows(
+        app,
+        "SELECT reservation_id, status, attempts FROM booking_outbox ORDER BY created_at",
+    )
+    .await
+    .iter()
+    .map(|r| {
+        (
+            r.try_get::<String>("", "reservation_id").unwrap(),
+            r.try_get::<String>("", "status").unwrap(),
+            r.try_get::<i32>("", "attempts").unwrap(),
+        )
+    })
+    .collect()
 }
 
 /// The status and attempts of a reservation's reminder.
@@ -467,18 +458,12 @@ async fn moving_a_booking_moves_its_reminder() {
         ))
         .await
         .unwrap();
-    let due: Vec<chrono::DateTime<Utc>> = app
-        .app
-        .db
-        .query_all_raw(sea_orm::Statement::from_string(
-            app.app.db.get_database_backend(),
-            "SELECT due_at FROM booking_outbox".to_string(),
-        ))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get::<chrono::DateTime<Utc>>("", "due_at").unwrap())
-        .collect();
+    let due: Vec<chrono::DateTime<Utc>> =
+        crate::helpers::sql_rows(&app, "SELECT due_at FROM booking_outbox")
+            .await
+            .iter()
+            .map(|r| r.try_get::<chrono::DateTime<Utc>>("", "due_at").unwrap())
+            .collect();
     assert_eq!(due, vec![later - chrono::Duration::hours(1)]);
 }
 
@@ -529,24 +514,24 @@ async fn the_mini_program_pays_a_deposit_through_the_bff() {
 
     // wx.requestPayment succeeded; WeChat's notification is late (the shop's key is mid-rotation,
     // so it is refused), and the mini-program asks for the payment to be checked.
-    app.app
-        .db
-        .execute_unprepared("UPDATE tenant_payment_accounts SET platform_key_id = 'ROTATING'")
-        .await
-        .unwrap();
+    crate::helpers::sql_exec(
+        &app,
+        "UPDATE tenant_payment_accounts SET platform_key_id = 'ROTATING'",
+    )
+    .await;
     let paid = fake(&app)
         .pay(&id.replace('-', ""), "1900000703")
         .await
         .unwrap();
     assert_eq!(paid.notify_status, Some(401));
-    app.app
-        .db
-        .execute_unprepared(&format!(
+    crate::helpers::sql_exec(
+        &app,
+        &format!(
             "UPDATE tenant_payment_accounts SET platform_key_id = '{}'",
             mm_wechat_fake::PLATFORM_PUBLIC_KEY_ID
-        ))
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     let (status, refreshed) = crate::helpers::http_post(
         &app,
         &format!("/api/v1/booking/reservations/{id}/deposit/refresh"),

@@ -149,3 +149,35 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Runs SQL behind the application's back (a test arranging or inspecting rows), in a
+/// transaction of a named system scope, which PostgreSQL's row-level security lets see every
+/// tenant. Returns the rows affected.
+pub async fn sql_exec(app: &TestApp, sql: &str) -> u64 {
+    use sea_orm::ConnectionTrait as _;
+    let txn = mm_kernel::SystemScope::named("test.arrange")
+        .begin(&app.app.db)
+        .await
+        .unwrap();
+    let n = txn.execute_unprepared(sql).await.unwrap().rows_affected();
+    txn.commit().await.unwrap();
+    n
+}
+
+/// The rows of a query run as [`sql_exec`] runs its statement.
+pub async fn sql_rows(app: &TestApp, sql: &str) -> Vec<sea_orm::QueryResult> {
+    use sea_orm::ConnectionTrait as _;
+    let txn = mm_kernel::SystemScope::named("test.inspect")
+        .begin(&app.app.db)
+        .await
+        .unwrap();
+    let rows = txn
+        .query_all_raw(sea_orm::Statement::from_string(
+            txn.get_database_backend(),
+            sql.to_string(),
+        ))
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    rows
+}

@@ -8,7 +8,6 @@ use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
 use mm_proto::minimodules::identity::v1::user_service_client::UserServiceClient;
 use mm_proto::minimodules::tenant::v1 as tpb;
 use mm_testkit::{Storage, TestApp, spawn_app, spawn_with, tenant_id, with_token};
-use sea_orm::ConnectionTrait;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -198,15 +197,7 @@ async fn wechat_errors_become_clear_client_errors() {
 async fn the_wechat_secret_is_stored_encrypted_and_never_returned() {
     let app = spawn_app().await;
     let t = shop(&app, "secret-shop").await;
-    let rows = app
-        .app
-        .db
-        .query_all_raw(sea_orm::Statement::from_string(
-            app.app.db.get_database_backend(),
-            "SELECT secret_enc FROM identity_wechat_apps".to_string(),
-        ))
-        .await
-        .unwrap();
+    let rows = crate::helpers::sql_rows(&app, "SELECT secret_enc FROM identity_wechat_apps").await;
     assert!(!rows.is_empty());
     for r in rows {
         let stored: String = r.try_get("", "secret_enc").unwrap();
@@ -1085,15 +1076,11 @@ async fn an_appid_given_up_by_one_shop_can_be_taken_by_another() {
     let code = fake.login_code(&appid, "openid-ivy", None);
     let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": code})).await;
     assert_eq!(s, 200, "{b}");
-    let rows = app
-        .app
-        .db
-        .query_all_raw(sea_orm::Statement::from_string(
-            app.app.db.get_database_backend(),
-            "SELECT tenant_id FROM identity_users WHERE wechat_openid = 'openid-ivy'".to_string(),
-        ))
-        .await
-        .unwrap();
+    let rows = crate::helpers::sql_rows(
+        &app,
+        "SELECT tenant_id FROM identity_users WHERE wechat_openid = 'openid-ivy'",
+    )
+    .await;
     let owners: Vec<String> = rows
         .iter()
         .map(|r| r.try_get("", "tenant_id").unwrap())

@@ -19,6 +19,7 @@ mod payments;
 mod protocols;
 mod redis_outage;
 mod reliability;
+mod rls;
 mod security;
 mod shutdown;
 mod tenants;

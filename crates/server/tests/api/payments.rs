@@ -13,7 +13,6 @@ use mm_testkit::{Storage, TestApp, spawn_app, spawn_with, with_token};
 use mm_wechat_fake::{FakeWechat, PayOptions};
 use rsa::pkcs8::DecodePublicKey as _;
 use rsa::signature::Verifier as _;
-use sea_orm::ConnectionTrait as _;
 use tonic::Code;
 
 use crate::helpers::{assert_status, customer_token};
@@ -336,11 +335,7 @@ async fn a_missed_notification_is_recovered_by_asking_wechat_pay() {
     // notification is refused and the order stays unpaid...
     let set_key_id =
         |id: &str| format!("UPDATE tenant_payment_accounts SET platform_key_id = '{id}'");
-    app.app
-        .db
-        .execute_unprepared(&set_key_id("PUB_KEY_ID_ROTATED"))
-        .await
-        .unwrap();
+    crate::helpers::sql_exec(&app, &set_key_id("PUB_KEY_ID_ROTATED")).await;
     let outcome = fake(&app)
         .pay(&trade_no(&order), "1900000301")
         .await
@@ -351,11 +346,7 @@ async fn a_missed_notification_is_recovered_by_asking_wechat_pay() {
         pb::OrderStatus::PendingPayment
     );
     // ...until it is put right and the mini-program asks for the payment to be checked.
-    app.app
-        .db
-        .execute_unprepared(&set_key_id(mm_wechat_fake::PLATFORM_PUBLIC_KEY_ID))
-        .await
-        .unwrap();
+    crate::helpers::sql_exec(&app, &set_key_id(mm_wechat_fake::PLATFORM_PUBLIC_KEY_ID)).await;
     let refreshed = orders(&app)
         .refresh_payment(with_token(
             pb::RefreshPaymentRequest {
@@ -457,18 +448,14 @@ async fn wechat_pay_needs_a_merchant_account_and_a_wechat_customer() {
         .unwrap();
     assert_eq!(stored.mchid, "1900000401");
     assert!(!format!("{stored:?}").contains("PRIVATE KEY"));
-    let raw: Vec<String> = app
-        .app
-        .db
-        .query_all_raw(sea_orm::Statement::from_string(
-            app.app.db.get_database_backend(),
-            "SELECT private_key_enc, apiv3_key_enc FROM tenant_payment_accounts".to_string(),
-        ))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| format!("{r:?}"))
-        .collect();
+    let raw: Vec<String> = crate::helpers::sql_rows(
+        &app,
+        "SELECT private_key_enc, apiv3_key_enc FROM tenant_payment_accounts",
+    )
+    .await
+    .iter()
+    .map(|r| format!("{r:?}"))
+    .collect();
     assert!(!raw.is_empty());
     for row in raw {
         assert!(
@@ -510,14 +497,14 @@ async fn expiry_closes_the_wechat_transaction_and_a_late_payment_is_refunded() {
     // Both run out of time; for the second, pretend closing at WeChat did not happen (no prepay
     // on record), so the customer can still pay it.
     let late_id = late.name.rsplit('/').next().unwrap();
-    app.app
-        .db
-        .execute_unprepared(&format!(
+    crate::helpers::sql_exec(
+        &app,
+        &format!(
             "UPDATE ordering_orders SET expires_at = created_at, \
              prepay_id = CASE WHEN order_id = '{late_id}' THEN NULL ELSE prepay_id END"
-        ))
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     wait_for(&app, &closed, &token, pb::OrderStatus::Cancelled).await;
     wait_for(&app, &late, &token, pb::OrderStatus::Cancelled).await;
     assert_eq!(

@@ -2,6 +2,11 @@
 //! places it takes on its resource's grid cells (`repo::take_cells`) are written in one
 //! transaction, and every change that gives places back first wins a conditional status update in
 //! that same transaction, so a place is returned exactly once however many instances race.
+//!
+//! Every use case takes the [`TenantScope`] the caller was authorized for (the gRPC layer gets it
+//! from `ctx.authorize_tenant`), and every database access runs in a transaction that scope
+//! opened (on PostgreSQL, row-level security lets nothing else through). No transaction is held
+//! across a call to another module or to WeChat Pay.
 
 mod reserving;
 mod resources;
@@ -9,9 +14,9 @@ mod slots;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use mm_kernel::error::{FieldViolation, RequestError, check_request_id};
-use mm_kernel::{RequestContext, Role, TenantId};
+use mm_kernel::{RequestContext, Role, TenantScope};
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::domain::{
     self, Action, Actor, Cells, Config, DayHours, Deposit, Period, PolicyRefusal, ServiceShape,
@@ -202,11 +207,11 @@ fn cells_of(row: &reservations::Model) -> Cells {
 }
 
 impl BookingApp {
-    /// Authorizes the tenant and reads its config (MODULE_DISABLED when booking is off).
-    async fn enter(&self, ctx: &RequestContext, tenant: TenantId) -> Result<(Config, Actor)> {
-        ctx.authorize_tenant(&tenant)?;
+    /// The caller as an actor and the config of the tenant it was authorized for (`scope`);
+    /// MODULE_DISABLED when booking is off.
+    async fn enter(&self, ctx: &RequestContext, scope: &TenantScope) -> Result<(Config, Actor)> {
         let (actor, _) = actor(ctx)?;
-        let cfg = self.upstream.config(tenant).await?;
+        let cfg = self.upstream.config(scope.tenant()).await?;
         Ok((cfg, actor))
     }
 }

@@ -7,11 +7,11 @@ impl BookingApp {
     pub async fn book(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         b: Booking,
         manual: bool,
     ) -> Result<reservations::Model> {
-        let (cfg, actor) = self.enter(ctx, tenant).await?;
+        let (cfg, actor) = self.enter(ctx, scope).await?;
         let (_, customer) = self::actor(ctx)?;
         let subject = ctx.principal()?.subject.clone();
         let mut v = Vec::new();
@@ -55,12 +55,12 @@ impl BookingApp {
         // for nothing. A replay is found when its insert conflicts, or, when the slot it holds
         // is now full or closed, when the attempt fails.
         match self
-            .book_new(tenant, &cfg, b, manual, customer, &booked_by, &request_id)
+            .book_new(scope, &cfg, b, manual, customer, &booked_by, &request_id)
             .await
         {
             Ok(row) => Ok(row),
             Err(e) if !matches!(e, BookingError::Request(_)) => {
-                match repo::find_by_request(&self.db, tenant, &booked_by, &request_id).await {
+                match self.find_twin(scope, &booked_by, &request_id).await {
                     Ok(Some(twin)) => Ok(twin),
                     _ => Err(e),
                 }
@@ -69,10 +69,24 @@ impl BookingApp {
         }
     }
 
+    /// The reservation made with an idempotency key by one booker, read in a transaction of its
+    /// own.
+    async fn find_twin(
+        &self,
+        scope: &TenantScope,
+        booked_by: &str,
+        request_id: &str,
+    ) -> Result<Option<reservations::Model>, sea_orm::DbErr> {
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_by_request(&txn, scope, booked_by, request_id).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn book_new(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         cfg: &Config,
         b: Booking,
         manual: bool,
@@ -80,9 +94,9 @@ impl BookingApp {
         booked_by: &str,
         request_id: &str,
     ) -> Result<reservations::Model> {
-        let (svc, staff) = self
-            .bookable(tenant, &b.service_id, Some(&b.staff_id))
-            .await?;
+        // What the slot is checked against, read in one transaction before the one that writes.
+        let txn = scope.begin(&self.db).await?;
+        let (svc, staff) = Self::bookable(&txn, scope, &b.service_id, Some(&b.staff_id)).await?;
         let Some(staff) = staff.into_iter().next() else {
             return Err(not_found("staff", &b.staff_id));
         };
@@ -91,12 +105,12 @@ impl BookingApp {
         if manual && b.start < now - Duration::hours(12) {
             return Err(BookingError::SlotUnavailable(SlotCause::LongPast));
         }
-        self.check_slot(tenant, cfg, &svc, &staff, b.start, range)
-            .await?;
+        Self::check_slot(&txn, scope, cfg, &svc, &staff, b.start, range).await?;
+        txn.commit().await?;
         let shape = shape(&svc);
         let cells = Cells::of(b.start, shape.occupied_minutes(), cfg.slot());
         let row = reservations::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: scope.tenant(),
             reservation_id: uuid::Uuid::now_v7().to_string(),
             service_id: svc.service_id.clone(),
             staff_id: staff.staff_id.clone(),
@@ -141,15 +155,16 @@ impl BookingApp {
             created_at: now,
             updated_at: now,
         };
-        let txn = self.db.begin().await?;
-        if !repo::insert_reservation(&txn, row.clone()).await? {
+        let txn = scope.begin(&self.db).await?;
+        if !repo::insert_reservation(&txn, scope, row.clone()).await? {
             // The same request raced us; dropping the transaction rolls it back.
             drop(txn);
-            return repo::find_by_request(&self.db, tenant, booked_by, request_id)
+            return self
+                .find_twin(scope, booked_by, request_id)
                 .await?
                 .ok_or_else(|| BookingError::Unavailable("the same booking is being made".into()));
         }
-        if !repo::take_cells(&txn, tenant, &staff.staff_id, cells, svc.capacity).await? {
+        if !repo::take_cells(&txn, scope, &staff.staff_id, cells, svc.capacity).await? {
             drop(txn);
             return Err(BookingError::SlotFull);
         }
@@ -163,60 +178,67 @@ impl BookingApp {
     pub(crate) async fn visible(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<(reservations::Model, Actor, Config)> {
-        let (cfg, actor) = self.enter(ctx, tenant).await?;
+        let (cfg, actor) = self.enter(ctx, scope).await?;
         let (_, customer) = self::actor(ctx)?;
-        let row = repo::find_reservation(&self.db, tenant, id)
-            .await?
-            .ok_or_else(|| not_found("reservation", id))?;
+        let row = self.reload(scope, id).await?;
         if customer.is_some_and(|c| c != row.customer_id) {
             return Err(not_found("reservation", id));
         }
         Ok((row, actor, cfg))
     }
 
-    pub(crate) async fn reload(&self, tenant: TenantId, id: &str) -> Result<reservations::Model> {
-        repo::find_reservation(&self.db, tenant, id)
-            .await?
-            .ok_or_else(|| not_found("reservation", id))
+    /// A reservation as it stands now, read in a transaction of its own; NOT_FOUND when gone.
+    pub(crate) async fn reload(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+    ) -> Result<reservations::Model> {
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_reservation(&txn, scope, id).await?;
+        txn.commit().await?;
+        row.ok_or_else(|| not_found("reservation", id))
     }
 
     /// One reservation.
     pub async fn get_reservation(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<reservations::Model> {
-        Ok(self.visible(ctx, tenant, id).await?.0)
+        Ok(self.visible(ctx, scope, id).await?.0)
     }
 
     /// A page of reservations: customers their own, staff all.
     pub async fn list_reservations(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         mut filter: repo::ReservationFilter<'_>,
         after: Option<(DateTime<Utc>, String)>,
         limit: u64,
     ) -> Result<Vec<reservations::Model>> {
-        self.enter(ctx, tenant).await?;
+        self.enter(ctx, scope).await?;
         let (_, customer) = self::actor(ctx)?;
         filter.customer = customer.as_deref();
-        Ok(repo::list_reservations(&self.db, tenant, &filter, after, limit).await?)
+        let txn = scope.begin(&self.db).await?;
+        let rows = repo::list_reservations(&txn, scope, &filter, after, limit).await?;
+        txn.commit().await?;
+        Ok(rows)
     }
 
     /// Confirms, cancels, completes or marks a no-show, by the caller's role and the policy.
     pub async fn advance(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
         action: Action,
     ) -> Result<reservations::Model> {
-        let (row, actor, cfg) = self.visible(ctx, tenant, id).await?;
+        let (row, actor, cfg) = self.visible(ctx, scope, id).await?;
         let now = self.clock.now();
         let from = status_of(&row)?;
         // A hold past its deadline is as good as expired, whether or not the sweep got to it.
@@ -236,14 +258,14 @@ impl BookingApp {
             Actor::Customer => "customer",
             Actor::Staff | Actor::System => "shop",
         };
-        self.step(tenant, row, action, actor, reason).await
+        self.step(scope, row, action, actor, reason).await
     }
 
     /// Applies one status change with a conditional update, giving the places back in the same
     /// transaction when the reservation stops holding them.
     pub(crate) async fn step(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         row: reservations::Model,
         action: Action,
         actor: Actor,
@@ -264,14 +286,14 @@ impl BookingApp {
         }
         // Read before the transaction: no module call while holding the database's writer.
         let reminders = if to == Status::Confirmed {
-            Some(self.upstream.config(tenant).await?)
+            Some(self.upstream.config(scope.tenant()).await?)
         } else {
             None
         };
-        let txn = self.db.begin().await?;
-        if !repo::move_reservation(&txn, &row, to.as_str(), extra).await? {
+        let txn = scope.begin(&self.db).await?;
+        if !repo::move_reservation(&txn, scope, &row, to.as_str(), extra).await? {
             drop(txn);
-            let now = self.reload(tenant, &row.reservation_id).await?;
+            let now = self.reload(scope, &row.reservation_id).await?;
             return Err(BookingError::InvalidTransition {
                 from: status_of(&now)?,
                 action: action.as_str(),
@@ -281,25 +303,25 @@ impl BookingApp {
             && !to.holds_place()
             && matches!(to, Status::Cancelled | Status::Expired)
         {
-            repo::release_cells(&txn, tenant, &row.staff_id, cells_of(&row)).await?;
+            repo::release_cells(&txn, scope, &row.staff_id, cells_of(&row)).await?;
         }
         let refund = matches!(to, Status::Cancelled | Status::Expired)
-            && Self::mark_refund(&txn, tenant, &row).await?;
+            && Self::mark_refund(&txn, scope, &row).await?;
         if let Some(cfg) = &reminders {
-            outbox::schedule(&txn, &row, cfg).await?;
+            outbox::schedule(&txn, scope, &row, cfg).await?;
         } else if !to.holds_place() {
-            outbox::withdraw(&txn, &row.tenant_id, &row.reservation_id).await?;
+            outbox::withdraw(&txn, scope, &row.reservation_id).await?;
         }
         txn.commit().await?;
         mm_kernel::fault::point_of(&["booking", "step", to.as_str(), "committed"]);
         if refund {
-            self.refund_after_cancel(tenant, &row.reservation_id).await;
+            self.refund_after_cancel(scope, &row.reservation_id).await;
         }
         if matches!(to, Status::Cancelled | Status::Expired) {
             // An unpaid deposit's transaction is closed so it can no longer be paid.
-            self.close_quietly(tenant, &row).await;
+            self.close_quietly(scope.tenant(), &row).await;
         }
-        self.reload(tenant, &row.reservation_id).await
+        self.reload(scope, &row.reservation_id).await
     }
 
     /// Moves a reservation to another slot of the same service: the old places are given back and
@@ -308,12 +330,12 @@ impl BookingApp {
     pub async fn reschedule(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
         start: DateTime<Utc>,
         staff_id: Option<&str>,
     ) -> Result<reservations::Model> {
-        let (row, actor, cfg) = self.visible(ctx, tenant, id).await?;
+        let (row, actor, cfg) = self.visible(ctx, scope, id).await?;
         let now = self.clock.now();
         let from = status_of(&row)?;
         if domain::transition(from, Action::Reschedule, actor).is_none()
@@ -327,9 +349,9 @@ impl BookingApp {
         domain::check_policy(from, Action::Reschedule, actor, row.starts_at, now, &cfg)
             .map_err(refusal)?;
         let staff_id = staff_id.unwrap_or(&row.staff_id).to_string();
-        let (svc, staff) = self
-            .bookable(tenant, &row.service_id, Some(&staff_id))
-            .await?;
+        // What the new slot is checked against, read in one transaction before the one that writes.
+        let txn = scope.begin(&self.db).await?;
+        let (svc, staff) = Self::bookable(&txn, scope, &row.service_id, Some(&staff_id)).await?;
         let Some(staff) = staff.into_iter().next() else {
             return Err(not_found("staff", &staff_id));
         };
@@ -337,13 +359,14 @@ impl BookingApp {
             Actor::Customer => Some(domain::bookable_range(&cfg, now)),
             Actor::Staff | Actor::System => None,
         };
-        self.check_slot(tenant, &cfg, &svc, &staff, start, range)
-            .await?;
+        Self::check_slot(&txn, scope, &cfg, &svc, &staff, start, range).await?;
+        txn.commit().await?;
         let shape = shape(&svc);
         let cells = Cells::of(start, shape.occupied_minutes(), cfg.slot());
-        let txn = self.db.begin().await?;
+        let txn = scope.begin(&self.db).await?;
         let moved = repo::move_reservation(
             &txn,
+            scope,
             &row,
             &row.status,
             vec![
@@ -370,7 +393,7 @@ impl BookingApp {
         .await?;
         if !moved {
             drop(txn);
-            let now = self.reload(tenant, id).await?;
+            let now = self.reload(scope, id).await?;
             return Err(BookingError::InvalidTransition {
                 from: status_of(&now)?,
                 action: Action::Reschedule.as_str(),
@@ -378,7 +401,7 @@ impl BookingApp {
         }
         if !repo::move_cells(
             &txn,
-            tenant,
+            scope,
             &row.staff_id,
             cells_of(&row),
             &staff.staff_id,
@@ -395,9 +418,9 @@ impl BookingApp {
                 starts_at: start,
                 ..row.clone()
             };
-            outbox::schedule(&txn, &moved, &cfg).await?;
+            outbox::schedule(&txn, scope, &moved, &cfg).await?;
         }
         txn.commit().await?;
-        self.reload(tenant, id).await
+        self.reload(scope, id).await
     }
 }

@@ -9,13 +9,13 @@ impl BookingApp {
     pub async fn create_service(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         input: ServiceInput,
     ) -> Result<services::Model> {
-        self.enter(ctx, tenant).await?;
+        self.enter(ctx, scope).await?;
         let now = self.clock.now();
         let row = services::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: scope.tenant(),
             service_id: uuid::Uuid::now_v7().to_string(),
             display_name: input.display_name,
             description: input.description,
@@ -28,7 +28,9 @@ impl BookingApp {
             created_at: now,
             updated_at: now,
         };
-        repo::insert_service(&self.db, row.clone()).await?;
+        let txn = scope.begin(&self.db).await?;
+        repo::insert_service(&txn, scope, row.clone()).await?;
+        txn.commit().await?;
         Ok(row)
     }
 
@@ -36,13 +38,14 @@ impl BookingApp {
     pub async fn get_service(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<services::Model> {
-        let (_, actor) = self.enter(ctx, tenant).await?;
-        repo::find_service(&self.db, tenant, id)
-            .await?
-            .filter(|s| s.active || actor == Actor::Staff)
+        let (_, actor) = self.enter(ctx, scope).await?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_service(&txn, scope, id).await?;
+        txn.commit().await?;
+        row.filter(|s| s.active || actor == Actor::Staff)
             .ok_or_else(|| not_found("service", id))
     }
 
@@ -50,24 +53,28 @@ impl BookingApp {
     pub async fn list_services(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         after: Option<&str>,
         limit: u64,
     ) -> Result<Vec<services::Model>> {
-        let (_, actor) = self.enter(ctx, tenant).await?;
-        Ok(repo::list_services(&self.db, tenant, actor == Actor::Customer, after, limit).await?)
+        let (_, actor) = self.enter(ctx, scope).await?;
+        let txn = scope.begin(&self.db).await?;
+        let rows = repo::list_services(&txn, scope, actor == Actor::Customer, after, limit).await?;
+        txn.commit().await?;
+        Ok(rows)
     }
 
     /// Replaces a service's editable fields.
     pub async fn update_service(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
         input: ServiceInput,
     ) -> Result<services::Model> {
-        self.enter(ctx, tenant).await?;
-        let old = repo::find_service(&self.db, tenant, id)
+        self.enter(ctx, scope).await?;
+        let txn = scope.begin_write(&self.db).await?;
+        let old = repo::find_service(&txn, scope, id)
             .await?
             .ok_or_else(|| not_found("service", id))?;
         let row = services::Model {
@@ -82,9 +89,10 @@ impl BookingApp {
             updated_at: Utc::now(),
             ..old
         };
-        if !repo::update_service(&self.db, row.clone()).await? {
+        if !repo::update_service(&txn, scope, row.clone()).await? {
             return Err(not_found("service", id));
         }
+        txn.commit().await?;
         Ok(row)
     }
 
@@ -92,21 +100,28 @@ impl BookingApp {
     pub async fn delete_service(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<()> {
-        self.enter(ctx, tenant).await?;
-        if !repo::delete_service(&self.db, tenant, id).await? {
+        self.enter(ctx, scope).await?;
+        let txn = scope.begin(&self.db).await?;
+        if !repo::delete_service(&txn, scope, id).await? {
             return Err(not_found("service", id));
         }
+        txn.commit().await?;
         Ok(())
     }
 
     // ---- staff ----
 
-    pub(super) async fn check_services(&self, tenant: TenantId, ids: &[String]) -> Result<()> {
+    /// INVALID_ARGUMENT unless every id is a service of the tenant; in the caller's transaction.
+    pub(super) async fn check_services(
+        db: &impl ConnectionTrait,
+        scope: &TenantScope,
+        ids: &[String],
+    ) -> Result<()> {
         for id in ids {
-            if repo::find_service(&self.db, tenant, id).await?.is_none() {
+            if repo::find_service(db, scope, id).await?.is_none() {
                 return Err(
                     RequestError::invalid("staff.services", format!("no service {id}")).into(),
                 );
@@ -119,14 +134,15 @@ impl BookingApp {
     pub async fn create_staff(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         input: StaffInput,
     ) -> Result<staff::Model> {
-        self.enter(ctx, tenant).await?;
-        self.check_services(tenant, &input.service_ids).await?;
+        self.enter(ctx, scope).await?;
+        let txn = scope.begin_write(&self.db).await?;
+        Self::check_services(&txn, scope, &input.service_ids).await?;
         let now = self.clock.now();
         let row = staff::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: scope.tenant(),
             staff_id: uuid::Uuid::now_v7().to_string(),
             display_name: input.display_name,
             kind: input.kind.to_string(),
@@ -137,7 +153,8 @@ impl BookingApp {
             created_at: now,
             updated_at: now,
         };
-        repo::insert_staff(&self.db, row.clone()).await?;
+        repo::insert_staff(&txn, scope, row.clone()).await?;
+        txn.commit().await?;
         Ok(row)
     }
 
@@ -145,13 +162,14 @@ impl BookingApp {
     pub async fn get_staff(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<staff::Model> {
-        let (_, actor) = self.enter(ctx, tenant).await?;
-        repo::find_staff(&self.db, tenant, id)
-            .await?
-            .filter(|s| s.active || actor == Actor::Staff)
+        let (_, actor) = self.enter(ctx, scope).await?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_staff(&txn, scope, id).await?;
+        txn.commit().await?;
+        row.filter(|s| s.active || actor == Actor::Staff)
             .ok_or_else(|| not_found("staff", id))
     }
 
@@ -159,14 +177,16 @@ impl BookingApp {
     pub async fn list_staff(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         service: Option<&str>,
         after: Option<&str>,
         limit: u64,
     ) -> Result<Vec<staff::Model>> {
-        let (_, actor) = self.enter(ctx, tenant).await?;
+        let (_, actor) = self.enter(ctx, scope).await?;
+        let txn = scope.begin(&self.db).await?;
         let mut rows =
-            repo::list_staff(&self.db, tenant, actor == Actor::Customer, after, limit).await?;
+            repo::list_staff(&txn, scope, actor == Actor::Customer, after, limit).await?;
+        txn.commit().await?;
         if let Some(s) = service {
             // Filtered after paging: a page may come back short, never wrong.
             rows.retain(|r| performs(r, s));
@@ -178,13 +198,14 @@ impl BookingApp {
     pub async fn update_staff(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
         input: StaffInput,
     ) -> Result<staff::Model> {
-        self.enter(ctx, tenant).await?;
-        self.check_services(tenant, &input.service_ids).await?;
-        let old = repo::find_staff(&self.db, tenant, id)
+        self.enter(ctx, scope).await?;
+        let txn = scope.begin_write(&self.db).await?;
+        Self::check_services(&txn, scope, &input.service_ids).await?;
+        let old = repo::find_staff(&txn, scope, id)
             .await?
             .ok_or_else(|| not_found("staff", id))?;
         let row = staff::Model {
@@ -197,9 +218,10 @@ impl BookingApp {
             updated_at: Utc::now(),
             ..old
         };
-        if !repo::update_staff(&self.db, row.clone()).await? {
+        if !repo::update_staff(&txn, scope, row.clone()).await? {
             return Err(not_found("staff", id));
         }
+        txn.commit().await?;
         Ok(row)
     }
 
@@ -207,13 +229,15 @@ impl BookingApp {
     pub async fn delete_staff(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<()> {
-        self.enter(ctx, tenant).await?;
-        if !repo::delete_staff(&self.db, tenant, id).await? {
+        self.enter(ctx, scope).await?;
+        let txn = scope.begin(&self.db).await?;
+        if !repo::delete_staff(&txn, scope, id).await? {
             return Err(not_found("staff", id));
         }
+        txn.commit().await?;
         Ok(())
     }
 
@@ -223,12 +247,13 @@ impl BookingApp {
     pub async fn create_time_off(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         input: TimeOffInput,
     ) -> Result<time_offs::Model> {
-        self.enter(ctx, tenant).await?;
+        self.enter(ctx, scope).await?;
+        let txn = scope.begin_write(&self.db).await?;
         if !input.staff_id.is_empty()
-            && repo::find_staff(&self.db, tenant, &input.staff_id)
+            && repo::find_staff(&txn, scope, &input.staff_id)
                 .await?
                 .is_none()
         {
@@ -236,7 +261,7 @@ impl BookingApp {
         }
         let now = self.clock.now();
         let row = time_offs::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: scope.tenant(),
             time_off_id: uuid::Uuid::now_v7().to_string(),
             staff_id: input.staff_id,
             starts_at: input.period.start,
@@ -245,7 +270,8 @@ impl BookingApp {
             created_at: now,
             updated_at: now,
         };
-        repo::insert_time_off(&self.db, row.clone()).await?;
+        repo::insert_time_off(&txn, scope, row.clone()).await?;
+        txn.commit().await?;
         Ok(row)
     }
 
@@ -253,24 +279,29 @@ impl BookingApp {
     pub async fn list_time_offs(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         period: Period,
     ) -> Result<Vec<time_offs::Model>> {
-        self.enter(ctx, tenant).await?;
-        Ok(repo::time_offs(&self.db, tenant, None, period.start, period.end).await?)
+        self.enter(ctx, scope).await?;
+        let txn = scope.begin(&self.db).await?;
+        let rows = repo::time_offs(&txn, scope, None, period.start, period.end).await?;
+        txn.commit().await?;
+        Ok(rows)
     }
 
     /// Deletes a time off.
     pub async fn delete_time_off(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         id: &str,
     ) -> Result<()> {
-        self.enter(ctx, tenant).await?;
-        if !repo::delete_time_off(&self.db, tenant, id).await? {
+        self.enter(ctx, scope).await?;
+        let txn = scope.begin(&self.db).await?;
+        if !repo::delete_time_off(&txn, scope, id).await? {
             return Err(not_found("time off", id));
         }
+        txn.commit().await?;
         Ok(())
     }
 }

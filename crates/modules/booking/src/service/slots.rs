@@ -5,25 +5,26 @@ use super::*;
 impl BookingApp {
     // ---- availability ----
 
-    /// The active service and the active resources performing it (one, when named).
+    /// The active service and the active resources performing it (one, when named); read in the
+    /// caller's transaction.
     pub(super) async fn bookable(
-        &self,
-        tenant: TenantId,
+        db: &impl ConnectionTrait,
+        scope: &TenantScope,
         service_id: &str,
         staff_id: Option<&str>,
     ) -> Result<(services::Model, Vec<staff::Model>)> {
-        let svc = repo::find_service(&self.db, tenant, service_id)
+        let svc = repo::find_service(db, scope, service_id)
             .await?
             .filter(|s| s.active)
             .ok_or_else(|| not_found("service", service_id))?;
         let staff = match staff_id {
             Some(id) => vec![
-                repo::find_staff(&self.db, tenant, id)
+                repo::find_staff(db, scope, id)
                     .await?
                     .filter(|s| s.active && performs(s, service_id))
                     .ok_or_else(|| not_found("staff", id))?,
             ],
-            None => repo::list_staff(&self.db, tenant, true, None, 100)
+            None => repo::list_staff(db, scope, true, None, 100)
                 .await?
                 .into_iter()
                 .filter(|s| performs(s, service_id))
@@ -37,13 +38,13 @@ impl BookingApp {
     pub async fn available_slots(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         service_id: &str,
         staff_id: Option<&str>,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<(Vec<SlotView>, Config)> {
-        let (cfg, actor) = self.enter(ctx, tenant).await?;
+        let (cfg, actor) = self.enter(ctx, scope).await?;
         let days = (to - from).num_days();
         if !(0..MAX_SLOT_DAYS).contains(&days) {
             return Err(RequestError::invalid(
@@ -55,7 +56,9 @@ impl BookingApp {
             )
             .into());
         }
-        let (svc, staff) = self.bookable(tenant, service_id, staff_id).await?;
+        // The service, its resources, their time off and the places taken: one read transaction.
+        let txn = scope.begin(&self.db).await?;
+        let (svc, staff) = Self::bookable(&txn, scope, service_id, staff_id).await?;
         let now = self.clock.now();
         let range = match actor {
             Actor::Customer => domain::bookable_range(&cfg, now),
@@ -75,15 +78,9 @@ impl BookingApp {
             return Ok((Vec::new(), cfg));
         };
         let ids: Vec<String> = staff.iter().map(|s| s.staff_id.clone()).collect();
-        let offs = repo::time_offs(&self.db, tenant, Some(&ids), p_start, p_end).await?;
-        let taken = repo::taken(
-            &self.db,
-            tenant,
-            &ids,
-            p_start.timestamp(),
-            p_end.timestamp(),
-        )
-        .await?;
+        let offs = repo::time_offs(&txn, scope, Some(&ids), p_start, p_end).await?;
+        let taken = repo::taken(&txn, scope, &ids, p_start.timestamp(), p_end.timestamp()).await?;
+        txn.commit().await?;
         let mut out = Vec::new();
         for s in &staff {
             let starts = domain::slot_starts(
@@ -119,10 +116,11 @@ impl BookingApp {
     }
 
     /// Whether `start` is a slot the resource offers for the service: on its hours, clear of
-    /// breaks and time off, and (customers) inside the lead time and horizon.
+    /// breaks and time off, and (customers) inside the lead time and horizon. Time off is read in
+    /// the caller's transaction.
     pub(super) async fn check_slot(
-        &self,
-        tenant: TenantId,
+        db: &impl ConnectionTrait,
+        scope: &TenantScope,
         cfg: &Config,
         svc: &services::Model,
         staff: &staff::Model,
@@ -141,8 +139,8 @@ impl BookingApp {
         let shape = shape(svc);
         let end = start + Duration::minutes(shape.occupied_minutes());
         let offs = repo::time_offs(
-            &self.db,
-            tenant,
+            db,
+            scope,
             Some(std::slice::from_ref(&staff.staff_id)),
             start,
             end,

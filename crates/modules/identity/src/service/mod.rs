@@ -1,6 +1,12 @@
 //! Use cases of the identity module: logins (password, operator, WeChat, dev), rotating sessions,
 //! password changes, phone binding, and the admin's user management. Each write that matters for
 //! security records an audit event in the same transaction.
+//!
+//! Users and WeChat credentials are read and written only inside a transaction from a
+//! [`TenantScope`]: the caller's (`ctx.authorize_tenant`), or, for a login, which has no caller
+//! token yet, the named system scope `identity.login` narrowed to the tenant the login names
+//! (`identity.refresh` for a refresh token's tenant). No such transaction is held across a call
+//! to another module or to WeChat.
 
 mod sessions;
 mod staff;
@@ -18,12 +24,12 @@ use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::config::{Environment, Settings};
 use mm_kernel::error::{FieldViolation, RequestError};
-use mm_kernel::{Principal, RequestContext, Role, TenantId};
+use mm_kernel::{Principal, RequestContext, Role, SystemScope, TenantId, TenantScope};
 use sea_orm::{DatabaseConnection, SqlErr, TransactionTrait};
 use serde_json::json;
 
 use crate::domain::{self, SecretBox};
-use crate::entity::{operators, users};
+use crate::entity::{operators, users, wechat_apps};
 use crate::error::{IdentityError, Result};
 use crate::repo;
 use crate::wechat::WechatClient;

@@ -105,12 +105,17 @@ impl IdentityApp {
         if login.is_empty() || login.len() > 64 || password.is_empty() || password.len() > 1024 {
             return Err(IdentityError::BadCredentials);
         }
-        let row = match repo::find_user_by_login(&self.db, &t, &login).await? {
+        // The caller has no token yet: the login itself is what names the tenant, so the account
+        // is looked up under the platform's login scope narrowed to that tenant.
+        let scope = SystemScope::named("identity.login").tenant(tenant);
+        let txn = scope.begin(&self.db).await?;
+        let row = match repo::find_user_by_login(&txn, &scope, &login).await? {
             Some(r) => Some(r),
             // Staff may log in with their phone instead of a login name.
-            None => repo::find_staff_by_phone(&self.db, &t, &login).await?,
+            None => repo::find_staff_by_phone(&txn, &scope, &login).await?,
         }
         .filter(|r| r.role != "customer");
+        txn.commit().await?;
         let lock_key = lock_key(&t, row.as_ref().map(|r| r.user_id.as_str()), &login);
         let result = self
             .check_password(
@@ -149,7 +154,9 @@ impl IdentityApp {
             mm_kernel::gate::Refusal::Unavailable => IdentityError::SessionUncheckable,
         })?;
         row.last_login_at = Some(Utc::now());
-        let row = repo::save_user(&self.db, row).await?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::save_user(&txn, &scope, row).await?;
+        txn.commit().await?;
         let mut ev = AuditRecord::by(ctx, Some(tenant), "auth.login.succeeded", login);
         ev.actor.clone_from(&row.user_id);
         audit::record(&self.db, ev).await?;
@@ -225,7 +232,12 @@ impl IdentityApp {
         } else {
             Some(TenantId::parse(&scope, "refresh_token")?)
         };
-        let txn = self.db.begin().await?;
+        // The refresh token (found live above) names the tenant; the caller has no access token.
+        let user_scope = tenant.map(|t| SystemScope::named("identity.refresh").tenant(t));
+        let txn = match &user_scope {
+            Some(s) => s.begin(&self.db).await?,
+            None => self.db.begin().await?,
+        };
         if !repo::spend_session(&txn, &scope, &hash).await? {
             drop(txn);
             repo::revoke_session(&self.db, &scope, &row.session_id).await?;
@@ -243,15 +255,15 @@ impl IdentityApp {
             return Err(IdentityError::SessionEnded);
         }
         // Role, permissions and disabled state are read fresh, so a change applies at the next refresh.
-        let principal = match tenant {
-            Some(t) => {
-                let user = repo::find_user(&txn, &scope, &row.subject)
+        let principal = match &user_scope {
+            Some(s) => {
+                let user = repo::find_user(&txn, s, &row.subject)
                     .await?
                     .ok_or(IdentityError::SessionEnded)?;
                 if user.disabled {
                     return Err(IdentityError::Disabled);
                 }
-                Self::principal_of(t, &user)
+                Self::principal_of(s.tenant(), &user)
             }
             None => {
                 let op = repo::find_operator(&txn, &row.subject)
@@ -326,14 +338,16 @@ impl IdentityApp {
         let hash = domain::hash_password(new.to_string()).await?;
         match p.tenant {
             Some(t) => {
-                let mut row = repo::find_user(&self.db, &scope, &p.subject)
-                    .await?
-                    .ok_or(IdentityError::SessionEnded)?;
+                let user_scope = ctx.authorize_tenant(&t)?;
+                let txn = user_scope.begin(&self.db).await?;
+                let row = repo::find_user(&txn, &user_scope, &p.subject).await?;
+                txn.commit().await?;
+                let mut row = row.ok_or(IdentityError::SessionEnded)?;
                 self.check_password(&lock_key, row.password_hash.clone(), current)
                     .await?;
                 row.password_hash = Some(hash);
-                let txn = self.db.begin().await?;
-                repo::save_user(&txn, row).await?;
+                let txn = user_scope.begin(&self.db).await?;
+                repo::save_user(&txn, &user_scope, row).await?;
                 audit::record(
                     &txn,
                     AuditRecord::by(ctx, Some(t), "auth.password.changed", p.subject.clone()),

@@ -6,10 +6,11 @@ impl IdentityApp {
     /// The caller.
     pub async fn me(&self, ctx: &RequestContext) -> Result<users::Model> {
         let p = ctx.principal()?;
-        let tenant = tenant_of(ctx)?;
-        repo::find_user(&self.db, &tenant.to_string(), &p.subject)
-            .await?
-            .ok_or(IdentityError::SessionEnded)
+        let scope = ctx.authorize_tenant(&tenant_of(ctx)?)?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_user(&txn, &scope, &p.subject).await?;
+        txn.commit().await?;
+        row.ok_or(IdentityError::SessionEnded)
     }
 
     /// Updates the caller's own profile.
@@ -43,6 +44,7 @@ impl IdentityApp {
             ));
         }
         invalid(v)?;
+        let scope = ctx.authorize_tenant(&tenant_of(ctx)?)?;
         let mut row = self.me(ctx).await?;
         if let Some(n) = patch.display_name {
             row.display_name = n.trim().to_string();
@@ -53,7 +55,10 @@ impl IdentityApp {
         if let Some(a) = patch.avatar_url {
             row.avatar_url = a;
         }
-        Ok(repo::save_user(&self.db, row).await?)
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::save_user(&txn, &scope, row).await?;
+        txn.commit().await?;
+        Ok(row)
     }
 
     /// One user of a tenant.
@@ -63,12 +68,13 @@ impl IdentityApp {
         tenant: TenantId,
         user: &str,
     ) -> Result<users::Model> {
-        ctx.authorize_tenant(&tenant)?;
-        repo::find_user(&self.db, &tenant.to_string(), user)
-            .await?
-            .ok_or_else(|| IdentityError::UserNotFound {
-                user: user.to_string(),
-            })
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_user(&txn, &scope, user).await?;
+        txn.commit().await?;
+        row.ok_or_else(|| IdentityError::UserNotFound {
+            user: user.to_string(),
+        })
     }
 
     /// The openid a customer pays with and the tenant's appid (for WeChat Pay's prepay).
@@ -78,9 +84,20 @@ impl IdentityApp {
         tenant: TenantId,
         user: &str,
     ) -> Result<(String, String)> {
-        ctx.authorize_tenant(&tenant)?;
-        let t = tenant.to_string();
-        let row = repo::find_user(&self.db, &t, user).await?.ok_or_else(|| {
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let (openid, app) = self.payer(&scope, user).await?;
+        Ok((openid, app.wechat_appid))
+    }
+
+    /// The openid a customer of the scope's tenant pays (or is messaged) with, and the tenant's
+    /// mini-program credentials.
+    pub(super) async fn payer(
+        &self,
+        scope: &TenantScope,
+        user: &str,
+    ) -> Result<(String, wechat_apps::Model)> {
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_user(&txn, scope, user).await?.ok_or_else(|| {
             IdentityError::UserNotFound {
                 user: user.to_string(),
             }
@@ -89,12 +106,13 @@ impl IdentityApp {
             IdentityError::NotAllowed("the user has no WeChat identity to pay with".into())
         })?;
         let app =
-            repo::find_app(&self.db, &t)
+            repo::find_app(&txn, scope)
                 .await?
                 .ok_or_else(|| IdentityError::AppNotRegistered {
                     appid: String::new(),
                 })?;
-        Ok((openid, app.wechat_appid))
+        txn.commit().await?;
+        Ok((openid, app))
     }
 
     /// A page of users.
@@ -107,7 +125,7 @@ impl IdentityApp {
         query: &str,
         role: Role,
     ) -> Result<(Vec<users::Model>, Option<String>)> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let size = mm_kernel::paging::page_size(page_size)?;
         if query.chars().count() > 64 {
             return Err(IdentityError::invalid("query", "at most 64 characters"));
@@ -115,15 +133,17 @@ impl IdentityApp {
         let purpose = format!("users:{tenant}");
         let before = mm_kernel::paging::decode_token(&purpose, page_token)?;
         let role = (role != Role::Unspecified).then(|| role_str(role));
+        let txn = scope.begin(&self.db).await?;
         let rows = repo::list_users(
-            &self.db,
-            &tenant.to_string(),
+            &txn,
+            &scope,
             before.as_deref(),
             size + 1,
             query.trim(),
             role,
         )
         .await?;
+        txn.commit().await?;
         Ok(mm_kernel::paging::finish_page(rows, size, &purpose, |r| {
             &r.user_id
         }))
@@ -136,7 +156,7 @@ impl IdentityApp {
         tenant: TenantId,
         s: NewStaff,
     ) -> Result<users::Model> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let login = s.login_name.trim().to_lowercase();
         let mut v = Vec::new();
         if !matches!(s.role, Role::Staff | Role::Admin) {
@@ -151,17 +171,18 @@ impl IdentityApp {
         domain::check_password("password", &s.password, &mut v);
         self.check_permissions("user.permissions", &s.permissions, &mut v);
         invalid(v)?;
-        let t = tenant.to_string();
-        if repo::find_user_by_login(&self.db, &t, &login)
+        let txn = scope.begin(&self.db).await?;
+        let taken = repo::find_user_by_login(&txn, &scope, &login)
             .await?
-            .is_some()
-        {
+            .is_some();
+        txn.commit().await?;
+        if taken {
             return Err(IdentityError::DuplicateLogin { login });
         }
         let hash = domain::hash_password(s.password).await?;
         let now = Utc::now();
         let row = users::Model {
-            tenant_id: t,
+            tenant_id: scope.tenant(),
             user_id: uuid::Uuid::now_v7().to_string(),
             role: role_str(s.role).to_string(),
             display_name: s.display_name.trim().to_string(),
@@ -178,8 +199,8 @@ impl IdentityApp {
             created_at: now,
             updated_at: now,
         };
-        let txn = self.db.begin().await?;
-        let row = repo::insert_user(&txn, row)
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::insert_user(&txn, &scope, row)
             .await
             .map_err(|e| match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => IdentityError::DuplicateLogin {
@@ -205,7 +226,7 @@ impl IdentityApp {
         user: &str,
         patch: UserPatch,
     ) -> Result<users::Model> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let mut v = Vec::new();
         if let Some(n) = &patch.display_name {
             domain::check_display_name("user.display_name", n, &mut v);
@@ -225,12 +246,7 @@ impl IdentityApp {
             self.check_permissions("user.permissions", p, &mut v);
         }
         invalid(v)?;
-        let t = tenant.to_string();
-        let mut row = repo::find_user(&self.db, &t, user).await?.ok_or_else(|| {
-            IdentityError::UserNotFound {
-                user: user.to_string(),
-            }
-        })?;
+        let mut row = self.find_user(&scope, user).await?;
         let access_changed = patch.role.is_some() || patch.permissions.is_some();
         if access_changed && row.role == "customer" {
             return Err(IdentityError::NotAllowed(
@@ -254,8 +270,8 @@ impl IdentityApp {
         if let Some(p) = &patch.permissions {
             row.permissions = serde_json::to_string(p).map_err(anyhow::Error::from)?;
         }
-        let txn = self.db.begin().await?;
-        let row = repo::save_user(&txn, row).await?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::save_user(&txn, &scope, row).await?;
         if access_changed {
             audit::record(
                 &txn,
@@ -271,7 +287,8 @@ impl IdentityApp {
         }
         txn.commit().await?;
         if access_changed {
-            self.end_sessions(&t, &row.user_id, None).await?;
+            self.end_sessions(&tenant.to_string(), &row.user_id, None)
+                .await?;
         }
         Ok(row)
     }
@@ -284,21 +301,16 @@ impl IdentityApp {
         user: &str,
         disabled: bool,
     ) -> Result<users::Model> {
-        ctx.authorize_tenant(&tenant)?;
-        let t = tenant.to_string();
-        let mut row = repo::find_user(&self.db, &t, user).await?.ok_or_else(|| {
-            IdentityError::UserNotFound {
-                user: user.to_string(),
-            }
-        })?;
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let mut row = self.find_user(&scope, user).await?;
         if disabled && ctx.principal()?.subject == row.user_id {
             return Err(IdentityError::NotAllowed(
                 "you cannot disable yourself".into(),
             ));
         }
         row.disabled = disabled;
-        let txn = self.db.begin().await?;
-        let row = repo::save_user(&txn, row).await?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::save_user(&txn, &scope, row).await?;
         let action = if disabled {
             "identity.user.disabled"
         } else {
@@ -311,7 +323,8 @@ impl IdentityApp {
         .await?;
         txn.commit().await?;
         if disabled {
-            self.end_sessions(&t, &row.user_id, None).await?;
+            self.end_sessions(&tenant.to_string(), &row.user_id, None)
+                .await?;
         }
         Ok(row)
     }
@@ -324,22 +337,39 @@ impl IdentityApp {
         page_size: i32,
         page_token: &str,
     ) -> Result<(Vec<audit::AuditEntry>, Option<String>)> {
-        ctx.authorize_tenant(&tenant)?;
+        // The audit log is a platform table keyed by tenant (outside row-level security): the
+        // scope is the caller's right to read this tenant's part of it.
+        let scope = ctx.authorize_tenant(&tenant)?;
         let size = mm_kernel::paging::page_size(page_size)?;
         let purpose = format!("audit:{tenant}");
         let before = mm_kernel::paging::decode_token(&purpose, page_token)?;
-        let rows = audit::list(&self.db, Some(tenant), before.as_deref(), size + 1).await?;
+        let rows = audit::list(&self.db, Some(scope.tenant()), before.as_deref(), size + 1).await?;
         Ok(mm_kernel::paging::finish_page(rows, size, &purpose, |r| {
             &r.event_id
         }))
     }
 
     /// Whether a tenant already has a login name (demo seeding).
-    pub async fn has_login(&self, tenant: TenantId, login: &str) -> Result<bool> {
-        Ok(
-            repo::find_user_by_login(&self.db, &tenant.to_string(), login)
-                .await?
-                .is_some(),
-        )
+    pub async fn has_login(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+        login: &str,
+    ) -> Result<bool> {
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_user_by_login(&txn, &scope, login).await?;
+        txn.commit().await?;
+        Ok(row.is_some())
+    }
+
+    /// One user of the scope's tenant, read in a transaction of its own.
+    async fn find_user(&self, scope: &TenantScope, user: &str) -> Result<users::Model> {
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_user(&txn, scope, user).await?;
+        txn.commit().await?;
+        row.ok_or_else(|| IdentityError::UserNotFound {
+            user: user.to_string(),
+        })
     }
 }

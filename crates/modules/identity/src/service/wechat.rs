@@ -8,11 +8,18 @@ impl IdentityApp {
     /// reference table under Citus) is the one place an appid names a tenant; identity keeps the
     /// secret by tenant alone, so none of its rows is unique across tenants. Asking the tenant
     /// module first also shuts out an archived shop and credentials left behind by an appid change.
-    pub(super) async fn app_by_appid(&self, appid: &str) -> Result<(TenantId, String)> {
+    ///
+    /// A login has no caller token: the tenant the appid names is the one the login may touch,
+    /// so the scope returned is the platform's login scope narrowed to it.
+    pub(super) async fn app_by_appid(&self, appid: &str) -> Result<(TenantScope, String)> {
+        let login = SystemScope::named("identity.login");
         let Some(tenant) = self.shop_of(appid).await? else {
             // No open shop has this appid. Credentials still stored under it belong to a shop
             // that closed or moved to another appid: say so rather than "never registered".
-            return Err(if repo::app_with_appid_exists(&self.db, appid).await? {
+            let txn = login.begin(&self.db).await?;
+            let left_behind = repo::app_with_appid_exists(&txn, &login, appid).await?;
+            txn.commit().await?;
+            return Err(if left_behind {
                 IdentityError::ShopUnavailable {
                     appid: appid.to_string(),
                 }
@@ -22,14 +29,17 @@ impl IdentityApp {
                 }
             });
         };
-        let app = repo::find_app(&self.db, &tenant.to_string())
-            .await?
-            .filter(|a| a.wechat_appid == appid)
-            .ok_or_else(|| IdentityError::AppNotRegistered {
+        let scope = login.tenant(tenant);
+        let txn = scope.begin(&self.db).await?;
+        let app = repo::find_app(&txn, &scope).await?;
+        txn.commit().await?;
+        let app = app.filter(|a| a.wechat_appid == appid).ok_or_else(|| {
+            IdentityError::AppNotRegistered {
                 appid: appid.to_string(),
-            })?;
+            }
+        })?;
         let secret = self.secrets.open(&app.secret_enc)?;
-        Ok((tenant, secret))
+        Ok((scope, secret))
     }
 
     /// The open shop whose mini-program has this appid, asked of the tenant module through its
@@ -69,12 +79,14 @@ impl IdentityApp {
     pub(super) async fn customer_for(
         &self,
         ctx: &RequestContext,
-        tenant: TenantId,
+        scope: &TenantScope,
         openid: &str,
         unionid: Option<String>,
     ) -> Result<(users::Model, bool)> {
-        let t = tenant.to_string();
-        if let Some(mut row) = repo::find_user_by_openid(&self.db, &t, openid).await? {
+        let txn = scope.begin(&self.db).await?;
+        let found = repo::find_user_by_openid(&txn, scope, openid).await?;
+        txn.commit().await?;
+        if let Some(mut row) = found {
             if row.disabled {
                 return Err(IdentityError::Disabled);
             }
@@ -82,11 +94,14 @@ impl IdentityApp {
             if unionid.is_some() {
                 row.wechat_unionid = unionid;
             }
-            return Ok((repo::save_user(&self.db, row).await?, false));
+            let txn = scope.begin(&self.db).await?;
+            let row = repo::save_user(&txn, scope, row).await?;
+            txn.commit().await?;
+            return Ok((row, false));
         }
         let now = Utc::now();
         let row = users::Model {
-            tenant_id: t.clone(),
+            tenant_id: scope.tenant(),
             user_id: uuid::Uuid::now_v7().to_string(),
             role: "customer".into(),
             display_name: "微信用户".into(),
@@ -103,11 +118,13 @@ impl IdentityApp {
             created_at: now,
             updated_at: now,
         };
-        match repo::insert_user(&self.db, row).await {
+        let txn = scope.begin(&self.db).await?;
+        match repo::insert_user(&txn, scope, row).await {
             Ok(row) => {
+                txn.commit().await?;
                 let mut ev = AuditRecord::by(
                     ctx,
-                    Some(tenant),
+                    Some(scope.tenant()),
                     "auth.customer.created",
                     row.user_id.clone(),
                 );
@@ -117,9 +134,13 @@ impl IdentityApp {
             }
             // Two first logins of one customer at once: the other one created the row.
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                let row = repo::find_user_by_openid(&self.db, &t, openid)
-                    .await?
-                    .ok_or(IdentityError::Db(e))?;
+                // The failed insert ended its transaction (PostgreSQL refuses anything more in
+                // it): roll it back and read in a new one.
+                drop(txn);
+                let txn = scope.begin(&self.db).await?;
+                let row = repo::find_user_by_openid(&txn, scope, openid).await?;
+                txn.commit().await?;
+                let row = row.ok_or(IdentityError::Db(e))?;
                 Ok((row, false))
             }
             Err(e) => Err(e.into()),
@@ -145,11 +166,12 @@ impl IdentityApp {
             ));
         }
         invalid(v)?;
-        let (tenant, secret) = self.app_by_appid(appid).await?;
+        let (scope, secret) = self.app_by_appid(appid).await?;
         let session = self.wechat.code2session(appid, &secret, code).await?;
         let (row, created) = self
-            .customer_for(ctx, tenant, &session.openid, session.unionid)
+            .customer_for(ctx, &scope, &session.openid, session.unionid)
             .await?;
+        let tenant = scope.tenant();
         let tokens = self
             .issue(&tenant.to_string(), Self::principal_of(tenant, &row), None)
             .await?;
@@ -172,10 +194,11 @@ impl IdentityApp {
                 "is required, at most 128 characters",
             ));
         }
-        let (tenant, _) = self.app_by_appid(appid).await?;
+        let (scope, _) = self.app_by_appid(appid).await?;
         let (row, _) = self
-            .customer_for(ctx, tenant, &format!("dev:{openid}"), None)
+            .customer_for(ctx, &scope, &format!("dev:{openid}"), None)
             .await?;
+        let tenant = scope.tenant();
         let tokens = self
             .issue(&tenant.to_string(), Self::principal_of(tenant, &row), None)
             .await?;
@@ -208,18 +231,21 @@ impl IdentityApp {
     /// Binds the phone WeChat vouches for to the calling customer.
     pub async fn bind_phone(&self, ctx: &RequestContext, code: &str) -> Result<users::Model> {
         let p = ctx.principal()?.clone();
-        let tenant = tenant_of(ctx)?;
+        let scope = ctx.authorize_tenant(&tenant_of(ctx)?)?;
+        let tenant = scope.tenant();
         if code.is_empty() || code.len() > 256 {
             return Err(IdentityError::invalid(
                 "code",
                 "is required and at most 256 characters",
             ));
         }
-        let app = repo::find_app(&self.db, &tenant.to_string())
-            .await?
-            .ok_or_else(|| IdentityError::AppNotRegistered {
-                appid: String::new(),
-            })?;
+        // Read, and the transaction ended, before WeChat is asked.
+        let txn = scope.begin(&self.db).await?;
+        let app = repo::find_app(&txn, &scope).await?;
+        txn.commit().await?;
+        let app = app.ok_or_else(|| IdentityError::AppNotRegistered {
+            appid: String::new(),
+        })?;
         let secret = self.secrets.open(&app.secret_enc)?;
         let mut token = self
             .wechat_access_token(tenant, &app.wechat_appid, &secret, false)
@@ -232,12 +258,13 @@ impl IdentityApp {
             phone = self.wechat.phone_number(&token, code).await?;
         }
         let phone = phone.ok_or(IdentityError::WechatCredentials)?;
-        let mut row = repo::find_user(&self.db, &tenant.to_string(), &p.subject)
-            .await?
-            .ok_or(IdentityError::SessionEnded)?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_user(&txn, &scope, &p.subject).await?;
+        txn.commit().await?;
+        let mut row = row.ok_or(IdentityError::SessionEnded)?;
         row.phone = Some(phone);
-        let txn = self.db.begin().await?;
-        let row = repo::save_user(&txn, row).await?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::save_user(&txn, &scope, row).await?;
         audit::record(
             &txn,
             AuditRecord::by(ctx, Some(tenant), "auth.phone.bound", p.subject),
@@ -264,12 +291,9 @@ impl IdentityApp {
                 "is required and at most 128 characters",
             ));
         }
-        let (openid, _) = self.get_payer(ctx, tenant, user).await?;
-        let app = repo::find_app(&self.db, &tenant.to_string())
-            .await?
-            .ok_or_else(|| IdentityError::AppNotRegistered {
-                appid: String::new(),
-            })?;
+        let scope = ctx.authorize_tenant(&tenant)?;
+        // The user and the credentials are read, and the transaction ended, before WeChat is asked.
+        let (openid, app) = self.payer(&scope, user).await?;
         let secret = self.secrets.open(&app.secret_enc)?;
         for fresh in [false, true] {
             let token = self
@@ -294,7 +318,7 @@ impl IdentityApp {
         appid: &str,
         secret: &str,
     ) -> Result<()> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let mut v = Vec::new();
         if !(appid.len() == 18
             && appid.starts_with("wx")
@@ -315,7 +339,6 @@ impl IdentityApp {
             ));
         }
         invalid(v)?;
-        let t = tenant.to_string();
         if let Some(other) = self.shop_of(appid).await?
             && other != tenant
         {
@@ -324,8 +347,9 @@ impl IdentityApp {
             });
         }
         let sealed = self.secrets.seal(secret)?;
-        let txn = self.db.begin().await?;
-        repo::put_app(&txn, &t, appid, &sealed).await?;
+        // Begun after the tenant module answered: no transaction is held across that call.
+        let txn = scope.begin(&self.db).await?;
+        repo::put_app(&txn, &scope, appid, &sealed).await?;
         audit::record(
             &txn,
             AuditRecord::by(

@@ -15,13 +15,13 @@ impl TenantApp {
             return Ok(cfg);
         }
         let ticket = self.boot.ticket();
-        let row = repo::find_by_appid(&self.db, appid)
+        let row = repo::find_by_appid(&self.db, &REGISTRY, appid)
             .await?
             .filter(|r| Status::from_stored(&r.status) == Status::Active)
             .ok_or_else(|| TenantError::AppNotFound {
                 appid: appid.to_string(),
             })?;
-        let tenant = TenantId::parse(&row.tenant_id, "tenant_id")?;
+        let tenant = row.tenant_id;
         let key = format!("boot:v{}", row.config_version);
         if let Some(bytes) = self.cache.get(&tenant, &key).await
             && let Ok(cfg) = pb::AppConfig::decode(bytes)
@@ -30,7 +30,10 @@ impl TenantApp {
                 .fill(ticket, appid.to_string(), tenant.to_string(), cfg.clone());
             return Ok(cfg);
         }
-        let cfg = self.build_app_config(tenant, &row).await?;
+        // The boot config is public (anyone holding the AppID sees it), so the boot path acts
+        // for the tenant it found without a caller.
+        let scope = REGISTRY.tenant(tenant);
+        let cfg = self.build_app_config(&scope, &row).await?;
         self.cache
             .set(&tenant, &key, Bytes::from(cfg.encode_to_vec()))
             .await;
@@ -41,11 +44,13 @@ impl TenantApp {
 
     pub(super) async fn build_app_config(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
         row: &tenants::Model,
     ) -> Result<pb::AppConfig> {
-        let rows: HashMap<String, tenant_modules::Model> = repo::list_modules(&self.db, tenant)
-            .await?
+        let txn = scope.begin(&self.db).await?;
+        let modules = repo::list_modules(&txn, scope).await?;
+        txn.commit().await?;
+        let rows: HashMap<String, tenant_modules::Model> = modules
             .into_iter()
             .map(|r| (r.module_id.clone(), r))
             .collect();
@@ -81,7 +86,7 @@ impl TenantApp {
             display_name_en: row.display_name_en.clone(),
             industry: row.industry.clone(),
             branding: Some(crate::convert::branding(
-                tenant,
+                scope.tenant(),
                 &branding,
                 row.config_version,
             )),

@@ -16,10 +16,10 @@ use mm_kernel::cache::Cache;
 use mm_kernel::error::RequestError;
 use mm_kernel::held::Held;
 use mm_kernel::secrets::SecretBox;
-use mm_kernel::{RequestContext, TenantId};
+use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
 use mm_proto::minimodules::tenant::v1 as pb;
 use prost::Message as _;
-use sea_orm::{DatabaseConnection, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 use serde_json::Value;
 
 use crate::domain::{self, Branding, Status, Violations};
@@ -96,6 +96,10 @@ pub struct TenantApp {
 }
 
 /// How long a held boot config may outlive a lost change announcement (a Redis reconnect).
+/// The tenant registry is looked up across tenants by design: by AppID (boot, login) and slug
+/// (uniqueness, login), and listed by operators.
+const REGISTRY: SystemScope = SystemScope::named("tenant.registry");
+
 const BOOT_HELD_FOR: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn parse_branding(row: &tenants::Model) -> Branding {
@@ -147,33 +151,36 @@ impl TenantApp {
         &self.registry
     }
 
+    /// The tenant's row, with the scope the caller was authorized for.
     pub(crate) async fn load_tenant(
         &self,
         ctx: &RequestContext,
         tenant: TenantId,
-    ) -> Result<tenants::Model> {
-        ctx.authorize_tenant(&tenant)?;
-        repo::find_tenant(&self.db, tenant)
-            .await?
-            .ok_or_else(|| TenantError::TenantNotFound {
+    ) -> Result<(TenantScope, tenants::Model)> {
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let row = repo::find_tenant(&self.db, &scope).await?.ok_or_else(|| {
+            TenantError::TenantNotFound {
                 tenant: tenant.to_string(),
-            })
+            }
+        })?;
+        Ok((scope, row))
     }
 
     /// Opens the transaction of a write to an active tenant: bumps its config version first (which
     /// locks the row and serialises writers) and returns the row as it now stands.
     async fn begin_tenant_write(
         &self,
-        tenant: TenantId,
+        scope: &TenantScope,
     ) -> Result<(sea_orm::DatabaseTransaction, tenants::Model)> {
-        let txn = self.db.begin().await?;
+        let tenant = scope.tenant();
+        let txn = scope.begin(&self.db).await?;
         let not_found = || TenantError::TenantNotFound {
             tenant: tenant.to_string(),
         };
-        if !repo::bump_config_version(&txn, tenant).await? {
+        if !repo::bump_config_version(&txn, scope).await? {
             return Err(not_found());
         }
-        let row = repo::find_tenant(&txn, tenant)
+        let row = repo::find_tenant(&txn, scope)
             .await?
             .ok_or_else(not_found)?;
         if Status::from_stored(&row.status) == Status::Archived {
@@ -232,13 +239,17 @@ impl TenantApp {
         domain::check_appid(&mut v, "tenant.wechat_appid", &input.wechat_appid);
         v.finish()?;
 
-        let txn = self.db.begin().await?;
-        let slug_taken = repo::find_by_slug(&txn, &input.slug).await?.is_some();
+        let tenant = TenantId::new();
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        let slug_taken = repo::find_by_slug(&txn, &REGISTRY, &input.slug)
+            .await?
+            .is_some();
         if slug_taken {
             return Err(TenantError::DuplicateSlug { slug: input.slug });
         }
         if !input.wechat_appid.is_empty()
-            && repo::find_by_appid(&txn, &input.wechat_appid)
+            && repo::find_by_appid(&txn, &REGISTRY, &input.wechat_appid)
                 .await?
                 .is_some()
         {
@@ -247,12 +258,11 @@ impl TenantApp {
             });
         }
         let now = Utc::now();
-        let tenant = TenantId::new();
         let branding = template
             .map(|t| t.branding.to_branding())
             .unwrap_or_default();
         let row = tenants::Model {
-            tenant_id: tenant.to_string(),
+            tenant_id: tenant,
             slug: input.slug.clone(),
             display_name_zh: input.display_name_zh.trim().to_string(),
             display_name_en: input.display_name_en.trim().to_string(),
@@ -264,7 +274,7 @@ impl TenantApp {
             created_at: now,
             updated_at: now,
         };
-        let row = repo::insert_tenant(&txn, row)
+        let row = repo::insert_tenant(&txn, &scope, row)
             .await
             .map_err(|e| map_unique(e, &input.slug, &input.wechat_appid, false))?;
         let modules: Vec<&str> = match template {
@@ -284,7 +294,7 @@ impl TenantApp {
                     violations,
                 })?;
             let config = serde_json::to_string(&config).map_err(anyhow::Error::from)?;
-            repo::put_module(&txn, tenant, m, true, Some(config), None).await?;
+            repo::put_module(&txn, &scope, m, true, Some(config), None).await?;
         }
         txn.commit().await?;
         tracing::info!(tenant = %tenant, slug = %row.slug, template = template_id, "tenant created");
@@ -297,7 +307,7 @@ impl TenantApp {
         ctx: &RequestContext,
         tenant: TenantId,
     ) -> Result<tenants::Model> {
-        self.load_tenant(ctx, tenant).await
+        Ok(self.load_tenant(ctx, tenant).await?.1)
     }
 
     /// A page of tenants and the key to continue after.
@@ -324,10 +334,18 @@ impl TenantApp {
         if let Some(a) = &after {
             TenantId::parse(a, "page_token")?;
         }
-        let rows = repo::list_tenants(&self.db, after.as_deref(), size + 1, show_archived).await?;
-        Ok(mm_kernel::paging::finish_page(rows, size, purpose, |r| {
-            &r.tenant_id
-        }))
+        let rows = repo::list_tenants(
+            &self.db,
+            &REGISTRY,
+            after.as_deref(),
+            size + 1,
+            show_archived,
+        )
+        .await?;
+        let keyed = rows.into_iter().map(|r| (r.tenant_id.to_string(), r));
+        let (rows, next) =
+            mm_kernel::paging::finish_page(keyed.collect(), size, purpose, |(k, _)| k);
+        Ok((rows.into_iter().map(|(_, r)| r).collect(), next))
     }
 
     /// Applies a patch; slug and appid are for operators only.
@@ -361,12 +379,12 @@ impl TenantApp {
             domain::check_appid(&mut v, "tenant.wechat_appid", a);
         }
         v.finish()?;
-        ctx.authorize_tenant(&tenant)?;
-        let (txn, mut row) = self.begin_tenant_write(tenant).await?;
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let (txn, mut row) = self.begin_tenant_write(&scope).await?;
         // The version was bumped first in this transaction; the caller saw the one before.
         check_etag(etag, row.config_version - 1, "tenant")?;
         if let Some(s) = patch.slug {
-            if s != row.slug && repo::find_by_slug(&txn, &s).await?.is_some() {
+            if s != row.slug && repo::find_by_slug(&txn, &REGISTRY, &s).await?.is_some() {
                 return Err(TenantError::DuplicateSlug { slug: s });
             }
             row.slug = s;
@@ -374,7 +392,7 @@ impl TenantApp {
         if let Some(a) = patch.wechat_appid {
             if !a.is_empty()
                 && Some(&a) != row.wechat_appid.as_ref()
-                && repo::find_by_appid(&txn, &a).await?.is_some()
+                && repo::find_by_appid(&txn, &REGISTRY, &a).await?.is_some()
             {
                 return Err(TenantError::DuplicateAppid { appid: a });
             }
@@ -393,7 +411,7 @@ impl TenantApp {
             row.slug.clone(),
             row.wechat_appid.clone().unwrap_or_default(),
         );
-        let row = repo::save_tenant(&txn, row)
+        let row = repo::save_tenant(&txn, &scope, row)
             .await
             .map_err(|e| map_unique(e, &slug, &appid, false))?;
         txn.commit().await?;
@@ -413,20 +431,21 @@ impl TenantApp {
             )
             .into());
         }
-        let txn = self.db.begin().await?;
-        if !repo::bump_config_version(&txn, tenant).await? {
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let txn = scope.begin(&self.db).await?;
+        if !repo::bump_config_version(&txn, &scope).await? {
             return Err(TenantError::TenantNotFound {
                 tenant: tenant.to_string(),
             });
         }
         let mut row =
-            repo::find_tenant(&txn, tenant)
+            repo::find_tenant(&txn, &scope)
                 .await?
                 .ok_or_else(|| TenantError::TenantNotFound {
                     tenant: tenant.to_string(),
                 })?;
         row.status = Status::Archived.as_str().to_string();
-        let row = repo::save_tenant(&txn, row).await?;
+        let row = repo::save_tenant(&txn, &scope, row).await?;
         txn.commit().await?;
         self.invalidate(tenant).await;
         Ok(row)
@@ -438,7 +457,7 @@ impl TenantApp {
         ctx: &RequestContext,
         tenant: TenantId,
     ) -> Result<(Branding, i64)> {
-        let row = self.load_tenant(ctx, tenant).await?;
+        let (_, row) = self.load_tenant(ctx, tenant).await?;
         Ok((parse_branding(&row), row.config_version))
     }
 
@@ -450,14 +469,14 @@ impl TenantApp {
         change: impl FnOnce(&mut Branding),
         etag: &str,
     ) -> Result<(Branding, i64)> {
-        ctx.authorize_tenant(&tenant)?;
-        let (txn, mut row) = self.begin_tenant_write(tenant).await?;
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let (txn, mut row) = self.begin_tenant_write(&scope).await?;
         check_etag(etag, row.config_version - 1, "branding")?;
         let mut branding = parse_branding(&row);
         change(&mut branding);
         branding.validate("branding")?;
         row.branding = serde_json::to_string(&branding).map_err(anyhow::Error::from)?;
-        let row = repo::save_tenant(&txn, row).await?;
+        let row = repo::save_tenant(&txn, &scope, row).await?;
         audit::record(
             &txn,
             AuditRecord::by(ctx, Some(tenant), "tenant.branding.changed", "branding"),
@@ -470,7 +489,7 @@ impl TenantApp {
 
     /// The tenant holding a slug (demo seeding and tests).
     pub async fn find_by_slug(&self, slug: &str) -> Result<Option<tenants::Model>> {
-        Ok(repo::find_by_slug(&self.db, slug).await?)
+        Ok(repo::find_by_slug(&self.db, &REGISTRY, slug).await?)
     }
 }
 

@@ -10,9 +10,11 @@ impl TenantApp {
         ctx: &RequestContext,
         tenant: TenantId,
     ) -> Result<Vec<ModuleState>> {
-        self.load_tenant(ctx, tenant).await?;
-        let rows: HashMap<String, tenant_modules::Model> = repo::list_modules(&self.db, tenant)
-            .await?
+        let (scope, _) = self.load_tenant(ctx, tenant).await?;
+        let txn = scope.begin(&self.db).await?;
+        let modules = repo::list_modules(&txn, &scope).await?;
+        txn.commit().await?;
+        let rows: HashMap<String, tenant_modules::Model> = modules
             .into_iter()
             .map(|r| (r.module_id.clone(), r))
             .collect();
@@ -40,7 +42,7 @@ impl TenantApp {
         module: &str,
         enabled: bool,
     ) -> Result<ModuleState> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let spec = &self
             .registry
             .get(module)
@@ -53,13 +55,13 @@ impl TenantApp {
                 module: module.to_string(),
             });
         }
-        let txn = self.db.begin().await?;
-        if !repo::bump_config_version(&txn, tenant).await? {
+        let txn = scope.begin(&self.db).await?;
+        if !repo::bump_config_version(&txn, &scope).await? {
             return Err(TenantError::TenantNotFound {
                 tenant: tenant.to_string(),
             });
         }
-        let rows = repo::list_modules(&txn, tenant).await?;
+        let rows = repo::list_modules(&txn, &scope).await?;
         let on: HashSet<String> = rows
             .iter()
             .filter(|r| r.enabled)
@@ -102,7 +104,7 @@ impl TenantApp {
                 .map_err(anyhow::Error::from)?,
             ),
         };
-        let row = repo::put_module(&txn, tenant, module, enabled, config, existing).await?;
+        let row = repo::put_module(&txn, &scope, module, enabled, config, existing).await?;
         let action = if enabled {
             "tenant.module.enabled"
         } else {
@@ -127,14 +129,16 @@ impl TenantApp {
         tenant: TenantId,
         module: &str,
     ) -> Result<StoredConfig> {
-        self.load_tenant(ctx, tenant).await?;
+        let (scope, _) = self.load_tenant(ctx, tenant).await?;
         let m = self
             .registry
             .get(module)
             .ok_or_else(|| TenantError::ModuleNotFound {
                 module: module.to_string(),
             })?;
-        let row = repo::find_module(&self.db, tenant, module).await?;
+        let txn = scope.begin(&self.db).await?;
+        let row = repo::find_module(&txn, &scope, module).await?;
+        txn.commit().await?;
         let mut config = m.defaults.clone();
         if let Some(stored) = row.as_ref().and_then(|r| r.config.as_deref())
             && let Ok(Value::Object(s)) = serde_json::from_str::<Value>(stored)
@@ -157,7 +161,7 @@ impl TenantApp {
         config: Value,
         etag: &str,
     ) -> Result<StoredConfig> {
-        ctx.authorize_tenant(&tenant)?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         if self.registry.get(module).is_none() {
             return Err(TenantError::ModuleNotFound {
                 module: module.to_string(),
@@ -176,13 +180,13 @@ impl TenantApp {
                 module: module.to_string(),
                 violations,
             })?;
-        let txn = self.db.begin().await?;
-        if !repo::bump_config_version(&txn, tenant).await? {
+        let txn = scope.begin(&self.db).await?;
+        if !repo::bump_config_version(&txn, &scope).await? {
             return Err(TenantError::TenantNotFound {
                 tenant: tenant.to_string(),
             });
         }
-        let existing = repo::find_module(&txn, tenant, module).await?;
+        let existing = repo::find_module(&txn, &scope, module).await?;
         let enabled = existing.as_ref().is_some_and(|r| r.enabled)
             || self.registry.get(module).is_some_and(|m| m.spec.core);
         if !enabled {
@@ -198,7 +202,7 @@ impl TenantApp {
             });
         }
         let stored = serde_json::to_string(&merged).map_err(anyhow::Error::from)?;
-        let row = repo::put_module(&txn, tenant, module, true, Some(stored), existing).await?;
+        let row = repo::put_module(&txn, &scope, module, true, Some(stored), existing).await?;
         audit::record(
             &txn,
             AuditRecord::by(ctx, Some(tenant), "tenant.config.changed", module)

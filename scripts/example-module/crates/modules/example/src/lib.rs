@@ -11,13 +11,41 @@ use axum::http::HeaderMap;
 use mm_bff::error::{ApiError, ErrorBody};
 use mm_bff::extract::Query;
 use mm_bff::routes::app::{AppConfigQuery, tenant_of};
+use mm_kernel::SystemScope;
 use mm_kernel::ids::tenant_from_name;
 use mm_kernel::module::{BffDef, BffHost, DemoShop, ModuleContext, ModuleDef, Mounted};
 use mm_migrations::{MigrationName, MigrationTrait, SchemaManager};
 use mm_proto::minimodules::example::v1 as pb;
 use pb::example_service_client::ExampleServiceClient;
 use pb::example_service_server::{ExampleService, ExampleServiceServer, SERVICE_NAME};
-use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement, Value};
+use sea_orm::{DatabaseConnection, EntityTrait as _, Set};
+
+/// `example_greetings`: one greeting per shop. Its `tenant_id` is typed, and `tenant_owned!` lets
+/// a `TenantScope` filter it (and PostgreSQL's row-level security guard it) without a hand-written
+/// tenant filter.
+mod greetings {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "example_greetings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: mm_kernel::TenantId,
+        pub text: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+mm_kernel::tenant_owned!(greetings);
+
+/// A shop's greeting is public (the RPC is anonymous), so reading it is the platform acting for
+/// the shop named in the request; a module's private data would take the scope from
+/// `RequestContext::authorize_tenant` instead.
+const PUBLIC: SystemScope = SystemScope::named("example.public");
 
 /// The module for the server's module list.
 pub fn module() -> ModuleDef {
@@ -51,25 +79,18 @@ impl ExampleService for Greetings {
         req: tonic::Request<pb::GetGreetingRequest>,
     ) -> Result<tonic::Response<pb::GetGreetingResponse>, tonic::Status> {
         let tenant = tenant_from_name(&req.get_ref().parent, "parent")?;
-        let backend = self.db.get_database_backend();
-        let row = self
-            .db
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                match backend {
-                    sea_orm::DatabaseBackend::Postgres => {
-                        "SELECT text FROM example_greetings WHERE tenant_id = $1"
-                    }
-                    _ => "SELECT text FROM example_greetings WHERE tenant_id = ?",
-                },
-                [Value::from(tenant.to_string())],
-            ))
-            .await
-            .map_err(|e| tonic::Status::unavailable(format!("reading the greeting failed: {e}")))?;
-        let text = match row {
-            Some(r) => r.try_get::<String>("", "text").unwrap_or_default(),
-            None => String::new(),
+        let scope = PUBLIC.tenant(tenant);
+        let unavailable = |e: sea_orm::DbErr| {
+            tonic::Status::unavailable(format!("reading the greeting failed: {e}"))
         };
+        let txn = scope.begin(&self.db).await.map_err(unavailable)?;
+        let row = scope
+            .find::<greetings::Entity>()
+            .one(&txn)
+            .await
+            .map_err(unavailable)?;
+        txn.commit().await.map_err(unavailable)?;
+        let text = row.map(|r| r.text).unwrap_or_default();
         Ok(tonic::Response::new(pb::GetGreetingResponse { text }))
     }
 }
@@ -108,19 +129,16 @@ fn demo<'a>(
     shop: &'a DemoShop,
 ) -> futures::future::BoxFuture<'a, anyhow::Result<()>> {
     Box::pin(async move {
-        let backend = ctx.db.get_database_backend();
-        ctx.db
-            .execute_raw(Statement::from_sql_and_values(
-                backend,
-                match backend {
-                    sea_orm::DatabaseBackend::Postgres => {
-                        "INSERT INTO example_greetings (tenant_id, text) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-                    }
-                    _ => "INSERT INTO example_greetings (tenant_id, text) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                },
-                [Value::from(shop.tenant.to_string()), Value::from("欢迎光临")],
-            ))
-            .await?;
+        let scope = SystemScope::named("example.demo").tenant(shop.tenant);
+        let txn = scope.begin(&ctx.db).await?;
+        greetings::Entity::insert(greetings::ActiveModel {
+            tenant_id: Set(scope.tenant()),
+            text: Set("欢迎光临".into()),
+        })
+        .on_conflict_do_nothing_on([greetings::Column::TenantId])
+        .exec(&txn)
+        .await?;
+        txn.commit().await?;
         Ok(())
     })
 }
