@@ -21,7 +21,6 @@ pub mod held;
 pub mod ids;
 pub mod json;
 pub mod leader;
-pub mod merchant;
 pub mod metrics;
 pub mod module;
 pub mod module_config;

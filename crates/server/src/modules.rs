@@ -21,6 +21,8 @@ const fn spec_only(id: &'static str, spec: &'static str) -> ModuleDef {
 pub fn all() -> Vec<ModuleDef> {
     vec![
         mm_tenant::module(),
+        // Core (always on), so listed where the registry puts it: after tenant.
+        mm_payments::module(),
         mm_identity::module(),
         mm_catalog::module(),
         mm_ordering::module(),

@@ -81,9 +81,9 @@ export const PUBLIC_PATHS: ReadonlySet<keyof paths> = new Set<keyof paths>([
   '/api/v1/auth/wechat-login',
   '/api/v1/auth/dev-login',
   '/api/v1/auth/refresh',
-  // Server to server (WeChat Pay's notifications); listed because the document leaves them open.
+  // Server to server (WeChat Pay's notifications, for every paying module); listed because the
+  // document leaves it open.
   '/api/v1/payments/wechat/notify/{tenant}',
-  '/api/v1/booking/payments/wechat/notify/{tenant}',
 ]);
 
 /** How the client reaches the session; absent for the client the session itself uses. */

@@ -6,11 +6,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use mm_kernel::platform::Platform;
@@ -19,10 +16,10 @@ use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceCl
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use mm_bff::error::{ApiError, ErrorBody, WechatPayFailureBody};
+use mm_bff::error::{ApiError, ErrorBody};
 use mm_bff::extract::{Json, Path, Query};
 use mm_bff::routes::app::{AppConfigQuery, tenant_of};
-use mm_bff::routes::wechat_pay::{WechatPayDto, notification_headers};
+use mm_bff::routes::wechat_pay::WechatPayDto;
 
 /// A bookable service.
 #[derive(Debug, Serialize, ToSchema)]
@@ -592,51 +589,6 @@ pub async fn refresh_deposit(
     .await
 }
 
-/// WeChat Pay's payment and refund notifications about deposits, for one tenant. Answers 204
-/// when handled (or already handled); otherwise WeChat's failure format, so WeChat retries.
-#[utoipa::path(post, path = "/api/v1/booking/payments/wechat/notify/{tenant}", tag = "booking",
-    operation_id = "booking_wechat_pay_notify",
-    request_body(content = String, content_type = "application/json", description = "WeChat Pay's signed notification, verified over its exact bytes"),
-    params(("tenant" = String, Path, description = "Tenant id, from the notify_url given to WeChat Pay")),
-    responses((status = 204, description = "Handled"),
-        (status = 400, description = "Not applicable, or the body could not be read", body = WechatPayFailureBody),
-        (status = 401, description = "Signature refused", body = WechatPayFailureBody),
-        (status = 404, description = "Unknown tenant or payment", body = WechatPayFailureBody),
-        (status = 409, description = "Conflicting with a change under way; WeChat retries", body = WechatPayFailureBody),
-        (status = 413, description = "Body too large", body = WechatPayFailureBody),
-        (status = 429, description = "Too many; WeChat retries", body = WechatPayFailureBody),
-        (status = 500, description = "Internal error; WeChat retries", body = WechatPayFailureBody),
-        (status = 503, description = "Unavailable; WeChat retries", body = WechatPayFailureBody)))]
-pub async fn wechat_pay_notify(
-    State(state): State<Arc<Shared>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return mm_bff::error::wechat_pay_refusal(e.status(), &e.body_text()),
-    };
-    let [timestamp, nonce, signature, serial] = notification_headers(&headers);
-    let req = pb::HandlePaymentNotificationRequest {
-        parent: format!("tenants/{tenant}"),
-        timestamp,
-        nonce,
-        signature,
-        serial,
-        body: body.to_vec(),
-    };
-    match state
-        .bookings
-        .clone()
-        .handle_payment_notification(mm_bff::forward(&headers, req))
-        .await
-    {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(s) => mm_bff::error::wechat_pay_failure(&s),
-    }
-}
-
 /// This module's own route state: its client.
 pub struct Own {
     bookings: BookingServiceClient<mm_kernel::platform::Platform>,
@@ -673,8 +625,7 @@ pub fn def() -> mm_kernel::module::BffDef {
         cancel,
         reschedule,
         pay_deposit,
-        refresh_deposit,
-        wechat_pay_notify
+        refresh_deposit
     ),
     components(schemas(
         ServiceDto,
@@ -713,9 +664,5 @@ fn router() -> Router<Arc<Shared>> {
         .route(
             "/api/v1/booking/reservations/{id}/deposit/refresh",
             post(refresh_deposit),
-        )
-        .route(
-            "/api/v1/booking/payments/wechat/notify/{tenant}",
-            post(wechat_pay_notify),
         )
 }

@@ -79,9 +79,6 @@ pub enum BookingError {
     /// WeChat Pay cannot be used (no merchant account, another mini-program, nothing to pay).
     #[error("{0}")]
     PaymentUnavailable(String),
-    /// A payment notification that does not verify.
-    #[error("the notification was refused: {0}")]
-    NotificationRejected(String),
     /// A payment that does not match the reservation or the merchant.
     #[error("the payment does not match: {0}")]
     PaymentMismatch(String),
@@ -116,7 +113,6 @@ impl DomainError for BookingError {
             // Like ordering's out-of-stock: the request was fine, the world moved.
             | Self::SlotFull => Code::FailedPrecondition,
             Self::Unavailable(_) => Code::Unavailable,
-            Self::NotificationRejected(_) => Code::Unauthenticated,
             Self::PaymentMismatch(_) => Code::InvalidArgument,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
@@ -135,7 +131,6 @@ impl DomainError for BookingError {
             Self::NotStartedYet => "NOT_STARTED_YET",
             Self::DepositRequired { .. } => "DEPOSIT_REQUIRED",
             Self::PaymentUnavailable(_) => "PAYMENT_UNAVAILABLE",
-            Self::NotificationRejected(_) => "NOTIFICATION_REJECTED",
             Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
             Self::WechatPay { .. } => "WECHAT_PAY_ERROR",
             Self::Unavailable(_) => "UNAVAILABLE",
@@ -181,17 +176,6 @@ impl DomainError for BookingError {
             _ => {}
         }
         m
-    }
-}
-
-impl From<mm_kernel::merchant::MerchantError> for BookingError {
-    fn from(e: mm_kernel::merchant::MerchantError) -> Self {
-        use mm_kernel::merchant::MerchantError as M;
-        match e {
-            M::Missing => Self::PaymentUnavailable("WeChat Pay is not set up for this shop".into()),
-            M::Unavailable => Self::Unavailable("the tenant service".into()),
-            M::Internal(e) => Self::Internal(e),
-        }
     }
 }
 

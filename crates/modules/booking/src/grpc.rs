@@ -5,6 +5,8 @@ use mm_kernel::ids::{tenant_child_from_name, tenant_from_name};
 use mm_kernel::paging::{decode_token, finish_page, page_size};
 use mm_kernel::{RequestContext, TenantId, TenantScope};
 use mm_proto::minimodules::booking::v1 as pb;
+use mm_proto::minimodules::payments::v1 as payments;
+use pb::booking_payment_events_server::BookingPaymentEvents;
 use pb::booking_service_server::BookingService;
 use tonic::{Request, Response, Status};
 
@@ -517,29 +519,19 @@ impl BookingService for BookingApp {
             reservation: self.reply_reservation(scope.tenant(), res).await?,
         })
     }
+}
 
-    async fn handle_payment_notification(
+#[tonic::async_trait]
+impl BookingPaymentEvents for BookingApp {
+    async fn on_payment_event(
         &self,
-        req: Request<pb::HandlePaymentNotificationRequest>,
-    ) -> Reply<pb::HandlePaymentNotificationResponse> {
-        // Public: the notification's signature is its authentication.
-        let r = req.into_inner();
-        let tenant = tenant_from_name(&r.parent, "parent")?;
-        let (id, applied) = self
-            .handle_notification(
-                tenant,
-                mm_wechatpay::NotificationHeaders {
-                    timestamp: r.timestamp,
-                    nonce: r.nonce,
-                    signature: r.signature,
-                    serial: r.serial,
-                },
-                &r.body,
-            )
-            .await?;
-        ok(pb::HandlePaymentNotificationResponse {
-            notification_id: id,
-            applied,
-        })
+        req: Request<payments::PaymentEvent>,
+    ) -> Reply<payments::PaymentEventAck> {
+        let ctx = RequestContext::from_request(&req)?;
+        let event = req.get_ref();
+        let (tenant, payment) = tenant_child_from_name(&event.payment, "payments", "payment")?;
+        let scope = ctx.authorize_tenant(&tenant)?;
+        let applied = self.on_payment_event(&scope, &payment, event).await?;
+        ok(payments::PaymentEventAck { applied })
     }
 }

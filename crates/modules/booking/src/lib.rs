@@ -1,8 +1,8 @@
 //! mm-booking: bookable services, the staff and rooms that perform them with their weekly hours,
 //! breaks and time off, available slots computed in the tenant's time zone, and reservations
 //! (hold → confirm → completed / no-show; cancel and reschedule within the tenant's policy
-//! windows; holds expire), with deposits through WeChat Pay (`pay.rs`: paying confirms the hold;
-//! cancelling refunds) and reminders as WeChat subscribe messages through an outbox
+//! windows; holds expire), with deposits through WeChat Pay (`pay.rs`, over the payments
+//! module's contract: paying confirms the hold; cancelling refunds) and reminders as WeChat subscribe messages through an outbox
 //! (`outbox.rs`: one row per message, retried with backoff, never sent twice).
 //!
 //! Invariant: capacity is enforced by the database, never by a read-then-write in Rust. Every
@@ -11,8 +11,8 @@
 //! transaction whose conditional status change ends the reservation's hold on them.
 //!
 //! It must not read or write another module's tables: the tenant module (is booking on, its
-//! config, the merchant account) and identity (the payer, sending a message) are reached only
-//! through their contracts (`upstream.rs`, `mm_kernel::merchant`).
+//! config), payments (deposits) and identity (sending a message) are reached only through their
+//! contracts (`upstream.rs`).
 
 pub mod bff;
 mod convert;
@@ -31,9 +31,10 @@ mod upstream;
 use std::time::Duration;
 
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
-use mm_proto::minimodules::booking::v1::booking_service_server::{
-    BookingServiceServer, SERVICE_NAME,
+use mm_proto::minimodules::booking::v1::booking_payment_events_server::{
+    self, BookingPaymentEventsServer,
 };
+use mm_proto::minimodules::booking::v1::booking_service_server::{self, BookingServiceServer};
 pub use service::BookingApp;
 
 /// The module spec.
@@ -58,11 +59,6 @@ impl BookingApp {
         Ok(Self {
             db: ctx.db.clone(),
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
-            payments: mm_kernel::merchant::WechatPay::from_context(
-                "booking",
-                ctx,
-                "/api/v1/booking/payments/wechat/notify",
-            )?,
             retry_base_ms: ctx.settings.jobs.retry_base_ms,
             clock: ctx.clock.clone(),
         })
@@ -89,7 +85,14 @@ fn mount(
         },
     );
     routes.add_service(
-        BookingServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
+        BookingServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
     );
-    Ok(vec![SERVICE_NAME])
+    // What the payments module reports about the deposits' payments.
+    routes.add_service(
+        BookingPaymentEventsServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
+    );
+    Ok(vec![
+        booking_service_server::SERVICE_NAME,
+        booking_payment_events_server::SERVICE_NAME,
+    ])
 }

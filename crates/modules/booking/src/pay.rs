@@ -1,27 +1,23 @@
-//! Deposits through WeChat Pay, with the tenant's one merchant account (kept by the tenant
-//! module, opened through `mm_kernel::merchant`) and the protocol of mm-wechatpay: prepay for a
-//! held reservation (WeChat closes the transaction when the hold ends), the notification that
-//! confirms the reservation (verified, decrypted, checked, applied once), a query for missed
-//! notifications, and refunds: when a paid booking is cancelled, and at once when a payment
-//! arrives for a hold that had already ended.
+//! Deposits through WeChat Pay, asked of the payments module's contract (`upstream.rs`), which
+//! holds the tenant's one merchant account and speaks WeChat Pay: prepay for a held reservation
+//! (WeChat closes the transaction when the hold ends), a query for missed notifications, refunds
+//! (when a paid booking is cancelled, and at once when a payment arrives for a hold that had
+//! already ended) and closing. What happens to the money comes back as a `PaymentEvent` on
+//! `BookingPaymentEvents`: the paid deposit that confirms the reservation, a refund settled or
+//! failed, each applied once.
 //!
 //! A refund is first written down (`deposit_status = refunding`) in the transaction that decides
 //! it, then asked of WeChat Pay; the sweeper asks again for refunds still open a minute later,
 //! with the same out_refund_no, so a crash or a WeChat hiccup never loses one and never pays twice.
 //!
-//! Scopes: a customer's requests act in the tenant scope they were authorized for. WeChat Pay's
-//! notifications have no caller (their signature is their authentication), so they act under the
-//! system scope [`NOTIFY_JOB`] narrowed to the tenant of the notify URL; the refund retry looks
-//! across tenants under [`REFUNDS_JOB`] and asks each refund in its tenant's scope. No database
-//! transaction is open while WeChat Pay or another module is called.
+//! Scopes: a customer's requests act in the tenant scope they were authorized for, and so do
+//! payment events (the payments module calls with a service token for the payment's tenant); the
+//! refund retry looks across tenants under [`REFUNDS_JOB`] and asks each refund in its tenant's
+//! scope. No database transaction is open while another module is called.
 
 use chrono::{Duration, Utc};
-use mm_kernel::merchant::MerchantAccount;
 use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
-use mm_wechatpay::{
-    JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
-    RequestPaymentParams, TradeState, Transaction,
-};
+use mm_proto::minimodules::payments::v1 as payments;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -33,8 +29,8 @@ use crate::entity::{pay_notifications, reservations};
 use crate::error::{BookingError, Result};
 use crate::service::BookingApp;
 
-/// The system scope of WeChat Pay's notifications: no caller, one tenant (the notify URL's).
-pub const NOTIFY_JOB: &str = "booking.wechatpay_notify";
+/// The method of `BookingPaymentEvents` the payments module reports a deposit's payment to.
+pub const LISTENER: &str = "/minimodules.booking.v1.BookingPaymentEvents/OnPaymentEvent";
 
 /// The system scope of the sweeper's refund retry, which looks for open refunds across tenants.
 pub const REFUNDS_JOB: &str = "booking.refunds";
@@ -44,18 +40,31 @@ pub fn out_trade_no(id: &str) -> String {
     id.replace('-', "")
 }
 
+/// The payments module's name of a reservation's deposit payment.
+pub fn payment_name(tenant: TenantId, id: &str) -> String {
+    format!("tenants/{tenant}/payments/{}", out_trade_no(id))
+}
+
 fn reservation_id_of(no: &str) -> Option<String> {
     uuid::Uuid::try_parse(no)
         .ok()
         .map(|u| u.hyphenated().to_string())
 }
 
-fn wechat_error(e: mm_wechatpay::Error) -> BookingError {
-    match e {
-        mm_wechatpay::Error::Api { code, message, .. } => BookingError::WechatPay { code, message },
-        mm_wechatpay::Error::Transport(_) => BookingError::Unavailable("WeChat Pay".into()),
-        other => BookingError::Internal(anyhow::anyhow!("WeChat Pay: {other}")),
+/// The reservation an event is about: its payment id is the reservation's out_trade_no, and its
+/// reference, when set, the reservation id itself; anything else is not one of our payments.
+fn reservation_of_event(payment_id: &str, reference: &str) -> Result<String> {
+    let id = reservation_id_of(payment_id).ok_or_else(|| {
+        BookingError::PaymentMismatch(format!(
+            "{payment_id:?} is not one of our reservation numbers"
+        ))
+    })?;
+    if !reference.is_empty() && reference != id {
+        return Err(BookingError::PaymentMismatch(format!(
+            "payment {payment_id} is not reservation {reference}'s"
+        )));
     }
+    Ok(id)
 }
 
 fn deposit_of(row: &reservations::Model) -> Deposit {
@@ -128,7 +137,7 @@ impl BookingApp {
         ctx: &RequestContext,
         scope: &TenantScope,
         id: &str,
-    ) -> Result<(reservations::Model, RequestPaymentParams)> {
+    ) -> Result<(reservations::Model, payments::RequestPaymentParams)> {
         let tenant = scope.tenant();
         let (row, actor, _) = self.visible(ctx, scope, id).await?;
         if actor != Actor::Customer {
@@ -154,42 +163,32 @@ impl BookingApp {
                 action: "paid",
             });
         }
-        let account = self.payments.require_account(tenant).await?;
-        let (openid, appid) = self.upstream.payer(tenant, &row.customer_id).await?;
-        if !account.appid.is_empty() && account.appid != appid {
-            return Err(BookingError::PaymentUnavailable(
-                "the merchant account is bound to another mini-program".into(),
-            ));
-        }
         let txn = scope.begin(&self.db).await?;
         let service = crate::repo::find_service(&txn, scope, &row.service_id)
             .await?
             .map(|s| s.display_name)
             .unwrap_or_default();
         txn.commit().await?;
-        let expire = row
-            .expires_at
-            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-            .format("%Y-%m-%dT%H:%M:%S%:z")
-            .to_string();
-        let prepay_id = self
-            .payments
-            .client
-            .jsapi_prepay(
-                &account.keys,
-                &JsapiPrepay {
-                    appid: appid.clone(),
+        let created = self
+            .upstream
+            .create_payment(
+                tenant,
+                payments::CreatePaymentRequest {
+                    name: payment_name(tenant, &row.reservation_id),
                     description: format!("预约定金 {service}").chars().take(120).collect(),
-                    out_trade_no: out_trade_no(&row.reservation_id),
-                    time_expire: Some(expire),
-                    notify_url: self.payments.notify_url(tenant),
-                    amount_total_fen: row.deposit_fen,
-                    payer_openid: openid,
-                    attach: None,
+                    amount_fen: row.deposit_fen,
+                    expire_time: Some(mm_kernel::json::timestamp(row.expires_at)),
+                    payer: format!("tenants/{tenant}/users/{}", row.customer_id),
+                    listener: LISTENER.into(),
+                    reference: row.reservation_id.clone(),
                 },
             )
-            .await
-            .map_err(wechat_error)?;
+            .await?;
+        let params = created.params.ok_or_else(|| {
+            BookingError::Internal(anyhow::anyhow!(
+                "the payments service answered no wx.requestPayment parameters"
+            ))
+        })?;
         move_deposit_now(
             &self.db,
             scope,
@@ -198,24 +197,11 @@ impl BookingApp {
             Deposit::Unpaid,
             vec![(
                 reservations::Column::PrepayId,
-                Expr::value(prepay_id.clone()),
+                Expr::value(created.prepay_id),
             )],
         )
         .await?;
-        let params = RequestPaymentParams::new(&account.keys, &appid, &prepay_id, now.timestamp())
-            .map_err(wechat_error)?;
         Ok((self.reload(scope, id).await?, params))
-    }
-
-    fn check_transaction(
-        account: &MerchantAccount,
-        row: &reservations::Model,
-        t: &Transaction,
-    ) -> Result<()> {
-        match account.mismatch(t, row.deposit_fen) {
-            Some(why) => Err(BookingError::PaymentMismatch(why)),
-            None => Ok(()),
-        }
     }
 
     /// Records a paid deposit, then confirms the hold; a payment for a hold that already ended
@@ -224,7 +210,7 @@ impl BookingApp {
         &self,
         scope: &TenantScope,
         row: reservations::Model,
-        t: &Transaction,
+        transaction_id: &str,
         notification: Option<(&str, &str)>,
     ) -> Result<bool> {
         let txn = scope.begin(&self.db).await?;
@@ -239,7 +225,7 @@ impl BookingApp {
             Deposit::Paid,
             vec![(
                 reservations::Column::TransactionId,
-                Expr::value(t.transaction_id.clone().unwrap_or_default()),
+                Expr::value(transaction_id),
             )],
         )
         .await?;
@@ -320,24 +306,21 @@ impl BookingApp {
             Deposit::Refunding => {}
             _ => return Ok(()),
         }
-        let account = self.payments.require_account(tenant).await?;
-        let r = self
-            .payments
-            .client
-            .refund(
-                &account.keys,
-                &RefundRequest {
-                    out_trade_no: out_trade_no(id),
-                    out_refund_no: out_trade_no(id),
-                    reason: Some("预约取消，退还定金".into()),
-                    notify_url: self.payments.notify_url(tenant),
+        let state = self
+            .upstream
+            .refund_payment(
+                tenant,
+                payments::RefundPaymentRequest {
+                    name: payment_name(tenant, id),
+                    // One full refund per deposit: asking again repeats it, never pays twice.
+                    refund_id: out_trade_no(id),
                     refund_fen: row.deposit_fen,
                     total_fen: row.deposit_fen,
+                    reason: "预约取消，退还定金".into(),
                 },
             )
-            .await
-            .map_err(wechat_error)?;
-        if r.status == RefundStatus::Success {
+            .await?;
+        if state == payments::RefundState::Succeeded {
             move_deposit_now(
                 &self.db,
                 scope,
@@ -348,6 +331,12 @@ impl BookingApp {
             )
             .await?;
         } else {
+            if matches!(
+                state,
+                payments::RefundState::Closed | payments::RefundState::Abnormal
+            ) {
+                tracing::warn!(reservation = %id, state = ?state, "WeChat could not refund the deposit; the shop must act");
+            }
             // Touch it, so the sweeper waits a while before asking again.
             move_deposit_now(
                 &self.db,
@@ -400,73 +389,56 @@ impl BookingApp {
         if row.prepay_id.is_none() || deposit_of(row) != Deposit::Unpaid {
             return;
         }
-        if let Ok(Some(a)) = self.payments.account(tenant).await
-            && let Err(e) = self
-                .payments
-                .client
-                .close(&a.keys, &out_trade_no(&row.reservation_id))
-                .await
+        if let Err(e) = self
+            .upstream
+            .close_payment(tenant, payment_name(tenant, &row.reservation_id))
+            .await
         {
             tracing::warn!(error = %e, reservation = %row.reservation_id, "closing the WeChat transaction failed");
         }
     }
 
-    async fn by_trade_no(&self, scope: &TenantScope, no: &str) -> Result<reservations::Model> {
-        let id = reservation_id_of(no).ok_or_else(|| {
-            BookingError::PaymentMismatch(format!("{no:?} is not one of our reservation numbers"))
-        })?;
-        self.reload(scope, &id).await
-    }
-
-    /// Takes a WeChat Pay notification (through the BFF): verified with the platform key,
-    /// decrypted with the APIv3 key, checked against the reservation, applied once. There is no
-    /// caller to authorize: it acts under the system scope [`NOTIFY_JOB`], narrowed to `tenant`
-    /// (the notify URL's), whose merchant keys must verify the notification.
-    pub async fn handle_notification(
+    /// Applies what the payments module reports about a deposit, in the scope of the payment's
+    /// tenant (the caller, a service token, was authorized for it): PAID confirms the hold (or
+    /// refunds the deposit, when the hold ended meanwhile), REFUNDED settles a refund, a
+    /// REFUND_FAILED is left to the shop. Events repeat (WeChat retries, a query and a
+    /// notification report the same payment); a repeat changes nothing and answers false.
+    pub async fn on_payment_event(
         &self,
-        tenant: TenantId,
-        headers: NotificationHeaders,
-        body: &[u8],
-    ) -> Result<(String, bool)> {
-        let scope = SystemScope::named(NOTIFY_JOB).tenant(tenant);
-        let account = self
-            .payments
-            .account(tenant)
-            .await?
-            .ok_or_else(|| BookingError::NotificationRejected("no merchant account".into()))?;
-        let n =
-            mm_wechatpay::parse_notification(&account.keys, &headers, body, Utc::now().timestamp())
-                .map_err(|e| BookingError::NotificationRejected(e.to_string()))?;
-        match &n.resource {
-            NotificationResource::Transaction(t) => {
-                if t.trade_state != TradeState::Success {
-                    return Ok((n.id, false));
-                }
-                let row = self.by_trade_no(&scope, &t.out_trade_no).await?;
-                Self::check_transaction(&account, &row, t)?;
-                let applied = self
-                    .apply_payment(&scope, row, t, Some((&n.id, &n.event_type)))
-                    .await?;
-                Ok((n.id, applied))
-            }
-            NotificationResource::Refund(r) => {
-                if r.mchid != account.mchid {
+        scope: &TenantScope,
+        payment_id: &str,
+        event: &payments::PaymentEvent,
+    ) -> Result<bool> {
+        let id = reservation_of_event(payment_id, &event.reference)?;
+        let notification = (!event.notification_id.is_empty())
+            .then_some((event.notification_id.as_str(), event.event_type.as_str()));
+        match event.kind() {
+            payments::PaymentEventKind::Paid => {
+                let row = self.reload(scope, &id).await?;
+                if event.amount_fen != row.deposit_fen {
                     return Err(BookingError::PaymentMismatch(format!(
-                        "merchant {} is not this shop's",
-                        r.mchid
+                        "paid {} fen where {} fen were due",
+                        event.amount_fen, row.deposit_fen
                     )));
                 }
-                let row = self.by_trade_no(&scope, &r.out_trade_no).await?;
+                self.apply_payment(scope, row, &event.transaction_id, notification)
+                    .await
+            }
+            kind @ (payments::PaymentEventKind::Refunded
+            | payments::PaymentEventKind::RefundFailed) => {
+                let succeeded = kind == payments::PaymentEventKind::Refunded;
+                let row = self.reload(scope, &id).await?;
                 let txn = scope.begin(&self.db).await?;
-                if !record_notification(&txn, &scope, &n.id, &n.event_type, &row.reservation_id)
-                    .await?
+                if let Some((nid, event_type)) = notification
+                    && !record_notification(&txn, scope, nid, event_type, &row.reservation_id)
+                        .await?
                 {
-                    return Ok((n.id, false));
+                    return Ok(false);
                 }
-                let moved = r.refund_status == RefundStatus::Success
+                let moved = succeeded
                     && move_deposit(
                         &txn,
-                        &scope,
+                        scope,
                         &row.reservation_id,
                         Deposit::Refunding,
                         Deposit::Refunded,
@@ -474,16 +446,19 @@ impl BookingApp {
                     )
                     .await?;
                 txn.commit().await?;
-                if r.refund_status != RefundStatus::Success {
-                    tracing::warn!(reservation = %row.reservation_id, status = ?r.refund_status, "WeChat deposit refund did not succeed; the shop must act");
+                if !succeeded {
+                    tracing::warn!(reservation = %row.reservation_id, event = %event.event_type, "WeChat deposit refund did not succeed; the shop must act");
                 }
-                Ok((n.id, moved))
+                Ok(moved)
             }
+            payments::PaymentEventKind::Unspecified => Err(BookingError::Request(
+                mm_kernel::error::RequestError::invalid("kind", "an event must say what happened"),
+            )),
         }
     }
 
-    /// Asks WeChat Pay about an unpaid deposit and applies a payment whose notification was
-    /// missed.
+    /// Asks WeChat Pay (through the payments module) about an unpaid deposit; a payment whose
+    /// notification was missed comes back as a PAID event and is applied before it answers.
     pub async fn refresh_deposit(
         &self,
         ctx: &RequestContext,
@@ -495,17 +470,9 @@ impl BookingApp {
         if row.prepay_id.is_none() || deposit_of(&row) != Deposit::Unpaid {
             return Ok(row);
         }
-        let account = self.payments.require_account(tenant).await?;
-        let t = self
-            .payments
-            .client
-            .query_by_out_trade_no(&account.keys, &out_trade_no(&row.reservation_id))
-            .await
-            .map_err(wechat_error)?;
-        if t.trade_state == TradeState::Success {
-            Self::check_transaction(&account, &row, &t)?;
-            self.apply_payment(scope, row, &t, None).await?;
-        }
+        self.upstream
+            .refresh_payment(tenant, payment_name(tenant, &row.reservation_id))
+            .await?;
         self.reload(scope, id).await
     }
 }

@@ -1,15 +1,12 @@
-//! Ordering for the mini-program: quote, place, pay, list, detail, cancel; and the endpoint
-//! WeChat Pay posts its notifications to. Prices, stock, who may do what and whether a
-//! notification is genuine are all decided by the ordering service; this file only shapes JSON.
+//! Ordering for the mini-program: quote, place, pay, list, detail, cancel. Prices, stock and who
+//! may do what are all decided by the ordering service (WeChat Pay's notifications go to the
+//! payments module's route); this file only shapes JSON.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::ordering::v1 as pb;
@@ -17,10 +14,10 @@ use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClien
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use mm_bff::error::{ApiError, ErrorBody, WechatPayFailureBody};
+use mm_bff::error::{ApiError, ErrorBody};
 use mm_bff::extract::{Json, Path, Query};
 use mm_bff::routes::app::{AppConfigQuery, tenant_of};
-use mm_bff::routes::wechat_pay::{WechatPayDto, notification_headers};
+use mm_bff::routes::wechat_pay::WechatPayDto;
 
 /// An item in a basket.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -556,50 +553,6 @@ pub async fn refresh_payment(
     .await
 }
 
-/// WeChat Pay's payment and refund notifications for one tenant. Answers 204 when handled (or
-/// already handled); otherwise WeChat's failure format, so WeChat retries.
-#[utoipa::path(post, path = "/api/v1/payments/wechat/notify/{tenant}", tag = "ordering",
-    request_body(content = String, content_type = "application/json", description = "WeChat Pay's signed notification, verified over its exact bytes"),
-    params(("tenant" = String, Path, description = "Tenant id, from the notify_url given to WeChat Pay")),
-    responses((status = 204, description = "Handled"),
-        (status = 400, description = "Not applicable, or the body could not be read", body = WechatPayFailureBody),
-        (status = 401, description = "Signature refused", body = WechatPayFailureBody),
-        (status = 404, description = "Unknown tenant or payment", body = WechatPayFailureBody),
-        (status = 409, description = "Conflicting with a change under way; WeChat retries", body = WechatPayFailureBody),
-        (status = 413, description = "Body too large", body = WechatPayFailureBody),
-        (status = 429, description = "Too many; WeChat retries", body = WechatPayFailureBody),
-        (status = 500, description = "Internal error; WeChat retries", body = WechatPayFailureBody),
-        (status = 503, description = "Unavailable; WeChat retries", body = WechatPayFailureBody)))]
-pub async fn wechat_pay_notify(
-    State(state): State<Arc<Shared>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return mm_bff::error::wechat_pay_refusal(e.status(), &e.body_text()),
-    };
-    let [timestamp, nonce, signature, serial] = notification_headers(&headers);
-    let req = pb::HandlePaymentNotificationRequest {
-        parent: format!("tenants/{tenant}"),
-        timestamp,
-        nonce,
-        signature,
-        serial,
-        body: body.to_vec(),
-    };
-    match state
-        .orders
-        .clone()
-        .handle_payment_notification(mm_bff::forward(&headers, req))
-        .await
-    {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(s) => mm_bff::error::wechat_pay_failure(&s),
-    }
-}
-
 /// This module's own route state: its client.
 pub struct Own {
     orders: OrderServiceClient<mm_kernel::platform::Platform>,
@@ -633,8 +586,7 @@ pub fn def() -> mm_kernel::module::BffDef {
         get_order,
         cancel_order,
         pay_order,
-        refresh_payment,
-        wechat_pay_notify
+        refresh_payment
     ),
     components(schemas(
         ItemBody,
@@ -662,8 +614,4 @@ fn router() -> Router<Arc<Shared>> {
         .route("/api/v1/orders/{id}/cancel", post(cancel_order))
         .route("/api/v1/orders/{id}/pay", post(pay_order))
         .route("/api/v1/orders/{id}/payment/refresh", post(refresh_payment))
-        .route(
-            "/api/v1/payments/wechat/notify/{tenant}",
-            post(wechat_pay_notify),
-        )
 }

@@ -10,7 +10,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use mm_kernel::{SystemScope, TenantScope};
-use mm_wechatpay::RefundStatus;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -20,6 +19,7 @@ use sea_orm::{
 use crate::domain::Status;
 use crate::entity::{effects, orders};
 use crate::error::{OrderingError, Result};
+use crate::pay::Refund;
 use crate::repo;
 use crate::service::{OrderingApp, load_order};
 use mm_proto::minimodules::ordering::v1 as pb;
@@ -304,9 +304,9 @@ impl OrderingApp {
                 // The same out_refund_no every time: asking again returns the one refund's state.
                 let status = self.refund_wechat(tenant, &order, &row.detail).await?;
                 match status {
-                    RefundStatus::Success => {}
-                    RefundStatus::Processing | RefundStatus::Unknown => return Ok(false),
-                    other => {
+                    Refund::Succeeded => {}
+                    Refund::Processing => return Ok(false),
+                    Refund::Failed(other) => {
                         // Closed or abnormal (the payer's account is gone, say): money cannot go
                         // back this way; the order stays refunding for the shop to settle.
                         tracing::warn!(order = %order.order_id, status = ?other, "WeChat could not refund; the shop must act");

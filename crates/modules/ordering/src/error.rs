@@ -37,10 +37,7 @@ pub enum OrderingError {
     /// The payment method is not offered by the tenant, or WeChat Pay is not set up.
     #[error("{0}")]
     PaymentUnavailable(String),
-    /// A payment notification failed verification (signature, replay window, key, decryption).
-    #[error("payment notification rejected: {0}")]
-    NotificationRejected(String),
-    /// A verified notification disagrees with the order (amount, appid, merchant).
+    /// A payment reported for an order disagrees with it (amount, merchant, not our order).
     #[error("payment does not match the order: {0}")]
     PaymentMismatch(String),
     /// WeChat Pay answered with an error.
@@ -49,7 +46,7 @@ pub enum OrderingError {
     /// An order with this idempotency key is still being placed by another request.
     #[error("the same order is still being placed; retry shortly")]
     BeingPlaced,
-    /// WeChat Pay or another module could not be reached.
+    /// Another module (WeChat Pay, through the payments module) could not be reached.
     #[error("{0} is unavailable; retry shortly")]
     Unavailable(String),
     /// Database failure.
@@ -73,7 +70,6 @@ impl DomainError for OrderingError {
             | Self::PaymentUnavailable(_)
             | Self::WechatPay { .. } => Code::FailedPrecondition,
             Self::PriceChanged { .. } | Self::BeingPlaced => Code::Aborted,
-            Self::NotificationRejected(_) => Code::Unauthenticated,
             Self::PaymentMismatch(_) => Code::InvalidArgument,
             Self::Unavailable(_) => Code::Unavailable,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
@@ -91,7 +87,6 @@ impl DomainError for OrderingError {
             Self::InvalidTransition { .. } => "INVALID_TRANSITION",
             Self::CancelWindowPassed { .. } => "CANCEL_WINDOW_PASSED",
             Self::PaymentUnavailable(_) => "PAYMENT_UNAVAILABLE",
-            Self::NotificationRejected(_) => "NOTIFICATION_REJECTED",
             Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
             Self::WechatPay { .. } => "WECHAT_PAY_ERROR",
             Self::BeingPlaced => "ORDER_BEING_PLACED",
@@ -143,17 +138,6 @@ impl DomainError for OrderingError {
             _ => {}
         }
         m
-    }
-}
-
-impl From<mm_kernel::merchant::MerchantError> for OrderingError {
-    fn from(e: mm_kernel::merchant::MerchantError) -> Self {
-        use mm_kernel::merchant::MerchantError as M;
-        match e {
-            M::Missing => Self::PaymentUnavailable("WeChat Pay is not set up for this shop".into()),
-            M::Unavailable => Self::Unavailable("the tenant service".into()),
-            M::Internal(e) => Self::Internal(e),
-        }
     }
 }
 

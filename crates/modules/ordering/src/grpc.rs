@@ -6,6 +6,8 @@ use futures::Stream;
 use mm_kernel::ids::{tenant_child_from_name, tenant_from_name};
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::ordering::v1 as pb;
+use mm_proto::minimodules::payments::v1 as payments;
+use pb::order_payment_events_server::OrderPaymentEvents;
 use pb::order_service_server::OrderService;
 use prost::Message as _;
 use tonic::{Request, Response, Status};
@@ -323,28 +325,19 @@ impl OrderService for OrderingApp {
         });
         Ok(Response::new(Box::pin(stream)))
     }
+}
 
-    async fn handle_payment_notification(
+#[tonic::async_trait]
+impl OrderPaymentEvents for OrderingApp {
+    async fn on_payment_event(
         &self,
-        req: Request<pb::HandlePaymentNotificationRequest>,
-    ) -> Reply<pb::HandlePaymentNotificationResponse> {
-        let r = req.into_inner();
-        let tenant = tenant_from_name(&r.parent, "parent")?;
-        let (id, applied) = self
-            .handle_notification(
-                tenant,
-                mm_wechatpay::NotificationHeaders {
-                    timestamp: r.timestamp,
-                    nonce: r.nonce,
-                    signature: r.signature,
-                    serial: r.serial,
-                },
-                &r.body,
-            )
-            .await?;
-        ok(pb::HandlePaymentNotificationResponse {
-            notification_id: id,
-            applied,
-        })
+        req: Request<payments::PaymentEvent>,
+    ) -> Reply<payments::PaymentEventAck> {
+        let ctx = RequestContext::from_request(&req)?;
+        let event = req.get_ref();
+        let (tenant, payment) = tenant_child_from_name(&event.payment, "payments", "payment")?;
+        let scope = ctx.authorize_tenant(&tenant).map_err(OrderingError::from)?;
+        let applied = self.on_payment_event(&scope, &payment, event).await?;
+        ok(payments::PaymentEventAck { applied })
     }
 }

@@ -2,10 +2,10 @@
 //! from the catalog (never from the client), stock is held through the catalog's reservation
 //! contract under the order's id, every status change follows `domain::transition` for the
 //! caller's role, unpaid orders expire and give their stock back, payments go through WeChat Pay
-//! v3 (or the counter), and staff watch a live board fed through the cache's event channel (Redis
-//! pub/sub across instances).
+//! (the payments module's, which reports back on `OrderPaymentEvents`) or the counter, and staff
+//! watch a live board fed through the cache's event channel (Redis pub/sub across instances).
 //!
-//! It must not read or write another module's tables: the catalog, tenant and identity modules
+//! It must not read or write another module's tables: the catalog, tenant and payments modules
 //! are reached only through their contracts (`upstream.rs`).
 
 pub mod bff;
@@ -26,7 +26,10 @@ mod upstream;
 use std::time::Duration;
 
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
-use mm_proto::minimodules::ordering::v1::order_service_server::{OrderServiceServer, SERVICE_NAME};
+use mm_proto::minimodules::ordering::v1::order_payment_events_server::{
+    self, OrderPaymentEventsServer,
+};
+use mm_proto::minimodules::ordering::v1::order_service_server::{self, OrderServiceServer};
 pub use service::OrderingApp;
 
 /// The module spec.
@@ -53,11 +56,6 @@ impl OrderingApp {
             cache: ctx.cache.clone(),
             gate: ctx.gate.clone(),
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
-            payments: mm_kernel::merchant::WechatPay::from_context(
-                "ordering",
-                ctx,
-                "/api/v1/payments/wechat/notify",
-            )?,
             jobs: ctx.settings.jobs.clone(),
             numbers: Default::default(),
             clock: ctx.clock.clone(),
@@ -79,7 +77,15 @@ fn mount(
             async move { sweeper::sweep(&app).await }
         },
     );
-    routes
-        .add_service(OrderServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes));
-    Ok(vec![SERVICE_NAME])
+    routes.add_service(
+        OrderServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
+    );
+    // What the payments module reports about the orders' payments.
+    routes.add_service(
+        OrderPaymentEventsServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
+    );
+    Ok(vec![
+        order_service_server::SERVICE_NAME,
+        order_payment_events_server::SERVICE_NAME,
+    ])
 }

@@ -1,22 +1,17 @@
-//! WeChat Pay for orders: the tenant's merchant account (kept by the tenant module), prepay with the
-//! parameters `wx.requestPayment` needs, notifications (verified, decrypted, checked against the
-//! order, applied once), order query for missed notifications, refunds, and closing unpaid
-//! transactions. The protocol itself is mm-wechatpay's; this file decides what it means for an
-//! order.
+//! WeChat Pay for orders, through the payments module: prepay with the parameters
+//! `wx.requestPayment` needs, order query for missed notifications, refunds and closing unpaid
+//! transactions are asked of its contract (`upstream.rs`); what happens to the money (paid,
+//! refunded, a refund that failed) comes back as a `PaymentEvent` on `OrderPaymentEvents`, which
+//! this file applies to the order, once. The merchant account, WeChat's signatures and its
+//! notifications are the payments module's; this file decides what a payment means for an order.
 //!
 //! The database is touched only in transactions of the order's tenant (`scope.begin`), never one
-//! held across a call to WeChat Pay. A notification has no caller to authorize: it is handled
-//! under the [`NOTIFICATIONS`] system scope, narrowed to the tenant of the notify URL, whose
-//! merchant key must have signed it.
+//! held across a call to another module. An event comes from the payments module with a service
+//! token for the payment's tenant, and is applied in that tenant's scope.
 
-use chrono::Utc;
-use mm_kernel::merchant::MerchantAccount;
-use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
+use mm_kernel::{RequestContext, TenantId, TenantScope};
 use mm_proto::minimodules::ordering::v1 as pb;
-use mm_wechatpay::{
-    JsapiPrepay, NotificationHeaders, NotificationResource, RefundRequest, RefundStatus,
-    RequestPaymentParams, TradeState, Transaction,
-};
+use mm_proto::minimodules::payments::v1 as payments;
 use sea_orm::sea_query::Expr;
 
 use crate::domain::{Action, Actor, PayMethod, Status};
@@ -25,13 +20,17 @@ use crate::error::{OrderingError, Result};
 use crate::repo;
 use crate::service::{OrderingApp, load_order};
 
-/// The name of the [`SystemScope`] WeChat Pay's notifications are handled under: they come with
-/// no caller, only the tenant of the notify URL and a signature of that tenant's merchant key.
-pub const NOTIFICATIONS: &str = "ordering.wechat_pay_notification";
+/// The method of `OrderPaymentEvents` the payments module reports an order's payment to.
+pub const LISTENER: &str = "/minimodules.ordering.v1.OrderPaymentEvents/OnPaymentEvent";
 
 /// WeChat's out_trade_no for an order: its id without dashes (WeChat allows at most 32 characters).
 pub fn out_trade_no(order_id: &str) -> String {
     order_id.replace('-', "")
+}
+
+/// The payments module's name of an order's payment.
+pub fn payment_name(tenant: TenantId, order_id: &str) -> String {
+    format!("tenants/{tenant}/payments/{}", out_trade_no(order_id))
 }
 
 /// The order id back from an out_trade_no.
@@ -41,77 +40,80 @@ fn order_id_of(out_trade_no: &str) -> Option<String> {
         .map(|u| u.hyphenated().to_string())
 }
 
-/// The order id back from an out_trade_no WeChat sent, or why it is not one of ours.
-fn order_id_of_trade_no(no: &str) -> Result<String> {
-    order_id_of(no).ok_or_else(|| {
-        OrderingError::PaymentMismatch(format!("{no:?} is not one of our order numbers"))
-    })
+/// The order an event is about: its payment id is the order's out_trade_no, and its reference,
+/// when set, the order id itself; anything else is not one of our payments.
+fn order_of_event(payment_id: &str, reference: &str) -> Result<String> {
+    let id = order_id_of(payment_id).ok_or_else(|| {
+        OrderingError::PaymentMismatch(format!("{payment_id:?} is not one of our order numbers"))
+    })?;
+    if !reference.is_empty() && reference != id {
+        return Err(OrderingError::PaymentMismatch(format!(
+            "payment {payment_id} is not order {reference}'s"
+        )));
+    }
+    Ok(id)
 }
 
-fn wechat_error(e: mm_wechatpay::Error) -> OrderingError {
-    match e {
-        mm_wechatpay::Error::Api { code, message, .. } => {
-            OrderingError::WechatPay { code, message }
-        }
-        mm_wechatpay::Error::Transport(_) => OrderingError::Unavailable("WeChat Pay".into()),
-        other => OrderingError::Internal(anyhow::anyhow!("WeChat Pay: {other}")),
-    }
+/// Where a refund stands, as ordering acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refund {
+    /// Money returned.
+    Succeeded,
+    /// Accepted, not finished: its notification (an event) settles it, or the next ask.
+    Processing,
+    /// Ended without returning the money (closed, abnormal): the shop must act.
+    Failed(payments::RefundState),
 }
 
 impl OrderingApp {
-    /// Asks for a full refund of a WeChat-paid order: WeChat's answer, usually PROCESSING (its
-    /// notification settles it) or SUCCESS.
+    /// Asks for a full refund of a WeChat-paid order: usually processing (the REFUNDED event
+    /// settles it) or succeeded.
     pub(crate) async fn refund_wechat(
         &self,
         tenant: TenantId,
         row: &orders::Model,
         reason: &str,
-    ) -> Result<RefundStatus> {
-        let keys = self.payments.require_account(tenant).await?.keys;
-        let reason: String = reason.chars().take(80).collect();
-        let r = self
-            .payments
-            .client
-            .refund(
-                &keys,
-                &RefundRequest {
-                    out_trade_no: out_trade_no(&row.order_id),
+    ) -> Result<Refund> {
+        let state = self
+            .upstream
+            .refund_payment(
+                tenant,
+                payments::RefundPaymentRequest {
+                    name: payment_name(tenant, &row.order_id),
                     // One full refund per order: a retry repeats the same refund, never a second.
-                    out_refund_no: out_trade_no(&row.order_id),
-                    reason: (!reason.is_empty()).then_some(reason),
-                    notify_url: self.payments.notify_url(tenant),
+                    refund_id: out_trade_no(&row.order_id),
                     refund_fen: row.total_fen,
                     total_fen: row.total_fen,
+                    reason: reason.chars().take(80).collect(),
                 },
             )
-            .await
-            .map_err(wechat_error)?;
-        Ok(r.status)
+            .await?;
+        Ok(match state {
+            payments::RefundState::Succeeded => Refund::Succeeded,
+            payments::RefundState::Processing | payments::RefundState::Unspecified => {
+                Refund::Processing
+            }
+            other @ (payments::RefundState::Closed | payments::RefundState::Abnormal) => {
+                Refund::Failed(other)
+            }
+        })
     }
 
-    /// Closes an unpaid WeChat transaction so it can no longer be paid; failures only logged
-    /// (a payment arriving anyway is refunded when its notification comes).
     /// Closes an unpaid WeChat transaction so it can no longer be paid. An order never sent to
     /// WeChat, or a shop without an account any more, has nothing to close; WeChat's refusals
-    /// (paid meanwhile: the payment's notification refunds it; already closed) end the step too.
-    /// Only an unreachable WeChat or tenant service is worth trying again.
+    /// (paid meanwhile: the payment's event refunds it; already closed) end the step too.
+    /// Only an unreachable payments service or WeChat is worth trying again.
     pub(crate) async fn close_payment(&self, tenant: TenantId, row: &orders::Model) -> Result<()> {
         if row.prepay_id.is_none() {
             return Ok(());
         }
-        let Some(a) = self.payments.account(tenant).await? else {
-            return Ok(());
-        };
         match self
-            .payments
-            .client
-            .close(&a.keys, &out_trade_no(&row.order_id))
+            .upstream
+            .close_payment(tenant, payment_name(tenant, &row.order_id))
             .await
         {
             Ok(()) => Ok(()),
-            Err(mm_wechatpay::Error::Transport(e)) => {
-                Err(OrderingError::Unavailable(format!("WeChat Pay ({e})")))
-            }
+            Err(e @ OrderingError::Unavailable(_)) => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, order = %row.order_id, "WeChat would not close the transaction");
                 Ok(())
@@ -120,14 +122,14 @@ impl OrderingApp {
     }
 
     /// Starts paying: counter payment records the choice; WeChat Pay creates (or repeats) the
-    /// prepay and signs what `wx.requestPayment` needs.
+    /// prepay, through the payments module, which signs what `wx.requestPayment` needs.
     pub async fn pay_order(
         &self,
         ctx: &RequestContext,
         tenant: TenantId,
         id: &str,
         method: PayMethod,
-    ) -> Result<(orders::Model, Option<RequestPaymentParams>)> {
+    ) -> Result<(orders::Model, Option<payments::RequestPaymentParams>)> {
         let scope = ctx.authorize_tenant(&tenant)?;
         let config = self.upstream.config(tenant).await?;
         let row = self.visible(ctx, &scope, id).await?.0;
@@ -161,38 +163,27 @@ impl OrderingApp {
                 Ok((row, None))
             }
             PayMethod::WechatPay => {
-                let account = self.payments.require_account(tenant).await?;
-                let keys = &account.keys;
-                let (openid, appid) = self.upstream.payer(tenant, &row.customer_id).await?;
-                if !account.appid.is_empty() && account.appid != appid {
-                    return Err(OrderingError::PaymentUnavailable(
-                        "the merchant account is bound to another mini-program".into(),
-                    ));
-                }
-                let expire = row
-                    .expires_at
-                    .with_timezone(&crate::domain::shop_offset())
-                    .format("%Y-%m-%dT%H:%M:%S%:z")
-                    .to_string();
-                let prepay_id = self
-                    .payments
-                    .client
-                    .jsapi_prepay(
-                        keys,
-                        &JsapiPrepay {
-                            appid: appid.clone(),
+                let created = self
+                    .upstream
+                    .create_payment(
+                        tenant,
+                        payments::CreatePaymentRequest {
+                            name: payment_name(tenant, &row.order_id),
                             description: format!("订单 {}", row.order_number),
-                            out_trade_no: out_trade_no(&row.order_id),
-                            time_expire: Some(expire),
-                            notify_url: self.payments.notify_url(tenant),
-                            amount_total_fen: row.total_fen,
-                            payer_openid: openid,
-                            attach: None,
+                            amount_fen: row.total_fen,
+                            expire_time: Some(mm_kernel::json::timestamp(row.expires_at)),
+                            payer: format!("tenants/{tenant}/users/{}", row.customer_id),
+                            listener: LISTENER.into(),
+                            reference: row.order_id.clone(),
                         },
                     )
-                    .await
-                    .map_err(wechat_error)?;
-                // After WeChat answered: no transaction is held across the call.
+                    .await?;
+                let params = created.params.ok_or_else(|| {
+                    OrderingError::Internal(anyhow::anyhow!(
+                        "the payments service answered no wx.requestPayment parameters"
+                    ))
+                })?;
+                // After the payments module answered: no transaction is held across the call.
                 let txn = scope.begin(&self.db).await?;
                 repo::move_order(
                     &txn,
@@ -202,29 +193,14 @@ impl OrderingApp {
                     Status::PendingPayment.as_str(),
                     vec![
                         (orders::Column::PaymentMethod, Expr::value("wechat_pay")),
-                        (orders::Column::PrepayId, Expr::value(prepay_id.clone())),
+                        (orders::Column::PrepayId, Expr::value(created.prepay_id)),
                     ],
                 )
                 .await?;
                 let row = load_order(&txn, &scope, id).await?;
                 txn.commit().await?;
-                let params =
-                    RequestPaymentParams::new(keys, &appid, &prepay_id, Utc::now().timestamp())
-                        .map_err(wechat_error)?;
                 Ok((row, Some(params)))
             }
-        }
-    }
-
-    /// Checks a transaction WeChat says succeeded against the order and the account.
-    fn check_transaction(
-        account: &MerchantAccount,
-        row: &orders::Model,
-        t: &Transaction,
-    ) -> Result<()> {
-        match account.mismatch(t, row.total_fen) {
-            Some(why) => Err(OrderingError::PaymentMismatch(why)),
-            None => Ok(()),
         }
     }
 
@@ -237,7 +213,7 @@ impl OrderingApp {
         &self,
         scope: &TenantScope,
         row: orders::Model,
-        t: &Transaction,
+        transaction_id: &str,
         notification: Option<(&str, &str)>,
     ) -> Result<bool> {
         let txn = scope.begin(&self.db).await?;
@@ -253,10 +229,7 @@ impl OrderingApp {
                 &row.status,
                 &row.status,
                 vec![
-                    (
-                        orders::Column::TransactionId,
-                        Expr::value(t.transaction_id.clone().unwrap_or_default()),
-                    ),
+                    (orders::Column::TransactionId, Expr::value(transaction_id)),
                     (orders::Column::PaymentMethod, Expr::value("wechat_pay")),
                 ],
             )
@@ -284,83 +257,74 @@ impl OrderingApp {
         }
     }
 
-    /// Takes a notification from WeChat Pay (through the BFF). Verified with the tenant's platform
-    /// key, decrypted with its APIv3 key, checked against the order, applied once. There is no
-    /// caller to authorize: it runs under the [`NOTIFICATIONS`] system scope, narrowed to `tenant`.
-    pub async fn handle_notification(
+    /// Applies what the payments module reports about an order's payment, in the scope of the
+    /// payment's tenant (the caller, a service token, was authorized for it): PAID moves the order
+    /// on (or refunds it, when it was called off meanwhile), REFUNDED settles a refund, a
+    /// REFUND_FAILED is left to the shop. Events repeat (WeChat retries, a query and a
+    /// notification report the same payment); a repeat changes nothing and answers false.
+    pub async fn on_payment_event(
         &self,
-        tenant: TenantId,
-        headers: NotificationHeaders,
-        body: &[u8],
-    ) -> Result<(String, bool)> {
-        let scope = SystemScope::named(NOTIFICATIONS).tenant(tenant);
-        let account = self
-            .payments
-            .account(tenant)
-            .await?
-            .ok_or_else(|| OrderingError::NotificationRejected("no merchant account".into()))?;
-        let n =
-            mm_wechatpay::parse_notification(&account.keys, &headers, body, Utc::now().timestamp())
-                .map_err(|e| OrderingError::NotificationRejected(e.to_string()))?;
-        match &n.resource {
-            NotificationResource::Transaction(t) => {
-                if t.trade_state != TradeState::Success {
-                    return Ok((n.id, false));
-                }
-                let row = self.order_by_trade_no(&scope, &t.out_trade_no).await?;
-                Self::check_transaction(&account, &row, t)?;
-                let applied = self
-                    .apply_payment(&scope, row, t, Some((&n.id, &n.event_type)))
-                    .await?;
-                Ok((n.id, applied))
-            }
-            NotificationResource::Refund(r) => {
-                if r.mchid != account.mchid {
+        scope: &TenantScope,
+        payment_id: &str,
+        event: &payments::PaymentEvent,
+    ) -> Result<bool> {
+        let id = order_of_event(payment_id, &event.reference)?;
+        let notification = (!event.notification_id.is_empty())
+            .then_some((event.notification_id.as_str(), event.event_type.as_str()));
+        match event.kind() {
+            payments::PaymentEventKind::Paid => {
+                let row = self.reload_order(scope, &id).await?;
+                if event.amount_fen != row.total_fen {
                     return Err(OrderingError::PaymentMismatch(format!(
-                        "merchant {} is not this shop's",
-                        r.mchid
+                        "paid {} fen where {} fen were due",
+                        event.amount_fen, row.total_fen
                     )));
                 }
-                let id = order_id_of_trade_no(&r.out_trade_no)?;
+                self.apply_payment(scope, row, &event.transaction_id, notification)
+                    .await
+            }
+            kind @ (payments::PaymentEventKind::Refunded
+            | payments::PaymentEventKind::RefundFailed) => {
+                let succeeded = kind == payments::PaymentEventKind::Refunded;
                 let txn = scope.begin_write(&self.db).await?;
-                let row = load_order(&txn, &scope, &id).await?;
-                if !repo::record_notification(&txn, &scope, &n.id, &n.event_type, &row.order_id)
-                    .await?
+                let row = load_order(&txn, scope, &id).await?;
+                if let Some((nid, event_type)) = notification
+                    && !repo::record_notification(&txn, scope, nid, event_type, &row.order_id)
+                        .await?
                 {
-                    return Ok((n.id, false));
+                    return Ok(false);
                 }
-                let moved = r.refund_status == RefundStatus::Success
+                let moved = succeeded
                     && repo::move_order(
                         &txn,
-                        &scope,
+                        scope,
                         &row.order_id,
                         Status::Refunding.as_str(),
                         Status::Refunded.as_str(),
-                        vec![(orders::Column::RefundedFen, Expr::value(r.amount.refund))],
+                        vec![(orders::Column::RefundedFen, Expr::value(event.refund_fen))],
                     )
                     .await?;
                 let updated = if moved {
-                    Some(load_order(&txn, &scope, &row.order_id).await?)
+                    Some(load_order(&txn, scope, &row.order_id).await?)
                 } else {
                     None
                 };
                 txn.commit().await?;
                 if let Some(row) = updated {
                     self.publish(&row, pb::OrderEventKind::Updated).await;
-                } else if r.refund_status != RefundStatus::Success {
-                    tracing::warn!(order = %row.order_id, status = ?r.refund_status, "WeChat refund did not succeed; the shop must act");
+                } else if !succeeded {
+                    tracing::warn!(order = %row.order_id, event = %event.event_type, "WeChat refund did not succeed; the shop must act");
                 }
-                Ok((n.id, moved))
+                Ok(moved)
             }
+            payments::PaymentEventKind::Unspecified => Err(OrderingError::Request(
+                mm_kernel::error::RequestError::invalid("kind", "an event must say what happened"),
+            )),
         }
     }
 
-    async fn order_by_trade_no(&self, scope: &TenantScope, no: &str) -> Result<orders::Model> {
-        let id = order_id_of_trade_no(no)?;
-        self.reload_order(scope, &id).await
-    }
-
-    /// Asks WeChat Pay about an unpaid order and applies a payment whose notification was missed.
+    /// Asks WeChat Pay (through the payments module) about an unpaid order; a payment whose
+    /// notification was missed comes back as a PAID event and is applied before it answers.
     pub async fn refresh_payment(
         &self,
         ctx: &RequestContext,
@@ -372,17 +336,9 @@ impl OrderingApp {
         if row.prepay_id.is_none() || row.transaction_id.is_some() {
             return Ok(row);
         }
-        let account = self.payments.require_account(tenant).await?;
-        let t = self
-            .payments
-            .client
-            .query_by_out_trade_no(&account.keys, &out_trade_no(&row.order_id))
-            .await
-            .map_err(wechat_error)?;
-        if t.trade_state == TradeState::Success {
-            Self::check_transaction(&account, &row, &t)?;
-            self.apply_payment(&scope, row, &t, None).await?;
-        }
+        self.upstream
+            .refresh_payment(tenant, payment_name(tenant, &row.order_id))
+            .await?;
         self.reload_order(&scope, id).await
     }
 }

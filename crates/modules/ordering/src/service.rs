@@ -6,8 +6,8 @@
 //!
 //! Every use case starts from the caller's [`TenantScope`] (`ctx.authorize_tenant`) and touches
 //! the tenant's rows only inside `scope.begin(&self.db)` transactions, the only place where
-//! PostgreSQL's row-level security shows them; none is held across a call to another module or
-//! to WeChat Pay.
+//! PostgreSQL's row-level security shows them; none is held across a call to another module
+//! (WeChat Pay included: it is the payments module's).
 
 use std::sync::Arc;
 
@@ -26,7 +26,6 @@ use crate::entity::orders;
 use crate::error::{OrderingError, Result};
 use crate::repo;
 use crate::upstream::{ItemRef, Upstream};
-use mm_kernel::merchant::WechatPay;
 
 /// The topic order events are published under.
 pub const TOPIC: &str = "ordering.order";
@@ -97,7 +96,6 @@ pub struct OrderingApp {
     /// Asked before every live event a watcher is sent (see `grpc::watch_orders`).
     pub(crate) gate: Arc<mm_kernel::gate::Gate>,
     pub(crate) upstream: Upstream,
-    pub(crate) payments: WechatPay,
     pub(crate) jobs: mm_kernel::config::JobsSettings,
     /// Order numbers, taken in batches (see `numbers`).
     pub(crate) numbers: Arc<crate::numbers::Numbers>,

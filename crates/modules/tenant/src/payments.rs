@@ -1,7 +1,8 @@
 //! The tenant's WeChat Pay merchant account, one per tenant and shared by every module that takes
-//! payments (orders, booking deposits). Admins set it (keys checked, then sealed with the
-//! platform's secret key); modules fetch it with the keys still sealed (`GetMerchantCredentials`,
-//! service tokens only) and open them themselves through `mm_kernel::merchant`.
+//! payments (orders, booking deposits), all of which pay through the payments module. Admins set
+//! it (keys checked, then sealed with the platform's secret key); the payments module fetches it
+//! with the keys still sealed (`GetMerchantCredentials`, service tokens only) and opens them
+//! itself (`mm_payments::merchant`).
 
 use chrono::Utc;
 use mm_kernel::error::{FieldViolation, RequestError};

@@ -8,6 +8,7 @@ use mm_proto::minimodules::booking::v1 as bpb;
 use mm_proto::minimodules::catalog::v1 as catpb;
 use mm_proto::minimodules::identity::v1 as idpb;
 use mm_proto::minimodules::ordering::v1 as opb;
+use mm_proto::minimodules::payments::v1 as paypb;
 use mm_proto::minimodules::tenant::v1 as pb;
 use mm_proto::{METHODS, MethodAccess};
 use mm_testkit::{TestApp, spawn_app, tenant_id};
@@ -107,6 +108,10 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
     // Booking's names (CreateStaff) repeat identity's, so its rows are picked by service.
     if method.path.starts_with("/minimodules.booking.v1.") {
         return booking_request_for(name, &tn).map(Scope::Tenant);
+    }
+    // Payments' RefreshPayment shares its name with ordering's.
+    if method.path.starts_with("/minimodules.payments.v1.") {
+        return payments_request_for(name, &tn).map(Scope::Tenant);
     }
     match name {
         "CreateTenant" => Some(Scope::Platform(
@@ -524,14 +529,7 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
             let order = format!("{tn}/orders/{}", uuid_str());
             tenant(opb::GetOrderRequest { name: order }.encode_to_vec())
         }
-        "HandlePaymentNotification" => tenant(
-            opb::HandlePaymentNotificationRequest {
-                parent: tn,
-                body: b"{}".to_vec(),
-                ..Default::default()
-            }
-            .encode_to_vec(),
-        ),
+        "OnPaymentEvent" => tenant(payment_event(&tn).encode_to_vec()),
         "ListIndustryTemplates" => Some(Scope::Platform(
             pb::ListIndustryTemplatesRequest {}.encode_to_vec(),
         )),
@@ -656,7 +654,61 @@ fn booking_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
             name: format!("{tn}/reservations/{}", uuid_str()),
         }
         .encode_to_vec(),
-        "HandlePaymentNotification" => bpb::HandlePaymentNotificationRequest {
+        "OnPaymentEvent" => payment_event(tn).encode_to_vec(),
+        _ => return None,
+    })
+}
+
+/// A payment's name at the tenant named `tn` (its id is a WeChat out_trade_no: a bare uuid).
+fn payment_name(tn: &str) -> String {
+    format!("{tn}/payments/{}", uuid_str().replace('-', ""))
+}
+
+/// What the payments module reports to a paying module's listener (`OnPaymentEvent`).
+fn payment_event(tn: &str) -> paypb::PaymentEvent {
+    paypb::PaymentEvent {
+        payment: payment_name(tn),
+        reference: uuid_str(),
+        kind: paypb::PaymentEventKind::Paid as i32,
+        transaction_id: "4200000000000000000000000000".into(),
+        amount_fen: 100,
+        ..Default::default()
+    }
+}
+
+/// A well-formed request for each payments RPC aimed at the tenant named `tn`.
+fn payments_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
+    Some(match name {
+        "CreatePayment" => paypb::CreatePaymentRequest {
+            name: payment_name(tn),
+            description: "订单 A0001".into(),
+            amount_fen: 100,
+            expire_time: Some(prost_types::Timestamp {
+                seconds: chrono::Utc::now().timestamp() + 900,
+                nanos: 0,
+            }),
+            payer: format!("{tn}/users/{}", uuid_str()),
+            listener: "/minimodules.ordering.v1.OrderPaymentEvents/OnPaymentEvent".into(),
+            reference: uuid_str(),
+        }
+        .encode_to_vec(),
+        "RefreshPayment" => paypb::RefreshPaymentRequest {
+            name: payment_name(tn),
+        }
+        .encode_to_vec(),
+        "RefundPayment" => paypb::RefundPaymentRequest {
+            name: payment_name(tn),
+            refund_id: uuid_str().replace('-', ""),
+            refund_fen: 100,
+            total_fen: 100,
+            reason: "退款".into(),
+        }
+        .encode_to_vec(),
+        "ClosePayment" => paypb::ClosePaymentRequest {
+            name: payment_name(tn),
+        }
+        .encode_to_vec(),
+        "HandleWechatNotification" => paypb::HandleWechatNotificationRequest {
             parent: tn.to_string(),
             body: b"{}".to_vec(),
             ..Default::default()

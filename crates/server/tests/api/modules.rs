@@ -121,7 +121,8 @@ async fn enabling_needs_dependencies_and_disabling_waits_for_dependents() {
         .filter(|m| m.enabled)
         .map(|m| m.module_id.as_str())
         .collect();
-    assert_eq!(on, vec!["tenant", "identity"]);
+    // Payments is core, like tenant: always on.
+    assert_eq!(on, vec!["tenant", "payments", "identity"]);
 }
 
 #[tokio::test]

@@ -1135,6 +1135,7 @@ async fn the_mini_program_orders_through_the_bff() {
         "/api/v1/orders/{id}/cancel",
         "/api/v1/orders/{id}/pay",
         "/api/v1/orders/{id}/payment/refresh",
+        // Where WeChat Pay's notifications about orders come: the payments module's route.
         "/api/v1/payments/wechat/notify/{tenant}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");

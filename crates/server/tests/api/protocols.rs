@@ -276,6 +276,11 @@ async fn a_module_hosted_elsewhere_is_called_over_the_network() {
         .upstreams
         .modules
         .insert("catalog".into(), format!("http://{}", full.app.grpc_addr));
+    // Ordering pays through payments: hosted by the full process too.
+    settings
+        .upstreams
+        .modules
+        .insert("payments".into(), format!("http://{}", full.app.grpc_addr));
     settings
         .upstreams
         .modules

@@ -35,12 +35,16 @@ async fn count_tenants(app: &mm_testkit::TestApp) -> usize {
 async fn each_template_yields_a_usable_tenant_in_one_call() {
     let app = spawn_app().await;
     for (template, expected) in [
+        // Payments is core, like tenant: every shop has it.
         (
             "restaurant",
-            vec!["tenant", "identity", "catalog", "ordering"],
+            vec!["tenant", "payments", "identity", "catalog", "ordering"],
         ),
-        ("salon", vec!["tenant", "identity", "booking"]),
-        ("retail", vec!["tenant", "identity", "catalog", "ordering"]),
+        ("salon", vec!["tenant", "payments", "identity", "booking"]),
+        (
+            "retail",
+            vec!["tenant", "payments", "identity", "catalog", "ordering"],
+        ),
     ] {
         let t = app
             .create_tenant(&format!("shop-{template}"), template)

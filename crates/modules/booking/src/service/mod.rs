@@ -6,7 +6,7 @@
 //! Every use case takes the [`TenantScope`] the caller was authorized for (the gRPC layer gets it
 //! from `ctx.authorize_tenant`), and every database access runs in a transaction that scope
 //! opened (on PostgreSQL, row-level security lets nothing else through). No transaction is held
-//! across a call to another module or to WeChat Pay.
+//! across a call to another module (WeChat Pay included: it is the payments module's).
 
 mod reserving;
 mod resources;
@@ -36,7 +36,6 @@ pub const MAX_SLOT_DAYS: i64 = 31;
 pub struct BookingApp {
     pub(crate) db: DatabaseConnection,
     pub(crate) upstream: Upstream,
-    pub(crate) payments: mm_kernel::merchant::WechatPay,
     /// First retry wait of a failed message (`jobs.retry_base_ms`).
     pub(crate) retry_base_ms: u64,
     /// "Now" for slots, hold deadlines and the jobs that act on them.

@@ -1,17 +1,20 @@
-//! The tenant's WeChat Pay merchant account as a paying module uses it. The tenant module keeps
-//! the account (one per tenant, shared by orders and booking deposits) and hands it out with the
-//! keys still sealed, to service tokens only; the module opens them here with the platform's
-//! secret key, so the keys never cross the wire in the clear, even in a mesh.
+//! The tenant's WeChat Pay merchant account as the payments module uses it. The tenant module
+//! keeps the account (one per tenant, for every paying module) and hands it out with the keys
+//! still sealed, to service tokens only; this module opens them here with the platform's secret
+//! key, so the keys never cross the wire in the clear, even in a mesh.
+//!
+//! (Moved here from the kernel: the kernel knows no WeChat Pay.)
 
 use std::sync::Arc;
 
+use mm_kernel::TenantId;
+use mm_kernel::auth::JwtKeys;
+use mm_kernel::module::ModuleContext;
+use mm_kernel::module_config::{is_retryable, service_request};
+use mm_kernel::platform::Platform;
+use mm_kernel::secrets::SecretBox;
 use mm_proto::minimodules::tenant::v1 as pb;
 use mm_wechatpay::MerchantKeys;
-
-use crate::auth::JwtKeys;
-use crate::ids::TenantId;
-use crate::module_config::{is_retryable, service_request};
-use crate::secrets::SecretBox;
 
 /// Why a merchant account could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -56,11 +59,11 @@ impl MerchantAccount {
     }
 }
 
-/// Merchant accounts for one module, fetched through the tenant contract.
+/// Merchant accounts, fetched through the tenant contract.
 #[derive(Clone)]
 pub struct Merchants {
     module: &'static str,
-    channel: crate::platform::Platform,
+    channel: Platform,
     keys: Arc<JwtKeys>,
     secrets: SecretBox,
 }
@@ -74,10 +77,10 @@ impl std::fmt::Debug for Merchants {
 }
 
 impl Merchants {
-    /// Accounts for `module` over the platform channel, opened with `secret_key`.
+    /// Accounts fetched as `module` over the platform channel, opened with `secret_key`.
     pub fn new(
         module: &'static str,
-        channel: crate::platform::Platform,
+        channel: Platform,
         keys: Arc<JwtKeys>,
         secret_key: &[u8; 32],
     ) -> Self {
@@ -130,9 +133,9 @@ impl Merchants {
     }
 }
 
-/// WeChat Pay as one paying module uses it: the shop's merchant account, the protocol client, and
-/// the URL WeChat Pay posts this module's notifications to (`<public url><notify_path>/<tenant>`,
-/// a BFF route that hands them to the module).
+/// WeChat Pay as this module uses it: the shop's merchant account, the protocol client, and the
+/// URL WeChat Pay posts notifications to (`<public url><notify_path>/<tenant>`, the BFF route
+/// that hands them to [`crate::PaymentsApp`]).
 #[derive(Clone)]
 pub struct WechatPay {
     merchants: Merchants,
@@ -153,7 +156,7 @@ impl WechatPay {
     /// WeChat Pay for `module`, its notifications expected at `notify_path` on the public URL.
     pub fn from_context(
         module: &'static str,
-        ctx: &crate::module::ModuleContext,
+        ctx: &ModuleContext,
         notify_path: &str,
     ) -> anyhow::Result<Self> {
         Ok(Self {
@@ -169,7 +172,7 @@ impl WechatPay {
         })
     }
 
-    /// Where WeChat Pay posts the tenant's notifications for this module.
+    /// Where WeChat Pay posts the tenant's notifications.
     pub fn notify_url(&self, tenant: TenantId) -> String {
         format!("{}/{tenant}", self.notify_base)
     }
