@@ -1,0 +1,47 @@
+// The catalog module's words in 简体中文, merged into the dashboard's messages by
+// src/locales/index.ts: a module's pages bring their own texts. locale.en-US.ts must have
+// exactly the same keys (its type checks it).
+export default {
+  catalog: {
+    name: '名称',
+    products: '商品管理',
+    categories: '分类管理',
+    newProduct: '新建商品',
+    editProduct: '编辑商品',
+    newCategory: '新建分类',
+    editCategory: '编辑分类',
+    category: '分类',
+    allCategories: '全部分类',
+    nameZh: '中文名称',
+    nameEn: '英文名称',
+    description: '描述',
+    images: '图片地址',
+    imageHint: 'HTTPS 图片地址，第一张为封面',
+    tags: '标签',
+    onSale: '在售',
+    offSale: '已下架',
+    sortOrder: '排序',
+    skus: '规格',
+    specs: '规格值',
+    specName: '规格名',
+    specValue: '值',
+    price: '价格（元）',
+    stock: '库存',
+    unlimited: '不限库存',
+    addSku: '添加规格',
+    addSpec: '添加规格值',
+    addImage: '添加图片',
+    deleteConfirm: '确定删除商品“{name}”？',
+    categoryDeleteConfirm: '确定删除分类“{name}”？',
+    needCategory: '请先创建分类',
+    cover: '封面',
+  },
+  reasons: {
+    catalog: {
+      CATEGORY_NOT_FOUND: '分类不存在',
+      PRODUCT_NOT_FOUND: '商品不存在',
+      CATEGORY_NOT_EMPTY: '该分类下还有 {products} 个商品，请先移走或删除',
+      NOT_ON_SALE: '商品未在售',
+    },
+  },
+}
