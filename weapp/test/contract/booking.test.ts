@@ -59,11 +59,11 @@ type Phone = Awaited<ReturnType<typeof customer>>;
 /** What the slot page offers: the first range of the date strip, read in the server's zone. */
 async function offer(p: Phone, serviceId: string) {
   const now = Date.now();
-  const base = p.booking.bookingConfig(p.boot.config());
+  const base = await p.booking.settings();
   const strip = p.schedule.dateStrip(now, base);
   const range = p.schedule.dateRanges(strip.map((d) => d.date))[0]!;
   const res = await p.booking.listSlots(serviceId, range.from, range.to);
-  const cfg = p.booking.inZone(base, res.time_zone);
+  const cfg = p.booking.inZone(base, res);
   /** Every choice for `staff` over the range, day by day. */
   const choices = (staff = p.schedule.ANY_STAFF) =>
     strip.flatMap((d) => p.schedule.slotsOn(res.slots, d.date, staff, now, cfg).flatMap((g) => g.slots));
@@ -85,14 +85,20 @@ describe('booking against the real BFF', () => {
   it('offers slots in the shop’s zone and books the way the pages do: one hold per key, confirm, list, move, cancel', async () => {
     const p = await customer();
     const { now, cfg, strip, res, choices } = await offer(p, cut);
-    expect(cfg).toMatchObject({ timeZone: 'Asia/Shanghai', horizonDays: 7, leadTimeMinutes: 0, reminderTemplateId: 'tmpl-remind' });
+    expect(cfg).toMatchObject({
+      timeZone: 'Asia/Shanghai',
+      offset: 480,
+      horizonDays: 7,
+      leadTimeMinutes: 0,
+      reminderTemplateId: 'tmpl-remind',
+    });
     expect((await p.booking.listServices()).find((s) => s.id === cut)).toMatchObject({
       name: '合同测试剪发',
       duration_minutes: 30,
       deposit_fen: 0,
     });
 
-    expect(res.time_zone).toBe('Asia/Shanghai');
+    expect(res).toMatchObject({ time_zone: 'Asia/Shanghai', utc_offset_minutes: 480 });
     expect(res.slots.length).toBeGreaterThan(0);
     // The client's reading of each start on the shop's clock is the server's.
     for (const s of res.slots) {

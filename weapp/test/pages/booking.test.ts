@@ -75,13 +75,30 @@ function setup(routes: Routes, opts: { config?: Record<string, unknown>; wx?: Wx
     appid: APPID,
     ...opts.wx,
     handler: (req) => {
-      const r = routes[`${req.method} ${req.path}`];
+      const all: Routes = { 'GET /api/v1/booking/settings': settings, ...routes };
+      const r = all[`${req.method} ${req.path}`];
       return r ? r(req) : { status: 304 };
     },
   });
   resetCore();
   const base = bootConfig();
-  const booking = bookingModule({ time_zone: 'Asia/Shanghai', horizon_days: 14, lead_time_minutes: 60, ...opts.config });
+  const shop: Record<string, unknown> = { time_zone: 'Asia/Shanghai', horizon_days: 14, lead_time_minutes: 60, ...opts.config };
+  // What the server answers for the shop's config (the zones used here are all UTC+8).
+  const settings = (): FakeResponse => ({
+    status: 200,
+    body: {
+      time_zone: shop.time_zone,
+      utc_offset_minutes: 480,
+      slot_minutes: 30,
+      lead_time_minutes: shop.lead_time_minutes,
+      horizon_days: shop.horizon_days,
+      cancel_window_hours: shop.cancel_window_hours ?? 2,
+      reschedule_window_hours: shop.reschedule_window_hours ?? 2,
+      hold_minutes: 10,
+      reminder_template_id: shop.reminder_template_id ?? '',
+    },
+  });
+  const booking = bookingModule(shop);
   const config = { ...base, modules: opts.enabled === false ? base.modules : [...base.modules, booking] };
   w.storage.set(`mm:${APPID}:boot`, { config, etag: 'e', fetchedAt: Date.now() });
   signIn(w, APPID, user);

@@ -2,7 +2,7 @@
 // phone's), "any staff" merging, staff names (and the fallback for ids the staff list does not
 // name), the customer's cancel and reschedule windows, and how a booking reads on screen.
 import { ApiError } from '../../miniprogram/core/errors';
-import { bookingConfig, describeError, type Reservation, type Staff } from '../../miniprogram/packages/booking/services/booking';
+import { configOf, describeError, inZone, type Reservation, type Staff } from '../../miniprogram/packages/booking/services/booking';
 import {
   bookingView,
   chooseTitle,
@@ -17,7 +17,6 @@ import {
   dateRanges,
   dateStrip,
   datesWithSlots,
-  offsetOf,
   slotsOn,
   split,
   staffOf,
@@ -47,13 +46,10 @@ describe('date strip', () => {
   });
 
   it('follows the shop’s zone, not the phone’s', () => {
-    const tokyo = { ...SHANGHAI, offset: offsetOf('Asia/Tokyo') };
+    const tokyo = { ...SHANGHAI, offset: 540 };
     const days = dateStrip(NOW, tokyo);
     expect(days.map((d) => d.date)).toEqual(['2026-11-25', '2026-11-26', '2026-11-27', '2026-11-28']);
     expect(dayView(days[0]!, false).label).toBe('今天');
-    // An unknown zone counts as Shanghai, as on the server.
-    expect(offsetOf('Europe/Paris')).toBe(480);
-    expect(offsetOf(undefined)).toBe(480);
   });
 
   it('starts today when the lead time ends today, and is empty when it passes the horizon', () => {
@@ -212,22 +208,34 @@ describe('booking config and views', () => {
     note: '',
     ...over,
   });
-  const cfg = bookingConfig({ modules: [{ id: 'booking', config: { cancel_window_hours: 24, reschedule_window_hours: 12 } }] });
+  const settings = {
+    time_zone: 'Asia/Shanghai',
+    utc_offset_minutes: 480,
+    slot_minutes: 30,
+    lead_time_minutes: 60,
+    horizon_days: 14,
+    cancel_window_hours: 24,
+    reschedule_window_hours: 12,
+    hold_minutes: 10,
+    reminder_template_id: '',
+  };
+  const cfg = configOf(settings);
   const names = { services: new Map([['svc-cut', '剪发']]), staff: new Map([['s-a', '王师傅']]) };
 
-  it('reads the public config with the spec’s defaults', () => {
-    expect(bookingConfig(undefined)).toEqual({
+  it('takes the settings and the zone’s offset from the server', () => {
+    expect(configOf({ ...settings, time_zone: 'Asia/Tokyo', utc_offset_minutes: 540, reminder_template_id: ' tmpl-1 ' })).toEqual({
       slotMinutes: 30,
       leadTimeMinutes: 60,
       horizonDays: 14,
-      cancelWindowHours: 2,
-      rescheduleWindowHours: 2,
-      timeZone: 'Asia/Shanghai',
-      offset: 480,
-      reminderTemplateId: '',
+      cancelWindowHours: 24,
+      rescheduleWindowHours: 12,
+      timeZone: 'Asia/Tokyo',
+      offset: 540,
+      reminderTemplateId: 'tmpl-1',
     });
-    const tokyo = bookingConfig({ modules: [{ id: 'booking', config: { time_zone: 'Asia/Tokyo', reminder_template_id: ' tmpl-1 ' } }] });
-    expect(tokyo).toMatchObject({ timeZone: 'Asia/Tokyo', offset: 540, reminderTemplateId: 'tmpl-1' });
+    // A slot list answered in another zone (the shop moved) is read in that zone.
+    expect(inZone(cfg, { time_zone: 'Asia/Tokyo', utc_offset_minutes: 540 })).toMatchObject({ timeZone: 'Asia/Tokyo', offset: 540 });
+    expect(inZone(cfg, { time_zone: 'Asia/Shanghai', utc_offset_minutes: 480 })).toBe(cfg);
   });
 
   it('shows times on the shop’s clock', () => {

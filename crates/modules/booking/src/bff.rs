@@ -60,6 +60,31 @@ pub struct SlotsDto {
     pub slots: Vec<SlotDto>,
     /// The shop's time zone.
     pub time_zone: String,
+    /// Its offset east of UTC, in minutes.
+    pub utc_offset_minutes: i32,
+}
+
+/// The shop's booking settings, defaults applied (the server's, so no page keeps its own).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsDto {
+    /// IANA time zone of the schedule, e.g. "Asia/Shanghai".
+    pub time_zone: String,
+    /// The zone's offset east of UTC, in minutes.
+    pub utc_offset_minutes: i32,
+    /// Slots start on this grid.
+    pub slot_minutes: i32,
+    /// Book at least this long ahead.
+    pub lead_time_minutes: i32,
+    /// Book at most this many days ahead.
+    pub horizon_days: i32,
+    /// No cancelling a confirmed booking less than this before its start.
+    pub cancel_window_hours: i32,
+    /// No moving a booking less than this before its start.
+    pub reschedule_window_hours: i32,
+    /// How long a hold keeps its place unconfirmed.
+    pub hold_minutes: i32,
+    /// Subscribe-message template for reminders; empty when the shop sends none.
+    pub reminder_template_id: String,
 }
 
 /// A staff member or room that performs services.
@@ -270,6 +295,43 @@ pub async fn list_services(
     ))
 }
 
+/// The shop's booking settings: its time zone with the zone's UTC offset, the slot grid and the
+/// customer's windows.
+#[utoipa::path(get, path = "/api/v1/booking/settings", tag = "booking", params(AppConfigQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = SettingsDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn get_settings(
+    State(state): State<Arc<Shared>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<SettingsDto>, ApiError> {
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
+    let s = state
+        .bookings
+        .clone()
+        .get_booking_settings(mm_bff::forward(
+            &headers,
+            pb::GetBookingSettingsRequest {
+                name: format!("tenants/{tenant}/bookingSettings"),
+            },
+        ))
+        .await?
+        .into_inner()
+        .booking_settings
+        .unwrap_or_default();
+    Ok(Json(SettingsDto {
+        time_zone: s.time_zone,
+        utc_offset_minutes: s.utc_offset_minutes,
+        slot_minutes: s.slot_minutes,
+        lead_time_minutes: s.lead_time_minutes,
+        horizon_days: s.horizon_days,
+        cancel_window_hours: s.cancel_window_hours,
+        reschedule_window_hours: s.reschedule_window_hours,
+        hold_minutes: s.hold_minutes,
+        reminder_template_id: s.reminder_template_id,
+    }))
+}
+
 /// Who performs the shop's services (active staff members and rooms), for the staff picker.
 #[utoipa::path(get, path = "/api/v1/booking/staff", tag = "booking", params(AppConfigQuery),
     security(("bearer" = [])),
@@ -352,6 +414,7 @@ pub async fn list_slots(
         .into_inner();
     Ok(Json(SlotsDto {
         time_zone: r.time_zone,
+        utc_offset_minutes: r.utc_offset_minutes,
         slots: r
             .slots
             .into_iter()
@@ -616,6 +679,7 @@ pub fn def() -> mm_kernel::module::BffDef {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
+        get_settings,
         list_services,
         list_staff,
         list_slots,
@@ -628,6 +692,7 @@ pub fn def() -> mm_kernel::module::BffDef {
         refresh_deposit
     ),
     components(schemas(
+        SettingsDto,
         ServiceDto,
         StaffDto,
         SlotDto,
@@ -645,6 +710,7 @@ struct ApiDoc;
 fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/api/v1/booking/services", get(list_services))
+        .route("/api/v1/booking/settings", get(get_settings))
         .route("/api/v1/booking/staff", get(list_staff))
         .route("/api/v1/booking/services/{id}/slots", get(list_slots))
         .route(

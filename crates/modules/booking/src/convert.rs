@@ -305,6 +305,23 @@ pub fn time_off(o: &time_offs::Model) -> pb::TimeOff {
 }
 
 /// A slot on the wire.
+/// The settings the booking pages read.
+pub fn settings(tenant: TenantId, cfg: &crate::domain::Config) -> pb::BookingSettings {
+    let small = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
+    pb::BookingSettings {
+        name: format!("tenants/{tenant}/bookingSettings"),
+        time_zone: cfg.time_zone.clone(),
+        utc_offset_minutes: cfg.offset().local_minus_utc() / 60,
+        slot_minutes: small(cfg.slot()),
+        lead_time_minutes: small(cfg.lead_time_minutes),
+        horizon_days: small(cfg.horizon_days),
+        cancel_window_hours: small(cfg.cancel_window_hours),
+        reschedule_window_hours: small(cfg.reschedule_window_hours),
+        hold_minutes: small(cfg.hold_minutes),
+        reminder_template_id: cfg.reminder_template_id.trim().to_string(),
+    }
+}
+
 pub fn slot(tenant: TenantId, s: &SlotView, offset: chrono::FixedOffset) -> pb::Slot {
     pb::Slot {
         service: format!("tenants/{tenant}/services/{}", s.service_id),

@@ -295,6 +295,24 @@ impl BookingService for BookingApp {
         ok(pb::DeleteTimeOffResponse {})
     }
 
+    async fn get_booking_settings(
+        &self,
+        req: Request<pb::GetBookingSettingsRequest>,
+    ) -> Reply<pb::GetBookingSettingsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let v = mm_kernel::ids::parse_singleton_name(
+            &req.get_ref().name,
+            &["tenants"],
+            "bookingSettings",
+            "name",
+        )?;
+        let scope = ctx.authorize_tenant(&mm_kernel::TenantId::parse(v[0], "name")?)?;
+        let cfg = self.settings(&ctx, &scope).await?;
+        ok(pb::GetBookingSettingsResponse {
+            booking_settings: Some(convert::settings(scope.tenant(), &cfg)),
+        })
+    }
+
     async fn list_available_slots(
         &self,
         req: Request<pb::ListAvailableSlotsRequest>,
@@ -315,6 +333,7 @@ impl BookingService for BookingApp {
                 .iter()
                 .map(|s| convert::slot(scope.tenant(), s, offset))
                 .collect(),
+            utc_offset_minutes: offset.local_minus_utc() / 60,
             time_zone: cfg.time_zone,
         })
     }

@@ -594,6 +594,10 @@ fn booking_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
             }),
         }
         .encode_to_vec(),
+        "GetBookingSettings" => bpb::GetBookingSettingsRequest {
+            name: format!("{tn}/bookingSettings"),
+        }
+        .encode_to_vec(),
         "ListAvailableSlots" => bpb::ListAvailableSlotsRequest {
             parent,
             service: service_name,

@@ -752,6 +752,87 @@ async fn staff_book_walk_ins_confirmed_at_once_within_capacity() {
     );
 }
 
+/// The pages keep no table of zones or defaults: the server sends the zone with its offset and
+/// the config with the module's defaults applied, to customers (JSON) and staff (gRPC) alike.
+#[tokio::test]
+async fn booking_settings_carry_the_zone_offset_and_the_defaults() {
+    let app = spawn_app().await;
+    let s = open_salon(&app, "zone-salon", 1).await;
+    let alice = app.token(Role::Customer, Some(s.id), &[]);
+    let bearer = format!("Bearer {alice}");
+    let h = [
+        ("x-wechat-appid", s.t.wechat_appid.as_str()),
+        ("authorization", bearer.as_str()),
+    ];
+    let (status, _, settings) = app.get_json("/api/v1/booking/settings", &h).await;
+    assert_eq!(status, 200, "{settings}");
+    assert_eq!(
+        settings,
+        serde_json::json!({"time_zone": "Asia/Shanghai", "utc_offset_minutes": 480,
+            "slot_minutes": 30, "lead_time_minutes": 60, "horizon_days": 14,
+            "cancel_window_hours": 2, "reschedule_window_hours": 2, "hold_minutes": 10,
+            "reminder_template_id": ""})
+    );
+
+    set_booking_config(
+        &app,
+        &s.t,
+        serde_json::json!({"time_zone": "Asia/Tokyo", "slot_minutes": 15}),
+    )
+    .await;
+    let got = booking(&app)
+        .get_booking_settings(with_token(
+            pb::GetBookingSettingsRequest {
+                name: format!("{}/bookingSettings", s.t.name),
+            },
+            &s.staff_token,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .booking_settings
+        .unwrap();
+    assert_eq!(
+        (
+            got.time_zone.as_str(),
+            got.utc_offset_minutes,
+            got.slot_minutes
+        ),
+        ("Asia/Tokyo", 540, 15)
+    );
+    // The rest is the module's defaults (module.json), not the client's guess.
+    assert_eq!((got.horizon_days, got.lead_time_minutes), (14, 60));
+    let day = (Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d");
+    let (status, _, slots) = app
+        .get_json(
+            &format!(
+                "/api/v1/booking/services/{}/slots?from={day}&to={day}",
+                s.service.name.rsplit('/').next().unwrap()
+            ),
+            &h,
+        )
+        .await;
+    assert_eq!(status, 200, "{slots}");
+    assert_eq!(
+        (&slots["time_zone"], &slots["utc_offset_minutes"]),
+        (&serde_json::json!("Asia/Tokyo"), &serde_json::json!(540))
+    );
+
+    // Another shop's customer reads nothing of this one's.
+    let other = open_salon(&app, "zone-other", 1).await;
+    let mallory = app.token(Role::Customer, Some(other.id), &[]);
+    let err = booking(&app)
+        .get_booking_settings(with_token(
+            pb::GetBookingSettingsRequest {
+                name: format!("{}/bookingSettings", s.t.name),
+            },
+            &mallory,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+}
+
 #[tokio::test]
 async fn the_mini_program_books_through_the_bff() {
     let app = spawn_app().await;
@@ -783,6 +864,7 @@ async fn the_mini_program_books_through_the_bff() {
         .await;
     assert_eq!(status, 200, "{slots}");
     assert_eq!(slots["time_zone"], "Asia/Shanghai");
+    assert_eq!(slots["utc_offset_minutes"], 480);
     let slot = slots["slots"]
         .as_array()
         .unwrap()

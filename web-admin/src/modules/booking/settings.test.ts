@@ -1,69 +1,31 @@
-// The booking settings against a fake TenantService: the whole config when the user may read it,
-// the public part otherwise, the module's defaults when neither answers.
+// The booking settings against a fake BookingService: the zone, its UTC offset and the slot grid
+// come from the server as it answers them; nothing is looked up in a table of zones here.
 import { describe, expect, it } from 'vitest'
-import type { JsonObject } from '@bufbuild/protobuf'
-import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect'
-import { TenantService } from '@/gen/minimodules/tenant/v1/tenant_service_pb'
+import { createRouterTransport } from '@connectrpc/connect'
+import { BookingService } from '@/gen/minimodules/booking/v1/booking_service_pb'
 import { setTransport } from '@/api/transport'
 import { resetClients } from '@/api/clients'
-import { listAll, loadSettings, settingsOf } from './settings'
-
-function fake(opts: { config?: JsonObject; publicConfig?: JsonObject }) {
-  const asked: string[] = []
-  setTransport(
-    createRouterTransport(({ service }) => {
-      service(TenantService, {
-        getModuleConfig: (req) => {
-          asked.push(`config ${req.name}`)
-          if (!opts.config) throw new ConnectError('no', Code.PermissionDenied)
-          return { config: { name: req.name, config: opts.config } }
-        },
-        getAppConfig: (req) => {
-          asked.push(`app ${req.wechatAppid}`)
-          if (!opts.publicConfig) throw new ConnectError('no', Code.NotFound)
-          return { appConfig: { modules: [{ id: 'booking', publicConfig: opts.publicConfig }] } }
-        },
-      })
-    }),
-  )
-  resetClients()
-  return asked
-}
-
-describe('settingsOf', () => {
-  it('reads the zone and slot, with the module defaults for what is missing or wrong', () => {
-    expect(settingsOf({ time_zone: 'Asia/Tokyo', slot_minutes: 15 })).toEqual({
-      timeZone: 'Asia/Tokyo',
-      offset: 540,
-      slotMinutes: 15,
-    })
-    expect(settingsOf(undefined)).toEqual({ timeZone: 'Asia/Shanghai', offset: 480, slotMinutes: 30 })
-    expect(settingsOf({ slot_minutes: 'x', time_zone: 3 })).toEqual({
-      timeZone: 'Asia/Shanghai',
-      offset: 480,
-      slotMinutes: 30,
-    })
-  })
-})
+import { listAll, loadSettings } from './settings'
 
 describe('loadSettings', () => {
-  it('reads the tenant module config', async () => {
-    const asked = fake({ config: { time_zone: 'Asia/Seoul', slot_minutes: 20 } })
-    expect(await loadSettings('tenants/t', 'wx1')).toMatchObject({ timeZone: 'Asia/Seoul', slotMinutes: 20 })
-    expect(asked).toEqual(['config tenants/t/modules/booking/config'])
-  })
-
-  it('falls back to the public config when the config is not readable', async () => {
-    const asked = fake({ publicConfig: { time_zone: 'Asia/Tokyo', slot_minutes: 60 } })
-    expect(await loadSettings('tenants/t', 'wx1')).toMatchObject({ offset: 540, slotMinutes: 60 })
-    expect(asked).toEqual(['config tenants/t/modules/booking/config', 'app wx1'])
-  })
-
-  it('falls back to the defaults when nothing answers', async () => {
-    fake({})
-    expect(await loadSettings('tenants/t', 'wx1')).toEqual(settingsOf(undefined))
-    fake({})
-    expect(await loadSettings('tenants/t')).toEqual(settingsOf(undefined))
+  it('reads the tenant’s settings from the booking service', async () => {
+    const asked: string[] = []
+    setTransport(
+      createRouterTransport(({ service }) => {
+        service(BookingService, {
+          getBookingSettings: (req) => {
+            asked.push(req.name)
+            // An offset no table of zones would give: the page must take the server's.
+            return {
+              bookingSettings: { name: req.name, timeZone: 'Asia/Seoul', utcOffsetMinutes: 545, slotMinutes: 20 },
+            }
+          },
+        })
+      }),
+    )
+    resetClients()
+    expect(await loadSettings('tenants/t')).toEqual({ timeZone: 'Asia/Seoul', offset: 545, slotMinutes: 20 })
+    expect(asked).toEqual(['tenants/t/bookingSettings'])
   })
 })
 

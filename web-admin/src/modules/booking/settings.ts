@@ -1,9 +1,8 @@
-// What the booking pages need of the shop's booking config (its time zone and slot grid) and of
-// the contract's paged lists. The config is the tenant module's: read whole with
-// tenant.config.read, else the public part every mini-program boots with (both keys are public),
-// else the module's defaults, so a cashier without config access still sees the right hours.
+// What the booking pages need of the shop's booking settings: its time zone with the zone's UTC
+// offset and its slot grid, as the booking service answers them (its defaults applied), so the
+// dashboard keeps no table of zones or defaults of its own.
+import type { BookingSettings as Wire } from '@/gen/minimodules/booking/v1/booking_service_pb'
 import * as api from '@/api/clients'
-import { DEFAULT_ZONE, zoneOffset } from './time'
 
 export interface BookingSettings {
   timeZone: string
@@ -12,34 +11,19 @@ export interface BookingSettings {
   slotMinutes: number
 }
 
-/** The settings in a booking config object (the module's defaults for what it lacks). */
-export function settingsOf(config: { [k: string]: unknown } | undefined): BookingSettings {
-  const zone = typeof config?.time_zone === 'string' && config.time_zone ? config.time_zone : DEFAULT_ZONE
-  const slot = Number(config?.slot_minutes)
-  return {
-    timeZone: zone,
-    offset: zoneOffset(zone),
-    slotMinutes: Number.isInteger(slot) && slot >= 5 ? slot : 30,
-  }
+/** What the pages show while the settings load: the platform's default zone and grid. */
+export const LOADING: BookingSettings = { timeZone: 'Asia/Shanghai', offset: 480, slotMinutes: 30 }
+
+/** The pages' reading of the server's settings. */
+export function settingsOf(s: Wire | undefined): BookingSettings {
+  if (!s) return LOADING
+  return { timeZone: s.timeZone, offset: s.utcOffsetMinutes, slotMinutes: s.slotMinutes }
 }
 
-/** The shop's booking settings; `appid` (when known) opens the public config as a fallback. */
-export async function loadSettings(tenant: string, appid?: string): Promise<BookingSettings> {
-  try {
-    const res = await api.tenants().getModuleConfig({ name: `${tenant}/modules/booking/config` })
-    return settingsOf(res.config?.config)
-  } catch {
-    // No tenant.config.read: the public part below has the same keys.
-  }
-  if (appid) {
-    try {
-      const res = await api.tenants().getAppConfig({ wechatAppid: appid })
-      return settingsOf(res.appConfig?.modules.find((m) => m.id === 'booking')?.publicConfig)
-    } catch {
-      // Fall through to the defaults.
-    }
-  }
-  return settingsOf(undefined)
+/** The settings of `tenant` ("tenants/{id}"). */
+export async function loadSettings(tenant: string): Promise<BookingSettings> {
+  const res = await api.booking().getBookingSettings({ name: `${tenant}/bookingSettings` })
+  return settingsOf(res.bookingSettings)
 }
 
 /** Every page of a paged list, `limit` items at most. */

@@ -6,11 +6,11 @@ import { computed, ref } from 'vue'
 import type { Service, Staff } from '@/gen/minimodules/booking/v1/booking_pb'
 import * as api from '@/api/clients'
 import { useWorkspaceStore } from '@/stores/workspace'
-import { listAll, loadSettings, settingsOf, type BookingSettings } from './settings'
+import { LOADING, listAll, loadSettings, type BookingSettings } from './settings'
 
 export const useBookingStore = defineStore('booking', () => {
   const ws = useWorkspaceStore()
-  const settings = ref<BookingSettings>(settingsOf(undefined))
+  const settings = ref<BookingSettings>(LOADING)
   const services = ref<Service[]>([])
   const staff = ref<Staff[]>([])
   const loadedFor = ref('')
@@ -37,7 +37,7 @@ export const useBookingStore = defineStore('booking', () => {
   /** Settings, services and resources of the current tenant. */
   async function load() {
     const tenant = ws.tenantName
-    const [s] = await Promise.all([loadSettings(tenant, ws.tenant?.wechatAppid), loadServices(), loadStaff()])
+    const [s] = await Promise.all([loadSettings(tenant), loadServices(), loadStaff()])
     settings.value = s
     loadedFor.value = tenant
   }

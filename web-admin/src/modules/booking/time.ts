@@ -1,27 +1,9 @@
 // Dates and times in the shop's time zone, without the browser's own zone anywhere: the booking
-// schedule is local to the shop ("Tuesdays 09:00–18:00"), everything on the wire is UTC. The zones
-// a shop may choose (the booking module's config schema) have had no daylight saving since 1991,
-// so, as on the server (crates/modules/booking domain.rs ZONES), each is a fixed offset.
+// schedule is local to the shop ("Tuesdays 09:00–18:00"), everything on the wire is UTC. The
+// zone's offset comes from the server with the booking settings (settings.ts).
 
-/** Minutes east of UTC of every zone the booking config allows. */
-export const ZONES: Readonly<Record<string, number>> = {
-  'Asia/Shanghai': 480,
-  'Asia/Hong_Kong': 480,
-  'Asia/Macau': 480,
-  'Asia/Taipei': 480,
-  'Asia/Singapore': 480,
-  'Asia/Tokyo': 540,
-  'Asia/Seoul': 540,
-}
-
-export const DEFAULT_ZONE = 'Asia/Shanghai'
 const MINUTE = 60_000
 const DAY_MINUTES = 1440
-
-/** The zone's offset in minutes; an unknown zone falls back to Shanghai, as the server does. */
-export function zoneOffset(zone: string): number {
-  return ZONES[zone] ?? 480
-}
 
 /** "YYYY-MM-DD" → days since 1970-01-01, or NaN when malformed. */
 function dayNumber(date: string): number {

@@ -208,6 +208,11 @@ fn cells_of(row: &reservations::Model) -> Cells {
 impl BookingApp {
     /// The caller as an actor and the config of the tenant it was authorized for (`scope`);
     /// MODULE_DISABLED when booking is off.
+    /// The tenant's booking config, defaults applied, for anyone who may book or serve there.
+    pub async fn settings(&self, ctx: &RequestContext, scope: &TenantScope) -> Result<Config> {
+        Ok(self.enter(ctx, scope).await?.0)
+    }
+
     async fn enter(&self, ctx: &RequestContext, scope: &TenantScope) -> Result<(Config, Actor)> {
         let (actor, _) = actor(ctx)?;
         let cfg = self.upstream.config(scope.tenant()).await?;

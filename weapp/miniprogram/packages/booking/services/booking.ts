@@ -1,7 +1,7 @@
 /**
  * The booking module's BFF calls (services, staff, free slots, hold, confirm, my bookings, cancel,
- * reschedule, deposit), its public config, the deposit's WeChat Pay sheet and the reminder
- * subscription.
+ * reschedule, deposit), the shop's booking settings, the deposit's WeChat Pay sheet and the
+ * reminder subscription.
  */
 import type { components } from '../../../core/api/schema';
 import { api } from '../../../core/api';
@@ -9,12 +9,13 @@ import * as auth from '../../../core/auth';
 import { ApiError, describe } from '../../../core/errors';
 import { format, strings } from '../../../core/locale/index';
 import { payThenRefresh } from '../../../services/pay';
-import { DEFAULT_ZONE, offsetOf, type Policy } from './schedule';
+import type { Policy } from './schedule';
 
 export type Service = components['schemas']['ServiceDto'];
 /** A staff member or room: `kind` "person" or "room"; `service_ids` empty when it performs every service. */
 export type Staff = components['schemas']['StaffDto'];
 export type Slots = components['schemas']['SlotsDto'];
+export type Settings = components['schemas']['SettingsDto'];
 
 export type Reservation = components['schemas']['ReservationDto'];
 /** "none" | "unpaid" (paying confirms the booking) | "paid" | "refunding" | "refunded". */
@@ -22,7 +23,10 @@ export type DepositStatus = Reservation['deposit_status'];
 /** A deposit's payment: the booking (still held) and the parameters for `wx.requestPayment`. */
 export type DepositPayment = components['schemas']['DepositPayDto'];
 
-/** The booking module's public config, with module.json's defaults for anything missing. */
+/**
+ * The shop's booking settings as the pages use them. The server sends them with its defaults
+ * applied and the zone's UTC offset, so the mini-program keeps no table of zones or defaults.
+ */
 export interface BookingConfig extends Policy {
   slotMinutes: number;
   timeZone: string;
@@ -30,25 +34,28 @@ export interface BookingConfig extends Policy {
   reminderTemplateId: string;
 }
 
-export function bookingConfig(config: { modules: { id: string; config: Record<string, unknown> }[] } | undefined): BookingConfig {
-  const c = config?.modules.find((m) => m.id === 'booking')?.config ?? {};
-  const int = (v: unknown, d: number) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : d);
-  const timeZone = typeof c.time_zone === 'string' && c.time_zone ? c.time_zone : DEFAULT_ZONE;
+export function configOf(s: Settings): BookingConfig {
   return {
-    slotMinutes: int(c.slot_minutes, 30),
-    leadTimeMinutes: int(c.lead_time_minutes, 60),
-    horizonDays: Math.max(1, int(c.horizon_days, 14)),
-    cancelWindowHours: int(c.cancel_window_hours, 2),
-    rescheduleWindowHours: int(c.reschedule_window_hours, 2),
-    timeZone,
-    offset: offsetOf(timeZone),
-    reminderTemplateId: typeof c.reminder_template_id === 'string' ? c.reminder_template_id.trim() : '',
+    slotMinutes: s.slot_minutes,
+    leadTimeMinutes: s.lead_time_minutes,
+    horizonDays: Math.max(1, s.horizon_days),
+    cancelWindowHours: s.cancel_window_hours,
+    rescheduleWindowHours: s.reschedule_window_hours,
+    timeZone: s.time_zone,
+    offset: s.utc_offset_minutes,
+    reminderTemplateId: s.reminder_template_id.trim(),
   };
 }
 
-/** The config read in the zone the server answered in (its slot list names it), if it named one. */
-export function inZone(cfg: BookingConfig, zone: string | undefined): BookingConfig {
-  return zone && zone !== cfg.timeZone ? { ...cfg, timeZone: zone, offset: offsetOf(zone) } : cfg;
+/** The shop's booking settings, read from the server each time a booking page opens. */
+export async function settings(): Promise<BookingConfig> {
+  const s: Settings = await api.get('/api/v1/booking/settings');
+  return configOf(s);
+}
+
+/** The config read in the zone the server answered a slot list in (should the shop have moved zone meanwhile). */
+export function inZone(cfg: BookingConfig, res: Pick<Slots, 'time_zone' | 'utc_offset_minutes'>): BookingConfig {
+  return res.time_zone && res.time_zone !== cfg.timeZone ? { ...cfg, timeZone: res.time_zone, offset: res.utc_offset_minutes } : cfg;
 }
 
 export function listServices(): Promise<Service[]> {

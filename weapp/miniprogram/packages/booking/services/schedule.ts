@@ -4,31 +4,13 @@
  * customer takes any staff member), and the customer's cancel and reschedule windows. Pure: every
  * function takes `now` and the zone's offset, so tests pin both.
  *
- * The zones a shop may choose (module.json's `time_zone` enum) have had no daylight saving since
- * 1991, so a fixed offset is exact, as on the server (booking's domain.rs `ZONES`).
+ * The offset is the server's (GET /api/v1/booking/settings): the mini-program keeps no table of
+ * zones.
  */
-
-/** The shop's zones with their offsets east of UTC, in minutes. */
-export const ZONE_OFFSETS: Readonly<Record<string, number>> = {
-  'Asia/Shanghai': 480,
-  'Asia/Hong_Kong': 480,
-  'Asia/Macau': 480,
-  'Asia/Taipei': 480,
-  'Asia/Singapore': 480,
-  'Asia/Tokyo': 540,
-  'Asia/Seoul': 540,
-};
-
-export const DEFAULT_ZONE = 'Asia/Shanghai';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-/** The offset of `zone`; an unknown zone counts as Shanghai, as on the server. */
-export function offsetOf(zone: string | undefined): number {
-  return (zone ? ZONE_OFFSETS[zone] : undefined) ?? ZONE_OFFSETS[DEFAULT_ZONE]!;
-}
 
 /** The policy numbers the UI respects (the server enforces them anyway). */
 export interface Policy {

@@ -5,7 +5,6 @@
  * move to another slot — and says why cancel or move is gone inside a window; the server decides
  * in the end, and its refusal is shown as it gives it. Reloads on show (back from a move).
  */
-import * as boot from '../../../../core/boot';
 import { strings } from '../../../../core/locale/index';
 import { pageUrl, requireModule } from '../../../../core/modules';
 import { themed } from '../../../../core/page';
@@ -43,13 +42,13 @@ Component({
       if (!(await booking.hasCustomer(this))) return;
       this.setData({ loading: true, error: '' });
       try {
-        const [services, staff, list] = await Promise.all([
+        const [services, staff, list, cfg] = await Promise.all([
           booking.listServices().catch(() => []),
           booking.listStaffOrNone(),
           booking.listAllReservations(),
+          booking.settings(),
         ]);
         const names = { services: new Map(services.map((s) => [s.id, s.name])), staff: staffNames(staff) };
-        const cfg = booking.bookingConfig(boot.config());
         const now = Date.now();
         const { upcoming, past } = split(list, now);
         this.setData({

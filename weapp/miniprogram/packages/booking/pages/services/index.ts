@@ -4,7 +4,6 @@
  * The staff list (for the names) loads with the services; without it the sheet still works, with
  * numbered staff. Links to "my bookings", which is no tab of its own.
  */
-import * as boot from '../../../../core/boot';
 import { format, strings, yuan } from '../../../../core/locale/index';
 import { pageUrl, requireModule } from '../../../../core/modules';
 import { themed } from '../../../../core/page';
@@ -43,6 +42,8 @@ function serviceView(s: booking.Service): ServiceView {
 
 /** The shop's staff list, read with the services (empty when it did not load). */
 let staffList: booking.Staff[] = [];
+/** The shop's booking settings, read with the services. */
+let cfg: booking.BookingConfig | undefined;
 
 /** "Any" first, then each staff member or room by name with their earliest free start in the first weeks. */
 function staffOptions(
@@ -87,8 +88,9 @@ Component({
       if (!(await booking.hasCustomer(this))) return;
       this.setData({ loading: true, error: '' });
       try {
-        const [list, staff] = await Promise.all([booking.listServices(), booking.listStaffOrNone()]);
+        const [list, staff, settings] = await Promise.all([booking.listServices(), booking.listStaffOrNone(), booking.settings()]);
         staffList = staff;
+        cfg = settings;
         this.setData({ services: list.map(serviceView), loading: false });
       } catch (e) {
         this.setData({ loading: false, error: booking.describeError(e) });
@@ -103,11 +105,11 @@ Component({
       if (!service || this.data.opening) return;
       this.setData({ opening: id });
       try {
-        const cfg = booking.bookingConfig(boot.config());
+        const settings = cfg ?? (cfg = await booking.settings());
         const now = Date.now();
-        const first = dateRanges(dateStrip(now, cfg).map((d) => d.date))[0];
+        const first = dateRanges(dateStrip(now, settings).map((d) => d.date))[0];
         const res = first ? await booking.listSlots(id, first.from, first.to) : undefined;
-        const { labels, options } = staffOptions(res?.slots ?? [], now, booking.inZone(cfg, res?.time_zone));
+        const { labels, options } = staffOptions(res?.slots ?? [], now, res ? booking.inZone(settings, res) : settings);
         // One staff member (or none free yet): nothing to choose.
         if (labels.length <= 1) this.open(id, ANY_STAFF);
         else this.setData({ picking: { serviceId: id, name: service.name, title: chooseTitle(labels), options } });

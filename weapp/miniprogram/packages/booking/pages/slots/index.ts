@@ -11,7 +11,6 @@
  * the hold until it expires, payable from "my bookings"), else confirm → "my bookings".
  * Rescheduling: one call, then back to "my bookings".
  */
-import * as boot from '../../../../core/boot';
 import { newIdempotencyKey } from '../../../../core/client';
 import { ApiError } from '../../../../core/errors';
 import { format, strings, yuan } from '../../../../core/locale/index';
@@ -95,7 +94,6 @@ Component({
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
       if (!(await requireModule('booking'))) return;
-      cfg = booking.bookingConfig(boot.config());
       service = undefined;
       staffList = [];
       loaded.clear();
@@ -103,7 +101,6 @@ Component({
       const staff = query.staff || ANY_STAFF;
       moving = query.reschedule && query.was ? { was: query.was, staffId: staff } : undefined;
       this.setData({ staff, rescheduleId: query.reschedule ?? '' });
-      this.showMoving();
       serviceId = query.service ?? '';
       await this.start();
     },
@@ -111,8 +108,9 @@ Component({
       if (!(await booking.hasCustomer(this))) return;
       this.setData({ loading: true, error: '' });
       try {
-        const [services, staff] = await Promise.all([booking.listServices(), booking.listStaffOrNone()]);
+        const [services, staff, settings] = await Promise.all([booking.listServices(), booking.listStaffOrNone(), booking.settings()]);
         staffList = staff;
+        cfg = settings;
         this.showMoving();
         service = services.find((s) => s.id === serviceId);
         if (!service) throw new ApiError({ status: 404, code: 'NOT_FOUND' });
@@ -145,7 +143,7 @@ Component({
       if (!r || !service) return;
       const res = await booking.listSlots(service.id, r.from, r.to);
       // The server names the zone its times are in; the strip and the labels follow it.
-      cfg = booking.inZone(cfg, res.time_zone);
+      cfg = booking.inZone(cfg, res);
       loaded.set(i, res.slots);
     },
     render() {
