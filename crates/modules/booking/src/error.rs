@@ -82,9 +82,10 @@ pub enum BookingError {
     /// A payment that does not match the reservation or the merchant.
     #[error("the payment does not match: {0}")]
     PaymentMismatch(String),
-    /// WeChat Pay refused a request.
-    #[error("WeChat Pay: {code}: {message}")]
-    WechatPay { code: String, message: String },
+    /// The payments module refused (WeChat Pay's own refusal, payment not usable, a mismatch)
+    /// or could not be reached.
+    #[error(transparent)]
+    Payment(#[from] mm_kernel::payments::PaymentRefusal),
     /// Another module could not be reached.
     #[error("{0} is unavailable; retry shortly")]
     Unavailable(String),
@@ -109,11 +110,11 @@ impl DomainError for BookingError {
             | Self::NotStartedYet
             | Self::DepositRequired { .. }
             | Self::PaymentUnavailable(_)
-            | Self::WechatPay { .. }
             // Like ordering's out-of-stock: the request was fine, the world moved.
             | Self::SlotFull => Code::FailedPrecondition,
             Self::Unavailable(_) => Code::Unavailable,
             Self::PaymentMismatch(_) => Code::InvalidArgument,
+            Self::Payment(r) => r.code(),
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
     }
@@ -132,7 +133,7 @@ impl DomainError for BookingError {
             Self::DepositRequired { .. } => "DEPOSIT_REQUIRED",
             Self::PaymentUnavailable(_) => "PAYMENT_UNAVAILABLE",
             Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
-            Self::WechatPay { .. } => "WECHAT_PAY_ERROR",
+            Self::Payment(r) => r.reason(),
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",
@@ -170,9 +171,7 @@ impl DomainError for BookingError {
             Self::SlotUnavailable(cause) => {
                 m.insert("cause".into(), cause.key().to_string());
             }
-            Self::WechatPay { code, .. } => {
-                m.insert("wechat_code".into(), code.clone());
-            }
+            Self::Payment(r) => m.extend(r.metadata()),
             _ => {}
         }
         m

@@ -171,7 +171,8 @@ impl BookingApp {
         txn.commit().await?;
         let created = self
             .upstream
-            .create_payment(
+            .payments
+            .create(
                 tenant,
                 payments::CreatePaymentRequest {
                     name: payment_name(tenant, &row.reservation_id),
@@ -308,7 +309,8 @@ impl BookingApp {
         }
         let state = self
             .upstream
-            .refund_payment(
+            .payments
+            .refund(
                 tenant,
                 payments::RefundPaymentRequest {
                     name: payment_name(tenant, id),
@@ -391,7 +393,8 @@ impl BookingApp {
         }
         if let Err(e) = self
             .upstream
-            .close_payment(tenant, payment_name(tenant, &row.reservation_id))
+            .payments
+            .close(tenant, payment_name(tenant, &row.reservation_id))
             .await
         {
             tracing::warn!(error = %e, reservation = %row.reservation_id, "closing the WeChat transaction failed");
@@ -471,7 +474,8 @@ impl BookingApp {
             return Ok(row);
         }
         self.upstream
-            .refresh_payment(tenant, payment_name(tenant, &row.reservation_id))
+            .payments
+            .refresh(tenant, payment_name(tenant, &row.reservation_id))
             .await?;
         self.reload(scope, id).await
     }

@@ -11,10 +11,9 @@ use mm_kernel::TenantId;
 use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::module_config::{ConfigError, ModuleConfigs, is_retryable, service_request};
+use mm_kernel::payments::Payments;
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::identity::v1 as identity;
-use mm_proto::minimodules::payments::v1 as payments;
-use payments::payment_service_client::PaymentServiceClient;
 
 use crate::domain::Config;
 use crate::error::{BookingError, Result};
@@ -25,6 +24,8 @@ pub struct Upstream {
     channel: Platform,
     keys: Arc<JwtKeys>,
     configs: ModuleConfigs<Config>,
+    /// The payments contract (prepay, query, refund, close).
+    pub payments: Payments,
 }
 
 /// How a message send ended, as far as retrying goes.
@@ -41,6 +42,7 @@ impl Upstream {
     pub fn new(channel: Platform, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
         Self {
             configs: ModuleConfigs::new("booking", channel.clone(), keys.clone(), cache),
+            payments: Payments::new(channel.clone(), keys.clone(), "booking"),
             channel,
             keys,
         }
@@ -57,63 +59,6 @@ impl Upstream {
             ConfigError::Unavailable => BookingError::Unavailable("the tenant service".into()),
             ConfigError::Internal(e) => BookingError::Internal(e),
         })
-    }
-
-    fn payments(&self) -> PaymentServiceClient<Platform> {
-        PaymentServiceClient::new(self.channel.clone())
-    }
-
-    /// Starts (or repeats: same name, same prepay) the WeChat payment `req` describes.
-    pub async fn create_payment(
-        &self,
-        t: TenantId,
-        req: payments::CreatePaymentRequest,
-    ) -> Result<payments::CreatePaymentResponse> {
-        Ok(self
-            .payments()
-            .create_payment(self.request(t, req)?)
-            .await
-            .map_err(|s| payment_error(&s))?
-            .into_inner())
-    }
-
-    /// Asks how the payment `name` stands; a success has been applied (through the listener)
-    /// before this answers.
-    pub async fn refresh_payment(
-        &self,
-        t: TenantId,
-        name: String,
-    ) -> Result<payments::RefreshPaymentResponse> {
-        Ok(self
-            .payments()
-            .refresh_payment(self.request(t, payments::RefreshPaymentRequest { name })?)
-            .await
-            .map_err(|s| payment_error(&s))?
-            .into_inner())
-    }
-
-    /// Asks for a refund (or repeats the one with the same refund id): where it stands now.
-    pub async fn refund_payment(
-        &self,
-        t: TenantId,
-        req: payments::RefundPaymentRequest,
-    ) -> Result<payments::RefundState> {
-        let r = self
-            .payments()
-            .refund_payment(self.request(t, req)?)
-            .await
-            .map_err(|s| payment_error(&s))?
-            .into_inner();
-        Ok(r.state())
-    }
-
-    /// Closes the unpaid payment `name` (nothing to close is not an error).
-    pub async fn close_payment(&self, t: TenantId, name: String) -> Result<()> {
-        self.payments()
-            .close_payment(self.request(t, payments::ClosePaymentRequest { name })?)
-            .await
-            .map_err(|s| payment_error(&s))?;
-        Ok(())
     }
 
     /// Sends a subscribe message to the customer through identity (which holds the app's WeChat
@@ -150,39 +95,4 @@ impl Upstream {
                 }
             })
     }
-}
-
-/// A refusal of the payments service, as booking reports it: WeChat Pay not usable for this shop
-/// or customer, WeChat Pay's own refusal (its code kept), a payment that does not match, or an
-/// outage worth a retry.
-fn payment_error(s: &tonic::Status) -> BookingError {
-    let reason = mm_kernel::error::reason_of(s);
-    match s.code() {
-        _ if is_retryable(s) => BookingError::Unavailable("the payments service".into()),
-        tonic::Code::FailedPrecondition if reason.as_deref() == Some("WECHAT_PAY_ERROR") => {
-            BookingError::WechatPay {
-                code: wechat_code(s),
-                message: s.message().to_string(),
-            }
-        }
-        tonic::Code::FailedPrecondition => BookingError::PaymentUnavailable(s.message().into()),
-        tonic::Code::InvalidArgument if reason.as_deref() == Some("PAYMENT_MISMATCH") => {
-            BookingError::PaymentMismatch(s.message().into())
-        }
-        _ => BookingError::Internal(anyhow::anyhow!(
-            "the payments service: {:?}: {}",
-            s.code(),
-            s.message()
-        )),
-    }
-}
-
-/// WeChat Pay's error code, as the payments service passes it on (`wechat_code` in the error's
-/// metadata).
-fn wechat_code(s: &tonic::Status) -> String {
-    use tonic_types::StatusExt as _;
-    s.get_error_details()
-        .error_info()
-        .and_then(|i| i.metadata.get("wechat_code").cloned())
-        .unwrap_or_default()
 }

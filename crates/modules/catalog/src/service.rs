@@ -471,7 +471,7 @@ impl CatalogApp {
     /// cache lookup (maybe a network call) between them and no transaction held across it.
     pub async fn menu(&self, tenant: TenantId) -> Result<pb::Menu> {
         let scope = SystemScope::named("catalog.public_menu").tenant(tenant);
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let version = repo::menu_version(&txn, &scope).await?;
         txn.commit().await?;
         let key = format!("menu:v{version}");
@@ -605,7 +605,7 @@ impl CatalogApp {
         items: &[ItemRef],
     ) -> Result<Vec<pb::ResolvedItem>> {
         let scope = ctx.authorize_tenant(&tenant)?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let resolved = self.resolve(&txn, &scope, items).await?;
         txn.commit().await?;
         Ok(resolved)
@@ -648,10 +648,10 @@ impl CatalogApp {
             })
             .collect();
         let taken = serde_json::to_string(&taken).map_err(anyhow::Error::from)?;
-        // Read before any write, in a read-only transaction of its own (ended before the writing
-        // one begins): one query, and SQLite's write lock is then taken by the writing
-        // transaction's first statement, never upgraded from a read.
-        let read = scope.begin(&self.db).await?;
+        // Read before any write, in one statement of its own (ended before the writing
+        // transaction begins), so SQLite's write lock is taken by the writing transaction's
+        // first statement, never upgraded from a read.
+        let read = scope.one(&self.db).await?;
         let looked_up = match self.lookup(&read, scope, items).await {
             Ok(l) => {
                 read.commit().await?;
@@ -673,9 +673,8 @@ impl CatalogApp {
             });
         }
         if !looked_up.iter().any(|(_, _, limited)| *limited) {
-            // Nothing to take: the reservation is one row, written in one statement (in a
-            // transaction of its own).
-            let txn = scope.begin(&self.db).await?;
+            // Nothing to take: the reservation is one row, written in one statement.
+            let txn = scope.one(&self.db).await?;
             if !repo::start_reservation(&txn, scope, reservation, &taken).await? {
                 drop(txn);
                 return self.replay(scope, reservation).await;

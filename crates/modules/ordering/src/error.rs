@@ -40,9 +40,10 @@ pub enum OrderingError {
     /// A payment reported for an order disagrees with it (amount, merchant, not our order).
     #[error("payment does not match the order: {0}")]
     PaymentMismatch(String),
-    /// WeChat Pay answered with an error.
-    #[error("WeChat Pay refused: {code}: {message}")]
-    WechatPay { code: String, message: String },
+    /// The payments module refused (WeChat Pay's own refusal, payment not usable, a mismatch)
+    /// or could not be reached.
+    #[error(transparent)]
+    Payment(#[from] mm_kernel::payments::PaymentRefusal),
     /// An order with this idempotency key is still being placed by another request.
     #[error("the same order is still being placed; retry shortly")]
     BeingPlaced,
@@ -67,11 +68,11 @@ impl DomainError for OrderingError {
             | Self::OutOfStock { .. }
             | Self::InvalidTransition { .. }
             | Self::CancelWindowPassed { .. }
-            | Self::PaymentUnavailable(_)
-            | Self::WechatPay { .. } => Code::FailedPrecondition,
+            | Self::PaymentUnavailable(_) => Code::FailedPrecondition,
             Self::PriceChanged { .. } | Self::BeingPlaced => Code::Aborted,
             Self::PaymentMismatch(_) => Code::InvalidArgument,
             Self::Unavailable(_) => Code::Unavailable,
+            Self::Payment(r) => r.code(),
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
     }
@@ -88,7 +89,7 @@ impl DomainError for OrderingError {
             Self::CancelWindowPassed { .. } => "CANCEL_WINDOW_PASSED",
             Self::PaymentUnavailable(_) => "PAYMENT_UNAVAILABLE",
             Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
-            Self::WechatPay { .. } => "WECHAT_PAY_ERROR",
+            Self::Payment(r) => r.reason(),
             Self::BeingPlaced => "ORDER_BEING_PLACED",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Db(_) => "DATABASE",
@@ -108,8 +109,12 @@ impl DomainError for OrderingError {
     }
 
     fn retry_after(&self) -> Option<std::time::Duration> {
-        matches!(self, Self::BeingPlaced | Self::Unavailable(_))
-            .then_some(mm_kernel::error::RETRY_AFTER)
+        let again = match self {
+            Self::BeingPlaced | Self::Unavailable(_) => true,
+            Self::Payment(r) => r.retryable(),
+            _ => false,
+        };
+        again.then_some(mm_kernel::error::RETRY_AFTER)
     }
 
     fn metadata(&self) -> HashMap<String, String> {
@@ -132,9 +137,7 @@ impl DomainError for OrderingError {
                 m.insert("status".into(), from.to_string());
                 m.insert("action".into(), (*action).to_string());
             }
-            Self::WechatPay { code, .. } => {
-                m.insert("wechat_code".into(), code.clone());
-            }
+            Self::Payment(r) => m.extend(r.metadata()),
             _ => {}
         }
         m

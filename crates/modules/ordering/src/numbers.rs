@@ -96,8 +96,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Raises the counter by `count` in a transaction of its own (the tenant's, for row-level
-/// security); the last number taken. The batch is one tenant's, so the scope of whoever has the
+/// Raises the counter by `count` in one statement (in the tenant's transaction on PostgreSQL,
+/// for row-level security); the last number taken. The batch is one tenant's, so the scope of whoever has the
 /// turn serves every order in it.
 async fn take(
     db: &DatabaseConnection,
@@ -106,7 +106,7 @@ async fn take(
     count: i64,
 ) -> std::result::Result<i64, sea_orm::DbErr> {
     mm_kernel::db::retry_conflicts(|| async move {
-        let txn = scope.begin(db).await?;
+        let txn = scope.one(db).await?;
         if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             txn.execute_unprepared("SET LOCAL synchronous_commit = off")
                 .await?;

@@ -76,7 +76,8 @@ impl OrderingApp {
     ) -> Result<Refund> {
         let state = self
             .upstream
-            .refund_payment(
+            .payments
+            .refund(
                 tenant,
                 payments::RefundPaymentRequest {
                     name: payment_name(tenant, &row.order_id),
@@ -109,11 +110,12 @@ impl OrderingApp {
         }
         match self
             .upstream
-            .close_payment(tenant, payment_name(tenant, &row.order_id))
+            .payments
+            .close(tenant, payment_name(tenant, &row.order_id))
             .await
         {
             Ok(()) => Ok(()),
-            Err(e @ OrderingError::Unavailable(_)) => Err(e),
+            Err(e) if e.retryable() => Err(e.into()),
             Err(e) => {
                 tracing::warn!(error = %e, order = %row.order_id, "WeChat would not close the transaction");
                 Ok(())
@@ -165,7 +167,8 @@ impl OrderingApp {
             PayMethod::WechatPay => {
                 let created = self
                     .upstream
-                    .create_payment(
+                    .payments
+                    .create(
                         tenant,
                         payments::CreatePaymentRequest {
                             name: payment_name(tenant, &row.order_id),
@@ -337,7 +340,8 @@ impl OrderingApp {
             return Ok(row);
         }
         self.upstream
-            .refresh_payment(tenant, payment_name(tenant, &row.order_id))
+            .payments
+            .refresh(tenant, payment_name(tenant, &row.order_id))
             .await?;
         self.reload_order(&scope, id).await
     }

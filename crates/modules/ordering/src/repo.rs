@@ -1,8 +1,9 @@
 //! Every query of the ordering module. Each takes the [`TenantScope`] of the tenant whose rows it
 //! reads or writes and starts from the scope's own query (`scope.find`, `scope.update_many`,
 //! `scope.delete_many`), so the tenant filter is never hand-written; inserts take their
-//! `tenant_id` from the scope. The caller runs them inside `scope.begin(db)`, the transaction in
-//! which PostgreSQL's row-level security lets that tenant's rows through. The one exception is
+//! `tenant_id` from the scope. The caller runs them inside `scope.begin(db)` (or, for one
+//! statement, `scope.one(db)`), where PostgreSQL's row-level security lets that tenant's rows
+//! through. The one exception is
 //! the expiry sweep ([`due_for_sweep`]), which looks across tenants by design (see the
 //! migration's expiry index): it takes a [`SystemScope`] and opens its own all-tenants
 //! transaction.

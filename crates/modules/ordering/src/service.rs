@@ -5,9 +5,9 @@
 //! the live board.
 //!
 //! Every use case starts from the caller's [`TenantScope`] (`ctx.authorize_tenant`) and touches
-//! the tenant's rows only inside `scope.begin(&self.db)` transactions, the only place where
-//! PostgreSQL's row-level security shows them; none is held across a call to another module
-//! (WeChat Pay included: it is the payments module's).
+//! the tenant's rows only inside `scope.begin(&self.db)` transactions or `scope.one(&self.db)`
+//! single statements, where PostgreSQL's row-level security shows them; none is held across a
+//! call to another module (WeChat Pay included: it is the payments module's).
 
 use std::sync::Arc;
 
@@ -171,7 +171,7 @@ impl OrderingApp {
         scope: &TenantScope,
         id: &str,
     ) -> Result<Option<orders::Model>> {
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let row = repo::find_order(&txn, scope, id).await?;
         txn.commit().await?;
         Ok(row)
@@ -183,7 +183,7 @@ impl OrderingApp {
         scope: &TenantScope,
         id: &str,
     ) -> Result<orders::Model> {
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let row = load_order(&txn, scope, id).await?;
         txn.commit().await?;
         Ok(row)
@@ -196,7 +196,7 @@ impl OrderingApp {
         customer: &str,
         key: &str,
     ) -> Result<Option<orders::Model>> {
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let row = repo::find_by_request(&txn, scope, customer, key).await?;
         txn.commit().await?;
         Ok(row)
@@ -386,11 +386,10 @@ impl OrderingApp {
             order_number: domain::order_number(&day, seq),
             ..row.clone()
         };
-        // One statement in a transaction of its own (row-level security takes an insert only in
-        // the tenant's transaction), committed before the catalog is called; it holds no lock
-        // another order waits for.
+        // One statement (in the tenant's transaction on PostgreSQL, for row-level security),
+        // committed before the catalog is called; it holds no lock another order waits for.
         let inserted = mm_kernel::db::retry_conflicts(|| async move {
-            let txn = scope.begin(&self.db).await?;
+            let txn = scope.one(&self.db).await?;
             let inserted = repo::insert_order(&txn, scope, row.clone()).await?;
             if inserted {
                 txn.commit().await?;
@@ -423,7 +422,7 @@ impl OrderingApp {
             ) => {
                 // The catalog refused and took nothing (its transaction rolled back): just free
                 // the key.
-                let txn = scope.begin(&self.db).await?;
+                let txn = scope.one(&self.db).await?;
                 repo::delete_creating(&txn, scope, &id).await?;
                 txn.commit().await?;
                 return Err(e);
@@ -459,7 +458,7 @@ impl OrderingApp {
             items: serde_json::to_string(&lines).map_err(anyhow::Error::from)?,
             amounts: priced.amounts,
         };
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let placed = repo::place_order(&txn, scope, &id, &priced).await?;
         txn.commit().await?;
         let Some(row) = placed else {
@@ -526,7 +525,7 @@ impl OrderingApp {
             names.join(",")
         );
         let before = mm_kernel::paging::decode_token(&purpose, page_token)?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let rows = repo::list_orders(
             &txn,
             &scope,

@@ -69,15 +69,14 @@ impl BookingApp {
         }
     }
 
-    /// The reservation made with an idempotency key by one booker, read in a transaction of its
-    /// own.
+    /// The reservation made with an idempotency key by one booker, read in one statement.
     async fn find_twin(
         &self,
         scope: &TenantScope,
         booked_by: &str,
         request_id: &str,
     ) -> Result<Option<reservations::Model>, sea_orm::DbErr> {
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let row = repo::find_by_request(&txn, scope, booked_by, request_id).await?;
         txn.commit().await?;
         Ok(row)
@@ -190,13 +189,13 @@ impl BookingApp {
         Ok((row, actor, cfg))
     }
 
-    /// A reservation as it stands now, read in a transaction of its own; NOT_FOUND when gone.
+    /// A reservation as it stands now, read in one statement; NOT_FOUND when gone.
     pub(crate) async fn reload(
         &self,
         scope: &TenantScope,
         id: &str,
     ) -> Result<reservations::Model> {
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let row = repo::find_reservation(&txn, scope, id).await?;
         txn.commit().await?;
         row.ok_or_else(|| not_found("reservation", id))
@@ -224,7 +223,7 @@ impl BookingApp {
         self.enter(ctx, scope).await?;
         let (_, customer) = self::actor(ctx)?;
         filter.customer = customer.as_deref();
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.one(&self.db).await?;
         let rows = repo::list_reservations(&txn, scope, &filter, after, limit).await?;
         txn.commit().await?;
         Ok(rows)
