@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
+use mm_kernel::TenantId;
 use mm_kernel::cache::Cache;
 use mm_kernel::held::Held;
 use mm_proto::minimodules::tenant::v1 as pb;
@@ -186,7 +187,7 @@ pub fn to_dto(c: pb::AppConfig) -> AppConfigDto {
 /// A rendered boot answer.
 #[derive(Clone)]
 pub struct CachedBoot {
-    tenant: String,
+    tenant: TenantId,
     etag: HeaderValue,
     body: Bytes,
 }
@@ -277,7 +278,7 @@ pub async fn tenant_of(
     state: &BffState,
     query: &AppConfigQuery,
     headers: &HeaderMap,
-) -> Result<String, ApiError> {
+) -> Result<TenantId, ApiError> {
     Ok(boot_entry(state, query, headers).await?.tenant)
 }
 
@@ -296,7 +297,7 @@ async fn boot_entry(
         return Err(ApiError::bad_request("appid", "is too long"));
     }
     if let Some(hit) = state.boot.get(&appid) {
-        tracing::Span::current().record("tenant", hit.tenant.as_str());
+        tracing::Span::current().record("tenant", tracing::field::display(hit.tenant));
         return Ok(hit);
     }
     let ticket = state.boot.ticket();
@@ -313,8 +314,14 @@ async fn boot_entry(
         .into_inner()
         .app_config
         .unwrap_or_default();
-    let tenant = cfg.tenant.trim_start_matches("tenants/").to_string();
-    tracing::Span::current().record("tenant", tenant.as_str());
+    // The tenant service names the tenant; a name it cannot have written is its fault, not the
+    // caller's.
+    let tenant = mm_kernel::ids::tenant_from_name(&cfg.tenant, "tenant").map_err(|e| {
+        ApiError::from(tonic::Status::internal(format!(
+            "the tenant service answered a malformed tenant: {e}"
+        )))
+    })?;
+    tracing::Span::current().record("tenant", tracing::field::display(tenant));
     let etag = HeaderValue::from_str(&format!("W/\"{}-{}\"", tenant, cfg.version))
         .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
     let body = serde_json::to_vec(&to_dto(cfg)).map_err(|e| {
@@ -329,7 +336,7 @@ async fn boot_entry(
     };
     state
         .boot
-        .fill(ticket, appid, entry.tenant.clone(), entry.clone());
+        .fill(ticket, appid, entry.tenant.to_string(), entry.clone());
     Ok(entry)
 }
 

@@ -134,6 +134,41 @@ impl<C> PartialEq for Child<C> {
 
 impl<C> Eq for Child<C> {}
 
+/// A kind of singleton a tenant has one of ("tenants/{tenant}/branding").
+pub trait SingletonKind {
+    /// Its last segment ("branding").
+    const NAME: &'static str;
+}
+
+/// "tenants/{tenant}/{S::NAME}": a tenant's one resource of a kind.
+pub struct Singleton<S>(PhantomData<fn() -> S>);
+
+impl<S: SingletonKind> Singleton<S> {
+    /// The tenant's singleton's name.
+    pub fn name(tenant: TenantId) -> String {
+        format!("tenants/{tenant}/{}", S::NAME)
+    }
+
+    /// The tenant whose singleton `name` is; `field` names the request field in the error.
+    pub fn tenant_of(name: &str, field: &str) -> Result<TenantId, RequestError> {
+        let v = crate::ids::parse_singleton_name(name, &["tenants"], S::NAME, field)?;
+        TenantId::parse(v[0], field)
+    }
+}
+
+/// Declares kinds of a tenant's singletons: `Branding = "branding";`.
+#[macro_export]
+macro_rules! singletons {
+    ($($(#[$meta:meta])* $name:ident = $segment:literal;)+) => {
+        $($(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {}
+        impl $crate::names::SingletonKind for $name {
+            const NAME: &'static str = $segment;
+        })+
+    };
+}
+
 /// "tenants/{tenant}": the name of the tenant itself, the parent of its collections.
 pub fn tenant_name(tenant: TenantId) -> String {
     format!("tenants/{tenant}")
@@ -178,6 +213,21 @@ mod tests {
         assert!(Child::<Orders>::parse(&format!("tenants/x/orders/{id}"), "name").is_err());
         let m = Child::<Modules>::parse(&format!("tenants/{t}/modules/booking"), "name").unwrap();
         assert_eq!((m.tenant(), m.id()), (t, "booking"));
+    }
+
+    crate::singletons! {
+        Branding = "branding";
+        Account = "paymentAccount";
+    }
+
+    #[test]
+    fn singletons_round_trip_and_keep_their_kind() {
+        let t = TenantId::new();
+        let n = Singleton::<Branding>::name(t);
+        assert_eq!(n, format!("tenants/{t}/branding"));
+        assert_eq!(Singleton::<Branding>::tenant_of(&n, "name").unwrap(), t);
+        assert!(Singleton::<Account>::tenant_of(&n, "name").is_err());
+        assert!(Singleton::<Branding>::tenant_of(&tenant_name(t), "name").is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
+use mm_kernel::names::{name_of, tenant_name};
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::booking::v1 as pb;
 use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
@@ -20,6 +21,8 @@ use mm_bff::error::{ApiError, ErrorBody};
 use mm_bff::extract::{Json, Path, Query};
 use mm_bff::routes::app::{AppConfigQuery, tenant_of};
 use mm_bff::routes::wechat_pay::WechatPayDto;
+
+use crate::names::{Reservations, Services, Staff};
 
 /// A bookable service.
 #[derive(Debug, Serialize, ToSchema)]
@@ -273,7 +276,7 @@ pub async fn list_services(
         .list_services(mm_bff::forward(
             &headers,
             pb::ListServicesRequest {
-                parent: format!("tenants/{tenant}"),
+                parent: tenant_name(tenant),
                 page_size: 100,
                 page_token: String::new(),
             },
@@ -312,7 +315,7 @@ pub async fn get_settings(
         .get_booking_settings(mm_bff::forward(
             &headers,
             pb::GetBookingSettingsRequest {
-                name: format!("tenants/{tenant}/bookingSettings"),
+                name: crate::names::SettingsName::name(tenant),
             },
         ))
         .await?
@@ -352,7 +355,7 @@ pub async fn list_staff(
             .list_staff(mm_bff::forward(
                 &headers,
                 pb::ListStaffRequest {
-                    parent: format!("tenants/{tenant}"),
+                    parent: tenant_name(tenant),
                     page_size: 100,
                     page_token,
                     service: String::new(),
@@ -400,11 +403,11 @@ pub async fn list_slots(
         .list_available_slots(mm_bff::forward(
             &headers,
             pb::ListAvailableSlotsRequest {
-                parent: format!("tenants/{tenant}"),
-                service: format!("tenants/{tenant}/services/{id}"),
+                parent: tenant_name(tenant),
+                service: name_of::<Services>(tenant, &id),
                 staff: query
                     .staff_id
-                    .map(|s| format!("tenants/{tenant}/staff/{s}"))
+                    .map(|s| name_of::<Staff>(tenant, &s))
                     .unwrap_or_default(),
                 start_date: query.from,
                 end_date: query.to,
@@ -457,9 +460,9 @@ pub async fn hold(
         .hold_reservation(mm_bff::forward(
             &headers,
             pb::HoldReservationRequest {
-                parent: format!("tenants/{tenant}"),
-                service: format!("tenants/{tenant}/services/{}", body.service_id),
-                staff: format!("tenants/{tenant}/staff/{}", body.staff_id),
+                parent: tenant_name(tenant),
+                service: name_of::<Services>(tenant, &body.service_id),
+                staff: name_of::<Staff>(tenant, &body.staff_id),
                 start_time: Some(timestamp(&body.start_time, "start_time")?),
                 request_id: key,
                 note: body.note,
@@ -492,7 +495,7 @@ pub async fn list_reservations(
         .list_reservations(mm_bff::forward(
             &headers,
             pb::ListReservationsRequest {
-                parent: format!("tenants/{tenant}"),
+                parent: tenant_name(tenant),
                 page_size: query.page_size.unwrap_or(0),
                 page_token: query.page_token.unwrap_or_default(),
                 ..Default::default()
@@ -519,7 +522,7 @@ where
     Fut: std::future::Future<Output = Result<Option<pb::Reservation>, tonic::Status>>,
 {
     let tenant = tenant_of(&state.bff, query, headers).await?;
-    let name = format!("tenants/{tenant}/reservations/{id}");
+    let name = name_of::<Reservations>(tenant, id);
     let r = call(state.bookings.clone(), name).await?;
     Ok(Json(reservation_dto(r.unwrap_or_default())))
 }
@@ -581,11 +584,11 @@ pub async fn reschedule(
         .reschedule_reservation(mm_bff::forward(
             &headers,
             pb::RescheduleReservationRequest {
-                name: format!("tenants/{tenant}/reservations/{id}"),
+                name: name_of::<Reservations>(tenant, &id),
                 start_time: Some(timestamp(&body.start_time, "start_time")?),
                 staff: body
                     .staff_id
-                    .map(|s| format!("tenants/{tenant}/staff/{s}"))
+                    .map(|s| name_of::<Staff>(tenant, &s))
                     .unwrap_or_default(),
             },
         ))
@@ -615,7 +618,7 @@ pub async fn pay_deposit(
         .pay_deposit(mm_bff::forward(
             &headers,
             pb::PayDepositRequest {
-                name: format!("tenants/{tenant}/reservations/{id}"),
+                name: name_of::<Reservations>(tenant, &id),
             },
         ))
         .await?

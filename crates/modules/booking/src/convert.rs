@@ -4,12 +4,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use mm_kernel::TenantId;
 use mm_kernel::error::{FieldViolation, RequestError};
-use mm_kernel::ids::tenant_child_from_name;
 use mm_kernel::json::timestamp;
+use mm_kernel::names::name_of;
 use mm_proto::minimodules::booking::v1 as pb;
 
 use crate::domain::{self, DayHours, Deposit, Period, Status, Window};
 use crate::entity::{reservations, services, staff, time_offs};
+use crate::names::{Reservations, ServiceName, Services, Staff, StaffName, TimeOffs, Users};
 use crate::service::{ServiceInput, SlotView, StaffInput, TimeOffInput, hours_of, services_of};
 
 fn check(v: Vec<FieldViolation>) -> Result<(), RequestError> {
@@ -17,34 +18,6 @@ fn check(v: Vec<FieldViolation>) -> Result<(), RequestError> {
         Ok(())
     } else {
         Err(RequestError::Invalid(v))
-    }
-}
-
-/// A child id of the tenant in `name` ("tenants/{t}/{collection}/{id}"), which must be `tenant`.
-pub fn child_of(
-    tenant: TenantId,
-    name: &str,
-    collection: &str,
-    field: &str,
-) -> Result<String, RequestError> {
-    let (t, id) = tenant_child_from_name(name, collection, field)?;
-    if t != tenant {
-        return Err(RequestError::invalid(field, "belongs to another tenant"));
-    }
-    Ok(id)
-}
-
-/// An optional child id: empty means none.
-pub fn opt_child_of(
-    tenant: TenantId,
-    name: &str,
-    collection: &str,
-    field: &str,
-) -> Result<Option<String>, RequestError> {
-    if name.is_empty() {
-        Ok(None)
-    } else {
-        child_of(tenant, name, collection, field).map(Some)
     }
 }
 
@@ -167,7 +140,7 @@ pub fn staff_input(tenant: TenantId, s: &pb::Staff) -> Result<StaffInput, Reques
     };
     let mut service_ids = Vec::new();
     for (i, s) in services.iter().enumerate() {
-        match child_of(tenant, s, "services", "staff.services") {
+        match ServiceName::id_in(tenant, s, "staff.services") {
             Ok(id) => service_ids.push(id),
             Err(_) => v.push(FieldViolation::new(
                 format!("staff.services[{i}]"),
@@ -216,7 +189,7 @@ pub fn time_off_input(tenant: TenantId, o: &pb::TimeOff) -> Result<TimeOffInput,
         reason,
         create_time: _,
     } = o;
-    let staff_id = opt_child_of(tenant, staff, "staff", "time_off.staff")?.unwrap_or_default();
+    let staff_id = StaffName::opt_id_in(tenant, staff, "time_off.staff")?.unwrap_or_default();
     let start = time(start_time.as_ref(), "time_off.start_time")?;
     let end = time(end_time.as_ref(), "time_off.end_time")?;
     let mut v = Vec::new();
@@ -243,7 +216,7 @@ pub fn time_off_input(tenant: TenantId, o: &pb::TimeOff) -> Result<TimeOffInput,
 /// A stored service on the wire.
 pub fn service(s: &services::Model) -> pb::Service {
     pb::Service {
-        name: format!("tenants/{}/services/{}", s.tenant_id, s.service_id),
+        name: name_of::<Services>(s.tenant_id, &s.service_id),
         display_name: s.display_name.clone(),
         description: s.description.clone(),
         duration_minutes: s.duration_minutes,
@@ -264,7 +237,7 @@ pub fn staff(s: &staff::Model) -> pb::Staff {
         end: domain::format_hm(w.end),
     };
     pb::Staff {
-        name: format!("tenants/{}/staff/{}", s.tenant_id, s.staff_id),
+        name: name_of::<Staff>(s.tenant_id, &s.staff_id),
         display_name: s.display_name.clone(),
         kind: match s.kind.as_str() {
             "room" => pb::StaffKind::Room,
@@ -272,7 +245,7 @@ pub fn staff(s: &staff::Model) -> pb::Staff {
         } as i32,
         services: services_of(s)
             .iter()
-            .map(|id| format!("tenants/{}/services/{id}", s.tenant_id))
+            .map(|id| name_of::<Services>(s.tenant_id, id))
             .collect(),
         weekly_hours: hours_of(s)
             .iter()
@@ -291,11 +264,11 @@ pub fn staff(s: &staff::Model) -> pb::Staff {
 /// A stored time off on the wire.
 pub fn time_off(o: &time_offs::Model) -> pb::TimeOff {
     pb::TimeOff {
-        name: format!("tenants/{}/timeOffs/{}", o.tenant_id, o.time_off_id),
+        name: name_of::<TimeOffs>(o.tenant_id, &o.time_off_id),
         staff: if o.staff_id.is_empty() {
             String::new()
         } else {
-            format!("tenants/{}/staff/{}", o.tenant_id, o.staff_id)
+            name_of::<Staff>(o.tenant_id, &o.staff_id)
         },
         start_time: Some(timestamp(o.starts_at)),
         end_time: Some(timestamp(o.ends_at)),
@@ -309,7 +282,7 @@ pub fn time_off(o: &time_offs::Model) -> pb::TimeOff {
 pub fn settings(tenant: TenantId, cfg: &crate::domain::Config) -> pb::BookingSettings {
     let small = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
     pb::BookingSettings {
-        name: format!("tenants/{tenant}/bookingSettings"),
+        name: crate::names::SettingsName::name(tenant),
         time_zone: cfg.time_zone.clone(),
         utc_offset_minutes: cfg.offset().local_minus_utc() / 60,
         slot_minutes: small(cfg.slot()),
@@ -324,8 +297,8 @@ pub fn settings(tenant: TenantId, cfg: &crate::domain::Config) -> pb::BookingSet
 
 pub fn slot(tenant: TenantId, s: &SlotView, offset: chrono::FixedOffset) -> pb::Slot {
     pb::Slot {
-        service: format!("tenants/{tenant}/services/{}", s.service_id),
-        staff: format!("tenants/{tenant}/staff/{}", s.staff_id),
+        service: name_of::<Services>(tenant, &s.service_id),
+        staff: name_of::<Staff>(tenant, &s.staff_id),
         start_time: Some(timestamp(s.start)),
         end_time: Some(timestamp(s.end)),
         remaining: s.remaining,
@@ -364,15 +337,15 @@ pub fn status_filter(s: i32) -> Result<&'static str, RequestError> {
 
 /// A stored reservation on the wire.
 pub fn reservation(r: &reservations::Model, offset: chrono::FixedOffset) -> pb::Reservation {
-    let t = &r.tenant_id;
+    let t = r.tenant_id;
     pb::Reservation {
-        name: format!("tenants/{t}/reservations/{}", r.reservation_id),
-        service: format!("tenants/{t}/services/{}", r.service_id),
-        staff: format!("tenants/{t}/staff/{}", r.staff_id),
+        name: name_of::<Reservations>(t, &r.reservation_id),
+        service: name_of::<Services>(t, &r.service_id),
+        staff: name_of::<Staff>(t, &r.staff_id),
         customer: if r.customer_id.is_empty() {
             String::new()
         } else {
-            format!("tenants/{t}/users/{}", r.customer_id)
+            name_of::<Users>(t, &r.customer_id)
         },
         status: Status::parse(&r.status).map_or(pb::ReservationStatus::Unspecified, status) as i32,
         start_time: Some(timestamp(r.starts_at)),

@@ -1,7 +1,8 @@
 //! tonic handlers: read the context, parse names, call the use case, convert back.
 
 use chrono::Duration;
-use mm_kernel::ids::{tenant_child_from_name, tenant_from_name};
+use mm_kernel::ids::tenant_from_name;
+use mm_kernel::names::{Child, Collection};
 use mm_kernel::paging::{decode_token, finish_page, page_size};
 use mm_kernel::{RequestContext, TenantId, TenantScope};
 use mm_proto::minimodules::booking::v1 as pb;
@@ -10,9 +11,10 @@ use pb::booking_payment_events_server::BookingPaymentEvents;
 use pb::booking_service_server::BookingService;
 use tonic::{Request, Response, Status};
 
-use crate::convert::{self, child_of, opt_child_of};
+use crate::convert;
 use crate::domain::{Action, Period};
 use crate::error::BookingError;
+use crate::names::{PaymentName, Reservations, ServiceName, Services, Staff, StaffName, TimeOffs};
 use crate::repo::ReservationFilter;
 use crate::service::{Booking, BookingApp};
 
@@ -25,12 +27,8 @@ fn ok<T>(v: T) -> Reply<T> {
 /// The scope of the tenant of a child name and the child's id, the caller authorized for the
 /// tenant first (so another tenant's caller learns nothing, not even whether the request was
 /// well-formed).
-fn named(
-    ctx: &RequestContext,
-    name: &str,
-    collection: &str,
-) -> Result<(TenantScope, String), Status> {
-    let (t, id) = tenant_child_from_name(name, collection, "name")?;
+fn named<C: Collection>(ctx: &RequestContext, name: &str) -> Result<(TenantScope, String), Status> {
+    let (t, id) = Child::<C>::parse(name, "name")?.into_parts();
     let scope = ctx.authorize_tenant(&t)?;
     Ok((scope, id))
 }
@@ -76,7 +74,7 @@ impl BookingApp {
         action: Action,
     ) -> Result<Option<pb::Reservation>, Status> {
         let ctx = RequestContext::from_request(req)?;
-        let (scope, id) = named(&ctx, req.get_ref().name(), "reservations")?;
+        let (scope, id) = named::<Reservations>(&ctx, req.get_ref().name())?;
         let r = self.advance(&ctx, &scope, &id, action).await;
         self.reply_reservation(scope.tenant(), r).await
     }
@@ -118,7 +116,7 @@ impl BookingService for BookingApp {
         req: Request<pb::GetServiceRequest>,
     ) -> Reply<pb::GetServiceResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (scope, id) = named(&ctx, &req.get_ref().name, "services")?;
+        let (scope, id) = named::<Services>(&ctx, &req.get_ref().name)?;
         let s = self.get_service(&ctx, &scope, &id).await?;
         ok(pb::GetServiceResponse {
             service: Some(convert::service(&s)),
@@ -154,7 +152,7 @@ impl BookingService for BookingApp {
             .service
             .as_ref()
             .ok_or_else(|| missing("service"))?;
-        let (tenant, id) = tenant_child_from_name(&s.name, "services", "service.name")?;
+        let (tenant, id) = ServiceName::parse(&s.name, "service.name")?.into_parts();
         let scope = ctx.authorize_tenant(&tenant)?;
         let input = convert::service_input(s)?;
         let s = self.update_service(&ctx, &scope, &id, input).await?;
@@ -168,7 +166,7 @@ impl BookingService for BookingApp {
         req: Request<pb::DeleteServiceRequest>,
     ) -> Reply<pb::DeleteServiceResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (scope, id) = named(&ctx, &req.get_ref().name, "services")?;
+        let (scope, id) = named::<Services>(&ctx, &req.get_ref().name)?;
         self.delete_service(&ctx, &scope, &id).await?;
         ok(pb::DeleteServiceResponse {})
     }
@@ -192,7 +190,7 @@ impl BookingService for BookingApp {
 
     async fn get_staff(&self, req: Request<pb::GetStaffRequest>) -> Reply<pb::GetStaffResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (scope, id) = named(&ctx, &req.get_ref().name, "staff")?;
+        let (scope, id) = named::<Staff>(&ctx, &req.get_ref().name)?;
         let s = self.get_staff(&ctx, &scope, &id).await?;
         ok(pb::GetStaffResponse {
             staff: Some(convert::staff(&s)),
@@ -203,7 +201,7 @@ impl BookingService for BookingApp {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
         let scope = parent(&ctx, &r.parent)?;
-        let service = opt_child_of(scope.tenant(), &r.service, "services", "service")?;
+        let service = ServiceName::opt_id_in(scope.tenant(), &r.service, "service")?;
         let size = page_size(r.page_size)?;
         let after = decode_token("booking.staff", &r.page_token)?;
         let rows = self
@@ -226,7 +224,7 @@ impl BookingService for BookingApp {
             .staff
             .as_ref()
             .ok_or_else(|| missing("staff"))?;
-        let (tenant, id) = tenant_child_from_name(&s.name, "staff", "staff.name")?;
+        let (tenant, id) = StaffName::parse(&s.name, "staff.name")?.into_parts();
         let scope = ctx.authorize_tenant(&tenant)?;
         let input = convert::staff_input(tenant, s)?;
         let s = self.update_staff(&ctx, &scope, &id, input).await?;
@@ -240,7 +238,7 @@ impl BookingService for BookingApp {
         req: Request<pb::DeleteStaffRequest>,
     ) -> Reply<pb::DeleteStaffResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (scope, id) = named(&ctx, &req.get_ref().name, "staff")?;
+        let (scope, id) = named::<Staff>(&ctx, &req.get_ref().name)?;
         self.delete_staff(&ctx, &scope, &id).await?;
         ok(pb::DeleteStaffResponse {})
     }
@@ -290,7 +288,7 @@ impl BookingService for BookingApp {
         req: Request<pb::DeleteTimeOffRequest>,
     ) -> Reply<pb::DeleteTimeOffResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (scope, id) = named(&ctx, &req.get_ref().name, "timeOffs")?;
+        let (scope, id) = named::<TimeOffs>(&ctx, &req.get_ref().name)?;
         self.delete_time_off(&ctx, &scope, &id).await?;
         ok(pb::DeleteTimeOffResponse {})
     }
@@ -300,13 +298,8 @@ impl BookingService for BookingApp {
         req: Request<pb::GetBookingSettingsRequest>,
     ) -> Reply<pb::GetBookingSettingsResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let v = mm_kernel::ids::parse_singleton_name(
-            &req.get_ref().name,
-            &["tenants"],
-            "bookingSettings",
-            "name",
-        )?;
-        let scope = ctx.authorize_tenant(&mm_kernel::TenantId::parse(v[0], "name")?)?;
+        let tenant = crate::names::SettingsName::tenant_of(&req.get_ref().name, "name")?;
+        let scope = ctx.authorize_tenant(&tenant)?;
         let cfg = self.settings(&ctx, &scope).await?;
         ok(pb::GetBookingSettingsResponse {
             booking_settings: Some(convert::settings(scope.tenant(), &cfg)),
@@ -320,8 +313,8 @@ impl BookingService for BookingApp {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
         let scope = parent(&ctx, &r.parent)?;
-        let service = child_of(scope.tenant(), &r.service, "services", "service")?;
-        let staff = opt_child_of(scope.tenant(), &r.staff, "staff", "staff")?;
+        let service = ServiceName::id_in(scope.tenant(), &r.service, "service")?;
+        let staff = StaffName::opt_id_in(scope.tenant(), &r.staff, "staff")?;
         let from = convert::date(&r.start_date, "start_date")?;
         let to = convert::date(&r.end_date, "end_date")?;
         let (slots, cfg) = self
@@ -346,8 +339,8 @@ impl BookingService for BookingApp {
         let r = req.get_ref();
         let scope = parent(&ctx, &r.parent)?;
         let b = Booking {
-            service_id: child_of(scope.tenant(), &r.service, "services", "service")?,
-            staff_id: child_of(scope.tenant(), &r.staff, "staff", "staff")?,
+            service_id: ServiceName::id_in(scope.tenant(), &r.service, "service")?,
+            staff_id: StaffName::id_in(scope.tenant(), &r.staff, "staff")?,
             start: convert::time(r.start_time.as_ref(), "start_time")?,
             request_id: r.request_id.clone(),
             note: r.note.clone(),
@@ -385,9 +378,9 @@ impl BookingService for BookingApp {
     ) -> Reply<pb::RescheduleReservationResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let (scope, id) = named(&ctx, &r.name, "reservations")?;
+        let (scope, id) = named::<Reservations>(&ctx, &r.name)?;
         let start = convert::time(r.start_time.as_ref(), "start_time")?;
-        let staff = opt_child_of(scope.tenant(), &r.staff, "staff", "staff")?;
+        let staff = StaffName::opt_id_in(scope.tenant(), &r.staff, "staff")?;
         let res = self
             .reschedule(&ctx, &scope, &id, start, staff.as_deref())
             .await;
@@ -434,7 +427,7 @@ impl BookingService for BookingApp {
             }
             None => None,
         };
-        let staff = opt_child_of(scope.tenant(), &r.staff, "staff", "staff")?;
+        let staff = StaffName::opt_id_in(scope.tenant(), &r.staff, "staff")?;
         let filter = ReservationFilter {
             customer: None,
             staff: staff.as_deref(),
@@ -478,7 +471,7 @@ impl BookingService for BookingApp {
         req: Request<pb::GetReservationRequest>,
     ) -> Reply<pb::GetReservationResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (scope, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let (scope, id) = named::<Reservations>(&ctx, &req.get_ref().name)?;
         let res = self.get_reservation(&ctx, &scope, &id).await;
         ok(pb::GetReservationResponse {
             reservation: self.reply_reservation(scope.tenant(), res).await?,
@@ -493,8 +486,8 @@ impl BookingService for BookingApp {
         let r = req.get_ref();
         let scope = parent(&ctx, &r.parent)?;
         let b = Booking {
-            service_id: child_of(scope.tenant(), &r.service, "services", "service")?,
-            staff_id: child_of(scope.tenant(), &r.staff, "staff", "staff")?,
+            service_id: ServiceName::id_in(scope.tenant(), &r.service, "service")?,
+            staff_id: StaffName::id_in(scope.tenant(), &r.staff, "staff")?,
             start: convert::time(r.start_time.as_ref(), "start_time")?,
             request_id: r.request_id.clone(),
             note: r.note.clone(),
@@ -513,7 +506,7 @@ impl BookingService for BookingApp {
         req: Request<pb::PayDepositRequest>,
     ) -> Reply<pb::PayDepositResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (scope, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let (scope, id) = named::<Reservations>(&ctx, &req.get_ref().name)?;
         let (row, p) = self.pay_deposit(&ctx, &scope, &id).await?;
         ok(pb::PayDepositResponse {
             reservation: self.reply_reservation(scope.tenant(), Ok(row)).await?,
@@ -532,7 +525,7 @@ impl BookingService for BookingApp {
         req: Request<pb::RefreshDepositRequest>,
     ) -> Reply<pb::RefreshDepositResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (scope, id) = named(&ctx, &req.get_ref().name, "reservations")?;
+        let (scope, id) = named::<Reservations>(&ctx, &req.get_ref().name)?;
         let res = self.refresh_deposit(&ctx, &scope, &id).await;
         ok(pb::RefreshDepositResponse {
             reservation: self.reply_reservation(scope.tenant(), res).await?,
@@ -548,7 +541,7 @@ impl BookingPaymentEvents for BookingApp {
     ) -> Reply<payments::PaymentEventAck> {
         let ctx = RequestContext::from_request(&req)?;
         let event = req.get_ref();
-        let (tenant, payment) = tenant_child_from_name(&event.payment, "payments", "payment")?;
+        let (tenant, payment) = PaymentName::parse(&event.payment, "payment")?.into_parts();
         let scope = ctx.authorize_tenant(&tenant)?;
         let applied = self.on_payment_event(&scope, &payment, event).await?;
         ok(payments::PaymentEventAck { applied })

@@ -21,6 +21,7 @@ mod entity;
 pub mod error;
 mod grpc;
 pub mod migrations;
+pub mod names;
 mod outbox;
 pub mod pay;
 mod repo;

@@ -16,6 +16,7 @@
 //! scope. No database transaction is open while another module is called.
 
 use chrono::{Duration, Utc};
+use mm_kernel::names::name_of;
 use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
 use mm_proto::minimodules::payments::v1 as payments;
 use sea_orm::sea_query::Expr;
@@ -27,6 +28,7 @@ use sea_orm::{
 use crate::domain::{Action, Actor, Deposit, Status};
 use crate::entity::{pay_notifications, reservations};
 use crate::error::{BookingError, Result};
+use crate::names::{Payments, Users};
 use crate::service::BookingApp;
 
 /// The method of `BookingPaymentEvents` the payments module reports a deposit's payment to.
@@ -42,7 +44,7 @@ pub fn out_trade_no(id: &str) -> String {
 
 /// The payments module's name of a reservation's deposit payment.
 pub fn payment_name(tenant: TenantId, id: &str) -> String {
-    format!("tenants/{tenant}/payments/{}", out_trade_no(id))
+    name_of::<Payments>(tenant, &out_trade_no(id))
 }
 
 fn reservation_id_of(no: &str) -> Option<String> {
@@ -179,7 +181,7 @@ impl BookingApp {
                     description: format!("预约定金 {service}").chars().take(120).collect(),
                     amount_fen: row.deposit_fen,
                     expire_time: Some(mm_kernel::json::timestamp(row.expires_at)),
-                    payer: format!("tenants/{tenant}/users/{}", row.customer_id),
+                    payer: name_of::<Users>(tenant, &row.customer_id),
                     listener: LISTENER.into(),
                     reference: row.reservation_id.clone(),
                 },

@@ -11,12 +11,14 @@ use mm_kernel::TenantId;
 use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::module_config::{ConfigError, ModuleConfigs, is_retryable, service_request};
+use mm_kernel::names::name_of;
 use mm_kernel::payments::Payments;
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::identity::v1 as identity;
 
 use crate::domain::Config;
 use crate::error::{BookingError, Result};
+use crate::names::Users;
 
 /// Clients of the other modules.
 #[derive(Clone, Debug)]
@@ -75,7 +77,7 @@ impl Upstream {
             .request(
                 t,
                 identity::SendSubscribeMessageRequest {
-                    name: format!("tenants/{t}/users/{customer}"),
+                    name: name_of::<Users>(t, customer),
                     template_id: template_id.to_string(),
                     page: page.to_string(),
                     data,

@@ -17,6 +17,7 @@ use axum::routing::get;
 use bytes::Bytes;
 use mm_kernel::cache::Cache;
 use mm_kernel::held::Held;
+use mm_kernel::names::tenant_name;
 use mm_proto::minimodules::catalog::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -167,16 +168,12 @@ pub async fn get_menu(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tenant = tenant_of(&state.bff, &query, &headers).await?;
-    if let Some(hit) = state.menus.get(&tenant) {
+    if let Some(hit) = state.menus.get(&tenant.to_string()) {
         return Ok(rendered(&hit.etag, &hit.body, &headers));
     }
     let ticket = state.menus.ticket();
-    let req = mm_bff::forward(
-        &headers,
-        pb::GetMenuRequest {
-            parent: format!("tenants/{tenant}"),
-        },
-    );
+    let parent = tenant_name(tenant);
+    let req = mm_bff::forward(&headers, pb::GetMenuRequest { parent });
     let menu = state
         .catalog
         .clone()
@@ -196,9 +193,12 @@ pub async fn get_menu(
         etag,
         body: Bytes::from(body),
     };
-    state
-        .menus
-        .fill(ticket, tenant.clone(), tenant, entry.clone());
+    state.menus.fill(
+        ticket,
+        tenant.to_string(),
+        tenant.to_string(),
+        entry.clone(),
+    );
     Ok(rendered(&entry.etag, &entry.body, &headers))
 }
 

@@ -2,10 +2,12 @@
 
 use mm_kernel::error::FieldViolation;
 use mm_kernel::json::timestamp as ts;
+use mm_kernel::names::name_of;
 use mm_proto::minimodules::catalog::v1 as pb;
 
 use crate::domain::{Fen, SkuInput, Spec};
 use crate::entity::{categories, products, skus};
+use crate::names::{Categories, Products};
 
 /// The etag of a product version.
 pub fn etag(version: i64) -> String {
@@ -15,7 +17,7 @@ pub fn etag(version: i64) -> String {
 /// A category to proto.
 pub fn category(c: &categories::Model) -> pb::Category {
     pb::Category {
-        name: format!("tenants/{}/categories/{}", c.tenant_id, c.category_id),
+        name: name_of::<Categories>(c.tenant_id, &c.category_id),
         display_name_zh: c.display_name_zh.clone(),
         display_name_en: c.display_name_en.clone(),
         sort_order: c.sort_order,
@@ -27,8 +29,8 @@ pub fn category(c: &categories::Model) -> pb::Category {
 /// A product with its SKUs to proto.
 pub fn product(p: &products::Model, s: &[skus::Model]) -> pb::Product {
     pb::Product {
-        name: format!("tenants/{}/products/{}", p.tenant_id, p.product_id),
-        category: format!("tenants/{}/categories/{}", p.tenant_id, p.category_id),
+        name: name_of::<Products>(p.tenant_id, &p.product_id),
+        category: name_of::<Categories>(p.tenant_id, &p.category_id),
         display_name_zh: p.display_name_zh.clone(),
         display_name_en: p.display_name_en.clone(),
         description: p.description.clone(),

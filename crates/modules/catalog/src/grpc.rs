@@ -1,13 +1,14 @@
 //! tonic handlers: read the context, parse names, call the use case, convert back.
 
 use mm_kernel::error::RequestError;
-use mm_kernel::ids::{tenant_child_from_name as child_name, tenant_from_name as tenant_name};
+use mm_kernel::ids::tenant_from_name;
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::catalog::v1 as pb;
 use pb::catalog_service_server::CatalogService;
 use tonic::{Request, Response, Status};
 
 use crate::convert;
+use crate::names::{CategoryName, ProductName};
 use crate::service::{CatalogApp, CategoryInput, ItemRef, ProductInput};
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -28,7 +29,7 @@ fn mask(m: Option<prost_types::FieldMask>) -> Result<Vec<String>, RequestError> 
 }
 
 fn category_of(tenant: TenantId, name: &str, field: &str) -> Result<String, RequestError> {
-    let (t, id) = child_name(name, "categories", field)?;
+    let (t, id) = CategoryName::parse(name, field)?.into_parts();
     if t != tenant {
         return Err(RequestError::invalid(
             field,
@@ -46,7 +47,8 @@ fn items(tenant: TenantId, items: &[pb::ItemRequest]) -> Result<Vec<ItemRef>, Re
     }
     let mut out: Vec<ItemRef> = Vec::new();
     for (i, it) in items.iter().enumerate() {
-        let (t, product_id) = child_name(&it.product, "products", &format!("items[{i}].product"))?;
+        let (t, product_id) =
+            ProductName::parse(&it.product, &format!("items[{i}].product"))?.into_parts();
         if t != tenant {
             return Err(RequestError::invalid(
                 format!("items[{i}].product"),
@@ -88,7 +90,7 @@ impl CatalogService for CatalogApp {
     ) -> Reply<pb::ResolveItemsResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         let resolved = self
             .resolve_items(&ctx, tenant, &items(tenant, &r.items)?)
             .await?;
@@ -101,7 +103,7 @@ impl CatalogService for CatalogApp {
     ) -> Reply<pb::ReserveStockResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         if r.reservation_id.is_empty() || r.reservation_id.len() > 64 {
             return Err(RequestError::invalid("reservation_id", "1 to 64 characters").into());
         }
@@ -117,7 +119,7 @@ impl CatalogService for CatalogApp {
     ) -> Reply<pb::ReleaseStockResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         let released = self.release_stock(&ctx, tenant, &r.reservation_id).await?;
         ok(pb::ReleaseStockResponse { released })
     }
@@ -128,7 +130,7 @@ impl CatalogService for CatalogApp {
     ) -> Reply<pb::CreateCategoryResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         let c = r.category.unwrap_or_default();
         let input = CategoryInput {
             display_name_zh: Some(c.display_name_zh),
@@ -146,7 +148,7 @@ impl CatalogService for CatalogApp {
         req: Request<pb::ListCategoriesRequest>,
     ) -> Reply<pb::ListCategoriesResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let tenant = tenant_name(&req.get_ref().parent, "parent")?;
+        let tenant = tenant_from_name(&req.get_ref().parent, "parent")?;
         let rows = self.list_categories(&ctx, tenant).await?;
         ok(pb::ListCategoriesResponse {
             categories: rows.iter().map(convert::category).collect(),
@@ -160,7 +162,7 @@ impl CatalogService for CatalogApp {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
         let c = r.category.unwrap_or_default();
-        let (tenant, id) = child_name(&c.name, "categories", "category.name")?;
+        let (tenant, id) = CategoryName::parse(&c.name, "category.name")?.into_parts();
         let mut input = CategoryInput::default();
         for p in mask(r.update_mask)? {
             match p.as_str() {
@@ -187,7 +189,7 @@ impl CatalogService for CatalogApp {
         req: Request<pb::DeleteCategoryRequest>,
     ) -> Reply<pb::DeleteCategoryResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = child_name(&req.get_ref().name, "categories", "name")?;
+        let (tenant, id) = CategoryName::parse(&req.get_ref().name, "name")?.into_parts();
         self.delete_category(&ctx, tenant, &id).await?;
         ok(pb::DeleteCategoryResponse {})
     }
@@ -198,7 +200,7 @@ impl CatalogService for CatalogApp {
     ) -> Reply<pb::CreateProductResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         let p = r
             .product
             .ok_or_else(|| RequestError::invalid("product", "is required"))?;
@@ -229,7 +231,7 @@ impl CatalogService for CatalogApp {
         req: Request<pb::GetProductRequest>,
     ) -> Reply<pb::GetProductResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = child_name(&req.get_ref().name, "products", "name")?;
+        let (tenant, id) = ProductName::parse(&req.get_ref().name, "name")?.into_parts();
         let (row, skus) = self.get_product(&ctx, tenant, &id).await?;
         ok(pb::GetProductResponse {
             product: Some(convert::product(&row, &skus)),
@@ -242,7 +244,7 @@ impl CatalogService for CatalogApp {
     ) -> Reply<pb::ListProductsResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         let category = if r.category.is_empty() {
             None
         } else {
@@ -272,7 +274,7 @@ impl CatalogService for CatalogApp {
         let p = r
             .product
             .ok_or_else(|| RequestError::invalid("product", "is required"))?;
-        let (tenant, id) = child_name(&p.name, "products", "product.name")?;
+        let (tenant, id) = ProductName::parse(&p.name, "product.name")?.into_parts();
         let mut input = ProductInput::default();
         let mut v = Vec::new();
         for path in mask(r.update_mask)? {
@@ -313,13 +315,13 @@ impl CatalogService for CatalogApp {
         req: Request<pb::DeleteProductRequest>,
     ) -> Reply<pb::DeleteProductResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) = child_name(&req.get_ref().name, "products", "name")?;
+        let (tenant, id) = ProductName::parse(&req.get_ref().name, "name")?.into_parts();
         self.delete_product(&ctx, tenant, &id).await?;
         ok(pb::DeleteProductResponse {})
     }
 
     async fn get_menu(&self, req: Request<pb::GetMenuRequest>) -> Reply<pb::GetMenuResponse> {
-        let tenant = tenant_name(&req.get_ref().parent, "parent")?;
+        let tenant = tenant_from_name(&req.get_ref().parent, "parent")?;
         let menu = self.menu(tenant).await?;
         ok(pb::GetMenuResponse { menu: Some(menu) })
     }

@@ -13,6 +13,7 @@ mod entity;
 pub mod error;
 mod grpc;
 pub mod migrations;
+mod names;
 mod repo;
 pub mod service;
 

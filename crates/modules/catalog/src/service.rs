@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use mm_kernel::cache::Cache;
 use mm_kernel::error::{FieldViolation, RequestError};
+use mm_kernel::names::name_of;
 use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
 use mm_proto::minimodules::catalog::v1 as pb;
 use prost::Message as _;
@@ -20,6 +21,7 @@ use sea_orm::DatabaseConnection;
 use crate::domain::{self, SkuInput};
 use crate::entity::{categories, products, skus};
 use crate::error::{CatalogError, Result};
+use crate::names::Products;
 use crate::repo;
 
 /// A category as given.
@@ -576,7 +578,7 @@ impl CatalogApp {
             let specs: Vec<domain::Spec> = serde_json::from_str(&s.specs).unwrap_or_default();
             out.push((
                 pb::ResolvedItem {
-                    product: format!("tenants/{tenant}/products/{}", p.product_id),
+                    product: name_of::<Products>(tenant, &p.product_id),
                     sku_id: s.sku_id.clone(),
                     display_name_zh: p.display_name_zh.clone(),
                     specs: specs

@@ -1,17 +1,20 @@
 //! Rows and domain values to proto messages. Secrets never appear here: there is no field to put
 //! a password hash, session key or AppSecret in.
 
+use mm_kernel::TenantId;
 use mm_kernel::audit::AuditEntry;
 use mm_kernel::json::timestamp as ts;
+use mm_kernel::names::name_of;
 use mm_proto::minimodules::identity::v1 as pb;
 
 use crate::entity::users;
+use crate::names::{AuditEvents, Users};
 use crate::service::{Tokens, parse_role, permissions_of};
 
 /// A user to proto.
 pub fn user(row: &users::Model) -> pb::User {
     pb::User {
-        name: format!("tenants/{}/users/{}", row.tenant_id, row.user_id),
+        name: name_of::<Users>(row.tenant_id, &row.user_id),
         role: parse_role(&row.role) as i32,
         display_name: row.display_name.clone(),
         login_name: row.login_name.clone().unwrap_or_default(),
@@ -38,9 +41,9 @@ pub fn tokens(t: Tokens) -> pb::Tokens {
 }
 
 /// An audit entry to proto.
-pub fn audit_event(tenant: &str, e: &AuditEntry) -> pb::AuditEvent {
+pub fn audit_event(tenant: TenantId, e: &AuditEntry) -> pb::AuditEvent {
     pb::AuditEvent {
-        name: format!("tenants/{tenant}/auditEvents/{}", e.event_id),
+        name: name_of::<AuditEvents>(tenant, &e.event_id),
         actor: e.actor.clone(),
         action: e.action.clone(),
         target: e.target.clone(),

@@ -1,24 +1,21 @@
 //! tonic handlers: read the context, parse names, call the use case, convert back.
 
 use mm_kernel::error::RequestError;
-use mm_kernel::ids::{tenant_child_from_name, tenant_from_name as tenant_name};
-use mm_kernel::{RequestContext, Role, TenantId};
+use mm_kernel::ids::tenant_from_name;
+use mm_kernel::{RequestContext, Role};
 use mm_proto::minimodules::identity::v1 as pb;
 use pb::auth_service_server::AuthService;
 use pb::user_service_server::UserService;
 use tonic::{Request, Response, Status};
 
 use crate::convert;
+use crate::names::UserName;
 use crate::service::{IdentityApp, NewStaff, ProfilePatch, UserPatch};
 
 type Reply<T> = Result<Response<T>, Status>;
 
 fn ok<T>(v: T) -> Reply<T> {
     Ok(Response::new(v))
-}
-
-fn user_name_of(name: &str, field: &str) -> Result<(TenantId, String), RequestError> {
-    tenant_child_from_name(name, "users", field)
 }
 
 fn role(v: i32, field: &str) -> Result<Role, RequestError> {
@@ -33,7 +30,7 @@ impl AuthService for IdentityApp {
     ) -> Reply<pb::PasswordLoginResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = tenant_name(&r.tenant, "tenant")?;
+        let tenant = tenant_from_name(&r.tenant, "tenant")?;
         let (tokens, user) = self
             .password_login(&ctx, tenant, &r.login_name, &r.password)
             .await?;
@@ -158,7 +155,7 @@ impl AuthService for IdentityApp {
 impl UserService for IdentityApp {
     async fn get_user(&self, req: Request<pb::GetUserRequest>) -> Reply<pb::GetUserResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, user) = user_name_of(&req.get_ref().name, "name")?;
+        let (tenant, user) = UserName::parse(&req.get_ref().name, "name")?.into_parts();
         let row = self.get_user(&ctx, tenant, &user).await?;
         ok(pb::GetUserResponse {
             user: Some(convert::user(&row)),
@@ -168,7 +165,7 @@ impl UserService for IdentityApp {
     async fn list_users(&self, req: Request<pb::ListUsersRequest>) -> Reply<pb::ListUsersResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         let (rows, next) = self
             .list_users(
                 &ctx,
@@ -191,7 +188,7 @@ impl UserService for IdentityApp {
     ) -> Reply<pb::CreateStaffResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         let u = r
             .user
             .ok_or_else(|| RequestError::invalid("user", "is required"))?;
@@ -218,7 +215,7 @@ impl UserService for IdentityApp {
         let u = r
             .user
             .ok_or_else(|| RequestError::invalid("user", "is required"))?;
-        let (tenant, user) = user_name_of(&u.name, "user.name")?;
+        let (tenant, user) = UserName::parse(&u.name, "user.name")?.into_parts();
         let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
         if paths.is_empty() {
             return Err(RequestError::invalid("update_mask", "name the fields to change").into());
@@ -250,7 +247,7 @@ impl UserService for IdentityApp {
         req: Request<pb::DisableUserRequest>,
     ) -> Reply<pb::DisableUserResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, user) = user_name_of(&req.get_ref().name, "name")?;
+        let (tenant, user) = UserName::parse(&req.get_ref().name, "name")?.into_parts();
         let row = self.set_disabled(&ctx, tenant, &user, true).await?;
         ok(pb::DisableUserResponse {
             user: Some(convert::user(&row)),
@@ -262,7 +259,7 @@ impl UserService for IdentityApp {
         req: Request<pb::EnableUserRequest>,
     ) -> Reply<pb::EnableUserResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, user) = user_name_of(&req.get_ref().name, "name")?;
+        let (tenant, user) = UserName::parse(&req.get_ref().name, "name")?.into_parts();
         let row = self.set_disabled(&ctx, tenant, &user, false).await?;
         ok(pb::EnableUserResponse {
             user: Some(convert::user(&row)),
@@ -275,7 +272,7 @@ impl UserService for IdentityApp {
     ) -> Reply<pb::SetWechatCredentialsResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         self.set_wechat_credentials(&ctx, tenant, &r.wechat_appid, &r.app_secret)
             .await?;
         ok(pb::SetWechatCredentialsResponse {
@@ -285,7 +282,7 @@ impl UserService for IdentityApp {
 
     async fn get_payer(&self, req: Request<pb::GetPayerRequest>) -> Reply<pb::GetPayerResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, user) = user_name_of(&req.get_ref().name, "name")?;
+        let (tenant, user) = UserName::parse(&req.get_ref().name, "name")?.into_parts();
         let (openid, appid) = self.get_payer(&ctx, tenant, &user).await?;
         ok(pb::GetPayerResponse { openid, appid })
     }
@@ -296,7 +293,7 @@ impl UserService for IdentityApp {
     ) -> Reply<pb::SendSubscribeMessageResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
-        let (tenant, user) = user_name_of(&r.name, "name")?;
+        let (tenant, user) = UserName::parse(&r.name, "name")?.into_parts();
         self.send_subscribe_message(&ctx, tenant, &user, &r.template_id, &r.page, &r.data)
             .await?;
         ok(pb::SendSubscribeMessageResponse {})
@@ -308,13 +305,15 @@ impl UserService for IdentityApp {
     ) -> Reply<pb::ListAuditEventsResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
-        let tenant = tenant_name(&r.parent, "parent")?;
+        let tenant = tenant_from_name(&r.parent, "parent")?;
         let (rows, next) = self
             .list_audit(&ctx, tenant, r.page_size, &r.page_token)
             .await?;
-        let t = tenant.to_string();
         ok(pb::ListAuditEventsResponse {
-            events: rows.iter().map(|e| convert::audit_event(&t, e)).collect(),
+            events: rows
+                .iter()
+                .map(|e| convert::audit_event(tenant, e))
+                .collect(),
             next_page_token: next.unwrap_or_default(),
         })
     }

@@ -13,6 +13,7 @@ mod entity;
 pub mod error;
 mod grpc;
 pub mod migrations;
+pub mod names;
 mod repo;
 pub mod service;
 pub mod wechat;

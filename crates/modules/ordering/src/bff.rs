@@ -8,6 +8,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
+use mm_kernel::TenantId;
+use mm_kernel::names::{name_of, tenant_name};
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient;
@@ -18,6 +20,8 @@ use mm_bff::error::{ApiError, ErrorBody};
 use mm_bff::extract::{Json, Path, Query};
 use mm_bff::routes::app::{AppConfigQuery, tenant_of};
 use mm_bff::routes::wechat_pay::WechatPayDto;
+
+use crate::names::{Orders, Products};
 
 /// An item in a basket.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -292,11 +296,11 @@ pub fn order_dto(o: pb::Order) -> OrderDto {
     }
 }
 
-fn items(tenant: &str, items: Vec<ItemBody>) -> Vec<pb::LineItemRequest> {
+fn items(tenant: TenantId, items: Vec<ItemBody>) -> Vec<pb::LineItemRequest> {
     items
         .into_iter()
         .map(|i| pb::LineItemRequest {
-            product: format!("tenants/{tenant}/products/{}", i.product_id),
+            product: name_of::<Products>(tenant, &i.product_id),
             sku_id: i.sku_id,
             quantity: i.quantity,
         })
@@ -316,10 +320,6 @@ fn fulfilment(f: FulfilmentDto) -> pb::Fulfilment {
     }
 }
 
-fn order_name(tenant: &str, id: &str) -> String {
-    format!("tenants/{tenant}/orders/{id}")
-}
-
 /// Prices a basket on the server.
 #[utoipa::path(post, path = "/api/v1/orders/quote", tag = "ordering", request_body = QuoteBody,
     params(AppConfigQuery), security(("bearer" = [])),
@@ -337,8 +337,8 @@ pub async fn quote(
         .quote_order(mm_bff::forward(
             &headers,
             pb::QuoteOrderRequest {
-                parent: format!("tenants/{tenant}"),
-                items: items(&tenant, body.items),
+                parent: tenant_name(tenant),
+                items: items(tenant, body.items),
                 fulfilment: Some(fulfilment(body.fulfilment)),
             },
         ))
@@ -383,8 +383,8 @@ pub async fn create_order(
         .create_order(mm_bff::forward(
             &headers,
             pb::CreateOrderRequest {
-                parent: format!("tenants/{tenant}"),
-                items: items(&tenant, body.items),
+                parent: tenant_name(tenant),
+                items: items(tenant, body.items),
                 fulfilment: Some(fulfilment(body.fulfilment)),
                 remark: body.remark,
                 request_id: key,
@@ -416,7 +416,7 @@ pub async fn list_orders(
         .list_orders(mm_bff::forward(
             &headers,
             pb::ListOrdersRequest {
-                parent: format!("tenants/{tenant}"),
+                parent: tenant_name(tenant),
                 page_size: query.page_size.unwrap_or(0),
                 page_token: query.page_token.unwrap_or_default(),
                 statuses: Vec::new(),
@@ -443,7 +443,7 @@ where
     Fut: std::future::Future<Output = Result<Option<pb::Order>, tonic::Status>>,
 {
     let tenant = tenant_of(&state.bff, query, headers).await?;
-    let order = call(state.orders.clone(), order_name(&tenant, id)).await?;
+    let order = call(state.orders.clone(), name_of::<Orders>(tenant, id)).await?;
     Ok(Json(order_dto(order.unwrap_or_default())))
 }
 
@@ -515,7 +515,7 @@ pub async fn pay_order(
         .pay_order(mm_bff::forward(
             &headers,
             pb::PayOrderRequest {
-                name: order_name(&tenant, &id),
+                name: name_of::<Orders>(tenant, &id),
                 method: method as i32,
             },
         ))

@@ -2,12 +2,13 @@
 
 use mm_kernel::TenantId;
 use mm_kernel::error::{FieldViolation, RequestError};
-use mm_kernel::ids::tenant_child_from_name;
 use mm_kernel::json::timestamp as ts;
+use mm_kernel::names::name_of;
 use mm_proto::minimodules::ordering::v1 as pb;
 
 use crate::domain::{Line, Mode, PayMethod, Status};
 use crate::entity::orders;
+use crate::names::{Orders, ProductName, Products, Users};
 use crate::service::{Address, Basket, Fulfilment};
 use crate::upstream::ItemRef;
 
@@ -75,9 +76,9 @@ pub fn pay_method(m: i32) -> Result<PayMethod, RequestError> {
 }
 
 /// A priced line to proto.
-pub fn line(tenant: &str, l: &Line) -> pb::LineItem {
+pub fn line(tenant: TenantId, l: &Line) -> pb::LineItem {
     pb::LineItem {
-        product: format!("tenants/{tenant}/products/{}", l.product_id),
+        product: name_of::<Products>(tenant, &l.product_id),
         sku_id: l.sku_id.clone(),
         display_name_zh: l.name_zh.clone(),
         spec_summary: l.spec_summary.clone(),
@@ -92,13 +93,13 @@ pub fn line(tenant: &str, l: &Line) -> pb::LineItem {
 pub fn order(o: &orders::Model) -> pb::Order {
     let lines: Vec<Line> = serde_json::from_str(&o.items).unwrap_or_default();
     let address: Option<Address> = serde_json::from_str(&o.address).ok();
-    let tenant = o.tenant_id.to_string();
+    let tenant = o.tenant_id;
     pb::Order {
-        name: format!("tenants/{tenant}/orders/{}", o.order_id),
+        name: name_of::<Orders>(tenant, &o.order_id),
         order_number: o.order_number.clone(),
-        customer: format!("tenants/{tenant}/users/{}", o.customer_id),
+        customer: name_of::<Users>(tenant, &o.customer_id),
         status: Status::parse(&o.status).map_or(pb::OrderStatus::Unspecified, status) as i32,
-        items: lines.iter().map(|l| line(&tenant, l)).collect(),
+        items: lines.iter().map(|l| line(tenant, l)).collect(),
         amounts: Some(pb::Amounts {
             items_fen: o.items_fen,
             packaging_fee_fen: o.packaging_fee_fen,
@@ -161,7 +162,8 @@ pub fn basket(
     let mut out: Vec<ItemRef> = Vec::new();
     for (i, it) in items.iter().enumerate().take(100) {
         let field = format!("items[{i}].product");
-        let product_id = match tenant_child_from_name(&it.product, "products", &field) {
+        let product_id = match ProductName::parse(&it.product, &field).map(ProductName::into_parts)
+        {
             Ok((t, _)) if t != tenant => {
                 v.push(FieldViolation::new(
                     field,

@@ -3,7 +3,7 @@
 use std::pin::Pin;
 
 use futures::Stream;
-use mm_kernel::ids::{tenant_child_from_name, tenant_from_name};
+use mm_kernel::ids::tenant_from_name;
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_proto::minimodules::payments::v1 as payments;
@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status};
 use crate::convert;
 use crate::domain::Action;
 use crate::error::OrderingError;
+use crate::names::{OrderName, PaymentName};
 use crate::service::{OrderingApp, Placement, TOPIC};
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -91,7 +92,7 @@ fn ok<T>(v: T) -> Reply<T> {
 }
 
 fn order_name(name: &str) -> Result<(TenantId, String), Status> {
-    Ok(tenant_child_from_name(name, "orders", "name")?)
+    Ok(OrderName::parse(name, "name")?.into_parts())
 }
 
 fn reply_order(o: &crate::entity::orders::Model) -> Option<pb::Order> {
@@ -143,10 +144,9 @@ impl OrderService for OrderingApp {
         let tenant = tenant_from_name(&r.parent, "parent")?;
         let basket = convert::basket(tenant, &r.items, r.fulfilment.as_ref())?;
         let q = self.quote(&ctx, tenant, &basket).await?;
-        let t = tenant.to_string();
         ok(pb::QuoteOrderResponse {
             quote: Some(pb::Quote {
-                items: q.lines.iter().map(|l| convert::line(&t, l)).collect(),
+                items: q.lines.iter().map(|l| convert::line(tenant, l)).collect(),
                 amounts: Some(pb::Amounts {
                     items_fen: q.priced.amounts.items_fen,
                     packaging_fee_fen: q.priced.amounts.packaging_fee_fen,
@@ -335,7 +335,7 @@ impl OrderPaymentEvents for OrderingApp {
     ) -> Reply<payments::PaymentEventAck> {
         let ctx = RequestContext::from_request(&req)?;
         let event = req.get_ref();
-        let (tenant, payment) = tenant_child_from_name(&event.payment, "payments", "payment")?;
+        let (tenant, payment) = PaymentName::parse(&event.payment, "payment")?.into_parts();
         let scope = ctx.authorize_tenant(&tenant).map_err(OrderingError::from)?;
         let applied = self.on_payment_event(&scope, &payment, event).await?;
         ok(payments::PaymentEventAck { applied })

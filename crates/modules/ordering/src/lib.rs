@@ -16,6 +16,7 @@ mod entity;
 pub mod error;
 mod grpc;
 pub mod migrations;
+mod names;
 mod numbers;
 pub mod pay;
 mod repo;

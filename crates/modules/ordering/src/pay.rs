@@ -9,6 +9,7 @@
 //! held across a call to another module. An event comes from the payments module with a service
 //! token for the payment's tenant, and is applied in that tenant's scope.
 
+use mm_kernel::names::name_of;
 use mm_kernel::{RequestContext, TenantId, TenantScope};
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_proto::minimodules::payments::v1 as payments;
@@ -17,6 +18,7 @@ use sea_orm::sea_query::Expr;
 use crate::domain::{Action, Actor, PayMethod, Status};
 use crate::entity::orders;
 use crate::error::{OrderingError, Result};
+use crate::names::{Payments, Users};
 use crate::repo;
 use crate::service::{OrderingApp, load_order};
 
@@ -30,7 +32,7 @@ pub fn out_trade_no(order_id: &str) -> String {
 
 /// The payments module's name of an order's payment.
 pub fn payment_name(tenant: TenantId, order_id: &str) -> String {
-    format!("tenants/{tenant}/payments/{}", out_trade_no(order_id))
+    name_of::<Payments>(tenant, &out_trade_no(order_id))
 }
 
 /// The order id back from an out_trade_no.
@@ -175,7 +177,7 @@ impl OrderingApp {
                             description: format!("订单 {}", row.order_number),
                             amount_fen: row.total_fen,
                             expire_time: Some(mm_kernel::json::timestamp(row.expires_at)),
-                            payer: format!("tenants/{tenant}/users/{}", row.customer_id),
+                            payer: name_of::<Users>(tenant, &row.customer_id),
                             listener: LISTENER.into(),
                             reference: row.order_id.clone(),
                         },

@@ -10,12 +10,14 @@ use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::error::RequestError;
 use mm_kernel::module_config::{ConfigError, ModuleConfigs, is_retryable, service_request};
+use mm_kernel::names::{name_of, tenant_name};
 use mm_kernel::payments::Payments;
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::catalog::v1 as catalog;
 
 use crate::domain::{Config, Line};
 use crate::error::{OrderingError, Result};
+use crate::names::Products;
 
 /// One item as the catalog knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +76,7 @@ impl Upstream {
         items
             .iter()
             .map(|i| catalog::ItemRequest {
-                product: format!("tenants/{t}/products/{}", i.product_id),
+                product: name_of::<Products>(t, &i.product_id),
                 sku_id: i.sku_id.clone(),
                 quantity: i32::try_from(i.quantity).unwrap_or(i32::MAX),
             })
@@ -129,7 +131,7 @@ impl Upstream {
             .resolve_items(self.request(
                 t,
                 catalog::ResolveItemsRequest {
-                    parent: format!("tenants/{t}"),
+                    parent: tenant_name(t),
                     items: Self::items(t, items),
                 },
             )?)
@@ -146,7 +148,7 @@ impl Upstream {
             .reserve_stock(self.request(
                 t,
                 catalog::ReserveStockRequest {
-                    parent: format!("tenants/{t}"),
+                    parent: tenant_name(t),
                     reservation_id: order.to_string(),
                     items: Self::items(t, items),
                 },
@@ -164,7 +166,7 @@ impl Upstream {
             .release_stock(self.request(
                 t,
                 catalog::ReleaseStockRequest {
-                    parent: format!("tenants/{t}"),
+                    parent: tenant_name(t),
                     reservation_id: order.to_string(),
                 },
             )?)

@@ -12,6 +12,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use mm_kernel::TenantId;
+use mm_kernel::names::tenant_name;
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::payments::v1 as pb;
 use mm_proto::minimodules::payments::v1::payment_service_client::PaymentServiceClient;
@@ -45,8 +47,14 @@ pub async fn wechat_pay_notify(
         Err(e) => return mm_bff::error::wechat_pay_refusal(e.status(), &e.body_text()),
     };
     let [timestamp, nonce, signature, serial] = notification_headers(&headers);
+    // The tenant comes from the notify URL as text: a malformed one is refused as the payments
+    // service would refuse the parent.
+    let parent = match TenantId::parse(&tenant, "parent") {
+        Ok(t) => tenant_name(t),
+        Err(e) => return mm_bff::error::wechat_pay_failure(&e.into()),
+    };
     let req = pb::HandleWechatNotificationRequest {
-        parent: format!("tenants/{tenant}"),
+        parent,
         timestamp,
         nonce,
         signature,

@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use mm_kernel::error::{DomainError as _, FieldViolation, RequestError};
-use mm_kernel::ids::parse_name;
+use mm_kernel::names::name_of;
 use mm_kernel::{Role, TenantId};
 use mm_proto::minimodules::payments::v1 as pb;
 use mm_wechatpay::RefundStatus;
+
+use crate::names::{PaymentName, UserName, Users};
 
 /// A payment row's status: started (a prepay may exist) or paid (checked and recorded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,20 +60,14 @@ fn trade_no_problem(id: &str, max: usize) -> Option<String> {
     }
 }
 
-/// The tenant and payment id of "tenants/{tenant}/payments/{payment}"; the payment id becomes
-/// WeChat's out_trade_no, so 1 to 32 letters, digits or `_-|*@`.
-pub fn payment_name(name: &str, field: &str) -> Result<(TenantId, String), RequestError> {
-    let v = parse_name(name, &["tenants", "payments"], field)?;
-    let tenant = TenantId::parse(v[0], field)?;
-    if let Some(why) = trade_no_problem(v[1], MAX_PAYMENT_ID) {
+/// Parses "tenants/{tenant}/payments/{payment}"; the payment id becomes WeChat's out_trade_no,
+/// so 1 to 32 letters, digits or `_-|*@`.
+pub fn payment_name(name: &str, field: &str) -> Result<PaymentName, RequestError> {
+    let n = PaymentName::parse(name, field)?;
+    if let Some(why) = trade_no_problem(n.id(), MAX_PAYMENT_ID) {
         return Err(RequestError::invalid(field, format!("payment id {why}")));
     }
-    Ok((tenant, v[1].to_string()))
-}
-
-/// The name of a payment.
-pub fn name_of(tenant: TenantId, payment_id: &str) -> String {
-    format!("tenants/{tenant}/payments/{payment_id}")
+    Ok(n)
 }
 
 /// Why `path` cannot be a listener, if not: it must be the full path of a unary RPC of our
@@ -122,7 +118,7 @@ pub struct NewPayment {
 
 /// Checks a CreatePayment request, every field at once.
 pub fn new_payment(r: &pb::CreatePaymentRequest) -> Result<NewPayment, RequestError> {
-    let (tenant, payment_id) = payment_name(&r.name, "name")?;
+    let (tenant, payment_id) = payment_name(&r.name, "name")?.into_parts();
     let mut bad = Vec::new();
     let description = r.description.trim();
     if description.is_empty() || description.chars().count() > MAX_DESCRIPTION {
@@ -147,8 +143,10 @@ pub fn new_payment(r: &pb::CreatePaymentRequest) -> Result<NewPayment, RequestEr
             }
         },
     };
-    match parse_name(&r.payer, &["tenants", "users"], "payer") {
-        Ok(v) if v[0] != tenant.to_string() => bad.push(FieldViolation::new(
+    match UserName::parse(&r.payer, "payer") {
+        // Compared as text: the payer is stored and handed to identity as sent, so it must be
+        // spelled as this tenant's names are (not, say, with the tenant id in upper case).
+        Ok(p) if name_of::<Users>(tenant, p.id()) != r.payer => bad.push(FieldViolation::new(
             "payer",
             "must be a user of the payment's tenant",
         )),
@@ -202,7 +200,7 @@ pub struct RefundAsk {
 
 /// Checks a RefundPayment request, every field at once.
 pub fn refund_ask(r: &pb::RefundPaymentRequest) -> Result<RefundAsk, RequestError> {
-    let (tenant, payment_id) = payment_name(&r.name, "name")?;
+    let (tenant, payment_id) = payment_name(&r.name, "name")?.into_parts();
     let mut bad = Vec::new();
     if let Some(why) = trade_no_problem(&r.refund_id, MAX_REFUND_ID) {
         bad.push(FieldViolation::new("refund_id", why));
@@ -365,6 +363,7 @@ mod tests {
             format!("tenants/{t}/staff/u1"),
             format!("tenants/{t}/users/"),
             format!("tenants/{t}/users/u1/x"),
+            format!("tenants/{}/users/u1", t.to_string().to_uppercase()),
         ] {
             let r = pb::CreatePaymentRequest {
                 payer: payer.clone(),

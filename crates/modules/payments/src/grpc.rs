@@ -47,8 +47,9 @@ impl PaymentService for PaymentsApp {
         req: Request<pb::RefreshPaymentRequest>,
     ) -> Reply<pb::RefreshPaymentResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) =
-            domain::payment_name(&req.get_ref().name, "name").map_err(PaymentsError::from)?;
+        let (tenant, id) = domain::payment_name(&req.get_ref().name, "name")
+            .map_err(PaymentsError::from)?
+            .into_parts();
         let (paid, transaction_id) = self.refresh(&ctx, tenant, &id).await?;
         ok(pb::RefreshPaymentResponse {
             paid,
@@ -73,8 +74,9 @@ impl PaymentService for PaymentsApp {
         req: Request<pb::ClosePaymentRequest>,
     ) -> Reply<pb::ClosePaymentResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, id) =
-            domain::payment_name(&req.get_ref().name, "name").map_err(PaymentsError::from)?;
+        let (tenant, id) = domain::payment_name(&req.get_ref().name, "name")
+            .map_err(PaymentsError::from)?
+            .into_parts();
         self.close(&ctx, tenant, &id).await?;
         ok(pb::ClosePaymentResponse {})
     }

@@ -18,6 +18,7 @@ pub mod error;
 mod grpc;
 pub mod merchant;
 pub mod migrations;
+pub mod names;
 mod repo;
 pub mod service;
 mod upstream;

@@ -11,6 +11,7 @@ use mm_kernel::TenantId;
 use mm_kernel::auth::JwtKeys;
 use mm_kernel::module::ModuleContext;
 use mm_kernel::module_config::{is_retryable, service_request};
+use mm_kernel::names::tenant_name;
 use mm_kernel::platform::Platform;
 use mm_kernel::secrets::SecretBox;
 use mm_proto::minimodules::tenant::v1 as pb;
@@ -99,7 +100,7 @@ impl Merchants {
             tenant,
             self.module,
             pb::GetMerchantCredentialsRequest {
-                name: format!("tenants/{tenant}/paymentAccount"),
+                name: format!("{}/paymentAccount", tenant_name(tenant)),
             },
         )?;
         let r = pb::tenant_service_client::TenantServiceClient::new(self.channel.clone())

@@ -3,18 +3,20 @@
 use mm_kernel::TenantId;
 use mm_kernel::error::RequestError;
 use mm_kernel::json::timestamp as ts;
+use mm_kernel::names::{name_of, tenant_name};
 use mm_proto::minimodules::tenant::v1 as pb;
 use serde_json::{Map, Value};
 
 use crate::domain::{Branding, Status};
 use crate::entity::tenants;
+use crate::names::{self, ModuleName, Modules};
 use crate::registry::{ModuleSpec, TemplateSpec};
 use crate::service::{ModuleState, NewTenant, StoredConfig, config_etag};
 
 /// Stored tenant to proto.
 pub fn tenant(row: &tenants::Model) -> pb::Tenant {
     pb::Tenant {
-        name: format!("tenants/{}", row.tenant_id),
+        name: tenant_name(row.tenant_id),
         slug: row.slug.clone(),
         display_name_zh: row.display_name_zh.clone(),
         display_name_en: row.display_name_en.clone(),
@@ -58,7 +60,7 @@ pub fn new_tenant(t: pb::Tenant) -> NewTenant {
 /// Branding to proto.
 pub fn branding(tenant: TenantId, b: &Branding, version: i64) -> pb::Branding {
     pb::Branding {
-        name: format!("tenants/{tenant}/branding"),
+        name: names::BrandingName::name(tenant),
         primary_color: b.primary_color.clone(),
         secondary_color: b.secondary_color.clone(),
         background_color: b.background_color.clone(),
@@ -178,7 +180,7 @@ pub fn app_module(spec: &ModuleSpec, public: &Map<String, Value>) -> pb::AppModu
 /// Module state to proto.
 pub fn tenant_module(tenant: TenantId, s: &ModuleState) -> pb::TenantModule {
     pb::TenantModule {
-        name: format!("tenants/{tenant}/modules/{}", s.module_id),
+        name: name_of::<Modules>(tenant, &s.module_id),
         module_id: s.module_id.clone(),
         enabled: s.enabled,
         config_version: s.config_version,
@@ -187,9 +189,9 @@ pub fn tenant_module(tenant: TenantId, s: &ModuleState) -> pb::TenantModule {
 }
 
 /// Stored config to proto.
-pub fn module_config(tenant: TenantId, module: &str, c: &StoredConfig) -> pb::ModuleConfig {
+pub fn module_config(module: &ModuleName, c: &StoredConfig) -> pb::ModuleConfig {
     pb::ModuleConfig {
-        name: format!("tenants/{tenant}/modules/{module}/config"),
+        name: names::config_name(module),
         config: Some(mm_kernel::json::json_to_struct(&c.config)),
         version: c.version,
         etag: config_etag(c.version),

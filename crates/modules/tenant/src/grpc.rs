@@ -1,8 +1,8 @@
 //! tonic handlers: read the context, parse names, call the use case, convert back. No rules here.
 
+use mm_kernel::RequestContext;
 use mm_kernel::error::RequestError;
-use mm_kernel::ids::{parse_name, parse_singleton_name, tenant_from_name as tenant_name};
-use mm_kernel::{RequestContext, TenantId};
+use mm_kernel::ids::{parse_name, tenant_from_name};
 use mm_proto::minimodules::tenant::v1 as pb;
 use pb::module_service_server::ModuleService;
 use pb::tenant_service_server::TenantService;
@@ -10,20 +10,11 @@ use tonic::{Request, Response, Status};
 
 use crate::convert;
 use crate::error::TenantError;
+use crate::names::{self, ModuleName};
 use crate::payments;
 use crate::service::{TenantApp, TenantPatch};
 
 type Reply<T> = Result<Response<T>, Status>;
-
-fn module_name<'a>(name: &'a str, field: &str) -> Result<(TenantId, &'a str), RequestError> {
-    let v = parse_name(name, &["tenants", "modules"], field)?;
-    Ok((TenantId::parse(v[0], field)?, v[1]))
-}
-
-fn payment_account_name(name: &str, field: &str) -> Result<TenantId, RequestError> {
-    let v = parse_singleton_name(name, &["tenants"], "paymentAccount", field)?;
-    TenantId::parse(v[0], field)
-}
 
 fn ok<T>(v: T) -> Reply<T> {
     Ok(Response::new(v))
@@ -50,7 +41,7 @@ impl TenantService for TenantApp {
 
     async fn get_tenant(&self, req: Request<pb::GetTenantRequest>) -> Reply<pb::GetTenantResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let tenant = tenant_name(&req.get_ref().name, "name")?;
+        let tenant = tenant_from_name(&req.get_ref().name, "name")?;
         let row = self.get_tenant(&ctx, tenant).await?;
         ok(pb::GetTenantResponse {
             tenant: Some(convert::tenant(&row)),
@@ -81,7 +72,7 @@ impl TenantService for TenantApp {
         let t = r
             .tenant
             .ok_or_else(|| RequestError::invalid("tenant", "is required"))?;
-        let tenant = tenant_name(&t.name, "tenant.name")?;
+        let tenant = tenant_from_name(&t.name, "tenant.name")?;
         let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
         if paths.is_empty() {
             return Err(RequestError::invalid("update_mask", "name the fields to change").into());
@@ -114,7 +105,7 @@ impl TenantService for TenantApp {
         req: Request<pb::ArchiveTenantRequest>,
     ) -> Reply<pb::ArchiveTenantResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let tenant = tenant_name(&req.get_ref().name, "name")?;
+        let tenant = tenant_from_name(&req.get_ref().name, "name")?;
         let row = self.archive_tenant(&ctx, tenant).await?;
         ok(pb::ArchiveTenantResponse {
             tenant: Some(convert::tenant(&row)),
@@ -126,8 +117,7 @@ impl TenantService for TenantApp {
         req: Request<pb::GetBrandingRequest>,
     ) -> Reply<pb::GetBrandingResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let v = parse_singleton_name(&req.get_ref().name, &["tenants"], "branding", "name")?;
-        let tenant = TenantId::parse(v[0], "name")?;
+        let tenant = names::BrandingName::tenant_of(&req.get_ref().name, "name")?;
         let (b, version) = self.get_branding(&ctx, tenant).await?;
         ok(pb::GetBrandingResponse {
             branding: Some(convert::branding(tenant, &b, version)),
@@ -143,8 +133,7 @@ impl TenantService for TenantApp {
         let src = r
             .branding
             .ok_or_else(|| RequestError::invalid("branding", "is required"))?;
-        let v = parse_singleton_name(&src.name, &["tenants"], "branding", "branding.name")?;
-        let tenant = TenantId::parse(v[0], "branding.name")?;
+        let tenant = names::BrandingName::tenant_of(&src.name, "branding.name")?;
         let mask = r.update_mask.map(|m| m.paths).unwrap_or_default();
         // Check the mask before touching storage, so a bad path writes nothing.
         convert::apply_branding(&mut Default::default(), &src, &mask)?;
@@ -168,7 +157,7 @@ impl TenantService for TenantApp {
         req: Request<pb::ListTenantModulesRequest>,
     ) -> Reply<pb::ListTenantModulesResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let tenant = tenant_name(&req.get_ref().parent, "parent")?;
+        let tenant = tenant_from_name(&req.get_ref().parent, "parent")?;
         let states = self.list_tenant_modules(&ctx, tenant).await?;
         ok(pb::ListTenantModulesResponse {
             modules: states
@@ -183,8 +172,8 @@ impl TenantService for TenantApp {
         req: Request<pb::EnableModuleRequest>,
     ) -> Reply<pb::EnableModuleResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, module) = module_name(&req.get_ref().name, "name")?;
-        let s = self.set_module_enabled(&ctx, tenant, module, true).await?;
+        let (tenant, module) = ModuleName::parse(&req.get_ref().name, "name")?.into_parts();
+        let s = self.set_module_enabled(&ctx, tenant, &module, true).await?;
         ok(pb::EnableModuleResponse {
             module: Some(convert::tenant_module(tenant, &s)),
         })
@@ -195,8 +184,10 @@ impl TenantService for TenantApp {
         req: Request<pb::DisableModuleRequest>,
     ) -> Reply<pb::DisableModuleResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let (tenant, module) = module_name(&req.get_ref().name, "name")?;
-        let s = self.set_module_enabled(&ctx, tenant, module, false).await?;
+        let (tenant, module) = ModuleName::parse(&req.get_ref().name, "name")?.into_parts();
+        let s = self
+            .set_module_enabled(&ctx, tenant, &module, false)
+            .await?;
         ok(pb::DisableModuleResponse {
             module: Some(convert::tenant_module(tenant, &s)),
         })
@@ -207,16 +198,12 @@ impl TenantService for TenantApp {
         req: Request<pb::GetModuleConfigRequest>,
     ) -> Reply<pb::GetModuleConfigResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let v = parse_singleton_name(
-            &req.get_ref().name,
-            &["tenants", "modules"],
-            "config",
-            "name",
-        )?;
-        let tenant = TenantId::parse(v[0], "name")?;
-        let c = self.get_module_config(&ctx, tenant, v[1]).await?;
+        let module = names::config_module(&req.get_ref().name, "name")?;
+        let c = self
+            .get_module_config(&ctx, module.tenant(), module.id())
+            .await?;
         ok(pb::GetModuleConfigResponse {
-            config: Some(convert::module_config(tenant, v[1], &c)),
+            config: Some(convert::module_config(&module, &c)),
         })
     }
 
@@ -229,18 +216,17 @@ impl TenantService for TenantApp {
             .into_inner()
             .config
             .ok_or_else(|| RequestError::invalid("config", "is required"))?;
-        let v = parse_singleton_name(&c.name, &["tenants", "modules"], "config", "config.name")?;
-        let tenant = TenantId::parse(v[0], "config.name")?;
+        let module = names::config_module(&c.name, "config.name")?;
         let json = c
             .config
             .as_ref()
             .map(mm_kernel::json::struct_to_json)
             .unwrap_or(serde_json::json!({}));
         let stored = self
-            .update_module_config(&ctx, tenant, v[1], json, &c.etag)
+            .update_module_config(&ctx, module.tenant(), module.id(), json, &c.etag)
             .await?;
         ok(pb::UpdateModuleConfigResponse {
-            config: Some(convert::module_config(tenant, v[1], &stored)),
+            config: Some(convert::module_config(&module, &stored)),
         })
     }
 
@@ -259,7 +245,7 @@ impl TenantService for TenantApp {
         req: Request<pb::GetPaymentAccountRequest>,
     ) -> Reply<pb::GetPaymentAccountResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let tenant = payment_account_name(&req.get_ref().name, "name")?;
+        let tenant = names::PaymentAccountName::tenant_of(&req.get_ref().name, "name")?;
         let a = self.get_payment_account(&ctx, tenant).await?;
         ok(pb::GetPaymentAccountResponse {
             payment_account: Some(payments::to_proto(tenant, a.as_ref())),
@@ -272,7 +258,7 @@ impl TenantService for TenantApp {
     ) -> Reply<pb::UpdatePaymentAccountResponse> {
         let ctx = RequestContext::from_request(&req)?;
         let (name, input) = payments::AccountInput::from_request(req.into_inner());
-        let tenant = payment_account_name(&name, "payment_account.name")?;
+        let tenant = names::PaymentAccountName::tenant_of(&name, "payment_account.name")?;
         let row = self.update_payment_account(&ctx, tenant, input).await?;
         ok(pb::UpdatePaymentAccountResponse {
             payment_account: Some(payments::to_proto(tenant, Some(&row))),
@@ -284,7 +270,7 @@ impl TenantService for TenantApp {
         req: Request<pb::GetMerchantCredentialsRequest>,
     ) -> Reply<pb::GetMerchantCredentialsResponse> {
         let ctx = RequestContext::from_request(&req)?;
-        let tenant = payment_account_name(&req.get_ref().name, "name")?;
+        let tenant = names::PaymentAccountName::tenant_of(&req.get_ref().name, "name")?;
         let row = self.merchant_credentials(&ctx, tenant).await?;
         ok(pb::GetMerchantCredentialsResponse {
             payment_account: Some(payments::to_proto(tenant, Some(&row))),

@@ -11,6 +11,7 @@ mod entity;
 pub mod error;
 mod grpc;
 pub mod migrations;
+pub mod names;
 pub mod payments;
 pub mod registry;
 mod repo;

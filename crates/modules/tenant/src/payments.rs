@@ -106,7 +106,7 @@ impl AccountInput {
 
 /// A merchant account to proto, secrets left out.
 pub fn to_proto(tenant: TenantId, a: Option<&accounts::Model>) -> pb::PaymentAccount {
-    let name = format!("tenants/{tenant}/paymentAccount");
+    let name = crate::names::PaymentAccountName::name(tenant);
     match a {
         None => pb::PaymentAccount {
             name,
@@ -212,7 +212,7 @@ impl TenantApp {
                 ctx,
                 Some(tenant),
                 "tenant.payment_account.update",
-                format!("tenants/{tenant}/paymentAccount"),
+                crate::names::PaymentAccountName::name(tenant),
             )
             .with(serde_json::json!({"mchid": row.mchid, "appid": row.appid})),
         )

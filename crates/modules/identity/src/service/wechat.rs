@@ -58,8 +58,7 @@ impl IdentityApp {
                     .app_config
                     .map(|c| c.tenant)
                     .unwrap_or_default();
-                let id = name.strip_prefix("tenants/").unwrap_or_default();
-                let tenant = TenantId::parse(id, "tenant")
+                let tenant = mm_kernel::ids::tenant_from_name(&name, "tenant")
                     .map_err(|_| anyhow::anyhow!("tenant service named no tenant: {name:?}"))?;
                 Ok(Some(tenant))
             }

@@ -13,14 +13,16 @@ mod settle;
 mod start;
 
 use mm_kernel::module::ModuleContext;
+use mm_kernel::names::name_of;
 use mm_kernel::{TenantId, TenantScope};
 use mm_proto::minimodules::payments::v1 as pb;
 use sea_orm::DatabaseConnection;
 
-use crate::domain::{self, Status};
+use crate::domain::Status;
 use crate::entity::payments;
 use crate::error::{PaymentsError, Result};
 use crate::merchant::WechatPay;
+use crate::names::Payments;
 use crate::repo;
 use crate::upstream::Upstream;
 
@@ -57,7 +59,7 @@ impl PaymentsApp {
         let row = repo::find(&txn, scope, payment_id).await?;
         txn.commit().await?;
         row.ok_or_else(|| PaymentsError::PaymentNotFound {
-            payment: domain::name_of(scope.tenant(), payment_id),
+            payment: name_of::<Payments>(scope.tenant(), payment_id),
         })
     }
 
@@ -101,7 +103,7 @@ impl PaymentsApp {
         event: pb::PaymentEvent,
     ) -> Result<bool> {
         let event = pb::PaymentEvent {
-            payment: domain::name_of(tenant, &row.payment_id),
+            payment: name_of::<Payments>(tenant, &row.payment_id),
             reference: row.reference.clone(),
             amount_fen: row.amount_fen,
             ..event

@@ -80,7 +80,7 @@ impl TenantApp {
             branding.display_name.clone()
         };
         Ok(pb::AppConfig {
-            tenant: format!("tenants/{}", row.tenant_id),
+            tenant: mm_kernel::names::tenant_name(row.tenant_id),
             slug: row.slug.clone(),
             display_name,
             display_name_en: row.display_name_en.clone(),
