@@ -577,7 +577,8 @@ impl Cache {
             Err(_) => Err("unreachable".to_string()),
         };
         if let Err(error) = started {
-            tracing::error!(%error, "Redis unavailable at start-up: starting without it until it answers");
+            let at = crate::db::redact(url);
+            tracing::error!(%error, redis = %at, "Redis unavailable at start-up: starting without it until it answers");
         }
         let redis = Redis {
             pool,

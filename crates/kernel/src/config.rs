@@ -23,6 +23,7 @@ pub enum Environment {
 
 /// All settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// dev or production.
     pub environment: Environment,
@@ -76,6 +77,7 @@ pub struct UpstreamSettings {
 
 /// Deadlines and retries of platform calls (module to module, BFF to module).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallSettings {
     /// Deadline of a call whose caller set none, in milliseconds.
     pub timeout_ms: u64,
@@ -101,6 +103,7 @@ impl Default for CallSettings {
 /// Where `/metrics` is served. It tells a stranger what the installation runs and how busy each
 /// method is, so outside dev it is not on the public HTTP port unless a token guards it.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
     /// A listener of its own for `/metrics` (e.g. `127.0.0.1:9090`, or an address only the
     /// scraper's network reaches); when set, `/metrics` is served only there, without a token.
@@ -115,6 +118,7 @@ pub struct MetricsSettings {
 
 /// The admin dashboard (web-admin), served on the HTTP port under `/admin/`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AdminSettings {
     /// Serve the dashboard from this process.
     pub enabled: bool,
@@ -127,6 +131,7 @@ pub struct AdminSettings {
 
 /// Background jobs every module's sweeps share.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JobsSettings {
     /// How often sweeps (unpaid order expiry, booking holds, refunds, reminders) run, in
     /// milliseconds.
@@ -186,6 +191,7 @@ fn default_shutdown_unready_ms() -> u64 {
 
 /// Where WeChat's APIs are. Tests and the demo point this at a local fake.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WechatSettings {
     /// Base URL of api.weixin.qq.com; in dev without one, a local fake is started.
     pub base_url: Option<String>,
@@ -197,6 +203,7 @@ pub struct WechatSettings {
 
 /// Encryption of secrets at rest (tenants' WeChat AppSecrets).
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct SecretsSettings {
     /// 32 bytes, base64; only from MINIMODULES_SECRETS__KEY. Dev generates one in data/.
     #[serde(default, skip_serializing)]
@@ -205,6 +212,7 @@ pub struct SecretsSettings {
 
 /// Listening addresses and the module subset.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// gRPC, grpc-web, reflection and health.
     pub grpc_addr: SocketAddr,
@@ -249,6 +257,7 @@ pub struct ServerSettings {
 
 /// Database.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://path?mode=rwc` or `postgres://...`; the scheme picks the engine.
     pub url: String,
@@ -260,6 +269,7 @@ pub struct DatabaseSettings {
 
 /// Cache.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CacheSettings {
     /// Redis URL; none means the in-process cache.
     pub redis_url: Option<String>,
@@ -286,6 +296,7 @@ pub struct CacheSettings {
 
 /// Tokens.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// HS256 secret, at least 32 bytes; only from MINIMODULES_AUTH__JWT_SECRET.
     #[serde(default, skip_serializing)]
@@ -315,6 +326,7 @@ pub struct AuthSettings {
 
 /// The BFF.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BffSettings {
     /// Serve the BFF from this process.
     pub enabled: bool,
@@ -327,6 +339,7 @@ pub struct BffSettings {
 
 /// Logs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     /// "pretty" or "json".
     pub format: String,
@@ -336,6 +349,7 @@ pub struct LogSettings {
 
 /// Demo data.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DemoSettings {
     /// Seed the demo restaurant at start-up when it does not exist.
     pub seed: bool,
@@ -505,7 +519,7 @@ impl Settings {
             .merge(Toml::file(file))
             .merge(env.ignore(&["config"]))
             .extract()
-            .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+            .map_err(explain)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -551,9 +565,83 @@ impl Settings {
     }
 }
 
+/// A settings error in the operator's words: an unknown key names the variable or file it came
+/// from, so a misspelt `MINIMODULES_DATABSE__URL` stops the start instead of being ignored while
+/// the default database is used.
+fn explain(errors: figment::Error) -> anyhow::Error {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|e| match &e.kind {
+            figment::error::Kind::UnknownField(field, expected) => {
+                let mut path = e.path.clone();
+                if path.last() != Some(field) {
+                    path.push(field.clone());
+                }
+                let file = e.metadata.as_ref().and_then(|m| match &m.source {
+                    Some(figment::Source::File(f)) => Some(f.display().to_string()),
+                    _ => None,
+                });
+                let from = e.metadata.as_ref().map(|m| m.name.to_string());
+                let source = match (file, from.as_deref()) {
+                    (Some(f), _) => f,
+                    (None, Some(n)) if n.contains("environment") => {
+                        let prefix = format!("MINIMODULES_{}", path.join("__").to_uppercase());
+                        let nested = format!("{prefix}__");
+                        let vars: Vec<String> = std::env::vars_os()
+                            .filter_map(|(k, _)| k.into_string().ok())
+                            .filter(|k| *k == prefix || k.starts_with(&nested))
+                            .collect();
+                        if vars.is_empty() {
+                            format!("the environment, {prefix}…")
+                        } else {
+                            format!("the environment variable {}", vars.join(", "))
+                        }
+                    }
+                    (None, Some(n)) => n.to_string(),
+                    (None, None) => "the settings".to_string(),
+                };
+                format!(
+                    "unknown setting `{}` (from {source}); known here: {}",
+                    path.join("."),
+                    expected.join(", ")
+                )
+            }
+            _ => e.to_string(),
+        })
+        .collect();
+    anyhow::anyhow!("invalid settings: {}", lines.join("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_setting_is_refused_by_name() {
+        let dir = std::env::temp_dir().join(format!("mm-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[databse]\nurl = \"sqlite://x.db\"\n").unwrap();
+        let err = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())),
+            &f,
+            Env::prefixed("MM_TEST_NOTHING_"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown setting `databse`"), "{err}");
+        assert!(err.contains("c.toml"), "{err}");
+        std::fs::write(&f, "[server]\ngrpc_adr = \"127.0.0.1:1\"\n").unwrap();
+        let err = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())),
+            &f,
+            Env::prefixed("MM_TEST_NOTHING_"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown setting `server.grpc_adr`"), "{err}");
+        assert!(err.contains("grpc_addr"), "{err}");
+    }
 
     #[test]
     fn a_secret_in_the_file_is_refused() {

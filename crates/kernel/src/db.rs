@@ -47,8 +47,26 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         )
         .when(|e| classify(e) == Failure::Conflict)
         .await
-        .map_err(|e| anyhow::anyhow!("Failed to connect to the database: {e}"))?;
+        .map_err(|e| {
+            anyhow::anyhow!("Failed to connect to the database at {}: {e}", redact(url))
+        })?;
     Ok(db)
+}
+
+/// A connection URL fit for a log line: the password replaced, so an operator sees which server
+/// (or file) was meant without the secret.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
 }
 
 /// What kind of failure a database error is, for the caller's next move.
@@ -137,4 +155,26 @@ where
         tracing::debug!(error = %e, ?wait, "transaction lost a lock race; running it again");
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn urls_are_named_without_their_password() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.internal:5432/minimodules?sslmode=require"),
+            "postgres://app:***@db.internal:5432/minimodules?sslmode=require"
+        );
+        assert_eq!(
+            redact("redis://:pw@cache:6379/0"),
+            "redis://:***@cache:6379/0"
+        );
+        assert_eq!(
+            redact("sqlite://data/mm.db?mode=rwc"),
+            "sqlite://data/mm.db?mode=rwc"
+        );
+        assert_eq!(redact("postgres://db/x"), "postgres://db/x");
+    }
 }

@@ -1,7 +1,8 @@
 use std::fmt;
+use std::sync::Arc;
 
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
@@ -18,7 +19,9 @@ const MIN_RSA_BITS: usize = 2048;
 pub struct MerchantKeys {
     pub(crate) mchid: String,
     pub(crate) merchant_serial_no: String,
-    pub(crate) merchant_key: RsaPrivateKey,
+    /// The merchant's key as ring holds it: signing is ring's constant-time RSA, not the rsa
+    /// crate's, whose private-key operations leak timing (RUSTSEC-2023-0071, no fixed release).
+    pub(crate) merchant_key: Arc<ring::signature::RsaKeyPair>,
     pub(crate) apiv3_key: [u8; 32],
     pub(crate) platform_key_id: String,
     pub(crate) platform_key: RsaPublicKey,
@@ -98,7 +101,7 @@ impl MerchantKeys {
     }
 }
 
-fn parse_private_key(pem: &str) -> Result<RsaPrivateKey, Error> {
+fn parse_private_key(pem: &str) -> Result<Arc<ring::signature::RsaKeyPair>, Error> {
     const FIELD: &str = "merchant_private_key_pem";
     let pem = pem.trim();
     let key = if pem.contains("BEGIN PRIVATE KEY") {
@@ -119,7 +122,13 @@ fn parse_private_key(pem: &str) -> Result<RsaPrivateKey, Error> {
             format!("RSA key shorter than {MIN_RSA_BITS} bits"),
         ));
     }
-    Ok(key)
+    // Parsed once here (either PEM form), then handed to ring as PKCS#8 for every signature.
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| invalid(FIELD, format!("cannot re-encode the key: {e}")))?;
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
+        .map_err(|e| invalid(FIELD, format!("not a usable RSA signing key: {e}")))?;
+    Ok(Arc::new(pair))
 }
 
 fn parse_public_key(pem: &str) -> Result<RsaPublicKey, Error> {

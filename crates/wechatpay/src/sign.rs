@@ -4,8 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use rand08::Rng;
 use rand08::distributions::Alphanumeric;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::signature::Verifier;
 use sha2::Sha256;
 
 use crate::{Error, MerchantKeys, VerifyError};
@@ -25,13 +25,18 @@ pub fn nonce_str() -> String {
         .collect()
 }
 
-/// base64(RSA-SHA256) of `message` with the merchant key.
+/// base64(RSA-SHA256, PKCS#1 v1.5) of `message` with the merchant key, signed by ring.
 pub(crate) fn sign_message(keys: &MerchantKeys, message: &str) -> Result<String, Error> {
-    let signer = SigningKey::<Sha256>::new(keys.merchant_key.clone());
-    let sig = signer
-        .try_sign(message.as_bytes())
-        .map_err(|e| Error::Sign(e.to_string()))?;
-    Ok(B64.encode(sig.to_bytes()))
+    let key = &keys.merchant_key;
+    let mut sig = vec![0; key.public().modulus_len()];
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        message.as_bytes(),
+        &mut sig,
+    )
+    .map_err(|e| Error::Sign(e.to_string()))?;
+    Ok(B64.encode(sig))
 }
 
 /// The `Authorization` header value for one request.

@@ -153,6 +153,32 @@ fn a_secret_in_the_settings_file_is_refused_at_start() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A misspelt variable stops the start, named, instead of being ignored (here it would have left
+/// the server on the default SQLite file while the operator meant PostgreSQL).
+#[test]
+fn a_misspelt_setting_is_refused_at_start() {
+    let dir = std::env::temp_dir().join(format!("mm-cli-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_minimodules"))
+        .current_dir(&dir)
+        .arg("migrate")
+        .env_remove("MINIMODULES_CONFIG")
+        .env("MINIMODULES_DATABSE__URL", "postgres://127.0.0.1/nowhere")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("MINIMODULES_DATABSE__URL") && err.contains("unknown setting `databse"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("data").exists(),
+        "nothing was created on the default database"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 fn uuid_like() -> String {
     format!(
         "{:x}",
