@@ -29,6 +29,9 @@ pub struct ModuleContext {
     pub specs: Arc<Vec<&'static str>>,
     /// Every industry template of this installation.
     pub templates: Arc<Vec<&'static str>>,
+    /// Every module's cross-field config rules, by module id (the tenant module checks configs
+    /// with them).
+    pub config_rules: Arc<Vec<(&'static str, ConfigRulesFn)>>,
     /// Largest message a service decodes.
     pub max_message_bytes: usize,
     /// All settings, read-only.
@@ -215,7 +218,17 @@ pub struct ModuleDef {
     pub bff: Option<BffDef>,
     /// Demo data for the demo shop (`demo.seed`), after the shop exists; idempotent.
     pub demo: Option<DemoFn>,
+    /// Rules of its config that its JSON Schema cannot say (one field against another: a lead
+    /// time shorter than the horizon), checked by the tenant module after the schema passes, on
+    /// the config with its defaults filled in.
+    pub config_rules: Option<ConfigRulesFn>,
 }
+
+/// A module's cross-field config rules: the violations of `config` (defaults filled in), each
+/// naming its field as `config.<key>` (`config.<key>.<index>.<key>` inside arrays), as the
+/// schema's own violations do.
+pub type ConfigRulesFn =
+    fn(&serde_json::Map<String, serde_json::Value>) -> Vec<crate::error::FieldViolation>;
 
 /// A module's part of the BFF: its routes and the OpenAPI document describing them, side by
 /// side so neither is added without the other.

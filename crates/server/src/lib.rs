@@ -345,6 +345,11 @@ pub fn module_context(
         gate,
         cache,
         specs: Arc::new(all.iter().map(|m| m.spec).collect()),
+        config_rules: Arc::new(
+            all.iter()
+                .filter_map(|m| m.config_rules.map(|r| (m.id, r)))
+                .collect(),
+        ),
         templates: Arc::new(
             all.iter()
                 .flat_map(|m| m.templates.iter().copied())

@@ -14,6 +14,7 @@ const fn spec_only(id: &'static str, spec: &'static str) -> ModuleDef {
         migrations: mm_kernel::module::no_migrations,
         bff: None,
         demo: None,
+        config_rules: None,
     }
 }
 

@@ -46,6 +46,27 @@ pub struct Config {
     pub reminder_keys: ReminderKeys,
 }
 
+/// The config's rules its schema cannot say (`ModuleDef::config_rules`): the shortest notice must
+/// leave some of the horizon bookable, else no date ever has a slot.
+pub fn config_rules(
+    c: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<mm_kernel::error::FieldViolation> {
+    let Ok(cfg) = serde_json::from_value::<Config>(serde_json::Value::Object(c.clone())) else {
+        return Vec::new();
+    };
+    let horizon_minutes = cfg.horizon_days.saturating_mul(24 * 60);
+    if cfg.lead_time_minutes >= horizon_minutes {
+        return vec![mm_kernel::error::FieldViolation::new(
+            "config.lead_time_minutes",
+            format!(
+                "must be shorter than the booking horizon ({} days, {horizon_minutes} minutes)",
+                cfg.horizon_days
+            ),
+        )];
+    }
+    Vec::new()
+}
+
 /// The template keys a reminder fills (templates differ per shop: "thing1", "time2", ...).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default)]

@@ -51,6 +51,7 @@ pub fn module() -> ModuleDef {
         migrations: migrations::migrations,
         bff: Some(bff::def()),
         demo: None,
+        config_rules: Some(domain::config_rules),
     }
 }
 

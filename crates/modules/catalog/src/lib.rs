@@ -36,6 +36,7 @@ pub fn module() -> ModuleDef {
         migrations: migrations::migrations,
         bff: Some(bff::def()),
         demo: Some(demo::seed),
+        config_rules: None,
     }
 }
 

@@ -45,6 +45,7 @@ pub fn module() -> ModuleDef {
         migrations: migrations::migrations,
         bff: None,
         demo: Some(demo::seed),
+        config_rules: None,
     }
 }
 

@@ -327,6 +327,28 @@ pub fn is_open(hours: &[Hours], now: DateTime<Utc>) -> bool {
     })
 }
 
+/// The config's rules its schema cannot say (`ModuleDef::config_rules`): an opening window that
+/// starts and ends at the same minute is empty (the shop would never open in it), almost always a
+/// typo; "from 22:00 to 02:00" crosses midnight and is fine.
+pub fn config_rules(
+    c: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<mm_kernel::error::FieldViolation> {
+    let Ok(cfg) = serde_json::from_value::<Config>(serde_json::Value::Object(c.clone())) else {
+        return Vec::new();
+    };
+    cfg.opening_hours
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.start == h.end)
+        .map(|(i, _)| {
+            mm_kernel::error::FieldViolation::new(
+                format!("config.opening_hours.{i}.end"),
+                "must differ from the start (a window from a time to itself is never open)",
+            )
+        })
+        .collect()
+}
+
 /// A line priced from the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Line {

@@ -42,6 +42,7 @@ pub fn module() -> ModuleDef {
         migrations: migrations::migrations,
         bff: Some(bff::def()),
         demo: None,
+        config_rules: None,
     }
 }
 

@@ -42,6 +42,7 @@ pub fn module() -> ModuleDef {
         migrations: migrations::migrations,
         bff: None,
         demo: None,
+        config_rules: None,
     }
 }
 

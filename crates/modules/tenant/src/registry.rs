@@ -162,6 +162,7 @@ pub struct LoadedModule {
     /// Defaults from the schema's top-level `default`s.
     pub defaults: Map<String, Value>,
     public_keys: Vec<String>,
+    rules: Option<mm_kernel::module::ConfigRulesFn>,
 }
 
 impl std::fmt::Debug for LoadedModule {
@@ -234,6 +235,7 @@ impl Registry {
                 validator,
                 defaults,
                 public_keys,
+                rules: None,
             });
         }
         let mut index = HashMap::new();
@@ -352,6 +354,16 @@ impl Registry {
             .collect()
     }
 
+    /// Adds the modules' cross-field config rules (`ModuleDef::config_rules`), by module id.
+    pub fn with_rules(mut self, rules: &[(&str, mm_kernel::module::ConfigRulesFn)]) -> Self {
+        for (id, rule) in rules {
+            if let Some(&i) = self.index.get(*id) {
+                self.modules[i].rules = Some(*rule);
+            }
+        }
+        self
+    }
+
     /// Fills defaults into `config` and validates it; violations name the field as "config.<path>".
     pub fn validate_config(&self, id: &str, config: &Value) -> Result<Value, Vec<FieldViolation>> {
         let Some(m) = self.get(id) else {
@@ -385,6 +397,11 @@ impl Registry {
                 FieldViolation::new(field, e.to_string())
             })
             .collect();
+        // The module's own rules read typed values, so they run on a config the schema passed.
+        let violations = match (&merged, m.rules) {
+            (Value::Object(c), Some(rules)) if violations.is_empty() => rules(c),
+            _ => violations,
+        };
         if violations.is_empty() {
             Ok(merged)
         } else {

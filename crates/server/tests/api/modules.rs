@@ -125,6 +125,86 @@ async fn enabling_needs_dependencies_and_disabling_waits_for_dependents() {
     assert_eq!(on, vec!["tenant", "payments", "identity"]);
 }
 
+/// Rules the schema cannot say are the module's own (`ModuleDef::config_rules`), checked on the
+/// server with the defaults filled in: a lead time past the booking horizon (no date would ever
+/// have a slot) and an opening window from a time to itself are refused, field by field, and
+/// nothing is saved.
+#[tokio::test]
+async fn cross_field_config_rules_are_checked_on_the_server() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("rules-salon", "salon").await;
+    let admin = app.admin_of(tenant_id(&t));
+    let mut c = app.tenants();
+    let update = |module: &str, config: serde_json::Value| pb::UpdateModuleConfigRequest {
+        config: Some(pb::ModuleConfig {
+            name: format!("{}/config", module_name(&t, module)),
+            config: Some(mm_kernel::json::json_to_struct(&config)),
+            ..Default::default()
+        }),
+    };
+    let refused = |r| {
+        let s = assert_status(r, Code::InvalidArgument, Some("INVALID_CONFIG"));
+        violation_fields(&s)
+    };
+    // One day of horizon, a week of notice: each valid alone, never bookable together.
+    let bad = serde_json::json!({"horizon_days": 1, "lead_time_minutes": 10080});
+    let r = c
+        .update_module_config(with_token(update("booking", bad), &admin))
+        .await;
+    assert_eq!(refused(r), vec!["config.lead_time_minutes"]);
+    // The same notice against the default horizon (14 days) is fine.
+    let ok = serde_json::json!({"lead_time_minutes": 10080});
+    c.update_module_config(with_token(update("booking", ok), &admin))
+        .await
+        .expect("a week's notice within two weeks");
+    // Now the horizon alone breaks it: the rule sees the config as it would be saved.
+    let r = c
+        .update_module_config(with_token(
+            update(
+                "booking",
+                serde_json::json!({"horizon_days": 7, "lead_time_minutes": 10080}),
+            ),
+            &admin,
+        ))
+        .await;
+    assert_eq!(refused(r), vec!["config.lead_time_minutes"]);
+
+    let t = app.create_tenant("rules-restaurant", "restaurant").await;
+    let admin = app.admin_of(tenant_id(&t));
+    let update = |module: &str, config: serde_json::Value| pb::UpdateModuleConfigRequest {
+        config: Some(pb::ModuleConfig {
+            name: format!("{}/config", module_name(&t, module)),
+            config: Some(mm_kernel::json::json_to_struct(&config)),
+            ..Default::default()
+        }),
+    };
+    let hours = serde_json::json!({"opening_hours": [
+        {"start": "09:00", "end": "14:00"}, {"start": "17:00", "end": "17:00"}, {"start": "22:00", "end": "02:00"}
+    ]});
+    let r = c
+        .update_module_config(with_token(update("ordering", hours), &admin))
+        .await;
+    assert_eq!(refused(r), vec!["config.opening_hours.1.end"]);
+    let stored = c
+        .get_module_config(with_token(
+            pb::GetModuleConfigRequest {
+                name: format!("{}/config", module_name(&t, "ordering")),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap();
+    let stored = mm_kernel::json::struct_to_json(stored.config.as_ref().unwrap());
+    assert_ne!(
+        stored["opening_hours"].as_array().map(Vec::len),
+        Some(3),
+        "nothing saved"
+    );
+}
+
 #[tokio::test]
 async fn invalid_config_is_refused_field_by_field_and_the_stored_config_stays() {
     let app = spawn_app().await;

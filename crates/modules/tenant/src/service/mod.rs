@@ -512,7 +512,7 @@ pub fn config_etag(version: i64) -> String {
 impl TenantApp {
     /// Builds the service from the server's module context, loading and checking the registry.
     pub fn from_context(ctx: &mm_kernel::module::ModuleContext) -> anyhow::Result<Self> {
-        let registry = Registry::load(&ctx.specs, &ctx.templates)?;
+        let registry = Registry::load(&ctx.specs, &ctx.templates)?.with_rules(&ctx.config_rules);
         Ok(Self::new(
             ctx.db.clone(),
             ctx.cache.clone(),

@@ -60,6 +60,7 @@ pub fn module() -> ModuleDef {
             openapi: <ApiDoc as utoipa::OpenApi>::openapi,
         }),
         demo: Some(demo),
+        config_rules: None,
     }
 }
 
