@@ -58,6 +58,7 @@ pub fn is_retryable(s: &tonic::Status) -> bool {
 /// One module's configs, per tenant.
 pub struct ModuleConfigs<C> {
     module: &'static str,
+    caller: &'static str,
     channel: Platform,
     keys: Arc<JwtKeys>,
     held: Arc<RwLock<HashMap<TenantId, C>>>,
@@ -67,6 +68,7 @@ impl<C> Clone for ModuleConfigs<C> {
     fn clone(&self) -> Self {
         Self {
             module: self.module,
+            caller: self.caller,
             channel: self.channel.clone(),
             keys: self.keys.clone(),
             held: self.held.clone(),
@@ -86,6 +88,19 @@ impl<C: DeserializeOwned + Default + Clone + Send + Sync + 'static> ModuleConfig
     /// Configs of `module` over the platform channel; what is held follows `cache`'s
     /// invalidations.
     pub fn new(module: &'static str, channel: Platform, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
+        Self::of(module, module, channel, keys, cache)
+    }
+
+    /// Configs of another module `module`, read by `caller` (its service token's subject): a
+    /// policy one module sets and another enforces, such as identity's `require_phone` at
+    /// ordering's checkout.
+    pub fn of(
+        module: &'static str,
+        caller: &'static str,
+        channel: Platform,
+        keys: Arc<JwtKeys>,
+        cache: &Cache,
+    ) -> Self {
         let held: Arc<RwLock<HashMap<TenantId, C>>> = Arc::default();
         let dropped = held.clone();
         cache.on_invalidate(Arc::new(move |inv| {
@@ -100,6 +115,7 @@ impl<C: DeserializeOwned + Default + Clone + Send + Sync + 'static> ModuleConfig
         }));
         Self {
             module,
+            caller,
             channel,
             keys,
             held,
@@ -128,7 +144,7 @@ impl<C: DeserializeOwned + Default + Clone + Send + Sync + 'static> ModuleConfig
             .list_tenant_modules(service_request(
                 &self.keys,
                 t,
-                self.module,
+                self.caller,
                 pb::ListTenantModulesRequest {
                     parent: format!("tenants/{t}"),
                 },
@@ -150,7 +166,7 @@ impl<C: DeserializeOwned + Default + Clone + Send + Sync + 'static> ModuleConfig
             .get_module_config(service_request(
                 &self.keys,
                 t,
-                self.module,
+                self.caller,
                 pb::GetModuleConfigRequest {
                     name: format!("tenants/{t}/modules/{}/config", self.module),
                 },

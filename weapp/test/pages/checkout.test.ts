@@ -121,6 +121,21 @@ describe('checkout', () => {
     expect((w.storage.get(`mm:${APPID}:ordering.cart`) as { lines: unknown[] }).lines).toEqual([]);
   });
 
+  it('sends a customer without a phone to bind one when the shop asks for it, keeping the cart', async () => {
+    const w = setup({
+      'POST /api/v1/orders/quote': quote,
+      'POST /api/v1/orders': () => ({ status: 400, body: { code: 'PHONE_REQUIRED', message: 'bind a phone number before ordering' } }),
+    });
+    const page = await openCart();
+    await tap(page, '.cart__submit');
+    await flush(50);
+    const modal = w.calls.find((c) => c.api === 'showModal')!;
+    expect(modal.args).toMatchObject({ content: '本店下单前需绑定手机号，绑定后即可提交订单', confirmText: '去绑定' });
+    expect(w.navigations()).toEqual(['navigateTo /packages/identity/pages/profile/index']);
+    expect((w.storage.get(`mm:${APPID}:ordering.cart`) as { lines: unknown[] }).lines).toHaveLength(1);
+    expect(w.toasts()).toEqual([]);
+  });
+
   it('says why a basket cannot be ordered', async () => {
     const w = setup({
       'POST /api/v1/orders/quote': () => ({

@@ -44,6 +44,9 @@ pub enum OrderingError {
     /// or could not be reached.
     #[error(transparent)]
     Payment(#[from] mm_kernel::payments::PaymentRefusal),
+    /// The shop asks customers to bind a phone number before they order, and this one has not.
+    #[error("bind a phone number before ordering")]
+    PhoneRequired,
     /// An order with this idempotency key is still being placed by another request.
     #[error("the same order is still being placed; retry shortly")]
     BeingPlaced,
@@ -68,6 +71,7 @@ impl DomainError for OrderingError {
             | Self::OutOfStock { .. }
             | Self::InvalidTransition { .. }
             | Self::CancelWindowPassed { .. }
+            | Self::PhoneRequired
             | Self::PaymentUnavailable(_) => Code::FailedPrecondition,
             Self::PriceChanged { .. } | Self::BeingPlaced => Code::Aborted,
             Self::PaymentMismatch(_) => Code::InvalidArgument,
@@ -91,6 +95,7 @@ impl DomainError for OrderingError {
             Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
             Self::Payment(r) => r.reason(),
             Self::BeingPlaced => "ORDER_BEING_PLACED",
+            Self::PhoneRequired => "PHONE_REQUIRED",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",

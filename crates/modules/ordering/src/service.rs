@@ -346,6 +346,13 @@ impl OrderingApp {
                 problems: priced.problems.iter().map(|p| (*p).to_string()).collect(),
             });
         }
+        // The shop's identity policy (held per tenant: no call once warm); the customer is asked
+        // of identity only where the shop requires a phone.
+        if self.upstream.identity_policy(tenant).await?.require_phone
+            && !self.upstream.has_phone(tenant, customer).await?
+        {
+            return Err(OrderingError::PhoneRequired);
+        }
         // The order is written before stock is taken under its id (so a crash in between leaves a
         // row the sweep finds and releases), and priced from what the reservation returns: the
         // catalog's prices at the moment the stock was taken, with one call instead of two.

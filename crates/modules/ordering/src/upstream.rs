@@ -14,10 +14,11 @@ use mm_kernel::names::{name_of, tenant_name};
 use mm_kernel::payments::Payments;
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::catalog::v1 as catalog;
+use mm_proto::minimodules::identity::v1 as identity;
 
 use crate::domain::{Config, Line};
 use crate::error::{OrderingError, Result};
-use crate::names::Products;
+use crate::names::{Products, Users};
 
 /// One item as the catalog knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +37,18 @@ pub struct Upstream {
     channel: Platform,
     keys: Arc<JwtKeys>,
     configs: ModuleConfigs<Config>,
+    identity: ModuleConfigs<IdentityPolicy>,
     /// The payments contract (prepay, query, refund, close).
     pub payments: Payments,
+}
+
+/// What ordering enforces of the identity module's config (the shop sets it there, with the
+/// customers' other rules).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct IdentityPolicy {
+    /// Customers bind a phone number before they order (下单前需绑定手机号).
+    #[serde(default)]
+    pub require_phone: bool,
 }
 
 fn unavailable(what: &str, s: &tonic::Status) -> OrderingError {
@@ -53,6 +64,13 @@ impl Upstream {
     pub fn new(channel: Platform, keys: Arc<JwtKeys>, cache: &Cache) -> Self {
         Self {
             configs: ModuleConfigs::new("ordering", channel.clone(), keys.clone(), cache),
+            identity: ModuleConfigs::of(
+                "identity",
+                "ordering",
+                channel.clone(),
+                keys.clone(),
+                cache,
+            ),
             payments: Payments::new(channel.clone(), keys.clone(), "ordering"),
             channel,
             keys,
@@ -70,6 +88,38 @@ impl Upstream {
             ConfigError::Unavailable => OrderingError::Unavailable("the tenant service".into()),
             ConfigError::Internal(e) => OrderingError::Internal(e),
         })
+    }
+
+    /// The tenant's identity policy; identity switched off (it is on for every shop that has
+    /// customers) means no policy.
+    pub async fn identity_policy(&self, t: TenantId) -> Result<IdentityPolicy> {
+        match self.identity.get(t).await {
+            Ok(p) => Ok(p),
+            Err(ConfigError::Disabled) => Ok(IdentityPolicy::default()),
+            Err(ConfigError::Unavailable) => {
+                Err(OrderingError::Unavailable("the tenant service".into()))
+            }
+            Err(ConfigError::Internal(e)) => Err(OrderingError::Internal(e)),
+        }
+    }
+
+    /// Whether the customer has bound a phone number, asked of identity.
+    pub async fn has_phone(&self, t: TenantId, customer: &str) -> Result<bool> {
+        let user = identity::user_service_client::UserServiceClient::new(self.channel.clone())
+            .get_user(self.request(
+                t,
+                identity::GetUserRequest {
+                    name: name_of::<Users>(t, customer),
+                },
+            )?)
+            .await;
+        let user = match user {
+            Ok(r) => r.into_inner().user.unwrap_or_default(),
+            // A caller identity has no record of (a token minted by hand) has no phone either.
+            Err(s) if s.code() == tonic::Code::NotFound => return Ok(false),
+            Err(s) => return Err(unavailable("the identity service", &s)),
+        };
+        Ok(!user.phone.trim().is_empty())
     }
 
     fn items(t: TenantId, items: &[ItemRef]) -> Vec<catalog::ItemRequest> {

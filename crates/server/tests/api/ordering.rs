@@ -21,7 +21,7 @@ use prost::Message as _;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::helpers::{assert_status, http_post, shop, violation_fields};
+use crate::helpers::{assert_status, customer_token, http_post, shop, violation_fields};
 
 pub fn orders(app: &TestApp) -> OrderServiceClient<Channel> {
     OrderServiceClient::new(app.channel.clone())
@@ -1027,6 +1027,92 @@ async fn the_admin_board_streams_over_grpc_web() {
     .await
     .expect("an event over grpc-web");
     assert_eq!(event.event.unwrap().order.unwrap().name, order.name);
+}
+
+/// 下单前需绑定手机号 is the shop's identity setting, enforced by ordering on the server: a
+/// customer without a phone is refused with PHONE_REQUIRED and nothing is written; once WeChat
+/// vouches for a number, the same basket is ordered.
+#[tokio::test]
+async fn a_shop_that_requires_a_phone_takes_orders_only_from_customers_with_one() {
+    let app = spawn_app().await;
+    let s = open_shop(&app, "phone-first", 10).await;
+    let req = tpb::UpdateModuleConfigRequest {
+        config: Some(tpb::ModuleConfig {
+            name: format!("{}/modules/identity/config", s.t.name),
+            config: Some(mm_kernel::json::json_to_struct(
+                &serde_json::json!({"require_phone": true}),
+            )),
+            ..Default::default()
+        }),
+    };
+    app.tenants()
+        .update_module_config(with_token(req, &app.admin_of(s.id)))
+        .await
+        .expect("identity config");
+    let token = customer_token(&app, &s.t, "openid-no-phone").await;
+    let bearer = format!("Bearer {token}");
+    let latte_id = s.latte.name.rsplit('/').next().unwrap().to_string();
+    let order = |key: &'static str| {
+        let h = [
+            ("x-wechat-appid", s.t.wechat_appid.clone()),
+            ("authorization", bearer.clone()),
+            ("idempotency-key", key.to_string()),
+        ];
+        let body = serde_json::json!({"items": [{"product_id": latte_id, "sku_id": s.latte.skus[0].id, "quantity": 1}],
+            "fulfilment": {"mode": "takeaway"}});
+        let app = &app;
+        async move {
+            let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            http_post(app, "/api/v1/orders", &h, body).await
+        }
+    };
+    let (status, err) = order("phone-first-00001").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("PHONE_REQUIRED")),
+        "{err}"
+    );
+    let (_, _, mine) = app
+        .get_json(
+            "/api/v1/orders",
+            &[
+                ("x-wechat-appid", s.t.wechat_appid.as_str()),
+                ("authorization", bearer.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(mine["orders"].as_array().map(Vec::len), Some(0), "{mine}");
+
+    let fake = app.app.wechat_fake.clone().unwrap();
+    let code = fake.phone_code(&s.t.wechat_appid, "13800138000");
+    let (status, me) = http_post(
+        &app,
+        "/api/v1/auth/phone",
+        &[("authorization", bearer.as_str())],
+        serde_json::json!({"code": code}),
+    )
+    .await;
+    assert_eq!(status, 200, "{me}");
+    let (status, placed) = order("phone-first-00002").await;
+    assert_eq!(status, 201, "{placed}");
+
+    // A shop without the setting takes the order of a customer with no phone at all.
+    let other = open_shop(&app, "phone-later", 10).await;
+    let walk_in = customer_token(&app, &other.t, "openid-no-phone-2").await;
+    let latte_id = other.latte.name.rsplit('/').next().unwrap().to_string();
+    let (status, placed) = http_post(
+        &app,
+        "/api/v1/orders",
+        &[
+            ("x-wechat-appid", other.t.wechat_appid.as_str()),
+            ("authorization", &format!("Bearer {walk_in}")),
+            ("idempotency-key", "phone-later-00001"),
+        ],
+        serde_json::json!({"items": [{"product_id": latte_id, "sku_id": other.latte.skus[0].id, "quantity": 1}],
+            "fulfilment": {"mode": "takeaway"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{placed}");
 }
 
 #[tokio::test]

@@ -47,6 +47,7 @@ export const zhCN = {
       PRODUCT_NOT_FOUND: '商品不存在或已下架',
       NOT_ON_SALE: '商品已下架',
       OUT_OF_STOCK: '商品库存不足',
+      PHONE_REQUIRED: '本店下单前需绑定手机号',
       USER_NOT_FOUND: '用户不存在',
       ORDER_NOT_FOUND: '订单不存在',
       PRICE_CHANGED: '价格有变动，请确认后重新提交',
@@ -152,6 +153,8 @@ export const zhCN = {
     needTable: '请先扫描餐桌上的二维码',
     needAddress: '请选择收货地址',
     priceChanged: '价格有变动，请确认后重新提交',
+    phoneRequired: '本店下单前需绑定手机号，绑定后即可提交订单',
+    bindPhone: '去绑定',
     paid: '支付成功',
     payCancelled: '已取消支付，可在订单中继续支付',
     problems: {

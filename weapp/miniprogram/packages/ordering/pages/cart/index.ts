@@ -225,6 +225,20 @@ Component({
         });
       } catch (e) {
         this.setData({ submitting: false });
+        if (e instanceof ApiError && e.code === 'PHONE_REQUIRED') {
+          // The shop asks for a phone first (its identity setting): bind it on the profile page,
+          // then come back; the cart and its key are kept.
+          const go = await new Promise<boolean>((resolve) =>
+            wx.showModal({
+              content: T.phoneRequired,
+              confirmText: T.bindPhone,
+              success: (r) => resolve(r.confirm),
+              fail: () => resolve(false),
+            }),
+          );
+          if (go) wx.navigateTo({ url: pageUrl('identity', 'pages/profile/index') });
+          return;
+        }
         if (e instanceof ApiError && e.code === 'PRICE_CHANGED') {
           checkoutKey = undefined;
           await this.requote();
