@@ -114,18 +114,6 @@ pub fn tenant_from_name(name: &str, field: &str) -> Result<TenantId, RequestErro
     TenantId::parse(v[0], field)
 }
 
-/// The tenant and child id of a "tenants/{tenant}/{collection}/{id}" name whose id is a UUID.
-pub fn tenant_child_from_name(
-    name: &str,
-    collection: &str,
-    field: &str,
-) -> Result<(TenantId, String), RequestError> {
-    let v = parse_name(name, &["tenants", collection], field)?;
-    let tenant = TenantId::parse(v[0], field)?;
-    uuid::Uuid::try_parse(v[1]).map_err(|_| RequestError::invalid(field, "malformed id"))?;
-    Ok((tenant, v[1].to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
