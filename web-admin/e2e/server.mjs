@@ -21,7 +21,7 @@ export async function startServer({ binary, adminDir }) {
     MINIMODULES_ADMIN__DIR: resolve(adminDir),
     MINIMODULES_AUTH__JWT_SECRET: randomBytes(32).toString('hex'),
     MINIMODULES_LOG__FILTER: process.env.TEST_LOG ? 'info' : 'warn',
-    MINIMODULES_E2E_OPERATOR_PASSWORD: OPERATOR.password,
+    E2E_OPERATOR_PASSWORD: OPERATOR.password,
   }
   delete env.MINIMODULES_CONFIG
   delete env.RUST_LOG
@@ -36,7 +36,7 @@ export async function startServer({ binary, adminDir }) {
       '--name',
       'E2E Ops',
       '--password-env',
-      'MINIMODULES_E2E_OPERATOR_PASSWORD',
+      'E2E_OPERATOR_PASSWORD',
     ],
     {
       cwd: dir,
