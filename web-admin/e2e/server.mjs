@@ -29,15 +29,7 @@ export async function startServer({ binary, adminDir }) {
 
   execFileSync(
     binary,
-    [
-      'create-operator',
-      '--login',
-      OPERATOR.login,
-      '--name',
-      'E2E Ops',
-      '--password-env',
-      'E2E_OPERATOR_PASSWORD',
-    ],
+    ['create-operator', '--login', OPERATOR.login, '--name', 'E2E Ops', '--password-env', 'E2E_OPERATOR_PASSWORD'],
     {
       cwd: dir,
       env,
