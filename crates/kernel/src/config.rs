@@ -616,29 +616,31 @@ fn explain(errors: figment::Error) -> anyhow::Error {
 mod tests {
     use super::*;
 
+    /// Settings from defaults and a file holding `toml`, with no environment.
+    fn from_file(toml: &str) -> anyhow::Result<Settings> {
+        let dir = std::env::temp_dir().join(format!("mm-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir)?;
+        let f = dir.join("c.toml");
+        std::fs::write(&f, toml)?;
+        let settings = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default())),
+            &f,
+            Env::prefixed("MM_TEST_NOTHING_"),
+        );
+        let _ = std::fs::remove_dir_all(dir);
+        settings
+    }
+
     #[test]
     fn a_misspelt_setting_is_refused_by_name() {
-        let dir = std::env::temp_dir().join(format!("mm-cfg-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("c.toml");
-        std::fs::write(&f, "[databse]\nurl = \"sqlite://x.db\"\n").unwrap();
-        let err = Settings::from_figment(
-            Figment::from(Serialized::defaults(Settings::default())),
-            &f,
-            Env::prefixed("MM_TEST_NOTHING_"),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = from_file("[databse]\nurl = \"sqlite://x.db\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown setting `databse`"), "{err}");
         assert!(err.contains("c.toml"), "{err}");
-        std::fs::write(&f, "[server]\ngrpc_adr = \"127.0.0.1:1\"\n").unwrap();
-        let err = Settings::from_figment(
-            Figment::from(Serialized::defaults(Settings::default())),
-            &f,
-            Env::prefixed("MM_TEST_NOTHING_"),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = from_file("[server]\ngrpc_adr = \"127.0.0.1:1\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown setting `server.grpc_adr`"), "{err}");
         assert!(err.contains("grpc_addr"), "{err}");
     }

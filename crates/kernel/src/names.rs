@@ -98,7 +98,7 @@ impl<C: Collection> Child<C> {
 
 /// `Child::new(tenant, id).to_string()`: the name of `id` in the tenant's collection `C`.
 pub fn name_of<C: Collection>(tenant: TenantId, id: &str) -> String {
-    format!("tenants/{tenant}/{}/{id}", C::NAME)
+    Child::<C>::new(tenant, id).to_string()
 }
 
 impl<C: Collection> fmt::Display for Child<C> {
