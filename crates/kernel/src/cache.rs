@@ -1288,11 +1288,19 @@ mod outage_tests {
         false
     }
 
+    /// Below the ephemeral range, where no outgoing connection can take the port between
+    /// choosing it and redis-server binding it (mm_testkit::free_port, which the kernel cannot
+    /// depend on, says more).
     fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port()
+        let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+            .unwrap_or(32768);
+        (0..200)
+            .map(|_| 10_000 + u16::try_from(uuid::Uuid::new_v4().as_u128() % 20_000).unwrap_or(0))
+            .filter(|p| *p < low)
+            .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .expect("a free port below the ephemeral range")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,10 @@
 //! app, both removed when the app is dropped), chosen by MM_TEST_BACKEND=sqlite|postgres. Helpers
 //! mint tokens and build realistic tenants in one line.
 
+pub mod ports;
 pub mod process;
+
+pub use ports::free_port;
 
 use std::sync::Arc;
 use std::time::Duration;

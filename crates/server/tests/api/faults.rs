@@ -18,7 +18,7 @@ use mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClien
 use mm_proto::minimodules::tenant::v1 as tpb;
 use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
 use mm_testkit::process::{ProcessSpec, ServerProcess};
-use mm_testkit::{Storage, tenant_id, with_token};
+use mm_testkit::{Storage, free_port, tenant_id, with_token};
 use mm_wechat_fake::FakeWechat;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 use tonic::transport::Channel;
@@ -39,13 +39,6 @@ struct World {
     customer: String,
     /// Dropped last (the database goes with it, after every connection to it).
     _storage: Storage,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 impl World {

@@ -30,13 +30,6 @@ struct RedisServer {
 }
 
 impl RedisServer {
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port()
-    }
-
     async fn start(port: u16) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -252,7 +245,7 @@ async fn key_appears(url: &str, key: &str, limit: Duration) -> Option<Duration> 
 async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
     // Arrange: our own Redis, two instances on PostgreSQL + that Redis, a shop with a menu, and
     // customers logged in for real (their tokens carry sessions).
-    let mut redis = RedisServer::start(RedisServer::free_port()).await;
+    let mut redis = RedisServer::start(mm_testkit::free_port()).await;
     let mut storage = Storage::on(Backend::Postgres).await;
     // Storage cleans its Redis keys on drop; ours dies with the test, so there is nothing to clean.
     storage.redis_url = None;

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use mm_testkit::process::{ProcessSpec, ServerProcess};
-use mm_testkit::{Backend, Storage};
+use mm_testkit::{Backend, Storage, free_port};
 
 const DEMO_APPID: &str = "wx0123456789abcdef";
 /// Orders placed under connection recycling, and how many at once.
@@ -44,12 +44,6 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -73,10 +67,10 @@ async fn run() -> anyhow::Result<()> {
     let grpc_port: Vec<(&str, u16)> = modules
         .iter()
         .filter(|m| **m != "ordering")
-        .map(|m| Ok((*m, free_port()?)))
-        .collect::<anyhow::Result<_>>()?;
-    let ordering_ports = [free_port()?, free_port()?];
-    let bff_http = free_port()?;
+        .map(|m| (*m, free_port()))
+        .collect();
+    let ordering_ports = [free_port(), free_port()];
+    let bff_http = free_port();
     let addr = |m: &str| -> String {
         if m == "ordering" {
             ordering_ports
