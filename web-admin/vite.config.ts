@@ -5,7 +5,7 @@ import vue from '@vitejs/plugin-vue'
 
 // The platform serves the built dashboard under /admin/. In dev mode (`npm run dev`), Vite serves
 // it on :5173 and asks the running server (MM_HTTP, default http://localhost:8080) for
-// /admin/config.json, which says where grpc-web is.
+// /admin/config.json and passes the dashboard's grpc-web calls (same origin) on to it.
 const server = process.env.MM_HTTP ?? 'http://localhost:8080'
 
 export default defineConfig({
@@ -18,7 +18,7 @@ export default defineConfig({
     __INTLIFY_PROD_DEVTOOLS__: false,
   },
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
-  server: { proxy: { '/admin/config.json': server } },
+  server: { proxy: { '/admin/config.json': server, '^/(minimodules|grpc)\\.': server } },
   build: {
     chunkSizeWarningLimit: 1500,
     rollupOptions: {

@@ -67,6 +67,7 @@ hello_service! {
     disable_module(DisableModuleRequest) -> DisableModuleResponse;
     get_module_config(GetModuleConfigRequest) -> GetModuleConfigResponse;
     update_module_config(UpdateModuleConfigRequest) -> UpdateModuleConfigResponse;
+    lookup_tenant(LookupTenantRequest) -> LookupTenantResponse;
     get_payment_account(GetPaymentAccountRequest) -> GetPaymentAccountResponse;
     update_payment_account(UpdatePaymentAccountRequest) -> UpdatePaymentAccountResponse;
     get_merchant_credentials(GetMerchantCredentialsRequest) -> GetMerchantCredentialsResponse;

@@ -3,8 +3,6 @@
 //! `/admin/config.json` telling the dashboard where grpc-web is. The dashboard is static files
 //! only: it holds no secrets and every call it makes is checked by the services.
 
-use std::net::SocketAddr;
-
 use axum::Router;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
@@ -18,10 +16,9 @@ use tower_http::services::{ServeDir, ServeFile};
 #[derive(Serialize, Clone)]
 #[serde(rename_all = "camelCase")]
 struct AdminConfig {
-    /// grpc-web base URL; none means "this host, port grpc_port".
+    /// grpc-web base URL; none means the dashboard's own origin (the HTTP port answers
+    /// grpc-web for the services this process hosts).
     grpc_web_url: Option<String>,
-    /// The gRPC port, for building the URL from the address the browser used.
-    grpc_port: u16,
     /// "dev" or "production".
     environment: &'static str,
     /// Dev only: the seeded demo shop, so the login form can be filled in for a newcomer.
@@ -37,11 +34,10 @@ struct DemoLogin {
 }
 
 /// The dashboard's routes; `/` redirects to `/admin/`.
-pub fn router(settings: &Settings, grpc_addr: SocketAddr) -> Router {
+pub fn router(settings: &Settings) -> Router {
     let dev = settings.environment == Environment::Dev;
     let config = AdminConfig {
         grpc_web_url: settings.admin.grpc_web_url.clone(),
-        grpc_port: grpc_addr.port(),
         environment: if dev { "dev" } else { "production" },
         demo: (dev && settings.demo.seed).then_some(DemoLogin {
             appid: crate::demo::DEMO_APPID,

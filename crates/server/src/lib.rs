@@ -647,9 +647,10 @@ impl App {
             .clone()
             .service(routes.clone())
             .map_response(|res| res.map(tonic::body::Body::new));
+        let local: mm_kernel::platform::LocalStack = tower::util::BoxCloneSyncService::new(local);
         platform.serve_locally(
             health_names.iter().copied().filter(|n| !n.is_empty()),
-            tower::util::BoxCloneSyncService::new(local),
+            local.clone(),
             drain.user_agent(),
         )?;
 
@@ -692,7 +693,7 @@ impl App {
             router = router.merge(mm_bff::router(state, &parts)?);
         }
         if settings.admin.enabled {
-            router = router.merge(admin::router(&settings, grpc_addr));
+            router = router.merge(admin::router(&settings));
         }
         let router = router
             .layer(axum::middleware::from_fn(http_metrics))
@@ -708,7 +709,10 @@ impl App {
                 shutdown::http_gate,
             ))
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            // Outermost: a gRPC call leaves the HTTP stack before any of it runs; the gRPC stack
+            // has its own request id, span, metrics and drain gate.
+            .layer(axum::middleware::from_fn_with_state(local, grpc_on_http_port));
 
         // Seeded before either port answers; see the doc above.
         if settings.environment == Environment::Dev && settings.demo.seed {
@@ -910,6 +914,42 @@ fn guarded_metrics(
             "metrics need a bearer token",
         )
             .into_response()
+    }
+}
+
+/// grpc-web (and gRPC) on the HTTP port, answered by the same stack as on the gRPC port, for
+/// the services this process hosts: the dashboard calls its own origin, so one HTTPS host (or
+/// one proxy rule) serves the dashboard, its calls and the JSON API. Told apart by content type,
+/// which no JSON route or static file is asked with.
+async fn grpc_on_http_port(
+    axum::extract::State(grpc): axum::extract::State<mm_kernel::platform::LocalStack>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_grpc = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/grpc"));
+    if !is_grpc {
+        return next.run(req).await;
+    }
+    // The access layer reads the peer as the gRPC server records it.
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let (mut parts, body) = req.into_parts();
+    parts
+        .extensions
+        .insert(tonic::transport::server::TcpConnectInfo {
+            local_addr: None,
+            remote_addr: peer,
+        });
+    let req = http::Request::from_parts(parts, tonic::body::Body::new(body));
+    match grpc.oneshot(req).await {
+        Ok(res) => res.map(axum::body::Body::new),
+        Err(never) => match never {},
     }
 }
 

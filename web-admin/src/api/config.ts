@@ -1,6 +1,6 @@
 // Where the dashboard finds grpc-web. The server answers /admin/config.json; without a configured
-// URL the gRPC port on the host the browser already uses is taken, so the same build works on
-// localhost, a LAN address or behind a proxy that sets admin.grpc_web_url.
+// URL the dashboard calls its own origin, whose HTTP port answers grpc-web too, so the same build
+// works on localhost, a LAN address or behind one HTTPS host or proxy with no setting at all.
 
 export interface DemoLogin {
   appid: string
@@ -10,7 +10,6 @@ export interface DemoLogin {
 
 export interface AdminConfig {
   grpcWebUrl: string | null
-  grpcPort: number
   environment: 'dev' | 'production'
   demo: DemoLogin | null
 }
@@ -25,10 +24,8 @@ export async function loadConfig(): Promise<AdminConfig> {
   return loaded
 }
 
-export function grpcBaseUrl(config: AdminConfig, location: Pick<Location, 'protocol' | 'hostname'>): string {
-  if (config.grpcWebUrl) return config.grpcWebUrl.replace(/\/$/, '')
-  const host = location.hostname.includes(':') ? `[${location.hostname}]` : location.hostname
-  return `${location.protocol}//${host}:${config.grpcPort}`
+export function grpcBaseUrl(config: AdminConfig, location: Pick<Location, 'origin'>): string {
+  return (config.grpcWebUrl ?? location.origin).replace(/\/$/, '')
 }
 
 export function currentConfig(): AdminConfig | undefined {

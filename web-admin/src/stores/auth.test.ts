@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { createRouterTransport } from '@connectrpc/connect'
+import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect'
 import { TenantService } from '@/gen/minimodules/tenant/v1/tenant_service_pb'
 import { AuthService } from '@/gen/minimodules/identity/v1/auth_service_pb'
 import { Role } from '@/gen/minimodules/common/v1/access_pb'
@@ -17,9 +17,12 @@ describe('auth store', () => {
     setTransport(
       createRouterTransport(({ service }) => {
         service(TenantService, {
-          getAppConfig: (req) => ({
-            appConfig: { tenant: req.wechatAppid === 'wx0123456789abcdef' ? 'tenants/t1' : '' },
-          }),
+          // The server's lookup: a slug or an appid names one shop.
+          lookupTenant: (req) => {
+            const shops: Record<string, string> = { wx0123456789abcdef: 'tenants/t1', 'salon-a': 'tenants/t2' }
+            if (!shops[req.shop]) throw new ConnectError('no shop', Code.NotFound)
+            return { tenant: shops[req.shop] }
+          },
         })
         service(AuthService, {
           passwordLogin: (req) => ({
@@ -38,11 +41,14 @@ describe('auth store', () => {
     resetClients()
   })
 
-  it('finds the shop by its mini-program appid, or takes an id as given', async () => {
+  it('finds the shop by its slug or its mini-program appid, or takes an id as given', async () => {
     const auth = useAuthStore()
     expect(await auth.resolveTenant(' wx0123456789abcdef ')).toBe('tenants/t1')
-    expect(await auth.resolveTenant('abc')).toBe('tenants/abc')
+    expect(await auth.resolveTenant('salon-a')).toBe('tenants/t2')
+    const id = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'
+    expect(await auth.resolveTenant(id)).toBe(`tenants/${id}`)
     expect(await auth.resolveTenant('tenants/abc')).toBe('tenants/abc')
+    await expect(auth.resolveTenant('no-such-shop')).rejects.toThrow(/no shop/)
   })
 
   it('a staff login keeps the tenant, role and permissions, and survives a reload', async () => {

@@ -39,7 +39,7 @@ function roleName(r: Role): RoleName {
 }
 
 /** "wx" plus 16 hex characters. */
-export const APPID = /^wx[0-9a-f]{16}$/
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export const useAuthStore = defineStore('auth', () => {
   const session = ref<Session | null>(load())
@@ -73,14 +73,15 @@ export const useAuthStore = defineStore('auth', () => {
     settleRelogin()
   }
 
-  /** Finds the tenant a shop field names: a mini-program appid, "tenants/{id}" or a bare id. */
+  /**
+   * Finds the tenant a shop field names: its slug (as the shop list shows it), its mini-program
+   * appid, "tenants/{id}" or a bare id.
+   */
   async function resolveTenant(shop: string): Promise<string> {
     const s = shop.trim()
-    if (APPID.test(s)) {
-      const res = await api.tenants().getAppConfig({ wechatAppid: s })
-      return res.appConfig?.tenant ?? ''
-    }
-    return s.startsWith('tenants/') ? s : `tenants/${s}`
+    if (s.startsWith('tenants/')) return s
+    if (TENANT_ID.test(s)) return `tenants/${s}`
+    return (await api.tenants().lookupTenant({ shop: s })).tenant
   }
 
   async function loginTenant(shop: string, loginName: string, password: string) {

@@ -9,7 +9,7 @@ use pb::user_service_server::UserService;
 use tonic::{Request, Response, Status};
 
 use crate::convert;
-use crate::names::UserName;
+use crate::names::{UserName, WechatCredentialsName};
 use crate::service::{IdentityApp, NewStaff, ProfilePatch, UserPatch};
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -263,6 +263,27 @@ impl UserService for IdentityApp {
         let row = self.set_disabled(&ctx, tenant, &user, false).await?;
         ok(pb::EnableUserResponse {
             user: Some(convert::user(&row)),
+        })
+    }
+
+    async fn get_wechat_credentials(
+        &self,
+        req: Request<pb::GetWechatCredentialsRequest>,
+    ) -> Reply<pb::GetWechatCredentialsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let name = &req.get_ref().name;
+        let tenant = WechatCredentialsName::tenant_of(name, "name")?;
+        let row = self.wechat_credentials(&ctx, tenant).await?;
+        ok(pb::GetWechatCredentialsResponse {
+            wechat_credentials: Some(pb::WechatCredentials {
+                name: WechatCredentialsName::name(tenant),
+                wechat_appid: row
+                    .as_ref()
+                    .map(|r| r.wechat_appid.clone())
+                    .unwrap_or_default(),
+                app_secret_set: row.as_ref().is_some_and(|r| !r.secret_enc.is_empty()),
+                update_time: row.map(|r| mm_kernel::json::timestamp(r.updated_at)),
+            }),
         })
     }
 

@@ -12,3 +12,11 @@ mm_kernel::collections! {
 
 /// The name of a user.
 pub type UserName = Child<Users>;
+
+mm_kernel::singletons! {
+    /// "tenants/{tenant}/wechatCredentials": the tenant's mini-program appid and AppSecret.
+    WechatCredentials = "wechatCredentials";
+}
+
+/// The name of a tenant's mini-program credentials.
+pub type WechatCredentialsName = mm_kernel::names::Singleton<WechatCredentials>;

@@ -18,6 +18,9 @@ pub enum TenantError {
     /// No tenant serves this appid.
     #[error("no active tenant for appid {appid}")]
     AppNotFound { appid: String },
+    /// No active shop has this slug or appid.
+    #[error("no active shop {shop:?}")]
+    ShopNotFound { shop: String },
     /// The slug is taken.
     #[error("slug {slug:?} is already taken")]
     DuplicateSlug { slug: String },
@@ -77,6 +80,7 @@ impl DomainError for TenantError {
             Self::Request(e) => e.code(),
             Self::TenantNotFound { .. }
             | Self::AppNotFound { .. }
+            | Self::ShopNotFound { .. }
             | Self::ModuleNotFound { .. }
             | Self::TemplateNotFound { .. }
             | Self::PaymentAccountMissing => Code::NotFound,
@@ -97,6 +101,7 @@ impl DomainError for TenantError {
             Self::Request(e) => e.reason(),
             Self::TenantNotFound { .. } => "TENANT_NOT_FOUND",
             Self::AppNotFound { .. } => "APP_NOT_FOUND",
+            Self::ShopNotFound { .. } => "SHOP_NOT_FOUND",
             Self::DuplicateSlug { .. } => "DUPLICATE_SLUG",
             Self::DuplicateAppid { .. } => "DUPLICATE_APPID",
             Self::TenantArchived { .. } => "TENANT_ARCHIVED",
@@ -139,6 +144,9 @@ impl DomainError for TenantError {
             }
             Self::TenantNotFound { tenant } | Self::TenantArchived { tenant } => {
                 m.insert("tenant".into(), tenant.clone());
+            }
+            Self::ShopNotFound { shop } => {
+                m.insert("shop".into(), shop.clone());
             }
             Self::ModuleNotFound { module }
             | Self::CoreModule { module }

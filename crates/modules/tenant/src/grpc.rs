@@ -240,6 +240,18 @@ impl TenantService for TenantApp {
         })
     }
 
+    async fn lookup_tenant(
+        &self,
+        req: Request<pb::LookupTenantRequest>,
+    ) -> Reply<pb::LookupTenantResponse> {
+        let row = self.lookup(&req.get_ref().shop).await?;
+        ok(pb::LookupTenantResponse {
+            tenant: mm_kernel::names::tenant_name(row.tenant_id),
+            display_name_zh: row.display_name_zh,
+            display_name_en: row.display_name_en,
+        })
+    }
+
     async fn get_payment_account(
         &self,
         req: Request<pb::GetPaymentAccountRequest>,

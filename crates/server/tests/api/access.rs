@@ -219,6 +219,12 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
             }
             .encode_to_vec(),
         ),
+        "LookupTenant" => Some(Scope::Platform(
+            pb::LookupTenantRequest {
+                shop: mm_testkit::appid_for("matrix-b"),
+            }
+            .encode_to_vec(),
+        )),
         "GetAppConfig" => Some(Scope::Platform(
             pb::GetAppConfigRequest {
                 wechat_appid: mm_testkit::appid_for("matrix-b"),
@@ -342,6 +348,12 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
         "EnableUser" => tenant(
             idpb::EnableUserRequest {
                 name: format!("{tn}/users/{}", uuid_str()),
+            }
+            .encode_to_vec(),
+        ),
+        "GetWechatCredentials" => tenant(
+            idpb::GetWechatCredentialsRequest {
+                name: format!("{tn}/wechatCredentials"),
             }
             .encode_to_vec(),
         ),

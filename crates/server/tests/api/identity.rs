@@ -221,6 +221,63 @@ async fn the_wechat_secret_is_stored_encrypted_and_never_returned() {
     assert!(format!("{reply:?}").find(SECRET).is_none());
 }
 
+/// A new shop's first-day checklist reads whether customers can log in: no credentials, then the
+/// appid and "a secret is stored" (never the secret), for the shop's admin and operators only.
+#[tokio::test]
+async fn the_wechat_credentials_say_whether_a_secret_is_stored_and_never_show_it() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("creds-shop", "salon").await;
+    let other = app.create_tenant("creds-other", "salon").await;
+    let get = |token: String, tenant: &tpb::Tenant| {
+        let req = pb::GetWechatCredentialsRequest {
+            name: format!("{}/wechatCredentials", tenant.name),
+        };
+        let mut client = users(&app);
+        async move {
+            client
+                .get_wechat_credentials(with_token(req, &token))
+                .await
+                .map(|r| r.into_inner().wechat_credentials.unwrap())
+        }
+    };
+    let before = get(app.admin_of(tenant_id(&t)), &t).await.unwrap();
+    assert_eq!(before.name, format!("{}/wechatCredentials", t.name));
+    assert!(before.wechat_appid.is_empty() && !before.app_secret_set);
+    assert!(before.update_time.is_none());
+
+    crate::helpers::register_wechat(&app, &t).await;
+    for token in [app.admin_of(tenant_id(&t)), app.operator()] {
+        let after = get(token, &t).await.unwrap();
+        assert_eq!(after.wechat_appid, t.wechat_appid);
+        assert!(after.app_secret_set && after.update_time.is_some());
+        assert!(!format!("{after:?}").contains(SECRET));
+    }
+    // Another shop's admin, a customer and a malformed name are refused.
+    assert_status(
+        get(app.admin_of(tenant_id(&other)), &t).await,
+        Code::PermissionDenied,
+        None,
+    );
+    assert_status(
+        get(app.token(Role::Customer, Some(tenant_id(&t)), &[]), &t).await,
+        Code::PermissionDenied,
+        None,
+    );
+    let status = assert_status(
+        users(&app)
+            .get_wechat_credentials(with_token(
+                pb::GetWechatCredentialsRequest {
+                    name: t.name.clone(),
+                },
+                &app.admin_of(tenant_id(&t)),
+            ))
+            .await,
+        Code::InvalidArgument,
+        None,
+    );
+    assert_eq!(violation_fields(&status), ["name"]);
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_reuse_of_a_spent_token_ends_the_session() {
     let app = spawn_app().await;

@@ -980,10 +980,50 @@ async fn staff_watch_new_and_changed_orders_live() {
     assert_eq!(status_of(e.order.as_ref().unwrap()), pb::OrderStatus::Paid);
 }
 
+/// On the gRPC port, and on the HTTP port the dashboard is served from (one origin behind an
+/// HTTPS host or proxy), the same stack with the same checks.
 #[tokio::test]
-async fn the_admin_board_streams_over_grpc_web() {
+async fn the_admin_board_streams_over_grpc_web_on_either_port() {
     let app = spawn_app().await;
     let s = open_shop(&app, "web-board", 10).await;
+    for (base, key) in [
+        (&app.grpc_url, "web-board-1"),
+        (&app.http_url, "web-board-2"),
+    ] {
+        watch_over_grpc_web(&app, &s, base, key).await;
+    }
+    // Without a token the HTTP port refuses as the gRPC port does, as a gRPC status.
+    let res = app
+        .http
+        .post(format!(
+            "{}/minimodules.ordering.v1.OrderService/WatchOrders",
+            app.http_url
+        ))
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .body(vec![0u8, 0, 0, 0, 0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok()),
+        Some("16"),
+        "UNAUTHENTICATED"
+    );
+    // The JSON API on the same port is untouched.
+    let res = app
+        .http
+        .get(format!("{}/healthz", app.http_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.text().await.unwrap(), "ok");
+}
+
+async fn watch_over_grpc_web(app: &TestApp, s: &Shop, base: &str, key: &'static str) {
     let msg = pb::WatchOrdersRequest {
         parent: s.t.name.clone(),
     }
@@ -994,20 +1034,19 @@ async fn the_admin_board_streams_over_grpc_web() {
     let mut res = app
         .http
         .post(format!(
-            "{}/minimodules.ordering.v1.OrderService/WatchOrders",
-            app.grpc_url
+            "{base}/minimodules.ordering.v1.OrderService/WatchOrders"
         ))
         .header("content-type", "application/grpc-web+proto")
         .header("x-grpc-web", "1")
         .header("origin", "http://localhost:5173")
-        .header("authorization", format!("Bearer {}", staff_of(&app, &s)))
+        .header("authorization", format!("Bearer {}", staff_of(app, s)))
         .body(frame)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
     let alice = app.token(Role::Customer, Some(s.id), &[]);
-    let order = place(&app, &s, &alice, vec![line(&s.cake, 0, 1)], "web-board-1")
+    let order = place(app, s, &alice, vec![line(&s.cake, 0, 1)], key)
         .await
         .unwrap();
     let mut buf = Vec::new();

@@ -3,6 +3,7 @@
 use mm_proto::minimodules::tenant::v1 as pb;
 use mm_testkit::{spawn_app, tenant_id, with_token};
 use tonic::Code;
+use tonic_types::StatusExt as _;
 
 use crate::helpers::{assert_status, violation_fields};
 
@@ -494,5 +495,83 @@ async fn a_write_against_a_stale_etag_is_refused() {
         c.update_branding(with_token(branding, &admin)).await,
         Code::Aborted,
         Some("ETAG_MISMATCH"),
+    );
+}
+
+/// What staff type as the shop at login: the slug the shop list shows, or the appid. Anyone may
+/// ask (there is no token before login); an archived shop, an unknown one or nothing is refused
+/// with a reason the dashboard words.
+#[tokio::test]
+async fn a_shop_is_found_by_its_slug_or_its_appid_for_login() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("first-day-salon", "salon").await;
+    let other = app.create_tenant("next-door", "restaurant").await;
+    for shop in [
+        "first-day-salon",
+        " FIRST-DAY-SALON ",
+        t.wechat_appid.as_str(),
+    ] {
+        let found = app
+            .tenants()
+            .lookup_tenant(pb::LookupTenantRequest { shop: shop.into() })
+            .await
+            .unwrap_or_else(|e| panic!("{shop:?}: {e:?}"))
+            .into_inner();
+        assert_eq!(found.tenant, t.name, "{shop:?}");
+        assert_eq!(found.display_name_zh, t.display_name_zh);
+    }
+    let found = app
+        .tenants()
+        .lookup_tenant(pb::LookupTenantRequest {
+            shop: other.slug.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.tenant, other.name);
+
+    let status = assert_status(
+        app.tenants()
+            .lookup_tenant(pb::LookupTenantRequest {
+                shop: "no-such-shop".into(),
+            })
+            .await,
+        Code::NotFound,
+        Some("SHOP_NOT_FOUND"),
+    );
+    assert_eq!(
+        status
+            .get_error_details()
+            .error_info()
+            .and_then(|i| i.metadata.get("shop").cloned())
+            .as_deref(),
+        Some("no-such-shop")
+    );
+    let status = assert_status(
+        app.tenants()
+            .lookup_tenant(pb::LookupTenantRequest { shop: " ".into() })
+            .await,
+        Code::InvalidArgument,
+        None,
+    );
+    assert_eq!(violation_fields(&status), ["shop"]);
+
+    app.tenants()
+        .archive_tenant(with_token(
+            pb::ArchiveTenantRequest {
+                name: other.name.clone(),
+            },
+            &app.operator(),
+        ))
+        .await
+        .unwrap();
+    assert_status(
+        app.tenants()
+            .lookup_tenant(pb::LookupTenantRequest {
+                shop: other.slug.clone(),
+            })
+            .await,
+        Code::NotFound,
+        Some("SHOP_NOT_FOUND"),
     );
 }

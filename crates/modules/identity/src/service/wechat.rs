@@ -309,6 +309,16 @@ impl IdentityApp {
         Err(IdentityError::WechatCredentials)
     }
 
+    /// The tenant's stored mini-program credentials (the secret stays sealed), if any.
+    pub async fn wechat_credentials(
+        &self,
+        ctx: &RequestContext,
+        tenant: TenantId,
+    ) -> Result<Option<wechat_apps::Model>> {
+        let scope = ctx.authorize_tenant(&tenant)?;
+        Ok(repo::find_app(&scope.one(&self.db).await?, &scope).await?)
+    }
+
     /// Stores a tenant's mini-program credentials, the secret encrypted.
     pub async fn set_wechat_credentials(
         &self,

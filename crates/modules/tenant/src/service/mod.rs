@@ -487,6 +487,24 @@ impl TenantApp {
         Ok((branding, row.config_version))
     }
 
+    /// The active shop whose staff type `shop` at login: its slug, or its appid.
+    pub async fn lookup(&self, shop: &str) -> Result<tenants::Model> {
+        let shop = shop.trim();
+        let mut v = Violations::default();
+        v.check(!shop.is_empty(), "shop", "is required");
+        v.check(shop.len() <= 64, "shop", "is too long");
+        v.finish()?;
+        let row = if shop.starts_with("wx") && shop.len() == 18 {
+            repo::find_by_appid(&self.db, &REGISTRY, shop).await?
+        } else {
+            repo::find_by_slug(&self.db, &REGISTRY, &shop.to_lowercase()).await?
+        };
+        row.filter(|r| Status::from_stored(&r.status) == Status::Active)
+            .ok_or_else(|| TenantError::ShopNotFound {
+                shop: shop.to_string(),
+            })
+    }
+
     /// The tenant holding a slug (demo seeding and tests).
     pub async fn find_by_slug(&self, slug: &str) -> Result<Option<tenants::Model>> {
         Ok(repo::find_by_slug(&self.db, &REGISTRY, slug).await?)
