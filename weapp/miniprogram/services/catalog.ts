@@ -5,6 +5,7 @@
  */
 import type { components } from '../core/api/schema';
 import { api } from '../core/api';
+import * as boot from '../core/boot';
 
 export type Menu = components['schemas']['MenuDto'];
 export type MenuSection = components['schemas']['MenuSectionDto'];
@@ -13,10 +14,22 @@ export type Sku = components['schemas']['SkuDto'];
 
 let cached: Menu | undefined;
 
-/** The menu; the last one fetched stays in memory for pages opened next. */
+/** The menu as the shop shows it; the last one fetched stays in memory for pages opened next. */
 export async function getMenu(): Promise<Menu> {
-  cached = await api.get('/api/v1/menu');
+  cached = shown(await api.get('/api/v1/menu'), showSoldOut(boot.config()));
   return cached;
+}
+
+/** The shop's 显示已售罄商品 (catalog's public `show_sold_out`, on by default). */
+export function showSoldOut(config: boot.BootConfig | undefined): boolean {
+  const c: Record<string, unknown> = config?.modules.find((m) => m.id === 'catalog')?.config ?? {};
+  return typeof c.show_sold_out === 'boolean' ? c.show_sold_out : true;
+}
+
+/** The menu with sold-out products left out when the shop hides them (greyed out otherwise). */
+export function shown(menu: Menu, showSold: boolean): Menu {
+  if (showSold) return menu;
+  return { ...menu, sections: menu.sections.map((s) => ({ ...s, products: s.products.filter((p) => !soldOut(p)) })) };
 }
 
 export function lastMenu(): Menu | undefined {

@@ -46,6 +46,18 @@ describe('catalog pages', () => {
     expect(w.navigations()).toEqual(['reLaunch /packages/ordering/pages/menu/index']);
   });
 
+  it('leaves sold-out products off the menu when the shop turns 显示已售罄商品 off', async () => {
+    const modules = bootConfig().modules.map((m: { id: string; config: object }) =>
+      m.id === 'catalog' ? { ...m, config: { show_sold_out: false } } : m,
+    );
+    setup(bootConfig({ modules }));
+    const page = render('packages/catalog/pages/products/index');
+    await page.instance.onLoad({});
+    await flush(20);
+    expect(texts(page, '.products__name')).toEqual(['拿铁', '矿泉水']);
+    expect(texts(page, '.products__section')).toEqual(['咖啡']);
+  });
+
   it('hides the way to order when ordering is off', async () => {
     setup(bootConfig({ modules: bootConfig().modules.filter((m: { id: string }) => m.id !== 'ordering') }));
     const page = render('packages/catalog/pages/product/index');

@@ -6,7 +6,7 @@ const APPID = 'wxshop00000001';
 const tokens = { access_token: 'at', access_expires_in: 900, refresh_token: 'rt', refresh_expires_in: 86400 };
 const user = { id: 'u1', display_name: '顾客', nickname: '小明', avatar_url: '', phone: '' };
 
-function setup() {
+function setup(config = bootConfig()) {
   const seen: FakeRequest[] = [];
   const w = installWx({
     appid: APPID,
@@ -30,7 +30,7 @@ function setup() {
     },
   });
   resetCore();
-  w.storage.set(`mm:${APPID}:boot`, { config: bootConfig(), etag: 'e', fetchedAt: Date.now() });
+  w.storage.set(`mm:${APPID}:boot`, { config, etag: 'e', fetchedAt: Date.now() });
   return { w, seen };
 }
 
@@ -68,5 +68,26 @@ describe('user centre', () => {
     expect(seen.some((r) => r.path === '/api/v1/auth/logout')).toBe(true);
     expect(text(page, '.me__name')).toBe('未登录');
     expect(w.storage.has(`mm:${APPID}:session`)).toBe(false);
+  });
+
+  it('calls the customer what the shop calls its members (会员称呼)', async () => {
+    const modules = bootConfig().modules.map((m: { id: string; config: object }) =>
+      m.id === 'identity' ? { ...m, config: { member_name: '贵宾' } } : m,
+    );
+    setup(bootConfig({ modules }));
+    const page = render('packages/tenant/pages/me/index');
+    page.instance.onLoad({});
+    await tap(page, '.me__login');
+    await flush(20);
+    expect(text(page, '.me__badge')).toBe('贵宾');
+  });
+
+  it('says 会员 when the shop has not named its members', async () => {
+    setup();
+    const page = render('packages/tenant/pages/me/index');
+    page.instance.onLoad({});
+    await tap(page, '.me__login');
+    await flush(20);
+    expect(text(page, '.me__badge')).toBe('会员');
   });
 });

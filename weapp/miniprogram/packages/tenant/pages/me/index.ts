@@ -17,6 +17,13 @@ interface Link {
   text: string;
 }
 
+/** What the shop calls its members (identity's public `member_name`, 会员称呼). */
+function memberName(config: boot.BootConfig | undefined): string {
+  const c: Record<string, unknown> = config?.modules.find((m) => m.id === 'identity')?.config ?? {};
+  const v = c.member_name;
+  return typeof v === 'string' && v.trim() ? v.trim() : strings.me.member;
+}
+
 function links(config: boot.BootConfig | undefined): Link[] {
   const out: Link[] = [];
   if (isEnabled(config, 'ordering')) out.push({ url: pageUrl('ordering', 'pages/orders/index'), text: strings.me.orders });
@@ -33,11 +40,12 @@ Component({
     user: null as auth.Me | null,
     busy: false,
     links: [] as Link[],
+    memberName: strings.me.member as string,
   },
   lifetimes: {
     attached() {
       const offUser = auth.onUserChange((u) => this.setData({ user: u ?? null }));
-      const offConfig = boot.onConfigChange((c) => this.setData({ links: links(c) }));
+      const offConfig = boot.onConfigChange((c) => this.setData({ links: links(c), memberName: memberName(c) }));
       unsubscribers.set(this, () => {
         offUser();
         offConfig();
@@ -49,9 +57,10 @@ Component({
   },
   methods: {
     onLoad() {
-      this.setData({ user: auth.currentUser() ?? null, links: links(boot.config()) });
+      const config = boot.config();
+      this.setData({ user: auth.currentUser() ?? null, links: links(config), memberName: memberName(config) });
       boot.ready().then(
-        (c) => this.setData({ links: links(c) }),
+        (c) => this.setData({ links: links(c), memberName: memberName(c) }),
         () => undefined,
       );
     },
