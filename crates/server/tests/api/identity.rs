@@ -278,6 +278,86 @@ async fn the_wechat_credentials_say_whether_a_secret_is_stored_and_never_show_it
     assert_eq!(violation_fields(&status), ["name"]);
 }
 
+/// 员工登录有效期 bounds a staff login, renewals included (a till's shared login does not live for
+/// the platform's month); customers' sessions keep sliding.
+#[tokio::test]
+async fn a_staff_login_lasts_the_shops_staff_session_hours_however_often_it_is_renewed() {
+    let app = spawn_app().await;
+    let t = shop(&app, "shift-shop").await;
+    create_staff(&app, &t, "till", Role::Staff, &[]).await;
+    let hours = |n: i64| n * 3600;
+    let near = |got: i64, want: i64| (want - 60..=want).contains(&got);
+
+    // The spec's default, 12 hours.
+    let first = password_login(&app, &t, "till", "first-password-1")
+        .await
+        .unwrap()
+        .tokens
+        .unwrap();
+    assert!(near(first.refresh_expires_in, hours(12)), "{first:?}");
+
+    app.tenants()
+        .update_module_config(with_token(
+            tpb::UpdateModuleConfigRequest {
+                config: Some(tpb::ModuleConfig {
+                    name: format!("{}/modules/identity/config", t.name),
+                    config: Some(mm_kernel::json::json_to_struct(
+                        &serde_json::json!({"staff_session_hours": 2}),
+                    )),
+                    ..Default::default()
+                }),
+            },
+            &app.admin_of(tenant_id(&t)),
+        ))
+        .await
+        .unwrap();
+    let login = password_login(&app, &t, "till", "first-password-1")
+        .await
+        .unwrap()
+        .tokens
+        .unwrap();
+    assert!(near(login.refresh_expires_in, hours(2)), "{login:?}");
+    // Renewed twice: the end stays where the login put it.
+    let mut refresh = login.refresh_token.clone();
+    for _ in 0..2 {
+        let renewed = auth(&app)
+            .refresh_session(pb::RefreshSessionRequest {
+                refresh_token: refresh.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .tokens
+            .unwrap();
+        assert!(
+            renewed.refresh_expires_in <= login.refresh_expires_in,
+            "a renewal must not extend a staff session: {} > {}",
+            renewed.refresh_expires_in,
+            login.refresh_expires_in
+        );
+        refresh = renewed.refresh_token;
+    }
+
+    // A customer of the same shop keeps the platform's sliding month.
+    let code =
+        app.app
+            .wechat_fake
+            .as_ref()
+            .unwrap()
+            .login_code(&t.wechat_appid, "openid-regular", None);
+    let customer = auth(&app)
+        .wechat_login(pb::WechatLoginRequest {
+            wechat_appid: t.wechat_appid.clone(),
+            code,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .unwrap();
+    assert!(customer.refresh_expires_in > hours(24 * 7), "{customer:?}");
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_reuse_of_a_spent_token_ends_the_session() {
     let app = spawn_app().await;

@@ -455,3 +455,68 @@ async fn any_staff_member_reads_the_module_list_for_menus_but_not_config_or_swit
         .await;
     assert_eq!(res.unwrap_err().code(), Code::PermissionDenied);
 }
+
+/// No dead settings: every property of every module's config schema is read somewhere a shop
+/// would feel it (the server, the BFF, the mini-program or the dashboard), outside the spec itself
+/// and outside tests. A setting declared and read by nothing fails here, by name.
+#[test]
+fn every_setting_of_every_module_is_read_by_something() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut sources = String::new();
+    for dir in ["crates", "bff", "weapp/miniprogram", "web-admin/src"] {
+        read_sources(&root.join(dir), &mut sources);
+    }
+    assert!(sources.len() > 100_000, "the sources were not found");
+    let mut dead = Vec::new();
+    for m in mm_server::modules::all() {
+        let spec: serde_json::Value = serde_json::from_str(m.spec).unwrap();
+        let properties = spec["config_schema"]["properties"].as_object();
+        for name in properties.into_iter().flat_map(|p| p.keys()) {
+            // A read names the key itself: a struct field, a JSON key or an object property.
+            let read = sources.match_indices(name.as_str()).any(|(i, _)| {
+                let before = sources[..i].chars().next_back();
+                let after = sources[i + name.len()..].chars().next();
+                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !word(before) && !word(after)
+            });
+            if !read {
+                dead.push(format!("{}.{name}", m.id));
+            }
+        }
+    }
+    assert!(dead.is_empty(), "settings nothing reads: {dead:?}");
+}
+
+/// The text of the source files under `dir`: not specs, tests, generated code or builds.
+fn read_sources(dir: &std::path::Path, out: &mut String) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().to_string();
+        if path.is_dir() {
+            if ![
+                "tests",
+                "test",
+                "gen",
+                "node_modules",
+                "dist",
+                "target",
+                "api",
+            ]
+            .contains(&name.as_str())
+            {
+                read_sources(&path, out);
+            }
+        } else if [".rs", ".ts", ".vue", ".wxml"]
+            .iter()
+            .any(|x| name.ends_with(x))
+            && !name.ends_with(".test.ts")
+            && !name.contains("schema")
+        {
+            out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+            out.push('\n');
+        }
+    }
+}

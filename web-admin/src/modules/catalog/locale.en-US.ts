@@ -29,6 +29,8 @@ const en: Shape<typeof zh> = {
     price: 'Price (yuan)',
     stock: 'Stock',
     unlimited: 'Unlimited',
+    lowStock: 'Low stock',
+    lowStockHint: 'A SKU has {n} or fewer left (low-stock threshold)',
     addSku: 'Add SKU',
     addSpec: 'Add spec value',
     addImage: 'Add image',

@@ -28,6 +28,8 @@ export default {
     price: '价格（元）',
     stock: '库存',
     unlimited: '不限库存',
+    lowStock: '库存紧张',
+    lowStockHint: '有规格的库存不超过 {n}（库存预警值）',
     addSku: '添加规格',
     addSpec: '添加规格值',
     addImage: '添加图片',

@@ -24,6 +24,7 @@ use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::config::{Environment, Settings};
 use mm_kernel::error::{FieldViolation, RequestError};
+use mm_kernel::module_config::ModuleConfigs;
 use mm_kernel::{Principal, RequestContext, Role, SystemScope, TenantId, TenantScope};
 use sea_orm::{DatabaseConnection, SqlErr, TransactionTrait};
 use serde_json::json;
@@ -126,6 +127,29 @@ pub struct IdentityApp {
     per_address: Arc<DefaultKeyedRateLimiter<String>>,
     known_permissions: Arc<HashSet<String>>,
     platform: mm_kernel::platform::Platform,
+    configs: ModuleConfigs<IdentityConfig>,
+}
+
+/// What identity reads of its own config (module.json's schema; the shop sets it).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct IdentityConfig {
+    /// 员工登录有效期（小时）: how long a staff or admin login lasts, renewals included.
+    #[serde(default = "IdentityConfig::default_staff_session_hours")]
+    pub staff_session_hours: u32,
+}
+
+impl IdentityConfig {
+    fn default_staff_session_hours() -> u32 {
+        12
+    }
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            staff_session_hours: Self::default_staff_session_hours(),
+        }
+    }
 }
 
 impl std::fmt::Debug for IdentityApp {
@@ -185,6 +209,12 @@ impl IdentityApp {
             )?,
             per_address: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             known_permissions: Arc::new(known),
+            configs: ModuleConfigs::new(
+                "identity",
+                ctx.platform.clone(),
+                ctx.keys.clone(),
+                &ctx.cache,
+            ),
             platform: ctx.platform.clone(),
         })
     }

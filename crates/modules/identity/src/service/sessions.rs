@@ -3,17 +3,24 @@
 use super::*;
 
 impl IdentityApp {
+    /// Tokens for a session; `ends` fixes when the session ends however often it is renewed
+    /// (staff, see [`Self::staff_session_end`]), else each refresh token lives `auth.refresh_ttl`.
     pub(super) async fn issue(
         &self,
         scope: &str,
         principal: Principal,
         session: Option<String>,
+        ends: Option<chrono::DateTime<Utc>>,
     ) -> Result<Tokens> {
         let session = session.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let refresh = domain::new_refresh_token(scope);
-        let ttl = self.settings.auth.refresh_ttl_secs;
-        let expires =
-            Utc::now() + chrono::Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX / 2));
+        let now = Utc::now();
+        let sliding = now
+            + chrono::Duration::seconds(
+                i64::try_from(self.settings.auth.refresh_ttl_secs).unwrap_or(i64::MAX / 2),
+            );
+        let expires = ends.map_or(sliding, |e| e.min(sliding));
+        let ttl = (expires - now).num_seconds().max(0);
         repo::insert_session(
             &self.db,
             scope,
@@ -34,8 +41,34 @@ impl IdentityApp {
             access_token: access,
             access_expires_in: i64::try_from(self.settings.auth.access_ttl_secs).unwrap_or(900),
             refresh_token: refresh,
-            refresh_expires_in: i64::try_from(ttl).unwrap_or(0),
+            refresh_expires_in: ttl,
         })
+    }
+
+    /// When a staff or admin session begun now ends: the shop's 员工登录有效期
+    /// (`staff_session_hours`), renewals included, so a shared till's login does not live for a
+    /// month. Customers' and operators' sessions slide with each renewal instead (`None`).
+    pub(super) async fn staff_session_end(
+        &self,
+        tenant: TenantId,
+        role: &str,
+    ) -> Option<chrono::DateTime<Utc>> {
+        if !matches!(parse_role(role), Role::Staff | Role::Admin) {
+            return None;
+        }
+        let hours = match self.configs.get(tenant).await {
+            Ok(c) => c.staff_session_hours,
+            // Off for the shop: the spec's default. Unreadable: the default too, rather than
+            // refusing every staff login while the tenant service is away.
+            Err(mm_kernel::module_config::ConfigError::Disabled) => {
+                IdentityConfig::default().staff_session_hours
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %tenant, "identity config unreadable; staff sessions get the default length");
+                IdentityConfig::default().staff_session_hours
+            }
+        };
+        Some(Utc::now() + chrono::Duration::hours(i64::from(hours.clamp(1, 720))))
     }
 
     pub(super) async fn end_sessions(
@@ -160,8 +193,9 @@ impl IdentityApp {
         let mut ev = AuditRecord::by(ctx, Some(tenant), "auth.login.succeeded", login);
         ev.actor.clone_from(&row.user_id);
         audit::record(&self.db, ev).await?;
+        let ends = self.staff_session_end(tenant, &row.role).await;
         let tokens = self
-            .issue(&t, Self::principal_of(tenant, &row), None)
+            .issue(&t, Self::principal_of(tenant, &row), None, ends)
             .await?;
         Ok((tokens, row))
     }
@@ -213,7 +247,7 @@ impl IdentityApp {
             role: Role::Operator,
             ..Principal::default()
         };
-        self.issue(PLATFORM, principal, None).await
+        self.issue(PLATFORM, principal, None, None).await
     }
 
     /// Rotates a refresh token. Reuse of a spent token ends the whole session: a thief and the
@@ -288,7 +322,11 @@ impl IdentityApp {
             })
             .await?;
         txn.commit().await?;
-        self.issue(&scope, principal, Some(row.session_id)).await
+        // A staff session keeps the end it was given at login.
+        let ends = (user_scope.is_some() && matches!(principal.role, Role::Staff | Role::Admin))
+            .then_some(row.expires_at);
+        self.issue(&scope, principal, Some(row.session_id), ends)
+            .await
     }
 
     /// Ends the caller's session.
@@ -373,7 +411,14 @@ impl IdentityApp {
             }
         }
         self.end_sessions(&scope, &p.subject, None).await?;
-        self.issue(&scope, Principal { session: None, ..p }, None)
+        let ends = match p.tenant {
+            Some(t) => {
+                self.staff_session_end(t, mm_kernel::auth::role_name(p.role))
+                    .await
+            }
+            None => None,
+        };
+        self.issue(&scope, Principal { session: None, ..p }, None, ends)
             .await
     }
 

@@ -172,7 +172,12 @@ impl IdentityApp {
             .await?;
         let tenant = scope.tenant();
         let tokens = self
-            .issue(&tenant.to_string(), Self::principal_of(tenant, &row), None)
+            .issue(
+                &tenant.to_string(),
+                Self::principal_of(tenant, &row),
+                None,
+                None,
+            )
             .await?;
         Ok((tokens, row, created))
     }
@@ -199,7 +204,12 @@ impl IdentityApp {
             .await?;
         let tenant = scope.tenant();
         let tokens = self
-            .issue(&tenant.to_string(), Self::principal_of(tenant, &row), None)
+            .issue(
+                &tenant.to_string(),
+                Self::principal_of(tenant, &row),
+                None,
+                None,
+            )
             .await?;
         Ok((tokens, row))
     }
