@@ -10,13 +10,21 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 use utoipa::ToSchema;
 
-/// A field that failed validation.
+/// A field that failed validation. Clients word it from `reason` and `params`; `description` is
+/// English for developers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldErrorDto {
     /// Path of the field.
     pub field: String,
-    /// What is wrong.
+    /// What is wrong, in English.
     pub description: String,
+    /// Machine-readable: REQUIRED, TOO_LONG, TOO_SHORT, BELOW_MINIMUM, ABOVE_MAXIMUM,
+    /// OUT_OF_RANGE, INVALID_FORMAT, NOT_ALLOWED, TOO_MANY, TOO_FEW, DUPLICATE, UNKNOWN_FIELD,
+    /// WRONG_TYPE, a module's own, or INVALID.
+    pub reason: String,
+    /// Facts for the wording, e.g. `{"max": "40"}` or `{"format": "time"}`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 /// Extra facts about an error.
@@ -62,6 +70,8 @@ impl ApiError {
                     fields: vec![FieldErrorDto {
                         field: field.into(),
                         description: description.into(),
+                        reason: "INVALID".into(),
+                        params: Default::default(),
                     }],
                     metadata: Default::default(),
                 },
@@ -170,21 +180,40 @@ impl From<tonic::Status> for ApiError {
             .map(|i| i.reason.clone())
             .filter(|r| !r.is_empty())
             .unwrap_or_else(|| format!("{:?}", s.code()).to_uppercase());
+        let mut metadata: std::collections::BTreeMap<String, String> = info
+            .map(|i| i.metadata.clone().into_iter().collect())
+            .unwrap_or_default();
         let fields = details
             .bad_request()
             .map(|b| {
                 b.field_violations
                     .iter()
-                    .map(|v| FieldErrorDto {
-                        field: v.field.clone(),
-                        description: v.description.clone(),
+                    .map(|v| {
+                        // A violation's params ride in the ErrorInfo as "{field}#{param}"
+                        // (mm_kernel::error::param_key); here they return to their field.
+                        let prefix = format!("{}#", v.field);
+                        let params = metadata
+                            .iter()
+                            .filter_map(|(k, val)| {
+                                k.strip_prefix(&prefix)
+                                    .map(|p| (p.to_string(), val.clone()))
+                            })
+                            .collect();
+                        FieldErrorDto {
+                            field: v.field.clone(),
+                            description: v.description.clone(),
+                            reason: if v.reason.is_empty() {
+                                "INVALID".into()
+                            } else {
+                                v.reason.clone()
+                            },
+                            params,
+                        }
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let metadata = info
-            .map(|i| i.metadata.clone().into_iter().collect())
-            .unwrap_or_default();
+        metadata.retain(|k, _| !k.contains('#'));
         // Transport failures carry tonic's internal wording; clients get a stable message.
         let message = if matches!(
             s.code(),

@@ -157,6 +157,9 @@ test('an invalid module config shows the server field error beside the field', a
   await page.click('[data-test="config-save"]')
   await phone.locator('.el-form-item__error').waitFor()
   check((await page.locator('.el-form-item.is-error').count()) === 1, 'only the phone field is marked')
+  // Worded by the dashboard from the reason, never the server's English or its regex.
+  const said = await phone.locator('.el-form-item__error').innerText()
+  check(said === '只能包含数字、空格、+ 和 -', `the phone error reads ${JSON.stringify(said)}`)
   await shot(page, 'module-config-error')
   await phone.locator('input').fill('021-12345678')
   await page.click('[data-test="config-save"]')
@@ -206,7 +209,7 @@ test('WeChat Pay: a bad merchant id is reported beside its field, then the accou
   await page.fill('input[name="apiv3_key"]', randomBytes(16).toString('hex'))
   await page.click('[data-test="payment-save"]')
   const mchid = page.locator('[data-test="field-mchid"]')
-  await mchid.locator('.el-form-item__error').getByText('digits').waitFor()
+  await mchid.locator('.el-form-item__error').getByText('商户号只能是数字').waitFor()
   check((await page.locator('[data-test="payment-form"] .el-form-item.is-error').count()) === 1, 'only mchid is marked')
   await shot(page, 'payment-error')
 
@@ -329,7 +332,7 @@ test('booking: a service is created, after the server refuses a duration beside 
   await dialog.locator('[data-test="service-price"] input').fill('88')
   await page.click('[data-test="service-save"]')
   const error = dialog.locator('.el-form-item.is-error')
-  await error.locator('.el-form-item__error').getByText('5 to 720').waitFor()
+  await error.locator('.el-form-item__error').getByText('须在 5 到 720 之间').waitFor()
   check((await error.count()) === 1, 'only the duration field is marked')
   await dialog.locator('[data-test="service-duration"] input').fill('60')
   await shot(page, 'booking-service-edit')

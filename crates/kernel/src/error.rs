@@ -8,23 +8,80 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-/// A field-level validation failure.
+/// A field-level validation failure. Clients word it from `reason` and `params` in the user's
+/// language (`TOO_LONG {max: 40}` → 最多 40 个字); `description` is English for developers and
+/// logs, never shown to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
     /// Path of the field in the request, e.g. "tenant.slug" or "config.min_order_fen".
     pub field: String,
     /// What is wrong, in English.
     pub description: String,
+    /// Machine-readable, UPPER_SNAKE: REQUIRED, TOO_LONG, TOO_SHORT, BELOW_MINIMUM,
+    /// ABOVE_MAXIMUM, INVALID_FORMAT, NOT_ALLOWED, TOO_MANY, TOO_FEW, DUPLICATE, UNKNOWN_FIELD,
+    /// WRONG_TYPE, or a module's own (LEAD_TIME_TOO_LONG); INVALID when nothing more is known.
+    pub reason: &'static str,
+    /// The facts a client's wording needs, e.g. `("max", "40")` or `("format", "time")`.
+    pub params: Vec<(&'static str, String)>,
 }
 
 impl FieldViolation {
-    /// A violation of `field`.
+    /// A violation of `field` with no reason more precise than INVALID.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             description: description.into(),
+            reason: "INVALID",
+            params: Vec::new(),
         }
     }
+
+    /// The same violation with its reason.
+    #[must_use]
+    pub fn reason(mut self, reason: &'static str) -> Self {
+        self.reason = reason;
+        self
+    }
+
+    /// The same violation with one more fact for the wording.
+    #[must_use]
+    pub fn param(mut self, key: &'static str, value: impl ToString) -> Self {
+        self.params.push((key, value.to_string()));
+        self
+    }
+
+    /// `field` is missing or empty.
+    pub fn required(field: impl Into<String>) -> Self {
+        Self::new(field, "is required").reason("REQUIRED")
+    }
+
+    /// `field` is longer than `max` characters.
+    pub fn too_long(field: impl Into<String>, max: usize) -> Self {
+        Self::new(field, format!("at most {max} characters"))
+            .reason("TOO_LONG")
+            .param("max", max)
+    }
+
+    /// `field` is not written as `format` says (a name clients word: slug, appid, time...).
+    pub fn invalid_format(field: impl Into<String>, format: &'static str) -> Self {
+        Self::new(field, format!("is not a valid {format}"))
+            .reason("INVALID_FORMAT")
+            .param("format", format)
+    }
+
+    /// `field` is outside `min..=max`.
+    pub fn out_of_range(field: impl Into<String>, min: i64, max: i64) -> Self {
+        Self::new(field, format!("must be between {min} and {max}"))
+            .reason("OUT_OF_RANGE")
+            .param("min", min)
+            .param("max", max)
+    }
+}
+
+/// Where a violation's params travel on gRPC: google.rpc.FieldViolation has a reason but no
+/// parameters, so they ride in the ErrorInfo metadata as `"{field}#{param}"`.
+pub fn param_key(field: &str, param: &str) -> String {
+    format!("{field}#{param}")
 }
 
 /// Implemented by every module's error enum with an exhaustive match.
@@ -104,16 +161,26 @@ pub fn to_status<E: DomainError + 'static>(err: &E) -> Status {
         return Status::with_error_details(code, "internal error", details);
     }
     let mut details = ErrorDetails::new();
-    details.set_error_info(err.reason(), err.domain(), err.metadata());
+    let violations = err.field_violations();
+    let mut metadata = err.metadata();
+    for v in &violations {
+        for (k, value) in &v.params {
+            metadata.insert(param_key(&v.field, k), value.clone());
+        }
+    }
+    details.set_error_info(err.reason(), err.domain(), metadata);
     if let Some(wait) = err.retry_after() {
         details.set_retry_info(Some(wait));
     }
-    let violations = err.field_violations();
     if !violations.is_empty() {
         details.set_bad_request(
             violations
                 .into_iter()
-                .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+                .map(|v| {
+                    let mut f = tonic_types::FieldViolation::new(v.field, v.description);
+                    f.reason = v.reason.to_string();
+                    f
+                })
                 .collect::<Vec<_>>(),
         );
     }

@@ -2,13 +2,28 @@
  * One error type for every failed BFF call, with a message a customer can read (zh-CN) and the
  * machine-readable `code` the BFF sends (its ErrorInfo reason, e.g. "OUT_OF_STOCK") to branch on.
  */
-import { strings } from './locale/index';
+import { format, strings } from './locale/index';
 
 const E = strings.errors;
 
 export interface FieldError {
   field: string;
+  /** English, for logs: never shown. */
   description: string;
+  /** REQUIRED, TOO_LONG, INVALID_FORMAT...: what the customer is told. */
+  reason?: string;
+  params?: Record<string, string>;
+}
+
+/** A refused field in the customer's words, from its reason and params; undefined when unknown. */
+export function fieldMessage(f: FieldError): string | undefined {
+  const params = f.params ?? {};
+  const reason = f.reason ?? '';
+  const keys = [reason];
+  if ((reason === 'BELOW_MINIMUM' || reason === 'ABOVE_MAXIMUM') && params.min && params.max) keys.unshift('OUT_OF_RANGE');
+  if (params.format) keys.unshift(`${reason}_${params.format}`);
+  const key = keys.find((k) => E.fields[k]);
+  return key ? format(E.fields[key] ?? '', params) : undefined;
 }
 
 export class ApiError extends Error {
@@ -22,7 +37,8 @@ export class ApiError extends Error {
   readonly metadata: Record<string, string>;
 
   constructor(init: { status: number; code: string; detail?: string; fields?: FieldError[]; metadata?: Record<string, string> }) {
-    super(messageFor(init.status, init.code));
+    const field = init.fields?.map(fieldMessage).find((m) => m !== undefined);
+    super(init.status === 400 && field ? field : messageFor(init.status, init.code));
     this.name = 'ApiError';
     this.status = init.status;
     this.code = init.code;

@@ -3,36 +3,56 @@ import { Code, ConnectError } from '@connectrpc/connect'
 import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
 import { errorFacts, errorReason, fieldErrors, normaliseField } from './errors'
 
-function invalid(fields: [string, string][]) {
+function invalid(fields: [string, string][], metadata: Record<string, string> = {}) {
   return new ConnectError('invalid', Code.InvalidArgument, undefined, [
-    { desc: ErrorInfoSchema, value: { reason: 'INVALID_ARGUMENT', domain: 'tenant.minimodules' } },
+    { desc: ErrorInfoSchema, value: { reason: 'INVALID_ARGUMENT', domain: 'tenant.minimodules', metadata } },
     {
       desc: BadRequestSchema,
-      value: { fieldViolations: fields.map(([field, description]) => ({ field, description })) },
+      value: {
+        fieldViolations: fields.map(([field, reason]) => ({ field, reason, description: 'English for developers' })),
+      },
     },
   ])
 }
 
 describe('fieldErrors', () => {
-  it('keys violations by path below the prefix', () => {
-    const err = invalid([
-      ['config.min_order_fen', 'too big'],
-      ['config.opening_hours.0.start', 'bad time'],
-      ['config', 'unknown key'],
-    ])
+  it('keys violations by path below the prefix, worded from reason and params, never the server English', () => {
+    const err = invalid(
+      [
+        ['config.min_order_fen', 'ABOVE_MAXIMUM'],
+        ['config.horizon_days', 'BELOW_MINIMUM'],
+        ['config.opening_hours.0.start', 'INVALID_FORMAT'],
+        ['config', 'UNKNOWN_FIELD'],
+      ],
+      {
+        'config.min_order_fen#max': '10000000',
+        'config.horizon_days#min': '1',
+        'config.horizon_days#max': '180',
+        'config.opening_hours.0.start#format': 'time',
+      },
+    )
     expect(fieldErrors(err, 'config')).toEqual({
-      min_order_fen: 'too big',
-      'opening_hours.0.start': 'bad time',
-      '': 'unknown key',
+      min_order_fen: '不能大于 10000000',
+      horizon_days: '须在 1 到 180 之间',
+      'opening_hours.0.start': '请按 24 小时制填写，如 09:00',
+      '': '包含未知的设置项',
     })
   })
 
-  it('turns index brackets into path segments and joins repeated fields', () => {
-    const err = invalid([
-      ['product.skus[1].price_fen', 'negative'],
-      ['product.skus[1].price_fen', 'odd'],
-    ])
-    expect(fieldErrors(err, 'product')).toEqual({ 'skus.1.price_fen': 'negative; odd' })
+  it('turns index brackets into path segments and joins different messages of one field', () => {
+    const err = invalid(
+      [
+        ['product.skus[1].price_fen', 'BELOW_MINIMUM'],
+        ['product.skus[1].price_fen', 'WRONG_TYPE'],
+      ],
+      { 'product.skus[1].price_fen#min': '0' },
+    )
+    expect(fieldErrors(err, 'product')).toEqual({ 'skus.1.price_fen': '不能小于 0; 类型不正确' })
+  })
+
+  it('words a reason this build does not know generically, and a violation without one too', () => {
+    expect(fieldErrors(invalid([['slug', 'SOMETHING_NEW']]))).toEqual({ slug: '填写有误' })
+    expect(fieldErrors(invalid([['slug', '']]))).toEqual({ slug: '填写有误' })
   })
 
   it('is empty for errors without details and for non-connect errors', () => {

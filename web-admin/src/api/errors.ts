@@ -1,7 +1,44 @@
 // Server errors as the user sees them: field violations (google.rpc.BadRequest) next to the form
-// field they name, everything else as one message.
+// field they name, worded here from their reason and parameters (the server's English
+// description never reaches a user), everything else as one message.
 import { Code, ConnectError } from '@connectrpc/connect'
 import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
+import { i18n } from '@/locales'
+
+/** The slice of vue-i18n this needs. */
+export interface FieldTranslator {
+  t(key: string, params: Record<string, string>): string
+  te(key: string): boolean
+}
+
+/**
+ * A field violation in the user's language, from its reason and parameters (`TOO_LONG`,
+ * `{max: "40"}` → 最多 40 个字符). A bound with both ends is worded as a range; a format names
+ * which (`INVALID_FORMAT_time`); a reason this build does not know gets the generic wording.
+ */
+export function fieldMessage(
+  reason: string,
+  params: Record<string, string>,
+  tr: FieldTranslator = i18n.global as unknown as FieldTranslator,
+): string {
+  const r = reason || 'INVALID'
+  const keys = [`fields.${r}`]
+  if ((r === 'BELOW_MINIMUM' || r === 'ABOVE_MAXIMUM') && params.min !== undefined && params.max !== undefined)
+    keys.unshift('fields.OUT_OF_RANGE')
+  if (params.format !== undefined) keys.unshift(`fields.${r}_${params.format}`)
+  const key = keys.find((k) => tr.te(k)) ?? 'fields.INVALID'
+  return tr.t(key, params)
+}
+
+/** A violation's parameters: the ErrorInfo metadata keys "{field}#{param}" (the server's param_key). */
+function paramsOf(metadata: Record<string, string>, field: string): Record<string, string> {
+  const prefix = `${field}#`
+  return Object.fromEntries(
+    Object.entries(metadata)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  )
+}
 
 /** "product.skus[1].price_fen" and "config.hours.0.start" become "skus.1.price_fen", "hours.0.start". */
 export function normaliseField(field: string, prefix = ''): string {
@@ -11,14 +48,16 @@ export function normaliseField(field: string, prefix = ''): string {
   return f
 }
 
-/** Field errors of a failed call, keyed by field path below `prefix`. */
-export function fieldErrors(err: unknown, prefix = ''): Record<string, string> {
+/** Field errors of a failed call in the user's language, keyed by field path below `prefix`. */
+export function fieldErrors(err: unknown, prefix = '', tr?: FieldTranslator): Record<string, string> {
   const out: Record<string, string> = {}
   if (!(err instanceof ConnectError)) return out
+  const metadata = err.findDetails(ErrorInfoSchema)[0]?.metadata ?? {}
   for (const br of err.findDetails(BadRequestSchema)) {
     for (const v of br.fieldViolations) {
       const key = normaliseField(v.field, prefix)
-      out[key] = out[key] ? `${out[key]}; ${v.description}` : v.description
+      const message = fieldMessage(v.reason, paramsOf(metadata, v.field), tr)
+      out[key] = out[key] && out[key] !== message ? `${out[key]}; ${message}` : message
     }
   }
   return out

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { fieldsOf, fromModel, humanise, toModel } from './schema'
+import { checkConfig, fieldsOf, fromModel, humanise, toModel } from './schema'
 
 // The real module specs: every config schema the platform ships must render as real fields.
 const modulesDir = resolve(__dirname, '../../../crates/modules')
@@ -110,5 +110,54 @@ describe('toModel / fromModel', () => {
     const model = toModel(fields, {})
     model.c = '{oops'
     expect(fromModel(fields, model).errors).toEqual({ c: 'JSON' })
+  })
+})
+
+describe('checkConfig', () => {
+  const fields = fieldsOf({
+    type: 'object',
+    properties: {
+      horizon_days: { type: 'integer', minimum: 1, maximum: 180 },
+      lead_time_minutes: { type: 'integer', minimum: 0, maximum: 10080 },
+      member_name: { type: 'string', maxLength: 4 },
+    },
+  })
+
+  it('names the bound a number crosses, with both ends for the wording', () => {
+    expect(checkConfig(fields, { horizon_days: 0, lead_time_minutes: 99999, member_name: '会员' })).toEqual({
+      horizon_days: { reason: 'BELOW_MINIMUM', params: { min: '1', max: '180' } },
+      lead_time_minutes: { reason: 'ABOVE_MAXIMUM', params: { min: '0', max: '10080' } },
+    })
+  })
+
+  it('counts characters, not bytes, and passes what is within bounds', () => {
+    expect(checkConfig(fields, { horizon_days: 14, member_name: '尊贵会员' })).toEqual({})
+    expect(checkConfig(fields, { member_name: '尊贵的会员' })).toEqual({
+      member_name: { reason: 'TOO_LONG', params: { max: '4' } },
+    })
+    expect(checkConfig(fields, { horizon_days: 1.5 })).toEqual({ horizon_days: { reason: 'WRONG_TYPE', params: {} } })
+  })
+})
+
+describe('shipped formats', () => {
+  it('every x-format a module spec names is worded in both languages', async () => {
+    const { default: zh } = await import('@/locales/zh-CN')
+    const { default: en } = await import('@/locales/en-US')
+    const formats = new Set<string>()
+    const walk = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(walk)
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === 'x-format' && typeof x === 'string') formats.add(x)
+          else walk(x)
+        }
+      }
+    }
+    specs.forEach((s) => walk(s.config_schema))
+    expect(formats.size).toBeGreaterThan(0)
+    for (const f of formats) {
+      expect(zh.fields, f).toHaveProperty(`INVALID_FORMAT_${f}`)
+      expect(en.fields, f).toHaveProperty(`INVALID_FORMAT_${f}`)
+    }
   })
 })

@@ -133,3 +133,37 @@ export function fromModel(
   }
   return { config, errors }
 }
+
+/** A value the form refuses before sending, as the server would: a reason and its params. */
+export interface Problem {
+  reason: string
+  params: Record<string, string>
+}
+
+/**
+ * What the schema says of the numbers and texts in `config` before it is sent, so a typo (可预约天数
+ * 0) is pointed at, never clamped and saved. The server checks the same schema; this only saves a
+ * round trip and words the same reasons.
+ */
+export function checkConfig(fields: FieldSpec[], config: JsonObject): Record<string, Problem> {
+  const out: Record<string, Problem> = {}
+  for (const f of fields) {
+    const v = config[f.key]
+    if (f.kind === 'integer' || f.kind === 'number') {
+      if (typeof v !== 'number' || Number.isNaN(v)) {
+        if (f.required || v !== undefined) out[f.key] = { reason: 'REQUIRED', params: {} }
+        continue
+      }
+      const params: Record<string, string> = {}
+      if (f.minimum !== undefined) params.min = String(f.minimum)
+      if (f.maximum !== undefined) params.max = String(f.maximum)
+      if (f.minimum !== undefined && v < f.minimum) out[f.key] = { reason: 'BELOW_MINIMUM', params }
+      else if (f.maximum !== undefined && v > f.maximum) out[f.key] = { reason: 'ABOVE_MAXIMUM', params }
+      else if (f.kind === 'integer' && !Number.isInteger(v)) out[f.key] = { reason: 'WRONG_TYPE', params: {} }
+    } else if ((f.kind === 'string' || f.kind === 'text') && typeof v === 'string') {
+      if (f.maxLength !== undefined && [...v].length > f.maxLength)
+        out[f.key] = { reason: 'TOO_LONG', params: { max: String(f.maxLength) } }
+    }
+  }
+  return out
+}

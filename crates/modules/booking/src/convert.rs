@@ -53,32 +53,35 @@ pub fn service_input(s: &pb::Service) -> Result<ServiceInput, RequestError> {
     } = s;
     let mut v = Vec::new();
     let n = display_name.trim().chars().count();
-    if n == 0 || n > 100 {
-        v.push(FieldViolation::new(
-            "service.display_name",
-            "1 to 100 characters",
-        ));
+    if n == 0 {
+        v.push(FieldViolation::required("service.display_name"));
+    } else if n > 100 {
+        v.push(FieldViolation::too_long("service.display_name", 100));
     }
     if description.chars().count() > 2000 {
-        v.push(FieldViolation::new(
-            "service.description",
-            "at most 2000 characters",
-        ));
+        v.push(FieldViolation::too_long("service.description", 2000));
     }
     if !(5..=720).contains(duration_minutes) {
-        v.push(FieldViolation::new("service.duration_minutes", "5 to 720"));
+        v.push(FieldViolation::out_of_range("service.duration_minutes", 5, 720));
     }
     if !(0..=100_000_000).contains(price_fen) {
-        v.push(FieldViolation::new("service.price_fen", "0 to 100000000"));
+        v.push(
+            FieldViolation::new("service.price_fen", "0 to 100000000")
+                .reason("PRICE_OUT_OF_RANGE")
+                .param("max_yuan", 1_000_000),
+        );
     }
     if !(1..=1000).contains(capacity) {
-        v.push(FieldViolation::new("service.capacity", "1 to 1000"));
+        v.push(FieldViolation::out_of_range("service.capacity", 1, 1000));
     }
     if !(0..=240).contains(buffer_minutes) {
-        v.push(FieldViolation::new("service.buffer_minutes", "0 to 240"));
+        v.push(FieldViolation::out_of_range("service.buffer_minutes", 0, 240));
     }
     if *deposit_fen < 0 || *deposit_fen > *price_fen {
-        v.push(FieldViolation::new("service.deposit_fen", "0 to the price"));
+        v.push(
+            FieldViolation::new("service.deposit_fen", "0 to the price")
+                .reason("DEPOSIT_ABOVE_PRICE"),
+        );
     }
     check(v)?;
     Ok(ServiceInput {
@@ -100,10 +103,14 @@ fn windows(ws: &[pb::TimeWindow], field: &str, v: &mut Vec<FieldViolation>) -> V
             let pb::TimeWindow { start, end } = w;
             let parsed = Window::parse(start, end);
             if parsed.is_none() {
-                v.push(FieldViolation::new(
-                    format!("{field}[{i}]"),
-                    "\"HH:MM\" to a later \"HH:MM\" (\"24:00\" ends the day)",
-                ));
+                v.push(
+                    FieldViolation::new(
+                        format!("{field}[{i}]"),
+                        "\"HH:MM\" to a later \"HH:MM\" (\"24:00\" ends the day)",
+                    )
+                    .reason("INVALID_FORMAT")
+                    .param("format", "time_window"),
+                );
             }
             parsed
         })
@@ -200,10 +207,7 @@ pub fn time_off_input(tenant: TenantId, o: &pb::TimeOff) -> Result<TimeOffInput,
         ));
     }
     if reason.chars().count() > 200 {
-        v.push(FieldViolation::new(
-            "time_off.reason",
-            "at most 200 characters",
-        ));
+        v.push(FieldViolation::too_long("time_off.reason", 200));
     }
     check(v)?;
     Ok(TimeOffInput {

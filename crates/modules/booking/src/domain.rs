@@ -56,13 +56,18 @@ pub fn config_rules(
     };
     let horizon_minutes = cfg.horizon_days.saturating_mul(24 * 60);
     if cfg.lead_time_minutes >= horizon_minutes {
-        return vec![mm_kernel::error::FieldViolation::new(
-            "config.lead_time_minutes",
-            format!(
-                "must be shorter than the booking horizon ({} days, {horizon_minutes} minutes)",
-                cfg.horizon_days
-            ),
-        )];
+        return vec![
+            mm_kernel::error::FieldViolation::new(
+                "config.lead_time_minutes",
+                format!(
+                    "must be shorter than the booking horizon ({} days, {horizon_minutes} minutes)",
+                    cfg.horizon_days
+                ),
+            )
+            .reason("LEAD_TIME_TOO_LONG")
+            .param("horizon_days", cfg.horizon_days)
+            .param("max", horizon_minutes.saturating_sub(1)),
+        ];
     }
     Vec::new()
 }

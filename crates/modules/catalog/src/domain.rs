@@ -20,7 +20,12 @@ impl Fen {
     /// Parses a price, reporting problems under `field`.
     pub fn parse(v: i64, field: &str, out: &mut Vec<FieldViolation>) -> Self {
         if !(0..=MAX_PRICE_FEN).contains(&v) {
-            out.push(FieldViolation::new(field, "must be 0 to 100000000 fen"));
+            // Worded in yuan, as the dashboard asks for prices.
+            out.push(
+                FieldViolation::new(field, "must be 0 to 100000000 fen")
+                    .reason("PRICE_OUT_OF_RANGE")
+                    .param("max_yuan", MAX_PRICE_FEN / 100),
+            );
         }
         Self(v.clamp(0, MAX_PRICE_FEN))
     }
@@ -77,30 +82,32 @@ pub fn check_details(
     out: &mut Vec<FieldViolation>,
 ) {
     if description.chars().count() > 2000 {
-        out.push(FieldViolation::new(
+        out.push(FieldViolation::too_long(
             format!("{prefix}.description"),
-            "at most 2000 characters",
+            2000,
         ));
     }
     if images.len() > 9 {
-        out.push(FieldViolation::new(
-            format!("{prefix}.image_urls"),
-            "at most 9 images",
-        ));
+        out.push(
+            FieldViolation::new(format!("{prefix}.image_urls"), "at most 9 images")
+                .reason("TOO_MANY")
+                .param("max", 9),
+        );
     }
     for (i, u) in images.iter().enumerate() {
         if !(u.starts_with("https://") && u.len() <= 2048 && !u.chars().any(char::is_whitespace)) {
-            out.push(FieldViolation::new(
+            out.push(FieldViolation::invalid_format(
                 format!("{prefix}.image_urls[{i}]"),
-                "an https:// URL of at most 2048 bytes",
+                "url",
             ));
         }
     }
     if tags.len() > 10 {
-        out.push(FieldViolation::new(
-            format!("{prefix}.tags"),
-            "at most 10 tags",
-        ));
+        out.push(
+            FieldViolation::new(format!("{prefix}.tags"), "at most 10 tags")
+                .reason("TOO_MANY")
+                .param("max", 10),
+        );
     }
     for (i, t) in tags.iter().enumerate() {
         if t.trim().is_empty() || t.chars().count() > 16 {
@@ -125,16 +132,18 @@ pub fn check_skus(prefix: &str, skus: &[SkuInput], out: &mut Vec<FieldViolation>
         if let Some(stock) = s.stock
             && !(0..=MAX_STOCK).contains(&stock)
         {
-            out.push(FieldViolation::new(
+            out.push(FieldViolation::out_of_range(
                 format!("{prefix}.skus[{i}].stock"),
-                "must be 0 to 10000000",
+                0,
+                10000000,
             ));
         }
         if s.specs.len() > 5 {
-            out.push(FieldViolation::new(
-                format!("{prefix}.skus[{i}].specs"),
-                "at most 5 specs",
-            ));
+            out.push(
+                FieldViolation::new(format!("{prefix}.skus[{i}].specs"), "at most 5 specs")
+                    .reason("TOO_MANY")
+                    .param("max", 5),
+            );
         }
         for (j, sp) in s.specs.iter().enumerate() {
             let bad = |v: &str| v.trim().is_empty() || v.chars().count() > 16;
@@ -152,10 +161,13 @@ pub fn check_skus(prefix: &str, skus: &[SkuInput], out: &mut Vec<FieldViolation>
             .collect();
         key.sort();
         if !seen.insert(key) {
-            out.push(FieldViolation::new(
-                format!("{prefix}.skus[{i}].specs"),
-                "another SKU has the same spec values",
-            ));
+            out.push(
+                FieldViolation::new(
+                    format!("{prefix}.skus[{i}].specs"),
+                    "another SKU has the same spec values",
+                )
+                .reason("DUPLICATE"),
+            );
         }
     }
 }

@@ -21,42 +21,43 @@ static PHONE: LazyLock<Regex> =
 /// Checks a login name (lower case; 3-64 of a-z 0-9 . _ -).
 pub fn check_login(field: &str, login: &str, out: &mut Vec<FieldViolation>) {
     if !LOGIN.is_match(login) {
-        out.push(FieldViolation::new(
-            field,
-            "3-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
-        ));
+        out.push(FieldViolation::invalid_format(field, "login"));
     }
 }
 
 /// Checks a new password: 10-128 characters, not all one kind.
 pub fn check_password(field: &str, password: &str, out: &mut Vec<FieldViolation>) {
     let n = password.chars().count();
-    if !(10..=128).contains(&n) {
-        out.push(FieldViolation::new(field, "must be 10 to 128 characters"));
+    if n < 10 {
+        out.push(
+            FieldViolation::new(field, "must be 10 to 128 characters")
+                .reason("TOO_SHORT")
+                .param("min", 10),
+        );
+    } else if n > 128 {
+        out.push(FieldViolation::too_long(field, 128));
     } else if password.chars().all(|c| c.is_ascii_digit())
         || password.chars().all(char::is_alphabetic)
     {
-        out.push(FieldViolation::new(
-            field,
-            "must mix letters with digits or symbols",
-        ));
+        out.push(FieldViolation::invalid_format(field, "password"));
     }
 }
 
 /// Checks a phone number; empty means none.
 pub fn check_phone(field: &str, phone: &str, out: &mut Vec<FieldViolation>) {
     if !phone.is_empty() && !PHONE.is_match(phone) {
-        out.push(FieldViolation::new(
-            field,
-            "digits only, with an optional leading +",
-        ));
+        out.push(FieldViolation::invalid_format(field, "phone"));
     }
 }
 
 /// Checks a display name.
 pub fn check_display_name(field: &str, name: &str, out: &mut Vec<FieldViolation>) {
     if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        out.push(FieldViolation::new(field, "1 to 64 printable characters"));
+        out.push(if name.trim().is_empty() {
+            FieldViolation::required(field)
+        } else {
+            FieldViolation::too_long(field, 64)
+        });
     }
 }
 

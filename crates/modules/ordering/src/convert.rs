@@ -139,12 +139,9 @@ pub fn order(o: &orders::Model) -> pb::Order {
 
 fn text(field: &str, value: &str, max: usize, v: &mut Vec<FieldViolation>) {
     if value.trim().is_empty() {
-        v.push(FieldViolation::new(field, "is required"));
+        v.push(FieldViolation::required(field));
     } else if value.chars().count() > max {
-        v.push(FieldViolation::new(
-            field,
-            format!("at most {max} characters"),
-        ));
+        v.push(FieldViolation::too_long(field, max));
     }
 }
 
@@ -179,9 +176,10 @@ pub fn basket(
             Err(e) => return Err(e),
         };
         if !(1..=999).contains(&it.quantity) {
-            v.push(FieldViolation::new(
+            v.push(FieldViolation::out_of_range(
                 format!("items[{i}].quantity"),
-                "must be 1 to 999",
+                1,
+                999,
             ));
             continue;
         }

@@ -345,6 +345,7 @@ pub fn config_rules(
                 format!("config.opening_hours.{i}.end"),
                 "must differ from the start (a window from a time to itself is never open)",
             )
+            .reason("EMPTY_WINDOW")
         })
         .collect()
 }

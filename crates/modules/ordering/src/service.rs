@@ -258,7 +258,7 @@ impl OrderingApp {
         let mut v = Vec::new();
         check_request_id(&placement.request_id, &mut v);
         if placement.remark.chars().count() > 200 {
-            v.push(FieldViolation::new("remark", "at most 200 characters"));
+            v.push(FieldViolation::too_long("remark", 200));
         }
         if placement.expected_total_fen < 0 {
             v.push(FieldViolation::new(

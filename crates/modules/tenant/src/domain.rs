@@ -60,6 +60,13 @@ impl Violations {
         }
     }
 
+    /// Records `violation` when `ok` is false.
+    pub fn require(&mut self, ok: bool, violation: impl FnOnce() -> FieldViolation) {
+        if !ok {
+            self.0.push(violation());
+        }
+    }
+
     /// Ok when nothing was recorded.
     pub fn finish(self) -> Result<(), RequestError> {
         if self.0.is_empty() {
@@ -72,34 +79,30 @@ impl Violations {
 
 /// Checks a slug.
 pub fn check_slug(v: &mut Violations, field: &str, slug: &str) {
-    v.check(
-        SLUG.is_match(slug),
-        field,
-        "3-40 characters of a-z, 0-9 and '-', not starting or ending with '-'",
-    );
+    v.require(SLUG.is_match(slug), || {
+        FieldViolation::invalid_format(field, "slug")
+    });
 }
 
 /// Checks an appid; empty means none.
 pub fn check_appid(v: &mut Violations, field: &str, appid: &str) {
-    v.check(
-        appid.is_empty() || APPID.is_match(appid),
-        field,
-        "a WeChat appid is \"wx\" followed by 16 lowercase hex digits",
-    );
+    v.require(appid.is_empty() || APPID.is_match(appid), || {
+        FieldViolation::invalid_format(field, "appid")
+    });
 }
 
 /// Checks a display name.
 pub fn check_name(v: &mut Violations, field: &str, name: &str, required: bool) {
     let n = name.chars().count();
     if required {
-        v.check(!name.trim().is_empty(), field, "is required");
+        v.require(!name.trim().is_empty(), || FieldViolation::required(field));
     }
-    v.check(n <= MAX_NAME_CHARS, field, "must be at most 64 characters");
-    v.check(
-        !name.chars().any(char::is_control),
-        field,
-        "must not contain control characters",
-    );
+    v.require(n <= MAX_NAME_CHARS, || {
+        FieldViolation::too_long(field, MAX_NAME_CHARS)
+    });
+    v.require(!name.chars().any(char::is_control), || {
+        FieldViolation::invalid_format(field, "text")
+    });
 }
 
 /// Checks an industry.

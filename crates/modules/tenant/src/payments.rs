@@ -172,7 +172,7 @@ impl TenantApp {
         };
         let mut v = Vec::new();
         if input.appid.trim().is_empty() {
-            v.push(FieldViolation::new("payment_account.appid", "is required"));
+            v.push(FieldViolation::required("payment_account.appid"));
         }
         if let Err(mm_wechatpay::Error::InvalidKey { field, reason }) = MerchantKeys::new(
             input.mchid.trim(),
@@ -182,11 +182,25 @@ impl TenantApp {
             input.platform_key_id.trim(),
             &input.platform_public_key_pem,
         ) {
-            let field = match field {
+            // Worded by the dashboard from the key's kind; the library's English stays for logs.
+            let format = match field {
+                "mchid" => "mchid",
+                "merchant_private_key_pem" => "private_key",
+                "platform_public_key_pem" => "public_key",
+                "apiv3_key" => "apiv3_key",
+                _ => "header_value",
+            };
+            let path = match field {
                 "merchant_private_key_pem" | "apiv3_key" => field.to_string(),
                 f => format!("payment_account.{f}"),
             };
-            v.push(FieldViolation::new(field, reason));
+            v.push(if reason == "must not be empty" {
+                FieldViolation::required(path)
+            } else {
+                FieldViolation::new(path, reason)
+                    .reason("INVALID_FORMAT")
+                    .param("format", format)
+            });
         }
         if !v.is_empty() {
             return Err(RequestError::Invalid(v).into());

@@ -394,7 +394,8 @@ impl Registry {
                 } else {
                     format!("config.{path}")
                 };
-                FieldViolation::new(field, e.to_string())
+                let at = schema_at(&m.spec.config_schema, e.instance_path().as_str());
+                reasoned(FieldViolation::new(field, e.to_string()), e.kind(), at)
             })
             .collect();
         // The module's own rules read typed values, so they run on a config the schema passed.
@@ -457,6 +458,72 @@ fn topological_order(
         visit(i, mods, index, &mut state, &mut out)?;
     }
     Ok(out)
+}
+
+/// The schema a config value is checked against, found by walking `properties` and `items`
+/// along the value's JSON pointer (`/opening_hours/0/start`).
+fn schema_at<'a>(schema: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let mut at = schema;
+    for step in pointer.split('/').filter(|s| !s.is_empty()) {
+        at = match at.get("properties").and_then(|p| p.get(step)) {
+            Some(s) => s,
+            None if step.chars().all(|c| c.is_ascii_digit()) => at.get("items")?,
+            None => return None,
+        };
+    }
+    Some(at)
+}
+
+/// A schema violation with the reason and facts clients word it from: the schema's bound or
+/// limit, and for a pattern the `x-format` the spec names it by ("time" for "HH:MM"), never the
+/// pattern itself.
+fn reasoned(
+    v: FieldViolation,
+    kind: &jsonschema::error::ValidationErrorKind,
+    at: Option<&Value>,
+) -> FieldViolation {
+    use jsonschema::error::ValidationErrorKind as K;
+    let bound = |key: &str| at.and_then(|s| s.get(key)).cloned();
+    match kind {
+        K::Required { property } => FieldViolation {
+            field: format!("{}.{}", v.field, property.as_str().unwrap_or_default()),
+            ..v
+        }
+        .reason("REQUIRED"),
+        K::Minimum { limit } | K::ExclusiveMinimum { limit } => {
+            let v = v.reason("BELOW_MINIMUM").param("min", limit);
+            match bound("maximum") {
+                Some(max) => v.param("max", max),
+                None => v,
+            }
+        }
+        K::Maximum { limit } | K::ExclusiveMaximum { limit } => {
+            let v = v.reason("ABOVE_MAXIMUM").param("max", limit);
+            match bound("minimum") {
+                Some(min) => v.param("min", min),
+                None => v,
+            }
+        }
+        K::MaxLength { limit } => v.reason("TOO_LONG").param("max", limit),
+        K::MinLength { limit } => v.reason("TOO_SHORT").param("min", limit),
+        K::MaxItems { limit } => v.reason("TOO_MANY").param("max", limit),
+        K::MinItems { limit } => v.reason("TOO_FEW").param("min", limit),
+        K::UniqueItems => v.reason("DUPLICATE"),
+        K::Enum { .. } | K::Constant { .. } => v.reason("NOT_ALLOWED"),
+        K::Type { .. } => v.reason("WRONG_TYPE"),
+        K::AdditionalProperties { unexpected } => v
+            .reason("UNKNOWN_FIELD")
+            .param("names", unexpected.join(",")),
+        K::Pattern { .. } | K::Format { .. } => {
+            let format = at
+                .and_then(|s| s.get("x-format"))
+                .and_then(Value::as_str)
+                .filter(|f| f.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                .unwrap_or("text");
+            v.reason("INVALID_FORMAT").param("format", format)
+        }
+        _ => v,
+    }
 }
 
 #[cfg(test)]

@@ -191,6 +191,16 @@ async fn wechat_errors_become_clear_client_errors() {
         (s, b["details"]["fields"][0]["field"].as_str()),
         (400, Some("code"))
     );
+    assert_eq!(b["details"]["fields"][0]["reason"], "REQUIRED");
+    let long = "x".repeat(300);
+    let (s, b) = wechat_login_http(&app, &h, serde_json::json!({"code": long})).await;
+    assert_eq!(s, 400);
+    assert_eq!(b["details"]["fields"][0]["reason"], "TOO_LONG");
+    assert_eq!(b["details"]["fields"][0]["params"]["max"], "256");
+    assert!(
+        b["details"]["metadata"].get("code#max").is_none(),
+        "params travel with their field, not in the metadata: {b}"
+    );
 }
 
 #[tokio::test]

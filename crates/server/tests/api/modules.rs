@@ -151,7 +151,17 @@ async fn cross_field_config_rules_are_checked_on_the_server() {
     let r = c
         .update_module_config(with_token(update("booking", bad), &admin))
         .await;
+    let s = r.as_ref().expect_err("refused").clone();
     assert_eq!(refused(r), vec!["config.lead_time_minutes"]);
+    let details = s.get_error_details();
+    assert_eq!(
+        details.bad_request().unwrap().field_violations[0].reason,
+        "LEAD_TIME_TOO_LONG"
+    );
+    assert_eq!(
+        details.error_info().unwrap().metadata["config.lead_time_minutes#horizon_days"],
+        "1"
+    );
     // The same notice against the default horizon (14 days) is fine.
     let ok = serde_json::json!({"lead_time_minutes": 10080});
     c.update_module_config(with_token(update("booking", ok), &admin))
@@ -244,6 +254,22 @@ async fn invalid_config_is_refused_field_by_field_and_the_stored_config_stays() 
             "config.opening_hours.0.start"
         ]
     );
+    // Each carries a reason and the facts a client words it from, never only English or a regex.
+    let reasons: std::collections::BTreeMap<String, String> = s
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| (v.field.clone(), v.reason.clone()))
+        .collect();
+    assert_eq!(reasons["config.min_order_fen"], "BELOW_MINIMUM");
+    assert_eq!(reasons["config.fulfilment_modes.0"], "NOT_ALLOWED");
+    assert_eq!(reasons["config.opening_hours.0.start"], "INVALID_FORMAT");
+    let meta = s.get_error_details().error_info().unwrap().metadata.clone();
+    assert_eq!(meta["config.min_order_fen#min"], "0");
+    assert_eq!(meta["config.min_order_fen#max"], "10000000");
+    assert_eq!(meta["config.opening_hours.0.start#format"], "time");
     let after = c
         .get_module_config(get())
         .await

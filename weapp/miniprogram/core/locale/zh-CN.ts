@@ -22,6 +22,19 @@ export const zhCN = {
     conflict: '操作冲突，请刷新后重试',
     tooMany: '操作太频繁，请稍后再试',
     unavailable: '服务暂不可用，请稍后再试',
+    /** A field the BFF refused, by its reason ({max} and the like are its params). */
+    fields: {
+      REQUIRED: '请填写必填项',
+      TOO_LONG: '内容过长，最多 {max} 个字',
+      TOO_SHORT: '内容过短，至少 {min} 个字',
+      BELOW_MINIMUM: '数值不能小于 {min}',
+      ABOVE_MAXIMUM: '数值不能大于 {max}',
+      OUT_OF_RANGE: '数值须在 {min} 到 {max} 之间',
+      INVALID_FORMAT: '填写的格式不正确',
+      INVALID_FORMAT_phone: '请填写正确的手机号',
+      TOO_MANY: '最多 {max} 项',
+      TOO_FEW: '至少 {min} 项',
+    } as Record<string, string>,
     byCode: {
       APP_NOT_FOUND: '该小程序尚未开通服务',
       // The BFF's own refusals of a request it cannot read (a client bug, not the customer's).

@@ -8,7 +8,7 @@ import { create } from '@bufbuild/protobuf'
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect'
 import { TenantService } from '@/gen/minimodules/tenant/v1/tenant_service_pb'
 import { ModuleSchema } from '@/gen/minimodules/tenant/v1/module_pb'
-import { BadRequestSchema } from '@/gen/google/rpc/error_details_pb'
+import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
 import { setTransport } from '@/api/transport'
 import { resetClients } from '@/api/clients'
 import { i18n } from '@/locales'
@@ -21,6 +21,7 @@ const schema = {
   properties: {
     contact_phone: { type: 'string', maxLength: 32, title: '联系电话', default: '' },
     auto_accept: { type: 'boolean', title: '自动接单', default: false },
+    horizon_days: { type: 'integer', minimum: 1, maximum: 180, title: '可预约天数', default: 14 },
   },
 }
 
@@ -35,8 +36,24 @@ async function mountPage(updates: unknown[]) {
           updates.push(req.config?.config)
           throw new ConnectError('invalid', Code.InvalidArgument, undefined, [
             {
+              desc: ErrorInfoSchema,
+              value: {
+                reason: 'INVALID_CONFIG',
+                domain: 'tenant.minimodules',
+                metadata: { 'config.contact_phone#format': 'phone' },
+              },
+            },
+            {
               desc: BadRequestSchema,
-              value: { fieldViolations: [{ field: 'config.contact_phone', description: 'does not match pattern' }] },
+              value: {
+                fieldViolations: [
+                  {
+                    field: 'config.contact_phone',
+                    reason: 'INVALID_FORMAT',
+                    description: 'does not match "^[0-9+]+$"',
+                  },
+                ],
+              },
             },
           ])
         },
@@ -77,9 +94,29 @@ describe('ModuleConfigView', () => {
     await flushPromises()
     // Element Plus shows a form item's error after a short debounce.
     await new Promise((r) => setTimeout(r, 250))
-    expect(updates).toEqual([{ contact_phone: 'not a phone', auto_accept: true }])
-    expect(w.find('[data-test="field-contact_phone"] .el-form-item__error').text()).toBe('does not match pattern')
+    expect(updates).toEqual([{ contact_phone: 'not a phone', auto_accept: true, horizon_days: 14 }])
+    expect(w.find('[data-test="field-contact_phone"] .el-form-item__error').text()).toBe('只能填数字，可以 + 开头')
     expect(w.find('[data-test="field-contact_phone"]').classes()).toContain('is-error')
     expect(w.find('[data-test="field-auto_accept"]').classes()).not.toContain('is-error')
+  })
+
+  it('points at a number out of range instead of clamping it, sends nothing, and clears the error on edit', async () => {
+    const updates: unknown[] = []
+    const w = await mountPage(updates)
+    const box = () => w.find('[data-test="field-horizon_days"] input')
+    await box().setValue('0')
+    await box().trigger('blur')
+    await w.find('[data-test="config-save"]').trigger('click')
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 250))
+    expect(updates).toEqual([])
+    expect((box().element as HTMLInputElement).value).toBe('0')
+    expect(w.find('[data-test="field-horizon_days"] .el-form-item__error').text()).toBe('须在 1 到 180 之间')
+
+    await box().setValue('7')
+    await box().trigger('blur')
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 250))
+    expect(w.find('[data-test="field-horizon_days"] .el-form-item__error').exists()).toBe(false)
   })
 })

@@ -50,7 +50,9 @@ async function mountPage(fake: Fake): Promise<VueWrapper> {
             throw new ConnectError('invalid argument', Code.InvalidArgument, undefined, [
               {
                 desc: BadRequestSchema,
-                value: { fieldViolations: fake.refuse.map(([field, description]) => ({ field, description })) },
+                value: {
+                  fieldViolations: fake.refuse.map(([field, reason]) => ({ field, reason, description: 'English' })),
+                },
               },
             ])
           const saved = clone(PaymentAccountSchema, req.paymentAccount ?? stored)
@@ -119,14 +121,14 @@ describe('PaymentView', () => {
 
   it("puts the server's field errors beside their fields", async () => {
     fake.refuse = [
-      ['payment_account.mchid', 'must be digits only'],
-      ['merchant_private_key_pem', 'expected a PEM'],
+      ['payment_account.mchid', 'INVALID_FORMAT'],
+      ['merchant_private_key_pem', 'REQUIRED'],
     ]
     const w = await mountPage(fake)
     await w.find('[name="mchid"]').setValue('abc')
     await save(w)
-    expect(w.find('[data-test="field-mchid"] .el-form-item__error').text()).toBe('must be digits only')
-    expect(w.find('[data-test="field-merchant_private_key_pem"] .el-form-item__error').text()).toBe('expected a PEM')
+    expect(w.find('[data-test="field-mchid"] .el-form-item__error').text()).toBe('格式不正确')
+    expect(w.find('[data-test="field-merchant_private_key_pem"] .el-form-item__error').text()).toBe('必填')
     expect(w.findAll('.el-form-item.is-error')).toHaveLength(2)
     expect(input(w, 'mchid').value).toBe('abc')
   })

@@ -26,10 +26,7 @@ impl BookingApp {
                 v.push(FieldViolation::new("contact_name", "1 to 64 characters"));
             }
             if b.contact_phone.chars().count() > 32 {
-                v.push(FieldViolation::new(
-                    "contact_phone",
-                    "at most 32 characters",
-                ));
+                v.push(FieldViolation::too_long("contact_phone", 32));
             }
         } else {
             if actor != Actor::Customer {
@@ -38,7 +35,7 @@ impl BookingApp {
             check_request_id(&b.request_id, &mut v);
         }
         if b.note.chars().count() > 200 {
-            v.push(FieldViolation::new("note", "at most 200 characters"));
+            v.push(FieldViolation::too_long("note", 200));
         }
         invalid(v)?;
         // Customers and staff members keep separate idempotency keys.

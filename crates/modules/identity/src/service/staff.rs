@@ -38,10 +38,7 @@ impl IdentityApp {
             && !a.is_empty()
             && !https_url(a)
         {
-            v.push(FieldViolation::new(
-                "user.avatar_url",
-                "an https:// URL of at most 2048 bytes",
-            ));
+            v.push(FieldViolation::invalid_format("user.avatar_url", "url"));
         }
         invalid(v)?;
         let scope = ctx.authorize_tenant(&tenant_of(ctx)?)?;

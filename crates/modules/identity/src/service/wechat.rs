@@ -156,13 +156,12 @@ impl IdentityApp {
         self.throttle(ctx)?;
         let mut v = Vec::new();
         if appid.is_empty() || appid.len() > 32 {
-            v.push(FieldViolation::new("wechat_appid", "is required"));
+            v.push(FieldViolation::required("wechat_appid"));
         }
-        if code.is_empty() || code.len() > 256 {
-            v.push(FieldViolation::new(
-                "code",
-                "is required and at most 256 characters",
-            ));
+        if code.is_empty() {
+            v.push(FieldViolation::required("code"));
+        } else if code.len() > 256 {
+            v.push(FieldViolation::too_long("code", 256));
         }
         invalid(v)?;
         let (scope, secret) = self.app_by_appid(appid).await?;
@@ -343,19 +342,13 @@ impl IdentityApp {
             && appid.starts_with("wx")
             && appid[2..].chars().all(|c| c.is_ascii_hexdigit()))
         {
-            v.push(FieldViolation::new(
-                "wechat_appid",
-                "a WeChat appid is \"wx\" followed by 16 hex digits",
-            ));
+            v.push(FieldViolation::invalid_format("wechat_appid", "appid"));
         }
         if secret.len() < 16
             || secret.len() > 128
             || !secret.chars().all(|c| c.is_ascii_alphanumeric())
         {
-            v.push(FieldViolation::new(
-                "app_secret",
-                "16-128 letters and digits",
-            ));
+            v.push(FieldViolation::invalid_format("app_secret", "app_secret"));
         }
         invalid(v)?;
         if let Some(other) = self.shop_of(appid).await?
