@@ -16,25 +16,41 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
 }
 
+# Building and running needs cargo only (rustup or Debian's cargo alike).
 ensure_rust() {
   if ! command -v cargo >/dev/null 2>&1; then
-    echo "cargo is not installed: install Rust with rustup (https://rustup.rs) and retry" >&2
+    echo "cargo is not installed: install Rust (https://rustup.rs, or Debian's cargo) and retry" >&2
     exit 1
   fi
-  for c in clippy rustfmt; do
-    if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
-      log "installing rust component $c"
-      rustup component add "$c"
+}
+
+# The tests also lint: clippy and rustfmt, added with rustup when it manages the toolchain.
+ensure_rust_lints() {
+  ensure_rust
+  for c in clippy fmt; do
+    if ! cargo "$c" --version >/dev/null 2>&1; then
+      if command -v rustup >/dev/null 2>&1; then
+        log "installing rust component $c"
+        rustup component add "$([ "$c" = fmt ] && echo rustfmt || echo clippy)"
+      else
+        echo "cargo $c is missing: install it (Debian: apt install rust-clippy rustfmt) and retry" >&2
+        exit 1
+      fi
     fi
   done
 }
 
+# cargo-deny, for the supply-chain checks, built once into cargo's bin directory.
+ensure_cargo_deny() {
+  if ! cargo deny --version >/dev/null 2>&1; then
+    log "installing cargo-deny"
+    cargo install cargo-deny --locked
+  fi
+}
+
 ensure_node_tools() {
   if [ ! -x tools/node_modules/.bin/buf ]; then
-    if ! command -v npm >/dev/null 2>&1; then
-      log "installing Node.js and npm"
-      apt_install nodejs npm
-    fi
+    ensure_npm
     log "installing command-line tools from tools/package-lock.json"
     # Not `npm ci`: the registry this machine reaches lacks buf's macOS/Windows builds, so the
     # lockfile holds only the Linux ones and `npm ci` calls it out of sync. `npm install` follows
@@ -77,10 +93,26 @@ ensure_redis() {
   exit 1
 }
 
+# Node.js 20.19 or newer, which Vite and Vitest need. Debian's packages give a node and npm where
+# there is none; where the node is older, Node.js 22 comes from the npm registry (the
+# node-linux-<arch> package) into .cache/node and goes first on PATH for this script.
+node_recent() {
+  command -v node >/dev/null 2>&1 &&
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'
+}
 ensure_npm() {
   if ! command -v npm >/dev/null 2>&1; then
     log "installing Node.js and npm"
     apt_install nodejs npm
+  fi
+  if ! node_recent; then
+    local arch dir=.cache/node
+    case "$(uname -m)" in aarch64 | arm64) arch=arm64 ;; *) arch=x64 ;; esac
+    if [ ! -x "$dir/node_modules/node-linux-$arch/bin/node" ]; then
+      log "Node.js $(node --version 2>/dev/null || echo '(none)') is older than 20.19: installing Node.js 22"
+      npm install --prefix "$dir" --no-save --no-audit --no-fund "node-linux-$arch@22"
+    fi
+    export PATH="$PWD/$dir/node_modules/node-linux-$arch/bin:$PATH"
   fi
 }
 

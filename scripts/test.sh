@@ -14,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-ensure_rust
+ensure_rust_lints
+ensure_cargo_deny
 ensure_node_tools
 ensure_weapp
 ensure_postgres
@@ -47,6 +48,9 @@ scripts/check-k8s.sh
 
 log "architecture rules"
 scripts/check-architecture.sh
+
+log "supply chain: cargo deny (advisories, licenses, duplicates, sources), npm audit"
+scripts/check-supply-chain.sh
 
 log "admin dashboard: type check, build and unit tests (Vitest)"
 npm --prefix web-admin run build
