@@ -152,6 +152,13 @@ test('enabling a module makes its menu appear', async () => {
 
 test('an invalid module config shows the server field error beside the field', async () => {
   await page.click('[data-test="configure-tenant"]')
+  // The spec's order and words: options by name (简体中文, not zh-CN), fields as the spec lists them.
+  await page.locator('[data-test="field-locale"]').getByText('简体中文').waitFor()
+  const order = await page.locator('[data-test^="field-"]').evaluateAll((els) => els.map((e) => e.dataset.test))
+  check(
+    order.join() === 'field-contact_phone,field-address,field-announcement,field-locale,field-time_zone',
+    `fields in the spec's order: ${order.join()}`,
+  )
   const phone = page.locator('[data-test="field-contact_phone"]')
   await phone.locator('input').fill('call me maybe')
   await page.click('[data-test="config-save"]')

@@ -29,15 +29,64 @@ describe('fieldsOf', () => {
     const byKey = Object.fromEntries(fieldsOf(ordering?.config_schema).map((f) => [f.key, f]))
     expect(byKey.fulfilment_modes?.kind).toBe('multiEnum')
     expect(byKey.fulfilment_modes?.enumValues).toEqual(['dine_in', 'takeaway', 'delivery'])
+    expect(byKey.fulfilment_modes?.enumLabels).toEqual({ dine_in: '堂食', takeaway: '外带', delivery: '外送' })
     expect(byKey.min_order_fen).toMatchObject({
-      kind: 'integer',
+      kind: 'money',
       minimum: 0,
       maximum: 10000000,
-      title: '起送金额（分）',
+      title: '起送金额（元）',
     })
     expect(byKey.auto_accept?.kind).toBe('boolean')
     expect(byKey.opening_hours?.kind).toBe('rows')
-    expect(byKey.opening_hours?.columns.map((c) => c.key)).toEqual(['start', 'end'])
+    expect(byKey.opening_hours?.columns.map((c) => [c.key, c.title, c.kind])).toEqual([
+      ['start', '开始', 'time'],
+      ['end', '结束', 'time'],
+    ])
+  })
+
+  it("keeps the spec's order even when the schema arrives with its keys sorted", () => {
+    const ordering = specs.find((s) => s.id === 'ordering')?.config_schema as Record<string, unknown>
+    const props = ordering.properties as Record<string, unknown>
+    // As a protobuf Struct delivers it: keys in alphabetical order.
+    const sorted = {
+      ...ordering,
+      properties: Object.fromEntries(
+        Object.keys(props)
+          .sort()
+          .map((k) => [k, props[k]]),
+      ),
+    }
+    expect(fieldsOf(sorted).map((f) => f.key)).toEqual(ordering['x-order'])
+  })
+
+  it('words options in the chosen language', () => {
+    const ordering = specs.find((s) => s.id === 'ordering')
+    const pay = fieldsOf(ordering?.config_schema, true).find((f) => f.key === 'payment_methods')
+    expect(pay?.enumLabels).toEqual({ wechat_pay: 'WeChat Pay', counter: 'Pay at the counter' })
+  })
+
+  it('lists every property of every shipped spec in its x-order, and every enum has labels', () => {
+    for (const s of specs) {
+      const schema = s.config_schema as { properties?: Record<string, Record<string, unknown>>; 'x-order'?: string[] }
+      const keys = Object.keys(schema.properties ?? {})
+      if (!keys.length) continue
+      expect([...(schema['x-order'] ?? [])].sort(), s.id).toEqual([...keys].sort())
+      for (const f of fieldsOf(schema)) {
+        if ((f.kind === 'enum' || f.kind === 'multiEnum') && f.enumValues.some((v) => typeof v === 'string'))
+          expect(Object.keys(f.enumLabels).sort(), `${s.id}.${f.key}`).toEqual(f.enumValues.map(String).sort())
+      }
+    }
+  })
+
+  it('asks money in yuan and stores fen', () => {
+    const fields = fieldsOf({ properties: { fee: { type: 'integer', 'x-unit': 'fen', minimum: 0, maximum: 100000 } } })
+    const model = toModel(fields, { fee: 250 })
+    expect(model.fee).toBe(2.5)
+    model.fee = 12.34
+    expect(fromModel(fields, model).config).toEqual({ fee: 1234 })
+    expect(checkConfig(fields, { fee: 100001 })).toEqual({
+      fee: { reason: 'MONEY_OUT_OF_RANGE', params: { min_yuan: '0', max_yuan: '1000' } },
+    })
   })
 
   it('uses English titles made from keys when asked', () => {

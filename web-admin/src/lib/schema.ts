@@ -3,12 +3,27 @@
 // pattern or enum, arrays of enum strings (multi-select), arrays of flat objects (a row editor), flat
 // objects of strings (a group of labelled inputs).
 // Anything else is edited as JSON text, so a new schema shape still gets a (plain) field.
+// The spec's own words and order come through its extensions: `x-order` (the properties in the
+// order the form shows them: JSON objects on the wire have none), `x-enum-labels` (each option as
+// `[zh-CN, en]`), `x-unit: "fen"` (money kept in fen, asked in yuan) and `x-format: "time"`
+// (a time picker).
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
 export type JsonObject = { [k: string]: JsonValue }
 
 export type FieldKind =
-  'boolean' | 'integer' | 'number' | 'string' | 'text' | 'enum' | 'multiEnum' | 'rows' | 'group' | 'json'
+  | 'boolean'
+  | 'integer'
+  | 'number'
+  | 'money'
+  | 'time'
+  | 'string'
+  | 'text'
+  | 'enum'
+  | 'multiEnum'
+  | 'rows'
+  | 'group'
+  | 'json'
 
 export interface FieldSpec {
   key: string
@@ -16,6 +31,8 @@ export interface FieldSpec {
   description: string
   kind: FieldKind
   enumValues: (string | number)[]
+  /** Each option's words in the user's language (`x-enum-labels`); the raw value where none. */
+  enumLabels: Record<string, string>
   minimum?: number
   maximum?: number
   maxLength?: number
@@ -55,6 +72,8 @@ function kindOf(s: Schema): FieldKind {
   const type = s.type
   if (Array.isArray(s.enum)) return 'enum'
   if (type === 'boolean') return 'boolean'
+  if (type === 'integer' && s['x-unit'] === 'fen') return 'money'
+  if (type === 'string' && s['x-format'] === 'time') return 'time'
   if (type === 'integer') return 'integer'
   if (type === 'number') return 'number'
   if (type === 'string') return num(s.maxLength) !== undefined && (num(s.maxLength) ?? 0) > 100 ? 'text' : 'string'
@@ -74,14 +93,20 @@ function field(key: string, s: Schema, required: boolean, english: boolean): Fie
   const items = obj(s.items)
   const inner = kind === 'rows' ? items : kind === 'group' ? s : {}
   const innerRequired = new Set(Array.isArray(inner.required) ? (inner.required as string[]) : [])
-  const columns = Object.entries(obj(inner.properties)).map(([k, p]) => field(k, obj(p), innerRequired.has(k), english))
+  const columns = ordered(inner).map(([k, p]) => field(k, obj(p), innerRequired.has(k), english))
   const enumSource = kind === 'multiEnum' ? items.enum : s.enum
+  const labels = obj(kind === 'multiEnum' ? (items['x-enum-labels'] ?? s['x-enum-labels']) : s['x-enum-labels'])
+  const enumLabels: Record<string, string> = {}
+  for (const [v, l] of Object.entries(labels)) {
+    if (Array.isArray(l) && typeof l[0] === 'string') enumLabels[v] = String((english ? l[1] : l[0]) ?? l[0])
+  }
   return {
     key,
     title,
     description: typeof s.description === 'string' ? s.description : '',
     kind,
     enumValues: Array.isArray(enumSource) ? (enumSource as (string | number)[]) : [],
+    enumLabels,
     minimum: num(s.minimum),
     maximum: num(s.maximum),
     maxLength: num(s.maxLength),
@@ -95,11 +120,19 @@ function field(key: string, s: Schema, required: boolean, english: boolean): Fie
   }
 }
 
-/** The form fields of an object schema, in the schema's property order. */
+/** An object schema's properties in its `x-order`; any it does not list follow. */
+function ordered(s: Schema): [string, unknown][] {
+  const order = Array.isArray(s['x-order']) ? (s['x-order'] as string[]) : []
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length)
+  // A stable sort: properties it does not list keep their own order.
+  return Object.entries(obj(s.properties)).sort(([a], [b]) => rank(a) - rank(b))
+}
+
+/** The form fields of an object schema, in the spec's order. */
 export function fieldsOf(schema: unknown, english = false): FieldSpec[] {
   const s = obj(schema)
   const required = new Set(Array.isArray(s.required) ? (s.required as string[]) : [])
-  return Object.entries(obj(s.properties)).map(([k, p]) => field(k, obj(p), required.has(k), english))
+  return ordered(s).map(([k, p]) => field(k, obj(p), required.has(k), english))
 }
 
 /** A form model: the stored config over the schema's defaults; `json` fields as text. */
@@ -107,7 +140,12 @@ export function toModel(fields: FieldSpec[], config: JsonObject): Record<string,
   const model: Record<string, unknown> = {}
   for (const f of fields) {
     const v = config[f.key] ?? f.default ?? null
-    model[f.key] = f.kind === 'json' ? JSON.stringify(v, null, 2) : structuredClone(v)
+    model[f.key] =
+      f.kind === 'json'
+        ? JSON.stringify(v, null, 2)
+        : f.kind === 'money' && typeof v === 'number'
+          ? v / 100
+          : structuredClone(v)
   }
   return model
 }
@@ -127,6 +165,8 @@ export function fromModel(
       } catch {
         errors[f.key] = 'JSON'
       }
+    } else if (f.kind === 'money' && typeof v === 'number') {
+      config[f.key] = Math.round(v * 100)
     } else if (v !== undefined && v !== null) {
       config[f.key] = v as JsonValue
     }
@@ -149,7 +189,14 @@ export function checkConfig(fields: FieldSpec[], config: JsonObject): Record<str
   const out: Record<string, Problem> = {}
   for (const f of fields) {
     const v = config[f.key]
-    if (f.kind === 'integer' || f.kind === 'number') {
+    if (f.kind === 'money') {
+      if (typeof v !== 'number') continue
+      const params: Record<string, string> = {}
+      if (f.minimum !== undefined) params.min_yuan = String(f.minimum / 100)
+      if (f.maximum !== undefined) params.max_yuan = String(f.maximum / 100)
+      if ((f.minimum !== undefined && v < f.minimum) || (f.maximum !== undefined && v > f.maximum))
+        out[f.key] = { reason: 'MONEY_OUT_OF_RANGE', params }
+    } else if (f.kind === 'integer' || f.kind === 'number') {
       if (typeof v !== 'number' || Number.isNaN(v)) {
         if (f.required || v !== undefined) out[f.key] = { reason: 'REQUIRED', params: {} }
         continue

@@ -81,6 +81,7 @@ const en: Shape<typeof zh> = {
     INVALID_FORMAT_tel: 'Digits, spaces, + and - only',
     INVALID_FORMAT_time_window: 'Start and end as 24-hour times, the end after the start (24:00 ends the day)',
     DEPOSIT_ABOVE_PRICE: 'The deposit cannot exceed the price',
+    MONEY_OUT_OF_RANGE: 'An amount from {min_yuan} to {max_yuan} yuan',
     INVALID_FORMAT_mchid: 'A merchant id is digits only',
     INVALID_FORMAT_private_key: 'Not a usable merchant API private key (the contents of apiclient_key.pem)',
     INVALID_FORMAT_public_key: 'Not a usable WeChat Pay public key (PEM)',
@@ -231,6 +232,7 @@ const en: Shape<typeof zh> = {
     addRow: 'Add a row',
     version: 'Config version {v}',
     invalidJson: 'Not valid JSON',
+    yuan: 'yuan',
     conflict: 'Someone else changed the settings; reloaded',
   },
   branding: {

@@ -79,6 +79,7 @@ export default {
     INVALID_FORMAT_tel: '只能包含数字、空格、+ 和 -',
     INVALID_FORMAT_time_window: '开始和结束按 24 小时制填写，结束晚于开始（24:00 表示当天结束）',
     DEPOSIT_ABOVE_PRICE: '定金不能超过价格',
+    MONEY_OUT_OF_RANGE: '金额须在 {min_yuan} 到 {max_yuan} 元之间',
     INVALID_FORMAT_mchid: '商户号只能是数字',
     INVALID_FORMAT_private_key: '不是可用的商户 API 私钥（apiclient_key.pem 的内容）',
     INVALID_FORMAT_public_key: '不是可用的微信支付公钥（PEM 格式）',
@@ -231,6 +232,7 @@ export default {
     addRow: '添加一行',
     version: '配置版本 {v}',
     invalidJson: 'JSON 格式不正确',
+    yuan: '元',
     conflict: '配置已被他人修改，已重新加载',
   },
   branding: {

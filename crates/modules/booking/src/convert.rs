@@ -62,7 +62,11 @@ pub fn service_input(s: &pb::Service) -> Result<ServiceInput, RequestError> {
         v.push(FieldViolation::too_long("service.description", 2000));
     }
     if !(5..=720).contains(duration_minutes) {
-        v.push(FieldViolation::out_of_range("service.duration_minutes", 5, 720));
+        v.push(FieldViolation::out_of_range(
+            "service.duration_minutes",
+            5,
+            720,
+        ));
     }
     if !(0..=100_000_000).contains(price_fen) {
         v.push(
@@ -75,7 +79,11 @@ pub fn service_input(s: &pb::Service) -> Result<ServiceInput, RequestError> {
         v.push(FieldViolation::out_of_range("service.capacity", 1, 1000));
     }
     if !(0..=240).contains(buffer_minutes) {
-        v.push(FieldViolation::out_of_range("service.buffer_minutes", 0, 240));
+        v.push(FieldViolation::out_of_range(
+            "service.buffer_minutes",
+            0,
+            240,
+        ));
     }
     if *deposit_fen < 0 || *deposit_fen > *price_fen {
         v.push(

@@ -484,6 +484,27 @@ fn reasoned(
 ) -> FieldViolation {
     use jsonschema::error::ValidationErrorKind as K;
     let bound = |key: &str| at.and_then(|s| s.get(key)).cloned();
+    // Money is kept in fen and asked in yuan: its bounds are worded in yuan.
+    let money = at.and_then(|s| s.get("x-unit")).and_then(Value::as_str) == Some("fen");
+    if money
+        && matches!(
+            kind,
+            K::Minimum { .. }
+                | K::Maximum { .. }
+                | K::ExclusiveMinimum { .. }
+                | K::ExclusiveMaximum { .. }
+        )
+    {
+        let yuan = |key: &str| bound(key).and_then(|b| b.as_i64()).map(|f| f / 100);
+        let mut v = v.reason("MONEY_OUT_OF_RANGE");
+        if let Some(min) = yuan("minimum") {
+            v = v.param("min_yuan", min);
+        }
+        if let Some(max) = yuan("maximum") {
+            v = v.param("max_yuan", max);
+        }
+        return v;
+    }
     match kind {
         K::Required { property } => FieldViolation {
             field: format!("{}.{}", v.field, property.as_str().unwrap_or_default()),

@@ -263,12 +263,13 @@ async fn invalid_config_is_refused_field_by_field_and_the_stored_config_stays() 
         .iter()
         .map(|v| (v.field.clone(), v.reason.clone()))
         .collect();
-    assert_eq!(reasons["config.min_order_fen"], "BELOW_MINIMUM");
+    // Money is worded in yuan, as the dashboard asks for it.
+    assert_eq!(reasons["config.min_order_fen"], "MONEY_OUT_OF_RANGE");
     assert_eq!(reasons["config.fulfilment_modes.0"], "NOT_ALLOWED");
     assert_eq!(reasons["config.opening_hours.0.start"], "INVALID_FORMAT");
     let meta = s.get_error_details().error_info().unwrap().metadata.clone();
-    assert_eq!(meta["config.min_order_fen#min"], "0");
-    assert_eq!(meta["config.min_order_fen#max"], "10000000");
+    assert_eq!(meta["config.min_order_fen#min_yuan"], "0");
+    assert_eq!(meta["config.min_order_fen#max_yuan"], "100000");
     assert_eq!(meta["config.opening_hours.0.start#format"], "time");
     let after = c
         .get_module_config(get())
