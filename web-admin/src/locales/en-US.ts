@@ -246,9 +246,8 @@ const en: Shape<typeof zh> = {
     displayNameHint: 'Empty means the shop name',
     preview: 'Mini-program preview',
     previewWelcome: 'Welcome',
-    previewOrder: 'Order now',
-    previewItem: 'House special',
-    previewTabs: 'Home,Menu,Me',
+    previewItem: { order: 'House special', book: 'Signature cut', browse: 'Featured item' },
+    previewCta: { order: 'Order now', book: 'Book now', browse: 'Browse' },
   },
   profile: {
     title: 'Shop profile',

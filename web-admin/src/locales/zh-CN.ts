@@ -246,9 +246,8 @@ export default {
     displayNameHint: '留空则使用店铺名称',
     preview: '小程序预览',
     previewWelcome: '欢迎光临',
-    previewOrder: '立即点单',
-    previewItem: '招牌菜',
-    previewTabs: '首页,点单,我的',
+    previewItem: { order: '招牌菜', book: '精剪造型', browse: '精选好物' },
+    previewCta: { order: '立即点单', book: '立即预约', browse: '去逛逛' },
   },
   profile: {
     title: '店铺资料',
