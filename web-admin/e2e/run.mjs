@@ -492,6 +492,14 @@ test('booking: the week view shows the booking on its day', async () => {
   await page.click('[data-test="mode-week"]')
   const column = page.locator(`[data-test="calendar"] [data-column="${tomorrow}"]`)
   await column.locator('[data-test="reservation"]', { hasText: '张女士' }).waitFor()
+  // All seven days fit at 1280 px: Sunday's column ends inside the calendar's visible box.
+  const cols = page.locator('[data-test="calendar"] .col')
+  check((await cols.count()) === 7, 'seven days')
+  const sunday = await cols.nth(6).evaluate((el) => el.getBoundingClientRect().right)
+  const box = await page
+    .locator('[data-test="calendar"]')
+    .evaluate((el) => el.parentElement.getBoundingClientRect().right)
+  check(sunday <= box + 1 && sunday <= 1280, `Sunday ends at ${sunday} px, the calendar at ${box} px`)
   await shot(page, 'booking-calendar-week')
 })
 
@@ -517,6 +525,9 @@ test('the demo shop admin logs in with one click on a tablet-sized screen', asyn
     await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
     const width = await p.locator('.aside').evaluate((el) => el.getBoundingClientRect().width)
     check(width <= 64, `sidebar collapsed on a tablet (width ${width})`)
+    // Collapsed, the modules are told apart by their icons alone: no two alike.
+    const icons = await p.locator('[data-test^="menu-icon-"] svg').evaluateAll((els) => els.map((e) => e.innerHTML))
+    check(icons.length >= 3 && new Set(icons).size === icons.length, `distinct module icons (${icons.length})`)
     await p.goto(new URL('tenant/modules', server.admin).toString())
     await p.locator('[data-test="module-ordering"]').waitFor()
     await shot(p, 'tablet-modules')
@@ -609,7 +620,7 @@ async function bff(path, { method = 'GET', token, body, appid, headers = {} } = 
 }
 
 test('an order placed through the BFF arrives live on the board and is advanced by the shop', async () => {
-  const shop = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  const shop = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })
   shop.setDefaultTimeout(TIMEOUT)
   const p = await shop.newPage()
   try {
@@ -652,8 +663,21 @@ test('an order placed through the BFF arrives live on the board and is advanced 
     await card('kitchen').locator('[data-test="action-startPreparing"]').click()
     await card('kitchen').getByText('制作中').waitFor()
     await shot(p, 'order-board')
+    // Every column fits the 1280 px screen: the last one ends inside it.
+    const right = await p.locator('[data-test="column-done"]').evaluate((el) => el.getBoundingClientRect().right)
+    check(right <= 1280, `the board ends at ${right} px`)
     await card('kitchen').locator('[data-test="action-markReady"]').click()
     await card('ready').waitFor()
+
+    // On a tablet one stage shows at a time, full width, with every stage's count in the bar.
+    await p.setViewportSize({ width: 768, height: 1024 })
+    await p.locator('[data-test="board-stages"]').waitFor()
+    await p.click('[data-test="stage-ready"]')
+    await card('ready').waitFor()
+    const col = await p.locator('[data-test="column-ready"]').evaluate((el) => el.getBoundingClientRect())
+    check(col.right <= 768 && col.width > 400, `one stage fills the tablet (${col.left}–${col.right})`)
+    check((await p.locator('.board section').count()) === 1, 'one stage at a time')
+    await shot(p, 'order-board-tablet')
 
     // The customer sees the shop's progress through the BFF.
     const seen = await bff(`/api/v1/orders/${order.id}`, { appid, token })
