@@ -210,3 +210,23 @@ describe('shipped formats', () => {
     }
   })
 })
+
+describe('defaults from a reactive store', () => {
+  it('are copied without DataCloneError', async () => {
+    const { reactive } = await import('vue')
+    // As ws.specs holds it: the spec's schema inside a Pinia store is a reactive proxy.
+    const spec = reactive({
+      properties: {
+        reminder_keys: {
+          type: 'object',
+          default: { service: 'thing1', time: 'time2' },
+          properties: { service: { type: 'string' }, time: { type: 'string' } },
+        },
+      },
+    })
+    const fields = fieldsOf(spec)
+    expect(() => structuredClone(fields[0]?.default)).toThrow()
+    const model = toModel(fields, {})
+    expect(model).toEqual({ reminder_keys: { service: 'thing1', time: 'time2' } })
+  })
+})

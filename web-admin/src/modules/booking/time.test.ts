@@ -102,3 +102,12 @@ describe('HH:MM', () => {
     expect(toMs(undefined)).toBeNaN()
   })
 })
+
+describe('malformed dates', () => {
+  it('stay malformed instead of throwing RangeError: Invalid time value', () => {
+    expect(() => weekDates(weekStart(''))).not.toThrow()
+    expect(weekDates(weekStart(''))).toEqual([])
+    expect(addDays('2026-02-30', 1)).toBe('')
+    expect(localDate(Number.NaN, 480)).toBe('')
+  })
+})

@@ -16,8 +16,9 @@ function dayNumber(date: string): number {
   return ms / (DAY_MINUTES * MINUTE)
 }
 
+/** The date of a day number; "" for none (a malformed date stays malformed, never a RangeError). */
 function dateOfDay(n: number): string {
-  return new Date(n * DAY_MINUTES * MINUTE).toISOString().slice(0, 10)
+  return Number.isFinite(n) ? new Date(n * DAY_MINUTES * MINUTE).toISOString().slice(0, 10) : ''
 }
 
 /** Whether `date` is a real "YYYY-MM-DD" day. */
@@ -27,7 +28,8 @@ export function isDate(date: string): boolean {
 
 /** The local date of an instant. */
 export function localDate(ms: number, offset: number): string {
-  return new Date(ms + offset * MINUTE).toISOString().slice(0, 10)
+  const local = ms + offset * MINUTE
+  return Number.isFinite(local) ? new Date(local).toISOString().slice(0, 10) : ''
 }
 
 /** Minutes after local midnight of an instant. */
@@ -64,7 +66,7 @@ export function weekStart(date: string): string {
 
 /** The seven dates of the week starting on `monday`. */
 export function weekDates(monday: string): string[] {
-  return Array.from({ length: 7 }, (_, i) => addDays(monday, i))
+  return isDate(monday) ? Array.from({ length: 7 }, (_, i) => addDays(monday, i)) : []
 }
 
 /** Minutes after midnight as "HH:MM" ("24:00" for the end of the day). */
