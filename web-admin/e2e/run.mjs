@@ -516,6 +516,7 @@ test('booking: the week view shows the booking on its day', async () => {
     .evaluate((el) => el.parentElement.getBoundingClientRect().right)
   check(sunday <= box + 1 && sunday <= 1280, `Sunday ends at ${sunday} px, the calendar at ${box} px`)
   await shot(page, 'booking-calendar-week')
+
   // Opened by link straight into the week view, and the booking settings with their template
   // fields: both used to throw (RangeError: Invalid time value, DataCloneError); the suite's
   // script-error gate fails on either.
@@ -641,6 +642,34 @@ async function bff(path, { method = 'GET', token, body, appid, headers = {} } = 
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
   return json
 }
+
+test("booking: a customer's mini-program booking shows their name on the calendar, not 小程序顾客", async () => {
+  await page.goto(url(`/booking/calendar?date=${tomorrow}`))
+  await page.locator('[data-test="calendar"]').waitFor()
+  // A customer books from the mini-program: the calendar names them (not 小程序顾客).
+  const login = await bff('/api/v1/auth/dev-login', { method: 'POST', appid, body: { openid: 'e2e-booker' } })
+  const token = login.tokens.access_token
+  await bff('/api/v1/me', { method: 'POST', appid, token, body: { nickname: '李小姐' } })
+  const services = await bff('/api/v1/booking/services', { appid, token })
+  const { slots } = await bff(`/api/v1/booking/services/${services[0].id}/slots?from=${tomorrow}&to=${tomorrow}`, {
+    appid,
+    token,
+  })
+  const slot = slots.at(-1)
+  await bff('/api/v1/booking/reservations', {
+    method: 'POST',
+    appid,
+    token,
+    headers: { 'Idempotency-Key': `e2e-${randomBytes(8).toString('hex')}` },
+    body: { service_id: services[0].id, staff_id: slot.staff_id, start_time: slot.start_time },
+  })
+  await page.click('[data-test="refresh-calendar"]')
+  const booked = page.locator('[data-test="calendar"] [data-test="reservation"]', { hasText: '李小姐' })
+  await booked.waitFor()
+  await booked.click()
+  await page.locator('[data-test="details-contact"]').getByText('李小姐').waitFor()
+  await page.keyboard.press('Escape')
+})
 
 test('an order placed through the BFF arrives live on the board and is advanced by the shop', async () => {
   const shop = await newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })

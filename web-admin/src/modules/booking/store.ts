@@ -3,7 +3,7 @@
 // and reloads.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { Service, Staff } from '@/gen/minimodules/booking/v1/booking_pb'
+import type { Reservation, Service, Staff } from '@/gen/minimodules/booking/v1/booking_pb'
 import * as api from '@/api/clients'
 import { useWorkspaceStore } from '@/stores/workspace'
 import { LOADING, listAll, loadSettings, type BookingSettings } from './settings'
@@ -42,10 +42,45 @@ export const useBookingStore = defineStore('booking', () => {
     loadedFor.value = tenant
   }
 
+  /**
+   * Who booked from the mini-program, by customer name: read from identity (its contract, not a
+   * copy in booking), once per customer. A user who may not read customers sees none.
+   */
+  const customers = ref(new Map<string, { name: string; phone: string }>())
+  async function resolveCustomers(list: readonly Reservation[]) {
+    const wanted = [...new Set(list.filter((r) => r.customer && !r.contactName).map((r) => r.customer))].filter(
+      (c) => !customers.value.has(c),
+    )
+    const found = await Promise.all(
+      wanted.map(async (name) => {
+        try {
+          const u = (await api.users().getUser({ name })).user
+          return [name, { name: u?.nickname || u?.displayName || '', phone: u?.phone ?? '' }] as const
+        } catch {
+          return [name, { name: '', phone: '' }] as const
+        }
+      }),
+    )
+    if (found.length) customers.value = new Map([...customers.value, ...found])
+  }
+
   /** The resources that perform `service` (those listing no services perform all). */
   function staffFor(service: string): Staff[] {
     return staff.value.filter((s) => !s.services.length || s.services.includes(service))
   }
 
-  return { settings, services, staff, loadedFor, serviceByName, staffByName, load, loadServices, loadStaff, staffFor }
+  return {
+    settings,
+    services,
+    staff,
+    loadedFor,
+    serviceByName,
+    staffByName,
+    customers,
+    load,
+    loadServices,
+    loadStaff,
+    staffFor,
+    resolveCustomers,
+  }
 })
