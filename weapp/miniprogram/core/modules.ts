@@ -102,7 +102,25 @@ export async function requireModule(module: string): Promise<boolean> {
   return false;
 }
 
-/** Switches tab: tab pages live in subpackages, so they are opened as a new stack root. */
+/** Home as a fresh start: from a dead end (a module that is off), nothing below is worth keeping. */
+export function goHome(config: Parameters<typeof homeUrl>[0]): void {
+  wx.reLaunch({ url: homeUrl(config) });
+}
+
+/** WeChat's page stack holds ten pages; a tab switch never needs more than the tabs there are. */
+const MAX_STACK = 10;
+
+/**
+ * Switches tab. Tab pages live in subpackages, where WeChat's switchTab cannot go, so a tab the
+ * customer has open already is gone back to (its state as they left it: scroll, search, picks)
+ * and a new one is opened over the current one, which stays alive below. Relaunching is the last
+ * resort, for a full stack.
+ */
 export function openTab(url: string): void {
-  wx.reLaunch({ url });
+  const pages = typeof getCurrentPages === 'function' ? getCurrentPages() : [];
+  const route = url.replace(/^\//, '').split('?')[0];
+  const at = pages.findIndex((p) => p.route === route);
+  if (at >= 0) wx.navigateBack({ delta: pages.length - 1 - at });
+  else if (pages.length < MAX_STACK) wx.navigateTo({ url });
+  else wx.reLaunch({ url });
 }

@@ -36,10 +36,14 @@ function order(status: string, over: Record<string, unknown> = {}) {
   };
 }
 
-function setup(routes: Record<string, (req: FakeRequest) => FakeResponse>, opts: { payment?: 'paid' | 'cancel' | 'fail' } = {}) {
+function setup(
+  routes: Record<string, (req: FakeRequest) => FakeResponse>,
+  opts: { payment?: 'paid' | 'cancel' | 'fail'; address?: { fail: string } } = {},
+) {
   const w = installWx({
     appid: APPID,
     payment: opts.payment,
+    address: opts.address,
     handler: (req) => {
       const r = routes[`${req.method} ${req.path}`];
       return r ? r(req) : { status: 304 };
@@ -164,6 +168,38 @@ describe('checkout', () => {
     await tap(page, '.cart__submit');
     expect(w.toasts()).toContain('请选择收货地址');
     expect(w.requests.some((r) => r.path === '/api/v1/orders' && r.method === 'POST')).toBe(false);
+  });
+
+  it('takes the address WeChat gives, and says so when it cannot be had', async () => {
+    const ok = setup({ 'POST /api/v1/orders/quote': quote });
+    let page = await openCart();
+    await tap(page, '.cart__mode', 2);
+    await flush(20);
+    await tap(page, '.cart__choose-address');
+    await flush(20);
+    expect(text(page, '.cart__address')).toContain('张三');
+    expect(ok.toasts()).toEqual([]);
+
+    // Cancelled: nothing to say. Permission refused: the way to grant it. Failed: said.
+    for (const [fail, expectation] of [
+      ['chooseAddress:fail cancel', 'silent'],
+      ['chooseAddress:fail auth deny', 'modal'],
+      ['chooseAddress:fail system error', 'toast'],
+    ] as const) {
+      const w = setup({ 'POST /api/v1/orders/quote': quote }, { address: { fail } });
+      page = await openCart();
+      await tap(page, '.cart__mode', 2);
+      await flush(20);
+      await tap(page, '.cart__choose-address');
+      await flush(20);
+      const modals = w.calls.filter((c) => c.api === 'showModal').map((c) => c.args.title);
+      expect({ fail, modals, toasts: w.toasts() }).toEqual({
+        fail,
+        modals: expectation === 'modal' ? ['需要你的通讯地址'] : [],
+        toasts: expectation === 'toast' ? ['暂时无法获取收货地址，请稍后重试'] : [],
+      });
+      if (expectation === 'modal') expect(w.calls.some((c) => c.api === 'openSetting')).toBe(true);
+    }
   });
 
   it('opens the order when the customer closes the payment sheet', async () => {

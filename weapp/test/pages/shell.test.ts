@@ -82,13 +82,29 @@ describe('home page', () => {
     expect(text(page, '.mm-offline')).toBe('网络不可用，显示的是上次保存的内容');
   });
 
-  it('switches tabs by relaunching the tab page', async () => {
+  it('switches tabs without relaunching: a new tab opens over the current one, an open one is gone back to', async () => {
     const w = setup(() => ({ status: 304 }), bootConfig());
-    const page = render('packages/tenant/pages/home/index');
-    page.instance.onLoad({});
+    w.options.stack = ['packages/tenant/pages/home/index'];
+    const home = render('packages/tenant/pages/home/index');
+    home.instance.onLoad({});
     await flush(20);
-    await tap(page.querySelector('.tab-bar-host'), '.tab-bar__item', 1);
-    expect(w.navigations()).toEqual(['reLaunch /packages/ordering/pages/menu/index']);
+    await tap(home.querySelector('.tab-bar-host'), '.tab-bar__item', 1);
+    expect(w.navigations()).toEqual(['navigateTo /packages/ordering/pages/menu/index']);
+
+    // On the menu, over home: home is gone back to, keeping its state, not relaunched.
+    w.options.stack = ['packages/tenant/pages/home/index', 'packages/ordering/pages/menu/index'];
+    const menu = render('packages/ordering/pages/menu/index');
+    await tap(menu.querySelector('.tab-bar-host'), '.tab-bar__item', 0);
+    expect(w.calls.filter((c) => c.api === 'navigateBack').map((c) => c.args.delta)).toEqual([1]);
+    expect(w.navigations()).toEqual(['navigateTo /packages/ordering/pages/menu/index']);
+  });
+
+  it("hides WeChat's 返回首页 button on tab pages", async () => {
+    const w = setup(() => ({ status: 304 }), bootConfig());
+    const page = render('packages/ordering/pages/menu/index');
+    page.triggerPageLifeTime('show');
+    await flush(20);
+    expect(w.calls.some((c) => c.api === 'hideHomeButton')).toBe(true);
   });
 });
 

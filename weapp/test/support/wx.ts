@@ -35,6 +35,10 @@ export interface WxMockOptions {
   confirm?: boolean;
   /** How wx.requestSubscribeMessage ends for every template asked (default: reject); 'fail' = the call fails. */
   subscribe?: 'accept' | 'reject' | 'fail';
+  /** What wx.chooseAddress gives (default: an address), or the errMsg it fails with. */
+  address?: { fail: string };
+  /** The page stack getCurrentPages() answers, bottom first, as routes ("packages/x/pages/y/index"). */
+  stack?: string[];
 }
 
 export interface WxMock {
@@ -138,6 +142,22 @@ export function installWx(options: WxMockOptions = {}): WxMock {
       else args.success?.({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(args.tmplIds.map((id: string) => [id, answer])) });
     }, 0);
   };
+  wx.chooseAddress = (args: any) => {
+    calls.push({ api: 'chooseAddress', args });
+    setTimeout(() => {
+      if (options.address) args.fail?.({ errMsg: options.address.fail });
+      else
+        args.success?.({
+          userName: '张三',
+          telNumber: '13800000000',
+          provinceName: '上海市',
+          cityName: '上海市',
+          countyName: '徐汇区',
+          detailInfo: '漕溪北路 1 号',
+          errMsg: 'chooseAddress:ok',
+        });
+    }, 0);
+  };
   wx.showModal = (args: any) => {
     calls.push({ api: 'showModal', args });
     setTimeout(() => args.success?.({ confirm: options.confirm ?? true, cancel: !(options.confirm ?? true), errMsg: 'showModal:ok' }), 0);
@@ -156,11 +176,14 @@ export function installWx(options: WxMockOptions = {}): WxMock {
     'setBackgroundColor',
     'stopPullDownRefresh',
     'makePhoneCall',
+    'openSetting',
+    'hideHomeButton',
   ]) {
     wx[api] = record(api);
   }
   mock.wx = wx;
   (globalThis as any).wx = wx;
+  (globalThis as any).getCurrentPages = () => (options.stack ?? []).map((route) => ({ route }));
   return mock;
 }
 

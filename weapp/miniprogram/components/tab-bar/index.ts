@@ -40,6 +40,13 @@ Component({
       unsubscribers.delete(this);
     },
   },
+  pageLifetimes: {
+    show() {
+      // A tab page at the bottom of the stack that is not the app's first page gets WeChat's
+      // 返回首页 button (from 7.0.7, hidden in onShow); the tab bar is the way home.
+      wx.hideHomeButton?.({});
+    },
+  },
   methods: {
     onTap(e: WechatMiniprogram.BaseEvent<Record<string, never>, { url: string }>) {
       const url = e.currentTarget.dataset.url;

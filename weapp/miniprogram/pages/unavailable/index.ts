@@ -4,7 +4,7 @@
  */
 import * as boot from '../../core/boot';
 import { strings } from '../../core/locale/index';
-import { homeUrl, openTab } from '../../core/modules';
+import { goHome } from '../../core/modules';
 import { themed } from '../../core/page';
 
 Component({
@@ -15,7 +15,7 @@ Component({
       this.setData({ module: query.module ?? '' });
     },
     onHome() {
-      openTab(homeUrl(boot.config()));
+      goHome(boot.config());
     },
   },
 });

@@ -189,7 +189,25 @@ Component({
           });
           void this.requote();
         },
-        fail: () => undefined,
+        // Closing the picker is a choice, not an error. Refused permission is said, with the
+        // way to grant it; anything else (no WeChat address support here, a system error) is
+        // said too, so a delivery order never just stays without an address.
+        fail: (err: WechatMiniprogram.GeneralCallbackResult) => {
+          const msg = err?.errMsg ?? '';
+          if (/cancel/i.test(msg)) return;
+          if (/auth|deny|denied|scope/i.test(msg)) {
+            wx.showModal({
+              title: strings.cart.addressDenied,
+              content: strings.cart.addressDeniedHint,
+              confirmText: strings.cart.openSettings,
+              success: (r) => {
+                if (r.confirm) wx.openSetting({});
+              },
+            });
+            return;
+          }
+          wx.showToast({ title: strings.cart.addressFailed, icon: 'none' });
+        },
       });
     },
     onRemark(e: WechatMiniprogram.Input) {
