@@ -643,9 +643,11 @@ async function bff(path, { method = 'GET', token, body, appid, headers = {} } = 
   return json
 }
 
-test("booking: a customer's mini-program booking shows their name on the calendar, not 小程序顾客", async () => {
+test("booking: a customer's mini-program booking arrives live on the calendar with their name, not 小程序顾客", async () => {
   await page.goto(url(`/booking/calendar?date=${tomorrow}`))
   await page.locator('[data-test="calendar"]').waitFor()
+  // Live, as the orders board: the booking below appears without a refresh.
+  await page.locator('[data-test="calendar-state"]').getByText('实时').waitFor()
   // A customer books from the mini-program: the calendar names them (not 小程序顾客).
   const login = await bff('/api/v1/auth/dev-login', { method: 'POST', appid, body: { openid: 'e2e-booker' } })
   const token = login.tokens.access_token
@@ -663,7 +665,6 @@ test("booking: a customer's mini-program booking shows their name on the calenda
     headers: { 'Idempotency-Key': `e2e-${randomBytes(8).toString('hex')}` },
     body: { service_id: services[0].id, staff_id: slot.staff_id, start_time: slot.start_time },
   })
-  await page.click('[data-test="refresh-calendar"]')
   const booked = page.locator('[data-test="calendar"] [data-test="reservation"]', { hasText: '李小姐' })
   await booked.waitFor()
   await booked.click()

@@ -31,6 +31,7 @@ pub mod platform;
 pub mod scope;
 pub mod secrets;
 pub mod telemetry;
+pub mod watch;
 
 pub use context::{Principal, RequestContext};
 pub use error::{DomainError, FieldViolation, RequestError};

@@ -407,6 +407,39 @@ impl BookingService for BookingApp {
         })
     }
 
+    type WatchReservationsStream = mm_kernel::watch::WatchStream<pb::WatchReservationsResponse>;
+
+    async fn watch_reservations(
+        &self,
+        req: Request<pb::WatchReservationsRequest>,
+    ) -> Reply<Self::WatchReservationsStream> {
+        use mm_kernel::watch::{TenantWatch, Watched};
+        use prost::Message as _;
+        let ctx = RequestContext::from_request(&req)?;
+        let scope = parent(&ctx, &req.get_ref().parent)?;
+        let principal = ctx.principal().map_err(BookingError::from)?.clone();
+        let watch = TenantWatch::new(
+            &self.cache,
+            self.gate.clone(),
+            principal,
+            scope.tenant(),
+            crate::service::TOPIC,
+        );
+        Ok(Response::new(watch.into_stream(|w| {
+            match w {
+                Watched::Event(bytes) => pb::ReservationEvent::decode(bytes)
+                    .ok()
+                    .map(|event| pb::WatchReservationsResponse { event: Some(event) }),
+                Watched::Resync => Some(pb::WatchReservationsResponse {
+                    event: Some(pb::ReservationEvent {
+                        kind: pb::ReservationEventKind::Resync as i32,
+                        reservation: None,
+                    }),
+                }),
+            }
+        })))
+    }
+
     async fn list_reservations(
         &self,
         req: Request<pb::ListReservationsRequest>,

@@ -63,6 +63,8 @@ impl BookingApp {
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
             retry_base_ms: ctx.settings.jobs.retry_base_ms,
             clock: ctx.clock.clone(),
+            cache: ctx.cache.clone(),
+            gate: ctx.gate.clone(),
         })
     }
 

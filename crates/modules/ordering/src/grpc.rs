@@ -1,9 +1,7 @@
 //! tonic handlers: read the context, parse names, call the use case, convert back.
 
-use std::pin::Pin;
-
-use futures::Stream;
 use mm_kernel::ids::tenant_from_name;
+use mm_kernel::watch::{TenantWatch, Watched};
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_proto::minimodules::payments::v1 as payments;
@@ -19,73 +17,6 @@ use crate::names::{OrderName, PaymentName};
 use crate::service::{OrderingApp, Placement, TOPIC};
 
 type Reply<T> = Result<Response<T>, Status>;
-
-/// How often an idle watch asks whether its caller's session still holds, so a board left open
-/// after logout, disabling or archiving closes even when no order moves.
-const WATCH_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// One open `WatchOrders` stream: the tenant's order events, each sent only while the watcher's
-/// session and tenant still hold (asked of the kernel's gate, as the access layer asks on every
-/// call), ending with UNAUTHENTICATED (or UNAVAILABLE when that cannot be checked) otherwise.
-struct Watch {
-    rx: tokio::sync::broadcast::Receiver<mm_kernel::cache::Event>,
-    gate: std::sync::Arc<mm_kernel::gate::Gate>,
-    principal: mm_kernel::Principal,
-    tenant: TenantId,
-    recheck: tokio::time::Interval,
-    ended: bool,
-}
-
-impl Watch {
-    fn resync() -> pb::WatchOrdersResponse {
-        pb::WatchOrdersResponse {
-            event: Some(pb::OrderEvent {
-                kind: pb::OrderEventKind::Resync as i32,
-                order: None,
-            }),
-        }
-    }
-
-    /// The next message for the watcher; `None` ends the stream.
-    async fn next(&mut self) -> Option<Result<pb::WatchOrdersResponse, Status>> {
-        use tokio::sync::broadcast::error::RecvError;
-        if self.ended {
-            return None;
-        }
-        loop {
-            let reply = tokio::select! {
-                r = self.rx.recv() => match r {
-                    Ok(e) if e.tenant == Some(self.tenant) && e.topic == TOPIC => {
-                        match pb::OrderEvent::decode(e.payload) {
-                            Ok(event) => pb::WatchOrdersResponse { event: Some(event) },
-                            Err(_) => continue,
-                        }
-                    }
-                    // Missed events (a reconnect elsewhere, or this watcher fell behind): the
-                    // board reloads rather than show a stale picture.
-                    Ok(e) if e.tenant.is_none() => Self::resync(),
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => Self::resync(),
-                    Err(RecvError::Closed) => return None,
-                },
-                _ = self.recheck.tick() => {
-                    if let Err(refusal) = self.gate.check(&self.principal).await {
-                        self.ended = true;
-                        return Some(Err(refusal.into()));
-                    }
-                    continue;
-                }
-            };
-            // Checked before each message, not only at the start: the stream outlives the call
-            // the access layer let in.
-            if let Err(refusal) = self.gate.check(&self.principal).await {
-                self.ended = true;
-                return Some(Err(refusal.into()));
-            }
-            return Some(Ok(reply));
-        }
-    }
-}
 
 fn ok<T>(v: T) -> Reply<T> {
     Ok(Response::new(v))
@@ -131,7 +62,7 @@ has_name!(
     pb::RefundOrderRequest
 );
 
-type EventStream = Pin<Box<dyn Stream<Item = Result<pb::WatchOrdersResponse, Status>> + Send>>;
+type EventStream = mm_kernel::watch::WatchStream<pb::WatchOrdersResponse>;
 
 #[tonic::async_trait]
 impl OrderService for OrderingApp {
@@ -308,22 +239,27 @@ impl OrderService for OrderingApp {
         let tenant = tenant_from_name(&req.get_ref().parent, "parent")?;
         let scope = ctx.authorize_tenant(&tenant).map_err(OrderingError::from)?;
         let principal = ctx.principal().map_err(OrderingError::from)?.clone();
-        let watch = Watch {
-            rx: self.cache.subscribe(),
-            gate: self.gate.clone(),
+        let watch = TenantWatch::new(
+            &self.cache,
+            self.gate.clone(),
             principal,
-            tenant: scope.tenant(),
-            recheck: tokio::time::interval_at(
-                tokio::time::Instant::now() + WATCH_RECHECK,
-                WATCH_RECHECK,
-            ),
-            ended: false,
-        };
-        let stream = futures::stream::unfold(watch, |mut w| async move {
-            let item = w.next().await?;
-            Some((item, w))
-        });
-        Ok(Response::new(Box::pin(stream)))
+            scope.tenant(),
+            TOPIC,
+        );
+        Ok(Response::new(watch.into_stream(|w| {
+            match w {
+                Watched::Event(bytes) => pb::OrderEvent::decode(bytes)
+                    .ok()
+                    .map(|event| pb::WatchOrdersResponse { event: Some(event) }),
+                // Missed events: the board reloads rather than show a stale picture.
+                Watched::Resync => Some(pb::WatchOrdersResponse {
+                    event: Some(pb::OrderEvent {
+                        kind: pb::OrderEventKind::Resync as i32,
+                        order: None,
+                    }),
+                }),
+            }
+        })))
     }
 }
 

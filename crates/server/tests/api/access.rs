@@ -644,13 +644,12 @@ fn booking_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
         }
         .encode_to_vec(),
         // Each of these is a message whose field 1 is the parent.
-        "ListServices" | "ListStaff" | "ListTimeOffs" | "ListReservations" => {
-            bpb::ListServicesRequest {
-                parent,
-                ..Default::default()
-            }
-            .encode_to_vec()
+        "ListServices" | "ListStaff" | "ListTimeOffs" | "ListReservations"
+        | "WatchReservations" => bpb::ListServicesRequest {
+            parent,
+            ..Default::default()
         }
+        .encode_to_vec(),
         // And each of these one whose field 1 is the resource's name.
         "GetService" | "DeleteService" => {
             bpb::GetServiceRequest { name: service_name }.encode_to_vec()

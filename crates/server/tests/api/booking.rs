@@ -1049,3 +1049,92 @@ async fn moving_an_hour_long_booking_by_half_an_hour_keeps_its_shared_cell() {
         Some("SLOT_FULL"),
     );
 }
+
+async fn next_reservation_event(
+    stream: &mut tonic::Streaming<pb::WatchReservationsResponse>,
+) -> pb::ReservationEvent {
+    tokio::time::timeout(std::time::Duration::from_secs(5), stream.message())
+        .await
+        .expect("an event in time")
+        .expect("stream open")
+        .expect("an event")
+        .event
+        .unwrap()
+}
+
+/// The shop's calendar updates live, as the orders board does: a booking made from the
+/// mini-program and its later changes reach the shop's watchers at once; another shop's watch
+/// hears nothing of them, and a customer may not watch.
+#[tokio::test]
+async fn the_calendar_hears_new_and_changed_bookings_live() {
+    let app = spawn_app().await;
+    let s = open_salon(&app, "live-salon", 2).await;
+    let other = open_salon(&app, "live-other-salon", 2).await;
+    let watch = |salon: &Salon| {
+        let req = with_token(
+            pb::WatchReservationsRequest {
+                parent: salon.t.name.clone(),
+            },
+            &salon.staff_token,
+        );
+        let mut client = booking(&app);
+        async move { client.watch_reservations(req).await.unwrap().into_inner() }
+    };
+    let mut stream = watch(&s).await;
+    let mut elsewhere = watch(&other).await;
+
+    let alice = app.token(Role::Customer, Some(s.id), &[]);
+    let start = grid_after(Utc::now() + chrono::Duration::hours(3));
+    let held = hold(&app, &s, &alice, start, "live-hold-1").await.unwrap();
+    let e = next_reservation_event(&mut stream).await;
+    assert_eq!(e.kind, pb::ReservationEventKind::Created as i32);
+    assert_eq!(e.reservation.as_ref().unwrap().name, held.name);
+
+    booking(&app)
+        .cancel_reservation(with_token(
+            pb::CancelReservationRequest {
+                name: held.name.clone(),
+            },
+            &s.staff_token,
+        ))
+        .await
+        .unwrap();
+    let e = next_reservation_event(&mut stream).await;
+    assert_eq!(e.kind, pb::ReservationEventKind::Updated as i32);
+    assert_eq!(
+        e.reservation.unwrap().status,
+        pb::ReservationStatus::Cancelled as i32
+    );
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), elsewhere.message())
+            .await
+            .is_err(),
+        "another shop's calendar hears nothing"
+    );
+
+    // Another shop's staff and customers cannot watch this shop.
+    assert_status(
+        booking(&app)
+            .watch_reservations(with_token(
+                pb::WatchReservationsRequest {
+                    parent: s.t.name.clone(),
+                },
+                &other.staff_token,
+            ))
+            .await,
+        Code::PermissionDenied,
+        None,
+    );
+    assert_status(
+        booking(&app)
+            .watch_reservations(with_token(
+                pb::WatchReservationsRequest {
+                    parent: s.t.name.clone(),
+                },
+                &alice,
+            ))
+            .await,
+        Code::PermissionDenied,
+        None,
+    );
+}

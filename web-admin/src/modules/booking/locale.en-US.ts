@@ -62,6 +62,7 @@ const en: Shape<typeof zh> = {
       hint: 'Showing the next 180 days',
     },
     cal: {
+      stream: { connecting: 'Connecting', live: 'Live', retrying: 'Reconnecting', stopped: 'Disconnected' },
       day: 'Day',
       week: 'Week',
       today: 'Today',

@@ -61,6 +61,7 @@ export default {
       hint: '显示从现在起 180 天内的记录',
     },
     cal: {
+      stream: { connecting: '连接中', live: '实时', retrying: '重连中', stopped: '已断开' },
       day: '日视图',
       week: '周视图',
       today: '今天',

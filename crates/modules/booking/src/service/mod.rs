@@ -27,6 +27,7 @@ use crate::error::{BookingError, Result, SlotCause};
 use crate::outbox;
 use crate::repo;
 use crate::upstream::Upstream;
+use mm_proto::minimodules::booking::v1 as pb;
 
 /// How many local days one availability query may span.
 pub const MAX_SLOT_DAYS: i64 = 31;
@@ -40,7 +41,14 @@ pub struct BookingApp {
     pub(crate) retry_base_ms: u64,
     /// "Now" for slots, hold deadlines and the jobs that act on them.
     pub(crate) clock: mm_kernel::clock::Clock,
+    /// Carries reservation events to every replica's calendars (`WatchReservations`).
+    pub(crate) cache: std::sync::Arc<mm_kernel::cache::Cache>,
+    /// Asked before every live event a watcher is sent.
+    pub(crate) gate: std::sync::Arc<mm_kernel::gate::Gate>,
 }
+
+/// The pub/sub topic of reservation events.
+pub const TOPIC: &str = "booking.reservation";
 
 /// A service's editable fields, parsed.
 #[derive(Debug, Clone)]
@@ -206,6 +214,29 @@ fn cells_of(row: &reservations::Model) -> Cells {
 }
 
 impl BookingApp {
+    /// Tells the shop's live calendars what happened to a reservation. Best effort: a calendar
+    /// that missed it still reloads on its own.
+    pub(crate) async fn publish(
+        &self,
+        row: &crate::entity::reservations::Model,
+        kind: mm_proto::minimodules::booking::v1::ReservationEventKind,
+    ) {
+        use prost::Message as _;
+        let offset = self
+            .upstream
+            .config(row.tenant_id)
+            .await
+            .unwrap_or_default()
+            .offset();
+        let event = mm_proto::minimodules::booking::v1::ReservationEvent {
+            kind: kind as i32,
+            reservation: Some(crate::convert::reservation(row, offset)),
+        };
+        self.cache
+            .publish(&row.tenant_id, TOPIC, event.encode_to_vec().into())
+            .await;
+    }
+
     /// The caller as an actor and the config of the tenant it was authorized for (`scope`);
     /// MODULE_DISABLED when booking is off.
     /// The tenant's booking config, defaults applied, for anyone who may book or serve there.

@@ -167,6 +167,7 @@ impl BookingApp {
         txn.commit().await?;
         mm_kernel::fault::point("booking.hold.committed");
         tracing::info!(reservation = %row.reservation_id, staff = %row.staff_id, start = %row.starts_at, "reservation made");
+        self.publish(&row, pb::ReservationEventKind::Created).await;
         Ok(row)
     }
 
@@ -317,7 +318,9 @@ impl BookingApp {
             // An unpaid deposit's transaction is closed so it can no longer be paid.
             self.close_quietly(scope.tenant(), &row).await;
         }
-        self.reload(scope, &row.reservation_id).await
+        let now = self.reload(scope, &row.reservation_id).await?;
+        self.publish(&now, pb::ReservationEventKind::Updated).await;
+        Ok(now)
     }
 
     /// Moves a reservation to another slot of the same service: the old places are given back and
@@ -417,6 +420,8 @@ impl BookingApp {
             outbox::schedule(&txn, scope, &moved, &cfg).await?;
         }
         txn.commit().await?;
-        self.reload(scope, id).await
+        let now = self.reload(scope, id).await?;
+        self.publish(&now, pb::ReservationEventKind::Updated).await;
+        Ok(now)
     }
 }
