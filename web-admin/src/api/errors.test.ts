@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Code, ConnectError } from '@connectrpc/connect'
 import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
-import { errorFacts, errorReason, fieldErrors, normaliseField } from './errors'
+import { errorFacts, errorKey, errorReason, fieldErrors, normaliseField } from './errors'
 
 function invalid(fields: [string, string][], metadata: Record<string, string> = {}) {
   return new ConnectError('invalid', Code.InvalidArgument, undefined, [
@@ -85,5 +85,16 @@ describe('errorFacts', () => {
 describe('normaliseField', () => {
   it('leaves other prefixes alone', () => {
     expect(normaliseField('tenant.slug', 'product')).toBe('tenant.slug')
+  })
+})
+
+describe('errorKey', () => {
+  it("words the browser's network failures, never shows them raw", () => {
+    expect(errorKey(new ConnectError('Failed to fetch', Code.Unknown))).toBe('errors.network')
+    expect(errorKey(new ConnectError('NetworkError when attempting to fetch resource.', Code.Unknown))).toBe(
+      'errors.network',
+    )
+    expect(errorKey(new TypeError('Failed to fetch'))).toBe('errors.network')
+    expect(errorKey(new ConnectError('slot taken', Code.FailedPrecondition))).toBeUndefined()
   })
 })

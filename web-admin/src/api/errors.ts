@@ -98,6 +98,11 @@ export function errorKey(err: unknown): string | undefined {
       return 'errors.unavailable'
     case Code.ResourceExhausted:
       return 'errors.tooMany'
+    // The browser's own words for a request that never reached the server ("Failed to fetch",
+    // "NetworkError when attempting to fetch resource", "Load failed"), wrapped by connect.
+    case Code.Unknown:
+    case Code.Internal:
+      return /fetch|network|load failed/i.test(err.rawMessage) ? 'errors.network' : undefined
     default:
       return undefined
   }
