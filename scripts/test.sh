@@ -49,6 +49,9 @@ scripts/check-k8s.sh
 log "architecture rules"
 scripts/check-architecture.sh
 
+log "the one-command scripts: cargo alone runs, an old Node.js is caught"
+scripts/check-scripts.sh
+
 log "supply chain: cargo deny (advisories, licenses, duplicates, sources), npm audit"
 scripts/check-supply-chain.sh
 
