@@ -1,6 +1,6 @@
 // The config page against a fake TenantService (createRouterTransport): the form comes from the
 // module's schema, and a field violation from the server lands beside its field.
-import { describe, expect, it, beforeEach } from 'vitest'
+import { describe, expect, it, beforeEach, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import ElementPlus from 'element-plus'
@@ -92,10 +92,11 @@ describe('ModuleConfigView', () => {
     await w.find('[data-test="field-contact_phone"] input').setValue('not a phone')
     await w.find('[data-test="config-save"]').trigger('click')
     await flushPromises()
-    // Element Plus shows a form item's error after a short debounce.
-    await new Promise((r) => setTimeout(r, 250))
     expect(updates).toEqual([{ contact_phone: 'not a phone', auto_accept: true, horizon_days: 14 }])
-    expect(w.find('[data-test="field-contact_phone"] .el-form-item__error').text()).toBe('只能填数字，可以 + 开头')
+    // Element Plus shows a form item's error after a short debounce: waited for, not slept on.
+    await vi.waitFor(() =>
+      expect(w.find('[data-test="field-contact_phone"] .el-form-item__error').text()).toBe('只能填数字，可以 + 开头'),
+    )
     expect(w.find('[data-test="field-contact_phone"]').classes()).toContain('is-error')
     expect(w.find('[data-test="field-auto_accept"]').classes()).not.toContain('is-error')
   })
@@ -108,15 +109,15 @@ describe('ModuleConfigView', () => {
     await box().trigger('blur')
     await w.find('[data-test="config-save"]').trigger('click')
     await flushPromises()
-    await new Promise((r) => setTimeout(r, 250))
+    await vi.waitFor(() =>
+      expect(w.find('[data-test="field-horizon_days"] .el-form-item__error').text()).toBe('须在 1 到 180 之间'),
+    )
     expect(updates).toEqual([])
     expect((box().element as HTMLInputElement).value).toBe('0')
-    expect(w.find('[data-test="field-horizon_days"] .el-form-item__error').text()).toBe('须在 1 到 180 之间')
 
     await box().setValue('7')
     await box().trigger('blur')
     await flushPromises()
-    await new Promise((r) => setTimeout(r, 250))
-    expect(w.find('[data-test="field-horizon_days"] .el-form-item__error').exists()).toBe(false)
+    await vi.waitFor(() => expect(w.find('[data-test="field-horizon_days"] .el-form-item__error').exists()).toBe(false))
   })
 })
