@@ -84,6 +84,9 @@ describe('ModuleConfigView', () => {
     expect(w.find('[data-test="field-contact_phone"]').text()).toContain('联系电话')
     expect((w.find('[data-test="field-contact_phone"] input').element as HTMLInputElement).value).toBe('123')
     expect(w.find('[data-test="field-auto_accept"] .el-switch').classes()).toContain('is-checked')
+    // One widget per field: no stray JSON box beside a switch or a number.
+    for (const key of ['contact_phone', 'auto_accept', 'horizon_days'])
+      expect(w.findAll(`[data-test="field-${key}"] textarea`), key).toHaveLength(0)
   })
 
   it('shows the server field error next to the field', async () => {
