@@ -384,3 +384,13 @@ pub fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
     );
     req
 }
+
+/// The next message of a server stream, within five seconds; panics otherwise (a live view that
+/// heard nothing).
+pub async fn next_message<T>(stream: &mut tonic::Streaming<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(5), stream.message())
+        .await
+        .expect("a message in time")
+        .expect("stream open")
+        .expect("a message")
+}

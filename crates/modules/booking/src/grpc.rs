@@ -49,16 +49,6 @@ fn reservation_key(r: &crate::entity::reservations::Model) -> String {
 }
 
 impl BookingApp {
-    /// The tenant's offset for local labels (the default zone if the config cannot be read: the
-    /// use case itself already succeeded).
-    async fn offset(&self, tenant: TenantId) -> chrono::FixedOffset {
-        self.upstream
-            .config(tenant)
-            .await
-            .unwrap_or_default()
-            .offset()
-    }
-
     async fn reply_reservation(
         &self,
         tenant: TenantId,

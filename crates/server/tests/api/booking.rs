@@ -1053,13 +1053,7 @@ async fn moving_an_hour_long_booking_by_half_an_hour_keeps_its_shared_cell() {
 async fn next_reservation_event(
     stream: &mut tonic::Streaming<pb::WatchReservationsResponse>,
 ) -> pb::ReservationEvent {
-    tokio::time::timeout(std::time::Duration::from_secs(5), stream.message())
-        .await
-        .expect("an event in time")
-        .expect("stream open")
-        .expect("an event")
-        .event
-        .unwrap()
+    mm_testkit::next_message(stream).await.event.unwrap()
 }
 
 /// The shop's calendar updates live, as the orders board does: a booking made from the

@@ -916,13 +916,7 @@ async fn the_shops_rules_decide_what_can_be_ordered_and_cancelled() {
 
 /// Reads one event from a WatchOrders stream, or fails after a few seconds.
 async fn next_event(stream: &mut tonic::Streaming<pb::WatchOrdersResponse>) -> pb::OrderEvent {
-    tokio::time::timeout(Duration::from_secs(5), stream.message())
-        .await
-        .expect("an event in time")
-        .expect("stream open")
-        .expect("an event")
-        .event
-        .unwrap()
+    mm_testkit::next_message(stream).await.event.unwrap()
 }
 
 #[tokio::test]

@@ -214,6 +214,16 @@ fn cells_of(row: &reservations::Model) -> Cells {
 }
 
 impl BookingApp {
+    /// The tenant's offset for local labels (the default zone if the config cannot be read: the
+    /// use case itself already succeeded).
+    pub(crate) async fn offset(&self, tenant: mm_kernel::TenantId) -> chrono::FixedOffset {
+        self.upstream
+            .config(tenant)
+            .await
+            .unwrap_or_default()
+            .offset()
+    }
+
     /// Tells the shop's live calendars what happened to a reservation. Best effort: a calendar
     /// that missed it still reloads on its own.
     pub(crate) async fn publish(
@@ -222,12 +232,7 @@ impl BookingApp {
         kind: mm_proto::minimodules::booking::v1::ReservationEventKind,
     ) {
         use prost::Message as _;
-        let offset = self
-            .upstream
-            .config(row.tenant_id)
-            .await
-            .unwrap_or_default()
-            .offset();
+        let offset = self.offset(row.tenant_id).await;
         let event = mm_proto::minimodules::booking::v1::ReservationEvent {
             kind: kind as i32,
             reservation: Some(crate::convert::reservation(row, offset)),
