@@ -37,4 +37,4 @@ pub use context::{Principal, RequestContext};
 pub use error::{DomainError, FieldViolation, RequestError};
 pub use ids::TenantId;
 pub use mm_proto::Role;
-pub use scope::{Scoped, SystemScope, TenantScope};
+pub use scope::{Scoped, ScopedTxn, SystemScope, TenantScope};

@@ -15,11 +15,13 @@
 //! their owner too (see `mm_migrations::rls`).
 
 use sea_orm::sea_query::IntoCondition;
+use sea_orm::sqlx;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    DeleteMany, EntityTrait, ExecResult, QueryFilter, QueryResult, Select, Statement,
+    DeleteMany, EntityTrait, ExecResult, QueryFilter, QueryResult, RuntimeErr, Select, Statement,
     TransactionTrait, UpdateMany,
 };
+use sea_query_sqlx::SqlxValues;
 
 use crate::ids::TenantId;
 
@@ -63,10 +65,8 @@ impl TenantScope {
 
     /// Opens a transaction in which PostgreSQL's row-level security lets through this tenant's
     /// rows only. On SQLite (one process, no roles) it is a plain transaction.
-    pub async fn begin(&self, db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-        let txn = db.begin().await?;
-        set_local(&txn, &self.tenant.to_string()).await?;
-        Ok(txn)
+    pub async fn begin(&self, db: &DatabaseConnection) -> Result<ScopedTxn, DbErr> {
+        ScopedTxn::begin(db, &self.tenant.to_string(), Begin::Deferred).await
     }
 
     /// Where to run one statement on the tenant's rows. On PostgreSQL that is a transaction like
@@ -83,21 +83,24 @@ impl TenantScope {
         })
     }
 
+    /// As [`TenantScope::one`], for a statement whose commit need not wait for the disk: on
+    /// PostgreSQL the transaction commits with `synchronous_commit = off`. Only for a write that
+    /// a later, synchronous commit on the same database flushes anyway, and whose loss in a
+    /// crash before that costs nothing (a number no order holds).
+    pub async fn one_unflushed<'a>(&self, db: &'a DatabaseConnection) -> Result<Scoped<'a>, DbErr> {
+        Ok(match db.get_database_backend() {
+            DatabaseBackend::Sqlite => Scoped::Pool(db),
+            _ => {
+                Scoped::Txn(ScopedTxn::begin(db, &self.tenant.to_string(), Begin::Unflushed).await?)
+            }
+        })
+    }
+
     /// As [`TenantScope::begin`], for a transaction that reads before it writes: on SQLite it
     /// takes the write lock at once (`BEGIN IMMEDIATE`, waiting in the busy handler), because a
     /// deferred one that read first cannot upgrade once another writer committed, and fails.
-    pub async fn begin_write(&self, db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-        let txn = if db.get_database_backend() == DatabaseBackend::Sqlite {
-            db.begin_with_options(sea_orm::TransactionOptions {
-                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?
-        } else {
-            db.begin().await?
-        };
-        set_local(&txn, &self.tenant.to_string()).await?;
-        Ok(txn)
+    pub async fn begin_write(&self, db: &DatabaseConnection) -> Result<ScopedTxn, DbErr> {
+        ScopedTxn::begin(db, &self.tenant.to_string(), Begin::Immediate).await
     }
 }
 
@@ -107,7 +110,7 @@ pub enum Scoped<'a> {
     /// SQLite: the pool; the statement commits on its own.
     Pool(&'a DatabaseConnection),
     /// PostgreSQL: a transaction with the tenant set for row-level security.
-    Txn(DatabaseTransaction),
+    Txn(ScopedTxn),
 }
 
 impl Scoped<'_> {
@@ -167,6 +170,175 @@ impl ConnectionTrait for Scoped<'_> {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Begin {
+    Deferred,
+    Immediate,
+    Unflushed,
+}
+
+/// A transaction opened in a scope ([`TenantScope::begin`], [`SystemScope::begin`]).
+///
+/// On PostgreSQL it is sqlx's own transaction, begun with one simple query that both opens it and
+/// sets `app.tenant_id` (`BEGIN; SELECT set_config(…, true)`): one round trip where sea-orm's
+/// transaction would take two, on every scoped transaction of every request. Statements run on it
+/// exactly as sea-orm runs them on its own (the same binder, the same row and error types), so
+/// repositories cannot tell the difference. On SQLite it is sea-orm's transaction.
+///
+/// Dropped without [`ScopedTxn::commit`] it rolls back.
+pub struct ScopedTxn(Txn);
+
+enum Txn {
+    Orm(DatabaseTransaction),
+    Pg(tokio::sync::Mutex<sqlx::Transaction<'static, sqlx::Postgres>>),
+}
+
+impl std::fmt::Debug for ScopedTxn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScopedTxn")
+    }
+}
+
+/// A transaction outside any tenant's scope (platform tables), where code shares its path with
+/// scoped ones.
+impl From<DatabaseTransaction> for ScopedTxn {
+    fn from(txn: DatabaseTransaction) -> Self {
+        Self(Txn::Orm(txn))
+    }
+}
+
+impl ScopedTxn {
+    async fn begin(db: &DatabaseConnection, tenant: &str, how: Begin) -> Result<Self, DbErr> {
+        match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                // The value goes into the SQL text (a simple query has no parameters), so only
+                // what a scope can hold is accepted: a tenant id (a UUID) or the system's `*`.
+                if !tenant
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == '-' || c == '*')
+                {
+                    return Err(DbErr::Custom(format!("not a scope value: {tenant:?}")));
+                }
+                // set_config(…, true) is SET LOCAL: it ends with the transaction, so a pooled
+                // connection never carries one request's tenant into the next.
+                let relaxed = if how == Begin::Unflushed {
+                    "; SET LOCAL synchronous_commit = off"
+                } else {
+                    ""
+                };
+                let sql =
+                    format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true){relaxed}");
+                let txn = db
+                    .get_postgres_connection_pool()
+                    .begin_with(sqlx::AssertSqlSafe(sql))
+                    .await
+                    .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e.into())))?;
+                Ok(Self(Txn::Pg(tokio::sync::Mutex::new(txn))))
+            }
+            _ => {
+                let txn = if how == Begin::Immediate {
+                    db.begin_with_options(sea_orm::TransactionOptions {
+                        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?
+                } else {
+                    db.begin().await?
+                };
+                Ok(Self(Txn::Orm(txn)))
+            }
+        }
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        match self.0 {
+            Txn::Orm(t) => t.commit().await,
+            Txn::Pg(t) => t.into_inner().commit().await.map_err(exec_err),
+        }
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        match self.0 {
+            Txn::Orm(t) => t.rollback().await,
+            Txn::Pg(t) => t.into_inner().rollback().await.map_err(exec_err),
+        }
+    }
+}
+
+fn exec_err(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(e.into()))
+}
+
+fn query_err(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(e.into()))
+}
+
+fn pg_query(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
+    let values = stmt
+        .values
+        .clone()
+        .unwrap_or(sea_orm::sea_query::Values(Vec::new()));
+    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for ScopedTxn {
+    fn get_database_backend(&self) -> DatabaseBackend {
+        match &self.0 {
+            Txn::Orm(t) => t.get_database_backend(),
+            Txn::Pg(_) => DatabaseBackend::Postgres,
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match &self.0 {
+            Txn::Orm(t) => t.execute_raw(stmt).await,
+            Txn::Pg(t) => {
+                let mut t = t.lock().await;
+                let done = pg_query(&stmt).execute(&mut **t).await;
+                done.map(Into::into).map_err(exec_err)
+            }
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match &self.0 {
+            Txn::Orm(t) => t.execute_unprepared(sql).await,
+            Txn::Pg(t) => {
+                use sqlx::Executor as _;
+                let mut t = t.lock().await;
+                let done = t.execute(sqlx::AssertSqlSafe(sql.to_owned())).await;
+                done.map(Into::into).map_err(exec_err)
+            }
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match &self.0 {
+            Txn::Orm(t) => t.query_one_raw(stmt).await,
+            Txn::Pg(t) => {
+                let mut t = t.lock().await;
+                let row = pg_query(&stmt).fetch_optional(&mut **t).await;
+                row.map(|r| r.map(Into::into)).map_err(query_err)
+            }
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match &self.0 {
+            Txn::Orm(t) => t.query_all_raw(stmt).await,
+            Txn::Pg(t) => {
+                let mut t = t.lock().await;
+                let rows = pg_query(&stmt).fetch_all(&mut **t).await;
+                rows.map(|r| r.into_iter().map(Into::into).collect())
+                    .map_err(query_err)
+            }
+        }
+    }
+}
+
 /// The platform's own work across tenants (sweeps, reminders, seeding), named so that logs and
 /// code review see who looks across tenants. It reads across tenants only where a repository
 /// function takes it explicitly; to act on one tenant's rows it narrows to a [`TenantScope`].
@@ -192,30 +364,14 @@ impl SystemScope {
     }
 
     /// Opens a transaction in which row-level security lets every tenant's rows through.
-    pub async fn begin(&self, db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-        let txn = db.begin().await?;
-        set_local(&txn, ALL_TENANTS).await?;
-        Ok(txn)
+    pub async fn begin(&self, db: &DatabaseConnection) -> Result<ScopedTxn, DbErr> {
+        ScopedTxn::begin(db, ALL_TENANTS, Begin::Deferred).await
     }
 }
 
 /// The value of `app.tenant_id` that the policies read as "every tenant": set only by a
 /// [`SystemScope`].
 pub use mm_migrations::rls::ALL_TENANTS;
-
-async fn set_local(txn: &DatabaseTransaction, value: &str) -> Result<(), DbErr> {
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        // set_config(…, true) is SET LOCAL with a bind parameter: it ends with the transaction,
-        // so a pooled connection never carries one request's tenant into the next.
-        txn.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT set_config('app.tenant_id', $1, true)",
-            [value.into()],
-        ))
-        .await?;
-    }
-    Ok(())
-}
 
 /// An entity whose rows belong to a tenant.
 pub trait TenantOwned: EntityTrait {

@@ -22,7 +22,6 @@ use mm_proto::minimodules::payments::v1 as payments;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
 };
 
 use crate::domain::{Action, Actor, Deposit, Status};
@@ -483,11 +482,11 @@ impl BookingApp {
     }
 }
 
-/// Records a notification; `Ok(false)` when it was recorded before (a replay). Inside a
-/// savepoint, so a replay's refused insert leaves the caller's transaction usable (PostgreSQL
-/// aborts a transaction on any failed statement).
+/// Records a notification; `Ok(false)` when it was recorded before (a replay). The replay is
+/// found by the insert's conflict without failing it, so the caller's transaction stays usable
+/// (PostgreSQL aborts a transaction on any failed statement).
 async fn record_notification(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     scope: &TenantScope,
     id: &str,
     event_type: &str,
@@ -500,24 +499,17 @@ async fn record_notification(
         reservation_id: reservation.to_string(),
         received_at: Utc::now(),
     };
-    let sp = txn.begin().await?;
-    match pay_notifications::Entity::insert(sea_orm::IntoActiveModel::into_active_model(row))
-        .exec_without_returning(&sp)
-        .await
-    {
-        Ok(_) => {
-            sp.commit().await?;
-            Ok(true)
-        }
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            sp.rollback().await?;
-            Ok(false)
-        }
-        Err(e) => Err(e),
-    }
+    let inserted =
+        pay_notifications::Entity::insert(sea_orm::IntoActiveModel::into_active_model(row))
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([
+                    pay_notifications::Column::TenantId,
+                    pay_notifications::Column::NotificationId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    Ok(inserted > 0)
 }

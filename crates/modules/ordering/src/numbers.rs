@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mm_kernel::{TenantId, TenantScope};
-use sea_orm::{ConnectionTrait as _, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 
 use crate::error::Result;
@@ -106,11 +106,7 @@ async fn take(
     count: i64,
 ) -> std::result::Result<i64, sea_orm::DbErr> {
     mm_kernel::db::retry_conflicts(|| async move {
-        let txn = scope.one(db).await?;
-        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-            txn.execute_unprepared("SET LOCAL synchronous_commit = off")
-                .await?;
-        }
+        let txn = scope.one_unflushed(db).await?;
         let last = repo::next_seq(&txn, scope, day, count).await?;
         txn.commit().await?;
         Ok(last)

@@ -5,7 +5,7 @@
 use mm_kernel::SystemScope;
 use mm_migrations::rls::PLATFORM_TABLES;
 use mm_testkit::{Backend, Storage, spawn_with};
-use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement, TransactionTrait as _};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 
 use crate::ordering::open_shop;
 
@@ -90,15 +90,17 @@ async fn a_query_without_its_tenant_filter_sees_nothing_of_another_tenant() {
     assert_eq!(products.len(), 2, "A's latte and cake");
 
     // Nor can it write a row into shop B, or move one of its own there.
-    let sp = txn.begin().await.unwrap();
-    let forged = sp
+    txn.execute_unprepared("SAVEPOINT forged").await.unwrap();
+    let forged = txn
         .execute_unprepared(&format!(
             "UPDATE catalog_products SET tenant_id = '{}'",
             b.id
         ))
         .await;
     assert!(forged.is_err(), "moving A's rows into B is refused");
-    sp.rollback().await.unwrap();
+    txn.execute_unprepared("ROLLBACK TO SAVEPOINT forged")
+        .await
+        .unwrap();
     let touched = txn
         .execute_unprepared(&format!(
             "UPDATE catalog_skus SET stock = 0 WHERE tenant_id = '{}'",

@@ -270,7 +270,7 @@ impl IdentityApp {
         let user_scope = tenant.map(|t| SystemScope::named("identity.refresh").tenant(t));
         let txn = match &user_scope {
             Some(s) => s.begin(&self.db).await?,
-            None => self.db.begin().await?,
+            None => self.db.begin().await?.into(),
         };
         if !repo::spend_session(&txn, &scope, &hash).await? {
             drop(txn);

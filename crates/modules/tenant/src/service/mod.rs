@@ -171,7 +171,7 @@ impl TenantApp {
     async fn begin_tenant_write(
         &self,
         scope: &TenantScope,
-    ) -> Result<(sea_orm::DatabaseTransaction, tenants::Model)> {
+    ) -> Result<(mm_kernel::ScopedTxn, tenants::Model)> {
         let tenant = scope.tenant();
         let txn = scope.begin(&self.db).await?;
         let not_found = || TenantError::TenantNotFound {
