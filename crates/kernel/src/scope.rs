@@ -143,30 +143,102 @@ impl ConnectionTrait for Scoped<'_> {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         match self {
-            Scoped::Pool(c) => c.execute_raw(stmt).await,
+            Scoped::Pool(c) => {
+                let _turn = writer_turn(c).await?;
+                c.execute_raw(stmt).await
+            }
             Scoped::Txn(t) => t.execute_raw(stmt).await,
         }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         match self {
-            Scoped::Pool(c) => c.execute_unprepared(sql).await,
+            Scoped::Pool(c) => {
+                let _turn = writer_turn(c).await?;
+                c.execute_unprepared(sql).await
+            }
             Scoped::Txn(t) => t.execute_unprepared(sql).await,
         }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match self {
-            Scoped::Pool(c) => c.query_one_raw(stmt).await,
+            Scoped::Pool(c) => {
+                let _turn = turn_if_writing(c, &stmt.sql).await?;
+                c.query_one_raw(stmt).await
+            }
             Scoped::Txn(t) => t.query_one_raw(stmt).await,
         }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match self {
-            Scoped::Pool(c) => c.query_all_raw(stmt).await,
+            Scoped::Pool(c) => {
+                let _turn = turn_if_writing(c, &stmt.sql).await?;
+                c.query_all_raw(stmt).await
+            }
             Scoped::Txn(t) => t.query_all_raw(stmt).await,
         }
+    }
+}
+
+/// The writer's turn for a statement run for its rows, when it writes (`INSERT … RETURNING` and
+/// the like); none for a read.
+async fn turn_if_writing(
+    db: &DatabaseConnection,
+    sql: &str,
+) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, DbErr> {
+    let head = sql.trim_start();
+    let writes = ["INSERT", "UPDATE", "DELETE", "REPLACE"].iter().any(|w| {
+        head.get(..w.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(w))
+    });
+    if writes {
+        writer_turn(db).await
+    } else {
+        Ok(None)
+    }
+}
+
+/// How long a writer waits for its turn: SQLite's own busy timeout (`db.rs`), so a writer that
+/// could never get the lock fails as it did before the queue.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// SQLite has one writer per database file. Writers that race for it from several pooled
+/// connections are answered BUSY and sleep in SQLite's busy handler (1 to 100 ms at a time) while
+/// the lock is free again within a fraction of that: under 64 concurrent orders on two cores that
+/// sleeping, not the work, set the tail latency. So this process's writers of a file queue here,
+/// in arrival order, and meet SQLite's lock only when it is theirs: single statements on the pool
+/// ([`Scoped`]) for the statement, [`TenantScope::begin_write`] transactions until they end.
+/// Deferred transactions ([`TenantScope::begin`]) do not queue (one that reads, then writes on the
+/// pool, would wait for itself); they meet queued writers at SQLite's lock as before. Another
+/// process on the same file is not in the queue and is met at the lock too. `None` on PostgreSQL.
+async fn writer_turn(
+    db: &DatabaseConnection,
+) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, DbErr> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex};
+    static QUEUES: LazyLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(None);
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    let queue = QUEUES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(file)
+        .or_default()
+        .clone();
+    match tokio::time::timeout(WRITER_WAIT, queue.lock_owned()).await {
+        Ok(turn) => Ok(Some(turn)),
+        Err(_) => Err(DbErr::Custom(
+            "database is locked: no turn to write within the busy timeout".into(),
+        )),
     }
 }
 
@@ -189,7 +261,12 @@ enum Begin {
 pub struct ScopedTxn(Txn);
 
 enum Txn {
-    Orm(DatabaseTransaction),
+    /// SQLite (and platform transactions): sea-orm's, with the writer's turn when it was begun
+    /// to write.
+    Orm {
+        txn: DatabaseTransaction,
+        _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    },
     Pg(tokio::sync::Mutex<sqlx::Transaction<'static, sqlx::Postgres>>),
 }
 
@@ -203,7 +280,7 @@ impl std::fmt::Debug for ScopedTxn {
 /// scoped ones.
 impl From<DatabaseTransaction> for ScopedTxn {
     fn from(txn: DatabaseTransaction) -> Self {
-        Self(Txn::Orm(txn))
+        Self(Txn::Orm { txn, _turn: None })
     }
 }
 
@@ -236,16 +313,23 @@ impl ScopedTxn {
                 Ok(Self(Txn::Pg(tokio::sync::Mutex::new(txn))))
             }
             _ => {
-                let txn = if how == Begin::Immediate {
-                    db.begin_with_options(sea_orm::TransactionOptions {
-                        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                        ..Default::default()
-                    })
-                    .await?
+                if how == Begin::Immediate {
+                    let turn = writer_turn(db).await?;
+                    let txn = db
+                        .begin_with_options(sea_orm::TransactionOptions {
+                            sqlite_transaction_mode: Some(
+                                sea_orm::SqliteTransactionMode::Immediate,
+                            ),
+                            ..Default::default()
+                        })
+                        .await?;
+                    Ok(Self(Txn::Orm { txn, _turn: turn }))
                 } else {
-                    db.begin().await?
-                };
-                Ok(Self(Txn::Orm(txn)))
+                    Ok(Self(Txn::Orm {
+                        txn: db.begin().await?,
+                        _turn: None,
+                    }))
+                }
             }
         }
     }
@@ -253,7 +337,7 @@ impl ScopedTxn {
     /// Commits.
     pub async fn commit(self) -> Result<(), DbErr> {
         match self.0 {
-            Txn::Orm(t) => t.commit().await,
+            Txn::Orm { txn: t, .. } => t.commit().await,
             Txn::Pg(t) => t.into_inner().commit().await.map_err(exec_err),
         }
     }
@@ -261,7 +345,7 @@ impl ScopedTxn {
     /// Rolls back.
     pub async fn rollback(self) -> Result<(), DbErr> {
         match self.0 {
-            Txn::Orm(t) => t.rollback().await,
+            Txn::Orm { txn: t, .. } => t.rollback().await,
             Txn::Pg(t) => t.into_inner().rollback().await.map_err(exec_err),
         }
     }
@@ -287,14 +371,14 @@ fn pg_query(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValu
 impl ConnectionTrait for ScopedTxn {
     fn get_database_backend(&self) -> DatabaseBackend {
         match &self.0 {
-            Txn::Orm(t) => t.get_database_backend(),
+            Txn::Orm { txn: t, .. } => t.get_database_backend(),
             Txn::Pg(_) => DatabaseBackend::Postgres,
         }
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         match &self.0 {
-            Txn::Orm(t) => t.execute_raw(stmt).await,
+            Txn::Orm { txn: t, .. } => t.execute_raw(stmt).await,
             Txn::Pg(t) => {
                 let mut t = t.lock().await;
                 let done = pg_query(&stmt).execute(&mut **t).await;
@@ -305,7 +389,7 @@ impl ConnectionTrait for ScopedTxn {
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         match &self.0 {
-            Txn::Orm(t) => t.execute_unprepared(sql).await,
+            Txn::Orm { txn: t, .. } => t.execute_unprepared(sql).await,
             Txn::Pg(t) => {
                 use sqlx::Executor as _;
                 let mut t = t.lock().await;
@@ -317,7 +401,7 @@ impl ConnectionTrait for ScopedTxn {
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match &self.0 {
-            Txn::Orm(t) => t.query_one_raw(stmt).await,
+            Txn::Orm { txn: t, .. } => t.query_one_raw(stmt).await,
             Txn::Pg(t) => {
                 let mut t = t.lock().await;
                 let row = pg_query(&stmt).fetch_optional(&mut **t).await;
@@ -328,7 +412,7 @@ impl ConnectionTrait for ScopedTxn {
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match &self.0 {
-            Txn::Orm(t) => t.query_all_raw(stmt).await,
+            Txn::Orm { txn: t, .. } => t.query_all_raw(stmt).await,
             Txn::Pg(t) => {
                 let mut t = t.lock().await;
                 let rows = pg_query(&stmt).fetch_all(&mut **t).await;
@@ -390,4 +474,65 @@ macro_rules! tenant_owned {
             }
         })+
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sea_orm::{ConnectOptions, ConnectionTrait as _, Database};
+
+    use super::SystemScope;
+    use crate::TenantId;
+
+    /// With a busy timeout of one millisecond, a write that met another connection's write lock
+    /// in SQLite would fail at once; queued for its turn it waits for the writer and succeeds.
+    #[tokio::test]
+    async fn sqlite_writers_wait_for_their_turn_instead_of_failing_busy() {
+        let dir = std::env::temp_dir().join(format!("mm-writers-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut opts =
+            ConnectOptions::new(format!("sqlite://{}?mode=rwc", dir.join("t.db").display()));
+        opts.max_connections(4).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_millis(1))
+        });
+        let db = Database::connect(opts).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (v INTEGER)")
+            .await
+            .unwrap();
+        let scope = SystemScope::named("test.writers").tenant(TenantId::new());
+
+        let txn = scope.begin_write(&db).await.unwrap();
+        txn.execute_unprepared("INSERT INTO t (v) VALUES (1)")
+            .await
+            .unwrap();
+        let other = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let one = scope.one(&db).await?;
+                one.execute_unprepared("INSERT INTO t (v) VALUES (2)")
+                    .await?;
+                one.commit().await
+            })
+        };
+        // Long enough for an unqueued write to have met the lock and failed many times over.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!other.is_finished(), "the second writer waits for its turn");
+        txn.commit().await.unwrap();
+        other
+            .await
+            .unwrap()
+            .expect("the second write succeeds once it is its turn");
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "SELECT v FROM t ORDER BY v",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

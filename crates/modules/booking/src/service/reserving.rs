@@ -151,7 +151,9 @@ impl BookingApp {
             created_at: now,
             updated_at: now,
         };
-        let txn = scope.begin(&self.db).await?;
+        // Writes from its first statement: takes SQLite's writer at once (in this process's
+        // queue of writers) rather than meeting the others in SQLite's busy handler.
+        let txn = scope.begin_write(&self.db).await?;
         if !repo::insert_reservation(&txn, scope, row.clone()).await? {
             // The same request raced us; dropping the transaction rolls it back.
             drop(txn);
