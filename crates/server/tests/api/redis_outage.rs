@@ -373,7 +373,7 @@ async fn killing_redis_mid_load_hangs_nothing_and_loses_nothing() {
         .timeout(CLIENT_TIMEOUT)
         .build()
         .expect("http client");
-    let menu_key_prefix = format!("{namespace}:{{t:{}}}:menu:v", s.id);
+    let menu_key_prefix = format!("{namespace}:{{t:{}}}:menu", s.id);
     let mut version = None;
     let took = {
         let started = Instant::now();
