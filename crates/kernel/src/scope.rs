@@ -201,7 +201,8 @@ async fn turn_if_writing(
 }
 
 /// How long a writer waits for its turn: SQLite's own busy timeout (`db.rs`), so a writer that
-/// could never get the lock fails as it did before the queue.
+/// could never get the lock fails as it did before the queue, as an outage (UNAVAILABLE: try
+/// again), like a pool that has no connection to give.
 const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// SQLite has one writer per database file. Writers that race for it from several pooled
@@ -236,9 +237,7 @@ async fn writer_turn(
         .clone();
     match tokio::time::timeout(WRITER_WAIT, queue.lock_owned()).await {
         Ok(turn) => Ok(Some(turn)),
-        Err(_) => Err(DbErr::Custom(
-            "database is locked: no turn to write within the busy timeout".into(),
-        )),
+        Err(_) => Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)),
     }
 }
 
