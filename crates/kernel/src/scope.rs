@@ -217,28 +217,35 @@ const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 async fn writer_turn(
     db: &DatabaseConnection,
 ) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, DbErr> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, LazyLock, Mutex};
-    static QUEUES: LazyLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-        LazyLock::new(Default::default);
     if db.get_database_backend() != DatabaseBackend::Sqlite {
         return Ok(None);
     }
+    let queue = writers_of(db);
+    match tokio::time::timeout(WRITER_WAIT, queue.lock_owned()).await {
+        Ok(turn) => Ok(Some(turn)),
+        Err(_) => Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)),
+    }
+}
+
+type Queue = std::sync::Arc<tokio::sync::Mutex<()>>;
+
+/// The writers' queue of an SQLite database's file.
+fn writers_of(db: &DatabaseConnection) -> Queue {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static QUEUES: LazyLock<Mutex<HashMap<std::path::PathBuf, Queue>>> =
+        LazyLock::new(Default::default);
     let file = db
         .get_sqlite_connection_pool()
         .connect_options()
         .get_filename()
         .to_path_buf();
-    let queue = QUEUES
+    QUEUES
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .entry(file)
         .or_default()
-        .clone();
-    match tokio::time::timeout(WRITER_WAIT, queue.lock_owned()).await {
-        Ok(turn) => Ok(Some(turn)),
-        Err(_) => Err(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout)),
-    }
+        .clone()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -515,9 +522,22 @@ mod tests {
                 one.commit().await
             })
         };
-        // Long enough for an unqueued write to have met the lock and failed many times over.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!other.is_finished(), "the second writer waits for its turn");
+        // Wait until the second writer is in the queue: the queue's owners are then the map, the
+        // transaction's turn, and the waiting writer. An unqueued write would instead have met
+        // SQLite's lock and failed within its millisecond.
+        let queue = super::writers_of(&db);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while std::sync::Arc::strong_count(&queue) < 4 {
+            assert!(
+                !other.is_finished(),
+                "the second writer finished while the first held the writer: it did not queue"
+            );
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the second writer never queued"
+            );
+            tokio::task::yield_now().await;
+        }
         txn.commit().await.unwrap();
         other
             .await
