@@ -235,17 +235,17 @@ fn writers_of(db: &DatabaseConnection) -> Queue {
     use std::sync::{LazyLock, Mutex};
     static QUEUES: LazyLock<Mutex<HashMap<std::path::PathBuf, Queue>>> =
         LazyLock::new(Default::default);
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_path_buf();
-    QUEUES
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename();
+    let mut queues = QUEUES
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .entry(file)
-        .or_default()
-        .clone()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Looked up by reference: every write on SQLite passes here, and the file is known after
+    // its first.
+    match queues.get(file) {
+        Some(queue) => queue.clone(),
+        None => queues.entry(file.to_path_buf()).or_default().clone(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
