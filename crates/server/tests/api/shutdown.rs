@@ -20,6 +20,7 @@ use mm_proto::minimodules::tenant::v1 as tpb;
 use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
 use mm_testkit::process::{ProcessSpec, ServerProcess};
 use mm_testkit::{Storage, with_token};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -117,6 +118,34 @@ async fn create_order(
         }
         _ => Outcome::Other(format!("{status} {text}")),
     }
+}
+
+/// Sends an order's headers and the first half of its body over a raw connection, and returns
+/// the connection with the half still to send. The server admits the request on its headers.
+async fn start_slow_order(
+    http_url: &str,
+    customer: &str,
+    body: &serde_json::Value,
+) -> (tokio::net::TcpStream, String) {
+    let addr = http_url.trim_start_matches("http://");
+    let body = body.to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut conn = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect to the BFF");
+    let head = format!(
+        "POST /api/v1/orders HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\
+         x-wechat-appid: {}\r\nauthorization: Bearer {customer}\r\n\
+         idempotency-key: drain-slow-{}\r\n\r\n{first}",
+        body.len(),
+        mm_server::demo::DEMO_APPID,
+        uuid::Uuid::new_v4().simple(),
+    );
+    conn.write_all(head.as_bytes())
+        .await
+        .expect("send the slow order's head");
+    (conn, rest.to_owned())
 }
 
 /// Readiness as a prober sees it.
@@ -281,6 +310,10 @@ async fn sigterm_finishes_in_flight_orders_ends_streams_and_exits_cleanly() {
     }
     let mut health = HealthClient::new(server.channel().await);
     let mut outside = OrderServiceClient::new(server.channel().await);
+    // One order whose body is still on its way when the gate closes: admitted, it holds the drain
+    // open (and with it the gRPC port) until the test sends the rest, so the gRPC refusal below is
+    // seen for certain rather than raced against a drain that takes a few milliseconds.
+    let (mut slow_order, rest_of_body) = start_slow_order(&http_url, &customer, &body).await;
     let sigterm = Instant::now();
     server.sigterm();
 
@@ -331,6 +364,20 @@ async fn sigterm_finishes_in_flight_orders_ends_streams_and_exits_cleanly() {
         (refusal.code(), refusal.message()),
         (Code::Unavailable, "server shutting down"),
         "{refusal:?}"
+    );
+    // The admitted order, its body finished only now, is still served.
+    slow_order
+        .write_all(rest_of_body.as_bytes())
+        .await
+        .expect("send the rest of the slow order");
+    let mut answer = String::new();
+    slow_order
+        .read_to_string(&mut answer)
+        .await
+        .expect("the slow order's answer");
+    assert!(
+        answer.starts_with("HTTP/1.1 201"),
+        "an order admitted before the gate closed was not served: {answer}"
     );
 
     let status = server.wait_exit(GRACE + Duration::from_secs(5)).await;
