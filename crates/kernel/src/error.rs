@@ -129,6 +129,15 @@ pub fn reason_of(status: &Status) -> Option<String> {
         .map(|i| i.reason.clone())
 }
 
+/// One fact of the ErrorInfo of a status another module answered (its `metadata`), if any.
+pub fn metadata_of(status: &Status, key: &str) -> Option<String> {
+    use tonic_types::StatusExt as _;
+    status
+        .get_error_details()
+        .error_info()
+        .and_then(|i| i.metadata.get(key).cloned())
+}
+
 /// Builds the status for a domain error. The only Status builder for domain errors.
 ///
 /// A database that cannot be reached (or a transaction that kept losing lock races after its

@@ -14,6 +14,7 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod extensions;
 pub mod fault;
 pub mod framing;
 pub mod gate;

@@ -28,5 +28,6 @@ pub fn all() -> Vec<ModuleDef> {
         mm_catalog::module(),
         mm_ordering::module(),
         mm_booking::module(),
+        mm_marketing::module(),
     ]
 }

@@ -595,6 +595,11 @@ impl CatalogApp {
                     unit_price_fen: s.price_fen,
                     quantity: i32::try_from(it.quantity).unwrap_or(i32::MAX),
                     available: p.on_sale && s.stock.is_none_or(|st| st >= it.quantity),
+                    category: if p.category_id.is_empty() {
+                        String::new()
+                    } else {
+                        name_of::<crate::names::Categories>(tenant, &p.category_id)
+                    },
                 },
                 p.on_sale,
                 s.stock.is_some(),

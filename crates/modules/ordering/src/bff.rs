@@ -67,6 +67,13 @@ pub struct QuoteBody {
     pub items: Vec<ItemBody>,
     /// Fulfilment.
     pub fulfilment: FulfilmentDto,
+    /// The coupon the customer picked (its id, from the coupons of the quote); absent lets the
+    /// server choose the best.
+    #[serde(default)]
+    pub coupon_id: Option<String>,
+    /// True to use no coupon.
+    #[serde(default)]
+    pub no_coupon: bool,
 }
 
 /// An order to place. Send an `Idempotency-Key` header: a retry with the same key returns the
@@ -83,6 +90,12 @@ pub struct CreateOrderBody {
     /// The total the customer saw; the order is refused (PRICE_CHANGED) if it differs.
     #[serde(default)]
     pub expected_total_fen: i64,
+    /// The coupon the customer picked; absent lets the server choose the best (as the quote did).
+    #[serde(default)]
+    pub coupon_id: Option<String>,
+    /// True to use no coupon.
+    #[serde(default)]
+    pub no_coupon: bool,
 }
 
 /// How to pay.
@@ -122,6 +135,38 @@ pub struct AmountsDto {
     pub packaging_fee_fen: i64,
     /// What the customer pays.
     pub total_fen: i64,
+    /// Taken off by discounts.
+    pub discount_fen: i64,
+}
+
+/// A discount taken off an order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscountDto {
+    /// What it is, e.g. "COUPON".
+    pub kind: String,
+    /// The coupon's id, for a coupon.
+    pub coupon_id: String,
+    /// Label in Chinese, e.g. "满100减20".
+    pub label_zh: String,
+    /// Label in English.
+    pub label_en: String,
+    /// Fen taken off.
+    pub amount_fen: i64,
+}
+
+/// A coupon the customer holds, against this basket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponOptionDto {
+    /// Coupon id (send it as coupon_id to pick it).
+    pub coupon_id: String,
+    /// Title in Chinese.
+    pub title_zh: String,
+    /// Title in English.
+    pub title_en: String,
+    /// What it would take off, in fen; 0 when it does not apply.
+    pub amount_fen: i64,
+    /// Why it does not apply: BELOW_THRESHOLD, NOT_IN_SCOPE, ITEM_NOT_IN_BASKET.
+    pub problem: Option<String>,
 }
 
 /// A priced basket.
@@ -137,6 +182,13 @@ pub struct QuoteDto {
     pub problems: Vec<String>,
     /// The shop's minimum order in fen.
     pub min_order_fen: i64,
+    /// The discounts the order would take (the best coupon, or the one picked).
+    pub discounts: Vec<DiscountDto>,
+    /// The customer's coupons, with what each would take off (empty when the shop has none).
+    pub coupons: Vec<CouponOptionDto>,
+    /// Why the coupon picked cannot be used: COUPON_UNAVAILABLE, BELOW_THRESHOLD, NOT_IN_SCOPE,
+    /// ITEM_NOT_IN_BASKET.
+    pub coupon_problem: Option<String>,
 }
 
 /// An order.
@@ -148,6 +200,8 @@ pub struct OrderDto {
     pub order_number: String,
     /// pending_payment, paid, accepted, preparing, ready, completed, cancelled, refunding, refunded.
     pub status: String,
+    /// The discounts taken off.
+    pub discounts: Vec<DiscountDto>,
     /// Lines.
     pub items: Vec<LineDto>,
     /// Totals.
@@ -246,6 +300,28 @@ fn amounts(a: Option<pb::Amounts>) -> AmountsDto {
         items_fen: a.items_fen,
         packaging_fee_fen: a.packaging_fee_fen,
         total_fen: a.total_fen,
+        discount_fen: a.discount_fen,
+    }
+}
+
+fn discount(d: pb::Discount) -> DiscountDto {
+    DiscountDto {
+        coupon_id: if d.kind == "COUPON" {
+            last(&d.source)
+        } else {
+            String::new()
+        },
+        kind: d.kind,
+        label_zh: d.label_zh,
+        label_en: d.label_en,
+        amount_fen: d.amount_fen,
+    }
+}
+
+fn coupon_choice(tenant: TenantId, id: Option<String>) -> String {
+    match id {
+        Some(id) if !id.is_empty() => format!("{}/coupons/{id}", tenant_name(tenant)),
+        _ => String::new(),
     }
 }
 
@@ -265,6 +341,7 @@ pub fn order_dto(o: pb::Order) -> OrderDto {
         status,
         items: o.items.into_iter().map(line).collect(),
         amounts: amounts(o.amounts),
+        discounts: o.discounts.into_iter().map(discount).collect(),
         fulfilment: FulfilmentDto {
             mode: mode_name(f.mode).to_string(),
             table: (!f.table.is_empty()).then_some(f.table),
@@ -340,6 +417,8 @@ pub async fn quote(
                 parent: tenant_name(tenant),
                 items: items(tenant, body.items),
                 fulfilment: Some(fulfilment(body.fulfilment)),
+                coupon: coupon_choice(tenant, body.coupon_id),
+                no_coupon: body.no_coupon,
             },
         ))
         .await?
@@ -352,6 +431,19 @@ pub async fn quote(
         orderable: q.orderable,
         problems: q.problems,
         min_order_fen: q.min_order_fen,
+        discounts: q.discounts.into_iter().map(discount).collect(),
+        coupons: q
+            .coupons
+            .into_iter()
+            .map(|c| CouponOptionDto {
+                coupon_id: last(&c.coupon),
+                title_zh: c.title_zh,
+                title_en: c.title_en,
+                amount_fen: c.amount_fen,
+                problem: (!c.problem.is_empty()).then_some(c.problem),
+            })
+            .collect(),
+        coupon_problem: (!q.coupon_problem.is_empty()).then_some(q.coupon_problem),
     }))
 }
 
@@ -389,6 +481,8 @@ pub async fn create_order(
                 remark: body.remark,
                 request_id: key,
                 expected_total_fen: body.expected_total_fen,
+                coupon: coupon_choice(tenant, body.coupon_id),
+                no_coupon: body.no_coupon,
             },
         ))
         .await?
@@ -597,6 +691,8 @@ pub fn def() -> mm_kernel::module::BffDef {
         PayBody,
         LineDto,
         AmountsDto,
+        DiscountDto,
+        CouponOptionDto,
         QuoteDto,
         OrderDto,
         OrdersPageDto,

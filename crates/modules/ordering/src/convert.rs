@@ -3,13 +3,13 @@
 use mm_kernel::TenantId;
 use mm_kernel::error::{FieldViolation, RequestError};
 use mm_kernel::json::timestamp as ts;
-use mm_kernel::names::name_of;
+use mm_kernel::names::{name_of, tenant_name};
 use mm_proto::minimodules::ordering::v1 as pb;
 
-use crate::domain::{Line, Mode, PayMethod, Status};
+use crate::domain::{Discount, Line, Mode, PayMethod, Status};
 use crate::entity::orders;
 use crate::names::{Orders, ProductName, Products, Users};
-use crate::service::{Address, Basket, Fulfilment};
+use crate::service::{Address, Basket, CouponChoice, Fulfilment};
 use crate::upstream::ItemRef;
 
 /// A status to proto.
@@ -104,6 +104,7 @@ pub fn order(o: &orders::Model) -> pb::Order {
             items_fen: o.items_fen,
             packaging_fee_fen: o.packaging_fee_fen,
             total_fen: o.total_fen,
+            discount_fen: o.discount_fen,
         }),
         fulfilment: Some(pb::Fulfilment {
             mode: Mode::parse(&o.fulfilment_mode).map_or(pb::FulfilmentMode::Unspecified, mode)
@@ -134,6 +135,11 @@ pub fn order(o: &orders::Model) -> pb::Order {
         update_time: Some(ts(o.updated_at)),
         transaction_id: o.transaction_id.clone().unwrap_or_default(),
         refunded_fen: o.refunded_fen,
+        discounts: serde_json::from_str::<Vec<Discount>>(&o.discounts)
+            .unwrap_or_default()
+            .into_iter()
+            .map(discount)
+            .collect(),
     }
 }
 
@@ -151,8 +157,29 @@ pub fn basket(
     tenant: TenantId,
     items: &[pb::LineItemRequest],
     fulfilment: Option<&pb::Fulfilment>,
+    coupon: &str,
+    no_coupon: bool,
 ) -> Result<Basket, RequestError> {
     let mut v = Vec::new();
+    // The coupon's name is the discounting module's; ordering checks only that it is one of
+    // this shop's and passes it on.
+    let coupon = if no_coupon {
+        CouponChoice::None
+    } else if coupon.is_empty() {
+        CouponChoice::Best
+    } else {
+        let own = format!("{}/", tenant_name(tenant));
+        if !coupon.starts_with(&own)
+            || coupon.len() > 200
+            || !coupon.chars().all(|c| c.is_ascii_graphic())
+        {
+            v.push(FieldViolation::new(
+                "coupon",
+                "must be a coupon of this shop",
+            ));
+        }
+        CouponChoice::Picked(coupon.to_string())
+    };
     if items.is_empty() || items.len() > 100 {
         v.push(FieldViolation::new("items", "1 to 100 items"));
     }
@@ -255,5 +282,17 @@ pub fn basket(
             },
             address,
         },
+        coupon,
     })
+}
+
+/// A stored discount to proto (which module granted it stays ordering's to know).
+pub fn discount(d: Discount) -> pb::Discount {
+    pb::Discount {
+        source: d.source,
+        kind: d.kind,
+        label_zh: d.label_zh,
+        label_en: d.label_en,
+        amount_fen: d.amount_fen,
+    }
 }

@@ -368,6 +368,9 @@ pub struct Line {
     /// On sale and in stock (quotes only).
     #[serde(default)]
     pub available: bool,
+    /// The product's category id, for discounts scoped to categories; not stored.
+    #[serde(default, skip_serializing)]
+    pub category_id: String,
 }
 
 impl Line {
@@ -384,8 +387,45 @@ pub struct Amounts {
     pub items_fen: i64,
     /// Packaging.
     pub packaging_fee_fen: i64,
-    /// Payable.
+    /// Payable: lines, less discounts, plus packaging.
     pub total_fen: i64,
+    /// Taken off by discounts.
+    pub discount_fen: i64,
+}
+
+/// One discount taken off an order, as stored with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discount {
+    /// The module service that granted it (and is told what became of the order).
+    pub service: String,
+    /// What it is, e.g. a coupon's name.
+    pub source: String,
+    /// Kind, e.g. "COUPON".
+    pub kind: String,
+    /// Label in Chinese.
+    pub label_zh: String,
+    /// Label in English.
+    pub label_en: String,
+    /// Fen taken off.
+    pub amount_fen: i64,
+}
+
+/// The amounts once `discounts` are taken off the lines (never below zero; fees are not
+/// discounted).
+pub fn discounted(amounts: Amounts, discounts: &[Discount]) -> Amounts {
+    let asked = discounts
+        .iter()
+        .map(|d| d.amount_fen.max(0))
+        .fold(0i64, i64::saturating_add);
+    let discount_fen = asked.min(amounts.items_fen);
+    Amounts {
+        discount_fen,
+        total_fen: amounts
+            .items_fen
+            .saturating_sub(discount_fen)
+            .saturating_add(amounts.packaging_fee_fen),
+        ..amounts
+    }
 }
 
 /// A priced basket with what stands in the way of ordering it.
@@ -432,6 +472,7 @@ pub fn price(lines: &[Line], mode: Mode, config: &Config, now: DateTime<Utc>) ->
             items_fen,
             packaging_fee_fen,
             total_fen: items_fen.saturating_add(packaging_fee_fen),
+            discount_fen: 0,
         },
         problems,
     }
@@ -463,6 +504,7 @@ mod tests {
             unit_price_fen: price,
             quantity: qty,
             available: true,
+            category_id: String::new(),
         }
     }
 
@@ -557,10 +599,24 @@ mod tests {
             Amounts {
                 items_fen: 4100,
                 packaging_fee_fen: 200,
-                total_fen: 4300
+                total_fen: 4300,
+                discount_fen: 0,
             }
         );
         assert!(p.problems.is_empty());
+        // Discounts come off the lines only, never below zero, and not off the fee.
+        let d = |amount_fen| Discount {
+            service: "s".into(),
+            source: "c".into(),
+            kind: "COUPON".into(),
+            label_zh: "券".into(),
+            label_en: "Coupon".into(),
+            amount_fen,
+        };
+        let off = discounted(p.amounts, &[d(1000), d(100)]);
+        assert_eq!((off.discount_fen, off.total_fen), (1100, 3200));
+        let all = discounted(p.amounts, &[d(9_999)]);
+        assert_eq!((all.discount_fen, all.total_fen), (4100, 200));
         let p = price(&[line(1800, 2)], Mode::DineIn, &config, now);
         assert_eq!(p.amounts.total_fen, 3600);
     }

@@ -33,7 +33,23 @@ pub enum Effect {
     Refund,
     /// Close the order's unpaid WeChat transaction, so it can no longer be paid.
     ClosePayment,
+    /// Tell the discounting modules the order was called off before payment: coupons back.
+    ReleaseDiscounts,
+    /// Tell them it was paid: coupons used.
+    DiscountsPaid,
+    /// Tell them it was refunded: coupons back unless expired.
+    DiscountsRefunded,
 }
+
+/// Every step, for parsing.
+const EFFECTS: [Effect; 6] = [
+    Effect::ReleaseStock,
+    Effect::Refund,
+    Effect::ClosePayment,
+    Effect::ReleaseDiscounts,
+    Effect::DiscountsPaid,
+    Effect::DiscountsRefunded,
+];
 
 impl Effect {
     /// Stored name.
@@ -42,13 +58,14 @@ impl Effect {
             Self::ReleaseStock => "release_stock",
             Self::Refund => "refund",
             Self::ClosePayment => "close_payment",
+            Self::ReleaseDiscounts => "unlock_discounts",
+            Self::DiscountsPaid => "use_discounts",
+            Self::DiscountsRefunded => "return_discounts",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::ReleaseStock, Self::Refund, Self::ClosePayment]
-            .into_iter()
-            .find(|e| e.as_str() == s)
+        EFFECTS.into_iter().find(|e| e.as_str() == s)
     }
 }
 
@@ -293,6 +310,36 @@ impl OrderingApp {
                 };
                 self.close_payment(tenant, &order).await.map(|()| true)
             }
+            Effect::ReleaseDiscounts | Effect::DiscountsPaid | Effect::DiscountsRefunded => {
+                let kind = match effect {
+                    Effect::DiscountsPaid => pb::OrderDiscountEventKind::Paid,
+                    Effect::DiscountsRefunded => pb::OrderDiscountEventKind::Refunded,
+                    _ => pb::OrderDiscountEventKind::Released,
+                };
+                let order = self.find_order(scope, &row.order_id).await?;
+                // The modules that granted the order's discounts; for an order abandoned before
+                // it was placed (its row gone, what was locked unknown), every one the shop has.
+                let (services, total_fen) = match &order {
+                    Some(o) if o.status != Status::Creating.as_str() => {
+                        let stored: Vec<crate::domain::Discount> =
+                            serde_json::from_str(&o.discounts).unwrap_or_default();
+                        let mut services: Vec<String> =
+                            stored.into_iter().map(|d| d.service).collect();
+                        services.sort();
+                        services.dedup();
+                        (services, o.total_fen)
+                    }
+                    _ => (self.upstream.discounters(tenant).await?, 0),
+                };
+                for service in services {
+                    let applied = self
+                        .upstream
+                        .discount_event(tenant, &service, &row.order_id, kind, total_fen)
+                        .await?;
+                    tracing::info!(order = %row.order_id, %service, ?kind, applied, "discounts told");
+                }
+                Ok(true)
+            }
             Effect::Refund => {
                 let Some(order) = self.find_order(scope, &row.order_id).await? else {
                     return Ok(true);
@@ -372,8 +419,10 @@ mod tests {
 
     #[test]
     fn effect_names_round_trip() {
-        for e in [Effect::ReleaseStock, Effect::Refund, Effect::ClosePayment] {
+        for e in EFFECTS {
             assert_eq!(Effect::parse(e.as_str()), Some(e));
+            // The column is 16 characters wide (PostgreSQL enforces it; SQLite does not).
+            assert!(e.as_str().len() <= 16, "{e:?}");
         }
         assert_eq!(Effect::parse("launch_rockets"), None);
     }

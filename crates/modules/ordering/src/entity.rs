@@ -42,6 +42,9 @@ pub mod orders {
         pub prepay_id: Option<String>,
         pub transaction_id: Option<String>,
         pub refunded_fen: i64,
+        /// The discounts taken off (`crate::domain::Discount` as JSON).
+        pub discounts: String,
+        pub discount_fen: i64,
         pub version: i64,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,

@@ -28,6 +28,10 @@ pub enum OrderingError {
     /// The total differs from the one the customer was shown.
     #[error("prices changed: the total is now {actual_fen} fen, not {expected_fen}")]
     PriceChanged { expected_fen: i64, actual_fen: i64 },
+    /// The coupon the customer picked cannot be used: another order holds it, it was used or
+    /// expired, or it does not apply to this basket (`problem` says which).
+    #[error("the coupon cannot be used: {problem}")]
+    CouponUnavailable { problem: String },
     /// The order is not in a status that allows this step, or the caller's role may not take it.
     #[error("an order that is {from} cannot be {action}")]
     InvalidTransition { from: Status, action: &'static str },
@@ -72,6 +76,7 @@ impl DomainError for OrderingError {
             | Self::InvalidTransition { .. }
             | Self::CancelWindowPassed { .. }
             | Self::PhoneRequired
+            | Self::CouponUnavailable { .. }
             | Self::PaymentUnavailable(_) => Code::FailedPrecondition,
             Self::PriceChanged { .. } | Self::BeingPlaced => Code::Aborted,
             Self::PaymentMismatch(_) => Code::InvalidArgument,
@@ -96,6 +101,7 @@ impl DomainError for OrderingError {
             Self::Payment(r) => r.reason(),
             Self::BeingPlaced => "ORDER_BEING_PLACED",
             Self::PhoneRequired => "PHONE_REQUIRED",
+            Self::CouponUnavailable { .. } => "COUPON_UNAVAILABLE",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",
@@ -127,6 +133,9 @@ impl DomainError for OrderingError {
         match self {
             Self::NotOrderable { problems } => {
                 m.insert("problems".into(), problems.join(","));
+            }
+            Self::CouponUnavailable { problem } => {
+                m.insert("problem".into(), problem.clone());
             }
             Self::OutOfStock { product } => {
                 m.insert("product".into(), product.clone());

@@ -73,7 +73,13 @@ impl OrderService for OrderingApp {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
         let tenant = tenant_from_name(&r.parent, "parent")?;
-        let basket = convert::basket(tenant, &r.items, r.fulfilment.as_ref())?;
+        let basket = convert::basket(
+            tenant,
+            &r.items,
+            r.fulfilment.as_ref(),
+            &r.coupon,
+            r.no_coupon,
+        )?;
         let q = self.quote(&ctx, tenant, &basket).await?;
         ok(pb::QuoteOrderResponse {
             quote: Some(pb::Quote {
@@ -82,10 +88,19 @@ impl OrderService for OrderingApp {
                     items_fen: q.priced.amounts.items_fen,
                     packaging_fee_fen: q.priced.amounts.packaging_fee_fen,
                     total_fen: q.priced.amounts.total_fen,
+                    discount_fen: q.priced.amounts.discount_fen,
                 }),
                 orderable: q.priced.problems.is_empty(),
                 problems: q.priced.problems.iter().map(|p| (*p).to_string()).collect(),
                 min_order_fen: q.min_order_fen,
+                discounts: q
+                    .quoted
+                    .discounts
+                    .into_iter()
+                    .map(convert::discount)
+                    .collect(),
+                coupons: q.quoted.coupons,
+                coupon_problem: q.quoted.coupon_problem,
             }),
         })
     }
@@ -97,7 +112,13 @@ impl OrderService for OrderingApp {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
         let tenant = tenant_from_name(&r.parent, "parent")?;
-        let basket = convert::basket(tenant, &r.items, r.fulfilment.as_ref())?;
+        let basket = convert::basket(
+            tenant,
+            &r.items,
+            r.fulfilment.as_ref(),
+            &r.coupon,
+            r.no_coupon,
+        )?;
         let row = self
             .create_order(
                 &ctx,

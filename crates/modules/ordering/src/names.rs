@@ -8,6 +8,8 @@ mm_kernel::collections! {
     Orders = "orders";
     /// The catalog's "tenants/{tenant}/products/{product}", in baskets, lines and stock requests.
     Products = "products";
+    /// The catalog's "tenants/{tenant}/categories/{category}", in baskets told to discounters.
+    Categories = "categories";
     /// Identity's "tenants/{tenant}/users/{user}": an order's customer, its payment's payer.
     Users = "users";
     /// The payments module's "tenants/{tenant}/payments/{payment}". The paying module chooses

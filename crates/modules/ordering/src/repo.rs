@@ -174,6 +174,8 @@ pub async fn move_order(
 pub struct Priced {
     /// The lines, as stored in `orders.items`.
     pub items: String,
+    /// The discounts, as stored in `orders.discounts`.
+    pub discounts: String,
     /// Totals.
     pub amounts: crate::domain::Amounts,
 }
@@ -202,6 +204,14 @@ pub async fn place_order(
         .col_expr(
             orders::Column::TotalFen,
             Expr::value(priced.amounts.total_fen),
+        )
+        .col_expr(
+            orders::Column::Discounts,
+            Expr::value(priced.discounts.clone()),
+        )
+        .col_expr(
+            orders::Column::DiscountFen,
+            Expr::value(priced.amounts.discount_fen),
         )
         .col_expr(
             orders::Column::Version,

@@ -54,6 +54,18 @@ pub struct Fulfilment {
     pub address: Option<Address>,
 }
 
+/// Which coupon the customer wants taken off (by whichever module discounts orders).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CouponChoice {
+    /// The best one, chosen on the server.
+    #[default]
+    Best,
+    /// None at all.
+    None,
+    /// This one: the coupon's resource name, as the discounting module gave it.
+    Picked(String),
+}
+
 /// A basket to quote or order.
 #[derive(Debug, Clone)]
 pub struct Basket {
@@ -61,6 +73,8 @@ pub struct Basket {
     pub items: Vec<ItemRef>,
     /// Fulfilment.
     pub fulfilment: Fulfilment,
+    /// The coupon wanted.
+    pub coupon: CouponChoice,
 }
 
 /// What CreateOrder asks for beyond the basket.
@@ -83,6 +97,8 @@ pub struct QuoteView {
     pub priced: domain::Priced,
     /// The tenant's minimum.
     pub min_order_fen: i64,
+    /// What the discounting modules said (nothing when the shop has none).
+    pub quoted: crate::upstream::Quoted,
 }
 
 /// How long a request waits for a twin with its idempotency key to finish placing.
@@ -223,11 +239,19 @@ impl OrderingApp {
         let scope = ctx.authorize_tenant(&tenant)?;
         let config = self.upstream.config(scope.tenant()).await?;
         let lines = self.upstream.resolve(scope.tenant(), &basket.items).await?;
-        let priced = domain::price(&lines, basket.fulfilment.mode, &config, self.clock.now());
+        let mut priced = domain::price(&lines, basket.fulfilment.mode, &config, self.clock.now());
+        let mut quoted = crate::upstream::Quoted::default();
+        let services = self.upstream.discounters(tenant).await?;
+        if let (false, (_, Some(customer))) = (services.is_empty(), actor(ctx)?) {
+            let b = Upstream::discount_basket(tenant, &customer, &lines, &basket.coupon);
+            quoted = self.upstream.quote_discounts(tenant, &services, &b).await?;
+            priced.amounts = domain::discounted(priced.amounts, &quoted.discounts);
+        }
         Ok(QuoteView {
             lines,
             priced,
             min_order_fen: config.min_order_fen,
+            quoted,
         })
     }
 
@@ -382,6 +406,8 @@ impl OrderingApp {
             prepay_id: None,
             transaction_id: None,
             refunded_fen: 0,
+            discounts: "[]".into(),
+            discount_fen: 0,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -442,7 +468,34 @@ impl OrderingApp {
             }
         };
         mm_kernel::fault::point("ordering.create.reserved");
-        let priced = domain::price(&lines, mode, &config, now);
+        let mut priced = domain::price(&lines, mode, &config, now);
+        // Discounts are locked to the order once its stock is held and its lines priced; the
+        // shop's discounting modules (none: no call) hold a coupon for one order only.
+        let mut discounts = Vec::new();
+        if priced.problems.is_empty() {
+            let services = match self.upstream.discounters(tenant).await {
+                Ok(s) => s,
+                Err(e) => {
+                    self.abandon(scope, &id).await?;
+                    return Err(e);
+                }
+            };
+            if !services.is_empty() {
+                let b = Upstream::discount_basket(tenant, customer, &lines, &basket.coupon);
+                match self
+                    .upstream
+                    .lock_discounts(tenant, &services, &id, &b)
+                    .await
+                {
+                    Ok(d) => discounts = d,
+                    Err(e) => {
+                        self.abandon(scope, &id).await?;
+                        return Err(e);
+                    }
+                }
+                priced.amounts = domain::discounted(priced.amounts, &discounts);
+            }
+        }
         let refusal = if !priced.problems.is_empty() {
             Some(OrderingError::NotOrderable {
                 problems: priced.problems.iter().map(|p| (*p).to_string()).collect(),
@@ -463,6 +516,7 @@ impl OrderingApp {
         }
         let priced = repo::Priced {
             items: serde_json::to_string(&lines).map_err(anyhow::Error::from)?,
+            discounts: serde_json::to_string(&discounts).map_err(anyhow::Error::from)?,
             amounts: priced.amounts,
         };
         let txn = scope.one(&self.db).await?;
@@ -488,7 +542,16 @@ impl OrderingApp {
         if !repo::delete_creating(&txn, scope, id).await? {
             return Ok(false);
         }
-        crate::effects::record(&txn, scope, id, &[Effect::ReleaseStock], "").await?;
+        // Whatever a discounting module may have locked under the id goes back too (a no-op
+        // when none did).
+        crate::effects::record(
+            &txn,
+            scope,
+            id,
+            &[Effect::ReleaseStock, Effect::ReleaseDiscounts],
+            "",
+        )
+        .await?;
         txn.commit().await?;
         mm_kernel::fault::point("ordering.abandon.committed");
         self.settle(scope, id).await;
@@ -642,6 +705,16 @@ impl OrderingApp {
             owed.push(Effect::ReleaseStock);
             if from == Status::PendingPayment && row.prepay_id.is_some() {
                 owed.push(Effect::ClosePayment);
+            }
+        }
+        // The discounting modules hear what became of the order: coupons used when paid, back
+        // when called off before payment or refunded after.
+        if row.discount_fen > 0 {
+            match to {
+                Status::Paid => owed.push(Effect::DiscountsPaid),
+                Status::Cancelled => owed.push(Effect::ReleaseDiscounts),
+                Status::Refunding | Status::Refunded => owed.push(Effect::DiscountsRefunded),
+                _ => {}
             }
         }
         // The status change and what it owes commit together; the owed steps are then tried at

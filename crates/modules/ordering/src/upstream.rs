@@ -9,14 +9,16 @@ use mm_kernel::TenantId;
 use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
 use mm_kernel::error::RequestError;
+use mm_kernel::extensions::{self, Extensions};
 use mm_kernel::module_config::{ConfigError, ModuleConfigs, is_retryable, service_request};
 use mm_kernel::names::{name_of, tenant_name};
 use mm_kernel::payments::Payments;
 use mm_kernel::platform::Platform;
 use mm_proto::minimodules::catalog::v1 as catalog;
 use mm_proto::minimodules::identity::v1 as identity;
+use mm_proto::minimodules::ordering::v1 as pb;
 
-use crate::domain::{Config, Line};
+use crate::domain::{Config, Discount, Line};
 use crate::error::{OrderingError, Result};
 use crate::names::{Products, Users};
 
@@ -38,6 +40,8 @@ pub struct Upstream {
     keys: Arc<JwtKeys>,
     configs: ModuleConfigs<Config>,
     identity: ModuleConfigs<IdentityPolicy>,
+    /// Which services of the tenant's modules discount orders.
+    discounters: Extensions,
     /// The payments contract (prepay, query, refund, close).
     pub payments: Payments,
 }
@@ -71,6 +75,7 @@ impl Upstream {
                 keys.clone(),
                 cache,
             ),
+            discounters: Extensions::new("ordering", channel.clone(), keys.clone(), cache),
             payments: Payments::new(channel.clone(), keys.clone(), "ordering"),
             channel,
             keys,
@@ -149,6 +154,12 @@ impl Upstream {
                 unit_price_fen: r.unit_price_fen,
                 quantity: i64::from(r.quantity),
                 available: r.available,
+                category_id: r
+                    .category
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
             })
             .collect()
     }
@@ -223,5 +234,194 @@ impl Upstream {
             .await
             .map_err(|s| unavailable("the catalog", &s))?;
         Ok(r.into_inner().released)
+    }
+}
+
+/// The extension point of ordering's discount contract (`discounts.proto`).
+pub const DISCOUNTS: &str = "ordering.discounts";
+
+/// What the discounters said of a basket.
+#[derive(Debug, Clone, Default)]
+pub struct Quoted {
+    /// The discounts the order would take.
+    pub discounts: Vec<Discount>,
+    /// The customer's coupons, with what each would take off.
+    pub coupons: Vec<pb::CouponOption>,
+    /// Why the coupon picked cannot be used.
+    pub coupon_problem: String,
+}
+
+fn discount(service: &str, d: pb::Discount) -> Discount {
+    Discount {
+        service: service.to_string(),
+        source: d.source,
+        kind: d.kind,
+        label_zh: d.label_zh,
+        label_en: d.label_en,
+        amount_fen: d.amount_fen.max(0),
+    }
+}
+
+impl Upstream {
+    /// The services that discount the tenant's orders; empty when no switched-on module does.
+    pub async fn discounters(&self, t: TenantId) -> Result<Vec<String>> {
+        self.discounters
+            .services(t, DISCOUNTS)
+            .await
+            .or_else(|e| match e {
+                ConfigError::Disabled => Ok(Vec::new()),
+                ConfigError::Unavailable => {
+                    Err(OrderingError::Unavailable("the tenant service".into()))
+                }
+                ConfigError::Internal(e) => Err(OrderingError::Internal(e)),
+            })
+    }
+
+    /// The basket as the discount contract has it.
+    pub fn discount_basket(
+        t: TenantId,
+        customer: &str,
+        lines: &[Line],
+        choice: &crate::service::CouponChoice,
+    ) -> pb::DiscountBasket {
+        use crate::service::CouponChoice;
+        pb::DiscountBasket {
+            customer: name_of::<Users>(t, customer),
+            lines: lines
+                .iter()
+                .map(|l| pb::DiscountLine {
+                    product: name_of::<Products>(t, &l.product_id),
+                    sku_id: l.sku_id.clone(),
+                    category: if l.category_id.is_empty() {
+                        String::new()
+                    } else {
+                        name_of::<crate::names::Categories>(t, &l.category_id)
+                    },
+                    unit_price_fen: l.unit_price_fen,
+                    quantity: i32::try_from(l.quantity).unwrap_or(i32::MAX),
+                })
+                .collect(),
+            items_fen: lines
+                .iter()
+                .map(Line::total_fen)
+                .fold(0, i64::saturating_add),
+            coupon: match choice {
+                CouponChoice::Picked(c) => c.clone(),
+                _ => String::new(),
+            },
+            no_coupon: matches!(choice, CouponChoice::None),
+        }
+    }
+
+    /// Asks every discounter what the basket would take off; changes nothing.
+    pub async fn quote_discounts(
+        &self,
+        t: TenantId,
+        services: &[String],
+        basket: &pb::DiscountBasket,
+    ) -> Result<Quoted> {
+        let mut out = Quoted::default();
+        for service in services {
+            let r: pb::QuoteDiscountsResponse = extensions::call(
+                &self.channel,
+                &self.keys,
+                t,
+                "ordering",
+                service,
+                "QuoteDiscounts",
+                pb::QuoteDiscountsRequest {
+                    parent: tenant_name(t),
+                    basket: Some(basket.clone()),
+                },
+            )
+            .await
+            .map_err(|s| Self::discount_error(service, &s))?;
+            out.discounts
+                .extend(r.discounts.into_iter().map(|d| discount(service, d)));
+            out.coupons.extend(r.coupons);
+            if out.coupon_problem.is_empty() {
+                out.coupon_problem = r.coupon_problem;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Locks the basket's discounts to an order at every discounter (idempotent per order).
+    pub async fn lock_discounts(
+        &self,
+        t: TenantId,
+        services: &[String],
+        order: &str,
+        basket: &pb::DiscountBasket,
+    ) -> Result<Vec<Discount>> {
+        let mut out = Vec::new();
+        for service in services {
+            let r: pb::LockDiscountsResponse = extensions::call(
+                &self.channel,
+                &self.keys,
+                t,
+                "ordering",
+                service,
+                "LockDiscounts",
+                pb::LockDiscountsRequest {
+                    order: name_of::<crate::names::Orders>(t, order),
+                    basket: Some(basket.clone()),
+                },
+            )
+            .await
+            .map_err(|s| Self::discount_error(service, &s))?;
+            out.extend(r.discounts.into_iter().map(|d| discount(service, d)));
+        }
+        Ok(out)
+    }
+
+    /// Tells a discounter what became of an order; answers whether it changed anything.
+    pub async fn discount_event(
+        &self,
+        t: TenantId,
+        service: &str,
+        order: &str,
+        kind: pb::OrderDiscountEventKind,
+        total_fen: i64,
+    ) -> Result<bool> {
+        let r: pb::OnOrderDiscountEventResponse = extensions::call(
+            &self.channel,
+            &self.keys,
+            t,
+            "ordering",
+            service,
+            "OnOrderDiscountEvent",
+            pb::OnOrderDiscountEventRequest {
+                order: name_of::<crate::names::Orders>(t, order),
+                kind: kind as i32,
+                total_fen,
+            },
+        )
+        .await
+        .map_err(|s| unavailable(service, &s))?;
+        Ok(r.applied)
+    }
+
+    /// A discounter's refusal: the coupon picked cannot be used (the customer's to fix), or
+    /// the discounter is unavailable.
+    fn discount_error(service: &str, s: &tonic::Status) -> OrderingError {
+        match (s.code(), mm_kernel::error::reason_of(s).as_deref()) {
+            (tonic::Code::FailedPrecondition, Some("COUPON_UNAVAILABLE")) => {
+                OrderingError::CouponUnavailable {
+                    problem: "COUPON_UNAVAILABLE".into(),
+                }
+            }
+            (tonic::Code::FailedPrecondition, Some("COUPON_NOT_APPLICABLE")) => {
+                OrderingError::CouponUnavailable {
+                    problem: mm_kernel::error::metadata_of(s, "problem")
+                        .unwrap_or_else(|| "COUPON_NOT_APPLICABLE".into()),
+                }
+            }
+            (tonic::Code::InvalidArgument, _) => {
+                OrderingError::Request(RequestError::invalid("coupon", s.message()))
+            }
+            // Marketing switched off between the look-up and the call: no discounts.
+            _ => unavailable(service, s),
+        }
     }
 }

@@ -161,6 +161,11 @@ pub fn module(spec: &ModuleSpec, defaults: &Map<String, Value>) -> pb::Module {
             })
             .collect(),
         core: spec.core,
+        serves: spec
+            .serves
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 
@@ -178,13 +183,25 @@ pub fn app_module(spec: &ModuleSpec, public: &Map<String, Value>) -> pb::AppModu
 }
 
 /// Module state to proto.
-pub fn tenant_module(tenant: TenantId, s: &ModuleState) -> pb::TenantModule {
+pub fn tenant_module(
+    tenant: TenantId,
+    s: &ModuleState,
+    spec: Option<&ModuleSpec>,
+) -> pb::TenantModule {
     pb::TenantModule {
         name: name_of::<Modules>(tenant, &s.module_id),
         module_id: s.module_id.clone(),
         enabled: s.enabled,
         config_version: s.config_version,
         update_time: s.update_time.map(ts),
+        serves: spec
+            .map(|m| {
+                m.serves
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -162,7 +162,7 @@ impl TenantService for TenantApp {
         ok(pb::ListTenantModulesResponse {
             modules: states
                 .iter()
-                .map(|s| convert::tenant_module(tenant, s))
+                .map(|s| convert::tenant_module(tenant, s, self.spec_of(&s.module_id)))
                 .collect(),
         })
     }
@@ -175,7 +175,11 @@ impl TenantService for TenantApp {
         let (tenant, module) = ModuleName::parse(&req.get_ref().name, "name")?.into_parts();
         let s = self.set_module_enabled(&ctx, tenant, &module, true).await?;
         ok(pb::EnableModuleResponse {
-            module: Some(convert::tenant_module(tenant, &s)),
+            module: Some(convert::tenant_module(
+                tenant,
+                &s,
+                self.spec_of(&s.module_id),
+            )),
         })
     }
 
@@ -189,7 +193,11 @@ impl TenantService for TenantApp {
             .set_module_enabled(&ctx, tenant, &module, false)
             .await?;
         ok(pb::DisableModuleResponse {
-            module: Some(convert::tenant_module(tenant, &s)),
+            module: Some(convert::tenant_module(
+                tenant,
+                &s,
+                self.spec_of(&s.module_id),
+            )),
         })
     }
 
@@ -289,6 +297,12 @@ impl TenantService for TenantApp {
             sealed_private_key: row.private_key_enc,
             sealed_apiv3_key: row.apiv3_key_enc,
         })
+    }
+}
+
+impl TenantApp {
+    fn spec_of(&self, module: &str) -> Option<&crate::registry::ModuleSpec> {
+        self.registry().get(module).map(|m| &m.spec)
     }
 }
 

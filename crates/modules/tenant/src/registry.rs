@@ -97,6 +97,9 @@ pub struct ModuleSpec {
     pub description: I18n,
     /// Dependencies.
     pub dependencies: Vec<String>,
+    /// Extension points of other modules it serves, each with the service implementing it.
+    #[serde(default)]
+    pub serves: std::collections::BTreeMap<String, String>,
     /// Permissions.
     pub permissions: Vec<PermissionSpec>,
     /// Config JSON Schema.
@@ -224,6 +227,16 @@ impl Registry {
             let defaults_value = Value::Object(defaults.clone());
             if let Some(e) = validator.iter_errors(&defaults_value).next() {
                 bail!("defaults of module {id} do not satisfy its schema: {e}");
+            }
+            // A served service must be the module's own: calls are routed by package, so a
+            // service of another package would reach that module (or nobody) in a mesh.
+            let own = format!("minimodules.{id}.");
+            for (point, service) in &spec.serves {
+                if !service.starts_with(&own) {
+                    bail!(
+                        "module {id} serves {point} with {service}, not a service of its own package"
+                    );
+                }
             }
             for t in &spec.tabs {
                 if !spec.pages.iter().any(|p| p.path == t.page) {

@@ -7,6 +7,7 @@ use mm_kernel::{Role, TenantId};
 use mm_proto::minimodules::booking::v1 as bpb;
 use mm_proto::minimodules::catalog::v1 as catpb;
 use mm_proto::minimodules::identity::v1 as idpb;
+use mm_proto::minimodules::marketing::v1 as mpb;
 use mm_proto::minimodules::ordering::v1 as opb;
 use mm_proto::minimodules::payments::v1 as paypb;
 use mm_proto::minimodules::tenant::v1 as pb;
@@ -112,6 +113,9 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
     // Payments' RefreshPayment shares its name with ordering's.
     if method.path.starts_with("/minimodules.payments.v1.") {
         return payments_request_for(name, &tn).map(Scope::Tenant);
+    }
+    if method.path.starts_with("/minimodules.marketing.v1.") {
+        return marketing_request_for(name, &tn).map(Scope::Tenant);
     }
     match name {
         "CreateTenant" => Some(Scope::Platform(
@@ -506,6 +510,7 @@ fn request_for(method: &MethodAccess, t: TenantId, archivable: TenantId) -> Opti
                     parent: tn,
                     items,
                     fulfilment,
+                    ..Default::default()
                 }
                 .encode_to_vec()
             } else {
@@ -692,6 +697,83 @@ fn payment_event(tn: &str) -> paypb::PaymentEvent {
 }
 
 /// A well-formed request for each payments RPC aimed at the tenant named `tn`.
+fn marketing_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
+    let template = format!("{tn}/couponTemplates/{}", uuid_str());
+    let order = format!("{tn}/orders/{}", uuid_str());
+    let basket = || {
+        Some(opb::DiscountBasket {
+            customer: format!("{tn}/users/{}", uuid_str()),
+            ..Default::default()
+        })
+    };
+    Some(match name {
+        "CreateCouponTemplate" => mpb::CreateCouponTemplateRequest {
+            parent: tn.to_string(),
+            template: Some(mpb::CouponTemplate {
+                title_zh: "满100减20".into(),
+                kind: mpb::CouponKind::Threshold as i32,
+                amount_off_fen: 2_000,
+                threshold_fen: 10_000,
+                valid_days: 7,
+                total_quantity: 10,
+                per_customer_limit: 1,
+                ..Default::default()
+            }),
+        }
+        .encode_to_vec(),
+        "GetCouponTemplate" => mpb::GetCouponTemplateRequest { name: template }.encode_to_vec(),
+        "ListCouponTemplates" => mpb::ListCouponTemplatesRequest {
+            parent: tn.to_string(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "UpdateCouponTemplate" => mpb::UpdateCouponTemplateRequest {
+            template: Some(mpb::CouponTemplate {
+                name: template,
+                title_zh: "新标题".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["title_zh".into()],
+            }),
+        }
+        .encode_to_vec(),
+        "ClaimCoupon" => mpb::ClaimCouponRequest {
+            template,
+            request_id: uuid_str(),
+        }
+        .encode_to_vec(),
+        "IssueCoupon" => mpb::IssueCouponRequest {
+            template,
+            customer: format!("{tn}/users/{}", uuid_str()),
+            request_id: uuid_str(),
+        }
+        .encode_to_vec(),
+        "ListCoupons" => mpb::ListCouponsRequest {
+            parent: tn.to_string(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "QuoteDiscounts" => opb::QuoteDiscountsRequest {
+            parent: tn.to_string(),
+            basket: basket(),
+        }
+        .encode_to_vec(),
+        "LockDiscounts" => opb::LockDiscountsRequest {
+            order,
+            basket: basket(),
+        }
+        .encode_to_vec(),
+        "OnOrderDiscountEvent" => opb::OnOrderDiscountEventRequest {
+            order,
+            kind: opb::OrderDiscountEventKind::Released as i32,
+            total_fen: 0,
+        }
+        .encode_to_vec(),
+        _ => return None,
+    })
+}
+
 fn payments_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
     Some(match name {
         "CreatePayment" => paypb::CreatePaymentRequest {

@@ -12,6 +12,7 @@ mod faults;
 mod helpers;
 mod identity;
 mod malformed;
+mod marketing;
 mod migrations;
 mod modules;
 mod ordering;

@@ -162,6 +162,7 @@ pub async fn place(
                 remark: "少冰".into(),
                 request_id: request_id.into(),
                 expected_total_fen: 0,
+                ..Default::default()
             },
             token,
         ))
@@ -351,6 +352,7 @@ async fn an_order_is_priced_by_the_server_and_moves_only_by_the_right_hands() {
                 parent: s.t.name.clone(),
                 items: vec![line(&s.latte, 0, 2), line(&s.cake, 0, 1)],
                 fulfilment: takeaway(),
+                ..Default::default()
             },
             &alice,
         ))
@@ -850,6 +852,7 @@ async fn the_shops_rules_decide_what_can_be_ordered_and_cancelled() {
                 parent: s.t.name.clone(),
                 items: vec![line(&s.cake, 0, 1)],
                 fulfilment: takeaway(),
+                ..Default::default()
             },
             &alice,
         ))
@@ -907,6 +910,7 @@ async fn the_shops_rules_decide_what_can_be_ordered_and_cancelled() {
                     quantity: 1,
                 }],
                 fulfilment: takeaway(),
+                ..Default::default()
             },
             &customer,
         ))

@@ -281,14 +281,35 @@ async fn a_module_hosted_elsewhere_is_called_over_the_network() {
         .upstreams
         .modules
         .insert("payments".into(), format!("http://{}", full.app.grpc_addr));
+    // Marketing discounts ordering's checkout through an extension point: hosted there too.
+    settings
+        .upstreams
+        .modules
+        .insert("marketing".into(), format!("http://{}", full.app.grpc_addr));
     settings
         .upstreams
         .modules
         .insert("booking".into(), "http://127.0.0.1:9".into());
+    crate::marketing::enable_marketing(&full, &shop).await;
+    let template = crate::marketing::create_template(
+        &full,
+        &shop,
+        crate::marketing::threshold(500, 1_000, 5, 1),
+    )
+    .await;
     let split = spawn_with(settings).await;
     assert!(!split.app.hosted.contains(&"catalog"));
+    assert!(!split.app.hosted.contains(&"marketing"));
 
     let alice = split.token(mm_kernel::Role::Customer, Some(shop.id), &[]);
+    crate::marketing::claim(
+        full.channel.clone(),
+        &template.name,
+        &alice,
+        "split-claim-1",
+    )
+    .await
+    .expect("claimed");
     let order = place(
         &split,
         &shop,
@@ -306,6 +327,12 @@ async fn a_module_hosted_elsewhere_is_called_over_the_network() {
         latte_stock(&full, &shop).await,
         3,
         "the other process took the stock"
+    );
+    // The best coupon was found and locked by the other process's marketing.
+    let amounts = order.amounts.expect("amounts");
+    assert_eq!(
+        (amounts.discount_fen, amounts.total_fen),
+        (500, 3_600 - 500 + 100)
     );
 }
 

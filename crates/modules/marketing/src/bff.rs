@@ -1,0 +1,328 @@
+//! Coupons for the mini-program: the coupon centre (templates a customer may claim), claiming,
+//! and the customer's own coupons. Who may do what and every limit are the marketing service's;
+//! this file only shapes JSON.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use mm_kernel::names::{name_of, tenant_name};
+use mm_proto::minimodules::marketing::v1 as pb;
+use pb::coupon_service_client::CouponServiceClient;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use mm_bff::error::{ApiError, ErrorBody};
+use mm_bff::extract::{Json, Path, Query};
+use mm_bff::routes::app::{AppConfigQuery, tenant_of};
+
+use crate::names::CouponTemplates;
+
+/// A coupon's terms, as the customer reads them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TermsDto {
+    /// Template id (claim with it).
+    pub id: String,
+    /// Title in Chinese, e.g. "满100减20".
+    pub title_zh: String,
+    /// Title in English (the Chinese one when the shop gave none).
+    pub title_en: String,
+    /// Usage notes.
+    pub description: String,
+    /// "amount_off", "percent_off", "threshold" or "free_item".
+    pub kind: String,
+    /// Amount off in fen (amount_off, threshold).
+    pub amount_off_fen: i64,
+    /// Percent off (percent_off): 20 means 8折.
+    pub percent_off: i32,
+    /// The most taken off in fen (percent_off); 0 for no cap.
+    pub cap_fen: i64,
+    /// The least the order must come to, in fen; 0 for none.
+    pub threshold_fen: i64,
+    /// The free item's product id (free_item).
+    pub free_product_id: String,
+    /// Fixed validity start (RFC 3339), when the template has fixed dates.
+    pub valid_from: Option<String>,
+    /// Fixed validity end (RFC 3339), when the template has fixed dates.
+    pub valid_until: Option<String>,
+    /// Valid for this many days after claiming, when not fixed.
+    pub valid_days: i32,
+    /// Which checkouts take it ("ordering", "booking"); empty for all.
+    pub modules: Vec<String>,
+    /// Limited to some products or categories.
+    pub limited_scope: bool,
+    /// How many one customer may claim.
+    pub per_customer_limit: i32,
+    /// How many are left to claim.
+    pub remaining: i32,
+}
+
+/// A coupon the customer holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponDto {
+    /// Coupon id (pick it at checkout).
+    pub id: String,
+    /// "available", "locked" (held by an unpaid order), "used" or "expired".
+    pub state: String,
+    /// Its terms.
+    pub terms: TermsDto,
+    /// Usable from (RFC 3339).
+    pub valid_from: String,
+    /// Usable until (RFC 3339).
+    pub valid_until: String,
+    /// The order holding or having used it; empty when none.
+    pub order_id: String,
+    /// "claimed", "issued" or "welcome".
+    pub source: String,
+}
+
+/// The coupon centre.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CentreDto {
+    /// Templates the customer may claim, newest first.
+    pub templates: Vec<TermsDto>,
+    /// Continue with this; absent on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// A page of the customer's coupons.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponsPageDto {
+    /// Newest first.
+    pub coupons: Vec<CouponDto>,
+    /// Continue with this; absent on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// Paging and the shop.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// 1 to 100; 20 when absent.
+    pub page_size: Option<i32>,
+    /// From the previous page.
+    pub page_token: Option<String>,
+    /// "available", "locked", "used" or "expired"; all when absent.
+    pub state: Option<String>,
+    /// The mini-program's appid (else the X-WeChat-Appid header).
+    pub appid: Option<String>,
+}
+
+fn last(name: &str) -> String {
+    name.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+fn rfc3339(t: Option<prost_types::Timestamp>) -> Option<String> {
+    let t = t?;
+    chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn lower(name: &str, prefix: &str) -> String {
+    name.trim_start_matches(prefix).to_lowercase()
+}
+
+fn terms(t: pb::CouponTemplate) -> TermsDto {
+    let kind = pb::CouponKind::try_from(t.kind)
+        .map(|k| lower(k.as_str_name(), "COUPON_KIND_"))
+        .unwrap_or_default();
+    TermsDto {
+        id: last(&t.name),
+        title_en: if t.title_en.is_empty() {
+            t.title_zh.clone()
+        } else {
+            t.title_en
+        },
+        title_zh: t.title_zh,
+        description: t.description,
+        kind,
+        amount_off_fen: t.amount_off_fen,
+        percent_off: t.percent_off,
+        cap_fen: t.cap_fen,
+        threshold_fen: t.threshold_fen,
+        free_product_id: last(&t.free_product),
+        valid_from: rfc3339(t.valid_from),
+        valid_until: rfc3339(t.valid_until),
+        valid_days: t.valid_days,
+        modules: t.modules,
+        limited_scope: !t.products.is_empty() || !t.categories.is_empty(),
+        per_customer_limit: t.per_customer_limit,
+        remaining: (t.total_quantity - t.claimed_count).max(0),
+    }
+}
+
+fn coupon(c: pb::Coupon) -> CouponDto {
+    CouponDto {
+        id: last(&c.name),
+        state: pb::CouponState::try_from(c.state)
+            .map(|s| lower(s.as_str_name(), "COUPON_STATE_"))
+            .unwrap_or_default(),
+        terms: terms(c.terms.unwrap_or_default()),
+        valid_from: rfc3339(c.valid_from).unwrap_or_default(),
+        valid_until: rfc3339(c.valid_until).unwrap_or_default(),
+        order_id: last(&c.order),
+        source: pb::CouponSource::try_from(c.source)
+            .map(|s| lower(s.as_str_name(), "COUPON_SOURCE_"))
+            .unwrap_or_default(),
+    }
+}
+
+/// The coupon centre: coupons the customer may claim.
+#[utoipa::path(get, path = "/api/v1/marketing/coupon-templates", tag = "marketing",
+    params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = CentreDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn centre(
+    State(state): State<Arc<Shared>>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Json<CentreDto>, ApiError> {
+    let app = AppConfigQuery {
+        appid: query.appid.clone(),
+    };
+    let tenant = tenant_of(&state.bff, &app, &headers).await?;
+    let r = state
+        .coupons
+        .clone()
+        .list_coupon_templates(mm_bff::forward(
+            &headers,
+            pb::ListCouponTemplatesRequest {
+                parent: tenant_name(tenant),
+                page_size: query.page_size.unwrap_or(0),
+                page_token: query.page_token.unwrap_or_default(),
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(CentreDto {
+        templates: r.templates.into_iter().map(terms).collect(),
+        next_page_token: (!r.next_page_token.is_empty()).then_some(r.next_page_token),
+    }))
+}
+
+/// Claims a coupon of the coupon centre (idempotent per `Idempotency-Key`).
+#[utoipa::path(post, path = "/api/v1/marketing/coupon-templates/{id}/claim", tag = "marketing",
+    params(("id" = String, Path, description = "Template id"), AppConfigQuery,
+        ("Idempotency-Key" = String, Header, description = "8-64 characters, unique per attempt to claim")),
+    security(("bearer" = [])),
+    responses((status = 201, body = CouponDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn claim(
+    State(state): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<CouponDto>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "Idempotency-Key",
+                "send a key unique to this attempt to claim",
+            )
+        })?
+        .to_string();
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
+    let c = state
+        .coupons
+        .clone()
+        .claim_coupon(mm_bff::forward(
+            &headers,
+            pb::ClaimCouponRequest {
+                template: name_of::<CouponTemplates>(tenant, &id),
+                request_id: key,
+            },
+        ))
+        .await?
+        .into_inner()
+        .coupon
+        .unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(coupon(c))))
+}
+
+/// The customer's coupons, newest first.
+#[utoipa::path(get, path = "/api/v1/marketing/coupons", tag = "marketing", params(PageQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = CouponsPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn my_coupons(
+    State(state): State<Arc<Shared>>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Json<CouponsPageDto>, ApiError> {
+    let states = match query.state.as_deref() {
+        None | Some("") => Vec::new(),
+        Some("available") => vec![pb::CouponState::Available as i32],
+        Some("locked") => vec![pb::CouponState::Locked as i32],
+        Some("used") => vec![pb::CouponState::Used as i32],
+        Some("expired") => vec![pb::CouponState::Expired as i32],
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "state",
+                "one of available, locked, used, expired",
+            ));
+        }
+    };
+    let app = AppConfigQuery {
+        appid: query.appid.clone(),
+    };
+    let tenant = tenant_of(&state.bff, &app, &headers).await?;
+    let r = state
+        .coupons
+        .clone()
+        .list_coupons(mm_bff::forward(
+            &headers,
+            pb::ListCouponsRequest {
+                parent: tenant_name(tenant),
+                customer: String::new(),
+                states,
+                page_size: query.page_size.unwrap_or(0),
+                page_token: query.page_token.unwrap_or_default(),
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(CouponsPageDto {
+        coupons: r.coupons.into_iter().map(coupon).collect(),
+        next_page_token: (!r.next_page_token.is_empty()).then_some(r.next_page_token),
+    }))
+}
+
+/// This module's state in the BFF.
+pub struct Own {
+    coupons: CouponServiceClient<mm_kernel::platform::Platform>,
+}
+
+type Shared = mm_bff::ModuleState<Own>;
+
+/// This module's part of the BFF: its routes and their OpenAPI document.
+pub fn def() -> mm_kernel::module::BffDef {
+    mm_kernel::module::BffDef {
+        routes: |host| {
+            mm_bff::module_routes(
+                host,
+                |bff| Own {
+                    coupons: CouponServiceClient::new(bff.channel.clone()),
+                },
+                router(),
+            )
+        },
+        openapi: <ApiDoc as utoipa::OpenApi>::openapi,
+    }
+}
+
+/// The OpenAPI paths and schemas of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(centre, claim, my_coupons),
+    components(schemas(TermsDto, CouponDto, CentreDto, CouponsPageDto))
+)]
+struct ApiDoc;
+
+/// Routes of this module.
+fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/api/v1/marketing/coupon-templates", get(centre))
+        .route("/api/v1/marketing/coupon-templates/{id}/claim", post(claim))
+        .route("/api/v1/marketing/coupons", get(my_coupons))
+}

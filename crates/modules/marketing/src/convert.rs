@@ -1,0 +1,101 @@
+//! Rows to the contract's messages.
+
+use chrono::Utc;
+use mm_kernel::TenantId;
+use mm_kernel::json::timestamp as ts;
+use mm_kernel::names::name_of;
+use mm_proto::minimodules::marketing::v1 as pb;
+
+use crate::entity::templates;
+use crate::names::{Categories, CouponTemplates, Coupons, Orders, Products, Users};
+use crate::repo;
+use crate::service::{Held, terms_of};
+
+fn names<C: mm_kernel::names::Collection>(t: TenantId, json: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<String>>(json)
+        .unwrap_or_default()
+        .iter()
+        .map(|id| name_of::<C>(t, id))
+        .collect()
+}
+
+/// A template with its usage.
+pub fn template(t: &templates::Model) -> pb::CouponTemplate {
+    let tenant = t.tenant_id;
+    let terms = terms_of(t);
+    pb::CouponTemplate {
+        name: name_of::<CouponTemplates>(tenant, &t.template_id),
+        title_zh: t.title_zh.clone(),
+        title_en: t.title_en.clone(),
+        description: t.description.clone(),
+        kind: terms.kind.to_pb() as i32,
+        amount_off_fen: t.amount_off_fen,
+        percent_off: t.percent_off,
+        cap_fen: t.cap_fen,
+        threshold_fen: t.threshold_fen,
+        free_product: if t.free_product_id.is_empty() {
+            String::new()
+        } else {
+            name_of::<Products>(tenant, &t.free_product_id)
+        },
+        free_sku_id: t.free_sku_id.clone(),
+        valid_from: t.valid_from.map(ts),
+        valid_until: t.valid_until.map(ts),
+        valid_days: t.valid_days,
+        total_quantity: t.total_quantity,
+        per_customer_limit: t.per_customer_limit,
+        modules: terms.modules,
+        products: names::<Products>(tenant, &t.product_ids),
+        categories: names::<Categories>(tenant, &t.category_ids),
+        stackable: t.stackable,
+        claimable: t.claimable,
+        state: if t.state == repo::ACTIVE {
+            pb::CouponTemplateState::Active
+        } else {
+            pb::CouponTemplateState::Stopped
+        } as i32,
+        claimed_count: t.claimed_count,
+        used_count: t.used_count,
+        used_order_total_fen: t.used_order_total_fen,
+        create_time: Some(ts(t.created_at)),
+        update_time: Some(ts(t.updated_at)),
+    }
+}
+
+/// A coupon with its template's terms; AVAILABLE past its validity reads EXPIRED.
+pub fn coupon(h: &Held, now: chrono::DateTime<Utc>) -> pb::Coupon {
+    let c = &h.coupon;
+    let tenant = c.tenant_id;
+    let state = match c.state.as_str() {
+        repo::LOCKED => pb::CouponState::Locked,
+        repo::USED => pb::CouponState::Used,
+        _ if c.valid_until <= now => pb::CouponState::Expired,
+        _ => pb::CouponState::Available,
+    };
+    let mut terms = template(&h.template);
+    // The holder sees the terms, not the shop's counters.
+    terms.claimed_count = 0;
+    terms.used_count = 0;
+    terms.used_order_total_fen = 0;
+    pb::Coupon {
+        name: name_of::<Coupons>(tenant, &c.coupon_id),
+        template: terms.name.clone(),
+        customer: name_of::<Users>(tenant, &c.customer_id),
+        state: state as i32,
+        terms: Some(terms),
+        valid_from: Some(ts(c.valid_from)),
+        valid_until: Some(ts(c.valid_until)),
+        order: if c.order_id.is_empty() {
+            String::new()
+        } else {
+            name_of::<Orders>(tenant, &c.order_id)
+        },
+        source: match c.source.as_str() {
+            "issued" => pb::CouponSource::Issued,
+            "welcome" => pb::CouponSource::Welcome,
+            _ => pb::CouponSource::Claimed,
+        } as i32,
+        create_time: Some(ts(c.created_at)),
+        use_time: c.used_at.map(ts),
+    }
+}

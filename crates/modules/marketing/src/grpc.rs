@@ -1,0 +1,225 @@
+//! tonic handlers: read the context, parse and check the request, call the use case, convert back.
+
+use mm_kernel::error::RequestError;
+use mm_kernel::ids::tenant_from_name;
+use mm_kernel::names::Child;
+use mm_kernel::{RequestContext, TenantId};
+use mm_proto::minimodules::marketing::v1 as pb;
+use mm_proto::minimodules::ordering::v1 as opb;
+use pb::coupon_service_server::CouponService;
+use pb::order_discounts_server::OrderDiscounts;
+use tonic::{Request, Response, Status};
+
+use crate::convert;
+use crate::names::{TemplateName, Users};
+use crate::repo::{self, TemplateChanges};
+use crate::service::MarketingApp;
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn ok<T>(v: T) -> Reply<T> {
+    Ok(Response::new(v))
+}
+
+fn template_name(name: &str, field: &str) -> Result<(TenantId, String), RequestError> {
+    Ok(TemplateName::parse(name, field)?.into_parts())
+}
+
+fn states(v: &[i32]) -> Result<Vec<repo::Seen>, RequestError> {
+    v.iter()
+        .map(|s| match pb::CouponState::try_from(*s) {
+            Ok(pb::CouponState::Available) => Ok(repo::Seen::Available),
+            Ok(pb::CouponState::Locked) => Ok(repo::Seen::Locked),
+            Ok(pb::CouponState::Used) => Ok(repo::Seen::Used),
+            Ok(pb::CouponState::Expired) => Ok(repo::Seen::Expired),
+            _ => Err(RequestError::invalid("states", "unknown coupon state")),
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl CouponService for MarketingApp {
+    async fn create_coupon_template(
+        &self,
+        req: Request<pb::CreateCouponTemplateRequest>,
+    ) -> Reply<pb::CreateCouponTemplateResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let t = r.template.clone().unwrap_or_default();
+        let row = self.create_template(&ctx, tenant, &t).await?;
+        ok(pb::CreateCouponTemplateResponse {
+            template: Some(convert::template(&row)),
+        })
+    }
+
+    async fn get_coupon_template(
+        &self,
+        req: Request<pb::GetCouponTemplateRequest>,
+    ) -> Reply<pb::GetCouponTemplateResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, id) = template_name(&req.get_ref().name, "name")?;
+        let row = self.get_template(&ctx, tenant, &id).await?;
+        ok(pb::GetCouponTemplateResponse {
+            template: Some(convert::template(&row)),
+        })
+    }
+
+    async fn list_coupon_templates(
+        &self,
+        req: Request<pb::ListCouponTemplatesRequest>,
+    ) -> Reply<pb::ListCouponTemplatesResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let (rows, next) = self
+            .list_templates(&ctx, tenant, r.page_size, &r.page_token)
+            .await?;
+        ok(pb::ListCouponTemplatesResponse {
+            templates: rows.iter().map(convert::template).collect(),
+            next_page_token: next.unwrap_or_default(),
+        })
+    }
+
+    async fn update_coupon_template(
+        &self,
+        req: Request<pb::UpdateCouponTemplateRequest>,
+    ) -> Reply<pb::UpdateCouponTemplateResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let t = r.template.unwrap_or_default();
+        let (tenant, id) = template_name(&t.name, "template.name")?;
+        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+        if paths.is_empty() {
+            return Err(RequestError::invalid("update_mask", "name the fields to change").into());
+        }
+        let mut changes = TemplateChanges::default();
+        for p in paths {
+            match p.as_str() {
+                "title_zh" => changes.title_zh = Some(t.title_zh.trim().to_string()),
+                "title_en" => changes.title_en = Some(t.title_en.trim().to_string()),
+                "description" => changes.description = Some(t.description.trim().to_string()),
+                "total_quantity" => changes.total_quantity = Some(t.total_quantity),
+                "claimable" => changes.claimable = Some(t.claimable),
+                "state" => {
+                    changes.state = Some(match pb::CouponTemplateState::try_from(t.state) {
+                        Ok(pb::CouponTemplateState::Active) => repo::ACTIVE,
+                        Ok(pb::CouponTemplateState::Stopped) => repo::STOPPED,
+                        _ => {
+                            return Err(RequestError::invalid(
+                                "template.state",
+                                "must be ACTIVE or STOPPED",
+                            )
+                            .into());
+                        }
+                    });
+                }
+                other => {
+                    return Err(RequestError::invalid(
+                        "update_mask",
+                        format!("unknown or unchangeable field {other:?}"),
+                    )
+                    .into());
+                }
+            }
+        }
+        let row = self.update_template(&ctx, tenant, &id, changes).await?;
+        ok(pb::UpdateCouponTemplateResponse {
+            template: Some(convert::template(&row)),
+        })
+    }
+
+    async fn claim_coupon(
+        &self,
+        req: Request<pb::ClaimCouponRequest>,
+    ) -> Reply<pb::ClaimCouponResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let (tenant, id) = template_name(&r.template, "template")?;
+        let held = self.claim(&ctx, tenant, &id, &r.request_id).await?;
+        ok(pb::ClaimCouponResponse {
+            coupon: Some(convert::coupon(&held, self.clock.now())),
+        })
+    }
+
+    async fn issue_coupon(
+        &self,
+        req: Request<pb::IssueCouponRequest>,
+    ) -> Reply<pb::IssueCouponResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let (tenant, id) = template_name(&r.template, "template")?;
+        let customer = Child::<Users>::id_in(tenant, &r.customer, "customer")?;
+        let held = self
+            .issue(&ctx, tenant, &id, &customer, &r.request_id)
+            .await?;
+        ok(pb::IssueCouponResponse {
+            coupon: Some(convert::coupon(&held, self.clock.now())),
+        })
+    }
+
+    async fn list_coupons(
+        &self,
+        req: Request<pb::ListCouponsRequest>,
+    ) -> Reply<pb::ListCouponsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let customer = Child::<Users>::opt_id_in(tenant, &r.customer, "customer")?;
+        let states = states(&r.states)?;
+        let (rows, next) = MarketingApp::list_coupons(
+            self,
+            &ctx,
+            tenant,
+            customer,
+            &states,
+            r.page_size,
+            &r.page_token,
+        )
+        .await?;
+        let now = self.clock.now();
+        ok(pb::ListCouponsResponse {
+            coupons: rows.iter().map(|h| convert::coupon(h, now)).collect(),
+            next_page_token: next.unwrap_or_default(),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl OrderDiscounts for MarketingApp {
+    async fn quote_discounts(
+        &self,
+        req: Request<opb::QuoteDiscountsRequest>,
+    ) -> Reply<opb::QuoteDiscountsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        ok(self.quote(&ctx, tenant, r.basket.as_ref()).await?)
+    }
+
+    async fn lock_discounts(
+        &self,
+        req: Request<opb::LockDiscountsRequest>,
+    ) -> Reply<opb::LockDiscountsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = crate::names::OrderName::parse(&r.order, "order")?.tenant();
+        let discounts = self.lock(&ctx, tenant, &r.order, r.basket.as_ref()).await?;
+        ok(opb::LockDiscountsResponse { discounts })
+    }
+
+    async fn on_order_discount_event(
+        &self,
+        req: Request<opb::OnOrderDiscountEventRequest>,
+    ) -> Reply<opb::OnOrderDiscountEventResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = crate::names::OrderName::parse(&r.order, "order")?.tenant();
+        let kind = opb::OrderDiscountEventKind::try_from(r.kind)
+            .unwrap_or(opb::OrderDiscountEventKind::Unspecified);
+        let applied = self
+            .on_order_event(&ctx, tenant, &r.order, kind, r.total_fen)
+            .await?;
+        ok(opb::OnOrderDiscountEventResponse { applied })
+    }
+}

@@ -1,0 +1,10 @@
+//! Migrations of the marketing module.
+
+use sea_orm_migration::MigrationTrait;
+
+mod m20261206_160000_marketing_coupons;
+
+/// This module's migrations, oldest first.
+pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261206_160000_marketing_coupons::Migration)]
+}

@@ -1,0 +1,27 @@
+//! The names marketing writes and reads, each collection declared once (`mm_kernel::names`).
+
+use mm_kernel::names::Child;
+
+mm_kernel::collections! {
+    /// "tenants/{tenant}/couponTemplates/{template}".
+    CouponTemplates = "couponTemplates";
+    /// "tenants/{tenant}/coupons/{coupon}".
+    Coupons = "coupons";
+    /// Identity's "tenants/{tenant}/users/{user}": a coupon's holder.
+    Users = "users" (chosen);
+    /// Ordering's "tenants/{tenant}/orders/{order}": the order a coupon is locked to.
+    Orders = "orders" (chosen);
+    /// The catalog's "tenants/{tenant}/products/{product}", in a template's scope.
+    Products = "products" (chosen);
+    /// The catalog's "tenants/{tenant}/categories/{category}", in a template's scope.
+    Categories = "categories" (chosen);
+}
+
+/// "tenants/{tenant}/couponTemplates/{template}".
+pub type TemplateName = Child<CouponTemplates>;
+/// "tenants/{tenant}/coupons/{coupon}".
+pub type CouponName = Child<Coupons>;
+/// "tenants/{tenant}/users/{user}".
+pub type UserName = Child<Users>;
+/// "tenants/{tenant}/orders/{order}".
+pub type OrderName = Child<Orders>;

@@ -1,0 +1,424 @@
+//! Every query of the marketing module. Each takes the [`TenantScope`] of the tenant whose rows
+//! it reads or writes and builds its query from it, so the tenant filter is never hand-written;
+//! inserts set the row's tenant from the scope. Run them inside the scope's transaction.
+//!
+//! The limits that must hold under concurrency are conditional updates: a template hands out a
+//! coupon only `WHERE claimed_count < total_quantity`, and a coupon is locked to an order only
+//! `WHERE state = 'available'`, so of two racing requests exactly one changes the row.
+
+use chrono::{DateTime, Utc};
+use mm_kernel::TenantScope;
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::entity::{coupons, templates};
+
+/// Coupon states as stored.
+pub const AVAILABLE: &str = "available";
+/// Held by an unpaid order.
+pub const LOCKED: &str = "locked";
+/// Used by a paid order.
+pub const USED: &str = "used";
+/// Template states as stored.
+pub const ACTIVE: &str = "active";
+/// No more handed out.
+pub const STOPPED: &str = "stopped";
+
+/// Stores a new template.
+pub async fn insert_template(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: templates::Model,
+) -> Result<(), DbErr> {
+    let row = templates::Model {
+        tenant_id: scope.tenant(),
+        ..row
+    };
+    templates::Entity::insert(row.into_active_model())
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// One template of the tenant.
+pub async fn find_template(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    id: &str,
+) -> Result<Option<templates::Model>, DbErr> {
+    scope
+        .find::<templates::Entity>()
+        .filter(templates::Column::TemplateId.eq(id))
+        .one(db)
+        .await
+}
+
+/// Templates of the tenant by id.
+pub async fn templates_by_id(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    ids: Vec<String>,
+) -> Result<Vec<templates::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    scope
+        .find::<templates::Entity>()
+        .filter(templates::Column::TemplateId.is_in(ids))
+        .all(db)
+        .await
+}
+
+/// A page of templates, newest first; only the active, claimable ones still valid at `now` for
+/// the coupon centre.
+pub async fn list_templates(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    centre: Option<DateTime<Utc>>,
+    before: Option<&str>,
+    limit: u64,
+) -> Result<Vec<templates::Model>, DbErr> {
+    let mut q = scope
+        .find::<templates::Entity>()
+        .order_by_desc(templates::Column::TemplateId)
+        .limit(limit);
+    if let Some(now) = centre {
+        q = q
+            .filter(templates::Column::State.eq(ACTIVE))
+            .filter(templates::Column::Claimable.eq(true))
+            .filter(
+                templates::Column::ValidUntil
+                    .is_null()
+                    .or(templates::Column::ValidUntil.gt(now)),
+            );
+    }
+    if let Some(b) = before {
+        q = q.filter(templates::Column::TemplateId.lt(b));
+    }
+    q.all(db).await
+}
+
+/// What may change of a template.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateChanges {
+    /// Title (Chinese).
+    pub title_zh: Option<String>,
+    /// Title (English).
+    pub title_en: Option<String>,
+    /// Notes.
+    pub description: Option<String>,
+    /// Total; never below what was handed out (checked in the update).
+    pub total_quantity: Option<i32>,
+    /// In the coupon centre.
+    pub claimable: Option<bool>,
+    /// "active" or "stopped".
+    pub state: Option<&'static str>,
+}
+
+/// Applies `changes` to a template; false when it does not exist or the new total is below what
+/// was handed out.
+pub async fn update_template(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    id: &str,
+    changes: &TemplateChanges,
+) -> Result<bool, DbErr> {
+    let mut q = scope
+        .update_many::<templates::Entity>()
+        .col_expr(templates::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(templates::Column::TemplateId.eq(id));
+    if let Some(v) = &changes.title_zh {
+        q = q.col_expr(templates::Column::TitleZh, Expr::value(v.clone()));
+    }
+    if let Some(v) = &changes.title_en {
+        q = q.col_expr(templates::Column::TitleEn, Expr::value(v.clone()));
+    }
+    if let Some(v) = &changes.description {
+        q = q.col_expr(templates::Column::Description, Expr::value(v.clone()));
+    }
+    if let Some(v) = changes.total_quantity {
+        q = q
+            .col_expr(templates::Column::TotalQuantity, Expr::value(v))
+            .filter(templates::Column::ClaimedCount.lte(v));
+    }
+    if let Some(v) = changes.claimable {
+        q = q.col_expr(templates::Column::Claimable, Expr::value(v));
+    }
+    if let Some(v) = changes.state {
+        q = q.col_expr(templates::Column::State, Expr::value(v));
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// Takes one coupon out of an active template's total (for a claim, only a claimable one whose
+/// fixed validity has not ended); false when none is left or it may not be handed out. On
+/// PostgreSQL the row stays locked until the transaction ends, so concurrent claims of one
+/// template queue here and each sees the coupons inserted before it.
+pub async fn take_one(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    id: &str,
+    claim: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut q = scope
+        .update_many::<templates::Entity>()
+        .col_expr(
+            templates::Column::ClaimedCount,
+            Expr::col(templates::Column::ClaimedCount).add(1),
+        )
+        .col_expr(templates::Column::UpdatedAt, Expr::value(now))
+        .filter(templates::Column::TemplateId.eq(id))
+        .filter(templates::Column::State.eq(ACTIVE))
+        .filter(
+            Expr::col(templates::Column::ClaimedCount)
+                .lt(Expr::col(templates::Column::TotalQuantity)),
+        )
+        .filter(
+            templates::Column::ValidUntil
+                .is_null()
+                .or(templates::Column::ValidUntil.gt(now)),
+        );
+    if claim {
+        q = q.filter(templates::Column::Claimable.eq(true));
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// How many coupons of a template a customer was ever handed.
+pub async fn count_held(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    template: &str,
+    customer: &str,
+) -> Result<u64, DbErr> {
+    scope
+        .find::<coupons::Entity>()
+        .filter(coupons::Column::TemplateId.eq(template))
+        .filter(coupons::Column::CustomerId.eq(customer))
+        .count(db)
+        .await
+}
+
+/// Stores a new coupon; false when the customer's request id was taken (a repeated claim).
+pub async fn insert_coupon(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: coupons::Model,
+) -> Result<bool, DbErr> {
+    let row = coupons::Model {
+        tenant_id: scope.tenant(),
+        ..row
+    };
+    let r = coupons::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::columns([
+                coupons::Column::TenantId,
+                coupons::Column::CustomerId,
+                coupons::Column::RequestId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(r == 1)
+}
+
+/// The coupon a customer had with a request id.
+pub async fn find_by_request(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    customer: &str,
+    request_id: &str,
+) -> Result<Option<coupons::Model>, DbErr> {
+    scope
+        .find::<coupons::Entity>()
+        .filter(coupons::Column::CustomerId.eq(customer))
+        .filter(coupons::Column::RequestId.eq(request_id))
+        .one(db)
+        .await
+}
+
+/// A coupon state as a reader sees it: expiry is read from the validity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Usable.
+    Available,
+    /// Held by an order.
+    Locked,
+    /// Used.
+    Used,
+    /// Available but past its validity.
+    Expired,
+}
+
+/// A page of coupons, newest first, in any of `states` (all when empty) at `now`.
+pub async fn list_coupons(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    customer: Option<&str>,
+    states: &[Seen],
+    now: DateTime<Utc>,
+    before: Option<&str>,
+    limit: u64,
+) -> Result<Vec<coupons::Model>, DbErr> {
+    let mut q = scope
+        .find::<coupons::Entity>()
+        .order_by_desc(coupons::Column::CouponId)
+        .limit(limit);
+    if !states.is_empty() {
+        let mut any = sea_orm::Condition::any();
+        for s in states {
+            any = any.add(match s {
+                Seen::Available => sea_orm::Condition::all()
+                    .add(coupons::Column::State.eq(AVAILABLE))
+                    .add(coupons::Column::ValidUntil.gt(now)),
+                Seen::Expired => sea_orm::Condition::all()
+                    .add(coupons::Column::State.eq(AVAILABLE))
+                    .add(coupons::Column::ValidUntil.lte(now)),
+                Seen::Locked => sea_orm::Condition::all().add(coupons::Column::State.eq(LOCKED)),
+                Seen::Used => sea_orm::Condition::all().add(coupons::Column::State.eq(USED)),
+            });
+        }
+        q = q.filter(any);
+    }
+    if let Some(c) = customer {
+        q = q.filter(coupons::Column::CustomerId.eq(c));
+    }
+    if let Some(b) = before {
+        q = q.filter(coupons::Column::CouponId.lt(b));
+    }
+    q.all(db).await
+}
+
+/// A customer's coupons that can be used at `now`.
+pub async fn usable(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    customer: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<coupons::Model>, DbErr> {
+    scope
+        .find::<coupons::Entity>()
+        .filter(coupons::Column::CustomerId.eq(customer))
+        .filter(coupons::Column::State.eq(AVAILABLE))
+        .filter(coupons::Column::ValidFrom.lte(now))
+        .filter(coupons::Column::ValidUntil.gt(now))
+        .order_by_desc(coupons::Column::CouponId)
+        .limit(200)
+        .all(db)
+        .await
+}
+
+/// Locks an available, valid coupon of `customer` to `order` with what it takes off; false when
+/// it is not available any more (another order took it, it was used, or it expired).
+pub async fn lock(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    coupon: &str,
+    customer: &str,
+    order: &str,
+    discount_fen: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let r = scope
+        .update_many::<coupons::Entity>()
+        .col_expr(coupons::Column::State, Expr::value(LOCKED))
+        .col_expr(coupons::Column::OrderId, Expr::value(order.to_string()))
+        .col_expr(coupons::Column::DiscountFen, Expr::value(discount_fen))
+        .col_expr(coupons::Column::UpdatedAt, Expr::value(now))
+        .filter(coupons::Column::CouponId.eq(coupon))
+        .filter(coupons::Column::CustomerId.eq(customer))
+        .filter(coupons::Column::State.eq(AVAILABLE))
+        .filter(coupons::Column::ValidFrom.lte(now))
+        .filter(coupons::Column::ValidUntil.gt(now))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// The coupons locked to or used by an order.
+pub async fn of_order(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    order: &str,
+) -> Result<Vec<coupons::Model>, DbErr> {
+    scope
+        .find::<coupons::Entity>()
+        .filter(coupons::Column::OrderId.eq(order))
+        .all(db)
+        .await
+}
+
+/// Moves an order's coupons from `from` to `to`; `to = available` also lets go of the order.
+/// Returns the coupons moved, as they were.
+pub async fn move_order_coupons(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    order: &str,
+    from: &str,
+    to: &'static str,
+    order_total_fen: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<coupons::Model>, DbErr> {
+    let moved = of_order(db, scope, order)
+        .await?
+        .into_iter()
+        .filter(|c| c.state == from)
+        .collect::<Vec<_>>();
+    let mut done = Vec::new();
+    for c in moved {
+        let mut q = scope
+            .update_many::<coupons::Entity>()
+            .col_expr(coupons::Column::State, Expr::value(to))
+            .col_expr(coupons::Column::UpdatedAt, Expr::value(now))
+            .filter(coupons::Column::CouponId.eq(&c.coupon_id))
+            .filter(coupons::Column::OrderId.eq(order))
+            .filter(coupons::Column::State.eq(from));
+        q = if to == AVAILABLE {
+            q.col_expr(coupons::Column::OrderId, Expr::value(""))
+                .col_expr(coupons::Column::DiscountFen, Expr::value(0i64))
+                .col_expr(coupons::Column::OrderTotalFen, Expr::value(0i64))
+                .col_expr(
+                    coupons::Column::UsedAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+        } else {
+            q.col_expr(coupons::Column::OrderTotalFen, Expr::value(order_total_fen))
+                .col_expr(coupons::Column::UsedAt, Expr::value(Some(now)))
+        };
+        if q.exec(db).await?.rows_affected == 1 {
+            done.push(c);
+        }
+    }
+    Ok(done)
+}
+
+/// Counts a coupon of the template used (`sign` 1) or given back (`sign` -1) with its order's
+/// total.
+pub async fn count_use(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    template: &str,
+    sign: i64,
+    order_total_fen: i64,
+) -> Result<(), DbErr> {
+    scope
+        .update_many::<templates::Entity>()
+        .col_expr(
+            templates::Column::UsedCount,
+            Expr::col(templates::Column::UsedCount).add(sign),
+        )
+        .col_expr(
+            templates::Column::UsedOrderTotalFen,
+            Expr::col(templates::Column::UsedOrderTotalFen).add(sign * order_total_fen),
+        )
+        .filter(templates::Column::TemplateId.eq(template))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
