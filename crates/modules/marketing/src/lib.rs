@@ -37,9 +37,21 @@ pub fn module() -> ModuleDef {
         mount: Some(mount),
         migrations: migrations::migrations,
         bff: Some(bff::def()),
-        demo: None,
+        demo: Some(demo),
         config_rules: None,
     }
+}
+
+fn demo<'a>(
+    ctx: &'a ModuleContext,
+    shop: &'a mm_kernel::module::DemoShop,
+) -> futures::future::BoxFuture<'a, anyhow::Result<()>> {
+    Box::pin(async move {
+        MarketingApp::from_context(ctx)
+            .seed_demo(shop.tenant)
+            .await
+            .map_err(|e| anyhow::anyhow!("marketing demo: {e}"))
+    })
 }
 
 fn mount(

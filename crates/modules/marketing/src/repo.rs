@@ -314,6 +314,35 @@ pub async fn usable(
         .await
 }
 
+/// In one query: the coupons already locked to `order` and the customer's usable ones at `now`
+/// (a checkout's read: most customers hold none, and the answer then costs one statement).
+pub async fn for_checkout(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    customer: &str,
+    order: &str,
+    now: DateTime<Utc>,
+) -> Result<(Vec<coupons::Model>, Vec<coupons::Model>), DbErr> {
+    let rows = scope
+        .find::<coupons::Entity>()
+        .filter(coupons::Column::CustomerId.eq(customer))
+        .filter(
+            sea_orm::Condition::any()
+                .add(coupons::Column::OrderId.eq(order))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(coupons::Column::State.eq(AVAILABLE))
+                        .add(coupons::Column::ValidFrom.lte(now))
+                        .add(coupons::Column::ValidUntil.gt(now)),
+                ),
+        )
+        .order_by_desc(coupons::Column::CouponId)
+        .limit(200)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().partition(|c| c.order_id == order))
+}
+
 /// Locks an available, valid coupon of `customer` to `order` with what it takes off; false when
 /// it is not available any more (another order took it, it was used, or it expired).
 pub async fn lock(

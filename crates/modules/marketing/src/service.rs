@@ -172,7 +172,70 @@ impl MarketingApp {
         self.config(tenant).await?;
         let now = self.clock.now();
         let t = domain::terms(tenant, p, now)?;
-        let row = templates::Model {
+        let row = self.template_row(tenant, &t, now)?;
+        let txn = scope.begin(&self.db).await?;
+        repo::insert_template(&txn, &scope, row.clone()).await?;
+        audit::record(
+            &txn,
+            AuditRecord::by(
+                ctx,
+                Some(tenant),
+                "marketing.coupon_template.create",
+                row.template_id.clone(),
+            )
+            .with(serde_json::json!({"title": row.title_zh, "kind": row.kind, "total": row.total_quantity})),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    async fn load_template(&self, scope: &TenantScope, id: &str) -> Result<templates::Model> {
+        let txn = scope.one(&self.db).await?;
+        let row = repo::find_template(&txn, scope, id).await?;
+        txn.commit().await?;
+        row.ok_or_else(|| MarketingError::TemplateNotFound {
+            template: name_of::<crate::names::CouponTemplates>(scope.tenant(), id),
+        })
+    }
+
+    /// The demo shop's coupon centre: one claimable "满30减5" unless the shop has templates.
+    pub async fn seed_demo(&self, tenant: TenantId) -> Result<()> {
+        let scope = RequestContext::system("demo-seed").authorize_tenant(&tenant)?;
+        let txn = scope.one(&self.db).await?;
+        let any = repo::list_templates(&txn, &scope, None, None, 1).await?;
+        txn.commit().await?;
+        if !any.is_empty() {
+            return Ok(());
+        }
+        let p = mm_proto::minimodules::marketing::v1::CouponTemplate {
+            title_zh: "新客满30减5".into(),
+            title_en: "¥5 off ¥30".into(),
+            description: "全场通用，每人限领一张".into(),
+            kind: mm_proto::minimodules::marketing::v1::CouponKind::Threshold as i32,
+            amount_off_fen: 500,
+            threshold_fen: 3_000,
+            valid_days: 30,
+            total_quantity: 1_000,
+            per_customer_limit: 1,
+            claimable: true,
+            ..Default::default()
+        };
+        let now = self.clock.now();
+        let row = self.template_row(tenant, &domain::terms(tenant, &p, now)?, now)?;
+        let txn = scope.one(&self.db).await?;
+        repo::insert_template(&txn, &scope, row).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    fn template_row(
+        &self,
+        tenant: TenantId,
+        t: &Terms,
+        now: DateTime<Utc>,
+    ) -> Result<templates::Model> {
+        Ok(templates::Model {
             tenant_id: tenant,
             template_id: uuid::Uuid::now_v7().to_string(),
             title_zh: t.title_zh.clone(),
@@ -201,30 +264,6 @@ impl MarketingApp {
             used_order_total_fen: 0,
             created_at: now,
             updated_at: now,
-        };
-        let txn = scope.begin(&self.db).await?;
-        repo::insert_template(&txn, &scope, row.clone()).await?;
-        audit::record(
-            &txn,
-            AuditRecord::by(
-                ctx,
-                Some(tenant),
-                "marketing.coupon_template.create",
-                row.template_id.clone(),
-            )
-            .with(serde_json::json!({"title": row.title_zh, "kind": row.kind, "total": row.total_quantity})),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(row)
-    }
-
-    async fn load_template(&self, scope: &TenantScope, id: &str) -> Result<templates::Model> {
-        let txn = scope.one(&self.db).await?;
-        let row = repo::find_template(&txn, scope, id).await?;
-        txn.commit().await?;
-        row.ok_or_else(|| MarketingError::TemplateNotFound {
-            template: name_of::<crate::names::CouponTemplates>(scope.tenant(), id),
         })
     }
 
@@ -649,6 +688,20 @@ impl MarketingApp {
         now: DateTime<Utc>,
     ) -> Result<Vec<Option_>> {
         let usable = repo::usable(db, scope, customer, now).await?;
+        self.rank(db, scope, usable, lines).await
+    }
+
+    /// Coupons against the basket, best first.
+    async fn rank(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        scope: &TenantScope,
+        usable: Vec<coupons::Model>,
+        lines: &[BasketLine],
+    ) -> Result<Vec<Option_>> {
+        if usable.is_empty() {
+            return Ok(Vec::new());
+        }
         let held = self.with_templates(db, scope, usable).await?;
         let mut options: Vec<Option_> = held
             .into_iter()
@@ -726,7 +779,7 @@ impl MarketingApp {
         // Read first, write only what there is to lock: most orders carry no coupon, and they
         // must not queue for SQLite's one writer (or take a lock) for nothing.
         let txn = scope.one(&self.db).await?;
-        let locked = repo::of_order(&txn, &scope, &order).await?;
+        let (locked, usable) = repo::for_checkout(&txn, &scope, &customer, &order, now).await?;
         if !locked.is_empty() {
             let held = self.with_templates(&txn, &scope, locked).await?;
             txn.commit().await?;
@@ -735,7 +788,7 @@ impl MarketingApp {
                 .map(|h| discount_of(tenant, &h.coupon, &terms_of(&h.template)))
                 .collect());
         }
-        let options = self.options(&txn, &scope, &customer, &lines, now).await?;
+        let options = self.rank(&txn, &scope, usable, &lines).await?;
         txn.commit().await?;
         let candidates: Vec<&Option_> = match &choice {
             Choice::None => Vec::new(),

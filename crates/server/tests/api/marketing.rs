@@ -446,6 +446,14 @@ async fn a_coupon_goes_back_when_an_order_is_called_off_and_is_counted_when_paid
         mpb::CouponState::Available
     );
 
+    // Another customer cannot spend it, even knowing its name.
+    let bob = app.token(Role::Customer, Some(s.id), &[]);
+    assert_status(
+        create_with_coupon(&app, &s, &bob, vec![line(&s.latte, 0, 1)], &coupon.name, 0).await,
+        Code::FailedPrecondition,
+        Some("COUPON_UNAVAILABLE"),
+    );
+
     // Cancelled before payment: the coupon is available again.
     let o = create_with_coupon(
         &app,
@@ -612,6 +620,16 @@ async fn the_quote_offers_the_best_coupon_and_the_expected_total_includes_it() {
 async fn a_shop_without_marketing_orders_exactly_as_before_and_gets_no_coupons() {
     let app = spawn_app().await;
     let s = open_shop(&app, "mk-off", 10).await;
+    // The restaurant template switches marketing on; this shop switched it off.
+    app.tenants()
+        .disable_module(with_token(
+            tpb::DisableModuleRequest {
+                name: format!("{}/modules/marketing", s.t.name),
+            },
+            &app.admin_of(s.id),
+        ))
+        .await
+        .expect("disable marketing");
     let alice = app.token(Role::Customer, Some(s.id), &[]);
     let q = orders(&app)
         .quote_order(with_token(

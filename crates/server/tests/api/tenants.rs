@@ -39,9 +39,19 @@ async fn each_template_yields_a_usable_tenant_in_one_call() {
         // Payments is core, like tenant: every shop has it.
         (
             "restaurant",
-            vec!["tenant", "payments", "identity", "catalog", "ordering"],
+            vec![
+                "tenant",
+                "payments",
+                "identity",
+                "catalog",
+                "ordering",
+                "marketing",
+            ],
         ),
-        ("salon", vec!["tenant", "payments", "identity", "booking"]),
+        (
+            "salon",
+            vec!["tenant", "payments", "identity", "booking", "marketing"],
+        ),
         (
             "retail",
             vec!["tenant", "payments", "identity", "catalog", "ordering"],
