@@ -52,3 +52,24 @@ pub fn ts_null(name: &'static str) -> ColumnDef {
         .null()
         .to_owned()
 }
+
+/// Creates `table`'s indexes, each a name, its columns (`tenant_id` first, by the house rule) and
+/// whether it is unique.
+pub async fn create_indexes(
+    manager: &SchemaManager<'_>,
+    table: &'static str,
+    indexes: &[(&'static str, &[&'static str], bool)],
+) -> Result<(), DbErr> {
+    for (name, cols, unique) in indexes {
+        let mut idx = Index::create();
+        idx.name(*name).table(table);
+        for c in *cols {
+            idx.col(*c);
+        }
+        if *unique {
+            idx.unique();
+        }
+        manager.create_index(idx.to_owned()).await?;
+    }
+    Ok(())
+}

@@ -740,6 +740,116 @@ test('an order placed through the BFF arrives live on the board and is advanced 
   }
 })
 
+test('marketing: the demo shop creates a 满100减20 coupon, issues one to a customer and stops it', async () => {
+  const shop = await newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })
+  shop.setDefaultTimeout(TIMEOUT)
+  const p = await shop.newPage()
+  try {
+    // A customer of the demo shop, with a nickname the issue dialog finds them by.
+    const { demo } = await (await fetch(new URL('/admin/config.json', server.http))).json()
+    const appid = demo.appid
+    const login = await bff('/api/v1/auth/dev-login', { method: 'POST', appid, body: { openid: 'e2e-coupon-fan' } })
+    const token = login.tokens.access_token
+    await bff('/api/v1/me', { method: 'POST', appid, token, body: { nickname: '券迷小周' } })
+
+    await p.goto(server.admin)
+    await p.click('[data-test="fill-demo"]')
+    await p.click('[data-test="login-submit"]')
+    await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
+    // Marketing is off unless the shop's template switched it on: the shop switches it on.
+    await p.goto(new URL('tenant/modules', server.admin).toString())
+    await p.locator('[data-test="module-marketing"]').waitFor()
+    if (await p.locator('[data-test="enable-marketing"]').isVisible()) await p.click('[data-test="enable-marketing"]')
+    await p.locator('[data-test="module-state-marketing"]').getByText('已启用').waitFor()
+    await p.click('[data-test="menu-group-marketing"] .el-sub-menu__title')
+    await p.click('[data-test="menu-/marketing/coupons"]')
+    await p.locator('[data-test="coupons-table"]').waitFor()
+
+    // A 满减 whose threshold is not above the amount off is refused beside the threshold.
+    const title = '端到端满100减20'
+    await p.click('[data-test="create-coupon"]')
+    const dialog = p.locator('[data-test="coupon-dialog"]')
+    await p.fill('input[name="coupon-title"]', title)
+    await dialog.locator('[data-test="coupon-threshold"] input').fill('20')
+    await dialog.locator('[data-test="coupon-amount"] input').fill('20')
+    await p.keyboard.press('Tab')
+    await p.click('[data-test="coupon-save"]')
+    const error = dialog.locator('.el-form-item.is-error')
+    await error.locator('.el-form-item__error').getByText('使用门槛须高于减免金额').waitFor()
+    check((await error.count()) === 1, 'only the threshold is marked')
+    check((await error.locator('[data-test="coupon-threshold"]').count()) === 1, 'the threshold item is the one marked')
+    await dialog.locator('[data-test="coupon-threshold"] input').fill('100')
+    await dialog.locator('[data-test="coupon-threshold"] input').press('Tab')
+    await dialog.locator('[data-test="coupon-preview"]').getByText('满100减20').waitFor()
+    await error.waitFor({ state: 'detached' })
+    await shot(p, 'marketing-coupon-create')
+    await p.click('[data-test="coupon-save"]')
+    await dialog.waitFor({ state: 'hidden' })
+
+    const row = p.locator('[data-test="coupons-table"] tbody tr', { hasText: title })
+    await row.locator('[data-test="coupon-offer"]').getByText('满100减20').waitFor()
+    await row.locator('[data-test="coupon-claimed"]').getByText('0 / 100').waitFor()
+    await row.locator('[data-test="coupon-state"]').getByText('发放中').waitFor()
+    // Customers find it in the coupon centre.
+    const offered = async () =>
+      (await bff('/api/v1/marketing/coupon-templates?page_size=100', { appid, token })).templates.some(
+        (x) => x.title_zh === title,
+      )
+    check(await offered(), 'the coupon centre offers the new coupon')
+
+    // Issued to the customer, found by nickname: they hold it, and the list counts it.
+    await row.locator('[data-test="coupon-issue"]').click()
+    const issue = p.locator('[data-test="issue-dialog"]')
+    await issue.locator('[data-test="issue-customer"] input').fill('券迷')
+    await p.getByRole('option', { name: /券迷小周/ }).click()
+    await issue.locator('[data-test="issue-holding"]').waitFor()
+    await shot(p, 'marketing-coupon-issue')
+    await p.click('[data-test="issue-save"]')
+    await p.locator('.el-message--success').getByText('已发给 券迷小周').waitFor()
+    await row.locator('[data-test="coupon-claimed"]').getByText('1 / 100').waitFor()
+    const held = await bff('/api/v1/marketing/coupons?state=available', { appid, token })
+    check(
+      held.coupons.some((c) => c.terms.title_zh === title && c.source === 'issued'),
+      'the customer holds the issued coupon',
+    )
+
+    // More to hand out: the total is raised (the terms themselves never change).
+    await row.locator('[data-test="coupon-more"]').click()
+    await p.locator('.el-dropdown-menu [data-test="coupon-edit"]:visible').click()
+    const edit = p.locator('[data-test="coupon-edit-dialog"]')
+    await edit.locator('[data-test="edit-total"] input').fill('200')
+    await p.click('[data-test="edit-save"]')
+    await edit.waitFor({ state: 'hidden' })
+    await row.locator('[data-test="coupon-claimed"]').getByText('1 / 200').waitFor()
+
+    // Its numbers, then stopped: no longer offered, the coupon held stays usable.
+    await row.locator('[data-test="coupon-usage"]').click()
+    const drawer = p.locator('[data-test="coupon-usage-drawer"]')
+    await drawer
+      .locator('[data-test="usage-claimed"] .value')
+      .filter({ hasText: /^1 \/ 200$/ })
+      .waitFor()
+    await drawer.locator('[data-test="usage-remaining"] .value').filter({ hasText: /^199$/ }).waitFor()
+    await shot(p, 'marketing-coupon-usage')
+    await p.keyboard.press('Escape')
+    await drawer.waitFor({ state: 'hidden' })
+    await row.locator('[data-test="coupon-stop"]').click()
+    await p.locator('.el-message-box').getByRole('button', { name: '停发' }).click()
+    await row.locator('[data-test="coupon-state"]').getByText('已停发').waitFor()
+    await row.locator('[data-test="coupon-restart"]').waitFor()
+    check((await row.locator('[data-test="coupon-issue"]').count()) === 0, 'a stopped coupon is not issued')
+    await shot(p, 'marketing-coupons')
+    check(!(await offered()), 'the coupon centre no longer offers the stopped coupon')
+    const still = await bff('/api/v1/marketing/coupons?state=available', { appid, token })
+    check(
+      still.coupons.some((c) => c.terms.title_zh === title),
+      'the coupon already held stays usable',
+    )
+  } finally {
+    await shop.close()
+  }
+})
+
 test('when the session ends, a login dialog keeps the unsaved form and the save goes through', async () => {
   const shop = await newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
   shop.setDefaultTimeout(TIMEOUT)

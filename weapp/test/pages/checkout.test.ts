@@ -1,6 +1,8 @@
 // Checkout, payment and orders against a fake ordering BFF: the quote replaces the estimate,
 // placing an order sends one idempotency key per checkout, WeChat Pay gets the prepay parameters,
-// the order page shows status and cancels.
+// the order page shows status and cancels. With coupons (a shop with marketing on): the quote's
+// discount and coupon, the picker with unusable coupons greyed and "不使用优惠券", a new quote for a
+// new choice, the order placed with the same choice and total, the discount on the order.
 import { bootConfig, flush, installWx, signIn, type FakeRequest, type FakeResponse } from '../support/wx';
 import { render, resetCore, tap, text, texts } from '../support/simulate';
 
@@ -22,8 +24,9 @@ function order(status: string, over: Record<string, unknown> = {}) {
     id: 'o1',
     order_number: '20261124-0042',
     status,
+    discounts: [],
     items: [line],
-    amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 700 },
+    amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 700, discount_fen: 0 },
     fulfilment: { mode: 'dine_in', table: '8', address: null },
     remark: '',
     payment_method: '',
@@ -71,10 +74,12 @@ const quote = () => ({
   status: 200,
   body: {
     items: [line],
-    amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 700 },
+    amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 700, discount_fen: 0 },
     orderable: true,
     problems: [],
     min_order_fen: 0,
+    discounts: [],
+    coupons: [],
   },
 });
 const prepay = { timeStamp: '1700000000', nonceStr: 'n', package: 'prepay_id=wx1', signType: 'RSA', paySign: 'sig' };
@@ -106,6 +111,10 @@ describe('checkout', () => {
     expect(text(page, '.cart__items-total')).toBe('¥6.00');
     expect(text(page, '.cart__packaging')).toBe('¥1.00');
     expect(text(page, '.cart__total')).toBe('¥7.00');
+    // No coupons, no discounts (the shop has no marketing): nothing of them shows.
+    expect(page.querySelector('.cart__coupon')).toBeFalsy();
+    expect(page.querySelector('.cart__discount')).toBeFalsy();
+    expect(page.querySelector('.cart__saved')).toBeFalsy();
     const quoteReq = w.requests.find((r) => r.path === '/api/v1/orders/quote')!;
     expect(quoteReq.data).toEqual({
       items: [{ product_id: 'p-water', sku_id: 's-water', quantity: 2 }],
@@ -237,6 +246,7 @@ describe('order page', () => {
     expect(text(page, '.order__table')).toBe('8');
     expect(text(page, '.order__total')).toBe('¥7.00');
     expect(texts(page, '.order__pay')).toEqual(['去支付', '到店支付']);
+    expect(page.querySelector('.order__discount')).toBeFalsy();
     await tap(page, '.order__cancel');
     await flush(20);
     expect(text(page, '.order__status')).toBe('已取消');
@@ -260,6 +270,183 @@ describe('order page', () => {
     await tap(page, '.order__pay', 1);
     await flush(20);
     expect(w.calls.some((c) => c.api === 'requestPayment')).toBe(false);
+    page.detach();
+  });
+});
+
+describe('coupons at checkout', () => {
+  // Two waters (¥6) and a ¥1 packaging fee; the customer holds 全场8折 (¥1.20 off, the best),
+  // 满5减1 (¥1 off) and 满100减20 (below its threshold).
+  const discount = (coupon_id: string, label_zh: string, amount_fen: number) => ({
+    kind: 'COUPON',
+    coupon_id,
+    label_zh,
+    label_en: label_zh,
+    amount_fen,
+  });
+  const options = [
+    { coupon_id: 'c-pct', title_zh: '全场8折', title_en: '20% off', amount_fen: 120, problem: null },
+    { coupon_id: 'c-1', title_zh: '满5减1', title_en: '¥1 off', amount_fen: 100, problem: null },
+    { coupon_id: 'c-big', title_zh: '满100减20', title_en: '¥20 off', amount_fen: 0, problem: 'BELOW_THRESHOLD' },
+  ];
+  const taken = new Set<string>();
+
+  /** The quote for the choice the body carries, as the server prices it. */
+  function couponQuote(req: FakeRequest): FakeResponse {
+    const body = req.data as { coupon_id?: string; no_coupon?: boolean };
+    const held = options.filter((o) => !taken.has(o.coupon_id));
+    const picked = body.no_coupon ? undefined : held.find((o) => o.coupon_id === (body.coupon_id ?? 'c-pct'));
+    const off = picked && !picked.problem ? picked.amount_fen : 0;
+    return {
+      status: 200,
+      body: {
+        items: [line],
+        amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 700 - off, discount_fen: off },
+        orderable: true,
+        problems: [],
+        min_order_fen: 0,
+        discounts: off ? [discount(picked!.coupon_id, picked!.title_zh, off)] : [],
+        coupons: held,
+        coupon_problem: body.coupon_id && !picked ? 'COUPON_UNAVAILABLE' : null,
+      },
+    };
+  }
+  const quotes = (w: ReturnType<typeof setup>) => w.requests.filter((r) => r.path === '/api/v1/orders/quote').map((r) => r.data);
+  const placed = (w: ReturnType<typeof setup>) => w.requests.filter((r) => r.path === '/api/v1/orders' && r.method === 'POST');
+
+  beforeEach(() => taken.clear());
+
+  it('takes off the best coupon, shows the picker, and orders with the coupon picked at its total', async () => {
+    const w = setup({
+      'POST /api/v1/orders/quote': couponQuote,
+      'POST /api/v1/orders': () => ({ status: 201, body: order('pending_payment') }),
+      'POST /api/v1/orders/o1/pay': () => ({ status: 200, body: { order: order('pending_payment'), wechat_pay: prepay } }),
+      'POST /api/v1/orders/o1/payment/refresh': () => ({ status: 200, body: order('paid') }),
+    });
+    const page = await openCart();
+    // Nothing picked: the server chose the best coupon.
+    expect(quotes(w)[0]).not.toHaveProperty('coupon_id');
+    expect(quotes(w)[0]).not.toHaveProperty('no_coupon');
+    expect(texts(page, '.cart__discount-label')).toEqual(['优惠券 全场8折']);
+    expect(texts(page, '.cart__discount-amount')).toEqual(['-¥1.20']);
+    expect(text(page, '.cart__coupon-summary')).toBe('全场8折');
+    expect(text(page, '.cart__total')).toBe('¥5.80');
+    expect(text(page, '.cart__saved')).toBe('已优惠 ¥1.20');
+
+    await tap(page, '.cart__coupon');
+    expect(texts(page, '.cart__option-title')).toEqual(['全场8折', '满5减1', '满100减20', '不使用优惠券']);
+    expect(texts(page, '.cart__option-amount')).toEqual(['-¥1.20', '-¥1.00']);
+    expect(texts(page, '.cart__option--off .cart__option-title')).toEqual(['满100减20']);
+    expect(texts(page, '.cart__option-problem')).toEqual(['未达到使用门槛']);
+    expect(texts(page, '.cart__option--on .cart__option-title')).toEqual(['全场8折']);
+    // An unusable coupon says why and changes nothing.
+    await tap(page, '.cart__option', 2);
+    expect(w.toasts()).toEqual(['未达到使用门槛']);
+    expect(quotes(w)).toHaveLength(1);
+
+    await tap(page, '.cart__option', 1);
+    await flush(20);
+    expect(page.querySelector('.cart__sheet')).toBeFalsy();
+    expect(quotes(w)[1]).toMatchObject({ coupon_id: 'c-1' });
+    expect(text(page, '.cart__coupon-summary')).toBe('满5减1');
+    expect(texts(page, '.cart__discount-label')).toEqual(['优惠券 满5减1']);
+    expect(text(page, '.cart__total')).toBe('¥6.00');
+
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(placed(w)).toHaveLength(1);
+    expect(placed(w)[0]!.data).toMatchObject({ coupon_id: 'c-1', expected_total_fen: 600 });
+    expect(placed(w)[0]!.data).not.toHaveProperty('no_coupon');
+    expect(w.navigations()).toEqual(['redirectTo /packages/ordering/pages/order/index?id=o1']);
+  });
+
+  it('orders without a coupon when the customer says so', async () => {
+    const w = setup({
+      'POST /api/v1/orders/quote': couponQuote,
+      'POST /api/v1/orders': () => ({ status: 201, body: order('pending_payment') }),
+      'POST /api/v1/orders/o1/pay': () => ({ status: 200, body: { order: order('pending_payment'), wechat_pay: prepay } }),
+    });
+    const page = await openCart();
+    await tap(page, '.cart__coupon');
+    await tap(page, '.cart__option-none');
+    await flush(20);
+    expect(quotes(w)[1]).toMatchObject({ no_coupon: true });
+    expect(quotes(w)[1]).not.toHaveProperty('coupon_id');
+    expect(text(page, '.cart__coupon-summary')).toBe('不使用优惠券');
+    expect(page.querySelector('.cart__discount')).toBeFalsy();
+    expect(page.querySelector('.cart__saved')).toBeFalsy();
+    expect(text(page, '.cart__total')).toBe('¥7.00');
+    await tap(page, '.cart__coupon');
+    expect(texts(page, '.cart__option--on .cart__option-title')).toEqual(['不使用优惠券']);
+    await tap(page, '.cart__mask');
+
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(placed(w)[0]!.data).toMatchObject({ no_coupon: true, expected_total_fen: 700 });
+    expect(placed(w)[0]!.data).not.toHaveProperty('coupon_id');
+  });
+
+  it('asks for another coupon when the one picked was taken by another order', async () => {
+    const w = setup({
+      'POST /api/v1/orders/quote': couponQuote,
+      'POST /api/v1/orders': (req) => {
+        const body = req.data as { coupon_id?: string };
+        if (body.coupon_id === 'c-1') {
+          // Another order of this customer got it first.
+          taken.add('c-1');
+          return {
+            status: 400,
+            body: { code: 'COUPON_UNAVAILABLE', message: 'taken', details: { fields: [], metadata: { problem: 'COUPON_UNAVAILABLE' } } },
+          };
+        }
+        return { status: 201, body: order('pending_payment') };
+      },
+      'POST /api/v1/orders/o1/pay': () => ({ status: 200, body: { order: order('pending_payment'), wechat_pay: prepay } }),
+    });
+    const page = await openCart();
+    await tap(page, '.cart__coupon');
+    await tap(page, '.cart__option', 1);
+    await flush(20);
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(w.toasts()).toContain('所选优惠券已被使用或不可用，请重新选择');
+    // A new quote with the same choice says the coupon is gone.
+    expect(quotes(w).at(-1)).toMatchObject({ coupon_id: 'c-1' });
+    expect(text(page, '.cart__coupon-problem')).toBe('所选优惠券已被使用或已过期，请重新选择');
+    expect(text(page, '.cart__total')).toBe('¥7.00');
+
+    // Ordering now would be refused again: the picker opens instead.
+    await tap(page, '.cart__submit');
+    expect(placed(w)).toHaveLength(1);
+    expect(page.querySelector('.cart__sheet')).toBeTruthy();
+    expect(texts(page, '.cart__option-title')).toEqual(['全场8折', '满100减20', '不使用优惠券']);
+    await tap(page, '.cart__option', 0);
+    await flush(20);
+    expect(text(page, '.cart__coupon-problem')).toBe('');
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(placed(w)).toHaveLength(2);
+    expect(placed(w)[1]!.data).toMatchObject({ coupon_id: 'c-pct', expected_total_fen: 580 });
+    // Another body, another checkout: a new idempotency key.
+    expect(placed(w)[1]!.header['idempotency-key']).not.toBe(placed(w)[0]!.header['idempotency-key']);
+  });
+
+  it('shows the discount on the order', async () => {
+    setup({
+      'GET /api/v1/orders/o1': () => ({
+        status: 200,
+        body: order('paid', {
+          discounts: [discount('c-pct', '全场8折', 120)],
+          amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 580, discount_fen: 120 },
+        }),
+      }),
+    });
+    const page = render('packages/ordering/pages/order/index');
+    await page.instance.onLoad({ id: 'o1' });
+    await flush(20);
+    expect(texts(page, '.order__discount-label')).toEqual(['优惠券 全场8折']);
+    expect(texts(page, '.order__discount-amount')).toEqual(['-¥1.20']);
+    expect(text(page, '.order__total')).toBe('¥5.80');
     page.detach();
   });
 });

@@ -1,6 +1,6 @@
 // The user centre: login with wx.login, phone binding through the getPhoneNumber button, logout.
-import { bootConfig, flush, installWx, type FakeRequest } from '../support/wx';
-import { render, resetCore, tap, text } from '../support/simulate';
+import { bootConfig, flush, installWx, marketingModule, type FakeRequest } from '../support/wx';
+import { render, resetCore, tap, text, texts } from '../support/simulate';
 
 const APPID = 'wxshop00000001';
 const tokens = { access_token: 'at', access_expires_in: 900, refresh_token: 'rt', refresh_expires_in: 86400 };
@@ -89,5 +89,23 @@ describe('user centre', () => {
     await tap(page, '.me__login');
     await flush(20);
     expect(text(page, '.me__badge')).toBe('会员');
+  });
+
+  it('links to my coupons when the shop has marketing on', async () => {
+    const { w } = setup(bootConfig({ modules: [...bootConfig().modules, marketingModule()] }));
+    const page = render('packages/tenant/pages/me/index');
+    page.instance.onLoad({});
+    await tap(page, '.me__login');
+    await flush(20);
+    expect(texts(page, '.me__link')).toEqual(['我的订单›', '我的优惠券›', '个人资料›']);
+    await tap(page, '.me__link', 1);
+    expect(w.navigations()).toEqual(['navigateTo /packages/marketing/pages/mine/index']);
+
+    setup();
+    const without = render('packages/tenant/pages/me/index');
+    without.instance.onLoad({});
+    await tap(without, '.me__login');
+    await flush(20);
+    expect(texts(without, '.me__link')).toEqual(['我的订单›', '个人资料›']);
   });
 });

@@ -2,7 +2,7 @@
  * The real platform for contract tests: the server binary (scripts/server.mjs), the WeChat fake's
  * control routes, a "phone" (mocked wx over Node's fetch, fresh core modules), and the shop's
  * admin over gRPC with `buf curl` (the same reflection-driven client the README shows), for what
- * only staff can do: open the shop, change its theme, switch modules.
+ * only staff can do: open the shop, change its theme, switch modules, create coupon templates.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -69,6 +69,10 @@ export async function phone(
     catalog: await import('../../miniprogram/services/catalog'),
     ordering: await import('../../miniprogram/packages/ordering/services/ordering'),
     cart: await import('../../miniprogram/packages/ordering/services/cart'),
+    discounts: await import('../../miniprogram/packages/ordering/services/discounts'),
+    orderView: await import('../../miniprogram/packages/ordering/services/order-view'),
+    marketing: await import('../../miniprogram/packages/marketing/services/marketing'),
+    coupons: await import('../../miniprogram/packages/marketing/services/coupon-view'),
     client: await import('../../miniprogram/core/client'),
     booking: await import('../../miniprogram/packages/booking/services/booking'),
     schedule: await import('../../miniprogram/packages/booking/services/schedule'),
@@ -175,6 +179,14 @@ export function admin(server: Server, tenantId: string) {
       };
       const r = rpc(server, 'minimodules.booking.v1.BookingService/CreateStaff', { parent: tenant, staff }, token);
       return String(r.staff.name).split('/').pop()!;
+    },
+    /**
+     * A coupon template (the contract's CouponTemplate in its JSON form, enums by name, e.g.
+     * `kind: 'COUPON_KIND_THRESHOLD'`); returns its id.
+     */
+    createCouponTemplate(template: Record<string, unknown>): string {
+      const r = rpc(server, 'minimodules.marketing.v1.CouponService/CreateCouponTemplate', { parent: tenant, template }, token);
+      return String(r.template.name).split('/').pop()!;
     },
     enable(module: string) {
       rpc(server, 'minimodules.tenant.v1.TenantService/EnableModule', { name: `${tenant}/modules/${module}` }, token);

@@ -235,6 +235,20 @@ export function bookingModule(config: Record<string, unknown> = {}): any {
   };
 }
 
+/** The marketing module as the boot config lists it when a shop has it on. */
+export function marketingModule(): any {
+  return {
+    id: 'marketing',
+    version: '0.1.0',
+    name: { 'zh-CN': '营销', en: 'Marketing' },
+    pages: [
+      { path: 'pages/coupons/index', title: { 'zh-CN': '领券中心', en: 'Coupon centre' } },
+      { path: 'pages/mine/index', title: { 'zh-CN': '我的优惠券', en: 'My coupons' } },
+    ],
+    config: {},
+  };
+}
+
 /** A boot config like the BFF's, for tests. */
 export function bootConfig(over: Partial<Record<string, unknown>> = {}): any {
   return {

@@ -1,5 +1,5 @@
-//! Coupons for the mini-program: the coupon centre (templates a customer may claim), claiming,
-//! and the customer's own coupons. Who may do what and every limit are the marketing service's;
+//! Coupons and the member card for the mini-program: the coupon centre (templates a customer may
+//! claim), claiming, the customer's own coupons, and their points, level and points history. Who may do what and every limit are the marketing service's;
 //! this file only shapes JSON.
 
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use mm_kernel::names::{name_of, tenant_name};
 use mm_proto::minimodules::marketing::v1 as pb;
 use pb::coupon_service_client::CouponServiceClient;
+use pb::member_service_client::MemberServiceClient;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -288,9 +289,156 @@ pub async fn my_coupons(
     }))
 }
 
+/// A member level.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelDto {
+    /// Name in Chinese, e.g. "金卡会员".
+    pub name_zh: String,
+    /// Name in English (the Chinese one when the shop gave none).
+    pub name_en: String,
+    /// Reached at this lifetime spend (fen) or lifetime points (see `levels_by` in the config).
+    pub threshold: i64,
+    /// Percent off every order (5 means 95折).
+    pub discount_percent: i32,
+    /// Perks.
+    pub perks: String,
+}
+
+/// The customer's member card.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberDto {
+    /// Points that can be spent.
+    pub points: i64,
+    /// Points ever earned.
+    pub lifetime_points: i64,
+    /// What the customer's paid orders came to, in fen.
+    pub lifetime_spend_fen: i64,
+    /// The level reached; absent below the first.
+    pub level: Option<LevelDto>,
+    /// The next level; absent at the top.
+    pub next_level: Option<LevelDto>,
+}
+
+/// One change of the customer's points.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsEntryDto {
+    /// Points added (positive) or taken (negative).
+    pub delta: i64,
+    /// The balance after it.
+    pub balance_after: i64,
+    /// "ORDER_PAID", "ORDER_REFUNDED" or "ADJUSTED".
+    pub kind: String,
+    /// The order it came from; empty for adjustments.
+    pub order_id: String,
+    /// The shop's reason, for adjustments.
+    pub reason: String,
+    /// When (RFC 3339).
+    pub create_time: String,
+}
+
+/// A page of the customer's points history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsPageDto {
+    /// Newest first.
+    pub entries: Vec<PointsEntryDto>,
+    /// Continue with this; absent on the last page.
+    pub next_page_token: Option<String>,
+}
+
+fn level(l: pb::MemberLevel) -> LevelDto {
+    LevelDto {
+        name_en: if l.name_en.is_empty() {
+            l.name_zh.clone()
+        } else {
+            l.name_en
+        },
+        name_zh: l.name_zh,
+        threshold: l.threshold,
+        discount_percent: l.discount_percent,
+        perks: l.perks,
+    }
+}
+
+/// The customer's member card: points and level.
+#[utoipa::path(get, path = "/api/v1/marketing/member", tag = "marketing", params(AppConfigQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = MemberDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn my_member(
+    State(state): State<Arc<Shared>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<MemberDto>, ApiError> {
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
+    let m = state
+        .members
+        .clone()
+        .get_member(mm_bff::forward(
+            &headers,
+            pb::GetMemberRequest {
+                // The caller's own, whatever the id: customers only ever see theirs.
+                name: format!("{}/members/me", tenant_name(tenant)),
+            },
+        ))
+        .await?
+        .into_inner()
+        .member
+        .unwrap_or_default();
+    Ok(Json(MemberDto {
+        points: m.points,
+        lifetime_points: m.lifetime_points,
+        lifetime_spend_fen: m.lifetime_spend_fen,
+        level: m.level.map(level),
+        next_level: m.next_level.map(level),
+    }))
+}
+
+/// The customer's points history, newest first.
+#[utoipa::path(get, path = "/api/v1/marketing/member/points", tag = "marketing", params(PageQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = PointsPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn my_points(
+    State(state): State<Arc<Shared>>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Json<PointsPageDto>, ApiError> {
+    let app = AppConfigQuery {
+        appid: query.appid.clone(),
+    };
+    let tenant = tenant_of(&state.bff, &app, &headers).await?;
+    let r = state
+        .members
+        .clone()
+        .list_points_entries(mm_bff::forward(
+            &headers,
+            pb::ListPointsEntriesRequest {
+                parent: format!("{}/members/me", tenant_name(tenant)),
+                page_size: query.page_size.unwrap_or(0),
+                page_token: query.page_token.unwrap_or_default(),
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(PointsPageDto {
+        entries: r
+            .entries
+            .into_iter()
+            .map(|e| PointsEntryDto {
+                delta: e.delta,
+                balance_after: e.balance_after,
+                kind: e.kind,
+                order_id: last(&e.order),
+                reason: e.reason,
+                create_time: rfc3339(e.create_time).unwrap_or_default(),
+            })
+            .collect(),
+        next_page_token: (!r.next_page_token.is_empty()).then_some(r.next_page_token),
+    }))
+}
+
 /// This module's state in the BFF.
 pub struct Own {
     coupons: CouponServiceClient<mm_kernel::platform::Platform>,
+    members: MemberServiceClient<mm_kernel::platform::Platform>,
 }
 
 type Shared = mm_bff::ModuleState<Own>;
@@ -303,6 +451,7 @@ pub fn def() -> mm_kernel::module::BffDef {
                 host,
                 |bff| Own {
                     coupons: CouponServiceClient::new(bff.channel.clone()),
+                    members: MemberServiceClient::new(bff.channel.clone()),
                 },
                 router(),
             )
@@ -314,8 +463,17 @@ pub fn def() -> mm_kernel::module::BffDef {
 /// The OpenAPI paths and schemas of this module's routes.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(centre, claim, my_coupons),
-    components(schemas(TermsDto, CouponDto, CentreDto, CouponsPageDto))
+    paths(centre, claim, my_coupons, my_member, my_points),
+    components(schemas(
+        TermsDto,
+        CouponDto,
+        CentreDto,
+        CouponsPageDto,
+        LevelDto,
+        MemberDto,
+        PointsEntryDto,
+        PointsPageDto
+    ))
 )]
 struct ApiDoc;
 
@@ -325,4 +483,6 @@ fn router() -> Router<Arc<Shared>> {
         .route("/api/v1/marketing/coupon-templates", get(centre))
         .route("/api/v1/marketing/coupon-templates/{id}/claim", post(claim))
         .route("/api/v1/marketing/coupons", get(my_coupons))
+        .route("/api/v1/marketing/member", get(my_member))
+        .route("/api/v1/marketing/member/points", get(my_points))
 }

@@ -7,7 +7,7 @@ use mm_kernel::names::name_of;
 use mm_proto::minimodules::marketing::v1 as pb;
 
 use crate::entity::templates;
-use crate::names::{Categories, CouponTemplates, Coupons, Orders, Products, Users};
+use crate::names::{Categories, CouponTemplates, Coupons, Members, Orders, Products, Users};
 use crate::repo;
 use crate::service::{Held, terms_of};
 
@@ -73,8 +73,7 @@ pub fn coupon(h: &Held, now: chrono::DateTime<Utc>) -> pb::Coupon {
         _ => pb::CouponState::Available,
     };
     let mut terms = template(&h.template);
-    // The holder sees the terms, not the shop's counters.
-    terms.claimed_count = 0;
+    // The holder sees the terms and what is left to claim, not how the shop's coupons did.
     terms.used_count = 0;
     terms.used_order_total_fen = 0;
     pb::Coupon {
@@ -97,5 +96,50 @@ pub fn coupon(h: &Held, now: chrono::DateTime<Utc>) -> pb::Coupon {
         } as i32,
         create_time: Some(ts(c.created_at)),
         use_time: c.used_at.map(ts),
+    }
+}
+
+fn level(l: &crate::domain::Level) -> pb::MemberLevel {
+    pb::MemberLevel {
+        name_zh: l.name_zh.clone(),
+        name_en: l.name_en.clone(),
+        threshold: l.threshold,
+        discount_percent: l.discount_percent,
+        perks: l.perks.clone(),
+    }
+}
+
+/// A member with the level reached.
+pub fn member(v: &crate::points::MemberView) -> pb::Member {
+    let m = &v.member;
+    pb::Member {
+        name: name_of::<Members>(m.tenant_id, &m.customer_id),
+        customer: name_of::<Users>(m.tenant_id, &m.customer_id),
+        points: m.points,
+        lifetime_points: m.lifetime_points,
+        lifetime_spend_fen: m.lifetime_spend_fen,
+        level: v.level.as_ref().map(level),
+        next_level: v.next.as_ref().map(level),
+    }
+}
+
+/// A ledger entry.
+pub fn entry(e: &crate::entity::ledger::Model) -> pb::PointsEntry {
+    pb::PointsEntry {
+        name: format!(
+            "{}/pointsEntries/{}",
+            name_of::<Members>(e.tenant_id, &e.customer_id),
+            e.entry_id
+        ),
+        delta: e.delta,
+        balance_after: e.balance_after,
+        kind: e.kind.to_uppercase(),
+        order: if e.order_id.is_empty() {
+            String::new()
+        } else {
+            name_of::<Orders>(e.tenant_id, &e.order_id)
+        },
+        reason: e.reason.clone(),
+        create_time: Some(ts(e.created_at)),
     }
 }

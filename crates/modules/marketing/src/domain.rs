@@ -400,6 +400,69 @@ pub fn label(terms: &Terms) -> (String, String) {
     (terms.title_zh.clone(), en)
 }
 
+/// A member level, as the shop's config lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+pub struct Level {
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    #[serde(default)]
+    pub name_en: String,
+    /// Reached at this lifetime spend (fen) or lifetime points.
+    pub threshold: i64,
+    /// Percent off at checkout.
+    #[serde(default)]
+    pub discount_percent: i32,
+    /// Perks.
+    #[serde(default)]
+    pub perks: String,
+}
+
+/// The level `metric` reaches and the next one, of `levels` in any order.
+pub fn level_of(levels: &[Level], metric: i64) -> (Option<&Level>, Option<&Level>) {
+    let mut sorted: Vec<&Level> = levels.iter().collect();
+    sorted.sort_by_key(|l| l.threshold);
+    let reached = sorted.iter().rev().find(|l| l.threshold <= metric).copied();
+    let next = sorted.iter().find(|l| l.threshold > metric).copied();
+    (reached, next)
+}
+
+/// Points earned on `paid_fen` at `per_yuan` points a yuan (whole yuan only).
+pub fn points_for(paid_fen: i64, per_yuan: i64) -> i64 {
+    (paid_fen.max(0) / 100).saturating_mul(per_yuan.max(0))
+}
+
+/// What a level's discount takes off `items_fen` (rounded down).
+pub fn level_discount(level: &Level, items_fen: i64) -> i64 {
+    items_fen
+        .max(0)
+        .saturating_mul(i64::from(level.discount_percent.clamp(0, 100)))
+        / 100
+}
+
+/// Checks what the JSON Schema cannot say of the config: levels with distinct thresholds.
+pub fn config_rules(config: &serde_json::Map<String, serde_json::Value>) -> Vec<FieldViolation> {
+    let levels: Vec<Level> = config
+        .get("levels")
+        .cloned()
+        .and_then(|l| serde_json::from_value(l).ok())
+        .unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    let mut v = Vec::new();
+    for (i, l) in levels.iter().enumerate() {
+        if !seen.insert(l.threshold) {
+            v.push(
+                FieldViolation::new(
+                    format!("config.levels[{i}].threshold"),
+                    "two levels cannot share a threshold",
+                )
+                .reason("DUPLICATE"),
+            );
+        }
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +577,36 @@ mod tests {
             discount(&t, "ordering", &[line("p2", "", 1_800, 3)]),
             Err(Problem::ItemNotInBasket)
         );
+    }
+
+    #[test]
+    fn levels_are_reached_by_their_threshold_whatever_their_order() {
+        let l = |name: &str, threshold| Level {
+            name_zh: name.into(),
+            threshold,
+            discount_percent: 5,
+            ..Level::default()
+        };
+        let levels = [l("金卡", 100_000), l("银卡", 10_000)];
+        assert_eq!(level_of(&levels, 9_999).0, None);
+        assert_eq!(
+            level_of(&levels, 9_999).1.map(|x| x.name_zh.as_str()),
+            Some("银卡")
+        );
+        assert_eq!(
+            level_of(&levels, 10_000).0.map(|x| x.name_zh.as_str()),
+            Some("银卡")
+        );
+        assert_eq!(
+            level_of(&levels, 500_000).0.map(|x| x.name_zh.as_str()),
+            Some("金卡")
+        );
+        assert_eq!(level_of(&levels, 500_000).1, None);
+        assert_eq!(level_discount(&levels[0], 1_999), 99);
+        assert_eq!(points_for(1_999, 2), 38);
+        let dup = serde_json::json!({"levels": [{"name_zh": "a", "threshold": 1}, {"name_zh": "b", "threshold": 1}]});
+        let dup = dup.as_object().unwrap();
+        assert_eq!(config_rules(dup)[0].field, "config.levels[1].threshold");
     }
 
     #[test]

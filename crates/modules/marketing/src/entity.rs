@@ -2,7 +2,7 @@
 //! service. Every table here belongs to a tenant: its `tenant_id` is a [`mm_kernel::TenantId`],
 //! and [`mm_kernel::tenant_owned!`] lets a [`mm_kernel::TenantScope`] write the tenant filter.
 
-mm_kernel::tenant_owned!(templates, coupons);
+mm_kernel::tenant_owned!(templates, coupons, members, ledger);
 
 /// `marketing_coupon_templates`: the terms coupons are claimed under, and their counters.
 pub mod templates {
@@ -84,6 +84,64 @@ pub mod coupons {
         pub created_at: ChronoDateTimeUtc,
         pub used_at: Option<ChronoDateTimeUtc>,
         pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `marketing_members`: a customer's points.
+pub mod members {
+    use mm_kernel::TenantId;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "marketing_members")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: TenantId,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub customer_id: String,
+        pub points: i64,
+        pub lifetime_points: i64,
+        pub lifetime_spend_fen: i64,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `marketing_points_ledger`: one row per change of a member's points.
+pub mod ledger {
+    use mm_kernel::TenantId;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "marketing_points_ledger")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: TenantId,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub entry_id: String,
+        pub customer_id: String,
+        pub delta: i64,
+        pub balance_after: i64,
+        /// "order_paid", "order_refunded" or "adjusted".
+        pub kind: String,
+        /// Unique per tenant: "orders/{o}:earn", "orders/{o}:refund", "adjust/{request}".
+        pub source: String,
+        pub order_id: String,
+        /// The order's paid amount, for an order's entries.
+        pub order_fen: i64,
+        pub reason: String,
+        pub actor: String,
+        pub created_at: ChronoDateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

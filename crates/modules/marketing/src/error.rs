@@ -41,6 +41,9 @@ pub enum MarketingError {
     /// The coupon picked takes nothing off this basket.
     #[error("the coupon does not apply to this order: {problem}")]
     CouponNotApplicable { problem: &'static str },
+    /// Taking the points would leave the member below zero.
+    #[error("the member does not have that many points")]
+    PointsInsufficient,
     /// Database failure.
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
@@ -62,7 +65,8 @@ impl DomainError for MarketingError {
             | Self::SoldOut
             | Self::LimitReached { .. }
             | Self::CouponUnavailable
-            | Self::CouponNotApplicable { .. } => Code::FailedPrecondition,
+            | Self::CouponNotApplicable { .. }
+            | Self::PointsInsufficient => Code::FailedPrecondition,
             Self::Db(_) | Self::Internal(_) => Code::Internal,
         }
     }
@@ -80,6 +84,7 @@ impl DomainError for MarketingError {
             Self::LimitReached { .. } => "COUPON_LIMIT_REACHED",
             Self::CouponUnavailable => "COUPON_UNAVAILABLE",
             Self::CouponNotApplicable { .. } => "COUPON_NOT_APPLICABLE",
+            Self::PointsInsufficient => "POINTS_INSUFFICIENT",
             Self::Db(_) => "DATABASE",
             Self::Internal(_) => "INTERNAL",
         }

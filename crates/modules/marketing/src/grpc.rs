@@ -7,11 +7,12 @@ use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::marketing::v1 as pb;
 use mm_proto::minimodules::ordering::v1 as opb;
 use pb::coupon_service_server::CouponService;
+use pb::member_service_server::MemberService;
 use pb::order_discounts_server::OrderDiscounts;
 use tonic::{Request, Response, Status};
 
 use crate::convert;
-use crate::names::{TemplateName, Users};
+use crate::names::{MemberName, TemplateName, Users};
 use crate::repo::{self, TemplateChanges};
 use crate::service::MarketingApp;
 
@@ -218,8 +219,52 @@ impl OrderDiscounts for MarketingApp {
         let kind = opb::OrderDiscountEventKind::try_from(r.kind)
             .unwrap_or(opb::OrderDiscountEventKind::Unspecified);
         let applied = self
-            .on_order_event(&ctx, tenant, &r.order, kind, r.total_fen)
+            .on_order_event(&ctx, tenant, &r.order, kind, r.total_fen, &r.customer)
             .await?;
         ok(opb::OnOrderDiscountEventResponse { applied })
+    }
+}
+
+#[tonic::async_trait]
+impl MemberService for MarketingApp {
+    async fn get_member(&self, req: Request<pb::GetMemberRequest>) -> Reply<pb::GetMemberResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let (tenant, customer) = MemberName::parse(&req.get_ref().name, "name")?.into_parts();
+        let view = MarketingApp::get_member(self, &ctx, tenant, &customer).await?;
+        ok(pb::GetMemberResponse {
+            member: Some(convert::member(&view)),
+        })
+    }
+
+    async fn list_points_entries(
+        &self,
+        req: Request<pb::ListPointsEntriesRequest>,
+    ) -> Reply<pb::ListPointsEntriesResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let (tenant, customer) = MemberName::parse(&r.parent, "parent")?.into_parts();
+        let (rows, next) = self
+            .list_entries(&ctx, tenant, &customer, r.page_size, &r.page_token)
+            .await?;
+        ok(pb::ListPointsEntriesResponse {
+            entries: rows.iter().map(convert::entry).collect(),
+            next_page_token: next.unwrap_or_default(),
+        })
+    }
+
+    async fn adjust_points(
+        &self,
+        req: Request<pb::AdjustPointsRequest>,
+    ) -> Reply<pb::AdjustPointsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let (tenant, customer) = MemberName::parse(&r.member, "member")?.into_parts();
+        let (view, entry) = self
+            .adjust(&ctx, tenant, &customer, r.delta, &r.reason, &r.request_id)
+            .await?;
+        ok(pb::AdjustPointsResponse {
+            member: Some(convert::member(&view)),
+            entry: Some(convert::entry(&entry)),
+        })
     }
 }

@@ -1,4 +1,4 @@
-//! mm-marketing: coupons. Shops create coupon templates (amount off, percent off with a cap,
+//! mm-marketing: coupons, points and member levels. Shops create coupon templates (amount off, percent off with a cap,
 //! 满减 thresholds, a free item; fixed dates or days after claiming; a total and a per-customer
 //! limit; a scope of products, categories and modules), customers claim them in the coupon
 //! centre, staff issue them, and new members get the shop's welcome coupon. At checkout the
@@ -17,11 +17,13 @@ pub mod error;
 mod grpc;
 pub mod migrations;
 pub mod names;
+mod points;
 mod repo;
 pub mod service;
 
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
 use mm_proto::minimodules::marketing::v1::coupon_service_server::{self, CouponServiceServer};
+use mm_proto::minimodules::marketing::v1::member_service_server::{self, MemberServiceServer};
 use mm_proto::minimodules::marketing::v1::order_discounts_server::{self, OrderDiscountsServer};
 pub use service::MarketingApp;
 
@@ -38,7 +40,7 @@ pub fn module() -> ModuleDef {
         migrations: migrations::migrations,
         bff: Some(bff::def()),
         demo: Some(demo),
-        config_rules: None,
+        config_rules: Some(domain::config_rules),
     }
 }
 
@@ -63,10 +65,14 @@ fn mount(
         CouponServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
     );
     routes.add_service(
+        MemberServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
+    );
+    routes.add_service(
         OrderDiscountsServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
     );
     Ok(vec![
         coupon_service_server::SERVICE_NAME,
+        member_service_server::SERVICE_NAME,
         order_discounts_server::SERVICE_NAME,
     ])
 }

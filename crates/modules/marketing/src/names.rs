@@ -7,6 +7,8 @@ mm_kernel::collections! {
     CouponTemplates = "couponTemplates";
     /// "tenants/{tenant}/coupons/{coupon}".
     Coupons = "coupons";
+    /// "tenants/{tenant}/members/{user}": a customer as a member (the id is identity's user id).
+    Members = "members" (chosen);
     /// Identity's "tenants/{tenant}/users/{user}": a coupon's holder.
     Users = "users" (chosen);
     /// Ordering's "tenants/{tenant}/orders/{order}": the order a coupon is locked to.
@@ -25,3 +27,5 @@ pub type CouponName = Child<Coupons>;
 pub type UserName = Child<Users>;
 /// "tenants/{tenant}/orders/{order}".
 pub type OrderName = Child<Orders>;
+/// "tenants/{tenant}/members/{user}".
+pub type MemberName = Child<Members>;

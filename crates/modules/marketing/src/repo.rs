@@ -14,7 +14,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use crate::entity::{coupons, templates};
+use crate::entity::{coupons, ledger, members, templates};
 
 /// Coupon states as stored.
 pub const AVAILABLE: &str = "available";
@@ -450,4 +450,131 @@ pub async fn count_use(
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// A customer's member row, if they ever had points.
+pub async fn find_member(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    customer: &str,
+) -> Result<Option<members::Model>, DbErr> {
+    scope
+        .find::<members::Entity>()
+        .filter(members::Column::CustomerId.eq(customer))
+        .one(db)
+        .await
+}
+
+/// Makes sure the customer has a member row (with nothing on it).
+pub async fn ensure_member(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    customer: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = members::Model {
+        tenant_id: scope.tenant(),
+        customer_id: customer.to_string(),
+        points: 0,
+        lifetime_points: 0,
+        lifetime_spend_fen: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    members::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::columns([members::Column::TenantId, members::Column::CustomerId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// Changes a member's points by `delta` (and what was ever earned and spent by the others),
+/// only if the balance stays at or above zero; the member as changed, or `None` when it would
+/// not.
+pub async fn add_points(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    customer: &str,
+    delta: i64,
+    lifetime_delta: i64,
+    spend_delta: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<members::Model>, DbErr> {
+    let mut rows = scope
+        .update_many::<members::Entity>()
+        .col_expr(
+            members::Column::Points,
+            Expr::col(members::Column::Points).add(delta),
+        )
+        .col_expr(
+            members::Column::LifetimePoints,
+            Expr::col(members::Column::LifetimePoints).add(lifetime_delta),
+        )
+        .col_expr(
+            members::Column::LifetimeSpendFen,
+            Expr::col(members::Column::LifetimeSpendFen).add(spend_delta),
+        )
+        .col_expr(members::Column::UpdatedAt, Expr::value(now))
+        .filter(members::Column::CustomerId.eq(customer))
+        .filter(Expr::col(members::Column::Points).add(delta).gte(0))
+        .exec_with_returning(db)
+        .await?;
+    Ok(rows.pop())
+}
+
+/// Writes a ledger entry; false when its source was written before (a repeated event).
+pub async fn insert_entry(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: ledger::Model,
+) -> Result<bool, DbErr> {
+    let row = ledger::Model {
+        tenant_id: scope.tenant(),
+        ..row
+    };
+    let n = ledger::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::columns([ledger::Column::TenantId, ledger::Column::Source])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(n == 1)
+}
+
+/// The entry written for a source.
+pub async fn entry_by_source(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    source: &str,
+) -> Result<Option<ledger::Model>, DbErr> {
+    scope
+        .find::<ledger::Entity>()
+        .filter(ledger::Column::Source.eq(source))
+        .one(db)
+        .await
+}
+
+/// A page of a member's entries, newest first.
+pub async fn list_entries(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    customer: &str,
+    before: Option<&str>,
+    limit: u64,
+) -> Result<Vec<ledger::Model>, DbErr> {
+    let mut q = scope
+        .find::<ledger::Entity>()
+        .filter(ledger::Column::CustomerId.eq(customer))
+        .order_by_desc(ledger::Column::EntryId)
+        .limit(limit);
+    if let Some(b) = before {
+        q = q.filter(ledger::Column::EntryId.lt(b));
+    }
+    q.all(db).await
 }

@@ -22,7 +22,7 @@ use sea_orm::DatabaseConnection;
 use crate::domain::{self, BasketLine, Kind, Terms};
 use crate::entity::{coupons, templates};
 use crate::error::{MarketingError, Result};
-use crate::names::{Categories, Coupons, Orders, Products, Users};
+use crate::names::{Categories, Coupons, Members, Orders, Products, Users};
 use crate::repo::{self, TemplateChanges};
 
 /// The module id, as ordering's discount contract and the templates' scopes name it.
@@ -30,12 +30,21 @@ pub const MODULE: &str = "marketing";
 /// The checkout this module discounts through ordering's contract.
 const ORDERING: &str = "ordering";
 
-/// The marketing config.
+/// The marketing config (defaults filled in by the tenant module).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Config {
     /// The template a new member's welcome coupon comes from; empty for none.
     #[serde(default)]
     pub welcome_coupon_template: String,
+    /// Points earned per yuan paid.
+    #[serde(default)]
+    pub points_per_yuan: i64,
+    /// "spend" or "points": what member levels are reached by.
+    #[serde(default)]
+    pub levels_by: String,
+    /// Member levels, lowest first.
+    #[serde(default)]
+    pub levels: Vec<domain::Level>,
 }
 
 /// How a coupon was had.
@@ -109,7 +118,7 @@ pub fn terms_of(t: &templates::Model) -> Terms {
     }
 }
 
-fn customer_of(ctx: &RequestContext) -> Result<Option<String>> {
+pub(crate) fn customer_of(ctx: &RequestContext) -> Result<Option<String>> {
     let p = ctx.principal()?;
     Ok((p.role == Role::Customer).then(|| p.subject.clone()))
 }
@@ -153,7 +162,7 @@ impl MarketingApp {
     }
 
     /// The tenant's config; MODULE_DISABLED when marketing is off for it.
-    async fn config(&self, t: TenantId) -> Result<Config> {
+    pub(crate) async fn config(&self, t: TenantId) -> Result<Config> {
         self.configs.get(t).await.map_err(|e| match e {
             ConfigError::Disabled => MarketingError::ModuleDisabled,
             ConfigError::Unavailable => MarketingError::Unavailable("the tenant service".into()),
@@ -725,6 +734,48 @@ impl MarketingApp {
         Ok(options)
     }
 
+    /// The member level's discount off the basket's lines, when the customer's level has one.
+    async fn level_discount(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        scope: &TenantScope,
+        config: &Config,
+        customer: &str,
+        lines: &[BasketLine],
+    ) -> Result<Option<opb::Discount>> {
+        if config.levels.iter().all(|l| l.discount_percent <= 0) {
+            return Ok(None);
+        }
+        let Some(member) = repo::find_member(db, scope, customer).await? else {
+            return Ok(None);
+        };
+        let (Some(level), _) = crate::points::level(config, &member) else {
+            return Ok(None);
+        };
+        let items: i64 = lines
+            .iter()
+            .map(|l| l.unit_price_fen.saturating_mul(l.quantity.max(0)))
+            .fold(0, i64::saturating_add);
+        let off = domain::level_discount(&level, items);
+        if off <= 0 {
+            return Ok(None);
+        }
+        let en = if level.name_en.is_empty() {
+            level.name_zh.clone()
+        } else {
+            level.name_en.clone()
+        };
+        Ok(Some(opb::Discount {
+            source: name_of::<Members>(scope.tenant(), customer),
+            kind: "MEMBER_LEVEL".into(),
+            label_zh: format!("{}优惠 {}% ", level.name_zh, level.discount_percent)
+                .trim_end()
+                .to_string(),
+            label_en: format!("{en} {}% off", level.discount_percent),
+            amount_fen: off,
+        }))
+    }
+
     /// What the basket would take off; changes nothing (but may hand out the welcome coupon).
     pub async fn quote(
         &self,
@@ -739,9 +790,13 @@ impl MarketingApp {
         let now = self.clock.now();
         let txn = scope.one(&self.db).await?;
         let options = self.options(&txn, &scope, &customer, &lines, now).await?;
+        let level = self
+            .level_discount(&txn, &scope, &config, &customer, &lines)
+            .await?;
         txn.commit().await?;
         let mut out = opb::QuoteDiscountsResponse {
             coupons: options.iter().map(|o| o.to_pb(tenant)).collect(),
+            discounts: level.into_iter().collect(),
             ..Default::default()
         };
         match choice {
@@ -772,7 +827,7 @@ impl MarketingApp {
         basket: Option<&opb::DiscountBasket>,
     ) -> Result<Vec<opb::Discount>> {
         let scope = ctx.authorize_tenant(&tenant)?;
-        self.config(tenant).await?;
+        let config = self.config(tenant).await?;
         let order = Child::<Orders>::id_in(tenant, order, "order")?;
         let (customer, lines, choice) = Self::basket(tenant, basket)?;
         let now = self.clock.now();
@@ -780,12 +835,20 @@ impl MarketingApp {
         // must not queue for SQLite's one writer (or take a lock) for nothing.
         let txn = scope.one(&self.db).await?;
         let (locked, usable) = repo::for_checkout(&txn, &scope, &customer, &order, now).await?;
+        let level: Vec<opb::Discount> = self
+            .level_discount(&txn, &scope, &config, &customer, &lines)
+            .await?
+            .into_iter()
+            .collect();
         if !locked.is_empty() {
             let held = self.with_templates(&txn, &scope, locked).await?;
             txn.commit().await?;
-            return Ok(held
+            return Ok(level
                 .into_iter()
-                .map(|h| discount_of(tenant, &h.coupon, &terms_of(&h.template)))
+                .chain(
+                    held.into_iter()
+                        .map(|h| discount_of(tenant, &h.coupon, &terms_of(&h.template))),
+                )
                 .collect());
         }
         let options = self.rank(&txn, &scope, usable, &lines).await?;
@@ -832,13 +895,13 @@ impl MarketingApp {
             .await?;
             txn.commit().await?;
             if won {
-                return Ok(vec![o.discount(tenant)]);
+                return Ok(level.into_iter().chain([o.discount(tenant)]).collect());
             }
             if matches!(choice, Choice::Picked(_)) {
                 return Err(MarketingError::CouponUnavailable);
             }
         }
-        Ok(Vec::new())
+        Ok(level)
     }
 
     /// Applies what became of an order; false when nothing changed (a repeat, or no coupon).
@@ -849,9 +912,26 @@ impl MarketingApp {
         order: &str,
         kind: opb::OrderDiscountEventKind,
         total_fen: i64,
+        customer: &str,
     ) -> Result<bool> {
         let scope = ctx.authorize_tenant(&tenant)?;
         let order = Child::<Orders>::id_in(tenant, order, "order")?;
+        let customer = Child::<Users>::opt_id_in(tenant, customer, "customer")?;
+        // Points first: each step is idempotent on its own, so a failure half-way is finished
+        // by the repeat the caller owes.
+        let mut points = false;
+        match (kind, &customer) {
+            (opb::OrderDiscountEventKind::Paid, Some(c)) => match self.config(tenant).await {
+                Ok(config) => points = self.earn(&scope, &config, c, &order, total_fen).await?,
+                // Switched off since: no points, but its coupons are still settled below.
+                Err(MarketingError::ModuleDisabled) => {}
+                Err(e) => return Err(e),
+            },
+            (opb::OrderDiscountEventKind::Refunded, _) => {
+                points = self.take_back(&scope, &order).await?;
+            }
+            _ => {}
+        }
         let now = self.clock.now();
         let txn = scope.begin_write(&self.db).await?;
         let applied = match kind {
@@ -914,7 +994,7 @@ impl MarketingApp {
             }
         };
         txn.commit().await?;
-        Ok(applied)
+        Ok(applied || points)
     }
 }
 

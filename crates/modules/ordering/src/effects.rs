@@ -317,24 +317,25 @@ impl OrderingApp {
                     _ => pb::OrderDiscountEventKind::Released,
                 };
                 let order = self.find_order(scope, &row.order_id).await?;
-                // The modules that granted the order's discounts; for an order abandoned before
-                // it was placed (its row gone, what was locked unknown), every one the shop has.
-                let (services, total_fen) = match &order {
+                // The modules that granted the order's discounts, and every one the shop has now
+                // (they may reward any paid order; for an order abandoned before it was placed,
+                // its row gone, what was locked is unknown).
+                let mut services = self.upstream.discounters(tenant).await?;
+                let (total_fen, customer) = match &order {
                     Some(o) if o.status != Status::Creating.as_str() => {
                         let stored: Vec<crate::domain::Discount> =
                             serde_json::from_str(&o.discounts).unwrap_or_default();
-                        let mut services: Vec<String> =
-                            stored.into_iter().map(|d| d.service).collect();
-                        services.sort();
-                        services.dedup();
-                        (services, o.total_fen)
+                        services.extend(stored.into_iter().map(|d| d.service));
+                        (o.total_fen, o.customer_id.clone())
                     }
-                    _ => (self.upstream.discounters(tenant).await?, 0),
+                    _ => (0, String::new()),
                 };
+                services.sort();
+                services.dedup();
                 for service in services {
                     let applied = self
                         .upstream
-                        .discount_event(tenant, &service, &row.order_id, kind, total_fen)
+                        .discount_event(tenant, &service, &row.order_id, kind, total_fen, &customer)
                         .await?;
                     tracing::info!(order = %row.order_id, %service, ?kind, applied, "discounts told");
                 }

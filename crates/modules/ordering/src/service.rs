@@ -708,13 +708,27 @@ impl OrderingApp {
             }
         }
         // The discounting modules hear what became of the order: coupons used when paid, back
-        // when called off before payment or refunded after.
-        if row.discount_fen > 0 {
-            match to {
-                Status::Paid => owed.push(Effect::DiscountsPaid),
-                Status::Cancelled => owed.push(Effect::ReleaseDiscounts),
-                Status::Refunding | Status::Refunded => owed.push(Effect::DiscountsRefunded),
-                _ => {}
+        // when called off before payment or refunded after; points earned on any paid order of
+        // a shop that has such a module, and taken back on its refund.
+        let discounted = row.discount_fen > 0;
+        if discounted && to == Status::Cancelled {
+            owed.push(Effect::ReleaseDiscounts);
+        }
+        if matches!(to, Status::Paid | Status::Refunding | Status::Refunded) {
+            // A shop's discounters unknown for now (the tenant service unreachable): told
+            // anyway; the owed step finds them when it runs.
+            let told = discounted
+                || self
+                    .upstream
+                    .discounters(scope.tenant())
+                    .await
+                    .map_or(true, |d| !d.is_empty());
+            if told {
+                owed.push(if to == Status::Paid {
+                    Effect::DiscountsPaid
+                } else {
+                    Effect::DiscountsRefunded
+                });
             }
         }
         // The status change and what it owes commit together; the owed steps are then tried at

@@ -383,6 +383,7 @@ impl Upstream {
         order: &str,
         kind: pb::OrderDiscountEventKind,
         total_fen: i64,
+        customer: &str,
     ) -> Result<bool> {
         let r: pb::OnOrderDiscountEventResponse = extensions::call(
             &self.channel,
@@ -395,6 +396,11 @@ impl Upstream {
                 order: name_of::<crate::names::Orders>(t, order),
                 kind: kind as i32,
                 total_fen,
+                customer: if customer.is_empty() {
+                    String::new()
+                } else {
+                    name_of::<Users>(t, customer)
+                },
             },
         )
         .await

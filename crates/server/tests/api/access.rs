@@ -754,6 +754,22 @@ fn marketing_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
             ..Default::default()
         }
         .encode_to_vec(),
+        "GetMember" => mpb::GetMemberRequest {
+            name: format!("{tn}/members/{}", uuid_str()),
+        }
+        .encode_to_vec(),
+        "ListPointsEntries" => mpb::ListPointsEntriesRequest {
+            parent: format!("{tn}/members/{}", uuid_str()),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "AdjustPoints" => mpb::AdjustPointsRequest {
+            member: format!("{tn}/members/{}", uuid_str()),
+            delta: 10,
+            reason: "补偿".into(),
+            request_id: uuid_str(),
+        }
+        .encode_to_vec(),
         "QuoteDiscounts" => opb::QuoteDiscountsRequest {
             parent: tn.to_string(),
             basket: basket(),
@@ -767,7 +783,7 @@ fn marketing_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
         "OnOrderDiscountEvent" => opb::OnOrderDiscountEventRequest {
             order,
             kind: opb::OrderDiscountEventKind::Released as i32,
-            total_fen: 0,
+            ..Default::default()
         }
         .encode_to_vec(),
         _ => return None,

@@ -8,6 +8,8 @@
 use mm_kernel::Role;
 use mm_proto::minimodules::marketing::v1 as mpb;
 use mm_proto::minimodules::marketing::v1::coupon_service_client::CouponServiceClient;
+use mm_proto::minimodules::marketing::v1::member_service_client::MemberServiceClient;
+use mm_proto::minimodules::marketing::v1::order_discounts_client::OrderDiscountsClient as MarketingOrderDiscounts;
 use mm_proto::minimodules::ordering::v1 as pb;
 use mm_proto::minimodules::tenant::v1 as tpb;
 use mm_testkit::{TestApp, spawn_app, with_token};
@@ -832,4 +834,228 @@ async fn the_mini_program_claims_in_the_coupon_centre_and_picks_a_coupon_at_chec
     assert_eq!(status, 201, "{order}");
     assert_eq!(order["amounts"]["discount_fen"], 500);
     assert_eq!(order["discounts"][0]["label_zh"], "满10减5");
+}
+
+async fn member(app: &TestApp, s: &Shop, token: &str) -> mpb::Member {
+    MemberServiceClient::new(app.channel.clone())
+        .get_member(with_token(
+            mpb::GetMemberRequest {
+                name: format!("{}/members/me", s.t.name),
+            },
+            token,
+        ))
+        .await
+        .expect("get member")
+        .into_inner()
+        .member
+        .unwrap()
+}
+
+#[tokio::test]
+async fn paid_orders_earn_points_once_refunds_take_them_back_and_levels_discount() {
+    let app = spawn_app().await;
+    let s = open_shop(&app, "mk-points", 10).await;
+    app.tenants()
+        .update_module_config(with_token(
+            tpb::UpdateModuleConfigRequest {
+                config: Some(tpb::ModuleConfig {
+                    name: format!("{}/modules/marketing/config", s.t.name),
+                    config: Some(mm_kernel::json::json_to_struct(&serde_json::json!({
+                        "points_per_yuan": 2,
+                        "levels_by": "spend",
+                        "levels": [{"name_zh": "银卡", "threshold": 3_000, "discount_percent": 10}]
+                    }))),
+                    ..Default::default()
+                }),
+            },
+            &app.admin_of(s.id),
+        ))
+        .await
+        .expect("marketing config");
+    let alice = app.token(Role::Customer, Some(s.id), &[]);
+    let admin = app.admin_of(s.id);
+    let fresh = member(&app, &s, &alice).await;
+    assert_eq!((fresh.points, fresh.level.is_some()), (0, false));
+    assert_eq!(fresh.next_level.unwrap().name_zh, "银卡");
+
+    // A large latte (¥22) and ¥1 packaging, paid at the counter: 23 yuan × 2 points.
+    let o = place(
+        &app,
+        &s,
+        &alice,
+        vec![line(&s.latte, 1, 1)],
+        "mk-points-order-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(o.amounts.as_ref().unwrap().total_fen, 2_300);
+    orders(&app)
+        .pay_order(with_token(
+            pb::PayOrderRequest {
+                name: o.name.clone(),
+                method: pb::PaymentMethod::Counter as i32,
+            },
+            &alice,
+        ))
+        .await
+        .unwrap();
+    step(&app, "confirm", &o, &admin).await.unwrap();
+    let m = member(&app, &s, &alice).await;
+    assert_eq!((m.points, m.lifetime_spend_fen), (46, 2_300));
+    // The event again (ordering repeats what it owes until told): nothing is granted twice.
+    let service = mm_kernel::auth::service_token(&app.keys, s.id, "ordering").unwrap();
+    let customer = m.customer.clone();
+    let again = MarketingOrderDiscounts::new(app.channel.clone())
+        .on_order_discount_event(with_token(
+            pb::OnOrderDiscountEventRequest {
+                order: o.name.clone(),
+                kind: pb::OrderDiscountEventKind::Paid as i32,
+                total_fen: 2_300,
+                customer,
+            },
+            &service,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!again.applied);
+    assert_eq!(member(&app, &s, &alice).await.points, 46);
+
+    // Staff take some (audited, with a reason); never below zero.
+    let adjust = |delta: i64, key: &str| {
+        let mut c = MemberServiceClient::new(app.channel.clone());
+        let req = with_token(
+            mpb::AdjustPointsRequest {
+                member: m.name.clone(),
+                delta,
+                reason: "兑换礼品".into(),
+                request_id: key.into(),
+            },
+            &admin,
+        );
+        async move { c.adjust_points(req).await }
+    };
+    let after = adjust(-40, "adjust-points-0001")
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(after.member.unwrap().points, 6);
+    // The same request again changes nothing.
+    let replay = adjust(-40, "adjust-points-0001")
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(replay.member.unwrap().points, 6);
+    assert_status(
+        adjust(-7, "adjust-points-0002").await,
+        Code::FailedPrecondition,
+        Some("POINTS_INSUFFICIENT"),
+    );
+
+    // A second paid order reaches silver: its level discounts the order after it.
+    let o2 = place(
+        &app,
+        &s,
+        &alice,
+        vec![line(&s.latte, 1, 1)],
+        "mk-points-order-2",
+    )
+    .await
+    .unwrap();
+    orders(&app)
+        .pay_order(with_token(
+            pb::PayOrderRequest {
+                name: o2.name.clone(),
+                method: pb::PaymentMethod::Counter as i32,
+            },
+            &alice,
+        ))
+        .await
+        .unwrap();
+    step(&app, "confirm", &o2, &admin).await.unwrap();
+    let silver = member(&app, &s, &alice).await;
+    assert_eq!(
+        silver.level.as_ref().map(|l| l.name_zh.as_str()),
+        Some("银卡")
+    );
+    assert_eq!(silver.points, 6 + 46);
+    let o3 = place(
+        &app,
+        &s,
+        &alice,
+        vec![line(&s.latte, 1, 1)],
+        "mk-points-order-3",
+    )
+    .await
+    .unwrap();
+    let a = o3.amounts.unwrap();
+    assert_eq!((a.discount_fen, a.total_fen), (220, 2_200 - 220 + 100));
+    assert_eq!(o3.discounts[0].kind, "MEMBER_LEVEL");
+
+    // Refunding the second order takes back what it earned and its spend.
+    step(&app, "refund", &o2, &admin).await.unwrap();
+    let back = member(&app, &s, &alice).await;
+    assert_eq!((back.points, back.lifetime_spend_fen), (6, 2_300));
+    let entries = MemberServiceClient::new(app.channel.clone())
+        .list_points_entries(with_token(
+            mpb::ListPointsEntriesRequest {
+                parent: back.name.clone(),
+                ..Default::default()
+            },
+            &alice,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["ORDER_REFUNDED", "ORDER_PAID", "ADJUSTED", "ORDER_PAID"],
+        "{entries:?}"
+    );
+    // The ledger adds up: every balance is the one before plus its change.
+    let mut balance = 0;
+    for e in entries.iter().rev() {
+        balance += e.delta;
+        assert_eq!(e.balance_after, balance, "{e:?}");
+    }
+    // The mini-program's member card says the same.
+    let auth = format!("Bearer {alice}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("x-wechat-appid", s.t.wechat_appid.as_str()),
+    ];
+    let (status, _, card) = app.get_json("/api/v1/marketing/member", &headers).await;
+    assert_eq!(
+        (status, &card["points"]),
+        (200, &serde_json::json!(6)),
+        "{card}"
+    );
+    assert_eq!(card["next_level"]["name_zh"], "银卡", "{card}");
+    let (status, _, history) = app
+        .get_json("/api/v1/marketing/member/points", &headers)
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(
+        history["entries"].as_array().map(Vec::len),
+        Some(4),
+        "{history}"
+    );
+    assert_eq!(history["entries"][0]["kind"], "ORDER_REFUNDED");
+
+    // Another shop's admin cannot read or adjust this member.
+    let other = open_shop(&app, "mk-points-other", 1).await;
+    assert_status(
+        MemberServiceClient::new(app.channel.clone())
+            .get_member(with_token(
+                mpb::GetMemberRequest {
+                    name: back.name.clone(),
+                },
+                &app.admin_of(other.id),
+            ))
+            .await,
+        Code::PermissionDenied,
+        None,
+    );
 }

@@ -71,6 +71,15 @@ export const zhCN = {
       NOT_ORDERABLE: '暂时无法下单，请检查购物车',
       WECHAT_PAY_ERROR: '微信支付出错，请稍后再试',
       PAYMENT_FAILED: '支付未完成，请稍后在订单中重试',
+      // Marketing: claiming in the coupon centre, and a coupon picked at checkout.
+      COUPON_TEMPLATE_NOT_FOUND: '优惠券不存在或已下架',
+      COUPON_TEMPLATE_STOPPED: '该优惠券已停止发放',
+      COUPON_NOT_CLAIMABLE: '该优惠券不能领取',
+      COUPON_TEMPLATE_EXPIRED: '该优惠券已过期',
+      COUPONS_SOLD_OUT: '优惠券已被抢光了',
+      COUPON_LIMIT_REACHED: '你已领满这张优惠券',
+      COUPON_UNAVAILABLE: '所选优惠券已被使用或不可用，请重新选择',
+      COUPON_NOT_APPLICABLE: '所选优惠券不适用于本单',
     } as Record<string, string>,
   },
   launch: {
@@ -105,6 +114,7 @@ export const zhCN = {
     profile: '个人资料',
     orders: '我的订单',
     bookings: '我的预约',
+    coupons: '我的优惠券',
     guest: '未登录',
     member: '会员',
   },
@@ -181,6 +191,25 @@ export const zhCN = {
       MODE_NOT_OFFERED: '暂不支持该就餐方式',
     } as Record<string, string>,
     problemFallback: '暂时无法下单',
+    /** The coupon row and its picker; shown only when the quote has coupons or discounts. */
+    coupon: '优惠券',
+    couponNone: '不使用优惠券',
+    couponNoneUsable: '暂无可用优惠券',
+    couponPick: '选择优惠券',
+    couponClose: '取消',
+    /** A discount line: "优惠券 满100减20". */
+    discountCoupon: '优惠券 {label}',
+    saved: '已优惠 {amount}',
+    /** Why a coupon takes nothing off this basket (the quote's `problem`, `coupon_problem`). */
+    couponProblems: {
+      BELOW_THRESHOLD: '未达到使用门槛',
+      NOT_IN_SCOPE: '不适用于所选商品',
+      ITEM_NOT_IN_BASKET: '购物车中没有可兑换的商品',
+      COUPON_UNAVAILABLE: '已被使用或已过期',
+    } as Record<string, string>,
+    couponProblemFallback: '暂不可用',
+    /** The coupon picked cannot be used now: {reason} is one of `couponProblems`. */
+    couponPicked: '所选优惠券{reason}，请重新选择',
   },
   orders: {
     title: '我的订单',
@@ -309,6 +338,57 @@ export const zhCN = {
     noCancel: '开始前 {hours} 小时内不能取消',
     noReschedule: '开始前 {hours} 小时内不能改约',
     contactShop: '如需帮助请联系商家',
+  },
+  /** A coupon's terms as the customer reads them (amounts in yuan, rates in 折). */
+  coupon: {
+    thresholdOff: '满{threshold}减{amount}',
+    amountOff: '无门槛立减{amount}元',
+    percent: '{rate}折',
+    percentCap: '{rate}折 最高减{cap}元',
+    /** Before a rate with a threshold: "满100享8折". */
+    percentThreshold: '满{threshold}享',
+    freeItem: '兑换券',
+    freeItemThreshold: '兑换券 满{threshold}元可用',
+    faceAmount: '¥{amount}',
+    faceFree: '兑换',
+    conditionThreshold: '满{threshold}可用',
+    conditionNone: '无门槛',
+    validDays: '领取后 {days} 天内有效',
+    validUntil: '有效期至 {until}',
+    validRange: '{from} 至 {until}',
+    validLater: '{from} 起可用，有效期至 {until}',
+    expiredAt: '已于 {until} 过期',
+    limitedScope: '限部分商品可用',
+    /** A coupon only one module's checkout takes. */
+    onlyModule: { ordering: '仅限点单使用', booking: '仅限预约使用' } as Record<string, string>,
+    perCustomer: '每人限领 {limit} 张',
+    loginFirst: '登录后领取和查看优惠券',
+    login: '微信登录',
+    /** Refusals that say more than the shared wording when the answer carries the numbers. */
+    errors: {
+      COUPON_LIMIT_REACHED: '每人限领 {limit} 张，你已领满',
+    } as Record<string, string>,
+  },
+  couponCentre: {
+    mine: '我的优惠券',
+    empty: '暂无可领取的优惠券',
+    claim: '立即领取',
+    claimAgain: '再领一张',
+    claimed: '已领取',
+    soldOut: '已抢光',
+    remaining: '剩余 {n} 张',
+    held: '已领 {n} 张',
+    success: '领取成功',
+    more: '加载更多',
+  },
+  myCoupons: {
+    tabs: { available: '可用', used: '已使用', expired: '已过期' } as Record<string, string>,
+    empty: { available: '暂无可用的优惠券', used: '暂无已使用的优惠券', expired: '暂无已过期的优惠券' } as Record<string, string>,
+    goCentre: '去领券',
+    use: '去使用',
+    /** A coupon an unpaid order holds: back when the order is cancelled or expires. */
+    locked: '待支付订单使用中',
+    states: { used: '已使用', expired: '已过期' } as Record<string, string>,
   },
 } as const;
 

@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use mm_migrations::cols::{fen, flag, id, int, str_, text, ts, ts_null};
+use mm_migrations::cols::{create_indexes, fen, flag, id, int, str_, text, ts, ts_null};
 
 pub struct Migration;
 
@@ -79,38 +79,33 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (name, cols, unique) in [
-            (
-                "marketing_coupons_request_key",
-                &["tenant_id", "customer_id", "request_id"][..],
-                true,
-            ),
-            (
-                "marketing_coupons_customer_idx",
-                &["tenant_id", "customer_id", "coupon_id"][..],
-                false,
-            ),
-            (
-                "marketing_coupons_template_idx",
-                &["tenant_id", "template_id", "customer_id"][..],
-                false,
-            ),
-            (
-                "marketing_coupons_order_idx",
-                &["tenant_id", "order_id"][..],
-                false,
-            ),
-        ] {
-            let mut idx = Index::create();
-            idx.name(name).table("marketing_coupons");
-            for c in cols {
-                idx.col(*c);
-            }
-            if unique {
-                idx.unique();
-            }
-            manager.create_index(idx.to_owned()).await?;
-        }
+        create_indexes(
+            manager,
+            "marketing_coupons",
+            &[
+                (
+                    "marketing_coupons_request_key",
+                    &["tenant_id", "customer_id", "request_id"][..],
+                    true,
+                ),
+                (
+                    "marketing_coupons_customer_idx",
+                    &["tenant_id", "customer_id", "coupon_id"][..],
+                    false,
+                ),
+                (
+                    "marketing_coupons_template_idx",
+                    &["tenant_id", "template_id", "customer_id"][..],
+                    false,
+                ),
+                (
+                    "marketing_coupons_order_idx",
+                    &["tenant_id", "order_id"][..],
+                    false,
+                ),
+            ],
+        )
+        .await?;
         Ok(())
     }
 

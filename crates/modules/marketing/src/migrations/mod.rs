@@ -3,8 +3,12 @@
 use sea_orm_migration::MigrationTrait;
 
 mod m20261206_160000_marketing_coupons;
+mod m20261206_170000_marketing_points;
 
 /// This module's migrations, oldest first.
 pub fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-    vec![Box::new(m20261206_160000_marketing_coupons::Migration)]
+    vec![
+        Box::new(m20261206_160000_marketing_coupons::Migration),
+        Box::new(m20261206_170000_marketing_points::Migration),
+    ]
 }

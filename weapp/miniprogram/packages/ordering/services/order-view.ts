@@ -3,6 +3,7 @@
  * phone's local time, and which actions apply. Pure.
  */
 import { format, strings, yuan } from '../../../core/locale/index';
+import { discountLines, type DiscountLine } from './discounts';
 import type { Order } from './ordering';
 
 const T = strings.order;
@@ -21,6 +22,8 @@ export interface OrderView {
   count: number;
   items: string;
   packaging: string;
+  /** What discounts took off ("优惠券 满100减20", "-¥20.00"); none for an order without. */
+  discounts: DiscountLine[];
   total: string;
   refunded: string;
   created: string;
@@ -61,6 +64,7 @@ export function orderView(o: Order): OrderView {
     count: o.items.reduce((n, l) => n + l.quantity, 0),
     items: yuan(o.amounts.items_fen),
     packaging: yuan(o.amounts.packaging_fee_fen),
+    discounts: discountLines(o.discounts),
     total: yuan(o.amounts.total_fen),
     refunded: o.refunded_fen > 0 ? yuan(o.refunded_fen) : '',
     created: localTime(o.create_time),

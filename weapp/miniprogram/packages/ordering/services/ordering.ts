@@ -7,6 +7,7 @@ import { api } from '../../../core/api';
 import * as storage from '../../../core/storage';
 import { payThenRefresh } from '../../../services/pay';
 import * as cartOps from './cart';
+import { BEST, couponFields, type CouponChoice } from './discounts';
 
 export type Quote = components['schemas']['QuoteDto'];
 export type Order = components['schemas']['OrderDto'];
@@ -18,13 +19,16 @@ export type { WechatPay } from '../../../services/pay';
 /** Statuses after which nothing more happens to an order. */
 export const FINAL_STATUSES: readonly string[] = ['completed', 'cancelled', 'refunded'];
 
-export function quote(cart: cartOps.Cart, fulfilment: Fulfilment): Promise<Quote> {
-  return api.post('/api/v1/orders/quote', { body: { items: cartOps.items(cart), fulfilment } });
+/** Prices the basket, with the discounts of `coupon` (by default the best coupon the customer holds). */
+export function quote(cart: cartOps.Cart, fulfilment: Fulfilment, coupon: CouponChoice = BEST): Promise<Quote> {
+  return api.post('/api/v1/orders/quote', { body: { items: cartOps.items(cart), fulfilment, ...couponFields(coupon) } });
 }
 
 /**
  * Places the order. `idempotencyKey` stays the same for every attempt at this checkout (the
  * client's own retries and the customer's second tap), so at most one order comes of it.
+ * `coupon` must be the choice the quote was asked with and `expectedTotalFen` that quote's
+ * total: the server takes the coupon off again and refuses a total that differs (PRICE_CHANGED).
  */
 export function placeOrder(input: {
   cart: cartOps.Cart;
@@ -32,6 +36,7 @@ export function placeOrder(input: {
   remark: string;
   expectedTotalFen: number;
   idempotencyKey: string;
+  coupon?: CouponChoice;
 }): Promise<Order> {
   return api.post('/api/v1/orders', {
     body: {
@@ -39,6 +44,7 @@ export function placeOrder(input: {
       fulfilment: input.fulfilment,
       remark: input.remark,
       expected_total_fen: input.expectedTotalFen,
+      ...couponFields(input.coupon ?? BEST),
     },
     idempotencyKey: input.idempotencyKey,
   });

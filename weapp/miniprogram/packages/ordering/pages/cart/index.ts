@@ -2,17 +2,21 @@
  * The cart and checkout: lines with quantities, the fulfilment modes the shop offers (dine-in
  * with the table from the QR code, takeaway, delivery with `wx.chooseAddress`), a remark, the
  * payment methods it accepts, and the server's quote — the amounts shown before it are the menu's
- * estimate. Submitting places the order (one idempotency key per checkout, so a retry or a second
- * tap cannot order twice), pays it, and opens the order.
+ * estimate. When the shop discounts orders (marketing on), the quote also brings the coupon it
+ * takes off (the best one, unless the customer picked another or none in the coupon picker) and
+ * the discount lines; a new choice asks for a new quote, and the order is placed with the same
+ * choice and the quote's total. Submitting places the order (one idempotency key per checkout, so
+ * a retry or a second tap cannot order twice), pays it, and opens the order.
  */
 import * as auth from '../../../../core/auth';
 import * as boot from '../../../../core/boot';
 import { newIdempotencyKey } from '../../../../core/client';
 import { ApiError, describe } from '../../../../core/errors';
-import { strings, yuan } from '../../../../core/locale/index';
+import { format, strings, yuan } from '../../../../core/locale/index';
 import { pageUrl, requireModule } from '../../../../core/modules';
 import { themed } from '../../../../core/page';
 import * as cartOps from '../../services/cart';
+import { BEST, couponPicker, discountLines, type CouponChoice, type CouponPicker, type DiscountLine } from '../../services/discounts';
 import * as ordering from '../../services/ordering';
 
 interface LineView extends cartOps.CartLine {
@@ -24,6 +28,9 @@ interface LineView extends cartOps.CartLine {
 interface QuoteView {
   items: string;
   packaging: string;
+  discounts: DiscountLine[];
+  /** "已优惠 ¥9.60"; empty without a discount. */
+  saved: string;
   total: string;
   totalFen: number;
   orderable: boolean;
@@ -44,6 +51,8 @@ function quoteView(q: ordering.Quote): QuoteView {
   return {
     items: yuan(q.amounts.items_fen),
     packaging: yuan(q.amounts.packaging_fee_fen),
+    discounts: discountLines(q.discounts),
+    saved: q.amounts.discount_fen > 0 ? format(T.saved, { amount: yuan(q.amounts.discount_fen) }) : '',
     total: yuan(q.amounts.total_fen),
     totalFen: q.amounts.total_fen,
     orderable: q.orderable,
@@ -55,8 +64,10 @@ function quoteView(q: ordering.Quote): QuoteView {
 
 let cart: cartOps.Cart = cartOps.EMPTY;
 let lastQuote: ordering.Quote | undefined;
-/** One key per checkout: made on the first submit, dropped when the basket changes. */
+/** One key per checkout: made on the first submit, dropped when the basket or the coupon changes. */
 let checkoutKey: string | undefined;
+/** The coupon choice the quote shown was asked with; the order is placed with the same. */
+let couponChoice: CouponChoice = BEST;
 let quoteSeq = 0;
 
 Component({
@@ -78,6 +89,9 @@ Component({
     quote: null as QuoteView | null,
     quoteError: '',
     submitting: false,
+    /** The coupon row and picker; null (nothing shown) when the quote has no coupons or discounts. */
+    coupon: null as CouponPicker | null,
+    picking: false,
   },
   methods: {
     async onLoad() {
@@ -90,6 +104,7 @@ Component({
       const mode = table && cfg.fulfilmentModes.includes('dine_in') ? 'dine_in' : (modes[0]?.id ?? '');
       this.setData({ modes, mode, payments, payment: payments[0]?.id ?? '', table });
       cart = cartOps.loadCart();
+      couponChoice = BEST;
       await this.requote();
     },
     onShow() {
@@ -111,24 +126,48 @@ Component({
     async requote() {
       this.setData({ lines: lineViews(cart, undefined), subtotal: yuan(cartOps.subtotal(cart)), loggedIn: !!auth.currentUser() });
       if (!cart.lines.length) {
-        this.setData({ quote: null, quoteError: '' });
+        this.setData({ quote: null, quoteError: '', coupon: null });
         return;
       }
       if (!(await auth.ensureSession().catch(() => undefined))) {
-        this.setData({ loggedIn: false, quote: null });
+        this.setData({ loggedIn: false, quote: null, coupon: null });
         return;
       }
       const seq = ++quoteSeq;
+      const choice = couponChoice;
       this.setData({ loggedIn: true, quoting: true, quoteError: '' });
       try {
-        const q = await ordering.quote(cart, this.fulfilment());
+        const q = await ordering.quote(cart, this.fulfilment(), choice);
         if (seq !== quoteSeq) return;
         lastQuote = q;
-        this.setData({ quoting: false, quote: quoteView(q), lines: lineViews(cart, q) });
+        const coupon = couponPicker(q, choice);
+        this.setData({ quoting: false, quote: quoteView(q), lines: lineViews(cart, q), coupon: coupon.shown ? coupon : null });
       } catch (e) {
         if (seq !== quoteSeq) return;
-        this.setData({ quoting: false, quote: null, quoteError: describe(e) });
+        this.setData({ quoting: false, quote: null, coupon: null, quoteError: describe(e) });
       }
+    },
+    onCouponRow() {
+      if (this.data.coupon) this.setData({ picking: true });
+    },
+    onClosePicker() {
+      this.setData({ picking: false });
+    },
+    /** A new coupon choice: a new quote, and a new checkout (the order's body changes). */
+    choose(next: CouponChoice) {
+      this.setData({ picking: false });
+      couponChoice = next;
+      checkoutKey = undefined;
+      void this.requote();
+    },
+    onCouponOption(e: WechatMiniprogram.BaseEvent<Record<string, never>, { id: string }>) {
+      const option = this.data.coupon?.options.find((o) => o.id === e.currentTarget.dataset.id);
+      if (!option) return;
+      if (!option.usable) return void wx.showToast({ title: option.problem, icon: 'none' });
+      this.choose({ kind: 'coupon', id: option.id });
+    },
+    onNoCoupon() {
+      this.choose({ kind: 'none' });
     },
     change(next: cartOps.Cart) {
       cart = next;
@@ -230,6 +269,11 @@ Component({
       if (d.mode === 'dine_in' && !d.table) return void wx.showToast({ title: T.needTable, icon: 'none' });
       if (d.mode === 'delivery' && !d.address) return void wx.showToast({ title: T.needAddress, icon: 'none' });
       if (!d.quote.orderable) return void wx.showToast({ title: d.quote.problems[0] ?? T.problemFallback, icon: 'none' });
+      // The coupon picked does not apply (any more): the order would be refused; choose again.
+      if (d.coupon?.problem) {
+        this.setData({ picking: true });
+        return void wx.showToast({ title: d.coupon.problem, icon: 'none' });
+      }
       checkoutKey ??= newIdempotencyKey();
       this.setData({ submitting: true });
       let order: ordering.Order;
@@ -240,6 +284,7 @@ Component({
           remark: d.remark.trim(),
           expectedTotalFen: d.quote.totalFen,
           idempotencyKey: checkoutKey,
+          coupon: couponChoice,
         });
       } catch (e) {
         this.setData({ submitting: false });
@@ -257,7 +302,9 @@ Component({
           if (go) wx.navigateTo({ url: pageUrl('identity', 'pages/profile/index') });
           return;
         }
-        if (e instanceof ApiError && e.code === 'PRICE_CHANGED') {
+        // The price moved, or the coupon picked was taken by another order meanwhile: a new
+        // quote shows what stands now (and the coupon row says the coupon is gone).
+        if (e instanceof ApiError && (e.code === 'PRICE_CHANGED' || e.code === 'COUPON_UNAVAILABLE')) {
           checkoutKey = undefined;
           await this.requote();
         }
@@ -266,6 +313,7 @@ Component({
       }
       // The order exists: the cart is done with, whatever happens to the payment.
       checkoutKey = undefined;
+      couponChoice = BEST;
       cart = cartOps.EMPTY;
       cartOps.saveCart(cart);
       const detail = `${pageUrl('ordering', 'pages/order/index')}?id=${encodeURIComponent(order.id)}`;

@@ -1,0 +1,61 @@
+// A template's field violations beside the form items they name. The server words most of a
+// template's rules with the bare reason INVALID ("must be above the amount off" is for
+// developers): the field says which rule it was, so the wording comes from
+// `marketing.violations.<field>`; `<field>_<REASON>` words another reason (the total below what
+// was handed out); every other violation keeps the shared wording (api/errors.ts fieldMessage).
+import { ConnectError } from '@connectrpc/connect'
+import { ElMessage } from 'element-plus'
+import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
+import { fieldMessage, normaliseField, type FieldTranslator } from '@/api/errors'
+import { i18n } from '@/locales'
+import { notifyError } from '@/lib/ui'
+
+/** Reasons that say no more than "wrong": the field's own wording says which rule. */
+const VAGUE = new Set(['INVALID', 'INVALID_FORMAT'])
+
+/** Field errors of a failed template call, keyed as the form items are ("threshold_fen"). */
+export function templateErrors(
+  err: unknown,
+  tr: FieldTranslator = i18n.global as unknown as FieldTranslator,
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!(err instanceof ConnectError)) return out
+  const metadata = err.findDetails(ErrorInfoSchema)[0]?.metadata ?? {}
+  for (const br of err.findDetails(BadRequestSchema)) {
+    for (const v of br.fieldViolations) {
+      const key = normaliseField(v.field, 'template')
+      const params = Object.fromEntries(
+        Object.entries(metadata)
+          .filter(([k]) => k.startsWith(`${v.field}#`))
+          .map(([k, value]) => [k.slice(v.field.length + 1), value]),
+      )
+      const reason = v.reason || 'INVALID'
+      const specific = `marketing.violations.${key}_${reason}`
+      const general = `marketing.violations.${key}`
+      const message = tr.te(specific)
+        ? tr.t(specific, params)
+        : VAGUE.has(reason) && tr.te(general)
+          ? tr.t(general, params)
+          : fieldMessage(reason, params, tr)
+      if (!out[key]) out[key] = message
+      else if (!out[key].split('; ').includes(message)) out[key] += `; ${message}`
+    }
+  }
+  return out
+}
+
+/** The validity's one form item shows what the server said about the days or the dates. */
+export function validityError(errors: Record<string, string>): string | undefined {
+  return errors.valid_days ?? errors.valid_until ?? errors.valid_from
+}
+
+/**
+ * A failed save: its field errors to show beside their items, with one "fix the red fields"
+ * toast, or, without any, the refusal's message alone.
+ */
+export function templateFormErrors(err: unknown): Record<string, string> {
+  const fields = templateErrors(err)
+  if (Object.keys(fields).length) ElMessage.error(i18n.global.t('errors.fixFields'))
+  else notifyError(err)
+  return fields
+}
