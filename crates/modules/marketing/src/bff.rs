@@ -73,8 +73,9 @@ pub struct CouponDto {
     pub valid_from: String,
     /// Usable until (RFC 3339).
     pub valid_until: String,
-    /// The order holding or having used it; empty when none.
-    pub order_id: String,
+    /// The order holding or having used it; absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
     /// "claimed", "issued" or "welcome".
     pub source: String,
 }
@@ -162,7 +163,7 @@ fn coupon(c: pb::Coupon) -> CouponDto {
         terms: terms(c.terms.unwrap_or_default()),
         valid_from: rfc3339(c.valid_from).unwrap_or_default(),
         valid_until: rfc3339(c.valid_until).unwrap_or_default(),
-        order_id: last(&c.order),
+        order_id: (!c.order.is_empty()).then(|| last(&c.order)),
         source: pb::CouponSource::try_from(c.source)
             .map(|s| lower(s.as_str_name(), "COUPON_SOURCE_"))
             .unwrap_or_default(),
@@ -328,8 +329,9 @@ pub struct PointsEntryDto {
     pub balance_after: i64,
     /// "ORDER_PAID", "ORDER_REFUNDED" or "ADJUSTED".
     pub kind: String,
-    /// The order it came from; empty for adjustments.
-    pub order_id: String,
+    /// The order it came from; absent for adjustments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
     /// The shop's reason, for adjustments.
     pub reason: String,
     /// When (RFC 3339).
@@ -426,7 +428,7 @@ pub async fn my_points(
                 delta: e.delta,
                 balance_after: e.balance_after,
                 kind: e.kind,
-                order_id: last(&e.order),
+                order_id: (!e.order.is_empty()).then(|| last(&e.order)),
                 reason: e.reason,
                 create_time: rfc3339(e.create_time).unwrap_or_default(),
             })

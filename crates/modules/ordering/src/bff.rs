@@ -144,8 +144,9 @@ pub struct AmountsDto {
 pub struct DiscountDto {
     /// What it is, e.g. "COUPON".
     pub kind: String,
-    /// The coupon's id, for a coupon.
-    pub coupon_id: String,
+    /// The coupon's id, for a coupon; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon_id: Option<String>,
     /// Label in Chinese, e.g. "满100减20".
     pub label_zh: String,
     /// Label in English.
@@ -306,11 +307,7 @@ fn amounts(a: Option<pb::Amounts>) -> AmountsDto {
 
 fn discount(d: pb::Discount) -> DiscountDto {
     DiscountDto {
-        coupon_id: if d.kind == "COUPON" {
-            last(&d.source)
-        } else {
-            String::new()
-        },
+        coupon_id: (d.kind == "COUPON").then(|| last(&d.source)),
         kind: d.kind,
         label_zh: d.label_zh,
         label_en: d.label_en,
