@@ -5,7 +5,7 @@ export const SHIPPED = {
   booking: ['pages/services/index', 'pages/slots/index', 'pages/bookings/index'],
   catalog: ['pages/products/index', 'pages/product/index'],
   identity: ['pages/profile/index'],
-  marketing: ['pages/coupons/index', 'pages/mine/index'],
+  marketing: ['pages/coupons/index', 'pages/mine/index', 'pages/member/index'],
   ordering: ['pages/menu/index', 'pages/cart/index', 'pages/orders/index', 'pages/order/index'],
 } as const;
 

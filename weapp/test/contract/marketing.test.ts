@@ -5,6 +5,9 @@
 // it off above (as the best coupon, or picked), and leaves it off when asked; the order placed
 // with it and the quote's total carries the discount, holds the coupon, and gives it back when
 // cancelled; with marketing off the quote has no coupons and the checkout shows nothing new.
+// The member card: an order paid at the counter (staff confirming it) earns the demo shop's point
+// a yuan and reaches a level by spend; the card and the points history say so, with the shop's
+// adjustment and the points a refund takes back.
 import { admin, phone as openPhone, start, type Server } from '../support/platform';
 
 let server: Server;
@@ -100,7 +103,9 @@ describe('coupons against the real BFF', () => {
 
     const key = p.client.newIdempotencyKey();
     const coupon = await p.marketing.claim(template, key);
-    expect(coupon).toMatchObject({ state: 'available', source: 'claimed', order_id: '' });
+    expect(coupon).toMatchObject({ state: 'available', source: 'claimed' });
+    // No order holds it: the BFF leaves order_id out.
+    expect(coupon.order_id).toBeUndefined();
     expect(coupon.terms).toMatchObject({ id: template, title_zh: TITLE });
     // The same tap retried: the same coupon, nothing more handed out.
     expect((await p.marketing.claim(template, key)).id).toBe(coupon.id);
@@ -229,6 +234,101 @@ describe('coupons against the real BFF', () => {
       await expect(p.marketing.listCentre()).rejects.toMatchObject({ code: 'MODULE_DISABLED', message: '该功能暂未开放' });
     } finally {
       shop.enable('marketing');
+    }
+  });
+});
+
+/** What `read` answers once `done` says so (events reach marketing after the call that sent them). */
+async function settled<T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  let v = await read();
+  for (let i = 0; i < 50 && !done(v); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
+
+describe('the member card against the real BFF', () => {
+  // Levels by spend: the first within reach of one order, the second far beyond it.
+  const SILVER = { name_zh: '合同测试银卡', threshold: 100, discount_percent: 5, perks: '合同测试权益' };
+  const GOLD = { name_zh: '合同测试金卡', threshold: 10_000_000, discount_percent: 10, perks: '' };
+  const GIFT = '合同测试赠送';
+
+  it('earns points on an order paid at the counter, shows them on the card and in the history, and takes them back on a refund', async () => {
+    shop.configure('marketing', { levels_by: 'spend', levels: [SILVER, GOLD] });
+    try {
+      const p = await customer();
+      // The demo shop's default: a point for every yuan.
+      const config = p.marketing.marketingConfig(p.boot.config());
+      expect(config).toEqual({ pointsPerYuan: 1, levelsBy: 'spend' });
+      const fresh = await p.marketing.getMember();
+      expect(fresh).toMatchObject({ points: 0, lifetime_points: 0, lifetime_spend_fen: 0, next_level: { name_zh: SILVER.name_zh } });
+      expect(fresh.level ?? null).toBeNull();
+      expect(p.members.cardView(fresh, config)).toMatchObject({
+        level: '普通会员',
+        points: 0,
+        discount: '',
+        progress: '再消费1元升级为合同测试银卡',
+        earn: '每消费1元得1积分',
+      });
+      expect((await p.marketing.listPoints()).entries).toEqual([]);
+
+      const cart = await cartOf(p, 2);
+      const quote = await p.ordering.quote(cart, fulfilment);
+      const order = await p.ordering.placeOrder({
+        cart,
+        fulfilment,
+        remark: '',
+        expectedTotalFen: quote.amounts.total_fen,
+        idempotencyKey: p.client.newIdempotencyKey(),
+      });
+      const total = order.amounts.total_fen;
+      const earned = Math.floor(total / 100);
+      expect(earned).toBeGreaterThan(0);
+      expect((await p.ordering.payOrder(order.id, 'counter')).outcome).toBe('counter');
+      // Only the till's confirmation makes it paid: nothing earned yet.
+      expect((await p.marketing.getMember()).points).toBe(0);
+
+      shop.confirmCounterPayment(order.id);
+      const member = await settled(p.marketing.getMember, (m) => m.points > 0);
+      expect(member).toMatchObject({
+        points: earned,
+        lifetime_points: earned,
+        lifetime_spend_fen: total,
+        level: { name_zh: SILVER.name_zh, threshold: 100, discount_percent: 5, perks: SILVER.perks },
+        next_level: { name_zh: GOLD.name_zh, threshold: GOLD.threshold },
+      });
+      expect(p.members.cardView(member, config)).toMatchObject({
+        level: '合同测试银卡',
+        points: earned,
+        discount: '下单享9.5折',
+        perks: '合同测试权益',
+        progress: `再消费${(GOLD.threshold - total) / 100}元升级为合同测试金卡`,
+      });
+      const paid = (await p.marketing.listPoints()).entries;
+      expect(paid).toEqual([
+        { delta: earned, balance_after: earned, kind: 'ORDER_PAID', order_id: order.id, reason: '', create_time: expect.any(String) },
+      ]);
+      expect(p.members.historyView(paid).map((e) => e.text)).toEqual([`订单支付 +${earned}`]);
+
+      // The shop hands out 50 with a reason.
+      shop.adjustPoints(p.auth.currentUser()!.id, 50, GIFT);
+      expect((await p.marketing.getMember()).points).toBe(earned + 50);
+
+      // Cancelled after paying: refunded at the counter, and the points it earned go with it.
+      await p.ordering.cancelOrder(order.id);
+      const history = await settled(p.marketing.listPoints, (h) => h.entries[0]?.kind === 'ORDER_REFUNDED');
+      expect(p.members.historyView(history.entries).map((e) => [e.text, e.balance])).toEqual([
+        [`订单退款 -${earned}`, '余额 50'],
+        [`门店调整 +50 · ${GIFT}`, `余额 ${earned + 50}`],
+        [`订单支付 +${earned}`, `余额 ${earned}`],
+      ]);
+      expect(history.next_page_token ?? null).toBeNull();
+      const after = await p.marketing.getMember();
+      expect(after).toMatchObject({ points: 50, lifetime_spend_fen: 0, next_level: { name_zh: SILVER.name_zh } });
+      expect(p.members.cardView(after, config).level).toBe('普通会员');
+    } finally {
+      shop.configure('marketing', { levels: [] });
     }
   });
 });

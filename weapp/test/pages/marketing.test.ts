@@ -2,7 +2,9 @@
 // 2026-12-06 12:00 in Shanghai, the phone's zone): the coupon centre with each template's terms,
 // what is left and what the customer holds; a claim per tap with a key of its own (the client's
 // retry of one tap reusing it); refusals in Chinese that change the card; my coupons in three
-// tabs with terms and dates, "去使用" to the menu, and the coupon centre when there are none.
+// tabs with terms and dates, "去使用" to the menu, and the coupon centre when there are none; the
+// member card with its level, discount, perks, the way to the next level in the shop's unit, how
+// points are earned, the coupons held and the points history a page at a time.
 process.env.TZ = 'Asia/Shanghai';
 
 import { bootConfig, flush, installWx, marketingModule, signIn, type FakeRequest, type FakeResponse } from '../support/wx';
@@ -69,7 +71,6 @@ function coupon(id: string, t: Record<string, unknown>, over: Record<string, unk
     terms: t,
     valid_from: '2026-12-01T04:00:00Z',
     valid_until: '2026-12-08T08:00:00Z',
-    order_id: '',
     source: 'claimed',
     ...over,
   };
@@ -77,7 +78,7 @@ function coupon(id: string, t: Record<string, unknown>, over: Record<string, unk
 
 type Routes = Record<string, (req: FakeRequest) => FakeResponse | 'fail'>;
 
-function setup(routes: Routes, opts: { enabled?: boolean } = {}) {
+function setup(routes: Routes, opts: { enabled?: boolean; config?: Record<string, unknown> } = {}) {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
   const w = installWx({
@@ -89,7 +90,7 @@ function setup(routes: Routes, opts: { enabled?: boolean } = {}) {
   });
   resetCore();
   const base = bootConfig();
-  const config = { ...base, modules: opts.enabled === false ? base.modules : [...base.modules, marketingModule()] };
+  const config = { ...base, modules: opts.enabled === false ? base.modules : [...base.modules, marketingModule(opts.config)] };
   w.storage.set(`mm:${APPID}:boot`, { config, etag: 'e', fetchedAt: Date.now() });
   signIn(w, APPID, user);
   return w;
@@ -107,7 +108,7 @@ const modals = (w: ReturnType<typeof setup>) => w.calls.filter((c) => c.api === 
 const claims = (w: ReturnType<typeof setup>, id: string) =>
   w.requests.filter((r) => r.method === 'POST' && r.path === `/api/v1/marketing/coupon-templates/${id}/claim`);
 
-async function open(page: 'coupons' | 'mine', query: Record<string, string> = {}) {
+async function open(page: 'coupons' | 'mine' | 'member', query: Record<string, string> = {}) {
   const p = render(`packages/marketing/pages/${page}/index`);
   await p.instance.onLoad(query);
   await flush(20);
@@ -299,5 +300,158 @@ describe('my coupons', () => {
     setup({ 'GET /api/v1/marketing/coupons': () => refusal('MODULE_DISABLED') });
     const page = await open('mine');
     expect(text(page, '.mine__error')).toBe('该功能暂未开放');
+  });
+});
+
+describe('member card', () => {
+  const silver = { name_zh: '银卡会员', name_en: 'Silver', threshold: 10000, discount_percent: 5, perks: '生日当月双倍积分' };
+  const gold = { name_zh: '金卡会员', name_en: 'Gold', threshold: 50000, discount_percent: 10, perks: '' };
+  const entry = (delta: number, balance: number, kind: string, time: string, over: Record<string, unknown> = {}) => ({
+    delta,
+    balance_after: balance,
+    kind,
+    order_id: kind === 'ADJUSTED' ? undefined : 'o1',
+    reason: '',
+    create_time: time,
+    ...over,
+  });
+  // Two orders paid, the second refunded, then 50 from the shop: newest first, two pages.
+  const first = [
+    entry(50, 96, 'ADJUSTED', '2026-12-06T03:00:00Z', { reason: '生日礼' }),
+    entry(-46, 46, 'ORDER_REFUNDED', '2026-12-05T10:30:00Z', { order_id: 'o2' }),
+  ];
+  const second = [
+    entry(46, 92, 'ORDER_PAID', '2026-12-05T10:00:00Z', { order_id: 'o2' }),
+    entry(46, 46, 'ORDER_PAID', '2026-12-04T04:00:00Z'),
+  ];
+
+  const routes = (over: Routes = {}): Routes => ({
+    'GET /api/v1/marketing/member': () => ({
+      status: 200,
+      body: { points: 96, lifetime_points: 92, lifetime_spend_fen: 26000, level: silver, next_level: gold },
+    }),
+    'GET /api/v1/marketing/member/points': (req) =>
+      req.query.get('page_token') === 'p2'
+        ? { status: 200, body: { entries: second } }
+        : { status: 200, body: { entries: first, next_page_token: 'p2' } },
+    // 可用 holds two (one of them held by an unpaid order); one used, one expired.
+    'GET /api/v1/marketing/coupons': () => ({
+      status: 200,
+      body: {
+        coupons: [
+          coupon('c1', t100),
+          coupon('c2', tFive, { state: 'locked', order_id: 'o3' }),
+          coupon('c3', t100, { state: 'used', order_id: 'o1' }),
+          coupon('c4', tFive, { state: 'expired', valid_until: '2026-11-30T16:00:00Z' }),
+        ],
+      },
+    }),
+    ...over,
+  });
+
+  it('shows the level, points, discount, perks, the way to the next level and how points are earned', async () => {
+    const w = setup(routes(), { config: { points_per_yuan: 2, levels_by: 'spend', levels: [silver, gold] } });
+    const page = await open('member');
+    expect(text(page, '.member__level')).toBe('银卡会员');
+    expect(text(page, '.member__points-value')).toBe('96');
+    expect(text(page, '.member__discount')).toBe('下单享9.5折');
+    expect(text(page, '.member__perks')).toBe('生日当月双倍积分');
+    // ¥260 of the ¥500 gold asks, from silver's ¥100: 40% of the way.
+    expect(text(page, '.member__progress-text')).toBe('再消费240元升级为金卡会员');
+    expect(page.querySelector('.member__bar-fill').dom.getAttribute('style')).toContain('width: 40%');
+    expect(text(page, '.member__earn')).toBe('每消费1元得2积分');
+    expect(text(page, '.member__coupon-count')).toBe('2 张');
+
+    expect(texts(page, '.member__entry-text')).toEqual(['门店调整 +50 · 生日礼', '订单退款 -46']);
+    expect(texts(page, '.member__entry-time')).toEqual(['2026.12.06 11:00', '2026.12.05 18:30']);
+    expect(texts(page, '.member__entry-balance')).toEqual(['余额 96', '余额 46']);
+    expect(page.querySelectorAll('.member__entry-text--gain')).toHaveLength(1);
+
+    await tap(page, '.member__more');
+    await flush(20);
+    expect(texts(page, '.member__entry-text')).toEqual(['门店调整 +50 · 生日礼', '订单退款 -46', '订单支付 +46', '订单支付 +46']);
+    expect(texts(page, '.member__entry-balance')).toEqual(['余额 96', '余额 46', '余额 92', '余额 46']);
+    expect(page.querySelector('.member__more')).toBeFalsy();
+    const asked = w.requests.filter((r) => r.path === '/api/v1/marketing/member/points');
+    expect(asked.map((r) => [r.query.get('page_token'), r.query.get('page_size')])).toEqual([
+      [null, '20'],
+      ['p2', '20'],
+    ]);
+
+    await tap(page, '.member__coupons');
+    expect(w.navigations()).toEqual(['navigateTo /packages/marketing/pages/mine/index']);
+  });
+
+  it('counts the way up in points when the shop’s levels go by points, and calls a newcomer 普通会员', async () => {
+    setup(
+      routes({
+        'GET /api/v1/marketing/member': () => ({
+          status: 200,
+          body: { points: 0, lifetime_points: 120, lifetime_spend_fen: 90000, next_level: { ...silver, threshold: 300 } },
+        }),
+        'GET /api/v1/marketing/member/points': () => ({ status: 200, body: { entries: [] } }),
+      }),
+      // A shop that gives no points (its levels go by points staff hand out).
+      { config: { points_per_yuan: 0, levels_by: 'points' } },
+    );
+    const page = await open('member');
+    expect(text(page, '.member__level')).toBe('普通会员');
+    expect(text(page, '.member__points-value')).toBe('0');
+    expect(text(page, '.member__progress-text')).toBe('再获得180积分升级为银卡会员');
+    expect(page.querySelector('.member__discount')).toBeFalsy();
+    expect(page.querySelector('.member__perks')).toBeFalsy();
+    expect(page.querySelector('.member__earn')).toBeFalsy();
+    expect(text(page, '.member__empty')).toBe('暂无积分记录');
+    expect(page.querySelector('.member__more')).toBeFalsy();
+  });
+
+  it('says 已是最高等级 at the top level', async () => {
+    setup(
+      routes({
+        'GET /api/v1/marketing/member': () => ({
+          status: 200,
+          body: { points: 900, lifetime_points: 900, lifetime_spend_fen: 90000, level: gold },
+        }),
+      }),
+    );
+    const page = await open('member');
+    expect(text(page, '.member__level')).toBe('金卡会员');
+    expect(text(page, '.member__discount')).toBe('下单享9折');
+    expect(text(page, '.member__progress-text')).toBe('已是最高等级');
+    // The spec's default: a point a yuan.
+    expect(text(page, '.member__earn')).toBe('每消费1元得1积分');
+  });
+
+  it('shows new points when the customer comes back to it', async () => {
+    let points = 96;
+    setup(
+      routes({
+        'GET /api/v1/marketing/member': () => ({
+          status: 200,
+          body: { points, lifetime_points: points, lifetime_spend_fen: 0, next_level: silver },
+        }),
+      }),
+    );
+    const page = await open('member');
+    expect(text(page, '.member__points-value')).toBe('96');
+    points = 142;
+    page.instance.onShow();
+    await flush(20);
+    expect(text(page, '.member__points-value')).toBe('142');
+  });
+
+  it('shows why the card did not load, and no half-loaded card', async () => {
+    setup(routes({ 'GET /api/v1/marketing/member': () => refusal('MODULE_DISABLED') }));
+    const page = await open('member');
+    expect(text(page, '.member__error')).toBe('该功能暂未开放');
+    expect(page.querySelector('.member__card')).toBeFalsy();
+    expect(page.querySelector('.member__history')).toBeFalsy();
+  });
+
+  it('sends the customer to "not available" when the shop has marketing off', async () => {
+    const w = setup(routes(), { enabled: false });
+    await open('member');
+    expect(w.navigations()).toEqual(['redirectTo /pages/unavailable/index?module=marketing']);
+    expect(w.requests.some((r) => r.path.startsWith('/api/v1/marketing/'))).toBe(false);
   });
 });

@@ -91,15 +91,19 @@ describe('user centre', () => {
     expect(text(page, '.me__badge')).toBe('会员');
   });
 
-  it('links to my coupons when the shop has marketing on', async () => {
+  it('links to my coupons and the member card when the shop has marketing on', async () => {
     const { w } = setup(bootConfig({ modules: [...bootConfig().modules, marketingModule()] }));
     const page = render('packages/tenant/pages/me/index');
     page.instance.onLoad({});
     await tap(page, '.me__login');
     await flush(20);
-    expect(texts(page, '.me__link')).toEqual(['我的订单›', '我的优惠券›', '个人资料›']);
+    expect(texts(page, '.me__link')).toEqual(['我的订单›', '我的优惠券›', '会员卡›', '个人资料›']);
     await tap(page, '.me__link', 1);
-    expect(w.navigations()).toEqual(['navigateTo /packages/marketing/pages/mine/index']);
+    await tap(page, '.me__link', 2);
+    expect(w.navigations()).toEqual([
+      'navigateTo /packages/marketing/pages/mine/index',
+      'navigateTo /packages/marketing/pages/member/index',
+    ]);
 
     setup();
     const without = render('packages/tenant/pages/me/index');

@@ -2,9 +2,11 @@
  * The real platform for contract tests: the server binary (scripts/server.mjs), the WeChat fake's
  * control routes, a "phone" (mocked wx over Node's fetch, fresh core modules), and the shop's
  * admin over gRPC with `buf curl` (the same reflection-driven client the README shows), for what
- * only staff can do: open the shop, change its theme, switch modules, create coupon templates.
+ * only staff can do: open the shop, change its theme, switch modules, create coupon templates,
+ * confirm a payment at the counter, adjust a customer's points.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { installWx, type WxMock, type WxMockOptions } from './wx';
@@ -73,6 +75,7 @@ export async function phone(
     orderView: await import('../../miniprogram/packages/ordering/services/order-view'),
     marketing: await import('../../miniprogram/packages/marketing/services/marketing'),
     coupons: await import('../../miniprogram/packages/marketing/services/coupon-view'),
+    members: await import('../../miniprogram/packages/marketing/services/member-view'),
     client: await import('../../miniprogram/core/client'),
     booking: await import('../../miniprogram/packages/booking/services/booking'),
     schedule: await import('../../miniprogram/packages/booking/services/schedule'),
@@ -190,6 +193,19 @@ export function admin(server: Server, tenantId: string) {
     },
     enable(module: string) {
       rpc(server, 'minimodules.tenant.v1.TenantService/EnableModule', { name: `${tenant}/modules/${module}` }, token);
+    },
+    /** Records that the customer paid order `orderId` at the counter, as the till does. */
+    confirmCounterPayment(orderId: string) {
+      rpc(server, 'minimodules.ordering.v1.OrderService/ConfirmCounterPayment', { name: `${tenant}/orders/${orderId}` }, token);
+    },
+    /** Adds (or, negative, takes) points of the customer with user id `userId`, with a reason. */
+    adjustPoints(userId: string, delta: number, reason: string) {
+      rpc(
+        server,
+        'minimodules.marketing.v1.MemberService/AdjustPoints',
+        { member: `${tenant}/members/${userId}`, delta, reason, request_id: randomUUID() },
+        token,
+      );
     },
   };
 }

@@ -235,8 +235,8 @@ export function bookingModule(config: Record<string, unknown> = {}): any {
   };
 }
 
-/** The marketing module as the boot config lists it when a shop has it on. */
-export function marketingModule(): any {
+/** The marketing module as the boot config lists it when a shop has it on, with its public `config`. */
+export function marketingModule(config: Record<string, unknown> = {}): any {
   return {
     id: 'marketing',
     version: '0.1.0',
@@ -244,8 +244,9 @@ export function marketingModule(): any {
     pages: [
       { path: 'pages/coupons/index', title: { 'zh-CN': '领券中心', en: 'Coupon centre' } },
       { path: 'pages/mine/index', title: { 'zh-CN': '我的优惠券', en: 'My coupons' } },
+      { path: 'pages/member/index', title: { 'zh-CN': '会员卡', en: 'Member card' } },
     ],
-    config: {},
+    config,
   };
 }
 

@@ -15,7 +15,14 @@ import {
   templateView,
   yuanShort,
 } from '../../miniprogram/packages/marketing/services/coupon-view';
-import type { Coupon, Terms } from '../../miniprogram/packages/marketing/services/marketing';
+import {
+  marketingConfig,
+  type Coupon,
+  type Member,
+  type PointsEntry,
+  type Terms,
+} from '../../miniprogram/packages/marketing/services/marketing';
+import { cardView, entryView, historyView, progress, signed } from '../../miniprogram/packages/marketing/services/member-view';
 
 /** Shanghai: every time below reads at UTC+8. */
 const CN = 480;
@@ -51,7 +58,6 @@ function coupon(over: Partial<Coupon> = {}): Coupon {
     terms: terms(),
     valid_from: '2026-12-01T04:00:00Z',
     valid_until: '2026-12-08T08:00:00Z',
-    order_id: '',
     source: 'claimed',
     ...over,
   };
@@ -223,5 +229,117 @@ describe('my coupons', () => {
     expect(tabs.available.map((c) => c.id)).toEqual(['soon', 'late', 'held']);
     expect(tabs.used.map((c) => c.id)).toEqual(['used-new', 'used-old']);
     expect(tabs.expired.map((c) => c.id)).toEqual(['gone']);
+  });
+});
+
+describe('the member card', () => {
+  const silver = { name_zh: '银卡会员', name_en: 'Silver', threshold: 10000, discount_percent: 5, perks: '生日双倍积分' };
+  const gold = { name_zh: '金卡会员', name_en: 'Gold', threshold: 50000, discount_percent: 12, perks: '' };
+
+  function member(over: Partial<Member> = {}): Member {
+    return { points: 230, lifetime_points: 260, lifetime_spend_fen: 26000, level: silver, next_level: gold, ...over };
+  }
+
+  function entry(over: Partial<PointsEntry> = {}): PointsEntry {
+    return { delta: 46, balance_after: 46, kind: 'ORDER_PAID', order_id: 'o1', reason: '', create_time: '2026-12-06T04:00:00Z', ...over };
+  }
+
+  const bySpend = { pointsPerYuan: 1, levelsBy: 'spend' as const };
+  const byPoints = { pointsPerYuan: 2, levelsBy: 'points' as const };
+
+  it('reads the shop’s points and levels from its public config, with the spec’s defaults', () => {
+    const withConfig = (config: Record<string, unknown>) => ({ modules: [{ id: 'marketing', config }] }) as never;
+    expect(marketingConfig(undefined)).toEqual({ pointsPerYuan: 1, levelsBy: 'spend' });
+    expect(marketingConfig(withConfig({ points_per_yuan: 3, levels_by: 'points' }))).toEqual({ pointsPerYuan: 3, levelsBy: 'points' });
+    expect(marketingConfig(withConfig({ points_per_yuan: 0 }))).toEqual({ pointsPerYuan: 0, levelsBy: 'spend' });
+    // What no release of the spec writes falls back to its defaults.
+    expect(marketingConfig(withConfig({ points_per_yuan: -1, levels_by: 'visits' }))).toEqual({ pointsPerYuan: 1, levelsBy: 'spend' });
+    expect(marketingConfig(withConfig({ points_per_yuan: 1.5 })).pointsPerYuan).toBe(1);
+  });
+
+  it('shows the level, its discount in 折 and perks, and how points are earned', () => {
+    expect(cardView(member(), bySpend)).toEqual({
+      level: '银卡会员',
+      points: 230,
+      discount: '下单享9.5折',
+      perks: '生日双倍积分',
+      progress: '再消费240元升级为金卡会员',
+      percent: 40,
+      earn: '每消费1元得1积分',
+    });
+    expect(cardView(member({ level: gold, next_level: null }), byPoints)).toMatchObject({
+      level: '金卡会员',
+      discount: '下单享8.8折',
+      perks: '',
+      progress: '已是最高等级',
+      percent: 100,
+      earn: '每消费1元得2积分',
+    });
+  });
+
+  it('calls a customer below the first level 普通会员, and says nothing of points a shop does not give', () => {
+    const card = cardView(member({ points: 0, lifetime_points: 0, lifetime_spend_fen: 1250, level: null, next_level: silver }), {
+      pointsPerYuan: 0,
+      levelsBy: 'spend',
+    });
+    expect(card).toEqual({
+      level: '普通会员',
+      points: 0,
+      discount: '',
+      perks: '',
+      progress: '再消费87.5元升级为银卡会员',
+      percent: 12,
+      earn: '',
+    });
+    // A shop without levels: no way to go.
+    expect(cardView(member({ level: undefined, next_level: undefined }), bySpend)).toMatchObject({
+      level: '普通会员',
+      progress: '',
+      percent: 0,
+    });
+    // A level without a discount says none.
+    expect(cardView(member({ level: { ...silver, discount_percent: 0 } }), bySpend).discount).toBe('');
+  });
+
+  it('counts the way to the next level in the unit the shop’s levels are reached by', () => {
+    const m = member({ lifetime_points: 120, lifetime_spend_fen: 12345, level: null, next_level: { ...silver, threshold: 300 } });
+    expect(progress(m, 'points')).toEqual({ text: '再获得180积分升级为银卡会员', percent: 40 });
+    const spend = member({ lifetime_spend_fen: 12345, level: null, next_level: { ...silver, threshold: 20000 } });
+    expect(progress(spend, 'spend')).toEqual({ text: '再消费76.55元升级为银卡会员', percent: 61 });
+    // The phone's config reads the levels by the other unit than the server did (changed since):
+    // nothing rather than "再消费0元".
+    expect(progress(member({ lifetime_points: 60000 }), 'points')).toEqual({ text: '', percent: 100 });
+  });
+
+  it('says each change of points in Chinese, with its sign and the shop’s reason', () => {
+    expect(entryView(entry(), '0', CN)).toEqual({
+      key: '0',
+      text: '订单支付 +46',
+      gain: true,
+      time: '2026.12.06 12:00',
+      balance: '余额 46',
+    });
+    expect(entryView(entry({ delta: -46, balance_after: 0, kind: 'ORDER_REFUNDED' }), '1', CN)).toMatchObject({
+      text: '订单退款 -46',
+      gain: false,
+      balance: '余额 0',
+    });
+    expect(entryView(entry({ delta: 50, kind: 'ADJUSTED', order_id: null, reason: ' 生日礼 ' }), '2', CN).text).toBe(
+      '门店调整 +50 · 生日礼',
+    );
+    expect(entryView(entry({ delta: -20, kind: 'ADJUSTED', order_id: undefined, reason: '兑换礼品' }), '3', CN).text).toBe(
+      '门店调整 -20 · 兑换礼品',
+    );
+    // A kind this release does not know still reads as a change of points.
+    expect(entryView(entry({ kind: 'EXPIRED', delta: -5 }), '4', CN).text).toBe('积分变动 -5');
+    expect([5, 0, -5].map(signed)).toEqual(['+5', '0', '-5']);
+  });
+
+  it('keys the history by place, newest first as listed', () => {
+    const views = historyView([entry({ delta: 50, kind: 'ADJUSTED', reason: '补偿' }), entry()], CN);
+    expect(views.map((v) => [v.key, v.text])).toEqual([
+      ['0', '门店调整 +50 · 补偿'],
+      ['1', '订单支付 +46'],
+    ]);
   });
 });

@@ -111,6 +111,17 @@ pub struct PageQuery {
     pub appid: Option<String>,
 }
 
+/// Paging and the shop, for the points history.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PointsQuery {
+    /// 1 to 100; 20 when absent.
+    pub page_size: Option<i32>,
+    /// From the previous page.
+    pub page_token: Option<String>,
+    /// The mini-program's appid (else the X-WeChat-Appid header).
+    pub appid: Option<String>,
+}
+
 fn last(name: &str) -> String {
     name.rsplit('/').next().unwrap_or_default().to_string()
 }
@@ -395,12 +406,12 @@ pub async fn my_member(
 }
 
 /// The customer's points history, newest first.
-#[utoipa::path(get, path = "/api/v1/marketing/member/points", tag = "marketing", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/marketing/member/points", tag = "marketing", params(PointsQuery),
     security(("bearer" = [])),
     responses((status = 200, body = PointsPageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn my_points(
     State(state): State<Arc<Shared>>,
-    Query(query): Query<PageQuery>,
+    Query(query): Query<PointsQuery>,
     headers: HeaderMap,
 ) -> Result<Json<PointsPageDto>, ApiError> {
     let app = AppConfigQuery {

@@ -1,10 +1,12 @@
 /**
- * The marketing module's BFF calls (the coupon centre, claiming, the customer's coupons), the
- * customer-readable refusal of a claim, and the login prompt its pages share.
+ * The marketing module's BFF calls (the coupon centre, claiming, the customer's coupons, the
+ * member card and its points history), its public config, the customer-readable refusal of a
+ * claim, and the login prompt its pages share.
  */
 import type { components } from '../../../core/api/schema';
 import { api } from '../../../core/api';
 import * as auth from '../../../core/auth';
+import type { BootConfig } from '../../../core/boot';
 import { ApiError, describe } from '../../../core/errors';
 import { format, strings } from '../../../core/locale/index';
 
@@ -15,6 +17,14 @@ export type Centre = components['schemas']['CentreDto'];
 export type CouponsPage = components['schemas']['CouponsPageDto'];
 /** Where a coupon stands: "locked" is held by an unpaid order (back if it is cancelled). */
 export type CouponState = 'available' | 'locked' | 'used' | 'expired';
+/** The customer's points, lifetime spend and points, and their level and the next one. */
+export type Member = components['schemas']['MemberDto'];
+export type Level = components['schemas']['LevelDto'];
+/** One change of the customer's points; `kind` is "ORDER_PAID", "ORDER_REFUNDED" or "ADJUSTED". */
+export type PointsEntry = components['schemas']['PointsEntryDto'];
+export type PointsPage = components['schemas']['PointsPageDto'];
+/** What member levels are reached by: lifetime spend in fen, or lifetime points. */
+export type LevelsBy = 'spend' | 'points';
 
 /** Templates per page of the coupon centre. */
 const CENTRE_PAGE = 50;
@@ -57,6 +67,35 @@ export async function listAllCoupons(): Promise<Coupon[]> {
     if (!token) break;
   }
   return out;
+}
+
+/** The customer's member card (zero points and no level for one who never earned any). */
+export function getMember(): Promise<Member> {
+  return api.get('/api/v1/marketing/member');
+}
+
+/** Entries per page of the points history. */
+const POINTS_PAGE = 20;
+
+/** A page of the customer's points history, newest first. */
+export function listPoints(pageToken?: string): Promise<PointsPage> {
+  return api.get('/api/v1/marketing/member/points', { query: { page_size: POINTS_PAGE, page_token: pageToken ?? null } });
+}
+
+/** The marketing module's public config, with the spec's defaults for anything missing. */
+export interface MarketingConfig {
+  /** Points for every whole yuan paid; 0 when the shop gives none. */
+  pointsPerYuan: number;
+  levelsBy: LevelsBy;
+}
+
+export function marketingConfig(config: BootConfig | undefined): MarketingConfig {
+  const c: Record<string, unknown> = config?.modules.find((m) => m.id === 'marketing')?.config ?? {};
+  const perYuan = c.points_per_yuan;
+  return {
+    pointsPerYuan: typeof perYuan === 'number' && Number.isInteger(perYuan) && perYuan >= 0 ? perYuan : 1,
+    levelsBy: c.levels_by === 'points' ? 'points' : 'spend',
+  };
 }
 
 /** The text for a failed marketing call: the limit named when the answer gives it. */

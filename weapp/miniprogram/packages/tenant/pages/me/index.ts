@@ -28,7 +28,10 @@ function links(config: boot.BootConfig | undefined): Link[] {
   const out: Link[] = [];
   if (isEnabled(config, 'ordering')) out.push({ url: pageUrl('ordering', 'pages/orders/index'), text: strings.me.orders });
   if (isEnabled(config, 'booking')) out.push({ url: pageUrl('booking', 'pages/bookings/index'), text: strings.me.bookings });
-  if (isEnabled(config, 'marketing')) out.push({ url: pageUrl('marketing', 'pages/mine/index'), text: strings.me.coupons });
+  if (isEnabled(config, 'marketing')) {
+    out.push({ url: pageUrl('marketing', 'pages/mine/index'), text: strings.me.coupons });
+    out.push({ url: pageUrl('marketing', 'pages/member/index'), text: strings.me.memberCard });
+  }
   if (isEnabled(config, 'identity')) out.push({ url: pageUrl('identity', 'pages/profile/index'), text: strings.me.profile });
   return out;
 }
