@@ -850,6 +850,87 @@ test('marketing: the demo shop creates a 满100减20 coupon, issues one to a cus
   }
 })
 
+test('marketing: the demo shop admin finds a customer, adds 50 points with a reason and cannot take more than they have', async () => {
+  const shop = await newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })
+  shop.setDefaultTimeout(TIMEOUT)
+  const p = await shop.newPage()
+  try {
+    // A customer of the demo shop who never earned points, found by nickname.
+    const { demo } = await (await fetch(new URL('/admin/config.json', server.http))).json()
+    const appid = demo.appid
+    const login = await bff('/api/v1/auth/dev-login', { method: 'POST', appid, body: { openid: 'e2e-member' } })
+    const token = login.tokens.access_token
+    await bff('/api/v1/me', { method: 'POST', appid, token, body: { nickname: '积分会员小陈' } })
+    /** The points the customer sees on their member card in the mini-program. */
+    const theirPoints = async () => (await bff('/api/v1/marketing/member', { appid, token })).points
+
+    await p.goto(server.admin)
+    await p.click('[data-test="fill-demo"]')
+    await p.click('[data-test="login-submit"]')
+    await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
+    await p.click('[data-test="menu-group-marketing"] .el-sub-menu__title')
+    await p.click('[data-test="menu-/marketing/members"]')
+    await p.locator('[data-test="members-hint"]').waitFor()
+    check((await p.locator('[data-test="coming-soon"]').count()) === 0, 'the members page is no longer coming soon')
+
+    await p.locator('[data-test="member-customer"] input').fill('小陈')
+    await p.getByRole('option', { name: /积分会员小陈/ }).click()
+    const card = p.locator('[data-test="member-card"]')
+    const balance = (n) =>
+      card
+        .locator('[data-test="member-points"] .value')
+        .filter({ hasText: new RegExp(`^${n}$`) })
+        .waitFor()
+    await card.locator('[data-test="member-label"]').getByText('积分会员小陈').waitFor()
+    await balance(0)
+    // The demo shop has set no member levels: the card says so.
+    await card.locator('[data-test="member-no-levels"]').waitFor()
+    const history = p.locator('[data-test="points-table"]')
+    await history.getByText('还没有积分记录').waitFor()
+
+    // 50 points with a reason; a double click adds them once.
+    await p.click('[data-test="member-adjust"]')
+    const dialog = p.locator('[data-test="adjust-dialog"]')
+    await dialog.locator('[data-test="adjust-amount"] input').fill('50')
+    await p.fill('textarea[name="adjust-reason"]', '老顾客回馈')
+    await dialog.locator('[data-test="adjust-after"]').getByText('调整后 50 积分').waitFor()
+    await shot(p, 'marketing-member-adjust')
+    await p.dblclick('[data-test="adjust-save"]')
+    await dialog.waitFor({ state: 'hidden' })
+    await p.locator('.el-message--success').getByText('已为 积分会员小陈 增加 50 积分').waitFor()
+    await balance(50)
+    const row = history.locator('tbody tr', { hasText: '老顾客回馈' })
+    await row.locator('[data-test="entry-delta"]').getByText('+50').waitFor()
+    await row.locator('[data-test="entry-kind"]').getByText('人工调整').waitFor()
+    await row.locator('[data-test="entry-balance"]').getByText('50').waitFor()
+    check((await history.locator('tbody tr').count()) === 1, 'one entry for the double click')
+    check((await theirPoints()) === 50, 'the customer has 50 points')
+
+    // Taking more than the balance: the server refuses, the page says why in Chinese, nothing is taken.
+    await p.click('[data-test="member-adjust"]')
+    await dialog.locator('[data-test="adjust-take"]').click()
+    await dialog.locator('[data-test="adjust-amount"] input').fill('80')
+    await p.fill('textarea[name="adjust-reason"]', '兑换礼品')
+    await p.click('[data-test="adjust-save"]')
+    await dialog.locator('.el-form-item__error').getByText('可用积分不足，扣减后积分不能为负数').waitFor()
+    check((await dialog.locator('.el-form-item.is-error').count()) === 1, 'only the amount is marked')
+    await shot(p, 'marketing-member-refused')
+    await p.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+    await balance(50)
+    check((await history.locator('tbody tr').count()) === 1, 'nothing was taken')
+    check((await theirPoints()) === 50, 'the customer still has 50 points')
+    await shot(p, 'marketing-members')
+
+    // Levels and the points rate are the module's settings, one click away.
+    await p.click('[data-test="members-settings"]')
+    await p.waitForURL(/\/tenant\/modules\/marketing\/config$/)
+    await p.locator('[data-test="field-levels_by"]').waitFor()
+  } finally {
+    await shop.close()
+  }
+})
+
 test('when the session ends, a login dialog keeps the unsaved form and the save goes through', async () => {
   const shop = await newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
   shop.setDefaultTimeout(TIMEOUT)

@@ -6,5 +6,10 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./CouponsView.vue'),
     meta: { module: 'marketing', permission: 'marketing.coupons.read' },
   },
+  {
+    path: '/marketing/members',
+    component: () => import('./MembersView.vue'),
+    meta: { module: 'marketing', permission: 'marketing.members.read' },
+  },
 ]
 export default routes

@@ -1,7 +1,8 @@
 // The marketing pages' state: the shop's coupon templates (paged, newest first, as the server
-// lists them) and the catalog's products and categories the create form picks from. Every change
-// goes through CouponService and puts the server's answer in the list, so the numbers shown are
-// the server's.
+// lists them) and the catalog's products and categories the create form picks from; on the
+// members page, the one customer's member card and points history being looked at. Every change
+// goes through CouponService or MemberService and puts the server's answer on screen, so the
+// numbers shown are the server's.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { create as message } from '@bufbuild/protobuf'
@@ -10,19 +11,25 @@ import {
   CouponTemplateSchema,
   CouponTemplateState,
   type CouponTemplate,
+  type Member,
+  type PointsEntry,
 } from '@/gen/minimodules/marketing/v1/coupon_pb'
 import type { Category, Product } from '@/gen/minimodules/catalog/v1/catalog_pb'
 import * as api from '@/api/clients'
 import { useAuthStore } from '@/stores/auth'
 import { useWorkspaceStore } from '@/stores/workspace'
-import { CouponService } from '@/gen/minimodules/marketing/v1/marketing_service_pb'
+import { CouponService, MemberService } from '@/gen/minimodules/marketing/v1/marketing_service_pb'
+import { levelsByOf, memberOf, type LevelsBy } from './members'
 
 const coupons = () => api.client(CouponService)
+const members = () => api.client(MemberService)
 
 /** Templates per page of the list. */
 export const PAGE_SIZE = 20
 /** Products the pickers read at most (pages of 100). */
 const PRODUCT_LIMIT = 1000
+/** Points entries per page of a member's history. */
+export const ENTRIES_PAGE_SIZE = 20
 
 export const useMarketingStore = defineStore('marketing', () => {
   const ws = useWorkspaceStore()
@@ -123,6 +130,108 @@ export const useMarketingStore = defineStore('marketing', () => {
     catalogFor.value = tenant
   }
 
+  // Members: one customer at a time (the user name "tenants/{t}/users/{u}"). A slow answer about
+  // a customer no longer looked at is dropped, so the card never shows someone else's points.
+  const customer = ref('')
+  const member = ref<Member | null>(null)
+  const entries = ref<PointsEntry[]>([])
+  const entriesNext = ref('')
+  const memberLoading = ref(false)
+  const entriesLoading = ref(false)
+  /** The shop's `levels_by`; undefined until read, or when the user may not read settings. */
+  const levelsBy = ref<LevelsBy | undefined>()
+  /** Order numbers of the orders entries came from, by order name, for who may read orders. */
+  const orderNumbers = ref(new Map<string, string>())
+
+  /** Looks at `name`'s member card and the first page of their history; '' looks at no one. */
+  async function openMember(name: string) {
+    customer.value = name
+    member.value = null
+    entries.value = []
+    entriesNext.value = ''
+    memberLoading.value = !!name
+    if (!name) return
+    try {
+      const [m, page] = await Promise.all([
+        members().getMember({ name: memberOf(name) }),
+        members().listPointsEntries({ parent: memberOf(name), pageSize: ENTRIES_PAGE_SIZE }),
+      ])
+      if (customer.value !== name) return
+      member.value = m.member ?? null
+      entries.value = page.entries
+      entriesNext.value = page.nextPageToken
+      void loadOrderNumbers(page.entries)
+    } finally {
+      if (customer.value === name) memberLoading.value = false
+    }
+  }
+
+  /** Reads the member card again (after a refused adjustment: the balance may have moved). */
+  async function refreshMember() {
+    const name = customer.value
+    if (!name) return
+    const m = await members().getMember({ name: memberOf(name) })
+    if (customer.value === name) member.value = m.member ?? null
+  }
+
+  /** The next page of the history. */
+  async function moreEntries() {
+    const name = customer.value
+    if (!name || !entriesNext.value) return
+    entriesLoading.value = true
+    try {
+      const page = await members().listPointsEntries({
+        parent: memberOf(name),
+        pageSize: ENTRIES_PAGE_SIZE,
+        pageToken: entriesNext.value,
+      })
+      if (customer.value !== name) return
+      entries.value = [...entries.value, ...page.entries]
+      entriesNext.value = page.nextPageToken
+      void loadOrderNumbers(page.entries)
+    } finally {
+      entriesLoading.value = false
+    }
+  }
+
+  /**
+   * Adds (positive) or takes (negative) points; `requestId` makes a repeated click adjust once.
+   * The server's member and entry go on screen (a repeat's entry is there already).
+   */
+  async function adjustPoints(delta: bigint, reason: string, requestId: string) {
+    const name = customer.value
+    const res = await members().adjustPoints({ member: memberOf(name), delta, reason, requestId })
+    if (customer.value !== name) return res
+    if (res.member) member.value = res.member
+    const entry = res.entry
+    if (entry && !entries.value.some((e) => e.name === entry.name)) entries.value = [entry, ...entries.value]
+    return res
+  }
+
+  /** The shop's `levels_by` from marketing's config; left unknown when it cannot be read. */
+  async function loadLevelsBy() {
+    try {
+      const res = await api.tenants().getModuleConfig({ name: `${ws.tenantName}/modules/marketing/config` })
+      levelsBy.value = levelsByOf(res.config?.config)
+    } catch {
+      // No permission to read settings: the card shows the next level without the way there.
+      levelsBy.value = undefined
+    }
+  }
+
+  // An entry names its order by id; people know orders by their number. Read for who may read
+  // orders, once per order; an order that cannot be read keeps its id.
+  async function loadOrderNumbers(list: PointsEntry[]) {
+    if (!ws.enabled.has('ordering') || !auth.can('ordering.orders.read')) return
+    const wanted = [...new Set(list.map((e) => e.order).filter((o) => o && !orderNumbers.value.has(o)))]
+    const found = await Promise.allSettled(wanted.map((name) => api.ordering().getOrder({ name })))
+    const next = new Map(orderNumbers.value)
+    found.forEach((r, i) => {
+      if (r.status === 'fulfilled' && r.value.order?.orderNumber) next.set(wanted[i]!, r.value.order.orderNumber)
+    })
+    orderNumbers.value = next
+  }
+
   return {
     templates,
     next,
@@ -141,5 +250,18 @@ export const useMarketingStore = defineStore('marketing', () => {
     productByName,
     categoryByName,
     loadCatalog,
+    customer,
+    member,
+    entries,
+    entriesNext,
+    memberLoading,
+    entriesLoading,
+    levelsBy,
+    orderNumbers,
+    openMember,
+    refreshMember,
+    moreEntries,
+    adjustPoints,
+    loadLevelsBy,
   }
 })

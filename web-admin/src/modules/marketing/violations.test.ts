@@ -1,11 +1,13 @@
 // A template's field violations as the server sends them (BadRequest, params in the ErrorInfo
 // metadata) land on the form items they name, worded for the shop: by the field when the server
-// says no more than INVALID, by the shared wording when its reason says enough.
-import { afterEach, describe, expect, it } from 'vitest'
+// says no more than INVALID, by the shared wording when its reason says enough. An adjustment's
+// land on the amount and the reason, and a balance too low to take from on the amount.
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ElMessage } from 'element-plus'
 import { Code, ConnectError } from '@connectrpc/connect'
 import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
 import { i18n } from '@/locales'
-import { templateErrors, validityError } from './violations'
+import { adjustFormErrors, templateErrors, validityError } from './violations'
 
 function refused(violations: { field: string; reason: string }[], metadata: Record<string, string> = {}) {
   return new ConnectError('invalid', Code.InvalidArgument, undefined, [
@@ -83,5 +85,31 @@ describe('validityError', () => {
     expect(validityError({ valid_until: 'u' })).toBe('u')
     expect(validityError({ valid_days: 'd', valid_until: 'u' })).toBe('d')
     expect(validityError({ total_quantity: 'x' })).toBeUndefined()
+  })
+})
+
+describe('adjustFormErrors', () => {
+  it('puts a balance too low beside the amount, in the shop’s words', () => {
+    const toast = vi.spyOn(ElMessage, 'error').mockImplementation((() => undefined) as never)
+    const err = new ConnectError('the member does not have that many points', Code.FailedPrecondition, undefined, [
+      { desc: ErrorInfoSchema, value: { reason: 'POINTS_INSUFFICIENT', domain: 'marketing.minimodules' } },
+    ])
+    expect(adjustFormErrors(err)).toEqual({ delta: '可用积分不足，扣减后积分不能为负数' })
+    expect(toast).not.toHaveBeenCalled()
+    toast.mockRestore()
+  })
+
+  it('words the amount and the reason the server refused beside them', () => {
+    const toast = vi.spyOn(ElMessage, 'error').mockImplementation((() => undefined) as never)
+    const err = refused(
+      [
+        { field: 'delta', reason: 'ABOVE_MAXIMUM' },
+        { field: 'reason', reason: 'TOO_LONG' },
+      ],
+      { 'delta#max': '1000000', 'reason#max': '200' },
+    )
+    expect(adjustFormErrors(err)).toEqual({ delta: '每次可调整 1 到 1000000 积分', reason: '最多 200 个字符' })
+    expect(toast).toHaveBeenCalledWith('请修正标红的字段')
+    toast.mockRestore()
   })
 })

@@ -1,14 +1,15 @@
-// A template's field violations beside the form items they name. The server words most of a
+// Marketing's field violations beside the form items they name. The server words most of a
 // template's rules with the bare reason INVALID ("must be above the amount off" is for
 // developers): the field says which rule it was, so the wording comes from
 // `marketing.violations.<field>`; `<field>_<REASON>` words another reason (the total below what
-// was handed out); every other violation keeps the shared wording (api/errors.ts fieldMessage).
+// was handed out, an adjustment's points out of range); every other violation keeps the shared
+// wording (api/errors.ts fieldMessage).
 import { ConnectError } from '@connectrpc/connect'
 import { ElMessage } from 'element-plus'
 import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
-import { fieldMessage, normaliseField, type FieldTranslator } from '@/api/errors'
+import { errorReason, fieldMessage, normaliseField, type FieldTranslator } from '@/api/errors'
 import { i18n } from '@/locales'
-import { notifyError } from '@/lib/ui'
+import { messageOf, notifyError } from '@/lib/ui'
 
 /** Reasons that say no more than "wrong": the field's own wording says which rule. */
 const VAGUE = new Set(['INVALID', 'INVALID_FORMAT'])
@@ -18,12 +19,21 @@ export function templateErrors(
   err: unknown,
   tr: FieldTranslator = i18n.global as unknown as FieldTranslator,
 ): Record<string, string> {
+  return marketingErrors(err, 'template', tr)
+}
+
+/** Field errors of a failed marketing call, keyed below `prefix` ("template.kind" → "kind"). */
+export function marketingErrors(
+  err: unknown,
+  prefix: string,
+  tr: FieldTranslator = i18n.global as unknown as FieldTranslator,
+): Record<string, string> {
   const out: Record<string, string> = {}
   if (!(err instanceof ConnectError)) return out
   const metadata = err.findDetails(ErrorInfoSchema)[0]?.metadata ?? {}
   for (const br of err.findDetails(BadRequestSchema)) {
     for (const v of br.fieldViolations) {
-      const key = normaliseField(v.field, 'template')
+      const key = normaliseField(v.field, prefix)
       const params = Object.fromEntries(
         Object.entries(metadata)
           .filter(([k]) => k.startsWith(`${v.field}#`))
@@ -56,6 +66,23 @@ export function validityError(errors: Record<string, string>): string | undefine
 export function templateFormErrors(err: unknown): Record<string, string> {
   const fields = templateErrors(err)
   if (Object.keys(fields).length) ElMessage.error(i18n.global.t('errors.fixFields'))
+  else notifyError(err)
+  return fields
+}
+
+/** The adjust form's items, as the contract names their fields. */
+const ADJUST_ITEMS = new Set(['delta', 'reason'])
+
+/**
+ * A refused adjustment: not enough points to take, in the shop's words, and the field violations
+ * beside the amount and the reason (with one "fix the red fields" toast); anything else as a
+ * toast alone.
+ */
+export function adjustFormErrors(err: unknown): Record<string, string> {
+  if (errorReason(err) === 'POINTS_INSUFFICIENT') return { delta: messageOf(err) }
+  const fields = marketingErrors(err, '')
+  const keys = Object.keys(fields)
+  if (keys.length && keys.every((k) => ADJUST_ITEMS.has(k))) ElMessage.error(i18n.global.t('errors.fixFields'))
   else notifyError(err)
   return fields
 }
