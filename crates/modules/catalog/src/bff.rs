@@ -25,6 +25,7 @@ use utoipa::ToSchema;
 use mm_bff::error::{ApiError, ErrorBody};
 use mm_bff::extract::Query;
 use mm_bff::routes::app::{AppConfigQuery, rendered, tenant_of};
+use mm_bff::wire::id_of;
 
 /// One sellable variant.
 #[derive(Debug, Serialize, ToSchema)]
@@ -106,10 +107,6 @@ pub fn menu_cache(cache: &Cache, ttl: Duration) -> MenuCache {
     Held::new(cache, ttl, 10_000)
 }
 
-fn last(name: &str) -> String {
-    name.rsplit('/').next().unwrap_or_default().to_string()
-}
-
 fn to_dto(m: pb::Menu) -> MenuDto {
     MenuDto {
         version: m.version,
@@ -119,14 +116,14 @@ fn to_dto(m: pb::Menu) -> MenuDto {
             .map(|s| {
                 let c = s.category.unwrap_or_default();
                 MenuSectionDto {
-                    id: last(&c.name),
+                    id: id_of(&c.name),
                     name_zh: c.display_name_zh,
                     name_en: c.display_name_en,
                     products: s
                         .products
                         .into_iter()
                         .map(|p| MenuProductDto {
-                            id: last(&p.name),
+                            id: id_of(&p.name),
                             name_zh: p.display_name_zh,
                             name_en: p.display_name_en,
                             description: p.description,

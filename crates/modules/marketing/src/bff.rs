@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use mm_bff::error::{ApiError, ErrorBody};
 use mm_bff::extract::{Json, Path, Query};
 use mm_bff::routes::app::{AppConfigQuery, tenant_of};
+use mm_bff::wire::{id_of, rfc3339};
 
 use crate::names::CouponTemplates;
 
@@ -122,16 +123,6 @@ pub struct PointsQuery {
     pub appid: Option<String>,
 }
 
-fn last(name: &str) -> String {
-    name.rsplit('/').next().unwrap_or_default().to_string()
-}
-
-fn rfc3339(t: Option<prost_types::Timestamp>) -> Option<String> {
-    let t = t?;
-    chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}
-
 fn lower(name: &str, prefix: &str) -> String {
     name.trim_start_matches(prefix).to_lowercase()
 }
@@ -141,7 +132,7 @@ fn terms(t: pb::CouponTemplate) -> TermsDto {
         .map(|k| lower(k.as_str_name(), "COUPON_KIND_"))
         .unwrap_or_default();
     TermsDto {
-        id: last(&t.name),
+        id: id_of(&t.name),
         title_en: if t.title_en.is_empty() {
             t.title_zh.clone()
         } else {
@@ -154,7 +145,7 @@ fn terms(t: pb::CouponTemplate) -> TermsDto {
         percent_off: t.percent_off,
         cap_fen: t.cap_fen,
         threshold_fen: t.threshold_fen,
-        free_product_id: last(&t.free_product),
+        free_product_id: id_of(&t.free_product),
         valid_from: rfc3339(t.valid_from),
         valid_until: rfc3339(t.valid_until),
         valid_days: t.valid_days,
@@ -167,14 +158,14 @@ fn terms(t: pb::CouponTemplate) -> TermsDto {
 
 fn coupon(c: pb::Coupon) -> CouponDto {
     CouponDto {
-        id: last(&c.name),
+        id: id_of(&c.name),
         state: pb::CouponState::try_from(c.state)
             .map(|s| lower(s.as_str_name(), "COUPON_STATE_"))
             .unwrap_or_default(),
         terms: terms(c.terms.unwrap_or_default()),
         valid_from: rfc3339(c.valid_from).unwrap_or_default(),
         valid_until: rfc3339(c.valid_until).unwrap_or_default(),
-        order_id: (!c.order.is_empty()).then(|| last(&c.order)),
+        order_id: (!c.order.is_empty()).then(|| id_of(&c.order)),
         source: pb::CouponSource::try_from(c.source)
             .map(|s| lower(s.as_str_name(), "COUPON_SOURCE_"))
             .unwrap_or_default(),
@@ -439,7 +430,7 @@ pub async fn my_points(
                 delta: e.delta,
                 balance_after: e.balance_after,
                 kind: e.kind,
-                order_id: (!e.order.is_empty()).then(|| last(&e.order)),
+                order_id: (!e.order.is_empty()).then(|| id_of(&e.order)),
                 reason: e.reason,
                 create_time: rfc3339(e.create_time).unwrap_or_default(),
             })

@@ -20,6 +20,7 @@ use mm_bff::error::{ApiError, ErrorBody};
 use mm_bff::extract::{Json, Path, Query};
 use mm_bff::routes::app::{AppConfigQuery, tenant_of};
 use mm_bff::routes::wechat_pay::WechatPayDto;
+use mm_bff::wire::{id_of, rfc3339};
 
 use crate::names::{Orders, Products};
 
@@ -254,16 +255,6 @@ pub struct PageQuery {
     pub appid: Option<String>,
 }
 
-fn last(name: &str) -> String {
-    name.rsplit('/').next().unwrap_or_default().to_string()
-}
-
-fn rfc3339(t: Option<prost_types::Timestamp>) -> Option<String> {
-    let t = t?;
-    chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-}
-
 fn mode_name(m: i32) -> &'static str {
     match pb::FulfilmentMode::try_from(m) {
         Ok(pb::FulfilmentMode::DineIn) => "dine_in",
@@ -284,7 +275,7 @@ fn mode_value(s: &str) -> i32 {
 
 fn line(l: pb::LineItem) -> LineDto {
     LineDto {
-        product_id: last(&l.product),
+        product_id: id_of(&l.product),
         sku_id: l.sku_id,
         name: l.display_name_zh,
         spec_summary: l.spec_summary,
@@ -307,7 +298,7 @@ fn amounts(a: Option<pb::Amounts>) -> AmountsDto {
 
 fn discount(d: pb::Discount) -> DiscountDto {
     DiscountDto {
-        coupon_id: (d.kind == "COUPON").then(|| last(&d.source)),
+        coupon_id: (d.kind == "COUPON").then(|| id_of(&d.source)),
         kind: d.kind,
         label_zh: d.label_zh,
         label_en: d.label_en,
@@ -333,7 +324,7 @@ pub fn order_dto(o: pb::Order) -> OrderDto {
         })
         .unwrap_or_default();
     OrderDto {
-        id: last(&o.name),
+        id: id_of(&o.name),
         order_number: o.order_number,
         status,
         items: o.items.into_iter().map(line).collect(),
@@ -433,7 +424,7 @@ pub async fn quote(
             .coupons
             .into_iter()
             .map(|c| CouponOptionDto {
-                coupon_id: last(&c.coupon),
+                coupon_id: id_of(&c.coupon),
                 title_zh: c.title_zh,
                 title_en: c.title_en,
                 amount_fen: c.amount_fen,
