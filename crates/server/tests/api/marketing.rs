@@ -418,6 +418,22 @@ async fn one_coupon_is_used_by_exactly_one_of_fifty_concurrent_orders() {
     assert_eq!(held[0].order, o.name);
 }
 
+/// The customer chooses the counter and staff confirm the payment (marketing is told before the
+/// confirmation answers).
+async fn paid_at_counter(app: &TestApp, o: &pb::Order, customer: &str, staff: &str) {
+    orders(app)
+        .pay_order(with_token(
+            pb::PayOrderRequest {
+                name: o.name.clone(),
+                method: pb::PaymentMethod::Counter as i32,
+            },
+            customer,
+        ))
+        .await
+        .expect("pay at the counter");
+    step(app, "confirm", o, staff).await.expect("confirm");
+}
+
 fn orders_client(
     channel: Channel,
 ) -> mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient<Channel> {
@@ -489,17 +505,7 @@ async fn a_coupon_goes_back_when_an_order_is_called_off_and_is_counted_when_paid
     )
     .await
     .unwrap();
-    orders(&app)
-        .pay_order(with_token(
-            pb::PayOrderRequest {
-                name: o.name.clone(),
-                method: pb::PaymentMethod::Counter as i32,
-            },
-            &alice,
-        ))
-        .await
-        .unwrap();
-    step(&app, "confirm", &o, &admin).await.unwrap();
+    paid_at_counter(&app, &o, &alice, &admin).await;
     let held = my_coupons(&app, &alice, &s).await;
     assert_eq!(state(&held[0]), mpb::CouponState::Used);
     let usage = get_template(&app, &s, &t.name).await;
@@ -889,17 +895,7 @@ async fn paid_orders_earn_points_once_refunds_take_them_back_and_levels_discount
     .await
     .unwrap();
     assert_eq!(o.amounts.as_ref().unwrap().total_fen, 2_300);
-    orders(&app)
-        .pay_order(with_token(
-            pb::PayOrderRequest {
-                name: o.name.clone(),
-                method: pb::PaymentMethod::Counter as i32,
-            },
-            &alice,
-        ))
-        .await
-        .unwrap();
-    step(&app, "confirm", &o, &admin).await.unwrap();
+    paid_at_counter(&app, &o, &alice, &admin).await;
     let m = member(&app, &s, &alice).await;
     assert_eq!((m.points, m.lifetime_spend_fen), (46, 2_300));
     // The event again (ordering repeats what it owes until told): nothing is granted twice.
@@ -962,17 +958,7 @@ async fn paid_orders_earn_points_once_refunds_take_them_back_and_levels_discount
     )
     .await
     .unwrap();
-    orders(&app)
-        .pay_order(with_token(
-            pb::PayOrderRequest {
-                name: o2.name.clone(),
-                method: pb::PaymentMethod::Counter as i32,
-            },
-            &alice,
-        ))
-        .await
-        .unwrap();
-    step(&app, "confirm", &o2, &admin).await.unwrap();
+    paid_at_counter(&app, &o2, &alice, &admin).await;
     let silver = member(&app, &s, &alice).await;
     assert_eq!(
         silver.level.as_ref().map(|l| l.name_zh.as_str()),
