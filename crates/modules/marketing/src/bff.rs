@@ -1,5 +1,6 @@
 //! Coupons and the member card for the mini-program: the coupon centre (templates a customer may
-//! claim), claiming, the customer's own coupons, and their points, level and points history. Who may do what and every limit are the marketing service's;
+//! claim), claiming, the customer's own coupons, their points, level and points history, and the
+//! promotions running now. Who may do what and every limit are the marketing service's;
 //! this file only shapes JSON.
 
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use mm_kernel::names::{name_of, tenant_name};
 use mm_proto::minimodules::marketing::v1 as pb;
 use pb::coupon_service_client::CouponServiceClient;
 use pb::member_service_client::MemberServiceClient;
+use pb::promotion_service_client::PromotionServiceClient;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -439,10 +441,109 @@ pub async fn my_points(
     }))
 }
 
+/// One tier of a full reduction.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierDto {
+    /// Reached at this much, in fen.
+    pub threshold_fen: i64,
+    /// Then this is taken off, in fen.
+    pub amount_off_fen: i64,
+}
+
+/// A promotion running now, as the menu and the basket show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromotionDto {
+    /// Promotion id.
+    pub id: String,
+    /// Title in Chinese.
+    pub title_zh: String,
+    /// Title in English (the Chinese one when the shop gave none).
+    pub title_en: String,
+    /// "tiered" (满减: the highest tier reached takes its amount off) or "percent_off" (each
+    /// unit of the products in scope costs `floor(price × percent_off / 100)` fen less).
+    pub kind: String,
+    /// tiered: the tiers, rising.
+    pub tiers: Vec<TierDto>,
+    /// percent_off: percent off each unit (20 means 8折).
+    pub percent_off: i32,
+    /// Only these products count; empty with no categories for every product.
+    pub product_ids: Vec<String>,
+    /// Only products of these categories count.
+    pub category_ids: Vec<String>,
+    /// Start (RFC 3339).
+    pub start_time: String,
+    /// End (RFC 3339).
+    pub end_time: String,
+}
+
+/// The promotions running now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromotionsDto {
+    /// Running now (at most 50).
+    pub promotions: Vec<PromotionDto>,
+}
+
+/// The shop's promotions running now: the menu strikes through the prices they lower, the
+/// basket shows the next full-reduction tier.
+#[utoipa::path(get, path = "/api/v1/marketing/promotions", tag = "marketing",
+    params(AppConfigQuery), security(("bearer" = [])),
+    responses((status = 200, body = PromotionsDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn promotions(
+    State(state): State<Arc<Shared>>,
+    Query(query): Query<AppConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<PromotionsDto>, ApiError> {
+    let tenant = tenant_of(&state.bff, &query, &headers).await?;
+    let r = state
+        .promotions
+        .clone()
+        .list_promotions(mm_bff::forward(
+            &headers,
+            pb::ListPromotionsRequest {
+                parent: tenant_name(tenant),
+                ..Default::default()
+            },
+        ))
+        .await?
+        .into_inner();
+    Ok(Json(PromotionsDto {
+        promotions: r
+            .promotions
+            .into_iter()
+            .map(|p| PromotionDto {
+                id: id_of(&p.name),
+                title_en: if p.title_en.is_empty() {
+                    p.title_zh.clone()
+                } else {
+                    p.title_en
+                },
+                title_zh: p.title_zh,
+                kind: pb::PromotionKind::try_from(p.kind)
+                    .map(|k| lower(k.as_str_name(), "PROMOTION_KIND_"))
+                    .unwrap_or_default(),
+                tiers: p
+                    .tiers
+                    .into_iter()
+                    .map(|t| TierDto {
+                        threshold_fen: t.threshold_fen,
+                        amount_off_fen: t.amount_off_fen,
+                    })
+                    .collect(),
+                percent_off: p.percent_off,
+                product_ids: p.products.iter().map(|n| id_of(n)).collect(),
+                category_ids: p.categories.iter().map(|n| id_of(n)).collect(),
+                start_time: rfc3339(p.start_time).unwrap_or_default(),
+                end_time: rfc3339(p.end_time).unwrap_or_default(),
+            })
+            .collect(),
+    }))
+}
+
 /// This module's state in the BFF.
 pub struct Own {
     coupons: CouponServiceClient<mm_kernel::platform::Platform>,
     members: MemberServiceClient<mm_kernel::platform::Platform>,
+    promotions: PromotionServiceClient<mm_kernel::platform::Platform>,
 }
 
 type Shared = mm_bff::ModuleState<Own>;
@@ -456,6 +557,7 @@ pub fn def() -> mm_kernel::module::BffDef {
                 |bff| Own {
                     coupons: CouponServiceClient::new(bff.channel.clone()),
                     members: MemberServiceClient::new(bff.channel.clone()),
+                    promotions: PromotionServiceClient::new(bff.channel.clone()),
                 },
                 router(),
             )
@@ -467,7 +569,7 @@ pub fn def() -> mm_kernel::module::BffDef {
 /// The OpenAPI paths and schemas of this module's routes.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(centre, claim, my_coupons, my_member, my_points),
+    paths(centre, claim, my_coupons, my_member, my_points, promotions),
     components(schemas(
         TermsDto,
         CouponDto,
@@ -476,7 +578,10 @@ pub fn def() -> mm_kernel::module::BffDef {
         LevelDto,
         MemberDto,
         PointsEntryDto,
-        PointsPageDto
+        PointsPageDto,
+        TierDto,
+        PromotionDto,
+        PromotionsDto
     ))
 )]
 struct ApiDoc;
@@ -489,4 +594,5 @@ fn router() -> Router<Arc<Shared>> {
         .route("/api/v1/marketing/coupons", get(my_coupons))
         .route("/api/v1/marketing/member", get(my_member))
         .route("/api/v1/marketing/member/points", get(my_points))
+        .route("/api/v1/marketing/promotions", get(promotions))
 }

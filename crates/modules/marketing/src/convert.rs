@@ -133,7 +133,11 @@ pub fn entry(e: &crate::entity::ledger::Model) -> pb::PointsEntry {
         ),
         delta: e.delta,
         balance_after: e.balance_after,
-        kind: e.kind.to_uppercase(),
+        kind: if e.kind == crate::points::BOOKING_COMPLETED {
+            "BOOKING_COMPLETED".into()
+        } else {
+            e.kind.to_uppercase()
+        },
         order: if e.order_id.is_empty() {
             String::new()
         } else {

@@ -115,12 +115,18 @@ pub struct Terms {
     pub claimable: bool,
 }
 
-fn timestamp(t: &Option<prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+pub(crate) fn timestamp(t: &Option<prost_types::Timestamp>) -> Option<DateTime<Utc>> {
     t.as_ref()
         .and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
 }
 
-fn check_title(field: &str, s: &str, min: usize, max: usize, v: &mut Vec<FieldViolation>) {
+pub(crate) fn check_title(
+    field: &str,
+    s: &str,
+    min: usize,
+    max: usize,
+    v: &mut Vec<FieldViolation>,
+) {
     let n = s.trim().chars().count();
     if n < min {
         v.push(FieldViolation::required(field));
@@ -130,7 +136,7 @@ fn check_title(field: &str, s: &str, min: usize, max: usize, v: &mut Vec<FieldVi
 }
 
 /// The ids of `names` (of tenant `t`), or violations of `field`.
-fn ids_in<C: mm_kernel::names::Collection>(
+pub(crate) fn ids_in<C: mm_kernel::names::Collection>(
     t: TenantId,
     names: &[String],
     field: &str,

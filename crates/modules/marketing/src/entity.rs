@@ -2,7 +2,7 @@
 //! service. Every table here belongs to a tenant: its `tenant_id` is a [`mm_kernel::TenantId`],
 //! and [`mm_kernel::tenant_owned!`] lets a [`mm_kernel::TenantScope`] write the tenant filter.
 
-mm_kernel::tenant_owned!(templates, coupons, members, ledger);
+mm_kernel::tenant_owned!(templates, coupons, members, ledger, promotions);
 
 /// `marketing_coupon_templates`: the terms coupons are claimed under, and their counters.
 pub mod templates {
@@ -142,6 +142,42 @@ pub mod ledger {
         pub reason: String,
         pub actor: String,
         pub created_at: ChronoDateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `marketing_promotions`: a full reduction or a time-limited discount.
+pub mod promotions {
+    use mm_kernel::TenantId;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "marketing_promotions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: TenantId,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub promotion_id: String,
+        pub title_zh: String,
+        pub title_en: String,
+        /// "TIERED" or "PERCENT_OFF".
+        pub kind: String,
+        /// JSON array of `crate::promotions::Tier`.
+        pub tiers: String,
+        pub percent_off: i32,
+        /// JSON arrays of ids.
+        pub product_ids: String,
+        pub category_ids: String,
+        pub starts_at: ChronoDateTimeUtc,
+        pub ends_at: ChronoDateTimeUtc,
+        /// "active" or "stopped".
+        pub state: String,
+        pub created_at: ChronoDateTimeUtc,
+        pub updated_at: ChronoDateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,9 @@ pub enum MarketingError {
     /// No such template in this shop.
     #[error("coupon template {template} not found")]
     TemplateNotFound { template: String },
+    /// No such promotion in this shop.
+    #[error("promotion {promotion} not found")]
+    PromotionNotFound { promotion: String },
     /// The template was stopped: nothing more is handed out.
     #[error("this coupon is no longer handed out")]
     TemplateStopped,
@@ -56,7 +59,7 @@ impl DomainError for MarketingError {
     fn code(&self) -> Code {
         match self {
             Self::Request(e) => e.code(),
-            Self::TemplateNotFound { .. } => Code::NotFound,
+            Self::TemplateNotFound { .. } | Self::PromotionNotFound { .. } => Code::NotFound,
             Self::Unavailable(_) => Code::Unavailable,
             Self::ModuleDisabled => Code::FailedPrecondition,
             Self::TemplateStopped
@@ -77,6 +80,7 @@ impl DomainError for MarketingError {
             Self::ModuleDisabled => "MODULE_DISABLED",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::TemplateNotFound { .. } => "COUPON_TEMPLATE_NOT_FOUND",
+            Self::PromotionNotFound { .. } => "PROMOTION_NOT_FOUND",
             Self::TemplateStopped => "COUPON_TEMPLATE_STOPPED",
             Self::NotClaimable => "COUPON_NOT_CLAIMABLE",
             Self::TemplateExpired => "COUPON_TEMPLATE_EXPIRED",
@@ -110,6 +114,9 @@ impl DomainError for MarketingError {
         match self {
             Self::TemplateNotFound { template } => {
                 m.insert("template".into(), template.clone());
+            }
+            Self::PromotionNotFound { promotion } => {
+                m.insert("promotion".into(), promotion.clone());
             }
             Self::LimitReached { limit } => {
                 m.insert("limit".into(), limit.to_string());

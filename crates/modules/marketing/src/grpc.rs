@@ -9,10 +9,12 @@ use mm_proto::minimodules::ordering::v1 as opb;
 use pb::coupon_service_server::CouponService;
 use pb::member_service_server::MemberService;
 use pb::order_discounts_server::OrderDiscounts;
+use pb::promotion_service_server::PromotionService;
 use tonic::{Request, Response, Status};
 
 use crate::convert;
-use crate::names::{MemberName, TemplateName, Users};
+use crate::names::{MemberName, PromotionName, TemplateName, Users};
+use crate::promotions::{self, PromotionChanges};
 use crate::repo::{self, TemplateChanges};
 use crate::service::MarketingApp;
 
@@ -265,6 +267,98 @@ impl MemberService for MarketingApp {
         ok(pb::AdjustPointsResponse {
             member: Some(convert::member(&view)),
             entry: Some(convert::entry(&entry)),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl PromotionService for MarketingApp {
+    async fn create_promotion(
+        &self,
+        req: Request<pb::CreatePromotionRequest>,
+    ) -> Reply<pb::CreatePromotionResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let p = r.promotion.clone().unwrap_or_default();
+        let row = self.create_promotion(&ctx, tenant, &p).await?;
+        ok(pb::CreatePromotionResponse {
+            promotion: Some(promotions::to_pb(&row)),
+        })
+    }
+
+    async fn list_promotions(
+        &self,
+        req: Request<pb::ListPromotionsRequest>,
+    ) -> Reply<pb::ListPromotionsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.get_ref();
+        let tenant = tenant_from_name(&r.parent, "parent")?;
+        let rows = self
+            .list_promotions(
+                &ctx,
+                tenant,
+                crate::domain::timestamp(&r.window_start),
+                crate::domain::timestamp(&r.window_end),
+            )
+            .await?;
+        ok(pb::ListPromotionsResponse {
+            promotions: rows.iter().map(promotions::to_pb).collect(),
+        })
+    }
+
+    async fn update_promotion(
+        &self,
+        req: Request<pb::UpdatePromotionRequest>,
+    ) -> Reply<pb::UpdatePromotionResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let r = req.into_inner();
+        let p = r.promotion.unwrap_or_default();
+        let (tenant, id) = PromotionName::parse(&p.name, "promotion.name")?.into_parts();
+        let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
+        if paths.is_empty() {
+            return Err(RequestError::invalid("update_mask", "name the fields to change").into());
+        }
+        let mut changes = PromotionChanges::default();
+        for path in paths {
+            match path.as_str() {
+                "title_zh" => changes.title_zh = Some(p.title_zh.clone()),
+                "title_en" => changes.title_en = Some(p.title_en.clone()),
+                "start_time" => {
+                    changes.starts_at =
+                        Some(crate::domain::timestamp(&p.start_time).ok_or_else(|| {
+                            RequestError::invalid("promotion.start_time", "is required")
+                        })?);
+                }
+                "end_time" => {
+                    changes.ends_at =
+                        Some(crate::domain::timestamp(&p.end_time).ok_or_else(|| {
+                            RequestError::invalid("promotion.end_time", "is required")
+                        })?);
+                }
+                "state" => match pb::PromotionState::try_from(p.state) {
+                    Ok(pb::PromotionState::Stopped) => changes.stop = true,
+                    Ok(pb::PromotionState::Active) => {}
+                    _ => {
+                        return Err(RequestError::invalid(
+                            "promotion.state",
+                            "must be ACTIVE or STOPPED",
+                        )
+                        .into());
+                    }
+                },
+                other => {
+                    return Err(RequestError::invalid(
+                        "update_mask",
+                        format!("unknown or unchangeable field {other:?}"),
+                    )
+                    .into());
+                }
+            }
+        }
+        let row = self.update_promotion(&ctx, tenant, &id, changes).await?;
+        ok(pb::UpdatePromotionResponse {
+            promotion: Some(promotions::to_pb(&row)),
         })
     }
 }

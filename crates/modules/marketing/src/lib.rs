@@ -10,6 +10,7 @@
 //! and the tenant module's config through `mm_kernel::module_config`.
 
 pub mod bff;
+mod checkout;
 mod convert;
 pub mod domain;
 mod entity;
@@ -18,6 +19,7 @@ mod grpc;
 pub mod migrations;
 pub mod names;
 mod points;
+pub mod promotions;
 mod repo;
 pub mod service;
 
@@ -25,6 +27,9 @@ use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
 use mm_proto::minimodules::marketing::v1::coupon_service_server::{self, CouponServiceServer};
 use mm_proto::minimodules::marketing::v1::member_service_server::{self, MemberServiceServer};
 use mm_proto::minimodules::marketing::v1::order_discounts_server::{self, OrderDiscountsServer};
+use mm_proto::minimodules::marketing::v1::promotion_service_server::{
+    self, PromotionServiceServer,
+};
 pub use service::MarketingApp;
 
 /// The module spec.
@@ -68,11 +73,15 @@ fn mount(
         MemberServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
     );
     routes.add_service(
+        PromotionServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
+    );
+    routes.add_service(
         OrderDiscountsServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
     );
     Ok(vec![
         coupon_service_server::SERVICE_NAME,
         member_service_server::SERVICE_NAME,
+        promotion_service_server::SERVICE_NAME,
         order_discounts_server::SERVICE_NAME,
     ])
 }

@@ -7,6 +7,8 @@ mm_kernel::collections! {
     CouponTemplates = "couponTemplates";
     /// "tenants/{tenant}/coupons/{coupon}".
     Coupons = "coupons";
+    /// "tenants/{tenant}/promotions/{promotion}".
+    Promotions = "promotions";
     /// "tenants/{tenant}/members/{user}": a customer as a member (the id is identity's user id).
     Members = "members" (chosen);
     /// Identity's "tenants/{tenant}/users/{user}": a coupon's holder.
@@ -29,3 +31,5 @@ pub type UserName = Child<Users>;
 pub type OrderName = Child<Orders>;
 /// "tenants/{tenant}/members/{user}".
 pub type MemberName = Child<Members>;
+/// "tenants/{tenant}/promotions/{promotion}".
+pub type PromotionName = Child<Promotions>;

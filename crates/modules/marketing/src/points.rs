@@ -36,6 +36,20 @@ pub const ORDER_PAID: &str = "order_paid";
 pub const ORDER_REFUNDED: &str = "order_refunded";
 /// Staff's adjustment.
 pub const ADJUSTED: &str = "adjusted";
+/// Points paid with at checkout.
+pub const ORDER_SPENT: &str = "order_spent";
+/// Spent points given back (the order called off or refunded).
+pub const ORDER_RETURNED: &str = "order_returned";
+/// Points for a completed booking.
+pub const BOOKING_COMPLETED: &str = "booking_done";
+
+/// What became of paying with points.
+pub(crate) enum Spent {
+    /// Taken: the entry.
+    Taken(Box<ledger::Model>),
+    /// The balance is short of it now.
+    Short,
+}
 
 /// The level a member reaches under `config`.
 pub fn level(config: &Config, m: &members::Model) -> (Option<Level>, Option<Level>) {
@@ -156,6 +170,76 @@ impl MarketingApp {
                     order_fen: paid_fen.max(0),
                     kind: ORDER_PAID,
                     source: format!("orders/{order}:earn"),
+                    order,
+                    reason: "",
+                    actor: "ordering",
+                },
+            )
+            .await?;
+        Ok(matches!(applied, Applied::Done(..)))
+    }
+
+    /// Pays `points` (worth `off_fen`) of the customer's towards `order`, once per order: a
+    /// repeat answers the first entry.
+    pub(crate) async fn spend(
+        &self,
+        scope: &TenantScope,
+        customer: &str,
+        order: &str,
+        points: i64,
+        off_fen: i64,
+    ) -> Result<Spent> {
+        let source = format!("orders/{order}:spend");
+        let applied = self
+            .apply(
+                scope,
+                Change {
+                    customer,
+                    delta: -points,
+                    lifetime_delta: 0,
+                    spend_delta: 0,
+                    order_fen: off_fen,
+                    kind: ORDER_SPENT,
+                    source: source.clone(),
+                    order,
+                    reason: "",
+                    actor: "ordering",
+                },
+            )
+            .await?;
+        match applied {
+            Applied::Done(done) => Ok(Spent::Taken(Box::new(done.1))),
+            Applied::Insufficient => Ok(Spent::Short),
+            Applied::Repeat => {
+                let txn = scope.one(&self.db).await?;
+                let e = repo::entry_by_source(&txn, scope, &source).await?;
+                txn.commit().await?;
+                e.map(|e| Spent::Taken(Box::new(e)))
+                    .ok_or_else(|| anyhow::anyhow!("a repeated spend without its entry").into())
+            }
+        }
+    }
+
+    /// Gives back the points an order paid with (called off or refunded); false when it paid
+    /// with none or they were given back before.
+    pub(crate) async fn give_back_spent(&self, scope: &TenantScope, order: &str) -> Result<bool> {
+        let txn = scope.one(&self.db).await?;
+        let spent = repo::entry_by_source(&txn, scope, &format!("orders/{order}:spend")).await?;
+        txn.commit().await?;
+        let Some(spent) = spent else {
+            return Ok(false);
+        };
+        let applied = self
+            .apply(
+                scope,
+                Change {
+                    customer: &spent.customer_id,
+                    delta: -spent.delta,
+                    lifetime_delta: 0,
+                    spend_delta: 0,
+                    order_fen: spent.order_fen,
+                    kind: ORDER_RETURNED,
+                    source: format!("orders/{order}:return"),
                     order,
                     reason: "",
                     actor: "ordering",

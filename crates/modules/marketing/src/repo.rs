@@ -14,7 +14,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use crate::entity::{coupons, ledger, members, templates};
+use crate::entity::{coupons, ledger, members, promotions, templates};
 
 /// Coupon states as stored.
 pub const AVAILABLE: &str = "available";
@@ -575,6 +575,99 @@ pub async fn list_entries(
         .limit(limit);
     if let Some(b) = before {
         q = q.filter(ledger::Column::EntryId.lt(b));
+    }
+    q.all(db).await
+}
+
+/// Stores a new promotion.
+pub async fn insert_promotion(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: promotions::Model,
+) -> Result<(), DbErr> {
+    let row = promotions::Model {
+        tenant_id: scope.tenant(),
+        ..row
+    };
+    promotions::Entity::insert(row.into_active_model())
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// One promotion of the tenant.
+pub async fn find_promotion(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    id: &str,
+) -> Result<Option<promotions::Model>, DbErr> {
+    scope
+        .find::<promotions::Entity>()
+        .filter(promotions::Column::PromotionId.eq(id))
+        .one(db)
+        .await
+}
+
+/// Writes a promotion's titles, dates and state.
+pub async fn save_promotion(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    row: &promotions::Model,
+) -> Result<(), DbErr> {
+    scope
+        .update_many::<promotions::Entity>()
+        .col_expr(
+            promotions::Column::TitleZh,
+            Expr::value(row.title_zh.clone()),
+        )
+        .col_expr(
+            promotions::Column::TitleEn,
+            Expr::value(row.title_en.clone()),
+        )
+        .col_expr(promotions::Column::StartsAt, Expr::value(row.starts_at))
+        .col_expr(promotions::Column::EndsAt, Expr::value(row.ends_at))
+        .col_expr(promotions::Column::State, Expr::value(row.state.clone()))
+        .col_expr(promotions::Column::UpdatedAt, Expr::value(row.updated_at))
+        .filter(promotions::Column::PromotionId.eq(row.promotion_id.clone()))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// The tenant's promotions running at `now`.
+pub async fn running_promotions(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    now: DateTime<Utc>,
+) -> Result<Vec<promotions::Model>, DbErr> {
+    scope
+        .find::<promotions::Entity>()
+        .filter(promotions::Column::State.eq(ACTIVE))
+        .filter(promotions::Column::EndsAt.gt(now))
+        .filter(promotions::Column::StartsAt.lte(now))
+        .order_by_asc(promotions::Column::PromotionId)
+        .limit(50)
+        .all(db)
+        .await
+}
+
+/// The tenant's promotions overlapping `[from, to)`, latest start first (at most 200).
+pub async fn list_promotions(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<promotions::Model>, DbErr> {
+    let mut q = scope
+        .find::<promotions::Entity>()
+        .order_by_desc(promotions::Column::StartsAt)
+        .order_by_desc(promotions::Column::PromotionId)
+        .limit(200);
+    if let Some(f) = from {
+        q = q.filter(promotions::Column::EndsAt.gt(f));
+    }
+    if let Some(t) = to {
+        q = q.filter(promotions::Column::StartsAt.lt(t));
     }
     q.all(db).await
 }

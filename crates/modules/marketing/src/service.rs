@@ -19,16 +19,14 @@ use mm_kernel::{RequestContext, Role, TenantId, TenantScope};
 use mm_proto::minimodules::ordering::v1 as opb;
 use sea_orm::DatabaseConnection;
 
-use crate::domain::{self, BasketLine, Kind, Terms};
+use crate::domain::{self, Kind, Terms};
 use crate::entity::{coupons, templates};
 use crate::error::{MarketingError, Result};
-use crate::names::{Categories, Coupons, Members, Orders, Products, Users};
+use crate::names::{Orders, Users};
 use crate::repo::{self, TemplateChanges};
 
 /// The module id, as ordering's discount contract and the templates' scopes name it.
 pub const MODULE: &str = "marketing";
-/// The checkout this module discounts through ordering's contract.
-const ORDERING: &str = "ordering";
 
 /// The marketing config (defaults filled in by the tenant module).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -45,6 +43,12 @@ pub struct Config {
     /// Member levels, lowest first.
     #[serde(default)]
     pub levels: Vec<domain::Level>,
+    /// Points that pay one yuan at checkout; 0: points do not pay.
+    #[serde(default)]
+    pub points_per_yuan_off: i64,
+    /// The most of an order (after other discounts) points may pay, in percent.
+    #[serde(default)]
+    pub points_cap_percent: i64,
 }
 
 /// How a coupon was had.
@@ -557,7 +561,7 @@ impl MarketingApp {
 
     /// Hands the customer the welcome coupon once, if the shop set one; failures (none left, the
     /// template stopped) leave the customer without it, as a claim would.
-    async fn welcome(&self, scope: &TenantScope, config: &Config, customer: &str) {
+    pub(crate) async fn welcome(&self, scope: &TenantScope, config: &Config, customer: &str) {
         let key = (scope.tenant(), customer.to_string());
         if config.welcome_coupon_template.is_empty()
             || self.welcomed.lock().is_ok_and(|w| w.contains(&key))
@@ -632,7 +636,7 @@ impl MarketingApp {
         Ok((held, next))
     }
 
-    async fn with_templates(
+    pub(crate) async fn with_templates(
         &self,
         db: &impl sea_orm::ConnectionTrait,
         scope: &TenantScope,
@@ -652,256 +656,6 @@ impl MarketingApp {
                 Some(Held { coupon, template })
             })
             .collect())
-    }
-
-    // ---- ordering's discount contract ----
-
-    /// The basket's lines and customer, checked as ordering's contract sends them.
-    fn basket(
-        tenant: TenantId,
-        b: Option<&opb::DiscountBasket>,
-    ) -> Result<(String, Vec<BasketLine>, Choice)> {
-        let b = b.ok_or_else(|| RequestError::invalid("basket", "is required"))?;
-        let customer = Child::<Users>::id_in(tenant, &b.customer, "basket.customer")?;
-        let mut lines = Vec::new();
-        for l in &b.lines {
-            lines.push(BasketLine {
-                product_id: Child::<Products>::id_in(tenant, &l.product, "basket.lines.product")?,
-                sku_id: l.sku_id.clone(),
-                category_id: if l.category.is_empty() {
-                    String::new()
-                } else {
-                    Child::<Categories>::id_in(tenant, &l.category, "basket.lines.category")?
-                },
-                unit_price_fen: l.unit_price_fen,
-                quantity: i64::from(l.quantity),
-            });
-        }
-        let choice = if b.no_coupon {
-            Choice::None
-        } else if b.coupon.is_empty() {
-            Choice::Best
-        } else {
-            Choice::Picked(Child::<Coupons>::id_in(tenant, &b.coupon, "basket.coupon")?)
-        };
-        Ok((customer, lines, choice))
-    }
-
-    /// The customer's usable coupons against the basket, best first.
-    async fn options(
-        &self,
-        db: &impl sea_orm::ConnectionTrait,
-        scope: &TenantScope,
-        customer: &str,
-        lines: &[BasketLine],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Option_>> {
-        let usable = repo::usable(db, scope, customer, now).await?;
-        self.rank(db, scope, usable, lines).await
-    }
-
-    /// Coupons against the basket, best first.
-    async fn rank(
-        &self,
-        db: &impl sea_orm::ConnectionTrait,
-        scope: &TenantScope,
-        usable: Vec<coupons::Model>,
-        lines: &[BasketLine],
-    ) -> Result<Vec<Option_>> {
-        if usable.is_empty() {
-            return Ok(Vec::new());
-        }
-        let held = self.with_templates(db, scope, usable).await?;
-        let mut options: Vec<Option_> = held
-            .into_iter()
-            .map(|h| {
-                let terms = terms_of(&h.template);
-                let off = domain::discount(&terms, ORDERING, lines);
-                Option_ {
-                    held: h,
-                    terms,
-                    off,
-                }
-            })
-            .collect();
-        // Most off first; of equals, the one expiring first.
-        options.sort_by(|a, b| {
-            b.off
-                .unwrap_or(0)
-                .cmp(&a.off.unwrap_or(0))
-                .then(a.held.coupon.valid_until.cmp(&b.held.coupon.valid_until))
-        });
-        Ok(options)
-    }
-
-    /// The member level's discount off the basket's lines, when the customer's level has one.
-    async fn level_discount(
-        &self,
-        db: &impl sea_orm::ConnectionTrait,
-        scope: &TenantScope,
-        config: &Config,
-        customer: &str,
-        lines: &[BasketLine],
-    ) -> Result<Option<opb::Discount>> {
-        if config.levels.iter().all(|l| l.discount_percent <= 0) {
-            return Ok(None);
-        }
-        let Some(member) = repo::find_member(db, scope, customer).await? else {
-            return Ok(None);
-        };
-        let (Some(level), _) = crate::points::level(config, &member) else {
-            return Ok(None);
-        };
-        let items: i64 = lines
-            .iter()
-            .map(|l| l.unit_price_fen.saturating_mul(l.quantity.max(0)))
-            .fold(0, i64::saturating_add);
-        let off = domain::level_discount(&level, items);
-        if off <= 0 {
-            return Ok(None);
-        }
-        let en = if level.name_en.is_empty() {
-            level.name_zh.clone()
-        } else {
-            level.name_en.clone()
-        };
-        Ok(Some(opb::Discount {
-            source: name_of::<Members>(scope.tenant(), customer),
-            kind: "MEMBER_LEVEL".into(),
-            label_zh: format!("{}优惠 {}% ", level.name_zh, level.discount_percent)
-                .trim_end()
-                .to_string(),
-            label_en: format!("{en} {}% off", level.discount_percent),
-            amount_fen: off,
-        }))
-    }
-
-    /// What the basket would take off; changes nothing (but may hand out the welcome coupon).
-    pub async fn quote(
-        &self,
-        ctx: &RequestContext,
-        tenant: TenantId,
-        basket: Option<&opb::DiscountBasket>,
-    ) -> Result<opb::QuoteDiscountsResponse> {
-        let scope = ctx.authorize_tenant(&tenant)?;
-        let config = self.config(tenant).await?;
-        let (customer, lines, choice) = Self::basket(tenant, basket)?;
-        self.welcome(&scope, &config, &customer).await;
-        let now = self.clock.now();
-        let txn = scope.one(&self.db).await?;
-        let options = self.options(&txn, &scope, &customer, &lines, now).await?;
-        let level = self
-            .level_discount(&txn, &scope, &config, &customer, &lines)
-            .await?;
-        txn.commit().await?;
-        let mut out = opb::QuoteDiscountsResponse {
-            coupons: options.iter().map(|o| o.to_pb(tenant)).collect(),
-            discounts: level.into_iter().collect(),
-            ..Default::default()
-        };
-        match choice {
-            Choice::None => {}
-            Choice::Best => {
-                if let Some(best) = options.iter().find(|o| o.off.is_ok_and(|x| x > 0)) {
-                    out.discounts.push(best.discount(tenant));
-                }
-            }
-            Choice::Picked(id) => match options.iter().find(|o| o.held.coupon.coupon_id == id) {
-                None => out.coupon_problem = "COUPON_UNAVAILABLE".into(),
-                Some(o) => match o.off {
-                    Ok(x) if x > 0 => out.discounts.push(o.discount(tenant)),
-                    Ok(_) => out.coupon_problem = domain::Problem::NotInScope.as_str().into(),
-                    Err(p) => out.coupon_problem = p.as_str().into(),
-                },
-            },
-        }
-        Ok(out)
-    }
-
-    /// Locks the chosen coupon to an order; the same order again answers what it locked.
-    pub async fn lock(
-        &self,
-        ctx: &RequestContext,
-        tenant: TenantId,
-        order: &str,
-        basket: Option<&opb::DiscountBasket>,
-    ) -> Result<Vec<opb::Discount>> {
-        let scope = ctx.authorize_tenant(&tenant)?;
-        let config = self.config(tenant).await?;
-        let order = Child::<Orders>::id_in(tenant, order, "order")?;
-        let (customer, lines, choice) = Self::basket(tenant, basket)?;
-        let now = self.clock.now();
-        // Read first, write only what there is to lock: most orders carry no coupon, and they
-        // must not queue for SQLite's one writer (or take a lock) for nothing.
-        let txn = scope.one(&self.db).await?;
-        let (locked, usable) = repo::for_checkout(&txn, &scope, &customer, &order, now).await?;
-        let level: Vec<opb::Discount> = self
-            .level_discount(&txn, &scope, &config, &customer, &lines)
-            .await?
-            .into_iter()
-            .collect();
-        if !locked.is_empty() {
-            let held = self.with_templates(&txn, &scope, locked).await?;
-            txn.commit().await?;
-            return Ok(level
-                .into_iter()
-                .chain(
-                    held.into_iter()
-                        .map(|h| discount_of(tenant, &h.coupon, &terms_of(&h.template))),
-                )
-                .collect());
-        }
-        let options = self.rank(&txn, &scope, usable, &lines).await?;
-        txn.commit().await?;
-        let candidates: Vec<&Option_> = match &choice {
-            Choice::None => Vec::new(),
-            Choice::Best => options
-                .iter()
-                .filter(|o| o.off.is_ok_and(|x| x > 0))
-                .collect(),
-            Choice::Picked(id) => {
-                let Some(o) = options.iter().find(|o| &o.held.coupon.coupon_id == id) else {
-                    return Err(MarketingError::CouponUnavailable);
-                };
-                match o.off {
-                    Ok(x) if x > 0 => vec![o],
-                    Ok(_) => {
-                        return Err(MarketingError::CouponNotApplicable {
-                            problem: domain::Problem::NotInScope.as_str(),
-                        });
-                    }
-                    Err(p) => {
-                        return Err(MarketingError::CouponNotApplicable {
-                            problem: p.as_str(),
-                        });
-                    }
-                }
-            }
-        };
-        for o in candidates {
-            let off = o.off.unwrap_or(0);
-            // One conditional update: of concurrent checkouts with this coupon, one wins; the
-            // others take the next best (or, having picked it, are refused).
-            let txn = scope.one(&self.db).await?;
-            let won = repo::lock(
-                &txn,
-                &scope,
-                &o.held.coupon.coupon_id,
-                &customer,
-                &order,
-                off,
-                now,
-            )
-            .await?;
-            txn.commit().await?;
-            if won {
-                return Ok(level.into_iter().chain([o.discount(tenant)]).collect());
-            }
-            if matches!(choice, Choice::Picked(_)) {
-                return Err(MarketingError::CouponUnavailable);
-            }
-        }
-        Ok(level)
     }
 
     /// Applies what became of an order; false when nothing changed (a repeat, or no coupon).
@@ -929,6 +683,10 @@ impl MarketingApp {
             },
             (opb::OrderDiscountEventKind::Refunded, _) => {
                 points = self.take_back(&scope, &order).await?;
+                points |= self.give_back_spent(&scope, &order).await?;
+            }
+            (opb::OrderDiscountEventKind::Released, _) => {
+                points = self.give_back_spent(&scope, &order).await?;
             }
             _ => {}
         }
@@ -995,60 +753,5 @@ impl MarketingApp {
         };
         txn.commit().await?;
         Ok(applied || points)
-    }
-}
-
-/// Which coupon the customer wants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Choice {
-    /// None at all.
-    None,
-    /// The server's best.
-    Best,
-    /// This one (its id).
-    Picked(String),
-}
-
-/// One usable coupon against a basket.
-struct Option_ {
-    held: Held,
-    terms: Terms,
-    off: std::result::Result<i64, domain::Problem>,
-}
-
-impl Option_ {
-    fn to_pb(&self, tenant: TenantId) -> opb::CouponOption {
-        let (zh, en) = domain::label(&self.terms);
-        opb::CouponOption {
-            coupon: name_of::<Coupons>(tenant, &self.held.coupon.coupon_id),
-            title_zh: zh,
-            title_en: en,
-            amount_fen: self.off.unwrap_or(0),
-            problem: match self.off {
-                Ok(x) if x > 0 => String::new(),
-                Ok(_) => domain::Problem::NotInScope.as_str().into(),
-                Err(p) => p.as_str().into(),
-            },
-        }
-    }
-
-    fn discount(&self, tenant: TenantId) -> opb::Discount {
-        let c = coupons::Model {
-            discount_fen: self.off.unwrap_or(0),
-            ..self.held.coupon.clone()
-        };
-        discount_of(tenant, &c, &self.terms)
-    }
-}
-
-/// A coupon's discount as ordering's contract has it.
-fn discount_of(tenant: TenantId, c: &coupons::Model, terms: &Terms) -> opb::Discount {
-    let (label_zh, label_en) = domain::label(terms);
-    opb::Discount {
-        source: name_of::<Coupons>(tenant, &c.coupon_id),
-        kind: "COUPON".into(),
-        label_zh,
-        label_en,
-        amount_fen: c.discount_fen,
     }
 }

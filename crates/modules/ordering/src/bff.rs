@@ -75,6 +75,9 @@ pub struct QuoteBody {
     /// True to use no coupon.
     #[serde(default)]
     pub no_coupon: bool,
+    /// True to pay with points, as many as the shop allows on this basket.
+    #[serde(default)]
+    pub use_points: bool,
 }
 
 /// An order to place. Send an `Idempotency-Key` header: a retry with the same key returns the
@@ -97,6 +100,9 @@ pub struct CreateOrderBody {
     /// True to use no coupon.
     #[serde(default)]
     pub no_coupon: bool,
+    /// True to pay with points, as many as the shop allows on this basket.
+    #[serde(default)]
+    pub use_points: bool,
 }
 
 /// How to pay.
@@ -143,7 +149,7 @@ pub struct AmountsDto {
 /// A discount taken off an order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DiscountDto {
-    /// What it is, e.g. "COUPON".
+    /// What it is: PROMOTION, MEMBER_LEVEL, COUPON or POINTS.
     pub kind: String,
     /// The coupon's id, for a coupon; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -191,6 +197,23 @@ pub struct QuoteDto {
     /// Why the coupon picked cannot be used: COUPON_UNAVAILABLE, BELOW_THRESHOLD, NOT_IN_SCOPE,
     /// ITEM_NOT_IN_BASKET.
     pub coupon_problem: Option<String>,
+    /// What the customer's points could pay; absent when the shop takes no points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<PointsOptionDto>,
+}
+
+/// Points the customer could pay with, against this basket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsOptionDto {
+    /// The customer's balance.
+    pub balance: i64,
+    /// Points this basket can take (whole yuan, within the shop's cap); send use_points to pay
+    /// with them.
+    pub usable_points: i64,
+    /// What they take off, in fen.
+    pub amount_fen: i64,
+    /// Points per yuan off.
+    pub points_per_yuan: i64,
 }
 
 /// An order.
@@ -407,6 +430,7 @@ pub async fn quote(
                 fulfilment: Some(fulfilment(body.fulfilment)),
                 coupon: coupon_choice(tenant, body.coupon_id),
                 no_coupon: body.no_coupon,
+                use_points: body.use_points,
             },
         ))
         .await?
@@ -432,6 +456,12 @@ pub async fn quote(
             })
             .collect(),
         coupon_problem: (!q.coupon_problem.is_empty()).then_some(q.coupon_problem),
+        points: q.points.map(|p| PointsOptionDto {
+            balance: p.balance,
+            usable_points: p.usable_points,
+            amount_fen: p.amount_fen,
+            points_per_yuan: p.points_per_yuan,
+        }),
     }))
 }
 
@@ -471,6 +501,7 @@ pub async fn create_order(
                 expected_total_fen: body.expected_total_fen,
                 coupon: coupon_choice(tenant, body.coupon_id),
                 no_coupon: body.no_coupon,
+                use_points: body.use_points,
             },
         ))
         .await?
@@ -681,6 +712,7 @@ pub fn def() -> mm_kernel::module::BffDef {
         AmountsDto,
         DiscountDto,
         CouponOptionDto,
+        PointsOptionDto,
         QuoteDto,
         OrderDto,
         OrdersPageDto,

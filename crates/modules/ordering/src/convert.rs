@@ -283,6 +283,7 @@ pub fn basket(
             address,
         },
         coupon,
+        use_points: false,
     })
 }
 

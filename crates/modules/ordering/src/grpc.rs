@@ -73,13 +73,14 @@ impl OrderService for OrderingApp {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.get_ref();
         let tenant = tenant_from_name(&r.parent, "parent")?;
-        let basket = convert::basket(
+        let mut basket = convert::basket(
             tenant,
             &r.items,
             r.fulfilment.as_ref(),
             &r.coupon,
             r.no_coupon,
         )?;
+        basket.use_points = r.use_points;
         let q = self.quote(&ctx, tenant, &basket).await?;
         ok(pb::QuoteOrderResponse {
             quote: Some(pb::Quote {
@@ -101,6 +102,7 @@ impl OrderService for OrderingApp {
                     .collect(),
                 coupons: q.quoted.coupons,
                 coupon_problem: q.quoted.coupon_problem,
+                points: q.quoted.points,
             }),
         })
     }
@@ -112,13 +114,14 @@ impl OrderService for OrderingApp {
         let ctx = RequestContext::from_request(&req)?;
         let r = req.into_inner();
         let tenant = tenant_from_name(&r.parent, "parent")?;
-        let basket = convert::basket(
+        let mut basket = convert::basket(
             tenant,
             &r.items,
             r.fulfilment.as_ref(),
             &r.coupon,
             r.no_coupon,
         )?;
+        basket.use_points = r.use_points;
         let row = self
             .create_order(
                 &ctx,

@@ -75,6 +75,8 @@ pub struct Basket {
     pub fulfilment: Fulfilment,
     /// The coupon wanted.
     pub coupon: CouponChoice,
+    /// Whether to pay with points, as many as the shop allows.
+    pub use_points: bool,
 }
 
 /// What CreateOrder asks for beyond the basket.
@@ -243,7 +245,7 @@ impl OrderingApp {
         let mut quoted = crate::upstream::Quoted::default();
         let services = self.upstream.discounters(tenant).await?;
         if let (false, (_, Some(customer))) = (services.is_empty(), actor(ctx)?) {
-            let b = Upstream::discount_basket(tenant, &customer, &lines, &basket.coupon);
+            let b = Upstream::discount_basket(tenant, &customer, &lines, basket);
             quoted = self.upstream.quote_discounts(tenant, &services, &b).await?;
             priced.amounts = domain::discounted(priced.amounts, &quoted.discounts);
         }
@@ -481,7 +483,7 @@ impl OrderingApp {
                 }
             };
             if !services.is_empty() {
-                let b = Upstream::discount_basket(tenant, customer, &lines, &basket.coupon);
+                let b = Upstream::discount_basket(tenant, customer, &lines, &basket);
                 match self
                     .upstream
                     .lock_discounts(tenant, &services, &id, &b)

@@ -249,6 +249,8 @@ pub struct Quoted {
     pub coupons: Vec<pb::CouponOption>,
     /// Why the coupon picked cannot be used.
     pub coupon_problem: String,
+    /// What the customer's points could pay.
+    pub points: Option<pb::PointsOption>,
 }
 
 fn discount(service: &str, d: pb::Discount) -> Discount {
@@ -282,8 +284,9 @@ impl Upstream {
         t: TenantId,
         customer: &str,
         lines: &[Line],
-        choice: &crate::service::CouponChoice,
+        basket: &crate::service::Basket,
     ) -> pb::DiscountBasket {
+        let choice = &basket.coupon;
         use crate::service::CouponChoice;
         pb::DiscountBasket {
             customer: name_of::<Users>(t, customer),
@@ -310,6 +313,7 @@ impl Upstream {
                 _ => String::new(),
             },
             no_coupon: matches!(choice, CouponChoice::None),
+            use_points: basket.use_points,
         }
     }
 
@@ -341,6 +345,9 @@ impl Upstream {
             out.coupons.extend(r.coupons);
             if out.coupon_problem.is_empty() {
                 out.coupon_problem = r.coupon_problem;
+            }
+            if out.points.is_none() {
+                out.points = r.points;
             }
         }
         Ok(out)

@@ -786,6 +786,44 @@ fn marketing_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
             ..Default::default()
         }
         .encode_to_vec(),
+        "CreatePromotion" => {
+            let at = |h: i64| {
+                Some(mm_kernel::json::timestamp(
+                    chrono::Utc::now() + chrono::Duration::hours(h),
+                ))
+            };
+            mpb::CreatePromotionRequest {
+                parent: tn.to_string(),
+                promotion: Some(mpb::Promotion {
+                    title_zh: "满100减20".into(),
+                    kind: mpb::PromotionKind::Tiered as i32,
+                    tiers: vec![mpb::PromotionTier {
+                        threshold_fen: 10_000,
+                        amount_off_fen: 2_000,
+                    }],
+                    start_time: at(0),
+                    end_time: at(24),
+                    ..Default::default()
+                }),
+            }
+            .encode_to_vec()
+        }
+        "ListPromotions" => mpb::ListPromotionsRequest {
+            parent: tn.to_string(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "UpdatePromotion" => mpb::UpdatePromotionRequest {
+            promotion: Some(mpb::Promotion {
+                name: format!("{tn}/promotions/{}", uuid_str()),
+                title_zh: "新标题".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["title_zh".into()],
+            }),
+        }
+        .encode_to_vec(),
         _ => return None,
     })
 }

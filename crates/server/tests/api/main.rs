@@ -13,6 +13,7 @@ mod helpers;
 mod identity;
 mod malformed;
 mod marketing;
+mod marketing_checkout;
 mod migrations;
 mod modules;
 mod ordering;

@@ -420,7 +420,7 @@ async fn one_coupon_is_used_by_exactly_one_of_fifty_concurrent_orders() {
 
 /// The customer chooses the counter and staff confirm the payment (marketing is told before the
 /// confirmation answers).
-async fn paid_at_counter(app: &TestApp, o: &pb::Order, customer: &str, staff: &str) {
+pub(crate) async fn paid_at_counter(app: &TestApp, o: &pb::Order, customer: &str, staff: &str) {
     orders(app)
         .pay_order(with_token(
             pb::PayOrderRequest {
@@ -434,7 +434,7 @@ async fn paid_at_counter(app: &TestApp, o: &pb::Order, customer: &str, staff: &s
     step(app, "confirm", o, staff).await.expect("confirm");
 }
 
-fn orders_client(
+pub(crate) fn orders_client(
     channel: Channel,
 ) -> mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient<Channel> {
     mm_proto::minimodules::ordering::v1::order_service_client::OrderServiceClient::new(channel)
@@ -572,6 +572,7 @@ async fn the_quote_offers_the_best_coupon_and_the_expected_total_includes_it() {
                 fulfilment: crate::ordering::takeaway(),
                 coupon: coupon.into(),
                 no_coupon,
+                use_points: false,
             },
             &alice,
         );
@@ -842,7 +843,7 @@ async fn the_mini_program_claims_in_the_coupon_centre_and_picks_a_coupon_at_chec
     assert_eq!(order["discounts"][0]["label_zh"], "满10减5");
 }
 
-async fn member(app: &TestApp, s: &Shop, token: &str) -> mpb::Member {
+pub(crate) async fn member(app: &TestApp, s: &Shop, token: &str) -> mpb::Member {
     MemberServiceClient::new(app.channel.clone())
         .get_member(with_token(
             mpb::GetMemberRequest {
