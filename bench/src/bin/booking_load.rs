@@ -257,6 +257,7 @@ async fn main() -> anyhow::Result<()> {
             request_id: format!("bench-{run}-{n}"),
             note: String::new(),
             remind: false,
+            ..Default::default()
         };
         let tok = tok.clone();
         async move {

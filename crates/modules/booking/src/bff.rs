@@ -120,7 +120,7 @@ pub struct ReservationDto {
     pub local_start: String,
     /// Price in fen.
     pub price_fen: i64,
-    /// Deposit in fen.
+    /// Deposit in fen, after discounts: what is left to pay.
     pub deposit_fen: i64,
     /// "none", "unpaid" (paying confirms the booking), "paid", "refunding" or "refunded".
     pub deposit_status: String,
@@ -131,6 +131,10 @@ pub struct ReservationDto {
     pub expire_time: Option<String>,
     /// Note.
     pub note: String,
+    /// Taken off the deposit by discounts (a coupon), in fen; `deposit_fen` is what is left.
+    pub deposit_discount_fen: i64,
+    /// The discounts taken off the deposit.
+    pub discounts: Vec<DepositDiscountDto>,
 }
 
 /// A page of the customer's bookings.
@@ -159,6 +163,29 @@ pub struct HoldBody {
     /// module's config) in `wx.requestSubscribeMessage`.
     #[serde(default)]
     pub remind: bool,
+    /// A coupon for the deposit (its id, from the customer's coupons for booking); absent takes
+    /// the best one the customer holds.
+    #[serde(default)]
+    pub coupon_id: Option<String>,
+    /// True to use no coupon on the deposit.
+    #[serde(default)]
+    pub no_coupon: bool,
+}
+
+/// A discount taken off a deposit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepositDiscountDto {
+    /// What it is, e.g. "COUPON".
+    pub kind: String,
+    /// The coupon's id, for a coupon; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon_id: Option<String>,
+    /// Label in Chinese.
+    pub label_zh: String,
+    /// Label in English.
+    pub label_en: String,
+    /// Fen taken off.
+    pub amount_fen: i64,
 }
 
 /// The answer to a deposit pay call.
@@ -257,6 +284,18 @@ fn reservation_dto(r: pb::Reservation) -> ReservationDto {
         remind: r.remind,
         expire_time: r.expire_time.map(|t| rfc3339(Some(t))),
         note: r.note,
+        deposit_discount_fen: r.deposit_discount_fen,
+        discounts: r
+            .discounts
+            .into_iter()
+            .map(|d| DepositDiscountDto {
+                coupon_id: (d.kind == "COUPON").then(|| last(&d.source)),
+                kind: d.kind,
+                label_zh: d.label_zh,
+                label_en: d.label_en,
+                amount_fen: d.amount_fen,
+            })
+            .collect(),
     }
 }
 
@@ -467,6 +506,11 @@ pub async fn hold(
                 request_id: key,
                 note: body.note,
                 remind: body.remind,
+                coupon: match body.coupon_id {
+                    Some(id) if !id.is_empty() => format!("{}/coupons/{id}", tenant_name(tenant)),
+                    _ => String::new(),
+                },
+                no_coupon: body.no_coupon,
             },
         ))
         .await?
@@ -701,6 +745,7 @@ pub fn def() -> mm_kernel::module::BffDef {
         SlotDto,
         SlotsDto,
         ReservationDto,
+        DepositDiscountDto,
         ReservationsPageDto,
         HoldBody,
         RescheduleBody,

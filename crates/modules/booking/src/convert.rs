@@ -386,5 +386,17 @@ pub fn reservation(r: &reservations::Model, offset: chrono::FixedOffset) -> pb::
         } as i32,
         remind: r.remind,
         transaction_id: r.transaction_id.clone().unwrap_or_default(),
+        deposit_discount_fen: r.discount_fen,
+        discounts: serde_json::from_str::<Vec<crate::domain::DepositDiscount>>(&r.discounts)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| pb::DepositDiscount {
+                source: d.source,
+                kind: d.kind,
+                label_zh: d.label_zh,
+                label_en: d.label_en,
+                amount_fen: d.amount_fen,
+            })
+            .collect(),
     }
 }

@@ -905,3 +905,20 @@ mod tests {
         assert_eq!(c.offset().local_minus_utc(), 8 * 3600);
     }
 }
+
+/// A discount taken off a deposit, as stored on the reservation (`discounts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositDiscount {
+    /// The gRPC service of the module that granted it (told what becomes of the booking).
+    pub service: String,
+    /// What it is, e.g. "tenants/{t}/coupons/{c}".
+    pub source: String,
+    /// e.g. "COUPON".
+    pub kind: String,
+    /// Label (Chinese).
+    pub label_zh: String,
+    /// Label (English).
+    pub label_en: String,
+    /// Fen taken off.
+    pub amount_fen: i64,
+}

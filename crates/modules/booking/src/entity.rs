@@ -130,6 +130,10 @@ pub mod reservations {
         pub prepay_id: Option<String>,
         pub transaction_id: Option<String>,
         pub remind: bool,
+        /// Taken off the deposit by discounts, in fen.
+        pub discount_fen: i64,
+        /// The discounts, JSON (`Vec<crate::domain::DepositDiscount>`).
+        pub discounts: String,
         pub version: i64,
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,

@@ -86,6 +86,10 @@ pub enum BookingError {
     /// or could not be reached.
     #[error(transparent)]
     Payment(#[from] mm_kernel::payments::PaymentRefusal),
+    /// The coupon picked for the deposit cannot be used: used, held elsewhere, expired, or not
+    /// for this booking (`problem` says which).
+    #[error("the coupon cannot be used: {problem}")]
+    CouponUnavailable { problem: String },
     /// Another module could not be reached.
     #[error("{0} is unavailable; retry shortly")]
     Unavailable(String),
@@ -110,6 +114,7 @@ impl DomainError for BookingError {
             | Self::NotStartedYet
             | Self::DepositRequired { .. }
             | Self::PaymentUnavailable(_)
+            | Self::CouponUnavailable { .. }
             // Like ordering's out-of-stock: the request was fine, the world moved.
             | Self::SlotFull => Code::FailedPrecondition,
             Self::Unavailable(_) => Code::Unavailable,
@@ -133,6 +138,7 @@ impl DomainError for BookingError {
             Self::DepositRequired { .. } => "DEPOSIT_REQUIRED",
             Self::PaymentUnavailable(_) => "PAYMENT_UNAVAILABLE",
             Self::PaymentMismatch(_) => "PAYMENT_MISMATCH",
+            Self::CouponUnavailable { .. } => "COUPON_UNAVAILABLE",
             Self::Payment(r) => r.reason(),
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Db(_) => "DATABASE",
@@ -172,6 +178,9 @@ impl DomainError for BookingError {
                 m.insert("cause".into(), cause.key().to_string());
             }
             Self::Payment(r) => m.extend(r.metadata()),
+            Self::CouponUnavailable { problem } => {
+                m.insert("problem".into(), problem.clone());
+            }
             _ => {}
         }
         m

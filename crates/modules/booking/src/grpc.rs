@@ -337,6 +337,8 @@ impl BookingService for BookingApp {
             contact_name: String::new(),
             contact_phone: String::new(),
             remind: r.remind,
+            coupon: r.coupon.clone(),
+            no_coupon: r.no_coupon,
         };
         let res = self.book(&ctx, &scope, b, false).await;
         ok(pb::HoldReservationResponse {
@@ -517,6 +519,8 @@ impl BookingService for BookingApp {
             contact_name: r.contact_name.clone(),
             contact_phone: r.contact_phone.clone(),
             remind: false,
+            coupon: String::new(),
+            no_coupon: true,
         };
         let res = self.book(&ctx, &scope, b, true).await;
         ok(pb::CreateManualReservationResponse {

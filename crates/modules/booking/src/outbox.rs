@@ -131,6 +131,44 @@ pub(crate) async fn withdraw(
     Ok(())
 }
 
+/// Puts a message due now in the outbox inside the caller's transaction (once per reservation
+/// and kind: a second one is the first).
+pub(crate) async fn enqueue_now(
+    txn: &impl ConnectionTrait,
+    scope: &TenantScope,
+    reservation: &str,
+    kind: &str,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let row = outbox::Model {
+        tenant_id: scope.tenant(),
+        message_id: uuid::Uuid::now_v7().to_string(),
+        reservation_id: reservation.to_string(),
+        kind: kind.to_string(),
+        status: "pending".into(),
+        due_at: now,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: String::new(),
+        sent_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    outbox::Entity::insert(row.into_active_model())
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                outbox::Column::TenantId,
+                outbox::Column::ReservationId,
+                outbox::Column::Kind,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
 /// Moves a claimed row to its outcome, in a transaction of its own in the row's tenant's scope.
 async fn settle(
     db: &DatabaseConnection,
@@ -186,6 +224,15 @@ async fn fail_stuck(
                 Expr::value("the sender stopped mid-send; not sent again"),
             )
             .filter(outbox::Column::Status.eq("sending"))
+            .filter(outbox::Column::Kind.eq(REMINDER))
+            .filter(outbox::Column::UpdatedAt.lt(stuck))
+            .exec(db)
+            .await?;
+        // Events a module applies once however often it hears them are simply sent again.
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, Expr::value("pending"))
+            .filter(outbox::Column::Status.eq("sending"))
+            .filter(outbox::Column::Kind.ne(REMINDER))
             .filter(outbox::Column::UpdatedAt.lt(stuck))
             .exec(db)
             .await?;
@@ -243,35 +290,57 @@ impl BookingApp {
         let mut sent = 0;
         for m in due {
             let scope = sys.tenant(m.tenant_id);
-            let txn = scope.begin(&self.db).await?;
-            let claimed = claim(&txn, &scope, &m).await?;
-            txn.commit().await?;
-            if !claimed {
-                continue;
-            }
-            let attempts = m.attempts + 1;
-            match self.send_reminder(&scope, &m, now).await {
-                Ok(true) => {
-                    settle(&self.db, &scope, &m, "sent", None, "").await?;
-                    sent += 1;
-                    tracing::info!(reservation = %m.reservation_id, "reminder sent");
-                }
-                Ok(false) => {
-                    settle(&self.db, &scope, &m, "cancelled", None, "no longer needed").await?
-                }
-                Err(SendError::Retry(why)) if attempts < MAX_ATTEMPTS => {
-                    tracing::warn!(reservation = %m.reservation_id, attempts, error = %why, "reminder failed; retrying later");
-                    let next =
-                        std::cmp::max(Utc::now(), now) + backoff(self.retry_base_ms, attempts);
-                    settle(&self.db, &scope, &m, "pending", Some(next), &why).await?;
-                }
-                Err(SendError::Retry(why) | SendError::Permanent(why)) => {
-                    tracing::warn!(reservation = %m.reservation_id, attempts, error = %why, "reminder given up");
-                    settle(&self.db, &scope, &m, "failed", None, &why).await?;
-                }
+            if self.deliver_one(&scope, &m, now).await? {
+                sent += 1;
             }
         }
         Ok(sent)
+    }
+
+    /// Claims one due message and sends it; true when it was sent.
+    async fn deliver_one(
+        &self,
+        scope: &TenantScope,
+        m: &outbox::Model,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        let txn = scope.begin(&self.db).await?;
+        let claimed = claim(&txn, scope, m).await?;
+        txn.commit().await?;
+        if !claimed {
+            return Ok(false);
+        }
+        let attempts = m.attempts + 1;
+        // Discount events are idempotent where they land: retried for as long as it takes.
+        let event = m.kind.starts_with(crate::service::DISCOUNT_EVENT);
+        let outcome = if event {
+            self.send_discount_event(scope, &m.kind, &m.reservation_id)
+                .await
+        } else {
+            self.send_reminder(scope, m, now).await
+        };
+        match outcome {
+            Ok(true) => {
+                settle(&self.db, scope, m, "sent", None, "").await?;
+                tracing::info!(reservation = %m.reservation_id, kind = %m.kind, "outbox message sent");
+                Ok(true)
+            }
+            Ok(false) => {
+                settle(&self.db, scope, m, "cancelled", None, "no longer needed").await?;
+                Ok(false)
+            }
+            Err(SendError::Retry(why)) if event || attempts < MAX_ATTEMPTS => {
+                tracing::warn!(reservation = %m.reservation_id, kind = %m.kind, attempts, error = %why, "outbox message failed; retrying later");
+                let next = std::cmp::max(Utc::now(), now) + backoff(self.retry_base_ms, attempts);
+                settle(&self.db, scope, m, "pending", Some(next), &why).await?;
+                Ok(false)
+            }
+            Err(SendError::Retry(why) | SendError::Permanent(why)) => {
+                tracing::warn!(reservation = %m.reservation_id, kind = %m.kind, attempts, error = %why, "outbox message given up");
+                settle(&self.db, scope, m, "failed", None, &why).await?;
+                Ok(false)
+            }
+        }
     }
 
     /// Sends one reminder; `Ok(false)` when the booking no longer wants one. The booking and its
@@ -347,6 +416,29 @@ impl BookingApp {
             .await?;
         Ok(true)
     }
+}
+
+/// Sends the reservation's pending messages whose kind starts with `prefix` at once (its
+/// discount events, right after the change that owed them); what fails stays pending.
+pub(crate) async fn deliver_pending(
+    app: &BookingApp,
+    scope: &TenantScope,
+    reservation: &str,
+    prefix: &str,
+) -> anyhow::Result<()> {
+    let txn = scope.begin(&app.db).await?;
+    let rows = scope
+        .find::<outbox::Entity>()
+        .filter(outbox::Column::ReservationId.eq(reservation))
+        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::Kind.starts_with(prefix))
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    for m in rows {
+        app.deliver_one(scope, &m, Utc::now()).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

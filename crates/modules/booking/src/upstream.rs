@@ -2,7 +2,9 @@
 //! token for the tenant it acts for: the tenant module (is booking on, its config:
 //! `mm_kernel::module_config`), payments (deposits through WeChat Pay: prepay, query, refund,
 //! close; what happens to the money comes back through `BookingPaymentEvents`) and identity
-//! (sending a reminder).
+//! (sending a reminder), and the modules serving booking's discount contract (`discounts.proto`:
+//! coupons on deposits, points for completed bookings), found per tenant by
+//! `mm_kernel::extensions`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +12,12 @@ use std::sync::Arc;
 use mm_kernel::TenantId;
 use mm_kernel::auth::JwtKeys;
 use mm_kernel::cache::Cache;
+use mm_kernel::extensions::{self, Extensions};
 use mm_kernel::module_config::{ConfigError, ModuleConfigs, is_retryable, service_request};
 use mm_kernel::names::name_of;
 use mm_kernel::payments::Payments;
 use mm_kernel::platform::Platform;
+use mm_proto::minimodules::booking::v1 as pb;
 use mm_proto::minimodules::identity::v1 as identity;
 
 use crate::domain::Config;
@@ -28,7 +32,11 @@ pub struct Upstream {
     configs: ModuleConfigs<Config>,
     /// The payments contract (prepay, query, refund, close).
     pub payments: Payments,
+    discounters: Extensions,
 }
+
+/// The extension point of booking's discount contract (`discounts.proto`).
+pub const DISCOUNTS: &str = "booking.discounts";
 
 /// How a message send ended, as far as retrying goes.
 #[derive(Debug)]
@@ -45,6 +53,7 @@ impl Upstream {
         Self {
             configs: ModuleConfigs::new("booking", channel.clone(), keys.clone(), cache),
             payments: Payments::new(channel.clone(), keys.clone(), "booking"),
+            discounters: Extensions::new("booking", channel.clone(), keys.clone(), cache),
             channel,
             keys,
         }
@@ -61,6 +70,78 @@ impl Upstream {
             ConfigError::Unavailable => BookingError::Unavailable("the tenant service".into()),
             ConfigError::Internal(e) => BookingError::Internal(e),
         })
+    }
+
+    /// The services that discount the tenant's deposits or reward its bookings; empty when no
+    /// switched-on module does.
+    pub async fn discounters(&self, t: TenantId) -> Result<Vec<String>> {
+        self.discounters
+            .services(t, DISCOUNTS)
+            .await
+            .or_else(|e| match e {
+                ConfigError::Disabled => Ok(Vec::new()),
+                ConfigError::Unavailable => {
+                    Err(BookingError::Unavailable("the tenant service".into()))
+                }
+                ConfigError::Internal(e) => Err(BookingError::Internal(e)),
+            })
+    }
+
+    /// Locks a deposit's discounts to a reservation at `service` (idempotent per reservation).
+    pub async fn lock_deposit(
+        &self,
+        t: TenantId,
+        service: &str,
+        req: pb::LockDepositDiscountsRequest,
+    ) -> Result<Vec<pb::DepositDiscount>> {
+        let r: pb::LockDepositDiscountsResponse = extensions::call(
+            &self.channel,
+            &self.keys,
+            t,
+            "booking",
+            service,
+            "LockDepositDiscounts",
+            req,
+        )
+        .await
+        .map_err(
+            |s| match (s.code(), mm_kernel::error::reason_of(&s).as_deref()) {
+                (tonic::Code::FailedPrecondition, Some("COUPON_UNAVAILABLE")) => {
+                    BookingError::CouponUnavailable {
+                        problem: "COUPON_UNAVAILABLE".into(),
+                    }
+                }
+                (tonic::Code::FailedPrecondition, Some("COUPON_NOT_APPLICABLE")) => {
+                    BookingError::CouponUnavailable {
+                        problem: mm_kernel::error::metadata_of(&s, "problem")
+                            .unwrap_or_else(|| "NOT_IN_SCOPE".into()),
+                    }
+                }
+                _ => BookingError::Unavailable(format!("{service}: {}", s.message())),
+            },
+        )?;
+        Ok(r.discounts)
+    }
+
+    /// Tells a discounter what became of a reservation; answers whether it changed anything.
+    pub async fn reservation_event(
+        &self,
+        t: TenantId,
+        service: &str,
+        req: pb::OnReservationDiscountEventRequest,
+    ) -> std::result::Result<bool, SendError> {
+        let r: pb::OnReservationDiscountEventResponse = extensions::call(
+            &self.channel,
+            &self.keys,
+            t,
+            "booking",
+            service,
+            "OnReservationDiscountEvent",
+            req,
+        )
+        .await
+        .map_err(|s| SendError::Retry(format!("{service}: {:?} {}", s.code(), s.message())))?;
+        Ok(r.applied)
     }
 
     /// Sends a subscribe message to the customer through identity (which holds the app's WeChat

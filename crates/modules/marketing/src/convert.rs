@@ -84,10 +84,10 @@ pub fn coupon(h: &Held, now: chrono::DateTime<Utc>) -> pb::Coupon {
         terms: Some(terms),
         valid_from: Some(ts(c.valid_from)),
         valid_until: Some(ts(c.valid_until)),
-        order: if c.order_id.is_empty() {
-            String::new()
-        } else {
-            name_of::<Orders>(tenant, &c.order_id)
+        order: match crate::booking::reservation_of(&c.order_id) {
+            _ if c.order_id.is_empty() => String::new(),
+            Some(r) => name_of::<crate::names::Reservations>(tenant, r),
+            None => name_of::<Orders>(tenant, &c.order_id),
         },
         source: match c.source.as_str() {
             "issued" => pb::CouponSource::Issued,

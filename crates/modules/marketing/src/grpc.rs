@@ -6,6 +6,7 @@ use mm_kernel::names::Child;
 use mm_kernel::{RequestContext, TenantId};
 use mm_proto::minimodules::marketing::v1 as pb;
 use mm_proto::minimodules::ordering::v1 as opb;
+use pb::booking_discounts_server::BookingDiscounts;
 use pb::coupon_service_server::CouponService;
 use pb::member_service_server::MemberService;
 use pb::order_discounts_server::OrderDiscounts;
@@ -360,5 +361,26 @@ impl PromotionService for MarketingApp {
         ok(pb::UpdatePromotionResponse {
             promotion: Some(promotions::to_pb(&row)),
         })
+    }
+}
+
+#[tonic::async_trait]
+impl BookingDiscounts for MarketingApp {
+    async fn lock_deposit_discounts(
+        &self,
+        req: Request<mm_proto::minimodules::booking::v1::LockDepositDiscountsRequest>,
+    ) -> Reply<mm_proto::minimodules::booking::v1::LockDepositDiscountsResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let discounts = self.lock_deposit(&ctx, req.get_ref()).await?;
+        ok(mm_proto::minimodules::booking::v1::LockDepositDiscountsResponse { discounts })
+    }
+
+    async fn on_reservation_discount_event(
+        &self,
+        req: Request<mm_proto::minimodules::booking::v1::OnReservationDiscountEventRequest>,
+    ) -> Reply<mm_proto::minimodules::booking::v1::OnReservationDiscountEventResponse> {
+        let ctx = RequestContext::from_request(&req)?;
+        let applied = self.on_reservation_event(&ctx, req.get_ref()).await?;
+        ok(mm_proto::minimodules::booking::v1::OnReservationDiscountEventResponse { applied })
     }
 }

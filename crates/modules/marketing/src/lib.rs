@@ -10,6 +10,7 @@
 //! and the tenant module's config through `mm_kernel::module_config`.
 
 pub mod bff;
+mod booking;
 mod checkout;
 mod convert;
 pub mod domain;
@@ -24,6 +25,9 @@ mod repo;
 pub mod service;
 
 use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
+use mm_proto::minimodules::marketing::v1::booking_discounts_server::{
+    self, BookingDiscountsServer,
+};
 use mm_proto::minimodules::marketing::v1::coupon_service_server::{self, CouponServiceServer};
 use mm_proto::minimodules::marketing::v1::member_service_server::{self, MemberServiceServer};
 use mm_proto::minimodules::marketing::v1::order_discounts_server::{self, OrderDiscountsServer};
@@ -76,6 +80,9 @@ fn mount(
         PromotionServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
     );
     routes.add_service(
+        BookingDiscountsServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
+    );
+    routes.add_service(
         OrderDiscountsServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
     );
     Ok(vec![
@@ -83,5 +90,6 @@ fn mount(
         member_service_server::SERVICE_NAME,
         promotion_service_server::SERVICE_NAME,
         order_discounts_server::SERVICE_NAME,
+        booking_discounts_server::SERVICE_NAME,
     ])
 }

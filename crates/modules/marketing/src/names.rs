@@ -15,6 +15,8 @@ mm_kernel::collections! {
     Users = "users" (chosen);
     /// Ordering's "tenants/{tenant}/orders/{order}": the order a coupon is locked to.
     Orders = "orders" (chosen);
+    /// Booking's "tenants/{tenant}/reservations/{reservation}": the booking a coupon is locked to.
+    Reservations = "reservations" (chosen);
     /// The catalog's "tenants/{tenant}/products/{product}", in a template's scope.
     Products = "products" (chosen);
     /// The catalog's "tenants/{tenant}/categories/{category}", in a template's scope.

@@ -249,6 +249,37 @@ impl MarketingApp {
         Ok(matches!(applied, Applied::Done(..)))
     }
 
+    /// Points for a completed booking (and its amount towards the member's level); false for a
+    /// repeat.
+    pub(crate) async fn earn_for_booking(
+        &self,
+        scope: &TenantScope,
+        config: &Config,
+        customer: &str,
+        reservation: &str,
+        amount_fen: i64,
+    ) -> Result<bool> {
+        let points = domain::points_for(amount_fen, config.points_per_yuan);
+        let applied = self
+            .apply(
+                scope,
+                Change {
+                    customer,
+                    delta: points,
+                    lifetime_delta: points,
+                    spend_delta: amount_fen.max(0),
+                    order_fen: amount_fen.max(0),
+                    kind: BOOKING_COMPLETED,
+                    source: format!("reservations/{reservation}:earn"),
+                    order: "",
+                    reason: "",
+                    actor: "booking",
+                },
+            )
+            .await?;
+        Ok(matches!(applied, Applied::Done(..)))
+    }
+
     /// Takes back what a refunded order earned (as much as is left) and its spend; false when
     /// it earned nothing here or was taken back before.
     pub(crate) async fn take_back(&self, scope: &TenantScope, order: &str) -> Result<bool> {

@@ -631,6 +631,7 @@ fn booking_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
             request_id: uuid_str(),
             note: String::new(),
             remind: false,
+            ..Default::default()
         }
         .encode_to_vec(),
         "CreateManualReservation" => bpb::CreateManualReservationRequest {
@@ -786,6 +787,22 @@ fn marketing_request_for(name: &str, tn: &str) -> Option<Vec<u8>> {
             ..Default::default()
         }
         .encode_to_vec(),
+        "LockDepositDiscounts" => mm_proto::minimodules::booking::v1::LockDepositDiscountsRequest {
+            reservation: format!("{tn}/reservations/{}", uuid_str()),
+            customer: format!("{tn}/users/{}", uuid_str()),
+            deposit_fen: 1_000,
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        "OnReservationDiscountEvent" => {
+            mm_proto::minimodules::booking::v1::OnReservationDiscountEventRequest {
+                reservation: format!("{tn}/reservations/{}", uuid_str()),
+                kind: mm_proto::minimodules::booking::v1::ReservationDiscountEventKind::Released
+                    as i32,
+                ..Default::default()
+            }
+            .encode_to_vec()
+        }
         "CreatePromotion" => {
             let at = |h: i64| {
                 Some(mm_kernel::json::timestamp(

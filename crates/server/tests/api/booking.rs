@@ -153,6 +153,7 @@ pub(crate) async fn hold(
                 request_id: request_id.into(),
                 note: String::new(),
                 remind: false,
+                ..Default::default()
             },
             token,
         ))
@@ -237,6 +238,7 @@ async fn a_thousand_customers_racing_for_five_places_get_exactly_five() {
             request_id: format!("race-{i:05}"),
             note: String::new(),
             remind: false,
+            ..Default::default()
         };
         let channel = app.channel.clone();
         tasks.push(tokio::spawn(async move {
@@ -693,6 +695,7 @@ async fn tenants_and_customers_are_kept_apart() {
                     request_id: "apart-0003".into(),
                     note: String::new(),
                     remind: false,
+                    ..Default::default()
                 },
                 &bob_of_b,
             ))
@@ -1009,6 +1012,7 @@ async fn moving_an_hour_long_booking_by_half_an_hour_keeps_its_shared_cell() {
                         request_id: rid.into(),
                         note: String::new(),
                         remind: false,
+                        ..Default::default()
                     },
                     &token,
                 ))

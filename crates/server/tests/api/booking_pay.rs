@@ -19,14 +19,14 @@ use crate::helpers::{assert_status, customer_token, register_wechat};
 use crate::payments::{fake, notify, set_merchant};
 
 /// A salon (see `open_salon`) whose customers log in with WeChat.
-async fn wechat_salon(app: &TestApp, slug: &str, capacity: i32) -> Salon {
+pub(crate) async fn wechat_salon(app: &TestApp, slug: &str, capacity: i32) -> Salon {
     let s = open_salon(app, slug, capacity).await;
     register_wechat(app, &s.t).await;
     s
 }
 
 /// The salon's service now asks a deposit of ¥30.
-async fn ask_deposit(app: &TestApp, s: &Salon) {
+pub(crate) async fn ask_deposit(app: &TestApp, s: &Salon) {
     booking(app)
         .update_service(with_token(
             pb::UpdateServiceRequest {
@@ -41,7 +41,7 @@ async fn ask_deposit(app: &TestApp, s: &Salon) {
         .expect("deposit set");
 }
 
-fn trade_no(r: &pb::Reservation) -> String {
+pub(crate) fn trade_no(r: &pb::Reservation) -> String {
     r.name.rsplit('/').next().unwrap().replace('-', "")
 }
 
@@ -272,6 +272,7 @@ async fn book_confirmed(
                 request_id: key.into(),
                 note: String::new(),
                 remind,
+                ..Default::default()
             },
             token,
         ))

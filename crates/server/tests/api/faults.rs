@@ -713,6 +713,7 @@ impl World {
                     request_id: key.into(),
                     note: String::new(),
                     remind: false,
+                    ..Default::default()
                 },
                 &s.customer,
             ))

@@ -93,7 +93,7 @@ pub(crate) async fn claim(
         .map(|r| r.into_inner().coupon.unwrap())
 }
 
-async fn get_template(app: &TestApp, s: &Shop, name: &str) -> mpb::CouponTemplate {
+pub(crate) async fn get_template(app: &TestApp, s: &Shop, name: &str) -> mpb::CouponTemplate {
     coupons(app)
         .get_coupon_template(with_token(
             mpb::GetCouponTemplateRequest { name: name.into() },

@@ -537,3 +537,233 @@ async fn promotions_discount_units_and_tiers_and_combine_with_coupons_as_their_t
     );
     let _ = tiered;
 }
+
+/// Holds the salon's slot at `start` with a coupon picked (empty: the best one).
+async fn hold_with(
+    app: &TestApp,
+    s: &crate::booking::Salon,
+    token: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    coupon: &str,
+) -> Result<mm_proto::minimodules::booking::v1::Reservation, tonic::Status> {
+    use mm_proto::minimodules::booking::v1 as bpb;
+    crate::booking::booking(app)
+        .hold_reservation(with_token(
+            bpb::HoldReservationRequest {
+                parent: s.t.name.clone(),
+                service: s.service.name.clone(),
+                staff: s.stylist.name.clone(),
+                start_time: crate::booking::ts(start),
+                request_id: uuid::Uuid::new_v4().simple().to_string(),
+                coupon: coupon.into(),
+                ..Default::default()
+            },
+            token,
+        ))
+        .await
+        .map(|r| r.into_inner().reservation.unwrap())
+}
+
+#[tokio::test]
+async fn a_coupon_for_booking_takes_off_the_deposit_and_a_completed_booking_earns_points() {
+    use mm_proto::minimodules::booking::v1 as bpb;
+    let app = spawn_app().await;
+    // The salon template switches marketing on; the service asks ¥30 and costs ¥88.
+    let s = crate::booking_pay::wechat_salon(&app, "mk-salon", 1).await;
+    crate::booking_pay::ask_deposit(&app, &s).await;
+    crate::payments::set_merchant(&app, &s.t, "1900000801").await;
+    let shop = Shop {
+        t: s.t.clone(),
+        id: s.id,
+        latte: Default::default(),
+        cake: Default::default(),
+    };
+    let alice = crate::helpers::customer_token(&app, &s.t, "mk-salon-openid-1").await;
+    let for_booking = |off: i64, title: &str| mpb::CouponTemplate {
+        title_zh: title.into(),
+        kind: mpb::CouponKind::AmountOff as i32,
+        amount_off_fen: off,
+        valid_days: 7,
+        total_quantity: 10,
+        per_customer_limit: 5,
+        claimable: true,
+        modules: vec!["booking".into()],
+        ..Default::default()
+    };
+    let ten = create_template(&app, &shop, for_booking(1_000, "定金立减10元")).await;
+    let orders_only = create_template(
+        &app,
+        &shop,
+        mpb::CouponTemplate {
+            modules: vec!["ordering".into()],
+            ..for_booking(2_000, "点单立减20元")
+        },
+    )
+    .await;
+    let coupon = claim(app.channel.clone(), &ten.name, &alice, "mk-salon-claim-1")
+        .await
+        .unwrap();
+    let wrong = claim(
+        app.channel.clone(),
+        &orders_only.name,
+        &alice,
+        "mk-salon-claim-2",
+    )
+    .await
+    .unwrap();
+    let day = |d: i64| crate::booking::grid_after(chrono::Utc::now() + chrono::Duration::days(d));
+    let coupon_state = |name: String| {
+        let ch = app.channel.clone();
+        let token = alice.clone();
+        let tn = s.t.name.clone();
+        async move {
+            mm_proto::minimodules::marketing::v1::coupon_service_client::CouponServiceClient::new(
+                ch,
+            )
+            .list_coupons(with_token(
+                mpb::ListCouponsRequest {
+                    parent: tn,
+                    page_size: 100,
+                    ..Default::default()
+                },
+                &token,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .coupons
+            .into_iter()
+            .find(|c| c.name == name)
+            .map(|c| (mpb::CouponState::try_from(c.state).unwrap(), c.order))
+            .unwrap()
+        }
+    };
+
+    // A coupon for orders only, picked for a deposit: refused, and the place is free again.
+    let refused = hold_with(&app, &s, &alice, day(2), &wrong.name).await;
+    let st = assert_status(
+        refused,
+        Code::FailedPrecondition,
+        Some("COUPON_UNAVAILABLE"),
+    );
+    assert!(format!("{st:?}").contains("NOT_IN_SCOPE"), "{st:?}");
+    // The best coupon for booking is taken off the deposit: ¥20 left to pay.
+    let held = hold_with(&app, &s, &alice, day(2), "").await.expect("hold");
+    assert_eq!(
+        (held.deposit_fen, held.deposit_discount_fen),
+        (2_000, 1_000)
+    );
+    assert_eq!(held.discounts[0].label_zh, "定金立减10元");
+    assert_eq!(
+        coupon_state(coupon.name.clone()).await,
+        (mpb::CouponState::Locked, held.name.clone())
+    );
+    // Held by one booking, the coupon is not there for the next.
+    let second = hold_with(&app, &s, &alice, day(3), "")
+        .await
+        .expect("second hold");
+    assert_eq!(
+        (second.deposit_fen, second.deposit_discount_fen),
+        (3_000, 0)
+    );
+    // Called off while held: the coupon comes back.
+    let cancel = |name: String, token: String| {
+        let mut c = crate::booking::booking(&app);
+        async move {
+            c.cancel_reservation(with_token(bpb::CancelReservationRequest { name }, &token))
+                .await
+                .unwrap()
+                .into_inner()
+                .reservation
+                .unwrap()
+        }
+    };
+    cancel(held.name.clone(), alice.clone()).await;
+    assert_eq!(
+        coupon_state(coupon.name.clone()).await.0,
+        mpb::CouponState::Available
+    );
+
+    // Held again and paid through WeChat Pay (¥20): confirmed, the coupon used.
+    let held = hold_with(&app, &s, &alice, day(4), "").await.expect("hold");
+    assert_eq!(held.deposit_fen, 2_000);
+    booking_pay(&app, &held, &alice).await;
+    let paid = crate::payments::fake(&app)
+        .pay(&crate::booking_pay::trade_no(&held), "1900000801")
+        .await
+        .unwrap();
+    assert_eq!(paid.notify_status, Some(204), "{:?}", paid.notification);
+    assert_eq!(
+        coupon_state(coupon.name.clone()).await,
+        (mpb::CouponState::Used, held.name.clone())
+    );
+    let used = crate::marketing::get_template(&app, &shop, &ten.name).await;
+    assert_eq!(used.used_count, 1);
+
+    // Completed by the shop: ¥88 less the ¥10 off earns 78 points (1 a yuan), once.
+    let done = crate::booking::booking(&app)
+        .complete_reservation(with_token(
+            bpb::CompleteReservationRequest {
+                name: held.name.clone(),
+            },
+            &s.staff_token,
+        ))
+        .await
+        .expect("complete")
+        .into_inner()
+        .reservation
+        .unwrap();
+    assert_eq!(done.status, bpb::ReservationStatus::Completed as i32);
+    let m = member(&app, &shop, &alice).await;
+    assert_eq!((m.points, m.lifetime_spend_fen), (78, 7_800));
+    let history = entries(&app, &m, &alice).await;
+    assert_eq!(history[0].kind, "BOOKING_COMPLETED");
+    assert!(history[0].order.is_empty());
+
+    // A coupon worth the whole deposit: nothing to pay, the customer confirms, and cancelling
+    // the confirmed booking gives the coupon back.
+    let all = create_template(&app, &shop, for_booking(5_000, "定金全免")).await;
+    let free = claim(app.channel.clone(), &all.name, &alice, "mk-salon-claim-3")
+        .await
+        .unwrap();
+    let held = hold_with(&app, &s, &alice, day(5), &free.name)
+        .await
+        .expect("hold");
+    assert_eq!((held.deposit_fen, held.deposit_discount_fen), (0, 3_000));
+    assert_eq!(held.deposit_status, bpb::DepositStatus::None as i32);
+    crate::booking::booking(&app)
+        .confirm_reservation(with_token(
+            bpb::ConfirmReservationRequest {
+                name: held.name.clone(),
+            },
+            &alice,
+        ))
+        .await
+        .expect("nothing to pay: confirmed");
+    assert_eq!(
+        coupon_state(free.name.clone()).await.0,
+        mpb::CouponState::Used
+    );
+    cancel(held.name.clone(), alice.clone()).await;
+    assert_eq!(
+        coupon_state(free.name.clone()).await.0,
+        mpb::CouponState::Available
+    );
+    let _ = second;
+}
+
+async fn booking_pay(
+    app: &TestApp,
+    r: &mm_proto::minimodules::booking::v1::Reservation,
+    token: &str,
+) {
+    crate::booking::booking(app)
+        .pay_deposit(with_token(
+            mm_proto::minimodules::booking::v1::PayDepositRequest {
+                name: r.name.clone(),
+            },
+            token,
+        ))
+        .await
+        .expect("pay deposit");
+}

@@ -8,6 +8,7 @@
 //! opened (on PostgreSQL, row-level security lets nothing else through). No transaction is held
 //! across a call to another module (WeChat Pay included: it is the payments module's).
 
+mod discounts;
 mod reserving;
 mod resources;
 mod slots;
@@ -28,6 +29,9 @@ use crate::outbox;
 use crate::repo;
 use crate::upstream::Upstream;
 use mm_proto::minimodules::booking::v1 as pb;
+use sea_orm::{ColumnTrait as _, QueryFilter as _};
+
+pub use discounts::EVENT as DISCOUNT_EVENT;
 
 /// How many local days one availability query may span.
 pub const MAX_SLOT_DAYS: i64 = 31;
@@ -131,6 +135,10 @@ pub struct Booking {
     pub contact_phone: String,
     /// The customer agreed to a reminder.
     pub remind: bool,
+    /// A coupon for the deposit (its name); empty for the best one.
+    pub coupon: String,
+    /// No coupon for the deposit.
+    pub no_coupon: bool,
 }
 
 /// The caller as an actor, and the customer id when a customer.

@@ -51,11 +51,19 @@ impl BookingApp {
         // No look-up of the key first: a new key (nearly every request) would pay a round trip
         // for nothing. A replay is found when its insert conflicts, or, when the slot it holds
         // is now full or closed, when the attempt fails.
+        let (coupon, no_coupon) = (b.coupon.clone(), b.no_coupon);
         match self
             .book_new(scope, &cfg, b, manual, customer, &booked_by, &request_id)
             .await
         {
-            Ok(row) => Ok(row),
+            // A customer's fresh hold with a deposit may take a discount (none asked of a shop
+            // without discounters); its refusals are this request's own, not a replay's.
+            Ok((row, true))
+                if !manual && row.deposit_fen > 0 && !no_coupon && !row.customer_id.is_empty() =>
+            {
+                self.discount_deposit(scope, row, &coupon).await
+            }
+            Ok((row, _)) => Ok(row),
             Err(e) if !matches!(e, BookingError::Request(_)) => {
                 match self.find_twin(scope, &booked_by, &request_id).await {
                     Ok(Some(twin)) => Ok(twin),
@@ -79,6 +87,8 @@ impl BookingApp {
         Ok(row)
     }
 
+    /// Writes a new reservation and takes its places; true with it when this call made it,
+    /// false when it is the twin an earlier call with the same key made.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn book_new(
         &self,
@@ -89,7 +99,7 @@ impl BookingApp {
         customer: Option<String>,
         booked_by: &str,
         request_id: &str,
-    ) -> Result<reservations::Model> {
+    ) -> Result<(reservations::Model, bool)> {
         // What the slot is checked against, read in one transaction before the one that writes.
         let txn = scope.begin(&self.db).await?;
         let (svc, staff) = Self::bookable(&txn, scope, &b.service_id, Some(&b.staff_id)).await?;
@@ -147,6 +157,8 @@ impl BookingApp {
             prepay_id: None,
             transaction_id: None,
             remind: b.remind && !manual,
+            discount_fen: 0,
+            discounts: "[]".into(),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -160,6 +172,7 @@ impl BookingApp {
             return self
                 .find_twin(scope, booked_by, request_id)
                 .await?
+                .map(|twin| (twin, false))
                 .ok_or_else(|| BookingError::Unavailable("the same booking is being made".into()));
         }
         if !repo::take_cells(&txn, scope, &staff.staff_id, cells, svc.capacity).await? {
@@ -170,7 +183,7 @@ impl BookingApp {
         mm_kernel::fault::point("booking.hold.committed");
         tracing::info!(reservation = %row.reservation_id, staff = %row.staff_id, start = %row.starts_at, "reservation made");
         self.publish(&row, pb::ReservationEventKind::Created).await;
-        Ok(row)
+        Ok((row, true))
     }
 
     /// Loads a reservation the caller may see: customers only their own (others' are "not found").
@@ -289,6 +302,15 @@ impl BookingApp {
         } else {
             None
         };
+        // A completed booking is told to the shop's discounters (points); unknown for now (the
+        // tenant service unreachable), it is told anyway and the sender finds them.
+        let rewards = to == Status::Completed
+            && self
+                .upstream
+                .discounters(scope.tenant())
+                .await
+                .map_or(true, |d| !d.is_empty());
+        let event = discounts::event_of(from, to, &row, rewards);
         let txn = scope.begin(&self.db).await?;
         if !repo::move_reservation(&txn, scope, &row, to.as_str(), extra).await? {
             drop(txn);
@@ -311,7 +333,13 @@ impl BookingApp {
         } else if !to.holds_place() {
             outbox::withdraw(&txn, scope, &row.reservation_id).await?;
         }
+        if let Some(kind) = event {
+            discounts::record(&txn, scope, &row.reservation_id, kind).await?;
+        }
         txn.commit().await?;
+        if event.is_some() {
+            self.tell_discounters(scope, &row.reservation_id).await;
+        }
         mm_kernel::fault::point_of(&["booking", "step", to.as_str(), "committed"]);
         if refund {
             self.refund_after_cancel(scope, &row.reservation_id).await;
