@@ -931,6 +931,156 @@ test('marketing: the demo shop admin finds a customer, adds 50 points with a rea
   }
 })
 
+test('marketing: the demo shop admin plans a 满减 for this month on the calendar, finds it in the list and stops it', async () => {
+  const shop = await newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })
+  shop.setDefaultTimeout(TIMEOUT)
+  const p = await shop.newPage()
+  try {
+    // A customer of the demo shop, to see what the mini-program's menu and basket are told.
+    const { demo } = await (await fetch(new URL('/admin/config.json', server.http))).json()
+    const appid = demo.appid
+    const login = await bff('/api/v1/auth/dev-login', { method: 'POST', appid, body: { openid: 'e2e-promo-fan' } })
+    const token = login.tokens.access_token
+    const running = async (title) =>
+      (await bff('/api/v1/marketing/promotions', { appid, token })).promotions.find((x) => x.title_zh === title)
+
+    await p.goto(server.admin)
+    await p.click('[data-test="fill-demo"]')
+    await p.click('[data-test="login-submit"]')
+    await p.locator('[data-test="current-tenant"]').getByText('小模块示例餐厅').waitFor()
+    // Marketing was switched on by the coupon story; switched on here too when run alone.
+    await p.goto(new URL('tenant/modules', server.admin).toString())
+    await p.locator('[data-test="module-marketing"]').waitFor()
+    if (await p.locator('[data-test="enable-marketing"]').isVisible()) await p.click('[data-test="enable-marketing"]')
+    await p.locator('[data-test="module-state-marketing"]').getByText('已启用').waitFor()
+    await p.click('[data-test="menu-group-marketing"] .el-sub-menu__title')
+    await p.click('[data-test="menu-/marketing/promotions"]')
+    const calendar = p.locator('[data-test="promotions-calendar"]')
+    await calendar.waitFor()
+    check((await p.locator('[data-test="coming-soon"]').count()) === 0, 'the promotions page is no longer coming soon')
+
+    // This month in the browser's own days: from the 1st to the end of its last day.
+    const month = await p.evaluate(() => {
+      const now = new Date()
+      const pad = (n) => String(n).padStart(2, '0')
+      const day = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
+      return {
+        first: day(new Date(now.getFullYear(), now.getMonth(), 1)),
+        last: day(new Date(now.getFullYear(), now.getMonth() + 1, 0)),
+        today: day(now),
+        label: `${now.getFullYear()}年${now.getMonth() + 1}月`,
+      }
+    })
+    await p.locator('[data-test="month-label"]').getByText(month.label).waitFor()
+
+    // Tiers that do not rise are refused before anything is sent, beside the second tier.
+    const title = '端到端本月满减'
+    await p.click('[data-test="create-promotion"]')
+    const dialog = p.locator('[data-test="promotion-dialog"]')
+    await p.fill('input[name="promotion-title"]', title)
+    const tier = (i) => dialog.locator('[data-test="promotion-tier"]').nth(i)
+    await tier(0).locator('[data-test="tier-threshold"] input').fill('50')
+    await tier(0).locator('[data-test="tier-amount"] input').fill('5')
+    await dialog.locator('[data-test="tier-add"]').click()
+    await tier(1).locator('[data-test="tier-threshold"] input').fill('100')
+    await tier(1).locator('[data-test="tier-amount"] input').fill('5')
+    await p.keyboard.press('Tab')
+    const pick = async (test, value) => {
+      const input = dialog.locator(`[data-test="${test}"] input`)
+      await input.click()
+      await input.fill(value)
+      await input.press('Enter')
+      await p.locator('.el-picker-panel:visible').waitFor({ state: 'hidden' })
+    }
+    await pick('promotion-start', `${month.first} 00:00`)
+    await pick('promotion-end', `${month.last} 23:59`)
+    const creates = []
+    const watchCreates = (r) => r.url().includes('/CreatePromotion') && creates.push(r.url())
+    p.on('request', watchCreates)
+    await p.click('[data-test="promotion-save"]')
+    await tier(1).locator('.el-form-item__error').getByText('门槛和减免金额都须高于上一档').waitFor()
+    check((await dialog.locator('.el-form-item.is-error').count()) === 1, 'only the second tier is marked')
+    check(creates.length === 0, 'nothing is sent while the form is wrong')
+    await tier(1).locator('[data-test="tier-amount"] input').fill('15')
+    await tier(1).locator('[data-test="tier-amount"] input').press('Tab')
+    await dialog.locator('.el-form-item.is-error').first().waitFor({ state: 'detached' })
+    await dialog.locator('[data-test="promotion-preview"]').getByText('满50减5，满100减15').waitFor()
+    check(
+      (await dialog.locator('[data-test="promotion-start"] input').inputValue()) === `${month.first} 00:00`,
+      'the start is the 1st',
+    )
+    check(
+      (await dialog.locator('[data-test="promotion-end"] input').inputValue()) === `${month.last} 23:59`,
+      'the end is the last day',
+    )
+    await shot(p, 'marketing-promotion-create')
+    await p.click('[data-test="promotion-save"]')
+    await dialog.waitFor({ state: 'hidden' })
+    await p.locator('.el-message--success').getByText(`已创建“${title}”`).waitFor()
+    p.off('request', watchCreates)
+    check(creates.length === 1, `one create sent, got ${creates.length}`)
+
+    // On the calendar from the 1st to the last day, titled where each week's bar starts.
+    const bar = (date) => calendar.locator(`[data-test="day-${date}"] [data-test="promotion-bar"][title="${title}"]`)
+    await bar(month.first).getByText(title).waitFor()
+    await bar(month.today).waitFor()
+    await bar(month.last).waitFor()
+    const days = await calendar.locator(`[data-test="promotion-bar"][title="${title}"]`).count()
+    check(days === Number(month.last.slice(-2)), `a bar on every day of the month, got ${days}`)
+    await shot(p, 'marketing-promotions-calendar')
+    // The customer's menu is told about it, running now.
+    const seen = await running(title)
+    check(seen?.kind === 'tiered', 'the mini-program sees the promotion running')
+    check(
+      JSON.stringify(seen.tiers) ===
+        JSON.stringify([
+          { threshold_fen: 5000, amount_off_fen: 500 },
+          { threshold_fen: 10000, amount_off_fen: 1500 },
+        ]),
+      `tiers sent in fen, got ${JSON.stringify(seen.tiers)}`,
+    )
+
+    // Opened from its bar.
+    await bar(month.today).click()
+    const drawer = p.locator('[data-test="promotion-drawer"]')
+    await drawer.locator('[data-test="drawer-summary"]').getByText('满50减5，满100减15').waitFor()
+    await drawer.locator('[data-test="drawer-state"]').getByText('进行中').waitFor()
+    await p.keyboard.press('Escape')
+    await drawer.waitFor({ state: 'hidden' })
+
+    // The next month asks again: it is not there; back to this month, it is.
+    const listed = p.waitForResponse((r) => r.url().includes('/ListPromotions'))
+    await p.click('[data-test="month-next"]')
+    await listed
+    await p.locator('[data-test="month-label"]').filter({ hasNotText: month.label }).waitFor()
+    check((await calendar.locator(`[title="${title}"]`).count()) === 0, 'next month shows none of it')
+    await p.click('[data-test="month-today"]')
+    await bar(month.first).waitFor()
+
+    // In the list: its tiers in words, the whole menu, running.
+    await p.click('[data-test="view-list"]')
+    const row = p.locator('[data-test="promotions-table"] tbody tr', { hasText: title })
+    await row.locator('[data-test="promotion-summary"]').getByText('满50减5，满100减15').waitFor()
+    await row.locator('[data-test="promotion-kind"]').getByText('满减').waitFor()
+    await row.locator('[data-test="promotion-scope"]').getByText('全部商品').waitFor()
+    await row.locator('[data-test="promotion-state"]').getByText('进行中').waitFor()
+    await row.locator('[data-test="promotion-period"]').getByText(`${month.first} 00:00`).waitFor()
+    await shot(p, 'marketing-promotions')
+
+    // Stopped after a confirmation: for good, and the menu is no longer told about it.
+    await row.locator('[data-test="promotion-stop"]').click()
+    await p.locator('.el-message-box').getByRole('button', { name: '停止' }).click()
+    await row.locator('[data-test="promotion-state"]').getByText('已停止').waitFor()
+    check((await row.locator('[data-test="promotion-stop"]').count()) === 0, 'a stopped promotion cannot stop again')
+    check((await row.locator('[data-test="promotion-edit"]').count()) === 0, 'a stopped promotion cannot change')
+    check(!(await running(title)), 'the mini-program no longer sees the stopped promotion')
+    await p.click('[data-test="view-calendar"]')
+    await bar(month.today).and(p.locator('.faded')).waitFor()
+  } finally {
+    await shop.close()
+  }
+})
+
 test('when the session ends, a login dialog keeps the unsaved form and the save goes through', async () => {
   const shop = await newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
   shop.setDefaultTimeout(TIMEOUT)

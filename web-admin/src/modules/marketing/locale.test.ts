@@ -18,6 +18,7 @@ const REASONS = [
   'COUPON_NOT_APPLICABLE',
   'MODULE_DISABLED',
   'POINTS_INSUFFICIENT',
+  'PROMOTION_NOT_FOUND',
 ]
 
 const refusal = (reason: string, metadata: Record<string, string> = {}) =>
@@ -49,6 +50,7 @@ describe("marketing's refusals", () => {
     expect(inLocale('zh-CN', refusal('COUPON_LIMIT_REACHED', { limit: '2' }))).toBe('每位顾客最多领取 2 张')
     expect(inLocale('zh-CN', refusal('COUPONS_SOLD_OUT'))).toBe('这张优惠券已全部发完，可先增加发放总量')
     expect(inLocale('zh-CN', refusal('POINTS_INSUFFICIENT'))).toBe('可用积分不足，扣减后积分不能为负数')
+    expect(inLocale('zh-CN', refusal('PROMOTION_NOT_FOUND'))).toBe('这个促销活动不存在，请刷新后重试')
     expect(inLocale('en-US', refusal('MODULE_DISABLED'))).toBe(
       'Marketing is switched off; switch it on under Modules first',
     )

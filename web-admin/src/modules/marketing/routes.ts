@@ -11,5 +11,10 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./MembersView.vue'),
     meta: { module: 'marketing', permission: 'marketing.members.read' },
   },
+  {
+    path: '/marketing/promotions',
+    component: () => import('./PromotionsView.vue'),
+    meta: { module: 'marketing', permission: 'marketing.promotions.read' },
+  },
 ]
 export default routes

@@ -1,11 +1,13 @@
 // The marketing pages' state: the shop's coupon templates (paged, newest first, as the server
-// lists them) and the catalog's products and categories the create form picks from; on the
-// members page, the one customer's member card and points history being looked at. Every change
-// goes through CouponService or MemberService and puts the server's answer on screen, so the
-// numbers shown are the server's.
+// lists them) and the catalog's products and categories the create forms pick from; on the
+// members page, the one customer's member card and points history being looked at; on the
+// promotions page, the promotions running at some time in the month shown (latest start first).
+// Every change goes through CouponService, MemberService or PromotionService and puts the
+// server's answer on screen, so what is shown is the server's.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { create as message } from '@bufbuild/protobuf'
+import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import {
   CouponState,
   CouponTemplateSchema,
@@ -18,11 +20,14 @@ import type { Category, Product } from '@/gen/minimodules/catalog/v1/catalog_pb'
 import * as api from '@/api/clients'
 import { useAuthStore } from '@/stores/auth'
 import { useWorkspaceStore } from '@/stores/workspace'
-import { CouponService, MemberService } from '@/gen/minimodules/marketing/v1/marketing_service_pb'
+import { PromotionSchema, PromotionState, type Promotion } from '@/gen/minimodules/marketing/v1/promotion_pb'
+import { CouponService, MemberService, PromotionService } from '@/gen/minimodules/marketing/v1/marketing_service_pb'
 import { levelsByOf, memberOf, type LevelsBy } from './members'
+import { overlaps, windowOf } from './promotions'
 
 const coupons = () => api.client(CouponService)
 const members = () => api.client(MemberService)
+const promotionsApi = () => api.client(PromotionService)
 
 /** Templates per page of the list. */
 export const PAGE_SIZE = 20
@@ -232,6 +237,68 @@ export const useMarketingStore = defineStore('marketing', () => {
     orderNumbers.value = next
   }
 
+  // Promotions: those overlapping one window (the month the calendar shows). A slow answer about
+  // a month no longer shown is dropped.
+  const promotions = ref<Promotion[]>([])
+  const promotionsLoading = ref(false)
+  const promotionWindow = ref<{ start: number; end: number } | null>(null)
+  let promotionsAsked = 0
+
+  /** The promotions running at some time in [start, end), as the server lists them. */
+  async function loadPromotions(window: { start: number; end: number }) {
+    const asked = ++promotionsAsked
+    promotionWindow.value = window
+    promotionsLoading.value = true
+    try {
+      const res = await promotionsApi().listPromotions({
+        parent: ws.tenantName,
+        windowStart: timestampFromMs(window.start),
+        windowEnd: timestampFromMs(window.end),
+      })
+      if (asked === promotionsAsked) promotions.value = res.promotions
+    } finally {
+      if (asked === promotionsAsked) promotionsLoading.value = false
+    }
+  }
+
+  /**
+   * Puts the server's copy of a promotion on screen: in place, or in start order when it is new;
+   * out of the list when it no longer runs in the window shown.
+   */
+  function putPromotion(p: Promotion | undefined) {
+    if (!p) return
+    const list = promotions.value.filter((x) => x.name !== p.name)
+    const w = promotionWindow.value
+    if (!w || overlaps(p, w.start, w.end)) {
+      const i = promotions.value.findIndex((x) => x.name === p.name)
+      if (i >= 0) list.splice(i, 0, p)
+      else {
+        const start = windowOf(p).start
+        const at = list.findIndex((x) => windowOf(x).start < start)
+        list.splice(at < 0 ? list.length : at, 0, p)
+      }
+    }
+    promotions.value = list
+  }
+
+  async function createPromotion(promotion: Promotion): Promise<Promotion | undefined> {
+    const res = await promotionsApi().createPromotion({ parent: ws.tenantName, promotion })
+    putPromotion(res.promotion)
+    return res.promotion
+  }
+
+  /** Changes the fields `paths` names (snake_case, as the contract's update_mask). */
+  async function updatePromotion(promotion: Promotion, paths: string[]): Promise<Promotion | undefined> {
+    const res = await promotionsApi().updatePromotion({ promotion, updateMask: { paths } })
+    putPromotion(res.promotion)
+    return res.promotion
+  }
+
+  /** Stops a promotion for good. */
+  function stopPromotion(p: Promotion) {
+    return updatePromotion(message(PromotionSchema, { name: p.name, state: PromotionState.STOPPED }), ['state'])
+  }
+
   return {
     templates,
     next,
@@ -263,5 +330,13 @@ export const useMarketingStore = defineStore('marketing', () => {
     moreEntries,
     adjustPoints,
     loadLevelsBy,
+    promotions,
+    promotionsLoading,
+    promotionWindow,
+    loadPromotions,
+    putPromotion,
+    createPromotion,
+    updatePromotion,
+    stopPromotion,
   }
 })

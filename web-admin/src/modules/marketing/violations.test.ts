@@ -7,7 +7,7 @@ import { ElMessage } from 'element-plus'
 import { Code, ConnectError } from '@connectrpc/connect'
 import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
 import { i18n } from '@/locales'
-import { adjustFormErrors, templateErrors, validityError } from './violations'
+import { adjustFormErrors, promotionErrors, promotionFormErrors, templateErrors, validityError } from './violations'
 
 function refused(violations: { field: string; reason: string }[], metadata: Record<string, string> = {}) {
   return new ConnectError('invalid', Code.InvalidArgument, undefined, [
@@ -110,6 +110,71 @@ describe('adjustFormErrors', () => {
     )
     expect(adjustFormErrors(err)).toEqual({ delta: '每次可调整 1 到 1000000 积分', reason: '最多 200 个字符' })
     expect(toast).toHaveBeenCalledWith('请修正标红的字段')
+    toast.mockRestore()
+  })
+})
+
+describe('promotionErrors', () => {
+  it('puts each tier’s complaint beside its row, in the form’s own words', () => {
+    const err = refused([
+      { field: 'promotion.tiers[0]', reason: 'INVALID' },
+      { field: 'promotion.tiers[2]', reason: 'NOT_RISING' },
+      { field: 'promotion.percent_off', reason: 'INVALID' },
+    ])
+    expect(promotionErrors(err)).toEqual({
+      'tiers.0': '门槛须在 0.01 到 100 万元之间，减免金额须大于 0 且低于门槛',
+      'tiers.2': '门槛和减免金额都须高于上一档',
+      percent_off: '折扣须在 1 折到 9.9 折之间',
+    })
+    i18n.global.locale.value = 'en-US'
+    expect(promotionErrors(err)['tiers.2']).toBe('Spend and save must both be more than the tier before')
+  })
+
+  it('words the window’s reasons and the titles’', () => {
+    const err = refused(
+      [
+        { field: 'promotion.title_zh', reason: 'TOO_LONG' },
+        { field: 'promotion.start_time', reason: 'REQUIRED' },
+        { field: 'promotion.end_time', reason: 'IN_THE_PAST' },
+        { field: 'promotion.tiers', reason: 'OUT_OF_RANGE' },
+      ],
+      { 'promotion.title_zh#max': '40' },
+    )
+    expect(promotionErrors(err)).toEqual({
+      title_zh: '活动名称最多 40 个字',
+      start_time: '请选择开始时间',
+      end_time: '结束时间已过，请选择以后的时间',
+      tiers: '请设置 1 到 5 档满减',
+    })
+    const window = (reason: string) => promotionErrors(refused([{ field: 'promotion.end_time', reason }])).end_time
+    expect([window('BEFORE_START'), window('ABOVE_MAXIMUM')]).toEqual(['结束时间须晚于开始时间', '活动最长 366 天'])
+  })
+
+  it('keeps products of another shop on the scope, and leaves a coupon’s wording alone', () => {
+    expect(promotionErrors(refused([{ field: 'promotion.products', reason: 'INVALID' }]))).toEqual({
+      products: '有商品不属于本店，请重新选择',
+    })
+    // A coupon's percent_off is 0.1 to 9.9 折; a promotion's 1 to 9.9.
+    expect(templateErrors(refused([{ field: 'template.percent_off', reason: 'INVALID' }])).percent_off).toBe(
+      '折扣须在 0.1 折到 9.9 折之间',
+    )
+  })
+})
+
+describe('promotionFormErrors', () => {
+  it('marks the fields the form has, with one toast', () => {
+    const toast = vi.spyOn(ElMessage, 'error').mockImplementation((() => undefined) as never)
+    const err = refused([{ field: 'promotion.end_time', reason: 'IN_THE_PAST' }])
+    expect(promotionFormErrors(err, (k) => k === 'end_time')).toEqual({ end_time: '结束时间已过，请选择以后的时间' })
+    expect(toast).toHaveBeenCalledWith('请修正标红的字段')
+    toast.mockRestore()
+  })
+
+  it('says why a stopped promotion cannot change in a toast, as the form has no state', () => {
+    const toast = vi.spyOn(ElMessage, 'error').mockImplementation((() => undefined) as never)
+    const err = refused([{ field: 'promotion.state', reason: 'STOPPED' }])
+    expect(promotionFormErrors(err, (k) => k === 'title_zh')).toEqual({})
+    expect(toast).toHaveBeenCalledWith(expect.objectContaining({ message: '活动已停止，不能再修改' }))
     toast.mockRestore()
   })
 })

@@ -3,7 +3,8 @@
 // developers): the field says which rule it was, so the wording comes from
 // `marketing.violations.<field>`; `<field>_<REASON>` words another reason (the total below what
 // was handed out, an adjustment's points out of range); every other violation keeps the shared
-// wording (api/errors.ts fieldMessage).
+// wording (api/errors.ts fieldMessage). A promotion's are worded from their own section
+// (`marketing.promotions.violations`), the words its forms check with before sending.
 import { ConnectError } from '@connectrpc/connect'
 import { ElMessage } from 'element-plus'
 import { BadRequestSchema, ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
@@ -28,6 +29,21 @@ export function marketingErrors(
   prefix: string,
   tr: FieldTranslator = i18n.global as unknown as FieldTranslator,
 ): Record<string, string> {
+  return wordedErrors(err, prefix, 'marketing.violations', (key) => key, tr)
+}
+
+/**
+ * Field errors keyed below `prefix`, worded from `section`: `<wording>_<REASON>`, else for a vague
+ * reason `<wording>`, else the shared wording; `wording` names a field's wording key (a list's
+ * items share one: "tiers.1" → "tier").
+ */
+function wordedErrors(
+  err: unknown,
+  prefix: string,
+  section: string,
+  wording: (key: string) => string,
+  tr: FieldTranslator,
+): Record<string, string> {
   const out: Record<string, string> = {}
   if (!(err instanceof ConnectError)) return out
   const metadata = err.findDetails(ErrorInfoSchema)[0]?.metadata ?? {}
@@ -40,8 +56,8 @@ export function marketingErrors(
           .map(([k, value]) => [k.slice(v.field.length + 1), value]),
       )
       const reason = v.reason || 'INVALID'
-      const specific = `marketing.violations.${key}_${reason}`
-      const general = `marketing.violations.${key}`
+      const specific = `${section}.${wording(key)}_${reason}`
+      const general = `${section}.${wording(key)}`
       const message = tr.te(specific)
         ? tr.t(specific, params)
         : VAGUE.has(reason) && tr.te(general)
@@ -85,4 +101,39 @@ export function adjustFormErrors(err: unknown): Record<string, string> {
   if (keys.length && keys.every((k) => ADJUST_ITEMS.has(k))) ElMessage.error(i18n.global.t('errors.fixFields'))
   else notifyError(err)
   return fields
+}
+
+/**
+ * Field errors of a failed promotion call, keyed as the forms' items are ("title_zh", "tiers.1",
+ * "end_time"), worded from `marketing.promotions.violations` as the forms' own checks word them.
+ */
+export function promotionErrors(
+  err: unknown,
+  tr: FieldTranslator = i18n.global as unknown as FieldTranslator,
+): Record<string, string> {
+  return wordedErrors(
+    err,
+    'promotion',
+    'marketing.promotions.violations',
+    (key) => key.replace(/^tiers\.\d+$/, 'tier'),
+    tr,
+  )
+}
+
+/**
+ * A refused promotion: the field violations beside the form's items (`items` says which it has),
+ * with one "fix the red fields" toast; a violation of a field the form does not show (a stopped
+ * promotion's state) or any other refusal as a toast alone.
+ */
+export function promotionFormErrors(err: unknown, items: (key: string) => boolean): Record<string, string> {
+  const fields = promotionErrors(err)
+  const keys = Object.keys(fields)
+  if (keys.length && keys.every(items)) {
+    ElMessage.error(i18n.global.t('errors.fixFields'))
+    return fields
+  }
+  const elsewhere = keys.filter((k) => !items(k))
+  if (elsewhere.length) ElMessage.error({ message: elsewhere.map((k) => fields[k]).join('; '), grouping: true })
+  else notifyError(err)
+  return Object.fromEntries(keys.filter(items).map((k) => [k, fields[k]!]))
 }
