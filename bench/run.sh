@@ -241,6 +241,11 @@ print(json.dumps({"items": [{"product_id": p["id"], "sku_id": p["skus"][0]["id"]
   json_case "$backend.menu_uncached" "$dir/menu.json"
   log "[$backend] create order"
   wrk_case "$backend.order" "$base" bench/create_order.lua
+  log "[$backend] create order with a coupon"
+  target/release/coupon-order-load --grpc-url "$grpc" --http-url "$base" --appid "$APPID" \
+    --body "$BENCH_BODY" --connections "$CONNS" --duration "$SECONDS_PER_CASE" \
+    --coupons-per-second "${BENCH_COUPONS_PER_SECOND:-40}" --json "$dir/coupon.json"
+  json_case "$backend.order_coupon" "$dir/coupon.json"
   log "[$backend] gRPC GetAppConfig"
   grpc_case "$backend.grpc" "$grpc"
   log "[$backend] gRPC booking: availability and holds"

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use hdrhistogram::Histogram;
+use mm_bench::authed;
 use mm_proto::minimodules::booking::v1 as bpb;
 use mm_proto::minimodules::booking::v1::booking_service_client::BookingServiceClient;
 use mm_proto::minimodules::identity::v1 as ipb;
@@ -45,13 +46,6 @@ struct Args {
     /// Also write the results as JSON here.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
-}
-
-fn authed<T>(msg: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
-    let mut req = tonic::Request::new(msg);
-    req.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(req)
 }
 
 /// Runs `call` from `concurrency` tasks for `seconds`; (req/s, p50 ms, p99 ms, errors, first error).
@@ -122,26 +116,8 @@ async fn main() -> anyhow::Result<()> {
     let ch = channels[0].clone();
 
     // Setup as the demo admin.
-    let tenant = TenantServiceClient::new(ch.clone())
-        .get_app_config(tpb::GetAppConfigRequest {
-            wechat_appid: args.appid.clone(),
-        })
-        .await?
-        .into_inner()
-        .app_config
-        .ok_or_else(|| anyhow::anyhow!("no app config"))?
-        .tenant;
-    let admin = AuthServiceClient::new(ch.clone())
-        .password_login(ipb::PasswordLoginRequest {
-            tenant: tenant.clone(),
-            login_name: args.admin.clone(),
-            password: args.password.clone(),
-        })
-        .await?
-        .into_inner()
-        .tokens
-        .ok_or_else(|| anyhow::anyhow!("no tokens"))?
-        .access_token;
+    let (tenant, admin) =
+        mm_bench::demo_admin(&ch, &args.appid, &args.admin, &args.password).await?;
     // Already on is fine.
     let _ = TenantServiceClient::new(ch.clone())
         .enable_module(authed(

@@ -16,12 +16,9 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hdrhistogram::Histogram;
+use mm_bench::authed;
 use mm_proto::minimodules::catalog::v1 as cpb;
 use mm_proto::minimodules::catalog::v1::catalog_service_client::CatalogServiceClient;
-use mm_proto::minimodules::identity::v1 as ipb;
-use mm_proto::minimodules::identity::v1::auth_service_client::AuthServiceClient;
-use mm_proto::minimodules::tenant::v1 as tpb;
-use mm_proto::minimodules::tenant::v1::tenant_service_client::TenantServiceClient;
 use tonic::transport::{Channel, Endpoint};
 
 #[derive(Parser)]
@@ -56,13 +53,6 @@ struct Args {
     /// Also write the result as JSON here.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
-}
-
-fn authed<T>(msg: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
-    let mut req = tonic::Request::new(msg);
-    req.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(req)
 }
 
 /// The menu's top-level `"version":N`. It is the last field of the JSON object, so searching from
@@ -102,26 +92,8 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let ch = channels[0].clone();
-    let tenant = TenantServiceClient::new(ch.clone())
-        .get_app_config(tpb::GetAppConfigRequest {
-            wechat_appid: args.appid.clone(),
-        })
-        .await?
-        .into_inner()
-        .app_config
-        .ok_or_else(|| anyhow::anyhow!("no app config"))?
-        .tenant;
-    let admin = AuthServiceClient::new(ch.clone())
-        .password_login(ipb::PasswordLoginRequest {
-            tenant: tenant.clone(),
-            login_name: args.admin.clone(),
-            password: args.password.clone(),
-        })
-        .await?
-        .into_inner()
-        .tokens
-        .ok_or_else(|| anyhow::anyhow!("no tokens"))?
-        .access_token;
+    let (tenant, admin) =
+        mm_bench::demo_admin(&ch, &args.appid, &args.admin, &args.password).await?;
     // The first category in menu order; renaming it is a real change that bumps the menu version.
     let category = CatalogServiceClient::new(ch.clone())
         .list_categories(authed(

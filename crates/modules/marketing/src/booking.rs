@@ -54,7 +54,8 @@ impl MarketingApp {
         let key = key(&id);
         let now = self.clock.now();
         let txn = scope.one(&self.db).await?;
-        let (locked, usable) = repo::for_checkout(&txn, &scope, &customer, &key, now).await?;
+        let (locked, usable) =
+            repo::for_checkout(&txn, &scope, &customer, &key, now, picked.as_deref()).await?;
         let held = self
             .with_templates(&txn, &scope, locked.into_iter().chain(usable).collect())
             .await?;

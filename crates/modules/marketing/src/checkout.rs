@@ -306,19 +306,21 @@ impl MarketingApp {
     }
 
     /// Reads what a checkout needs in one read transaction; `order` for a lock.
+    #[allow(clippy::too_many_arguments)]
     async fn standing(
         &self,
         scope: &TenantScope,
         config: &Config,
         customer: &str,
         order: Option<&str>,
+        picked: Option<&str>,
         points: bool,
         now: DateTime<Utc>,
     ) -> Result<Standing> {
         let txn = scope.one(&self.db).await?;
         let promos = self.running(&txn, scope, now).await?;
         let (locked, usable) = match order {
-            Some(o) => repo::for_checkout(&txn, scope, customer, o, now).await?,
+            Some(o) => repo::for_checkout(&txn, scope, customer, o, now, picked).await?,
             None => (Vec::new(), repo::usable(&txn, scope, customer, now).await?),
         };
         let levels = config.levels.iter().any(|l| l.discount_percent > 0);
@@ -361,7 +363,15 @@ impl MarketingApp {
         self.welcome(&scope, &config, &a.customer).await;
         let points = config.points_per_yuan_off > 0;
         let st = self
-            .standing(&scope, &config, &a.customer, None, points, self.clock.now())
+            .standing(
+                &scope,
+                &config,
+                &a.customer,
+                None,
+                None,
+                points,
+                self.clock.now(),
+            )
             .await?;
         let (options, plans, problem) = plans(tenant, &config, &st, &a.lines, &a.choice);
         let best = plans.into_iter().next().unwrap_or(Plan {
@@ -415,8 +425,21 @@ impl MarketingApp {
         let now = self.clock.now();
         // Read first, write only what there is to take: most orders carry no coupon, and they
         // must not queue for SQLite's one writer (or take a lock) for nothing.
+        // A coupon picked is the only one a lock needs to read (a customer may hold many).
+        let picked = match &a.choice {
+            Choice::Picked(id) => Some(id.as_str()),
+            _ => None,
+        };
         let mut st = self
-            .standing(&scope, &config, &a.customer, Some(&order), points, now)
+            .standing(
+                &scope,
+                &config,
+                &a.customer,
+                Some(&order),
+                picked,
+                points,
+                now,
+            )
             .await?;
         if !st.locked.is_empty() || st.spent.is_some() {
             return Ok(self.relocked(tenant, &config, st, &a));

@@ -315,26 +315,30 @@ pub async fn usable(
 }
 
 /// In one query: the coupons already locked to `order` and the customer's usable ones at `now`
-/// (a checkout's read: most customers hold none, and the answer then costs one statement).
+/// (a checkout's read: most customers hold none, and the answer then costs one statement);
+/// with `only`, of the usable ones just that coupon (the one the customer picked).
 pub async fn for_checkout(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
     customer: &str,
     order: &str,
     now: DateTime<Utc>,
+    only: Option<&str>,
 ) -> Result<(Vec<coupons::Model>, Vec<coupons::Model>), DbErr> {
+    let mut usable = sea_orm::Condition::all()
+        .add(coupons::Column::State.eq(AVAILABLE))
+        .add(coupons::Column::ValidFrom.lte(now))
+        .add(coupons::Column::ValidUntil.gt(now));
+    if let Some(id) = only {
+        usable = usable.add(coupons::Column::CouponId.eq(id));
+    }
     let rows = scope
         .find::<coupons::Entity>()
         .filter(coupons::Column::CustomerId.eq(customer))
         .filter(
             sea_orm::Condition::any()
                 .add(coupons::Column::OrderId.eq(order))
-                .add(
-                    sea_orm::Condition::all()
-                        .add(coupons::Column::State.eq(AVAILABLE))
-                        .add(coupons::Column::ValidFrom.lte(now))
-                        .add(coupons::Column::ValidUntil.gt(now)),
-                ),
+                .add(usable),
         )
         .order_by_desc(coupons::Column::CouponId)
         .limit(200)
