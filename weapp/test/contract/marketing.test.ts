@@ -7,7 +7,13 @@
 // cancelled; with marketing off the quote has no coupons and the checkout shows nothing new.
 // The member card: an order paid at the counter (staff confirming it) earns the demo shop's point
 // a yuan and reaches a level by spend; the card and the points history say so, with the shop's
-// adjustment and the points a refund takes back.
+// adjustment and the points a refund takes back. Paying with points: the shop grants points, the
+// quote offers what the demo shop's 100 points a yuan within half the basket pay, the order pays
+// with them at the quote's total (the POINTS line, the balance, the history), an order whose
+// points went elsewhere meanwhile is refused as PRICE_CHANGED and its points come back, and a
+// cancelled order gives them back. Promotions: a time-limited discount and a full reduction made
+// over gRPC are listed by GET /api/v1/marketing/promotions, and the quote takes off to the fen
+// what the menu's rule (services/promotions) shows.
 import { admin, phone as openPhone, start, type Server } from '../support/platform';
 
 let server: Server;
@@ -318,5 +324,218 @@ describe('the member card against the real BFF', () => {
     } finally {
       shop.configure('marketing', { levels: [] });
     }
+  });
+});
+
+describe('paying with points against the real BFF', () => {
+  const GRANT = 1_234;
+  const REASON = '合同测试积分';
+
+  it('quotes what the points pay, places the order paying with them, and gives them back when it is cancelled', async () => {
+    const p = await customer();
+    const userId = p.auth.currentUser()!.id;
+    const { BEST } = p.discounts;
+    const cart = await cartOf(p, 2);
+
+    // Nothing held yet: the shop takes points (100 a yuan) but these pay nothing.
+    const empty = await p.ordering.quote(cart, fulfilment);
+    expect(empty.points).toEqual({ balance: 0, usable_points: 0, amount_fen: 0, points_per_yuan: 100 });
+    expect(p.discounts.pointsRow(empty, false)).toMatchObject({ text: '积分不足', usable: false });
+
+    shop.adjustPoints(userId, GRANT, REASON);
+    const off = await p.ordering.quote(cart, fulfilment);
+    // Whole yuan, at most half of what is left after the other discounts, at most the balance.
+    const left = off.amounts.items_fen - off.amounts.discount_fen;
+    const yuan = Math.min(Math.floor(GRANT / 100), Math.floor(Math.floor(left / 2) / 100));
+    expect(yuan).toBeGreaterThan(0);
+    const points = yuan * 100;
+    expect(off.points).toEqual({ balance: GRANT, usable_points: points, amount_fen: yuan * 100, points_per_yuan: 100 });
+    expect(off.discounts.some((d) => d.kind === 'POINTS')).toBe(false);
+    expect(p.discounts.pointsRow(off, false)).toEqual({
+      text: `可用 ${points} 积分抵 ¥${yuan}`,
+      balance: `共 ${GRANT} 积分`,
+      usable: true,
+      on: false,
+    });
+
+    const on = await p.ordering.quote(cart, fulfilment, BEST, true);
+    const line = { kind: 'POINTS', label_zh: `积分抵扣（${points} 积分）`, label_en: `${points} points`, amount_fen: yuan * 100 };
+    expect(on.discounts.at(-1)).toEqual(line);
+    expect(on.amounts.discount_fen).toBe(off.amounts.discount_fen + yuan * 100);
+    expect(on.amounts.total_fen).toBe(off.amounts.total_fen - yuan * 100);
+    expect(p.discounts.pointsRow(on, true)).toMatchObject({ usable: true, on: true });
+    expect(p.discounts.discountLines(on.discounts).at(-1)).toEqual({
+      key: `POINTS-${on.discounts.length - 1}`,
+      label: `积分抵扣（${points} 积分）`,
+      amount: `-¥${yuan}.00`,
+    });
+
+    const order = await p.ordering.placeOrder({
+      cart,
+      fulfilment,
+      remark: '',
+      expectedTotalFen: on.amounts.total_fen,
+      idempotencyKey: p.client.newIdempotencyKey(),
+      usePoints: true,
+    });
+    expect(order.amounts).toMatchObject({ total_fen: on.amounts.total_fen, discount_fen: on.amounts.discount_fen });
+    expect(order.discounts.at(-1)).toEqual(line);
+    expect(p.orderView.orderView(await p.ordering.getOrder(order.id)).discounts.at(-1)).toMatchObject({
+      label: `积分抵扣（${points} 积分）`,
+      amount: `-¥${yuan}.00`,
+    });
+    // Spent when the order is placed (unpaid still): the balance and the history say so.
+    expect((await p.marketing.getMember()).points).toBe(GRANT - points);
+    const spent = (await p.marketing.listPoints()).entries;
+    expect(spent[0]).toMatchObject({ kind: 'ORDER_SPENT', delta: -points, balance_after: GRANT - points, order_id: order.id });
+    expect(p.members.historyView(spent).map((e) => e.text)).toEqual([`积分抵扣 -${points}`, `门店调整 +${GRANT} · ${REASON}`]);
+
+    // Called off: the points come back before the cancel answers.
+    await p.ordering.cancelOrder(order.id);
+    expect((await p.marketing.getMember()).points).toBe(GRANT);
+    const back = (await p.marketing.listPoints()).entries[0]!;
+    expect(back).toMatchObject({ kind: 'ORDER_RETURNED', delta: points, balance_after: GRANT, order_id: order.id });
+    expect(p.members.entryView(back, '0').text).toBe(`积分退回 +${points}`);
+  });
+
+  it('refuses an order whose points were spent elsewhere after the quote, and the new quote says what is left', async () => {
+    const p = await customer();
+    const userId = p.auth.currentUser()!.id;
+    const { BEST } = p.discounts;
+    const cart = await cartOf(p, 2);
+    shop.adjustPoints(userId, GRANT, REASON);
+    const shown = await p.ordering.quote(cart, fulfilment, BEST, true);
+    const before = p.discounts.pointsOff(shown);
+    expect(before).toBeGreaterThan(100);
+
+    // Meanwhile all but a yuan's worth goes (spent at the counter, say).
+    shop.adjustPoints(userId, -(GRANT - 100), '合同测试扣减');
+    const refused = await p.ordering
+      .placeOrder({
+        cart,
+        fulfilment,
+        remark: '',
+        expectedTotalFen: shown.amounts.total_fen,
+        idempotencyKey: p.client.newIdempotencyKey(),
+        usePoints: true,
+      })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'PRICE_CHANGED', message: '价格有变动，请确认后重新提交' });
+    // The refused order keeps nothing: what it took is back before the refusal answers.
+    expect((await p.marketing.getMember()).points).toBe(100);
+
+    const again = await p.ordering.quote(cart, fulfilment, BEST, true);
+    expect(p.discounts.pointsOff(again)).toBe(100);
+    expect(p.discounts.pointsRow(again, true)).toMatchObject({ text: '可用 100 积分抵 ¥1', on: true });
+    const order = await p.ordering.placeOrder({
+      cart,
+      fulfilment,
+      remark: '',
+      expectedTotalFen: again.amounts.total_fen,
+      idempotencyKey: p.client.newIdempotencyKey(),
+      usePoints: true,
+    });
+    expect(order.amounts.total_fen).toBe(again.amounts.total_fen);
+    expect((await p.marketing.getMember()).points).toBe(0);
+    await p.ordering.cancelOrder(order.id);
+  });
+});
+
+describe('promotions against the real BFF', () => {
+  const PERCENT = '合同测试限时折扣';
+  const TIERS = '合同测试满减';
+
+  it('lists the promotions made over gRPC, and the quote takes off what the menu’s rule shows', async () => {
+    const p = await customer();
+    const menu = await p.catalog.getMenu();
+    const section = menu.sections.find((s) => s.products.some((x) => x.skus.some((k) => k.available)))!;
+    const product = section.products.find((x) => x.skus.some((k) => k.available))!;
+    const sku = product.skus.find((k) => k.available)!;
+    const now = Date.now();
+    const window = { start_time: new Date(now - 60_000).toISOString(), end_time: new Date(now + 86_400_000).toISOString() };
+    // 15% off (rounded down per unit: a price that does not divide shows it) on this product
+    // alone, so nothing else of the shop changes; and a full reduction over it, reached at three
+    // units at the promotional price.
+    const percentId = shop.createPromotion({
+      title_zh: PERCENT,
+      title_en: 'Contract discount',
+      kind: 'PROMOTION_KIND_PERCENT_OFF',
+      percent_off: 15,
+      products: [product.id],
+      ...window,
+    });
+    const unit = sku.price_fen - Math.floor((sku.price_fen * 15) / 100);
+    const tier = { threshold_fen: 3 * unit, amount_off_fen: Math.max(1, Math.floor(unit / 2)) };
+    const tieredId = shop.createPromotion({
+      title_zh: TIERS,
+      kind: 'PROMOTION_KIND_TIERED',
+      tiers: [tier],
+      categories: [section.id],
+      ...window,
+    });
+    try {
+      await p.boot.refresh(true);
+      const listed = p.promotions.running(await p.promotions.loadPromotions(p.boot.config()));
+      const percent = listed.find((x) => x.id === percentId)!;
+      expect(percent).toEqual({
+        id: percentId,
+        title_zh: PERCENT,
+        title_en: 'Contract discount',
+        kind: 'percent_off',
+        tiers: [],
+        percent_off: 15,
+        product_ids: [product.id],
+        category_ids: [],
+        start_time: expect.any(String),
+        end_time: expect.any(String),
+      });
+      expect(Date.parse(percent.end_time)).toBeGreaterThan(now);
+      const tiered = listed.find((x) => x.id === tieredId)!;
+      // No English title given: the Chinese one.
+      expect(tiered).toMatchObject({ kind: 'tiered', title_en: TIERS, tiers: [tier], product_ids: [], category_ids: [section.id] });
+      const ours = [percent, tiered];
+
+      // What the menu shows for the product, by the client's rule.
+      const shown = p.promotions.unitPrice(ours, product.id, section.id, sku.price_fen);
+      expect(shown).toMatchObject({ fen: unit, listFen: sku.price_fen, promotion: { id: percentId } });
+      expect(p.promotions.priceView(shown.fen, shown.listFen, p.promotions.tag(percent))).toEqual({
+        price: `¥${(unit / 100).toFixed(2)}`,
+        listPrice: `¥${(sku.price_fen / 100).toFixed(2)}`,
+        tag: '8.5折',
+      });
+      const lines = (n: number) => [{ productId: product.id, categoryId: section.id, unitFen: sku.price_fen, quantity: n }];
+
+      // Two units: the unit discount on each, as the menu's rule has it; the tier not reached,
+      // and the cart's hint names what more reaches it.
+      const two = await p.ordering.quote(p.cart.add(p.cart.EMPTY, product, sku, 2), fulfilment, { kind: 'none' });
+      const promo = two.discounts.filter((d) => d.kind === 'PROMOTION');
+      expect(promo).toEqual([
+        { kind: 'PROMOTION', label_zh: `${PERCENT}·85折`, label_en: 'Contract discount · 15% off', amount_fen: 2 * (sku.price_fen - unit) },
+      ]);
+      expect(two.items[0]!.unit_price_fen).toBe(sku.price_fen);
+      expect(two.amounts.items_fen - two.amounts.discount_fen).toBe(p.promotions.subtotal(ours, lines(2)));
+      expect(p.promotions.nextTier(ours, lines(2))).toMatchObject({ gapFen: unit, offFen: tier.amount_off_fen });
+      expect(p.discounts.discountLines(two.discounts)[0]!.label).toBe(`促销 ${PERCENT}·85折`);
+
+      // Three reach it: the quote takes the tier off, counted after the unit discounts.
+      const three = await p.ordering.quote(p.cart.add(p.cart.EMPTY, product, sku, 3), fulfilment, { kind: 'none' });
+      expect(three.discounts.filter((d) => d.kind === 'PROMOTION').map((d) => d.amount_fen)).toEqual([
+        3 * (sku.price_fen - unit),
+        p.promotions.tieredOff(ours, lines(3)),
+      ]);
+      expect(p.promotions.tieredOff(ours, lines(3))).toBe(tier.amount_off_fen);
+      expect(p.promotions.nextTier(ours, lines(3))).toBeUndefined();
+      // The tier reads on the quote as the menu's banner writes it.
+      expect(three.discounts[1]!.label_zh).toBe(`${TIERS}·${p.promotions.tierRules([tier])}`);
+    } finally {
+      shop.stopPromotion(percentId);
+      shop.stopPromotion(tieredId);
+    }
+    // Stopped: no longer listed, and the quote takes nothing off.
+    const after = await p.promotions.loadPromotions(p.boot.config());
+    expect(after.map((x) => x.id)).not.toContain(percentId);
+    expect(after.map((x) => x.id)).not.toContain(tieredId);
+    const stopped = await p.ordering.quote(p.cart.add(p.cart.EMPTY, product, sku, 3), fulfilment, { kind: 'none' });
+    expect(stopped.discounts.filter((d) => d.kind === 'PROMOTION')).toEqual([]);
   });
 });

@@ -2,8 +2,12 @@
 // placing an order sends one idempotency key per checkout, WeChat Pay gets the prepay parameters,
 // the order page shows status and cancels. With coupons (a shop with marketing on): the quote's
 // discount and coupon, the picker with unusable coupons greyed and "不使用优惠券", a new quote for a
-// new choice, the order placed with the same choice and total, the discount on the order.
-import { bootConfig, flush, installWx, signIn, type FakeRequest, type FakeResponse } from '../support/wx';
+// new choice, the order placed with the same choice and total, the discount on the order. Paying
+// with points: the 积分抵扣 switch asks for a new quote with use_points, the order carries the
+// same and the quote's total, and an order refused because the points went elsewhere is quoted
+// again and said so. Every kind of discount line (promotion, member level, coupon, points) in the
+// summary and on the order; the next full-reduction tier as a hint.
+import { bootConfig, flush, installWx, marketingModule, signIn, type FakeRequest, type FakeResponse } from '../support/wx';
 import { render, resetCore, tap, text, texts } from '../support/simulate';
 
 const APPID = 'wxshop00000001';
@@ -41,7 +45,7 @@ function order(status: string, over: Record<string, unknown> = {}) {
 
 function setup(
   routes: Record<string, (req: FakeRequest) => FakeResponse>,
-  opts: { payment?: 'paid' | 'cancel' | 'fail'; address?: { fail: string } } = {},
+  opts: { payment?: 'paid' | 'cancel' | 'fail'; address?: { fail: string }; marketing?: boolean } = {},
 ) {
   const w = installWx({
     appid: APPID,
@@ -55,9 +59,12 @@ function setup(
   resetCore();
   w.storage.set(`mm:${APPID}:boot`, {
     config: bootConfig({
-      modules: bootConfig().modules.map((m: { id: string; config: object }) =>
-        m.id === 'ordering' ? { ...m, config: { ...m.config, payment_methods: ['wechat_pay', 'counter'] } } : m,
-      ),
+      modules: [
+        ...bootConfig().modules.map((m: { id: string; config: object }) =>
+          m.id === 'ordering' ? { ...m, config: { ...m.config, payment_methods: ['wechat_pay', 'counter'] } } : m,
+        ),
+        ...(opts.marketing ? [marketingModule()] : []),
+      ],
     }),
     etag: 'e',
     fetchedAt: Date.now(),
@@ -115,6 +122,8 @@ describe('checkout', () => {
     expect(page.querySelector('.cart__coupon')).toBeFalsy();
     expect(page.querySelector('.cart__discount')).toBeFalsy();
     expect(page.querySelector('.cart__saved')).toBeFalsy();
+    expect(page.querySelector('.cart__points')).toBeFalsy();
+    expect(page.querySelector('.cart__tier-hint')).toBeFalsy();
     const quoteReq = w.requests.find((r) => r.path === '/api/v1/orders/quote')!;
     expect(quoteReq.data).toEqual({
       items: [{ product_id: 'p-water', sku_id: 's-water', quantity: 2 }],
@@ -447,6 +456,206 @@ describe('coupons at checkout', () => {
     expect(texts(page, '.order__discount-label')).toEqual(['优惠券 全场8折']);
     expect(texts(page, '.order__discount-amount')).toEqual(['-¥1.20']);
     expect(text(page, '.order__total')).toBe('¥5.80');
+    page.detach();
+  });
+});
+
+describe('points and every discount at checkout', () => {
+  // Two waters (¥6) and ¥1 packaging; a promotion takes 20% off each water (¥1.20), the gold
+  // level 5% of what is left (¥0.24); points pay whole yuan, at most half of the ¥4.56 left: ¥2,
+  // 200 points (100 a yuan), while the customer holds 200 or more.
+  const d = (kind: string, label_zh: string, amount_fen: number) => ({ kind, label_zh, label_en: label_zh, amount_fen });
+  let balance = 1_234;
+
+  function pointsQuote(req: FakeRequest): FakeResponse {
+    const body = req.data as { use_points?: boolean };
+    const discounts = [d('PROMOTION', '午市特惠·8折', 120), d('MEMBER_LEVEL', '金卡优惠 5%', 24)];
+    const yuanOff = Math.min(Math.floor(balance / 100), Math.floor((600 - 144) / 2 / 100));
+    if (body.use_points && yuanOff > 0) discounts.push(d('POINTS', `积分抵扣（${yuanOff * 100} 积分）`, yuanOff * 100));
+    const off = discounts.reduce((n, x) => n + x.amount_fen, 0);
+    return {
+      status: 200,
+      body: {
+        items: [line],
+        amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 700 - off, discount_fen: off },
+        orderable: true,
+        problems: [],
+        min_order_fen: 0,
+        discounts,
+        coupons: [],
+        points: { balance, usable_points: yuanOff * 100, amount_fen: yuanOff * 100, points_per_yuan: 100 },
+      },
+    };
+  }
+  const quotes = (w: ReturnType<typeof setup>) => w.requests.filter((r) => r.path === '/api/v1/orders/quote').map((r) => r.data);
+  const placed = (w: ReturnType<typeof setup>) => w.requests.filter((r) => r.path === '/api/v1/orders' && r.method === 'POST');
+  const switchTo = async (page: any, value: boolean) => {
+    page.querySelector('.cart__points-switch').dispatchEvent('change', { detail: { value } });
+    await flush(20);
+  };
+
+  beforeEach(() => {
+    balance = 1_234;
+  });
+
+  it('shows every discount line, pays with points when switched on, and orders the same way at the quote’s total', async () => {
+    const w = setup({
+      'POST /api/v1/orders/quote': pointsQuote,
+      'POST /api/v1/orders': () => ({ status: 201, body: order('pending_payment') }),
+      'POST /api/v1/orders/o1/pay': () => ({ status: 200, body: { order: order('pending_payment'), wechat_pay: prepay } }),
+      'POST /api/v1/orders/o1/payment/refresh': () => ({ status: 200, body: order('paid') }),
+    });
+    const page = await openCart();
+    // Off until the customer turns it on: the quote does not ask for points.
+    expect(quotes(w)[0]).not.toHaveProperty('use_points');
+    expect(texts(page, '.cart__discount-label')).toEqual(['促销 午市特惠·8折', '金卡优惠 5%']);
+    expect(texts(page, '.cart__discount-amount')).toEqual(['-¥1.20', '-¥0.24']);
+    expect(text(page, '.cart__points-text')).toBe('可用 200 积分抵 ¥2');
+    expect(text(page, '.cart__points-balance')).toBe('共 1234 积分');
+    expect(page.instance.data.points).toMatchObject({ usable: true, on: false });
+    expect(text(page, '.cart__total')).toBe('¥5.56');
+
+    await switchTo(page, true);
+    expect(quotes(w)).toHaveLength(2);
+    expect(quotes(w)[1]).toMatchObject({ use_points: true });
+    expect(texts(page, '.cart__discount-label')).toEqual(['促销 午市特惠·8折', '金卡优惠 5%', '积分抵扣（200 积分）']);
+    expect(texts(page, '.cart__discount-amount')).toEqual(['-¥1.20', '-¥0.24', '-¥2.00']);
+    expect(page.instance.data.points).toMatchObject({ usable: true, on: true });
+    expect(text(page, '.cart__total')).toBe('¥3.56');
+    expect(text(page, '.cart__saved')).toBe('已优惠 ¥3.44');
+
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(placed(w)).toHaveLength(1);
+    expect(placed(w)[0]!.data).toMatchObject({ use_points: true, expected_total_fen: 356 });
+    expect(w.navigations()).toEqual(['redirectTo /packages/ordering/pages/order/index?id=o1']);
+  });
+
+  it('leaves points off again when switched off', async () => {
+    const w = setup({
+      'POST /api/v1/orders/quote': pointsQuote,
+      'POST /api/v1/orders': () => ({ status: 201, body: order('pending_payment') }),
+      'POST /api/v1/orders/o1/pay': () => ({ status: 200, body: { order: order('pending_payment'), wechat_pay: prepay } }),
+    });
+    const page = await openCart();
+    await switchTo(page, true);
+    await switchTo(page, false);
+    expect(quotes(w)).toHaveLength(3);
+    expect(quotes(w)[2]).not.toHaveProperty('use_points');
+    expect(texts(page, '.cart__discount-label')).toEqual(['促销 午市特惠·8折', '金卡优惠 5%']);
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(placed(w)[0]!.data).toMatchObject({ expected_total_fen: 556 });
+    expect(placed(w)[0]!.data).not.toHaveProperty('use_points');
+  });
+
+  it('says when the points are too few, and the switch cannot be turned on', async () => {
+    balance = 80;
+    const w = setup({ 'POST /api/v1/orders/quote': pointsQuote });
+    const page = await openCart();
+    expect(text(page, '.cart__points-text')).toBe('积分不足');
+    expect(page.instance.data.points).toMatchObject({ usable: false, on: false });
+    await switchTo(page, true);
+    expect(quotes(w)).toHaveLength(1);
+  });
+
+  it('quotes again and says so when the points were spent elsewhere before the order', async () => {
+    const w = setup({
+      'POST /api/v1/orders/quote': pointsQuote,
+      'POST /api/v1/orders': (req) => {
+        if ((req.data as { expected_total_fen: number }).expected_total_fen === 356) {
+          // Another order of this customer took 1,084 points meanwhile: 150 left pay ¥1.
+          balance = 150;
+          return { status: 409, body: { code: 'PRICE_CHANGED', message: 'the total changed' } };
+        }
+        return { status: 201, body: order('pending_payment') };
+      },
+      'POST /api/v1/orders/o1/pay': () => ({ status: 200, body: { order: order('pending_payment'), wechat_pay: prepay } }),
+    });
+    const page = await openCart();
+    await switchTo(page, true);
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(w.toasts()).toEqual(['积分余额有变动，已重新计算，请确认后提交']);
+    // The new quote, still with points: what the points left pay now.
+    expect(quotes(w).at(-1)).toMatchObject({ use_points: true });
+    expect(text(page, '.cart__points-text')).toBe('可用 100 积分抵 ¥1');
+    expect(texts(page, '.cart__discount-label')).toContain('积分抵扣（100 积分）');
+    expect(text(page, '.cart__total')).toBe('¥4.56');
+    expect(w.navigations()).toEqual([]);
+
+    await tap(page, '.cart__submit');
+    await flush(50);
+    expect(placed(w)).toHaveLength(2);
+    expect(placed(w)[1]!.data).toMatchObject({ use_points: true, expected_total_fen: 456 });
+    // Another body, another checkout: a new idempotency key.
+    expect(placed(w)[1]!.header['idempotency-key']).not.toBe(placed(w)[0]!.header['idempotency-key']);
+  });
+
+  it('says what more reaches the next full-reduction tier', async () => {
+    const w = setup(
+      {
+        'POST /api/v1/orders/quote': quote,
+        'GET /api/v1/marketing/promotions': () => ({
+          status: 200,
+          body: {
+            promotions: [
+              {
+                id: 'pr1',
+                title_zh: '满减',
+                title_en: 'Spend and save',
+                kind: 'tiered',
+                tiers: [
+                  { threshold_fen: 1_000, amount_off_fen: 100 },
+                  { threshold_fen: 2_000, amount_off_fen: 300 },
+                ],
+                percent_off: 0,
+                product_ids: [],
+                category_ids: [],
+                start_time: '2026-01-01T00:00:00Z',
+                end_time: '2099-01-01T00:00:00Z',
+              },
+            ],
+          },
+        }),
+      },
+      { marketing: true },
+    );
+    const page = await openCart();
+    // Two waters at the quote's ¥3: ¥4 more reaches 满10减1.
+    expect(text(page, '.cart__tier-hint')).toBe('再买 ¥4 可减 ¥1');
+    expect(w.requests.filter((r) => r.path === '/api/v1/marketing/promotions')[0]!.header.authorization).toBe('Bearer at');
+    await tap(page, '.cart__plus');
+    await flush(20);
+    await tap(page, '.cart__plus');
+    await flush(20);
+    await tap(page, '.cart__plus');
+    await flush(20);
+    // Five: 满10减1 reached, ¥10 more for 满20减3.
+    expect(text(page, '.cart__tier-hint')).toBe('再买 ¥5 可减 ¥3');
+  });
+
+  it('shows every kind of discount on the order', async () => {
+    setup({
+      'GET /api/v1/orders/o1': () => ({
+        status: 200,
+        body: order('paid', {
+          discounts: [
+            d('PROMOTION', '午市特惠·8折', 120),
+            d('MEMBER_LEVEL', '金卡优惠 5%', 24),
+            { ...d('COUPON', '满3减1', 100), coupon_id: 'c-1' },
+            d('POINTS', '积分抵扣（100 积分）', 100),
+          ],
+          amounts: { items_fen: 600, packaging_fee_fen: 100, total_fen: 356, discount_fen: 344 },
+        }),
+      }),
+    });
+    const page = render('packages/ordering/pages/order/index');
+    await page.instance.onLoad({ id: 'o1' });
+    await flush(20);
+    expect(texts(page, '.order__discount-label')).toEqual(['促销 午市特惠·8折', '金卡优惠 5%', '优惠券 满3减1', '积分抵扣（100 积分）']);
+    expect(texts(page, '.order__discount-amount')).toEqual(['-¥1.20', '-¥0.24', '-¥1.00', '-¥1.00']);
+    expect(text(page, '.order__total')).toBe('¥3.56');
     page.detach();
   });
 });

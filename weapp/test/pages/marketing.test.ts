@@ -440,6 +440,26 @@ describe('member card', () => {
     expect(text(page, '.member__points-value')).toBe('142');
   });
 
+  it('names points paid with at checkout, given back, and earned by a booking', async () => {
+    setup(
+      routes({
+        'GET /api/v1/marketing/member/points': () => ({
+          status: 200,
+          body: {
+            entries: [
+              entry(20, 1_220, 'BOOKING_COMPLETED', '2026-12-06T05:00:00Z', { order_id: undefined }),
+              entry(500, 1_200, 'ORDER_RETURNED', '2026-12-06T04:00:00Z'),
+              entry(-500, 700, 'ORDER_SPENT', '2026-12-06T03:00:00Z'),
+            ],
+          },
+        }),
+      }),
+    );
+    const page = await open('member');
+    expect(texts(page, '.member__entry-text')).toEqual(['预约完成 +20', '积分退回 +500', '积分抵扣 -500']);
+    expect(page.querySelectorAll('.member__entry-text--gain')).toHaveLength(2);
+  });
+
   it('shows why the card did not load, and no half-loaded card', async () => {
     setup(routes({ 'GET /api/v1/marketing/member': () => refusal('MODULE_DISABLED') }));
     const page = await open('member');

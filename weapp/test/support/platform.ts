@@ -2,8 +2,8 @@
  * The real platform for contract tests: the server binary (scripts/server.mjs), the WeChat fake's
  * control routes, a "phone" (mocked wx over Node's fetch, fresh core modules), and the shop's
  * admin over gRPC with `buf curl` (the same reflection-driven client the README shows), for what
- * only staff can do: open the shop, change its theme, switch modules, create coupon templates,
- * confirm a payment at the counter, adjust a customer's points.
+ * only staff can do: open the shop, change its theme, switch modules, create coupon templates and
+ * promotions, confirm a payment at the counter, adjust a customer's points.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -69,6 +69,7 @@ export async function phone(
     modules: await import('../../miniprogram/core/modules'),
     identity: await import('../../miniprogram/services/identity'),
     catalog: await import('../../miniprogram/services/catalog'),
+    promotions: await import('../../miniprogram/services/promotions'),
     ordering: await import('../../miniprogram/packages/ordering/services/ordering'),
     cart: await import('../../miniprogram/packages/ordering/services/cart'),
     discounts: await import('../../miniprogram/packages/ordering/services/discounts'),
@@ -190,6 +191,35 @@ export function admin(server: Server, tenantId: string) {
     createCouponTemplate(template: Record<string, unknown>): string {
       const r = rpc(server, 'minimodules.marketing.v1.CouponService/CreateCouponTemplate', { parent: tenant, template }, token);
       return String(r.template.name).split('/').pop()!;
+    },
+    /**
+     * A promotion (the contract's Promotion in its JSON form, enums by name, e.g.
+     * `kind: 'PROMOTION_KIND_PERCENT_OFF'`; products as bare ids); returns its id.
+     */
+    createPromotion(promotion: Record<string, unknown> & { products?: string[]; categories?: string[] }): string {
+      const r = rpc(
+        server,
+        'minimodules.marketing.v1.PromotionService/CreatePromotion',
+        {
+          parent: tenant,
+          promotion: {
+            ...promotion,
+            products: (promotion.products ?? []).map((id) => `${tenant}/products/${id}`),
+            categories: (promotion.categories ?? []).map((id) => `${tenant}/categories/${id}`),
+          },
+        },
+        token,
+      );
+      return String(r.promotion.name).split('/').pop()!;
+    },
+    /** Stops a promotion (final). */
+    stopPromotion(id: string) {
+      rpc(
+        server,
+        'minimodules.marketing.v1.PromotionService/UpdatePromotion',
+        { promotion: { name: `${tenant}/promotions/${id}`, state: 'PROMOTION_STATE_STOPPED' }, update_mask: 'state' },
+        token,
+      );
     },
     enable(module: string) {
       rpc(server, 'minimodules.tenant.v1.TenantService/EnableModule', { name: `${tenant}/modules/${module}` }, token);

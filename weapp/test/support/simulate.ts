@@ -15,10 +15,11 @@ export function core<T = any>(name: string): T {
   return require(join(ROOT, 'core', name));
 }
 
-/** Clears the state the compiled core keeps between tests. */
+/** Clears the state the compiled core (and the main package's services) keep between tests. */
 export function resetCore(): void {
   core('boot').resetBoot();
   core('env').resetEnv();
+  require(join(ROOT, 'services', 'promotions')).resetPromotions();
 }
 
 /** Renders the page or component at `rel` (e.g. "pages/launch/index") attached to a parent. */

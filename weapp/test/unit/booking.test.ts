@@ -204,6 +204,8 @@ describe('booking config and views', () => {
     price_fen: 12800,
     deposit_fen: 0,
     deposit_status: 'none',
+    deposit_discount_fen: 0,
+    discounts: [],
     remind: false,
     note: '',
     ...over,

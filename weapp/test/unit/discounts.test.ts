@@ -2,7 +2,11 @@ import {
   BEST,
   couponFields,
   couponPicker,
+  discountLabel,
   discountLines,
+  pointsFields,
+  pointsOff,
+  pointsRow,
   type CouponOption,
   type Discount,
 } from '../../miniprogram/packages/ordering/services/discounts';
@@ -41,6 +45,61 @@ describe('discount lines', () => {
     ]);
     // An order placed before discounts existed has none.
     expect(discountLines(undefined)).toEqual([]);
+  });
+});
+
+describe('every kind of discount', () => {
+  const d = (kind: string, label_zh: string, amount_fen: number): Discount => ({ kind, label_zh, label_en: label_zh, amount_fen });
+
+  it('reads each kind in the customer’s words, in the server’s order', () => {
+    // As marketing labels them: promotions, the member level, the coupon, then points.
+    const all = [
+      d('PROMOTION', '午市特惠·8折', 500),
+      d('PROMOTION', '午市满减·满100减15', 1_500),
+      d('MEMBER_LEVEL', '金卡优惠 5%', 240),
+      { ...d('COUPON', '满30减5', 500), coupon_id: 'c1' },
+      d('POINTS', '积分抵扣（500 积分）', 500),
+    ];
+    expect(discountLines(all)).toEqual([
+      { key: 'PROMOTION-0', label: '促销 午市特惠·8折', amount: '-¥5.00' },
+      { key: 'PROMOTION-1', label: '促销 午市满减·满100减15', amount: '-¥15.00' },
+      { key: 'MEMBER_LEVEL-2', label: '金卡优惠 5%', amount: '-¥2.40' },
+      { key: 'c1', label: '优惠券 满30减5', amount: '-¥5.00' },
+      { key: 'POINTS-4', label: '积分抵扣（500 积分）', amount: '-¥5.00' },
+    ]);
+    // A kind this release does not know: the server's label as it is.
+    expect(discountLabel(d('GIFT_CARD', '礼品卡', 100))).toBe('礼品卡');
+    expect(pointsOff({ discounts: all })).toBe(500);
+    expect(pointsOff({ discounts: all.slice(0, 4) })).toBe(0);
+    expect(pointsOff(undefined)).toBe(0);
+  });
+});
+
+describe('paying with points', () => {
+  const points = (balance: number, usable_points: number, amount_fen: number, points_per_yuan = 100) => ({
+    points: { balance, usable_points, amount_fen, points_per_yuan },
+  });
+
+  it('asks for points in the bodies only when the switch is on', () => {
+    expect(pointsFields(true)).toEqual({ use_points: true });
+    expect(pointsFields(false)).toEqual({});
+  });
+
+  it('says what the points can pay, and shows the switch on only when asked and usable', () => {
+    expect(pointsRow(points(1_234, 500, 500), false)).toEqual({
+      text: '可用 500 积分抵 ¥5',
+      balance: '共 1234 积分',
+      usable: true,
+      on: false,
+    });
+    expect(pointsRow(points(1_234, 500, 500), true)).toMatchObject({ usable: true, on: true });
+    // Fewer points than a yuan takes.
+    expect(pointsRow(points(80, 0, 0), true)).toEqual({ text: '积分不足', balance: '共 80 积分', usable: false, on: false });
+    // Points enough, but half of this basket is below a yuan.
+    expect(pointsRow(points(5_000, 0, 0), false)).toMatchObject({ text: '本单暂不可用积分抵扣', usable: false });
+    // The shop takes no points: no row.
+    expect(pointsRow({ points: null }, true)).toBeNull();
+    expect(pointsRow({}, false)).toBeNull();
   });
 });
 

@@ -330,6 +330,10 @@ describe('the member card', () => {
     expect(entryView(entry({ delta: -20, kind: 'ADJUSTED', order_id: undefined, reason: '兑换礼品' }), '3', CN).text).toBe(
       '门店调整 -20 · 兑换礼品',
     );
+    // Paying with points, getting them back, and a completed booking.
+    expect(entryView(entry({ delta: -500, balance_after: 700, kind: 'ORDER_SPENT' }), '5', CN).text).toBe('积分抵扣 -500');
+    expect(entryView(entry({ delta: 500, balance_after: 1_200, kind: 'ORDER_RETURNED' }), '6', CN).text).toBe('积分退回 +500');
+    expect(entryView(entry({ delta: 20, kind: 'BOOKING_COMPLETED', order_id: null }), '7', CN).text).toBe('预约完成 +20');
     // A kind this release does not know still reads as a change of points.
     expect(entryView(entry({ kind: 'EXPIRED', delta: -5 }), '4', CN).text).toBe('积分变动 -5');
     expect([5, 0, -5].map(signed)).toEqual(['+5', '0', '-5']);

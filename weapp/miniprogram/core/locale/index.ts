@@ -17,3 +17,19 @@ export function yuan(fen: number): string {
   const abs = Math.abs(Math.trunc(fen));
   return `${sign}¥${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
+
+/** Fen as yuan without needless decimals: 10000 → "100", 950 → "9.5", 1234 → "12.34". */
+export function yuanShort(fen: number): string {
+  const abs = Math.abs(Math.trunc(fen));
+  const whole = Math.floor(abs / 100);
+  const cents = abs % 100;
+  const sign = fen < 0 ? '-' : '';
+  if (cents === 0) return `${sign}${whole}`;
+  return `${sign}${whole}.${String(cents).padStart(2, '0').replace(/0$/, '')}`;
+}
+
+/** The 折 of a percentage off: 20 → "8", 15 → "8.5", 12 → "8.8". */
+export function rate(percentOff: number): string {
+  const tenths = 100 - Math.max(0, Math.min(100, Math.round(percentOff)));
+  return tenths % 10 === 0 ? String(tenths / 10) : `${Math.floor(tenths / 10)}.${tenths % 10}`;
+}

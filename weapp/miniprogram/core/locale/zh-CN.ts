@@ -126,6 +126,22 @@ export const zhCN = {
     save: '保存',
     saved: '已保存',
   },
+  /** Promotions on the menu and the product pages, and the next full-reduction tier in the cart. */
+  promotions: {
+    /** A time-limited discount's tag beside a price: "8折". */
+    tag: '{rate}折',
+    /** One tier of a full reduction: "满50减5". */
+    tier: '满{threshold}减{amount}',
+    tierSeparator: '，',
+    /** A banner line of a full reduction: "午市满减：满50减5，满100减15". */
+    tiered: '{title}：{tiers}',
+    /** A banner line of a time-limited discount: "新品尝鲜：指定商品8折". */
+    percent: '{title}：{scope}{rate}折',
+    scopeAll: '全场',
+    scopeSome: '指定商品',
+    /** The cart's hint of the next tier: "再买 ¥12 可减 ¥15". */
+    nextTier: '再买 ¥{gap} 可减 ¥{amount}',
+  },
   catalog: {
     empty: '暂无商品',
     soldOut: '售罄',
@@ -200,6 +216,26 @@ export const zhCN = {
     couponClose: '取消',
     /** A discount line: "优惠券 满100减20". */
     discountCoupon: '优惠券 {label}',
+    /**
+     * Discount lines by kind ({label} is the server's: "午市特惠·8折", "金卡优惠 5%", "积分抵扣（500
+     * 积分）"); a kind this release does not know shows the label alone.
+     */
+    discountKinds: {
+      PROMOTION: '促销 {label}',
+      MEMBER_LEVEL: '{label}',
+      COUPON: '优惠券 {label}',
+      POINTS: '{label}',
+    } as Record<string, string>,
+    /** The points row: a switch to pay with points, as many as the shop allows on this basket. */
+    points: '积分抵扣',
+    pointsUsable: '可用 {points} 积分抵 ¥{amount}',
+    /** Fewer points than one yuan takes. */
+    pointsShort: '积分不足',
+    /** Points enough, but this basket takes none (below ¥1 within the shop's cap). */
+    pointsNotHere: '本单暂不可用积分抵扣',
+    pointsBalance: '共 {n} 积分',
+    /** The order was refused because the points were spent elsewhere meanwhile: quoted again. */
+    pointsChanged: '积分余额有变动，已重新计算，请确认后提交',
     saved: '已优惠 {amount}',
     /** Why a coupon takes nothing off this basket (the quote's `problem`, `coupon_problem`). */
     couponProblems: {
@@ -409,7 +445,14 @@ export const zhCN = {
     history: '积分明细',
     empty: '暂无积分记录',
     more: '加载更多',
-    kinds: { ORDER_PAID: '订单支付', ORDER_REFUNDED: '订单退款', ADJUSTED: '门店调整' } as Record<string, string>,
+    kinds: {
+      ORDER_PAID: '订单支付',
+      ORDER_REFUNDED: '订单退款',
+      ORDER_SPENT: '积分抵扣',
+      ORDER_RETURNED: '积分退回',
+      BOOKING_COMPLETED: '预约完成',
+      ADJUSTED: '门店调整',
+    } as Record<string, string>,
     /** A kind this release does not know. */
     kindFallback: '积分变动',
     balance: '余额 {n}',

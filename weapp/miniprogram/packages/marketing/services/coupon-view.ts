@@ -4,26 +4,13 @@
  * template of the coupon centre or a held coupon stands. Pure: times are read at the UTC offset
  * given (the phone's, by default), so the same instant always reads the same.
  */
-import { format, strings } from '../../../core/locale/index';
+import { format, rate, strings, yuanShort } from '../../../core/locale/index';
 import type { Coupon, Terms } from './marketing';
 
+// Shared with the main package's promotions (the menu strikes prices through in the same words).
+export { rate, yuanShort };
+
 const C = strings.coupon;
-
-/** Fen as yuan without needless decimals: 10000 → "100", 950 → "9.5", 1234 → "12.34". */
-export function yuanShort(fen: number): string {
-  const abs = Math.abs(Math.trunc(fen));
-  const whole = Math.floor(abs / 100);
-  const cents = abs % 100;
-  const sign = fen < 0 ? '-' : '';
-  if (cents === 0) return `${sign}${whole}`;
-  return `${sign}${whole}.${String(cents).padStart(2, '0').replace(/0$/, '')}`;
-}
-
-/** The 折 of a percentage off: 20 → "8", 15 → "8.5", 12 → "8.8". */
-export function rate(percentOff: number): string {
-  const tenths = 100 - Math.max(0, Math.min(100, Math.round(percentOff)));
-  return tenths % 10 === 0 ? String(tenths / 10) : `${Math.floor(tenths / 10)}.${tenths % 10}`;
-}
 
 /** The terms in a line: "满100减20", "无门槛立减5元", "8折 最高减10元", "满100享8折", "兑换券". */
 export function rule(t: Terms): string {

@@ -20,7 +20,11 @@ export type CouponState = 'available' | 'locked' | 'used' | 'expired';
 /** The customer's points, lifetime spend and points, and their level and the next one. */
 export type Member = components['schemas']['MemberDto'];
 export type Level = components['schemas']['LevelDto'];
-/** One change of the customer's points; `kind` is "ORDER_PAID", "ORDER_REFUNDED" or "ADJUSTED". */
+/**
+ * One change of the customer's points; `kind` is "ORDER_PAID" (earned), "ORDER_REFUNDED" (earned
+ * points taken back), "ORDER_SPENT" (paid with at checkout), "ORDER_RETURNED" (those given back
+ * when the order is called off), "BOOKING_COMPLETED" or "ADJUSTED" (by the shop).
+ */
 export type PointsEntry = components['schemas']['PointsEntryDto'];
 export type PointsPage = components['schemas']['PointsPageDto'];
 /** What member levels are reached by: lifetime spend in fen, or lifetime points. */

@@ -2,7 +2,8 @@
  * How the member card reads on screen: the level ("普通会员" below the first), the points, the
  * level's discount in 折 and its perks, the way to the next level in the unit the shop's levels
  * are reached by (yuan of spend or points), how points are earned, and the points history in the
- * customer's words ("订单支付 +46", "门店调整 +50 · 生日礼"). Pure: times are read at the UTC offset
+ * customer's words ("订单支付 +46", "积分抵扣 -500", "积分退回 +500", "预约完成 +20", "门店调整 +50 ·
+ * 生日礼"). Pure: times are read at the UTC offset
  * given (the phone's, by default).
  */
 import { format, strings } from '../../../core/locale/index';

@@ -1,10 +1,11 @@
 /**
- * Discounts at checkout: the customer's coupon choice as the quote and the order take it, the
- * discount lines of a quote or an order, and the coupon picker built from the quote's coupons.
- * Pure, no wx. Everything here comes from the server's quote: a shop without a discounting
- * module (marketing off) answers no coupons and no discounts, and nothing of this shows.
+ * Discounts at checkout: the customer's coupon choice and points switch as the quote and the
+ * order take them, the discount lines of a quote or an order (promotions, the member level, the
+ * coupon, points), the coupon picker built from the quote's coupons, and the points row. Pure,
+ * no wx. Everything here comes from the server's quote: a shop without a discounting module
+ * (marketing off) answers no coupons, no points and no discounts, and nothing of this shows.
  */
-import { format, strings, yuan } from '../../../core/locale/index';
+import { format, strings, yuan, yuanShort } from '../../../core/locale/index';
 import type { components } from '../../../core/api/schema';
 
 export type Discount = components['schemas']['DiscountDto'];
@@ -30,21 +31,68 @@ export function couponFields(choice: CouponChoice): { coupon_id?: string; no_cou
   return {};
 }
 
+/** Whether to pay with points, as the quote and order bodies carry it (nothing when not). */
+export function pointsFields(usePoints: boolean): { use_points?: boolean } {
+  return usePoints ? { use_points: true } : {};
+}
+
 export interface DiscountLine {
   key: string;
-  /** "优惠券 满100减20". */
+  /** "促销 午市特惠·8折", "金卡优惠 5%", "优惠券 满100减20", "积分抵扣（500 积分）". */
   label: string;
   /** "-¥20.00". */
   amount: string;
 }
 
-/** The discount lines of a quote or an order (none for an order placed before discounts). */
+/** A discount's label by its kind (PROMOTION, MEMBER_LEVEL, COUPON, POINTS; others as given). */
+export function discountLabel(d: Pick<Discount, 'kind' | 'label_zh'>): string {
+  const template = T.discountKinds[d.kind];
+  return template ? format(template, { label: d.label_zh }) : d.label_zh;
+}
+
+/**
+ * The discount lines of a quote or an order, in the server's order (promotions, the member level,
+ * the coupon, points: each counted on what the ones before left); none for an order placed
+ * before discounts.
+ */
 export function discountLines(discounts: readonly Discount[] | undefined): DiscountLine[] {
   return (discounts ?? []).map((d, i) => ({
     key: d.coupon_id || `${d.kind}-${i}`,
-    label: d.kind === 'COUPON' ? format(T.discountCoupon, { label: d.label_zh }) : d.label_zh,
+    label: discountLabel(d),
     amount: `-${yuan(d.amount_fen)}`,
   }));
+}
+
+/** What the quote's or order's points line takes off, in fen (0 without one). */
+export function pointsOff(q: Pick<Quote, 'discounts'> | undefined): number {
+  return (q?.discounts ?? []).filter((d) => d.kind === 'POINTS').reduce((n, d) => n + d.amount_fen, 0);
+}
+
+export interface PointsRow {
+  /** "可用 500 积分抵 ¥5", "积分不足", "本单暂不可用积分抵扣". */
+  text: string;
+  /** "共 1200 积分". */
+  balance: string;
+  /** Whether the switch can be turned on: this basket takes some points. */
+  usable: boolean;
+  /** Whether the switch shows on: asked for, and usable. */
+  on: boolean;
+}
+
+/**
+ * The points row for a quote asked with `usePoints`; null (nothing shown) when the shop takes no
+ * points (the quote has no `points`). What the points can pay is the same with the switch on or
+ * off: the server counts it before taking the points.
+ */
+export function pointsRow(q: Pick<Quote, 'points'>, usePoints: boolean): PointsRow | null {
+  const p = q.points;
+  if (!p) return null;
+  const usable = p.usable_points > 0 && p.amount_fen > 0;
+  let text: string;
+  if (usable) text = format(T.pointsUsable, { points: p.usable_points, amount: yuanShort(p.amount_fen) });
+  else if (p.balance < p.points_per_yuan) text = T.pointsShort;
+  else text = T.pointsNotHere;
+  return { text, balance: format(T.pointsBalance, { n: p.balance }), usable, on: usable && usePoints };
 }
 
 /** Why a coupon takes nothing off, in the customer's words. */

@@ -7,7 +7,7 @@ import { api } from '../../../core/api';
 import * as storage from '../../../core/storage';
 import { payThenRefresh } from '../../../services/pay';
 import * as cartOps from './cart';
-import { BEST, couponFields, type CouponChoice } from './discounts';
+import { BEST, couponFields, pointsFields, type CouponChoice } from './discounts';
 
 export type Quote = components['schemas']['QuoteDto'];
 export type Order = components['schemas']['OrderDto'];
@@ -19,16 +19,22 @@ export type { WechatPay } from '../../../services/pay';
 /** Statuses after which nothing more happens to an order. */
 export const FINAL_STATUSES: readonly string[] = ['completed', 'cancelled', 'refunded'];
 
-/** Prices the basket, with the discounts of `coupon` (by default the best coupon the customer holds). */
-export function quote(cart: cartOps.Cart, fulfilment: Fulfilment, coupon: CouponChoice = BEST): Promise<Quote> {
-  return api.post('/api/v1/orders/quote', { body: { items: cartOps.items(cart), fulfilment, ...couponFields(coupon) } });
+/**
+ * Prices the basket, with the discounts of `coupon` (by default the best coupon the customer
+ * holds) and, when `usePoints`, as many of the customer's points as the shop allows.
+ */
+export function quote(cart: cartOps.Cart, fulfilment: Fulfilment, coupon: CouponChoice = BEST, usePoints = false): Promise<Quote> {
+  return api.post('/api/v1/orders/quote', {
+    body: { items: cartOps.items(cart), fulfilment, ...couponFields(coupon), ...pointsFields(usePoints) },
+  });
 }
 
 /**
  * Places the order. `idempotencyKey` stays the same for every attempt at this checkout (the
  * client's own retries and the customer's second tap), so at most one order comes of it.
- * `coupon` must be the choice the quote was asked with and `expectedTotalFen` that quote's
- * total: the server takes the coupon off again and refuses a total that differs (PRICE_CHANGED).
+ * `coupon` and `usePoints` must be what the quote was asked with and `expectedTotalFen` that
+ * quote's total: the server takes the coupon and the points off again and refuses a total that
+ * differs (PRICE_CHANGED: e.g. the points were spent by another order meanwhile).
  */
 export function placeOrder(input: {
   cart: cartOps.Cart;
@@ -37,6 +43,7 @@ export function placeOrder(input: {
   expectedTotalFen: number;
   idempotencyKey: string;
   coupon?: CouponChoice;
+  usePoints?: boolean;
 }): Promise<Order> {
   return api.post('/api/v1/orders', {
     body: {
@@ -45,6 +52,7 @@ export function placeOrder(input: {
       remark: input.remark,
       expected_total_fen: input.expectedTotalFen,
       ...couponFields(input.coupon ?? BEST),
+      ...pointsFields(input.usePoints ?? false),
     },
     idempotencyKey: input.idempotencyKey,
   });

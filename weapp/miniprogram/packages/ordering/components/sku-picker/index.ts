@@ -1,9 +1,12 @@
 /**
  * SKU picker: choose one value per spec (values that cannot reach an available SKU are disabled),
- * a quantity, and add. Emits `add` with `{ skuId, quantity }` and `close`.
+ * a quantity, and add. Emits `add` with `{ skuId, quantity }` and `close`. The price is the
+ * chosen SKU's with the running `promotions` (the product being of `category`), the list price
+ * struck through when they lower it.
  */
-import { strings, yuan } from '../../../../core/locale/index';
+import { strings } from '../../../../core/locale/index';
 import type { MenuProduct } from '../../../../services/catalog';
+import * as promotions from '../../../../services/promotions';
 import { MAX_QUANTITY } from '../../services/cart';
 import { canChoose, findSku, initialSelection, specGroups, type Selection } from '../../services/sku';
 
@@ -17,8 +20,14 @@ interface GroupView {
   values: ValueView[];
 }
 
-function view(product: MenuProduct | null, selection: Selection, quantity: number) {
-  if (!product) return { groups: [] as GroupView[], skuId: '', price: '', canAdd: false, quantity };
+function view(
+  product: MenuProduct | null,
+  selection: Selection,
+  quantity: number,
+  promos: readonly promotions.Promotion[] = [],
+  category = '',
+) {
+  if (!product) return { groups: [] as GroupView[], skuId: '', price: '', listPrice: '', tag: '', canAdd: false, quantity };
   const groups = specGroups(product).map((g) => ({
     spec: g.spec,
     values: g.values.map((value) => ({
@@ -28,13 +37,23 @@ function view(product: MenuProduct | null, selection: Selection, quantity: numbe
     })),
   }));
   const sku = findSku(product, selection);
+  const unit = promotions.unitPrice(promos, product.id, category, (sku ?? product.skus[0])?.price_fen ?? 0);
   return {
     groups,
     skuId: sku?.id ?? '',
-    price: yuan((sku ?? product.skus[0])?.price_fen ?? 0),
+    ...promotions.priceView(unit.fen, unit.listFen, unit.promotion ? promotions.tag(unit.promotion) : ''),
     canAdd: !!sku?.available,
     quantity,
   };
+}
+
+/** What the observers read of the component's data. */
+interface PickerData {
+  product: MenuProduct | null;
+  category: string;
+  promotions: promotions.Promotion[];
+  selection: Selection;
+  quantity: number;
 }
 
 Component({
@@ -42,6 +61,8 @@ Component({
   options: { styleIsolation: 'apply-shared' },
   properties: {
     product: { type: Object, value: null as unknown as MenuProduct },
+    category: { type: String, value: '' },
+    promotions: { type: Array, value: [] as promotions.Promotion[] },
   },
   data: {
     t: strings.menu,
@@ -49,13 +70,20 @@ Component({
     groups: [] as GroupView[],
     skuId: '',
     price: '',
+    listPrice: '',
+    tag: '',
     canAdd: false,
     quantity: 1,
   },
   observers: {
     product(this: WechatMiniprogram.Component.TrivialInstance, product: MenuProduct | null) {
+      const d = this.data as PickerData;
       const selection = product ? initialSelection(product) : {};
-      this.setData({ selection, ...view(product, selection, 1) });
+      this.setData({ selection, ...view(product, selection, 1, d.promotions, d.category) });
+    },
+    'promotions, category'(this: WechatMiniprogram.Component.TrivialInstance, promos: promotions.Promotion[], category: string) {
+      const d = this.data as PickerData;
+      if (d.product) this.setData(view(d.product, d.selection, d.quantity, promos, category));
     },
   },
   methods: {
@@ -65,7 +93,7 @@ Component({
       const product = this.data.product as MenuProduct | null;
       if (!product) return;
       const selection = { ...(this.data.selection as Selection), [spec]: value };
-      this.setData({ selection, ...view(product, selection, this.data.quantity) });
+      this.setData({ selection, ...view(product, selection, this.data.quantity, this.data.promotions, this.data.category) });
     },
     onMinus() {
       this.setData({ quantity: Math.max(1, this.data.quantity - 1) });

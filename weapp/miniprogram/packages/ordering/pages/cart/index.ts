@@ -4,9 +4,13 @@
  * payment methods it accepts, and the server's quote — the amounts shown before it are the menu's
  * estimate. When the shop discounts orders (marketing on), the quote also brings the coupon it
  * takes off (the best one, unless the customer picked another or none in the coupon picker) and
- * the discount lines; a new choice asks for a new quote, and the order is placed with the same
- * choice and the quote's total. Submitting places the order (one idempotency key per checkout, so
- * a retry or a second tap cannot order twice), pays it, and opens the order.
+ * the discount lines (promotions, member level, coupon, points); a new choice asks for a new
+ * quote, and the order is placed with the same choice and the quote's total. A shop that takes
+ * points shows a 积分抵扣 switch (off until the customer turns it on): it asks for a quote paying
+ * with as many points as the shop allows, and the order is placed the same way. With promotions
+ * running, a hint says what more reaches the next full-reduction tier. Submitting places the
+ * order (one idempotency key per checkout, so a retry or a second tap cannot order twice), pays
+ * it, and opens the order.
  */
 import * as auth from '../../../../core/auth';
 import * as boot from '../../../../core/boot';
@@ -15,8 +19,20 @@ import { ApiError, describe } from '../../../../core/errors';
 import { format, strings, yuan } from '../../../../core/locale/index';
 import { pageUrl, requireModule } from '../../../../core/modules';
 import { themed } from '../../../../core/page';
+import * as catalog from '../../../../services/catalog';
+import * as promotions from '../../../../services/promotions';
 import * as cartOps from '../../services/cart';
-import { BEST, couponPicker, discountLines, type CouponChoice, type CouponPicker, type DiscountLine } from '../../services/discounts';
+import {
+  BEST,
+  couponPicker,
+  discountLines,
+  pointsOff,
+  pointsRow,
+  type CouponChoice,
+  type CouponPicker,
+  type DiscountLine,
+  type PointsRow,
+} from '../../services/discounts';
 import * as ordering from '../../services/ordering';
 
 interface LineView extends cartOps.CartLine {
@@ -68,7 +84,22 @@ let lastQuote: ordering.Quote | undefined;
 let checkoutKey: string | undefined;
 /** The coupon choice the quote shown was asked with; the order is placed with the same. */
 let couponChoice: CouponChoice = BEST;
+/** Whether the quote shown was asked to pay with points; the order is placed the same way. */
+let usePoints = false;
 let quoteSeq = 0;
+/** The promotions running (for the next-tier hint) and which product is in which category. */
+let promos: promotions.Promotion[] = [];
+let categories = new Map<string, string>();
+
+/** The cart as the promotions count it: the quote's unit prices once there is one. */
+function basketLines(): promotions.BasketLine[] {
+  return cart.lines.map((l) => ({
+    productId: l.productId,
+    categoryId: categories.get(l.productId) ?? '',
+    unitFen: lastQuote?.items.find((i) => i.sku_id === l.skuId)?.unit_price_fen ?? l.unitFen,
+    quantity: l.quantity,
+  }));
+}
 
 Component({
   behaviors: [themed],
@@ -92,6 +123,10 @@ Component({
     /** The coupon row and picker; null (nothing shown) when the quote has no coupons or discounts. */
     coupon: null as CouponPicker | null,
     picking: false,
+    /** The 积分抵扣 row; null (nothing shown) when the shop takes no points. */
+    points: null as PointsRow | null,
+    /** "再买 ¥12 可减 ¥15"; empty without a tier ahead. */
+    tierHint: '',
   },
   methods: {
     async onLoad() {
@@ -105,7 +140,27 @@ Component({
       this.setData({ modes, mode, payments, payment: payments[0]?.id ?? '', table });
       cart = cartOps.loadCart();
       couponChoice = BEST;
+      usePoints = false;
+      lastQuote = undefined;
+      promos = [];
       await this.requote();
+      await this.loadPromotions();
+    },
+    /** The running promotions, for the next-tier hint (the menu's, when it loaded them). */
+    async loadPromotions() {
+      if (!this.data.loggedIn) return;
+      const loaded = promotions.running(promotions.lastPromotions() ?? (await promotions.loadPromotions()));
+      // A full reduction over categories needs to know each line's category: the menu's.
+      if (loaded.some((p) => p.kind === promotions.TIERED && p.category_ids.length)) {
+        const menu = catalog.lastMenu() ?? (await catalog.getMenu().catch(() => undefined));
+        categories = promotions.categoriesOf(menu);
+      }
+      promos = loaded;
+      this.renderHint();
+    },
+    renderHint() {
+      const hint = cart.lines.length ? promotions.nextTier(promos, basketLines()) : undefined;
+      this.setData({ tierHint: hint?.text ?? '' });
     },
     onShow() {
       const stored = cartOps.loadCart();
@@ -126,26 +181,43 @@ Component({
     async requote() {
       this.setData({ lines: lineViews(cart, undefined), subtotal: yuan(cartOps.subtotal(cart)), loggedIn: !!auth.currentUser() });
       if (!cart.lines.length) {
-        this.setData({ quote: null, quoteError: '', coupon: null });
+        this.setData({ quote: null, quoteError: '', coupon: null, points: null, tierHint: '' });
         return;
       }
       if (!(await auth.ensureSession().catch(() => undefined))) {
-        this.setData({ loggedIn: false, quote: null, coupon: null });
+        this.setData({ loggedIn: false, quote: null, coupon: null, points: null });
         return;
       }
       const seq = ++quoteSeq;
       const choice = couponChoice;
+      const withPoints = usePoints;
       this.setData({ loggedIn: true, quoting: true, quoteError: '' });
       try {
-        const q = await ordering.quote(cart, this.fulfilment(), choice);
+        const q = await ordering.quote(cart, this.fulfilment(), choice, withPoints);
         if (seq !== quoteSeq) return;
         lastQuote = q;
         const coupon = couponPicker(q, choice);
-        this.setData({ quoting: false, quote: quoteView(q), lines: lineViews(cart, q), coupon: coupon.shown ? coupon : null });
+        this.setData({
+          quoting: false,
+          quote: quoteView(q),
+          lines: lineViews(cart, q),
+          coupon: coupon.shown ? coupon : null,
+          points: pointsRow(q, withPoints),
+        });
       } catch (e) {
         if (seq !== quoteSeq) return;
-        this.setData({ quoting: false, quote: null, coupon: null, quoteError: describe(e) });
+        this.setData({ quoting: false, quote: null, coupon: null, points: null, quoteError: describe(e) });
       }
+      this.renderHint();
+    },
+    /** The 积分抵扣 switch: a new quote, and a new checkout (the order's body changes). */
+    onPointsSwitch(e: WechatMiniprogram.SwitchChange) {
+      const on = !!e.detail.value;
+      if (on && !this.data.points?.usable) return;
+      if (on === usePoints) return;
+      usePoints = on;
+      checkoutKey = undefined;
+      void this.requote();
     },
     onCouponRow() {
       if (this.data.coupon) this.setData({ picking: true });
@@ -265,7 +337,9 @@ Component({
     },
     async onSubmit() {
       const d = this.data;
-      if (d.submitting || !d.quote || !lastQuote) return;
+      // While a new quote is on its way (a new coupon or points choice), the total shown is not
+      // the one the order would be placed with: wait for it.
+      if (d.submitting || d.quoting || !d.quote || !lastQuote) return;
       if (d.mode === 'dine_in' && !d.table) return void wx.showToast({ title: T.needTable, icon: 'none' });
       if (d.mode === 'delivery' && !d.address) return void wx.showToast({ title: T.needAddress, icon: 'none' });
       if (!d.quote.orderable) return void wx.showToast({ title: d.quote.problems[0] ?? T.problemFallback, icon: 'none' });
@@ -285,6 +359,7 @@ Component({
           expectedTotalFen: d.quote.totalFen,
           idempotencyKey: checkoutKey,
           coupon: couponChoice,
+          usePoints,
         });
       } catch (e) {
         this.setData({ submitting: false });
@@ -302,11 +377,16 @@ Component({
           if (go) wx.navigateTo({ url: pageUrl('identity', 'pages/profile/index') });
           return;
         }
-        // The price moved, or the coupon picked was taken by another order meanwhile: a new
-        // quote shows what stands now (and the coupon row says the coupon is gone).
+        // The price moved, the coupon picked was taken by another order meanwhile, or the points
+        // were spent elsewhere: a new quote shows what stands now (the coupon row says the
+        // coupon is gone, the points row what the points can pay now).
         if (e instanceof ApiError && (e.code === 'PRICE_CHANGED' || e.code === 'COUPON_UNAVAILABLE')) {
+          const pointsBefore = pointsOff(lastQuote);
           checkoutKey = undefined;
           await this.requote();
+          if (e.code === 'PRICE_CHANGED' && usePoints && pointsOff(lastQuote) !== pointsBefore) {
+            return void wx.showToast({ title: T.pointsChanged, icon: 'none' });
+          }
         }
         wx.showToast({ title: describe(e), icon: 'none' });
         return;
@@ -314,6 +394,7 @@ Component({
       // The order exists: the cart is done with, whatever happens to the payment.
       checkoutKey = undefined;
       couponChoice = BEST;
+      usePoints = false;
       cart = cartOps.EMPTY;
       cartOps.saveCart(cart);
       const detail = `${pageUrl('ordering', 'pages/order/index')}?id=${encodeURIComponent(order.id)}`;
