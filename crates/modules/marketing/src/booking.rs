@@ -54,7 +54,7 @@ impl MarketingApp {
         let key = key(&id);
         let now = self.clock.now();
         let txn = scope.one(&self.db).await?;
-        let (locked, usable) =
+        let repo::Checkout { locked, usable, .. } =
             repo::for_checkout(&txn, &scope, &customer, &key, now, picked.as_deref()).await?;
         let held = self
             .with_templates(&txn, &scope, locked.into_iter().chain(usable).collect())
@@ -189,6 +189,16 @@ impl MarketingApp {
             Vec::new()
         };
         txn.commit().await?;
+        let mut given_back: Vec<&str> = moved
+            .iter()
+            .chain(&unlocked)
+            .filter(|_| to == repo::AVAILABLE)
+            .map(|c| c.customer_id.as_str())
+            .collect();
+        given_back.dedup();
+        for c in given_back {
+            self.memo.changed(tenant, c).await;
+        }
         Ok(!moved.is_empty() || !unlocked.is_empty())
     }
 }

@@ -305,7 +305,9 @@ impl MarketingApp {
         })
     }
 
-    /// Reads what a checkout needs in one read transaction; `order` for a lock.
+    /// Reads what a checkout needs in one read transaction; `order` for a lock. A lock for a
+    /// customer with no coupon in play, not paying with points, reads nothing when that is held
+    /// in memory (most orders).
     #[allow(clippy::too_many_arguments)]
     async fn standing(
         &self,
@@ -317,15 +319,42 @@ impl MarketingApp {
         points: bool,
         now: DateTime<Utc>,
     ) -> Result<Standing> {
+        let t = scope.tenant();
+        let levels = config.levels.iter().any(|l| l.discount_percent > 0);
+        // Only a lock with the server's choice (or none) and no points may be answered from
+        // memory: a coupon picked, points or a repeated lock are read from the database.
+        let memo = order.is_some() && picked.is_none() && !points;
+        if memo
+            && let Some(q) = self.memo.quiet(t, customer)
+            && (q.member.is_some() || !levels)
+            && let Some(promos) = self.memo.promos(t)
+        {
+            return Ok(Standing {
+                promos: promos
+                    .iter()
+                    .filter(|p| crate::memo::runs(p, now))
+                    .map(Promo::of)
+                    .collect(),
+                member: q.member.flatten(),
+                ..Default::default()
+            });
+        }
+        let generation = self.memo.generation();
         let txn = scope.one(&self.db).await?;
         let promos = self.running(&txn, scope, now).await?;
-        let (locked, usable) = match order {
-            Some(o) => repo::for_checkout(&txn, scope, customer, o, now, picked).await?,
-            None => (Vec::new(), repo::usable(&txn, scope, customer, now).await?),
+        let (locked, usable, in_play) = match order {
+            Some(o) => {
+                let c = repo::for_checkout(&txn, scope, customer, o, now, picked).await?;
+                (c.locked, c.usable, c.in_play)
+            }
+            None => (
+                Vec::new(),
+                repo::usable(&txn, scope, customer, now).await?,
+                true,
+            ),
         };
-        let levels = config.levels.iter().any(|l| l.discount_percent > 0);
         let member = if levels || points {
-            repo::find_member(&txn, scope, customer).await?
+            Some(repo::find_member(&txn, scope, customer).await?)
         } else {
             None
         };
@@ -339,11 +368,21 @@ impl MarketingApp {
             .with_templates(&txn, scope, locked.into_iter().chain(usable).collect())
             .await?;
         txn.commit().await?;
+        if memo && !in_play {
+            self.memo.keep_quiet(
+                t,
+                customer,
+                crate::memo::Quiet {
+                    member: member.clone(),
+                },
+                generation,
+            );
+        }
         let usable =
             held.split_off(held.partition_point(|h| order.is_some_and(|o| h.coupon.order_id == o)));
         Ok(Standing {
             promos,
-            member,
+            member: member.flatten(),
             usable,
             locked: held,
             spent,

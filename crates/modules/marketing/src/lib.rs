@@ -17,6 +17,7 @@ pub mod domain;
 mod entity;
 pub mod error;
 mod grpc;
+mod memo;
 pub mod migrations;
 pub mod names;
 mod points;

@@ -146,6 +146,8 @@ impl MarketingApp {
             return Ok(Applied::Repeat);
         }
         txn.commit().await?;
+        // The member row a checkout may hold (its level, its balance) changed.
+        self.memo.changed(scope.tenant(), c.customer).await;
         Ok(Applied::Done(Box::new((member, entry))))
     }
 

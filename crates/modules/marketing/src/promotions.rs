@@ -432,6 +432,7 @@ impl MarketingApp {
         )
         .await?;
         txn.commit().await?;
+        self.memo.promotions_changed(tenant).await;
         Ok(row)
     }
 
@@ -538,19 +539,31 @@ impl MarketingApp {
         )
         .await?;
         txn.commit().await?;
+        self.memo.promotions_changed(tenant).await;
         Ok(after)
     }
 
-    /// The promotions running for the tenant at `now`, as checkout reads them.
+    /// The promotions running for the tenant at `now`, as checkout reads them: held in memory
+    /// until a promotion of the tenant changes (they change rarely; orders come all day).
     pub(crate) async fn running(
         &self,
         db: &impl sea_orm::ConnectionTrait,
         scope: &TenantScope,
         now: DateTime<Utc>,
     ) -> Result<Vec<Promo>> {
-        Ok(repo::running_promotions(db, scope, now)
-            .await?
+        let t = scope.tenant();
+        let held = match self.memo.promos(t) {
+            Some(rows) => rows,
+            None => {
+                let generation = self.memo.generation();
+                let rows = repo::live_promotions(db, scope, now).await?;
+                self.memo.keep_promos(t, rows.clone(), generation);
+                std::sync::Arc::new(rows)
+            }
+        };
+        Ok(held
             .iter()
+            .filter(|p| crate::memo::runs(p, now))
             .map(Promo::of)
             .collect())
     }

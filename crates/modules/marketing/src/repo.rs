@@ -314,9 +314,22 @@ pub async fn usable(
         .await
 }
 
-/// In one query: the coupons already locked to `order` and the customer's usable ones at `now`
-/// (a checkout's read: most customers hold none, and the answer then costs one statement);
-/// with `only`, of the usable ones just that coupon (the one the customer picked).
+/// What a checkout reads of a customer's coupons, in one query.
+#[derive(Debug, Default)]
+pub struct Checkout {
+    /// Locked to this order already (a repeated lock).
+    pub locked: Vec<coupons::Model>,
+    /// Usable now.
+    pub usable: Vec<coupons::Model>,
+    /// Whether the customer has any coupon in play: available (now or later) or locked to any
+    /// order. None: the answer may be held in memory (see `memo`).
+    pub in_play: bool,
+}
+
+/// In one query: the coupons already locked to `order`, the customer's usable ones at `now`,
+/// and whether any other is in play (a checkout's read: most customers hold none, and the
+/// answer then costs one statement); with `only`, of the available ones just that coupon (the
+/// one the customer picked).
 pub async fn for_checkout(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
@@ -324,13 +337,12 @@ pub async fn for_checkout(
     order: &str,
     now: DateTime<Utc>,
     only: Option<&str>,
-) -> Result<(Vec<coupons::Model>, Vec<coupons::Model>), DbErr> {
-    let mut usable = sea_orm::Condition::all()
+) -> Result<Checkout, DbErr> {
+    let mut available = sea_orm::Condition::all()
         .add(coupons::Column::State.eq(AVAILABLE))
-        .add(coupons::Column::ValidFrom.lte(now))
         .add(coupons::Column::ValidUntil.gt(now));
     if let Some(id) = only {
-        usable = usable.add(coupons::Column::CouponId.eq(id));
+        available = available.add(coupons::Column::CouponId.eq(id));
     }
     let rows = scope
         .find::<coupons::Entity>()
@@ -338,13 +350,25 @@ pub async fn for_checkout(
         .filter(
             sea_orm::Condition::any()
                 .add(coupons::Column::OrderId.eq(order))
-                .add(usable),
+                .add(coupons::Column::State.eq(LOCKED))
+                .add(available),
         )
         .order_by_desc(coupons::Column::CouponId)
         .limit(200)
         .all(db)
         .await?;
-    Ok(rows.into_iter().partition(|c| c.order_id == order))
+    let mut out = Checkout {
+        in_play: !rows.is_empty(),
+        ..Default::default()
+    };
+    for c in rows {
+        if c.order_id == order {
+            out.locked.push(c);
+        } else if c.state == AVAILABLE && c.valid_from <= now {
+            out.usable.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// Locks an available, valid coupon of `customer` to `order` with what it takes off; false when
@@ -674,4 +698,20 @@ pub async fn list_promotions(
         q = q.filter(promotions::Column::StartsAt.lt(t));
     }
     q.all(db).await
+}
+
+/// The tenant's active promotions not ended at `now` (running or to come), at most 200.
+pub async fn live_promotions(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    now: DateTime<Utc>,
+) -> Result<Vec<promotions::Model>, DbErr> {
+    scope
+        .find::<promotions::Entity>()
+        .filter(promotions::Column::State.eq(ACTIVE))
+        .filter(promotions::Column::EndsAt.gt(now))
+        .order_by_asc(promotions::Column::PromotionId)
+        .limit(200)
+        .all(db)
+        .await
 }

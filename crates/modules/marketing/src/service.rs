@@ -93,6 +93,8 @@ pub struct MarketingApp {
     configs: ModuleConfigs<Config>,
     /// Customers whose welcome coupon was seen to, so the check costs a query once per process.
     welcomed: Arc<std::sync::Mutex<std::collections::HashSet<(TenantId, String)>>>,
+    /// What checkout reads that rarely changes.
+    pub(crate) memo: crate::memo::Memo,
 }
 
 /// The terms stored in a template row.
@@ -146,7 +148,7 @@ impl MarketingApp {
         db: DatabaseConnection,
         clock: mm_kernel::clock::Clock,
         configs: ModuleConfigs<Config>,
-        cache: &Cache,
+        cache: &Arc<Cache>,
     ) -> Self {
         let welcomed: Arc<std::sync::Mutex<std::collections::HashSet<(TenantId, String)>>> =
             Arc::default();
@@ -162,6 +164,7 @@ impl MarketingApp {
             clock,
             configs,
             welcomed,
+            memo: crate::memo::Memo::new(cache.clone()),
         }
     }
 
@@ -556,6 +559,7 @@ impl MarketingApp {
             .await?
             .unwrap_or(t);
         txn.commit().await?;
+        self.memo.changed(scope.tenant(), customer).await;
         Ok(Held { coupon, template })
     }
 
@@ -691,6 +695,7 @@ impl MarketingApp {
             _ => {}
         }
         let now = self.clock.now();
+        let mut given_back: Vec<String> = Vec::new();
         let txn = scope.begin_write(&self.db).await?;
         let applied = match kind {
             opb::OrderDiscountEventKind::Paid => {
@@ -709,19 +714,24 @@ impl MarketingApp {
                 }
                 !used.is_empty()
             }
-            opb::OrderDiscountEventKind::Released => !repo::move_order_coupons(
-                &txn,
-                &scope,
-                &order,
-                repo::LOCKED,
-                repo::AVAILABLE,
-                0,
-                now,
-            )
-            .await?
-            .is_empty(),
+            opb::OrderDiscountEventKind::Released => {
+                given_back = repo::move_order_coupons(
+                    &txn,
+                    &scope,
+                    &order,
+                    repo::LOCKED,
+                    repo::AVAILABLE,
+                    0,
+                    now,
+                )
+                .await?
+                .into_iter()
+                .map(|c| c.customer_id)
+                .collect();
+                !given_back.is_empty()
+            }
             opb::OrderDiscountEventKind::Refunded => {
-                let back = repo::move_order_coupons(
+                let back: Vec<coupons::Model> = repo::move_order_coupons(
                     &txn,
                     &scope,
                     &order,
@@ -745,13 +755,20 @@ impl MarketingApp {
                     now,
                 )
                 .await?;
-                !back.is_empty() || !unlocked.is_empty()
+                // A coupon back in hand: a checkout must see it again.
+                given_back = back.into_iter().map(|c| c.customer_id).collect();
+                given_back.extend(unlocked.iter().map(|c| c.customer_id.clone()));
+                !given_back.is_empty()
             }
             opb::OrderDiscountEventKind::Unspecified => {
                 return Err(RequestError::invalid("kind", "is required").into());
             }
         };
         txn.commit().await?;
+        given_back.dedup();
+        for c in &given_back {
+            self.memo.changed(tenant, c).await;
+        }
         Ok(applied || points)
     }
 }

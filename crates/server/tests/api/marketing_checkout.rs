@@ -767,3 +767,64 @@ async fn booking_pay(
         .await
         .expect("pay deposit");
 }
+
+#[tokio::test]
+async fn a_customer_held_as_holding_no_coupon_sees_one_as_soon_as_it_is_handed_out_or_given_back() {
+    let app = spawn_app().await;
+    let s = open_shop(&app, "mk-memo", 10).await;
+    enable_marketing(&app, &s).await;
+    let admin = app.admin_of(s.id);
+    let alice = app.token(Role::Customer, Some(s.id), &[]);
+    let latte = || vec![line(&s.latte, 1, 1)];
+    // No coupon in play: the order's lock reads it once, then holds it.
+    for _ in 0..2 {
+        let o = order(app.channel.clone(), &s, &alice, latte(), false, 0)
+            .await
+            .unwrap();
+        assert!(o.discounts.is_empty());
+    }
+    // Claimed: the very next order takes it.
+    let t = create_template(&app, &s, threshold(300, 2_000, 10, 5)).await;
+    claim(app.channel.clone(), &t.name, &alice, "memo-claim-0001")
+        .await
+        .unwrap();
+    let o = order(app.channel.clone(), &s, &alice, latte(), false, 0)
+        .await
+        .unwrap();
+    assert_eq!(kinds(&o.discounts), [("COUPON", 300)]);
+    // Used (paid), then no coupon in play again: held again.
+    crate::marketing::paid_at_counter(&app, &o, &alice, &admin).await;
+    let plain = order(app.channel.clone(), &s, &alice, latte(), false, 0)
+        .await
+        .unwrap();
+    assert!(plain.discounts.is_empty());
+    let again = order(app.channel.clone(), &s, &alice, latte(), false, 0)
+        .await
+        .unwrap();
+    assert!(again.discounts.is_empty());
+    // Refunded: the coupon is back in hand, and the next order takes it.
+    step(&app, "refund", &o, &admin).await.expect("refund");
+    let back = order(app.channel.clone(), &s, &alice, latte(), false, 0)
+        .await
+        .unwrap();
+    assert_eq!(kinds(&back.discounts), [("COUPON", 300)]);
+    // A promotion created now applies to the next order at once.
+    create_promotion(
+        &app,
+        &s,
+        mpb::Promotion {
+            title_zh: "立减".into(),
+            kind: mpb::PromotionKind::Tiered as i32,
+            tiers: tiers(&[(1_000, 100)]),
+            start_time: at(-1),
+            end_time: at(60),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let promoted = order(app.channel.clone(), &s, &alice, latte(), false, 0)
+        .await
+        .unwrap();
+    assert_eq!(kinds(&promoted.discounts), [("PROMOTION", 100)]);
+}
