@@ -647,6 +647,20 @@ async fn a_coupon_for_booking_takes_off_the_deposit_and_a_completed_booking_earn
         Some("COUPON_UNAVAILABLE"),
     );
     assert!(format!("{st:?}").contains("NOT_IN_SCOPE"), "{st:?}");
+    // The refused hold is no booking of the customer's.
+    let mine = crate::booking::booking(&app)
+        .list_reservations(with_token(
+            bpb::ListReservationsRequest {
+                parent: s.t.name.clone(),
+                ..Default::default()
+            },
+            &alice,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .reservations;
+    assert!(mine.is_empty(), "{mine:?}");
     // The best coupon for booking is taken off the deposit: ¥20 left to pay.
     let held = hold_with(&app, &s, &alice, day(2), "").await.expect("hold");
     assert_eq!(

@@ -143,19 +143,21 @@ impl BookingApp {
         self.reload(scope, &row.reservation_id).await
     }
 
-    /// Cancels a hold whose discounts could not be settled: its places go back and whatever a
-    /// discounter may have locked under it is released (a no-op when nothing was).
+    /// Drops a hold whose discounts could not be settled, as if it was never made (the customer
+    /// was refused; it is no booking of theirs): its places go back and whatever a discounter
+    /// may have locked under it is released (a no-op when nothing was).
     async fn abandon_hold(&self, scope: &TenantScope, row: &reservations::Model) -> Result<()> {
         let txn = scope.begin(&self.db).await?;
-        if repo::move_reservation(
-            &txn,
-            scope,
-            row,
-            Status::Cancelled.as_str(),
-            vec![(reservations::Column::CancelReason, Expr::value("shop"))],
-        )
-        .await?
-        {
+        let gone = scope
+            .delete_many::<reservations::Entity>()
+            .filter(reservations::Column::ReservationId.eq(row.reservation_id.clone()))
+            .filter(reservations::Column::Status.eq(Status::Held.as_str()))
+            .filter(reservations::Column::Version.eq(row.version))
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if gone {
             repo::release_cells(&txn, scope, &row.staff_id, cells_of(row)).await?;
             record(
                 &txn,
@@ -189,15 +191,31 @@ impl BookingApp {
         };
         let retry = |e: &dyn std::fmt::Display| SendError::Retry(e.to_string());
         let t = scope.tenant();
-        let row = self
-            .reload(scope, reservation)
-            .await
-            .map_err(|e| retry(&e))?;
+        // A hold dropped before it was made (its discounts refused) is gone: what it may have
+        // locked is released by reservation alone.
+        let row = match self.reload(scope, reservation).await {
+            Ok(row) => Some(row),
+            Err(BookingError::NotFound { .. }) => None,
+            Err(e) => return Err(retry(&e)),
+        };
         // The modules that granted the deposit's discounts, and every one the shop has now (a
         // completed booking earns points).
         let mut services = self.upstream.discounters(t).await.map_err(|e| retry(&e))?;
-        let stored: Vec<DepositDiscount> = serde_json::from_str(&row.discounts).unwrap_or_default();
+        let stored: Vec<DepositDiscount> = row
+            .as_ref()
+            .map(|r| serde_json::from_str(&r.discounts).unwrap_or_default())
+            .unwrap_or_default();
         services.extend(stored.into_iter().map(|d| d.service));
+        let (customer, amount) = row.as_ref().map_or((String::new(), 0), |r| {
+            (
+                if r.customer_id.is_empty() {
+                    String::new()
+                } else {
+                    name_of::<Users>(t, &r.customer_id)
+                },
+                (r.price_fen - r.discount_fen).max(0),
+            )
+        });
         services.sort();
         services.dedup();
         for service in services {
@@ -209,12 +227,8 @@ impl BookingApp {
                     pb::OnReservationDiscountEventRequest {
                         reservation: name_of::<Reservations>(t, reservation),
                         kind: kind as i32,
-                        customer: if row.customer_id.is_empty() {
-                            String::new()
-                        } else {
-                            name_of::<Users>(t, &row.customer_id)
-                        },
-                        amount_fen: (row.price_fen - row.discount_fen).max(0),
+                        customer: customer.clone(),
+                        amount_fen: amount,
                     },
                 )
                 .await?;
