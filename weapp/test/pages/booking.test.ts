@@ -3,11 +3,16 @@
 // staff list: numbered, nothing blocked); the date strip, slots, staff chips and the confirm button (reminder prompt in the tap, hold with an idempotency key and the remind
 // flag only on accept, confirm or deposit payment, a full slot reloaded); rescheduling; my
 // bookings with who performs each and cancel and reschedule only inside the shop's windows.
+// Coupons on the deposit (marketing on): the 优惠券 row and picker (best by default, a coupon picked,
+// none; those a booking does not take left out, those below their threshold greyed), the choice
+// in the hold, the deposit left to pay shown before paying, a deposit a coupon paid confirmed
+// instead, a coupon the hold refuses said and chosen again; my bookings with the discount.
 import {
   bookingModule,
   bootConfig,
   flush,
   installWx,
+  marketingModule,
   signIn,
   type FakeRequest,
   type FakeResponse,
@@ -59,6 +64,8 @@ function reservation(over: Record<string, unknown> = {}) {
     price_fen: 12800,
     deposit_fen: 0,
     deposit_status: 'none',
+    deposit_discount_fen: 0,
+    discounts: [] as unknown[],
     remind: false,
     expire_time: '2026-11-24T15:40:00Z',
     note: '',
@@ -68,7 +75,10 @@ function reservation(over: Record<string, unknown> = {}) {
 
 type Routes = Record<string, (req: FakeRequest) => FakeResponse>;
 
-function setup(routes: Routes, opts: { config?: Record<string, unknown>; wx?: WxMockOptions; enabled?: boolean } = {}) {
+function setup(
+  routes: Routes,
+  opts: { config?: Record<string, unknown>; wx?: WxMockOptions; enabled?: boolean; marketing?: boolean } = {},
+) {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
   const w = installWx({
@@ -99,7 +109,8 @@ function setup(routes: Routes, opts: { config?: Record<string, unknown>; wx?: Wx
     },
   });
   const booking = bookingModule(shop);
-  const config = { ...base, modules: opts.enabled === false ? base.modules : [...base.modules, booking] };
+  const modules = [...base.modules, ...(opts.enabled === false ? [] : [booking]), ...(opts.marketing ? [marketingModule()] : [])];
+  const config = { ...base, modules };
   w.storage.set(`mm:${APPID}:boot`, { config, etag: 'e', fetchedAt: Date.now() });
   signIn(w, APPID, user);
   return w;
@@ -552,5 +563,374 @@ describe('my bookings page', () => {
     expect(w.navigations()).toEqual([
       'navigateTo /packages/booking/pages/slots/index?service=svc-cut&staff=s-b&reschedule=r-later&was=2026-11-28T06%3A00%3A00Z',
     ]);
+  });
+});
+
+describe('coupons on the deposit', () => {
+  // 染发 asks a ¥50 deposit. The customer holds 定金立减10元 (for booking, ¥10 off: the best), 定金9折
+  // (any module, ¥5 off), 满100减20 (below its threshold on ¥50), and two a booking never takes:
+  // one for ordering only and one limited to some products.
+  const terms = (id: string, title_zh: string, over: Record<string, unknown> = {}) => ({
+    id: `tpl-${id}`,
+    title_zh,
+    title_en: title_zh,
+    description: '',
+    kind: 'amount_off',
+    amount_off_fen: 0,
+    percent_off: 0,
+    cap_fen: 0,
+    threshold_fen: 0,
+    free_product_id: '',
+    limited_scope: false,
+    modules: [] as string[],
+    per_customer_limit: 1,
+    remaining: 0,
+    valid_days: 7,
+    ...over,
+  });
+  const coupon = (id: string, title: string, over: Record<string, unknown> = {}) => ({
+    id,
+    source: 'claimed',
+    state: 'available',
+    terms: terms(id, title, over),
+    valid_from: '2026-11-20T00:00:00Z',
+    valid_until: '2026-12-20T00:00:00Z',
+  });
+  const held = [
+    coupon('c-pct', '定金9折', { kind: 'percent_off', percent_off: 10 }),
+    coupon('c-10', '定金立减10元', { amount_off_fen: 1000, modules: ['booking'] }),
+    coupon('c-order', '点单立减5元', { amount_off_fen: 500, modules: ['ordering'] }),
+    coupon('c-scoped', '指定商品立减5元', { amount_off_fen: 500, limited_scope: true }),
+    coupon('c-big', '满100减20', { kind: 'threshold', threshold_fen: 10000, amount_off_fen: 2000 }),
+  ];
+  const off: Record<string, number> = { 'c-10': 1000, 'c-pct': 500, 'c-all': 5000 };
+  const line = (id: string, title: string) => ({ kind: 'COUPON', coupon_id: id, label_zh: title, label_en: title, amount_fen: off[id] });
+
+  /** The hold as the server answers it: the coupon picked (or the best) off the ¥50 deposit. */
+  function heldWith(body: { coupon_id?: string; no_coupon?: boolean }, coupons: { id: string; terms: { title_zh: string } }[]) {
+    const id = body.no_coupon ? undefined : (body.coupon_id ?? coupons.map((c) => c.id).sort((a, b) => (off[b] ?? 0) - (off[a] ?? 0))[0]);
+    const picked = coupons.find((c) => c.id === id && off[c.id]);
+    const taken = picked ? off[picked.id]! : 0;
+    return reservation({
+      service_id: 'svc-color',
+      price_fen: 38800,
+      deposit_fen: 5000 - taken,
+      deposit_status: taken >= 5000 ? 'none' : 'unpaid',
+      deposit_discount_fen: taken,
+      discounts: picked ? [line(picked.id, picked.terms.title_zh)] : [],
+    });
+  }
+
+  function routes(over: Routes = {}, coupons: () => unknown[] = () => held): Routes {
+    return {
+      'GET /api/v1/booking/services': () => ({ status: 200, body: services }),
+      'GET /api/v1/booking/staff': () => ({ status: 200, body: staffList }),
+      'GET /api/v1/booking/services/svc-color/slots': () => ({ status: 200, body: { slots: weekSlots(), time_zone: 'Asia/Shanghai' } }),
+      'GET /api/v1/marketing/coupons': (req) => {
+        expect(req.query.get('state')).toBe('available');
+        return { status: 200, body: { coupons: coupons() } };
+      },
+      'POST /api/v1/booking/reservations': (req) => ({ status: 201, body: heldWith(req.data as object, held) }),
+      'POST /api/v1/booking/reservations/r1/deposit': () => ({
+        status: 200,
+        body: { reservation: reservation({ deposit_fen: 4000 }), wechat_pay: prepay },
+      }),
+      'POST /api/v1/booking/reservations/r1/deposit/refresh': () => ({
+        status: 200,
+        body: reservation({ status: 'confirmed', deposit_status: 'paid' }),
+      }),
+      'POST /api/v1/booking/reservations/r1/confirm': () => ({ status: 200, body: reservation({ status: 'confirmed' }) }),
+      ...over,
+    };
+  }
+  const holds = (w: ReturnType<typeof setup>) => posts(w, '/api/v1/booking/reservations');
+  const modalCalls = (w: ReturnType<typeof setup>) => w.calls.filter((c) => c.api === 'showModal').map((c) => c.args);
+
+  it('offers the coupons a booking takes, the best by default, and holds with the one picked', async () => {
+    const w = setup(routes(), { marketing: true });
+    const page = await open('slots', { service: 'svc-color', staff: 'any' });
+    expect(text(page, '.slots__coupon-summary')).toBe('自动使用最优券');
+    expect(text(page, '.slots__coupon-amount')).toBe('-¥10.00');
+    expect(text(page, '.slots__coupon-due')).toBe('应付定金 ¥40.00');
+
+    await tap(page, '.slots__coupon');
+    expect(texts(page, '.slots__option-title')).toEqual(['自动使用最优券', '定金立减10元', '定金9折', '满100减20', '不使用优惠券']);
+    expect(texts(page, '.slots__option-amount')).toEqual(['-¥10.00', '-¥5.00']);
+    expect(texts(page, '.slots__option-note')).toEqual(['无门槛', '无门槛']);
+    expect(texts(page, '.slots__option--off .slots__option-title')).toEqual(['满100减20']);
+    expect(texts(page, '.slots__option-problem')).toEqual(['未达到使用门槛']);
+    expect(texts(page, '.slots__option--on .slots__option-title')).toEqual(['自动使用最优券']);
+    // A coupon that takes nothing off says why and changes nothing.
+    await tap(page, '.slots__option-coupon', 2);
+    expect(w.toasts()).toEqual(['未达到使用门槛']);
+    expect(page.querySelector('.slots__sheet')).toBeTruthy();
+
+    await tap(page, '.slots__option-coupon', 1);
+    expect(page.querySelector('.slots__sheet')).toBeFalsy();
+    expect(text(page, '.slots__coupon-summary')).toBe('定金9折');
+    expect(text(page, '.slots__coupon-amount')).toBe('-¥5.00');
+    expect(text(page, '.slots__coupon-due')).toBe('应付定金 ¥45.00');
+
+    await tap(page, '.slots__slot', 0);
+    expect(text(page, '.slots__confirm')).toBe('支付定金并预约');
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    expect(holds(w)[0]!.data).toEqual({
+      service_id: 'svc-color',
+      staff_id: 's-a',
+      start_time: '2026-11-25T02:00:00Z',
+      note: '',
+      remind: false,
+      coupon_id: 'c-pct',
+    });
+    // Before paying: the deposit, the coupon, and what is left to pay.
+    expect(modalCalls(w)).toEqual([
+      expect.objectContaining({
+        content: '定金 ¥50.00\n优惠券 定金9折 -¥5.00\n应付定金 ¥45.00',
+        confirmText: '支付定金',
+        cancelText: '稍后',
+      }),
+    ]);
+    expect(w.calls.find((c) => c.api === 'requestPayment')!.args).toMatchObject(prepay);
+    expect(w.toasts()).toContain('定金已支付，预约成功');
+    expect(w.navigations()).toEqual(['redirectTo /packages/booking/pages/bookings/index']);
+  });
+
+  it('holds with the best coupon when nothing is picked, and with none when asked, each choice its own key', async () => {
+    const w = setup(
+      routes({
+        'POST /api/v1/booking/reservations': (req) => {
+          // Refused twice for a reason of the shop's: the customer taps again, then changes the coupon.
+          if (holds(w).length <= 2) {
+            return {
+              status: 400,
+              body: { code: 'PAYMENT_UNAVAILABLE', message: 'no merchant', details: { fields: [], metadata: {} } },
+            };
+          }
+          return { status: 201, body: heldWith(req.data as object, held) };
+        },
+      }),
+      { marketing: true },
+    );
+    const page = await open('slots', { service: 'svc-color', staff: 'any' });
+    await tap(page, '.slots__slot', 0);
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    const first = holds(w)[0]!;
+    expect(first.data).not.toHaveProperty('coupon_id');
+    expect(first.data).not.toHaveProperty('no_coupon');
+    // The same choice again: the same key.
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    expect(holds(w)[1]!.header['idempotency-key']).toBe(first.header['idempotency-key']);
+
+    await tap(page, '.slots__coupon');
+    await tap(page, '.slots__option-none');
+    expect(text(page, '.slots__coupon-summary')).toBe('不使用优惠券');
+    expect(page.querySelector('.slots__coupon-amount')).toBeFalsy();
+    expect(page.querySelector('.slots__coupon-due')).toBeFalsy();
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    const last = holds(w).at(-1)!;
+    expect(last.data).toMatchObject({ no_coupon: true });
+    expect(last.data).not.toHaveProperty('coupon_id');
+    expect(last.header['idempotency-key']).not.toBe(first.header['idempotency-key']);
+    // No coupon came off: straight to paying, no step before it.
+    expect(modalCalls(w).some((m) => String(m.content).includes('应付定金'))).toBe(false);
+    expect(w.calls.some((c) => c.api === 'requestPayment')).toBe(true);
+  });
+
+  it('confirms without paying when the coupon pays the whole deposit', async () => {
+    const all = [coupon('c-all', '定金全免', { amount_off_fen: 8000, modules: ['booking'] })];
+    const w = setup(
+      routes(
+        {
+          'POST /api/v1/booking/reservations': (req) => ({ status: 201, body: heldWith(req.data as object, all) }),
+        },
+        () => all,
+      ),
+      { marketing: true },
+    );
+    const page = await open('slots', { service: 'svc-color', staff: 'any' });
+    expect(text(page, '.slots__coupon-amount')).toBe('-¥50.00');
+    expect(text(page, '.slots__coupon-due')).toBe('优惠券已抵扣全部定金');
+    await tap(page, '.slots__slot', 0);
+    expect(text(page, '.slots__confirm')).toBe('确认预约');
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    expect(modalCalls(w)).toEqual([
+      expect.objectContaining({ content: '定金 ¥50.00\n优惠券 定金全免 -¥50.00\n优惠券已抵扣全部定金', confirmText: '确认预约' }),
+    ]);
+    expect(posts(w, '/api/v1/booking/reservations/r1/confirm')).toHaveLength(1);
+    expect(posts(w, '/api/v1/booking/reservations/r1/deposit')).toHaveLength(0);
+    expect(w.calls.some((c) => c.api === 'requestPayment')).toBe(false);
+    expect(w.toasts()).toContain('预约成功');
+    expect(w.navigations()).toEqual(['redirectTo /packages/booking/pages/bookings/index']);
+  });
+
+  it('keeps the hold when the customer leaves the step before paying, and says until when', async () => {
+    const w = setup(routes(), { marketing: true, wx: { confirm: false } });
+    const page = await open('slots', { service: 'svc-color', staff: 'any' });
+    await tap(page, '.slots__slot', 0);
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    expect(modals(w)).toEqual([
+      '定金 ¥50.00\n优惠券 定金立减10元 -¥10.00\n应付定金 ¥40.00',
+      '定金未支付。名额为您保留至 23:40，可在“我的预约”中继续支付。',
+    ]);
+    expect(posts(w, '/api/v1/booking/reservations/r1/deposit')).toHaveLength(0);
+    expect(w.navigations()).toEqual(['redirectTo /packages/booking/pages/bookings/index']);
+  });
+
+  it('says why the hold refused the coupon picked, reads the coupons again and asks to choose again', async () => {
+    let coupons = held;
+    const w = setup(
+      routes(
+        {
+          'POST /api/v1/booking/reservations': (req) => {
+            const body = req.data as { coupon_id?: string };
+            if (body.coupon_id === 'c-10') {
+              // Used on another booking meanwhile: gone from the customer's available coupons.
+              coupons = held.filter((c) => c.id !== 'c-10');
+              return {
+                status: 400,
+                body: {
+                  code: 'COUPON_UNAVAILABLE',
+                  message: 'the coupon cannot be used',
+                  details: { fields: [], metadata: { problem: 'COUPON_UNAVAILABLE' } },
+                },
+              };
+            }
+            return { status: 201, body: heldWith(body, coupons) };
+          },
+        },
+        () => coupons,
+      ),
+      { marketing: true },
+    );
+    const page = await open('slots', { service: 'svc-color', staff: 'any' });
+    await tap(page, '.slots__coupon');
+    await tap(page, '.slots__option-coupon', 0);
+    expect(text(page, '.slots__coupon-summary')).toBe('定金立减10元');
+    await tap(page, '.slots__slot', 0);
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    expect(modals(w)).toEqual(['所选优惠券已被使用或已过期，请重新选择']);
+    expect(w.requests.filter((r) => r.path === '/api/v1/marketing/coupons')).toHaveLength(2);
+    // The picker is open on what the customer holds now, the refusal above it.
+    expect(page.querySelector('.slots__sheet')).toBeTruthy();
+    expect(text(page, '.slots__sheet-problem')).toBe('所选优惠券已被使用或已过期，请重新选择');
+    expect(texts(page, '.slots__option-title')).toEqual(['自动使用最优券', '定金9折', '满100减20', '不使用优惠券']);
+    expect(text(page, '.slots__coupon-summary')).toBe('所选优惠券不可用');
+    expect(text(page, '.slots__coupon-problem')).toBe('所选优惠券已被使用或已过期，请重新选择');
+    // The slot stays chosen; holding again now would be refused again: the picker instead.
+    await tap(page, '.slots__mask');
+    await tap(page, '.slots__confirm');
+    expect(holds(w)).toHaveLength(1);
+    expect(page.querySelector('.slots__sheet')).toBeTruthy();
+    expect(w.toasts()).toContain('所选优惠券已被使用或已过期，请重新选择');
+
+    await tap(page, '.slots__option-best');
+    expect(text(page, '.slots__coupon-summary')).toBe('自动使用最优券');
+    expect(text(page, '.slots__coupon-amount')).toBe('-¥5.00');
+    expect(page.querySelector('.slots__coupon-problem')).toBeFalsy();
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    expect(holds(w)).toHaveLength(2);
+    expect(holds(w)[1]!.data).not.toHaveProperty('coupon_id');
+    // Another body, another hold: a new idempotency key (the refused one gave its place back).
+    expect(holds(w)[1]!.header['idempotency-key']).not.toBe(holds(w)[0]!.header['idempotency-key']);
+    expect(modals(w).at(-1)).toBe('定金 ¥50.00\n优惠券 定金9折 -¥5.00\n应付定金 ¥45.00');
+  });
+
+  it('shows no coupon row with marketing off, for a service without a deposit, or when moving a booking', async () => {
+    const off = setup(routes());
+    let page = await open('slots', { service: 'svc-color', staff: 'any' });
+    expect(page.querySelector('.slots__coupon')).toBeFalsy();
+    expect(off.requests.some((r) => r.path === '/api/v1/marketing/coupons')).toBe(false);
+
+    const free = setup(
+      routes({
+        'GET /api/v1/booking/services/svc-cut/slots': () => ({ status: 200, body: { slots: weekSlots(), time_zone: 'Asia/Shanghai' } }),
+      }),
+      { marketing: true },
+    );
+    page = await open('slots', { service: 'svc-cut', staff: 'any' });
+    expect(page.querySelector('.slots__coupon')).toBeFalsy();
+    expect(free.requests.some((r) => r.path === '/api/v1/marketing/coupons')).toBe(false);
+
+    const moving = setup(routes(), { marketing: true });
+    page = await open('slots', { service: 'svc-color', staff: 's-a', reschedule: 'r1', was: '2026-11-25T02:00:00Z' });
+    expect(page.querySelector('.slots__coupon')).toBeFalsy();
+    expect(moving.requests.some((r) => r.path === '/api/v1/marketing/coupons')).toBe(false);
+
+    // Coupons that did not load (marketing switched off since the app's config): no row, and the
+    // hold lets the server take the best.
+    const failing = setup(
+      routes({
+        'GET /api/v1/marketing/coupons': () => ({
+          status: 403,
+          body: { code: 'MODULE_DISABLED', message: 'off', details: { fields: [], metadata: {} } },
+        }),
+      }),
+      { marketing: true },
+    );
+    page = await open('slots', { service: 'svc-color', staff: 'any' });
+    expect(page.querySelector('.slots__coupon')).toBeFalsy();
+    expect(text(page, '.slots__error')).toBe('');
+    await tap(page, '.slots__slot', 0);
+    await tap(page, '.slots__confirm');
+    await flush(40);
+    expect(holds(failing)[0]!.data).not.toHaveProperty('coupon_id');
+  });
+
+  it('shows the discount in my bookings: what is left to pay, or confirm when the coupon paid it all', async () => {
+    const partial = heldWith({ coupon_id: 'c-10' }, held);
+    const all = {
+      ...heldWith({}, []),
+      id: 'r-all',
+      start_time: '2026-11-28T02:00:00Z',
+      deposit_fen: 0,
+      deposit_status: 'none',
+      deposit_discount_fen: 5000,
+      discounts: [{ kind: 'COUPON', coupon_id: 'c-all', label_zh: '定金全免', label_en: 'free', amount_fen: 5000 }],
+    };
+    const w = setup(
+      {
+        'GET /api/v1/booking/services': () => ({ status: 200, body: services }),
+        'GET /api/v1/booking/staff': () => ({ status: 200, body: staffList }),
+        'GET /api/v1/booking/reservations': () => ({
+          status: 200,
+          body: { reservations: [{ ...partial, start_time: '2026-11-27T02:00:00Z' }, all] },
+        }),
+        'POST /api/v1/booking/reservations/r-all/confirm': () => ({ status: 200, body: { ...all, status: 'confirmed' } }),
+      },
+      { marketing: true, config: { cancel_window_hours: 0, reschedule_window_hours: 0 } },
+    );
+    const page = await open('bookings');
+    const cards = page.querySelectorAll('.bookings__upcoming');
+    expect(inCard(cards[0], 'bookings__deposit')).toBe('定金 ¥50.00');
+    expect(inCard(cards[0], 'bookings__discount-label')).toBe('优惠券 定金立减10元');
+    expect(inCard(cards[0], 'bookings__discount-amount')).toBe('-¥10.00');
+    expect(inCard(cards[0], 'bookings__due')).toBe('应付定金 ¥40.00 · 未支付');
+    expect(inCard(cards[0], 'bookings__covered')).toBeUndefined();
+    expect(buttons(cards[0])).toEqual(['取消预约', '改约', '支付定金']);
+
+    expect(inCard(cards[1], 'bookings__deposit')).toBe('定金 ¥50.00');
+    expect(inCard(cards[1], 'bookings__discount-label')).toBe('优惠券 定金全免');
+    expect(inCard(cards[1], 'bookings__discount-amount')).toBe('-¥50.00');
+    expect(inCard(cards[1], 'bookings__covered')).toBe('优惠券已抵扣全部定金');
+    expect(inCard(cards[1], 'bookings__due')).toBeUndefined();
+    expect(inCard(cards[1], 'bookings__status')).toBe('待确认');
+    expect(buttons(cards[1])).toEqual(['取消预约', '改约', '确认预约']);
+    await tap(page, '.bookings__confirm');
+    await flush(30);
+    expect(posts(w, '/api/v1/booking/reservations/r-all/confirm')).toHaveLength(1);
+    expect(w.toasts()).toContain('预约已确认');
+
+    // Cancelling says the coupon comes back.
+    await tap(page, '.bookings__cancel', 0);
+    await flush(10);
+    expect(modals(w)[0]).toBe('确定取消这个预约吗？使用的优惠券将退回。');
   });
 });

@@ -81,6 +81,7 @@ export async function phone(
     booking: await import('../../miniprogram/packages/booking/services/booking'),
     schedule: await import('../../miniprogram/packages/booking/services/schedule'),
     view: await import('../../miniprogram/packages/booking/services/booking-view'),
+    deposit: await import('../../miniprogram/packages/booking/services/deposit'),
   };
 }
 

@@ -313,6 +313,41 @@ export const zhCN = {
       DEPOSIT_REQUIRED: '该服务需先支付定金',
       NOT_FOUND: '预约或服务不存在',
     } as Record<string, string>,
+    /**
+     * A coupon on the deposit (a shop with marketing on): the row before the hold, its picker, and
+     * what the coupon takes off once held.
+     */
+    coupon: '优惠券',
+    couponBest: '自动使用最优券',
+    couponNone: '不使用优惠券',
+    couponNoneUsable: '暂无可用优惠券',
+    /** The coupon picked is no longer among the customer's (used or expired meanwhile). */
+    couponGone: '所选优惠券不可用',
+    couponPick: '选择优惠券',
+    couponClose: '取消',
+    /** Under a coupon in the picker: its threshold on the deposit. */
+    couponThreshold: '定金满{threshold}元可用',
+    couponNoThreshold: '无门槛',
+    /** Why a coupon takes nothing off this deposit (the hold's refusal `problem`, or worked out before it). */
+    couponProblems: {
+      BELOW_THRESHOLD: '未达到使用门槛',
+      NOT_IN_SCOPE: '不适用于本次预约',
+      ITEM_NOT_IN_BASKET: '不适用于本次预约',
+      COUPON_UNAVAILABLE: '已被使用或已过期',
+    } as Record<string, string>,
+    couponProblemFallback: '暂不可用',
+    /** The hold was refused for the coupon picked: {reason} is one of `couponProblems`. */
+    couponRefused: '所选优惠券{reason}，请重新选择',
+    /** A discount line on a deposit, by kind ({label} is the server's: the coupon's title). */
+    discountKinds: { COUPON: '优惠券 {label}' } as Record<string, string>,
+    /** What is left to pay once the coupon is taken off. */
+    depositDue: '应付定金 {amount}',
+    /** A coupon took off the whole deposit: the booking is confirmed without paying. */
+    depositCovered: '优惠券已抵扣全部定金',
+    /** The buttons of the step after a discounted hold (at most four characters each). */
+    payNow: '支付定金',
+    confirmNow: '确认预约',
+    later: '稍后',
   },
   services: {
     empty: '暂无可预约的服务',
@@ -343,6 +378,8 @@ export const zhCN = {
     booked: '预约成功',
     paid: '定金已支付，预约成功',
     payCancelled: '定金未支付。名额为您保留至 {time}，可在“我的预约”中继续支付。',
+    /** A hold whose deposit a coupon paid, left unconfirmed by the customer. */
+    confirmLater: '预约尚未确认。名额为您保留至 {time}，可在“我的预约”中确认。',
     rescheduled: '改约成功',
   },
   bookings: {
@@ -370,6 +407,9 @@ export const zhCN = {
     reschedule: '改约',
     cancelConfirm: '确定取消这个预约吗？',
     cancelConfirmRefund: '确定取消这个预约吗？已付定金将原路退回。',
+    /** A booking whose deposit took a coupon: the coupon comes back when it is cancelled. */
+    cancelConfirmCoupon: '确定取消这个预约吗？使用的优惠券将退回。',
+    cancelConfirmRefundCoupon: '确定取消这个预约吗？已付定金将原路退回，使用的优惠券将退回。',
     cancelled: '预约已取消',
     confirmed: '预约已确认',
     noCancel: '开始前 {hours} 小时内不能取消',

@@ -1,10 +1,11 @@
 /**
  * How booking reads on screen: dates and times in the shop's time zone, the date strip's labels,
- * staff names, and a booking's status, deposit, deadline and the actions the shop's windows
- * still allow. Pure.
+ * staff names, and a booking's status, deposit (with what a coupon took off it), deadline and the
+ * actions the shop's windows still allow. Pure.
  */
 import { format, strings, yuan } from '../../../core/locale/index';
 import type { BookingConfig, Reservation, Staff } from './booking';
+import { depositSummary, type DiscountLine } from './deposit';
 import { allowed, instant, isLiveHold, localTime, type StripDay } from './schedule';
 
 const B = strings.booking;
@@ -90,8 +91,17 @@ export interface BookingView {
   status: string;
   statusText: string;
   price: string;
-  /** "定金 ¥20.00 · 已支付"; empty without a deposit. */
+  /**
+   * "定金 ¥20.00 · 已支付"; empty without a deposit. With a coupon on it: the deposit before it,
+   * "定金 ¥30.00", and the lines below say the rest.
+   */
   deposit: string;
+  /** What was taken off the deposit: "优惠券 定金立减10元" "-¥10.00". */
+  depositLines: DiscountLine[];
+  /** With a discount, what is left to pay: "应付定金 ¥20.00 · 未支付"; empty otherwise. */
+  depositDue: string;
+  /** "优惠券已抵扣全部定金" when a coupon paid the whole deposit (confirmed without paying). */
+  depositCovered: string;
   note: string;
   /** The hold's deadline to pay or confirm. */
   deadline: string;
@@ -121,9 +131,12 @@ export function bookingView(r: Reservation, names: Names, now: number, cfg: Book
   if (upcoming && !can.cancel) hints.push(format(T.noCancel, { hours: cfg.cancelWindowHours }));
   if (upcoming && !can.reschedule) hints.push(format(T.noReschedule, { hours: cfg.rescheduleWindowHours }));
   if (hints.length) hints.push(T.contactShop);
-  const depositText =
-    r.deposit_fen > 0
-      ? `${format(B.deposit, { amount: yuan(r.deposit_fen) })}${T.depositStatus[deposit] ? ` · ${T.depositStatus[deposit]}` : ''}`
+  const status = T.depositStatus[deposit] ? ` · ${T.depositStatus[deposit]}` : '';
+  const discounted = depositSummary(r);
+  const depositText = discounted
+    ? discounted.original
+    : r.deposit_fen > 0
+      ? `${format(B.deposit, { amount: yuan(r.deposit_fen) })}${status}`
       : '';
   // A hold runs out unless paid (with a deposit) or confirmed (without); a paid one only waits.
   const byWhen = { time: shortTime(r.expire_time, now, cfg.offset) };
@@ -140,6 +153,9 @@ export function bookingView(r: Reservation, names: Names, now: number, cfg: Book
     statusText: unpaid ? T.heldUnpaid : r.status === 'held' && !live ? (T.status.expired ?? r.status) : (T.status[r.status] ?? r.status),
     price: yuan(r.price_fen),
     deposit: depositText,
+    depositLines: discounted?.lines ?? [],
+    depositDue: discounted?.due ? `${discounted.due}${status}` : '',
+    depositCovered: discounted?.covered ?? '',
     note: r.note,
     deadline,
     canPay: unpaid,
@@ -148,6 +164,12 @@ export function bookingView(r: Reservation, names: Names, now: number, cfg: Book
     canCancel: can.cancel,
     canReschedule: can.reschedule,
     windowHint: hints.join('，'),
-    cancelQuestion: deposit === 'paid' ? T.cancelConfirmRefund : T.cancelConfirm,
+    cancelQuestion: discounted
+      ? deposit === 'paid'
+        ? T.cancelConfirmRefundCoupon
+        : T.cancelConfirmCoupon
+      : deposit === 'paid'
+        ? T.cancelConfirmRefund
+        : T.cancelConfirm,
   };
 }

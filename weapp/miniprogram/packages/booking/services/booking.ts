@@ -1,7 +1,8 @@
 /**
  * The booking module's BFF calls (services, staff, free slots, hold, confirm, my bookings, cancel,
  * reschedule, deposit), the shop's booking settings, the deposit's WeChat Pay sheet and the
- * reminder subscription.
+ * reminder subscription; with marketing on, the customer's coupons for the deposit (read from
+ * marketing's route: a subpackage cannot load another's code).
  */
 import type { components } from '../../../core/api/schema';
 import { api } from '../../../core/api';
@@ -9,6 +10,7 @@ import * as auth from '../../../core/auth';
 import { ApiError, describe } from '../../../core/errors';
 import { format, strings } from '../../../core/locale/index';
 import { payThenRefresh } from '../../../services/pay';
+import { BEST, bookingCoupons, couponFields, refusalText, type Coupon, type CouponChoice } from './deposit';
 import type { Policy } from './schedule';
 
 export type Service = components['schemas']['ServiceDto'];
@@ -81,8 +83,9 @@ export function listSlots(serviceId: string, from: string, to: string): Promise<
 }
 
 /**
- * Holds a place. `idempotencyKey` stays the same for every attempt at this choice of slot, so a
- * retry or a second tap returns the first hold instead of taking a second place.
+ * Holds a place. `idempotencyKey` stays the same for every attempt at this choice of slot and
+ * coupon, so a retry or a second tap returns the first hold instead of taking a second place.
+ * `coupon` (for a deposit; the best one by default) is sent only when the customer chose.
  */
 export function hold(input: {
   serviceId: string;
@@ -91,11 +94,39 @@ export function hold(input: {
   note: string;
   remind: boolean;
   idempotencyKey: string;
+  coupon?: CouponChoice;
 }): Promise<Reservation> {
   return api.post('/api/v1/booking/reservations', {
-    body: { service_id: input.serviceId, staff_id: input.staffId, start_time: input.start, note: input.note, remind: input.remind },
+    body: {
+      service_id: input.serviceId,
+      staff_id: input.staffId,
+      start_time: input.start,
+      note: input.note,
+      remind: input.remind,
+      ...couponFields(input.coupon ?? BEST),
+    },
     idempotencyKey: input.idempotencyKey,
   });
+}
+
+/** At most this many pages of coupons (100 each) are read. */
+const MAX_COUPON_PAGES = 10;
+
+/**
+ * The customer's coupons a booking's deposit can take now (marketing's route, available ones
+ * only, then those for booking: no module or "booking", no product scope). Only for a shop with
+ * marketing on.
+ */
+export async function listBookingCoupons(now: number = Date.now()): Promise<Coupon[]> {
+  const out: Coupon[] = [];
+  let token: string | undefined;
+  for (let i = 0; i < MAX_COUPON_PAGES; i++) {
+    const page = await api.get('/api/v1/marketing/coupons', { query: { state: 'available', page_size: 100, page_token: token ?? null } });
+    out.push(...page.coupons);
+    token = page.next_page_token ?? undefined;
+    if (!token) break;
+  }
+  return bookingCoupons(out, now);
 }
 
 /** Confirms a hold of a service without a deposit. */
@@ -178,6 +209,8 @@ export function askReminder(templateId: string): Promise<boolean> {
 /** The text for a failed booking call: booking's own reasons first (with the window's hours). */
 export function describeError(e: unknown): string {
   if (e instanceof ApiError) {
+    // The coupon picked for the deposit: why, to choose again.
+    if (e.code === 'COUPON_UNAVAILABLE') return refusalText(e.metadata.problem);
     const text = strings.booking.errors[e.code];
     const hours = e.metadata.hours;
     // Without the hours in the answer, the shared wording stands.
@@ -190,6 +223,13 @@ export function describeError(e: unknown): string {
 export function alert(content: string): Promise<void> {
   return new Promise((resolve) => {
     wx.showModal({ content, showCancel: false, success: () => resolve(), fail: () => resolve() });
+  });
+}
+
+/** Asks the customer to go on (`confirmText`) or not (`cancelText`); true for going on. */
+export function ask(content: string, confirmText: string, cancelText: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    wx.showModal({ content, confirmText, cancelText, success: (r) => resolve(!!r.confirm), fail: () => resolve(false) });
   });
 }
 

@@ -3,7 +3,9 @@
  * and, when the staff list names them, who performs it. An upcoming booking
  * offers what the shop's windows still allow — pay the deposit of a hold, confirm a hold, cancel,
  * move to another slot — and says why cancel or move is gone inside a window; the server decides
- * in the end, and its refusal is shown as it gives it. Reloads on show (back from a move).
+ * in the end, and its refusal is shown as it gives it. A deposit a coupon came off shows the
+ * deposit, the discount lines and what is left to pay ("应付定金 ¥20.00"), or "优惠券已抵扣全部定金"
+ * with the confirm action instead of paying. Reloads on show (back from a move).
  */
 import { strings } from '../../../../core/locale/index';
 import { pageUrl, requireModule } from '../../../../core/modules';

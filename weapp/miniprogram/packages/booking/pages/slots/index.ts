@@ -6,18 +6,40 @@
  * reads "服务人员 1, 2…" and nothing else is missing. Query: `service`, `staff` (an id or "any"),
  * and for moving a booking `reschedule` (its id) and `was` (its current start).
  *
- * Booking: (reminder prompt, in the tap) → hold with one idempotency key per choice of slot → for
- * a service with a deposit, pay it (payment confirms the booking; a closed payment sheet leaves
- * the hold until it expires, payable from "my bookings"), else confirm → "my bookings".
+ * Booking: (reminder prompt, in the tap) → hold with one idempotency key per choice of slot and
+ * coupon → for a service with a deposit, pay it (payment confirms the booking; a closed payment
+ * sheet leaves the hold until it expires, payable from "my bookings"), else confirm → "my
+ * bookings".
+ *
+ * Coupons (a service with a deposit in a shop with marketing on): a 优惠券 row lists the
+ * customer's coupons a booking takes, "自动使用最优券" by default (the server takes the best), a
+ * coupon picked or "不使用优惠券", with what each would take off and the deposit left to pay as
+ * estimated; the hold carries the choice. When a coupon came off the held deposit, the step
+ * before paying shows the deposit, the discount and what is left to pay ("应付定金 ¥20.00"), or
+ * that the coupon paid it all, and then confirms instead of paying. A coupon the hold refuses
+ * (COUPON_UNAVAILABLE, the place given back) is said, the coupons read again and the picker
+ * opened to choose again.
+ *
  * Rescheduling: one call, then back to "my bookings".
  */
+import * as boot from '../../../../core/boot';
 import { newIdempotencyKey } from '../../../../core/client';
 import { ApiError } from '../../../../core/errors';
 import { format, strings, yuan } from '../../../../core/locale/index';
-import { pageUrl, requireModule } from '../../../../core/modules';
+import { isEnabled, pageUrl, requireModule } from '../../../../core/modules';
 import { themed } from '../../../../core/page';
 import * as booking from '../../services/booking';
 import { dayView, shortTime, staffLabels, staffNames, when, withStaff, type DayView } from '../../services/booking-view';
+import {
+  BEST,
+  choiceKey,
+  couponPicker,
+  depositSummary,
+  summaryText,
+  type Coupon,
+  type CouponChoice,
+  type CouponPicker,
+} from '../../services/deposit';
 import { ANY_STAFF, dateRanges, dateStrip, datesWithSlots, slotsOn, staffOf, type Slot, type StripDay } from '../../services/schedule';
 
 const B = strings.booking;
@@ -58,8 +80,17 @@ let strip: StripDay[] = [];
 let ranges: { from: string; to: string }[] = [];
 /** Free slots per loaded range (index into `ranges`). */
 const loaded = new Map<number, Slot[]>();
-/** One key per choice of slot and staff, kept across retries of that choice. */
+/** One key per choice of slot, staff and coupon, kept across retries of that choice. */
 let hold: { choice: string; key: string } | undefined;
+/** Whether the deposit may take a coupon: a service with one, marketing on, not a move. */
+let couponsOn = false;
+/** The customer's coupons a booking takes (empty when they did not load). */
+let coupons: Coupon[] = [];
+let couponChoice: CouponChoice = BEST;
+/** The hold's refusal of the coupon picked, in words; cleared by a new choice. */
+let couponProblem = '';
+
+type Tap = WechatMiniprogram.BaseEvent<Record<string, never>, { id: string }>;
 
 function rangeOf(date: string): number {
   return ranges.findIndex((r) => r.from <= date && date <= r.to);
@@ -90,6 +121,9 @@ Component({
     chosenText: '',
     note: '',
     submitting: false,
+    /** The coupon row and picker; null (nothing shown) without coupons for this deposit. */
+    coupon: null as CouponPicker | null,
+    picking: false,
   },
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
@@ -98,6 +132,11 @@ Component({
       staffList = [];
       loaded.clear();
       hold = undefined;
+      couponsOn = false;
+      coupons = [];
+      couponChoice = BEST;
+      couponProblem = '';
+      this.setData({ coupon: null, picking: false });
       const staff = query.staff || ANY_STAFF;
       moving = query.reschedule && query.was ? { was: query.was, staffId: staff } : undefined;
       this.setData({ staff, rescheduleId: query.reschedule ?? '' });
@@ -122,9 +161,14 @@ Component({
             deposit: service.deposit_fen > 0 ? format(B.deposit, { amount: yuan(service.deposit_fen) }) : '',
           },
         });
+        couponsOn = service.deposit_fen > 0 && !moving && isEnabled(boot.config(), 'marketing');
+        // Read beside the slots; without them the row stays hidden and the server takes the best.
+        const couponsLoad = couponsOn ? booking.listBookingCoupons().catch((): Coupon[] => []) : Promise.resolve([]);
         strip = dateStrip(Date.now(), cfg);
         ranges = dateRanges(strip.map((d) => d.date));
         if (ranges.length) await this.loadRange(0);
+        coupons = await couponsLoad;
+        this.renderCoupon();
         // Open on the first day with a free start for this staff choice.
         const free = datesWithSlots(allSlots(), this.data.staff, Date.now(), cfg);
         this.setData({ loading: false, day: strip.find((d) => free.has(d.date))?.date ?? strip[0]?.date ?? '' });
@@ -201,6 +245,35 @@ Component({
     onNote(e: WechatMiniprogram.Input) {
       this.setData({ note: e.detail.value });
     },
+    renderCoupon() {
+      const picker = couponsOn && service ? couponPicker(coupons, service.deposit_fen, couponChoice, couponProblem) : undefined;
+      this.setData({ coupon: picker?.shown ? picker : null });
+    },
+    onCouponRow() {
+      if (this.data.coupon && !this.data.submitting) this.setData({ picking: true });
+    },
+    onClosePicker() {
+      this.setData({ picking: false });
+    },
+    /** A new coupon choice: the hold's body changes, so does its key (the choice is in it). */
+    chooseCoupon(next: CouponChoice) {
+      couponChoice = next;
+      couponProblem = '';
+      this.setData({ picking: false });
+      this.renderCoupon();
+    },
+    onCouponBest() {
+      this.chooseCoupon(BEST);
+    },
+    onCouponOption(e: Tap) {
+      const option = this.data.coupon?.options.find((o) => o.id === e.currentTarget.dataset.id);
+      if (!option) return;
+      if (!option.usable) return void wx.showToast({ title: option.problem, icon: 'none' });
+      this.chooseCoupon({ kind: 'coupon', id: option.id });
+    },
+    onNoCoupon() {
+      this.chooseCoupon({ kind: 'none' });
+    },
     /** The confirm button's tap: WeChat shows the reminder prompt only from here, before any await. */
     onConfirm() {
       const d = this.data;
@@ -208,6 +281,11 @@ Component({
       if (d.rescheduleId) {
         void this.move();
         return;
+      }
+      // The coupon picked was refused: the hold would be again; choose another first.
+      if (d.coupon?.problem) {
+        this.setData({ picking: true });
+        return void wx.showToast({ title: d.coupon.problem, icon: 'none' });
       }
       const reminder = booking.askReminder(cfg.reminderTemplateId);
       void this.book(reminder);
@@ -217,7 +295,8 @@ Component({
       if (!service) return;
       this.setData({ submitting: true });
       const remind = await reminder;
-      const choice = `${d.chosen}|${d.chosenStaff}`;
+      const coupon = couponsOn ? couponChoice : BEST;
+      const choice = `${d.chosen}|${d.chosenStaff}|${choiceKey(coupon)}`;
       if (hold?.choice !== choice) hold = { choice, key: newIdempotencyKey() };
       let r: booking.Reservation;
       try {
@@ -228,6 +307,7 @@ Component({
           note: d.note.trim(),
           remind,
           idempotencyKey: hold.key,
+          coupon,
         });
       } catch (e) {
         await this.refused(e);
@@ -236,7 +316,13 @@ Component({
       // The place is held: whatever happens next, it shows in "my bookings".
       hold = undefined;
       try {
-        if (r.deposit_fen > 0) {
+        // A coupon came off the deposit: what is left to pay (or that nothing is) before going on.
+        const summary = depositSummary(r);
+        const pay = r.deposit_fen > 0;
+        const go = summary ? await booking.ask(summaryText(summary), pay ? B.payNow : B.confirmNow, B.later) : true;
+        if (!go) {
+          await booking.alert(format(pay ? T.payCancelled : T.confirmLater, { time: shortTime(r.expire_time, Date.now(), cfg.offset) }));
+        } else if (pay) {
           const paid = await booking.payDepositFlow(r.id);
           if (paid.outcome === 'paid') wx.showToast({ title: T.paid, icon: 'success' });
           else
@@ -267,9 +353,21 @@ Component({
       // Back to "my bookings", which reloads on show; a deep link has nothing to go back to.
       wx.navigateBack({ fail: () => wx.redirectTo({ url: pageUrl('booking', 'pages/bookings/index') }) });
     },
-    /** Says why the server refused; a slot that is gone is dropped and the day reloaded. */
+    /**
+     * Says why the server refused; a slot that is gone is dropped and the day reloaded; a coupon
+     * refused is said and the picker opened on the coupons read again.
+     */
     async refused(e: unknown) {
       this.setData({ submitting: false });
+      if (e instanceof ApiError && e.code === 'COUPON_UNAVAILABLE') {
+        hold = undefined;
+        couponProblem = booking.describeError(e);
+        coupons = await booking.listBookingCoupons().catch(() => coupons);
+        this.renderCoupon();
+        await booking.alert(couponProblem);
+        this.setData({ picking: true });
+        return;
+      }
       if (e instanceof ApiError && SLOT_GONE.includes(e.code)) {
         hold = undefined;
         const i = rangeOf(this.data.day);
