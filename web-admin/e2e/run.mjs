@@ -883,8 +883,10 @@ test('marketing: the demo shop admin finds a customer, adds 50 points with a rea
         .waitFor()
     await card.locator('[data-test="member-label"]').getByText('积分会员小陈').waitFor()
     await balance(0)
-    // The demo shop has set no member levels: the card says so.
-    await card.locator('[data-test="member-no-levels"]').waitFor()
+    // The demo shop's levels (the restaurant template's) are reached by spend: ¥500 to the first.
+    await card.locator('[data-test="member-progress-text"]').getByText('再消费 ¥500 可升级为“银卡会员”').waitFor()
+    // Their coupons, whatever their state, below the history.
+    await p.locator('[data-test="member-coupons"]').waitFor()
     const history = p.locator('[data-test="points-table"]')
     await history.getByText('还没有积分记录').waitFor()
 

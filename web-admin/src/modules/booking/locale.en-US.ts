@@ -111,6 +111,7 @@ const en: Shape<typeof zh> = {
       note: 'Note',
       price: 'Price',
       deposit: 'Deposit',
+      discounts: 'Deposit discounts',
       source: 'Source',
       walkIn: 'Walk-in or phone',
       miniProgram: 'Mini-program customer',
@@ -140,6 +141,14 @@ const en: Shape<typeof zh> = {
       done: 'Moved to {time}',
     },
     deposit: { unpaid: 'unpaid', paid: 'paid', refunding: 'refunding', refunded: 'refunded' },
+    depositDiscount: {
+      gross: 'Deposit ¥{amount}',
+      less: '{kind} -¥{amount}',
+      due: 'To pay ¥{amount}',
+      separator: ' · ',
+      other: 'Discount',
+      kinds: { coupon: 'Coupon' },
+    },
     slotsLeft: '{n} left',
   },
   reasons: {

@@ -110,6 +110,7 @@ export default {
       note: '备注',
       price: '价格',
       deposit: '定金',
+      discounts: '定金优惠',
       source: '来源',
       walkIn: '到店/电话',
       miniProgram: '小程序顾客',
@@ -139,6 +140,15 @@ export default {
       done: '已改约到 {time}',
     },
     deposit: { unpaid: '待支付', paid: '已支付', refunding: '退款中', refunded: '已退款' },
+    // A deposit with discounts (deposit.ts depositSummary): "定金 ¥30.00，优惠券 -¥10.00，应付 ¥20.00".
+    depositDiscount: {
+      gross: '定金 ¥{amount}',
+      less: '{kind} -¥{amount}',
+      due: '应付 ¥{amount}',
+      separator: '，',
+      other: '优惠',
+      kinds: { coupon: '优惠券' },
+    },
     slotsLeft: '余 {n}',
   },
   reasons: {

@@ -1,6 +1,7 @@
-// The members page against fake MemberService, UserService, TenantService and OrderService
-// (createRouterTransport): a customer found by nickname shows their points, level and the way to
-// the next level, and their history pages on; an adjustment is sent once per opened dialog
+// The members page against fake MemberService, CouponService, UserService, TenantService,
+// OrderService and BookingService (createRouterTransport): a customer found by nickname shows
+// their points, level and the way to the next level, and their history pages on; their coupons
+// say what each went to, an order by its number or a booking's deposit by when it is; an adjustment is sent once per opened dialog
 // however often it is clicked, and a refusal reads in Chinese beside the amount; staff without
 // the customer list type an id, never see the adjust button, and without the settings see the
 // next level without the way there.
@@ -12,14 +13,21 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect'
 import { ErrorInfoSchema } from '@/gen/google/rpc/error_details_pb'
 import {
+  CouponService,
   MemberService,
   type AdjustPointsRequest,
   type GetMemberRequest,
+  type ListCouponsRequest,
 } from '@/gen/minimodules/marketing/v1/marketing_service_pb'
 import {
+  CouponKind,
+  CouponSchema,
+  CouponState,
+  CouponTemplateSchema,
   MemberLevelSchema,
   MemberSchema,
   PointsEntrySchema,
+  type Coupon,
   type Member,
   type PointsEntry,
 } from '@/gen/minimodules/marketing/v1/coupon_pb'
@@ -29,6 +37,8 @@ import { TenantService } from '@/gen/minimodules/tenant/v1/tenant_service_pb'
 import { TenantModuleSchema } from '@/gen/minimodules/tenant/v1/module_pb'
 import { OrderService } from '@/gen/minimodules/ordering/v1/order_service_pb'
 import { OrderSchema } from '@/gen/minimodules/ordering/v1/order_pb'
+import { BookingService } from '@/gen/minimodules/booking/v1/booking_service_pb'
+import { ReservationSchema } from '@/gen/minimodules/booking/v1/booking_pb'
 import { setTransport } from '@/api/transport'
 import { resetClients } from '@/api/clients'
 import { i18n } from '@/locales'
@@ -47,9 +57,23 @@ const entry = (id: string, init: Partial<Omit<PointsEntry, '$typeName' | '$unkno
     ...init,
   })
 
+const coupon = (id: string, state: CouponState, order: string, titleZh: string, amountOffFen: bigint) =>
+  create(CouponSchema, {
+    name: `${TENANT}/coupons/${id}`,
+    template: `${TENANT}/couponTemplates/tp-${id}`,
+    customer: `${TENANT}/users/u1`,
+    state,
+    order,
+    terms: create(CouponTemplateSchema, { titleZh, kind: CouponKind.AMOUNT_OFF, amountOffFen }),
+    validUntil: timestampFromMs(new Date(2026, 11, 31, 12).getTime()),
+  })
+
 interface Fake {
   member: Member
   pages: Record<string, { entries: PointsEntry[]; next: string }>
+  /** The customer's coupons by page token. */
+  coupons: Record<string, { coupons: Coupon[]; next: string }>
+  couponAsks: ListCouponsRequest[]
   /** marketing's stored config; undefined refuses the read (no permission). */
   config: JsonObject | undefined
   gets: GetMemberRequest[]
@@ -85,6 +109,19 @@ function fake(): Fake {
       },
       p2: { entries: [entry('e1', { delta: 50n, balanceAfter: 50n, kind: 'ORDER_PAID', order: '' })], next: '' },
     },
+    coupons: {
+      '': {
+        coupons: [
+          // Taken off a booking's deposit, then used when it was paid.
+          coupon('c3', CouponState.USED, `${TENANT}/reservations/r1`, '定金立减券', 1_000n),
+          // Held by an order not paid yet.
+          coupon('c2', CouponState.LOCKED, `${TENANT}/orders/o1`, '立减5元', 500n),
+        ],
+        next: 'c-p2',
+      },
+      'c-p2': { coupons: [coupon('c1', CouponState.AVAILABLE, '', '新人券', 300n)], next: '' },
+    },
+    couponAsks: [],
     config: { levels_by: 'spend', points_per_yuan: 1, levels: [] },
     gets: [],
     adjusts: [],
@@ -92,7 +129,12 @@ function fake(): Fake {
   }
 }
 
-async function mountPage(f: Fake, role: RoleName = 'admin', permissions: string[] = []): Promise<VueWrapper> {
+async function mountPage(
+  f: Fake,
+  role: RoleName = 'admin',
+  permissions: string[] = [],
+  router = { push: vi.fn() },
+): Promise<VueWrapper> {
   setTransport(
     createRouterTransport(({ service }) => {
       service(MemberService, {
@@ -124,6 +166,18 @@ async function mountPage(f: Fake, role: RoleName = 'admin', permissions: string[
           return { member: f.member, entry: written }
         },
       })
+      service(CouponService, {
+        listCoupons: (req) => {
+          f.couponAsks.push(req)
+          const page = f.coupons[req.pageToken] ?? { coupons: [], next: '' }
+          return { coupons: page.coupons, nextPageToken: page.next }
+        },
+      })
+      service(BookingService, {
+        getReservation: (req) => ({
+          reservation: create(ReservationSchema, { name: req.name, localStart: '2026-12-08 10:00' }),
+        }),
+      })
       service(UserService, {
         listUsers: (req) => {
           expect(req.parent).toBe(TENANT)
@@ -149,10 +203,17 @@ async function mountPage(f: Fake, role: RoleName = 'admin', permissions: string[
   resetClients()
   const pinia = loggedIn(role, TENANT)
   useAuthStore().session!.permissions = permissions
-  useWorkspaceStore().states = [create(TenantModuleSchema, { moduleId: 'ordering', enabled: true })]
+  useWorkspaceStore().states = [
+    create(TenantModuleSchema, { moduleId: 'ordering', enabled: true }),
+    create(TenantModuleSchema, { moduleId: 'booking', enabled: true }),
+  ]
   const wrapper = mount(MembersView, {
     attachTo: document.body,
-    global: { plugins: [pinia, i18n, ElementPlus], stubs: { transition: false, 'transition-group': false } },
+    global: {
+      plugins: [pinia, i18n, ElementPlus],
+      stubs: { transition: false, 'transition-group': false },
+      mocks: { $router: router },
+    },
   })
   await flushPromises()
   return wrapper
@@ -170,6 +231,8 @@ async function pick(w: VueWrapper, label: string) {
 }
 
 const rows = (w: VueWrapper) => w.findAll('[data-test="points-table"] .el-table__body-wrapper tbody tr')
+const couponRows = (w: VueWrapper) => w.findAll('[data-test="member-coupons"] .el-table__body-wrapper tbody tr')
+const cell = (row: ReturnType<typeof rows>[number], test: string) => row.find(`[data-test="${test}"]`).text()
 const text = (w: VueWrapper, test: string) => w.find(`[data-test="${test}"]`).text()
 const dialog = () => document.querySelector('[data-test="adjust-dialog"]')!
 
@@ -318,5 +381,73 @@ describe('MembersView', () => {
     await pick(admin, '小陈')
     expect(admin.find('[data-test="member-adjust"]').exists()).toBe(true)
     admin.unmount()
+  })
+
+  it('words the new ledger kinds: points paid and given back, and a completed booking with no order', async () => {
+    const f = fake()
+    f.pages[''] = {
+      entries: [
+        entry('e4', { delta: 88n, balanceAfter: 188n, kind: 'BOOKING_COMPLETED', order: '' }),
+        entry('e3', { delta: 500n, balanceAfter: 100n, kind: 'ORDER_RETURNED', order: `${TENANT}/orders/o1` }),
+        entry('e2', { delta: -500n, balanceAfter: -400n, kind: 'ORDER_SPENT', order: `${TENANT}/orders/o1` }),
+        entry('e1', { delta: 1n, balanceAfter: 1n, kind: 'SOMETHING_NEW', order: '' }),
+      ],
+      next: '',
+    }
+    const w = await mountPage(f)
+    await pick(w, '小陈')
+    expect(rows(w).map((r) => [cell(r, 'entry-kind'), cell(r, 'entry-detail')])).toEqual([
+      ['预约完成', ''],
+      ['积分退回', '订单 A0012'],
+      ['积分抵扣', '订单 A0012'],
+      ['SOMETHING_NEW', ''],
+    ])
+    w.unmount()
+  })
+
+  it("lists the customer's coupons, a booking's deposit as 预约 with the calendar on its day, an order by its number", async () => {
+    const f = fake()
+    const router = { push: vi.fn() }
+    const w = await mountPage(f, 'admin', [], router)
+    await pick(w, '小陈')
+
+    expect(f.couponAsks.map((a) => [a.parent, a.customer, a.states, a.pageToken])).toEqual([
+      [TENANT, `${TENANT}/users/u1`, [], ''],
+    ])
+    const list = () =>
+      couponRows(w).map((r) => [cell(r, 'coupon-title'), cell(r, 'coupon-state'), cell(r, 'coupon-used-on')])
+    expect(list()).toEqual([
+      ['定金立减券', '已使用', '预约 2026-12-08 10:00'],
+      ['立减5元', '占用中', '订单 A0012'],
+    ])
+    expect(couponRows(w)[0]!.text()).toContain('立减10元')
+    expect(couponRows(w)[0]!.text()).toContain('2026-12-31')
+    // The booking is one click from the calendar on its day; an order is not a link.
+    expect(couponRows(w)[1]!.find('a[data-test="coupon-used-on"], .el-link').exists()).toBe(false)
+    await couponRows(w)[0]!.find('.el-link').trigger('click')
+    expect(router.push).toHaveBeenCalledWith({ path: '/booking/calendar', query: { date: '2026-12-08' } })
+
+    await w.find('[data-test="coupons-more"]').trigger('click')
+    await flushPromises()
+    expect(list()[2]).toEqual(['新人券', '可使用', ''])
+    expect(w.find('[data-test="coupons-more"]').exists()).toBe(false)
+    w.unmount()
+  })
+
+  it('shows a booking by its id to staff who may not read reservations, and no coupons to staff who may not read them', async () => {
+    const f = fake()
+    const w = await mountPage(f, 'staff', ['identity.users.read', 'marketing.members.read', 'marketing.coupons.read'])
+    await pick(w, '小陈')
+    expect(couponRows(w).map((r) => cell(r, 'coupon-used-on'))).toEqual(['预约 r1', '订单 o1'])
+    expect(w.find('[data-test="member-coupons"] .el-link').exists()).toBe(false)
+    w.unmount()
+
+    const g = fake()
+    const without = await mountPage(g, 'staff', ['identity.users.read', 'marketing.members.read'])
+    await pick(without, '小陈')
+    expect(text(without, 'member-points')).toContain('120')
+    expect(without.find('[data-test="member-coupons"]').exists()).toBe(false)
+    expect(g.couponAsks).toHaveLength(0)
+    without.unmount()
   })
 })

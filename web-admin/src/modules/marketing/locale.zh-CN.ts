@@ -150,8 +150,27 @@ export default {
       change: '积分变动',
       balance: '变动后余额',
       detail: '说明',
-      kinds: { orderPaid: '消费获得', orderRefunded: '退款扣回', adjusted: '人工调整' },
+      kinds: {
+        orderPaid: '消费获得',
+        orderRefunded: '退款扣回',
+        orderSpent: '积分抵扣',
+        orderReturned: '积分退回',
+        bookingCompleted: '预约完成',
+        adjusted: '人工调整',
+      },
       order: '订单 {number}',
+      reservation: '预约 {when}',
+      // The customer's coupons, whatever their state, and what each went to: an order, or a
+      // booking's deposit (a reservation).
+      coupons: {
+        title: '优惠券',
+        empty: 'TA 还没有优惠券',
+        coupon: '优惠券',
+        state: '状态',
+        validUntil: '有效期至',
+        usedOn: '用于',
+        states: { available: '可使用', locked: '占用中', used: '已使用', expired: '已过期' },
+      },
       historyEmpty: '还没有积分记录',
       dialog: {
         title: '调整积分',

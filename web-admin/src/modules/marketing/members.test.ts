@@ -2,17 +2,21 @@
 // points, a points entry in words, and the adjust form to the delta sent.
 import { describe, expect, it } from 'vitest'
 import { create } from '@bufbuild/protobuf'
-import { MemberLevelSchema, MemberSchema } from '@/gen/minimodules/marketing/v1/coupon_pb'
+import { CouponState, MemberLevelSchema, MemberSchema } from '@/gen/minimodules/marketing/v1/coupon_pb'
 import { i18n } from '@/locales'
 import {
+  ENTRY_KIND_TAG,
   adjustProblems,
   blankAdjust,
+  couponStateOf,
   deltaOf,
   entryKindKey,
   levelsByOf,
   memberOf,
   progressOf,
   signedPoints,
+  spentOn,
+  spentOnText,
   type AdjustForm,
 } from './members'
 
@@ -74,14 +78,82 @@ describe('progressOf', () => {
 })
 
 describe('entries', () => {
+  const KINDS = ['ORDER_PAID', 'ORDER_REFUNDED', 'ORDER_SPENT', 'ORDER_RETURNED', 'BOOKING_COMPLETED', 'ADJUSTED']
+
   it('words the kinds this build knows and signs the change', () => {
-    expect(['ORDER_PAID', 'ORDER_REFUNDED', 'ADJUSTED', 'EXPIRED'].map(entryKindKey)).toEqual([
+    expect([...KINDS, 'EXPIRED', '', 'toString'].map(entryKindKey)).toEqual([
       'orderPaid',
       'orderRefunded',
+      'orderSpent',
+      'orderReturned',
+      'bookingCompleted',
       'adjusted',
+      undefined,
+      undefined,
       undefined,
     ])
     expect([signedPoints(50n), signedPoints(-20n), signedPoints(0n)]).toEqual(['+50', '-20', '0'])
+  })
+
+  it('names every kind of the ledger in both languages, with a tag colour', () => {
+    const words = (locale: 'zh-CN' | 'en-US') => {
+      i18n.global.locale.value = locale
+      return KINDS.map((k) => say(`marketing.members.kinds.${entryKindKey(k)}`))
+    }
+    expect(words('zh-CN')).toEqual(['消费获得', '退款扣回', '积分抵扣', '积分退回', '预约完成', '人工调整'])
+    expect(words('en-US')).toEqual([
+      'Earned on an order',
+      'Taken back on a refund',
+      'Paid with points',
+      'Points returned',
+      'Booking completed',
+      'Adjusted',
+    ])
+    i18n.global.locale.value = 'zh-CN'
+    expect(KINDS.map((k) => ENTRY_KIND_TAG[entryKindKey(k)!])).toEqual([
+      'success',
+      'warning',
+      'primary',
+      'warning',
+      'success',
+      'info',
+    ])
+  })
+})
+
+describe('what a coupon went to', () => {
+  const numbers = new Map([['tenants/t/orders/o1', 'A0012']])
+  const starts = new Map([['tenants/t/reservations/r1', '2026-12-08 10:00']])
+
+  it('tells an order from a booking by the name', () => {
+    expect(spentOn('tenants/t/orders/o1')).toEqual({ kind: 'order', id: 'o1' })
+    expect(spentOn('tenants/t/reservations/r1')).toEqual({ kind: 'reservation', id: 'r1' })
+    expect(spentOn('')).toBeUndefined()
+    expect(spentOn('tenants/t/coupons/c1')).toBeUndefined()
+    expect(spentOn('tenants/t/orders/o1/extra')).toBeUndefined()
+  })
+
+  it('words an order by its number and a booking by when it is, each by its id until read', () => {
+    const text = (name: string) => spentOnText(name, say, numbers, starts)
+    expect(text('tenants/t/orders/o1')).toBe('订单 A0012')
+    expect(text('tenants/t/orders/o2')).toBe('订单 o2')
+    expect(text('tenants/t/reservations/r1')).toBe('预约 2026-12-08 10:00')
+    expect(text('tenants/t/reservations/r2')).toBe('预约 r2')
+    // A points entry of a completed booking names no order.
+    expect(text('')).toBe('')
+    i18n.global.locale.value = 'en-US'
+    expect(text('tenants/t/reservations/r1')).toBe('Booking 2026-12-08 10:00')
+    expect(text('tenants/t/orders/o1')).toBe('Order A0012')
+    i18n.global.locale.value = 'zh-CN'
+  })
+
+  it("words a coupon's state", () => {
+    expect(
+      [CouponState.AVAILABLE, CouponState.LOCKED, CouponState.USED, CouponState.EXPIRED].map(
+        (s) => couponStateOf(s)?.key,
+      ),
+    ).toEqual(['available', 'locked', 'used', 'expired'])
+    expect(couponStateOf(CouponState.UNSPECIFIED)).toBeUndefined()
   })
 })
 

@@ -1,9 +1,10 @@
 // Members between the wire and the screen, without I/O: a customer's member name, what a points
-// entry is in a shop owner's words, how far a member is from the next level, and the adjust
-// form's state to a delta. The shop's `levels_by` (marketing's config) says whether levels are
+// entry is in a shop owner's words, what an entry came from or a coupon went to (an order, or a
+// booking's deposit), how far a member is from the next level, and the adjust form's state to a
+// delta. The shop's `levels_by` (marketing's config) says whether levels are
 // reached by lifetime spend (fen) or lifetime points; the server works out the level itself, the
 // page only measures the way to the next one.
-import type { Member } from '@/gen/minimodules/marketing/v1/coupon_pb'
+import { CouponState, type Member } from '@/gen/minimodules/marketing/v1/coupon_pb'
 import type { Say } from './terms'
 
 /** What member levels are reached by, as marketing's config names it. */
@@ -53,15 +54,76 @@ export function progressOf(m: Member, by: LevelsBy | undefined): Progress | null
   return { by, reached, from, to, remaining, percent: Math.min(100, Math.max(0, permille / 10)) }
 }
 
-/** An entry's kind as a locale key below `marketing.members.kinds`; undefined for one this build does not know. */
-export function entryKindKey(kind: string): 'orderPaid' | 'orderRefunded' | 'adjusted' | undefined {
-  switch (kind) {
-    case 'ORDER_PAID':
-      return 'orderPaid'
-    case 'ORDER_REFUNDED':
-      return 'orderRefunded'
-    case 'ADJUSTED':
-      return 'adjusted'
+/** The kinds of points entry this build words, as locale keys below `marketing.members.kinds`. */
+export type EntryKindKey =
+  'orderPaid' | 'orderRefunded' | 'orderSpent' | 'orderReturned' | 'bookingCompleted' | 'adjusted'
+
+const ENTRY_KINDS: Record<string, EntryKindKey> = {
+  ORDER_PAID: 'orderPaid',
+  ORDER_REFUNDED: 'orderRefunded',
+  ORDER_SPENT: 'orderSpent',
+  ORDER_RETURNED: 'orderReturned',
+  BOOKING_COMPLETED: 'bookingCompleted',
+  ADJUSTED: 'adjusted',
+}
+
+/** An entry's kind (PointsEntry.kind) as a locale key below `marketing.members.kinds`; undefined for one this build does not know. */
+export function entryKindKey(kind: string): EntryKindKey | undefined {
+  return Object.hasOwn(ENTRY_KINDS, kind) ? ENTRY_KINDS[kind] : undefined
+}
+
+/** The colour of an entry kind's tag: earned green, taken back orange, spent blue, by hand grey. */
+export const ENTRY_KIND_TAG: Record<EntryKindKey, 'success' | 'warning' | 'primary' | 'info'> = {
+  orderPaid: 'success',
+  bookingCompleted: 'success',
+  orderRefunded: 'warning',
+  orderReturned: 'warning',
+  orderSpent: 'primary',
+  adjusted: 'info',
+}
+
+/**
+ * What a coupon went to, or a points entry came from, by its resource name: an order
+ * ("tenants/{t}/orders/{o}") or, for a coupon taken off a booking's deposit, a reservation
+ * ("tenants/{t}/reservations/{r}"); undefined for an empty or unknown name.
+ */
+export function spentOn(name: string): { kind: 'order' | 'reservation'; id: string } | undefined {
+  const m = /^tenants\/[^/]+\/(orders|reservations)\/([^/]+)$/.exec(name)
+  if (!m) return undefined
+  return { kind: m[1] === 'orders' ? 'order' : 'reservation', id: m[2]! }
+}
+
+/**
+ * What an entry came from or a coupon went to, in words: "订单 A0012" (by its number when known),
+ * "预约 2026-12-08 10:00" (by when it starts when known); '' for nothing.
+ */
+export function spentOnText(
+  name: string,
+  say: Say,
+  orderNumbers: ReadonlyMap<string, string>,
+  reservationStarts: ReadonlyMap<string, string>,
+): string {
+  if (!name) return ''
+  const on = spentOn(name)
+  const id = on?.id ?? name.slice(name.lastIndexOf('/') + 1)
+  if (on?.kind === 'reservation')
+    return say('marketing.members.reservation', { when: reservationStarts.get(name) ?? id })
+  return say('marketing.members.order', { number: orderNumbers.get(name) ?? id })
+}
+
+/** A coupon's state as a locale key below `marketing.members.coupons.states`, with its tag's colour. */
+export function couponStateOf(
+  state: CouponState,
+): { key: 'available' | 'locked' | 'used' | 'expired'; tag: 'success' | 'warning' | 'info' } | undefined {
+  switch (state) {
+    case CouponState.AVAILABLE:
+      return { key: 'available', tag: 'success' }
+    case CouponState.LOCKED:
+      return { key: 'locked', tag: 'warning' }
+    case CouponState.USED:
+      return { key: 'used', tag: 'info' }
+    case CouponState.EXPIRED:
+      return { key: 'expired', tag: 'info' }
     default:
       return undefined
   }

@@ -1,6 +1,6 @@
 // The marketing pages' state: the shop's coupon templates (paged, newest first, as the server
 // lists them) and the catalog's products and categories the create forms pick from; on the
-// members page, the one customer's member card and points history being looked at; on the
+// members page, the one customer's member card, points history and coupons being looked at; on the
 // promotions page, the promotions running at some time in the month shown (latest start first).
 // Every change goes through CouponService, MemberService or PromotionService and puts the
 // server's answer on screen, so what is shown is the server's.
@@ -12,6 +12,7 @@ import {
   CouponState,
   CouponTemplateSchema,
   CouponTemplateState,
+  type Coupon,
   type CouponTemplate,
   type Member,
   type PointsEntry,
@@ -22,7 +23,7 @@ import { useAuthStore } from '@/stores/auth'
 import { useWorkspaceStore } from '@/stores/workspace'
 import { PromotionSchema, PromotionState, type Promotion } from '@/gen/minimodules/marketing/v1/promotion_pb'
 import { CouponService, MemberService, PromotionService } from '@/gen/minimodules/marketing/v1/marketing_service_pb'
-import { levelsByOf, memberOf, type LevelsBy } from './members'
+import { levelsByOf, memberOf, spentOn, type LevelsBy } from './members'
 import { overlaps, windowOf } from './promotions'
 
 const coupons = () => api.client(CouponService)
@@ -35,6 +36,8 @@ export const PAGE_SIZE = 20
 const PRODUCT_LIMIT = 1000
 /** Points entries per page of a member's history. */
 export const ENTRIES_PAGE_SIZE = 20
+/** A member's coupons per page. */
+export const COUPONS_PAGE_SIZE = 20
 
 export const useMarketingStore = defineStore('marketing', () => {
   const ws = useWorkspaceStore()
@@ -145,8 +148,17 @@ export const useMarketingStore = defineStore('marketing', () => {
   const entriesLoading = ref(false)
   /** The shop's `levels_by`; undefined until read, or when the user may not read settings. */
   const levelsBy = ref<LevelsBy | undefined>()
-  /** Order numbers of the orders entries came from, by order name, for who may read orders. */
+  /** Order numbers of the orders entries came from and coupons went to, by order name, for who may read orders. */
   const orderNumbers = ref(new Map<string, string>())
+  /**
+   * When the bookings coupons went to start ("YYYY-MM-DD HH:MM", the shop's time), by reservation
+   * name, for who may read reservations.
+   */
+  const reservationStarts = ref(new Map<string, string>())
+  /** The customer's coupons, whatever their state, newest first, for who may read coupons. */
+  const memberCoupons = ref<Coupon[]>([])
+  const couponsNext = ref('')
+  const couponsLoading = ref(false)
 
   /** Looks at `name`'s member card and the first page of their history; '' looks at no one. */
   async function openMember(name: string) {
@@ -154,6 +166,9 @@ export const useMarketingStore = defineStore('marketing', () => {
     member.value = null
     entries.value = []
     entriesNext.value = ''
+    memberCoupons.value = []
+    couponsNext.value = ''
+    couponsLoading.value = false
     memberLoading.value = !!name
     if (!name) return
     try {
@@ -165,9 +180,37 @@ export const useMarketingStore = defineStore('marketing', () => {
       member.value = m.member ?? null
       entries.value = page.entries
       entriesNext.value = page.nextPageToken
-      void loadOrderNumbers(page.entries)
+      void loadUses(page.entries.map((e) => e.order))
     } finally {
       if (customer.value === name) memberLoading.value = false
+    }
+  }
+
+  /**
+   * The customer looked at's coupons: the first page, or with `more` the next one after those
+   * shown. A slow answer about a customer no longer looked at is dropped.
+   */
+  async function loadCoupons(more = false) {
+    const name = customer.value
+    if (!more) {
+      memberCoupons.value = []
+      couponsNext.value = ''
+    }
+    if (!name || (more && !couponsNext.value)) return
+    couponsLoading.value = true
+    try {
+      const page = await coupons().listCoupons({
+        parent: ws.tenantName,
+        customer: name,
+        pageSize: COUPONS_PAGE_SIZE,
+        pageToken: more ? couponsNext.value : '',
+      })
+      if (customer.value !== name) return
+      memberCoupons.value = more ? [...memberCoupons.value, ...page.coupons] : page.coupons
+      couponsNext.value = page.nextPageToken
+      void loadUses(page.coupons.map((c) => c.order))
+    } finally {
+      if (customer.value === name) couponsLoading.value = false
     }
   }
 
@@ -193,7 +236,7 @@ export const useMarketingStore = defineStore('marketing', () => {
       if (customer.value !== name) return
       entries.value = [...entries.value, ...page.entries]
       entriesNext.value = page.nextPageToken
-      void loadOrderNumbers(page.entries)
+      void loadUses(page.entries.map((e) => e.order))
     } finally {
       entriesLoading.value = false
     }
@@ -224,17 +267,36 @@ export const useMarketingStore = defineStore('marketing', () => {
     }
   }
 
-  // An entry names its order by id; people know orders by their number. Read for who may read
-  // orders, once per order; an order that cannot be read keeps its id.
-  async function loadOrderNumbers(list: PointsEntry[]) {
-    if (!ws.enabled.has('ordering') || !auth.can('ordering.orders.read')) return
-    const wanted = [...new Set(list.map((e) => e.order).filter((o) => o && !orderNumbers.value.has(o)))]
-    const found = await Promise.allSettled(wanted.map((name) => api.ordering().getOrder({ name })))
-    const next = new Map(orderNumbers.value)
-    found.forEach((r, i) => {
-      if (r.status === 'fulfilled' && r.value.order?.orderNumber) next.set(wanted[i]!, r.value.order.orderNumber)
-    })
-    orderNumbers.value = next
+  // An entry or a coupon names its order by id; people know orders by their number. A coupon
+  // taken off a booking's deposit names its reservation; people know bookings by when they are.
+  // Each is read once, for who may read it; one that cannot be read keeps its id.
+  async function loadUses(names: string[]) {
+    const wanted = [...new Set(names)]
+    const orders = ws.enabled.has('ordering') && auth.can('ordering.orders.read')
+    const bookings = ws.enabled.has('booking') && auth.can('booking.reservations.read')
+    const toOrders = orders ? wanted.filter((n) => spentOn(n)?.kind === 'order' && !orderNumbers.value.has(n)) : []
+    const toBookings = bookings
+      ? wanted.filter((n) => spentOn(n)?.kind === 'reservation' && !reservationStarts.value.has(n))
+      : []
+    const [numbers, starts] = await Promise.all([
+      Promise.allSettled(toOrders.map((name) => api.ordering().getOrder({ name }))),
+      Promise.allSettled(toBookings.map((name) => api.booking().getReservation({ name }))),
+    ])
+    if (toOrders.length) {
+      const next = new Map(orderNumbers.value)
+      numbers.forEach((r, i) => {
+        if (r.status === 'fulfilled' && r.value.order?.orderNumber) next.set(toOrders[i]!, r.value.order.orderNumber)
+      })
+      orderNumbers.value = next
+    }
+    if (toBookings.length) {
+      const next = new Map(reservationStarts.value)
+      starts.forEach((r, i) => {
+        if (r.status === 'fulfilled' && r.value.reservation?.localStart)
+          next.set(toBookings[i]!, r.value.reservation.localStart)
+      })
+      reservationStarts.value = next
+    }
   }
 
   // Promotions: those overlapping one window (the month the calendar shows). A slow answer about
@@ -325,6 +387,11 @@ export const useMarketingStore = defineStore('marketing', () => {
     entriesLoading,
     levelsBy,
     orderNumbers,
+    reservationStarts,
+    memberCoupons,
+    couponsNext,
+    couponsLoading,
+    loadCoupons,
     openMember,
     refreshMember,
     moreEntries,

@@ -41,6 +41,7 @@ const en: Shape<typeof zh> = {
     counter: 'Pay at counter',
     wechatPay: 'WeChat Pay',
     total: 'Total',
+    discountKinds: { promotion: 'Promotion', memberLevel: 'Member discount', coupon: 'Coupon', points: 'Points' },
     remark: 'Remark',
     empty: 'No orders',
     done: '{action}: {number}',

@@ -40,6 +40,7 @@ export default {
     counter: '到店付款',
     wechatPay: '微信支付',
     total: '合计',
+    discountKinds: { promotion: '促销', memberLevel: '会员折扣', coupon: '优惠券', points: '积分抵扣' },
     remark: '备注',
     empty: '暂无订单',
     done: '已{action}：{number}',
