@@ -337,7 +337,7 @@ impl BookingService for BookingApp {
             contact_name: String::new(),
             contact_phone: String::new(),
             remind: r.remind,
-            coupon: r.coupon.clone(),
+            coupon: coupon_of(scope.tenant(), &r.coupon)?,
             no_coupon: r.no_coupon,
         };
         let res = self.book(&ctx, &scope, b, false).await;
@@ -572,5 +572,29 @@ impl BookingPaymentEvents for BookingApp {
         let scope = ctx.authorize_tenant(&tenant)?;
         let applied = self.on_payment_event(&scope, &payment, event).await?;
         ok(payments::PaymentEventAck { applied })
+    }
+}
+
+/// A coupon picked for a deposit: the name is the discounting module's; booking checks only that
+/// it is one of this shop's and passes it on.
+fn coupon_of(
+    tenant: mm_kernel::TenantId,
+    coupon: &str,
+) -> Result<String, mm_kernel::error::RequestError> {
+    let own = format!("{}/coupons/", mm_kernel::names::tenant_name(tenant));
+    let ok = coupon.is_empty()
+        || (coupon.starts_with(&own)
+            && coupon.len() > own.len()
+            && coupon.len() <= 200
+            && coupon[own.len()..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if ok {
+        Ok(coupon.to_string())
+    } else {
+        Err(mm_kernel::error::RequestError::invalid(
+            "coupon",
+            "must be a coupon of this shop",
+        ))
     }
 }

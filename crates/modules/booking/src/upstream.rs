@@ -117,6 +117,9 @@ impl Upstream {
                             .unwrap_or_else(|| "NOT_IN_SCOPE".into()),
                     }
                 }
+                (tonic::Code::InvalidArgument, _) => BookingError::Request(
+                    mm_kernel::error::RequestError::invalid("coupon", s.message()),
+                ),
                 _ => BookingError::Unavailable(format!("{service}: {}", s.message())),
             },
         )?;

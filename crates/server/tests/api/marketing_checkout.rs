@@ -647,6 +647,17 @@ async fn a_coupon_for_booking_takes_off_the_deposit_and_a_completed_booking_earn
         Some("COUPON_UNAVAILABLE"),
     );
     assert!(format!("{st:?}").contains("NOT_IN_SCOPE"), "{st:?}");
+    // Not a coupon of this shop: refused as such, before any place is taken.
+    for bad in [
+        "tenants/00000000-0000-0000-0000-000000000000/coupons/x".to_string(),
+        format!("{}/coupons/../../x", s.t.name),
+    ] {
+        assert_status(
+            hold_with(&app, &s, &alice, day(2), &bad).await,
+            Code::InvalidArgument,
+            None,
+        );
+    }
     // The refused hold is no booking of the customer's.
     let mine = crate::booking::booking(&app)
         .list_reservations(with_token(
