@@ -445,9 +445,10 @@ impl MarketingApp {
                 .unwrap_or_default(),
             ..Default::default()
         };
+        let left = items_of(&a.lines).saturating_sub(best.off());
+        out.discounts = best.discounts;
         if points {
             let balance = st.member.as_ref().map_or(0, |m| m.points);
-            let left = items_of(&a.lines).saturating_sub(best.off());
             let (p, fen) = points_for_basket(&config, balance, left);
             out.points = Some(opb::PointsOption {
                 balance,
@@ -455,13 +456,10 @@ impl MarketingApp {
                 amount_fen: fen,
                 points_per_yuan: config.points_per_yuan_off,
             });
-            out.discounts = best.discounts;
             if a.use_points && p > 0 {
                 out.discounts
                     .push(points_discount(tenant, &a.customer, p, fen));
             }
-        } else {
-            out.discounts = best.discounts;
         }
         Ok(out)
     }
