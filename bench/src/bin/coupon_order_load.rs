@@ -132,8 +132,12 @@ async fn main() -> anyhow::Result<()> {
         customers.push((token, format!("{tenant}/users/{user}")));
     }
     let issued = Instant::now();
-    let jobs: Vec<(usize, usize)> = (0..customers.len())
-        .flat_map(|c| (0..per_customer).map(move |n| (c, n)))
+    // Round the customers, not one customer after another: a customer's coupons are handed out
+    // one at a time (their limit is checked under their member row), so 16 in flight for one
+    // customer would queue on that row.
+    let count = customers.len();
+    let jobs: Vec<(usize, usize)> = (0..per_customer)
+        .flat_map(|n| (0..count).map(move |c| (c, n)))
         .collect();
     let customers = Arc::new(customers);
     let mut held: Vec<Vec<String>> = vec![Vec::new(); customers.len()];
