@@ -278,8 +278,8 @@ async fn claim(
 }
 
 impl BookingApp {
-    /// Sends every reminder due at `now` (the sender passes the clock; tests pass a later one to
-    /// skip a backoff). Returns how many were sent.
+    /// Sends every message due at `now`, reminders and discount events (the sender passes the
+    /// clock; tests pass a later one to skip a backoff). Returns how many were sent.
     pub async fn deliver_reminders(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let sys = SystemScope::named(REMINDERS_JOB);
         let stuck = Utc::now() - Duration::minutes(10);

@@ -58,12 +58,21 @@ impl BookingApp {
         {
             // A customer's fresh hold with a deposit may take a discount (none asked of a shop
             // without discounters); its refusals are this request's own, not a replay's.
-            Ok((row, true))
-                if !manual && row.deposit_fen > 0 && !no_coupon && !row.customer_id.is_empty() =>
-            {
-                self.discount_deposit(scope, row, &coupon).await
+            Ok((row, true)) => {
+                let row = if !manual
+                    && row.deposit_fen > 0
+                    && !no_coupon
+                    && !row.customer_id.is_empty()
+                {
+                    self.discount_deposit(scope, row, &coupon).await?
+                } else {
+                    row
+                };
+                // Announced once settled: a hold refused for its coupon is never seen.
+                self.publish(&row, pb::ReservationEventKind::Created).await;
+                Ok(row)
             }
-            Ok((row, _)) => Ok(row),
+            Ok((row, false)) => Ok(row),
             Err(e) if !matches!(e, BookingError::Request(_)) => {
                 match self.find_twin(scope, &booked_by, &request_id).await {
                     Ok(Some(twin)) => Ok(twin),
@@ -182,7 +191,6 @@ impl BookingApp {
         txn.commit().await?;
         mm_kernel::fault::point("booking.hold.committed");
         tracing::info!(reservation = %row.reservation_id, staff = %row.staff_id, start = %row.starts_at, "reservation made");
-        self.publish(&row, pb::ReservationEventKind::Created).await;
         Ok((row, true))
     }
 
