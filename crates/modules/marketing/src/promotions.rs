@@ -449,7 +449,9 @@ impl MarketingApp {
         self.config(tenant).await?;
         if customer_of(ctx)?.is_some() {
             let txn = scope.one(&self.db).await?;
-            let rows = repo::running_promotions(&txn, &scope, self.clock.now()).await?;
+            let now = self.clock.now();
+            let mut rows = repo::live_promotions(&txn, &scope, now).await?;
+            rows.retain(|p| crate::memo::runs(p, now));
             txn.commit().await?;
             return Ok(rows);
         }

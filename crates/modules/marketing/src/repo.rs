@@ -662,23 +662,6 @@ pub async fn save_promotion(
         .map(|_| ())
 }
 
-/// The tenant's promotions running at `now`.
-pub async fn running_promotions(
-    db: &impl ConnectionTrait,
-    scope: &TenantScope,
-    now: DateTime<Utc>,
-) -> Result<Vec<promotions::Model>, DbErr> {
-    scope
-        .find::<promotions::Entity>()
-        .filter(promotions::Column::State.eq(ACTIVE))
-        .filter(promotions::Column::EndsAt.gt(now))
-        .filter(promotions::Column::StartsAt.lte(now))
-        .order_by_asc(promotions::Column::PromotionId)
-        .limit(50)
-        .all(db)
-        .await
-}
-
 /// The tenant's promotions overlapping `[from, to)`, latest start first (at most 200).
 pub async fn list_promotions(
     db: &impl ConnectionTrait,
