@@ -160,6 +160,28 @@ impl MarketingApp {
         order: &str,
         paid_fen: i64,
     ) -> Result<bool> {
+        let source = format!("orders/{order}:earn");
+        self.reward(
+            scope,
+            config,
+            customer,
+            (ORDER_PAID, source, order, "ordering"),
+            paid_fen,
+        )
+        .await
+    }
+
+    /// Points for what a customer paid (`points_per_yuan` a whole yuan), and the amount towards
+    /// their level, under `source`; false for a repeat. `what`: (kind, source, order, actor).
+    async fn reward(
+        &self,
+        scope: &TenantScope,
+        config: &Config,
+        customer: &str,
+        what: (&'static str, String, &str, &str),
+        paid_fen: i64,
+    ) -> Result<bool> {
+        let (kind, source, order, actor) = what;
         let points = domain::points_for(paid_fen, config.points_per_yuan);
         let applied = self
             .apply(
@@ -170,11 +192,11 @@ impl MarketingApp {
                     lifetime_delta: points,
                     spend_delta: paid_fen.max(0),
                     order_fen: paid_fen.max(0),
-                    kind: ORDER_PAID,
-                    source: format!("orders/{order}:earn"),
+                    kind,
+                    source,
                     order,
                     reason: "",
-                    actor: "ordering",
+                    actor,
                 },
             )
             .await?;
@@ -261,25 +283,15 @@ impl MarketingApp {
         reservation: &str,
         amount_fen: i64,
     ) -> Result<bool> {
-        let points = domain::points_for(amount_fen, config.points_per_yuan);
-        let applied = self
-            .apply(
-                scope,
-                Change {
-                    customer,
-                    delta: points,
-                    lifetime_delta: points,
-                    spend_delta: amount_fen.max(0),
-                    order_fen: amount_fen.max(0),
-                    kind: BOOKING_COMPLETED,
-                    source: format!("reservations/{reservation}:earn"),
-                    order: "",
-                    reason: "",
-                    actor: "booking",
-                },
-            )
-            .await?;
-        Ok(matches!(applied, Applied::Done(..)))
+        let source = format!("reservations/{reservation}:earn");
+        self.reward(
+            scope,
+            config,
+            customer,
+            (BOOKING_COMPLETED, source, "", "booking"),
+            amount_fen,
+        )
+        .await
     }
 
     /// Takes back what a refunded order earned (as much as is left) and its spend; false when
