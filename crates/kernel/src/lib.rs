@@ -18,6 +18,7 @@ pub mod extensions;
 pub mod fault;
 pub mod framing;
 pub mod gate;
+pub mod group;
 pub mod held;
 pub mod ids;
 pub mod json;

@@ -83,19 +83,6 @@ impl TenantScope {
         })
     }
 
-    /// As [`TenantScope::one`], for a statement whose commit need not wait for the disk: on
-    /// PostgreSQL the transaction commits with `synchronous_commit = off`. Only for a write that
-    /// a later, synchronous commit on the same database flushes anyway, and whose loss in a
-    /// crash before that costs nothing (a number no order holds).
-    pub async fn one_unflushed<'a>(&self, db: &'a DatabaseConnection) -> Result<Scoped<'a>, DbErr> {
-        Ok(match db.get_database_backend() {
-            DatabaseBackend::Sqlite => Scoped::Pool(db),
-            _ => {
-                Scoped::Txn(ScopedTxn::begin(db, &self.tenant.to_string(), Begin::Unflushed).await?)
-            }
-        })
-    }
-
     /// As [`TenantScope::begin`], for a transaction that reads before it writes: on SQLite it
     /// takes the write lock at once (`BEGIN IMMEDIATE`, waiting in the busy handler), because a
     /// deferred one that read first cannot upgrade once another writer committed, and fails.
@@ -252,7 +239,6 @@ fn writers_of(db: &DatabaseConnection) -> Queue {
 enum Begin {
     Deferred,
     Immediate,
-    Unflushed,
 }
 
 /// A transaction opened in a scope ([`TenantScope::begin`], [`SystemScope::begin`]).
@@ -304,13 +290,7 @@ impl ScopedTxn {
                 }
                 // set_config(…, true) is SET LOCAL: it ends with the transaction, so a pooled
                 // connection never carries one request's tenant into the next.
-                let relaxed = if how == Begin::Unflushed {
-                    "; SET LOCAL synchronous_commit = off"
-                } else {
-                    ""
-                };
-                let sql =
-                    format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true){relaxed}");
+                let sql = format!("BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)");
                 let txn = db
                     .get_postgres_connection_pool()
                     .begin_with(sqlx::AssertSqlSafe(sql))

@@ -65,6 +65,7 @@ impl BookingApp {
             clock: ctx.clock.clone(),
             cache: ctx.cache.clone(),
             gate: ctx.gate.clone(),
+            holds: std::sync::Arc::new(mm_kernel::group::Group::new("booking.hold")),
         })
     }
 

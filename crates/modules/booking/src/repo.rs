@@ -17,13 +17,6 @@ use sea_orm::{
 use crate::domain::Cells;
 use crate::entity::{reservations, services, slot_counts, staff, time_offs};
 
-fn unique_violation(e: &DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
-}
-
 // ---- services ----
 
 /// Inserts a service of the scope's tenant.
@@ -244,9 +237,22 @@ pub async fn take_cells(
     cells: Cells,
     capacity: i32,
 ) -> Result<bool, DbErr> {
+    Ok(take_cells_counted(db, scope, staff_id, cells, capacity).await? == cells.count)
+}
+
+/// As [`take_cells`]: how many of the cells, in order, were taken before one was full (all of
+/// them when none was).
+pub async fn take_cells_counted(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    staff_id: &str,
+    cells: Cells,
+    capacity: i32,
+) -> Result<i64, DbErr> {
     if capacity < 1 {
-        return Ok(false);
+        return Ok(0);
     }
+    let mut taken = 0;
     for start in cells.starts() {
         // One statement per cell: the first place creates the count at 1, later ones add one
         // only while it is below capacity (no row changed means the cell is full).
@@ -275,10 +281,11 @@ pub async fn take_cells(
         .exec_without_returning(db)
         .await?;
         if changed != 1 {
-            return Ok(false);
+            return Ok(taken);
         }
+        taken += 1;
     }
-    Ok(true)
+    Ok(taken)
 }
 
 /// Gives back one place in every cell of `cells`. Only called after the reservation's own
@@ -379,11 +386,32 @@ pub async fn insert_reservation(
     mut row: reservations::Model,
 ) -> Result<bool, DbErr> {
     row.tenant_id = scope.tenant();
-    match row.into_active_model().reset_all().insert(db).await {
-        Ok(_) => Ok(true),
-        Err(e) if unique_violation(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    // A taken key is answered, not raised: on PostgreSQL a raised conflict would abort the
+    // transaction, and the holds grouped with this one.
+    let done = reservations::Entity::insert(row.into_active_model().reset_all())
+        .on_conflict_do_nothing_on([
+            reservations::Column::TenantId,
+            reservations::Column::BookedBy,
+            reservations::Column::RequestId,
+        ])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(done, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// Deletes a reservation written in the caller's transaction whose first cell turned out full:
+/// nothing else of it was written, so the transaction goes on as if it had never been.
+pub async fn unwrite_reservation(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    id: &str,
+) -> Result<(), DbErr> {
+    scope
+        .delete_many::<reservations::Entity>()
+        .filter(reservations::Column::ReservationId.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// One reservation.

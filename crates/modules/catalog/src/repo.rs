@@ -240,11 +240,9 @@ pub async fn replace_skus(
     Ok(())
 }
 
-/// Starts a reservation of `items` (JSON); false when one with this id exists already. When stock
-/// is taken, written first in the reservation's transaction, so that SQLite takes its write lock
-/// with the first statement; the items go in now, since the transaction either takes all of them
-/// or rolls back. When nothing limited is taken, it is the whole reservation, in a transaction of
-/// its own.
+/// Starts a reservation of `items` (JSON); false when one with this id exists already. Written
+/// before any stock is taken, with every item: the transaction either takes all of them or rolls
+/// back. When nothing limited is taken, it is the whole reservation.
 pub async fn start_reservation(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
@@ -260,18 +258,13 @@ pub async fn start_reservation(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    match row.insert(db).await {
-        Ok(_) => Ok(true),
-        Err(e)
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e),
-    }
+    // A taken id is answered, not raised: on PostgreSQL a raised conflict would abort the
+    // transaction, and the reservations grouped with this one.
+    let done = reservations::Entity::insert(row)
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(done, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// A reservation.

@@ -13,7 +13,7 @@ use chrono::Utc;
 use mm_kernel::cache::Cache;
 use mm_kernel::error::{FieldViolation, RequestError};
 use mm_kernel::names::name_of;
-use mm_kernel::{RequestContext, SystemScope, TenantId, TenantScope};
+use mm_kernel::{RequestContext, ScopedTxn, SystemScope, TenantId, TenantScope};
 use mm_proto::minimodules::catalog::v1 as pb;
 use prost::Message as _;
 use sea_orm::DatabaseConnection;
@@ -66,6 +66,34 @@ pub type ProductView = (products::Model, Vec<skus::Model>);
 pub struct CatalogApp {
     db: DatabaseConnection,
     cache: Arc<Cache>,
+    writes: Arc<Writes>,
+}
+
+/// Writes grouped with those of other requests of the shop at the same step
+/// (`mm_kernel::group`).
+#[derive(Debug)]
+struct Writes {
+    /// Stock taken for an order.
+    reserve: mm_kernel::group::Group,
+}
+
+/// A reservation's input to its grouped write.
+struct Reserve {
+    app: CatalogApp,
+    scope: TenantScope,
+    reservation: String,
+    items: Vec<ItemRef>,
+    taken: String,
+}
+
+/// What a reservation's write found.
+enum Reserved {
+    /// Taken: the items as priced, and whether a SKU ran out.
+    Taken(Vec<pb::ResolvedItem>, bool),
+    /// The id was taken before.
+    Replay,
+    /// Refused before anything was written.
+    Refused(CatalogError),
 }
 
 fn invalid(v: Vec<FieldViolation>) -> Result<()> {
@@ -79,7 +107,13 @@ fn invalid(v: Vec<FieldViolation>) -> Result<()> {
 impl CatalogApp {
     /// The service over a database and cache.
     pub fn new(db: DatabaseConnection, cache: Arc<Cache>) -> Self {
-        Self { db, cache }
+        Self {
+            db,
+            cache,
+            writes: Arc::new(Writes {
+                reserve: mm_kernel::group::Group::new("catalog.reserve"),
+            }),
+        }
     }
 
     async fn written(&self, scope: &TenantScope) {
@@ -659,44 +693,49 @@ impl CatalogApp {
             })
             .collect();
         let taken = serde_json::to_string(&taken).map_err(anyhow::Error::from)?;
-        // Read before any write. On SQLite `one` is the pool, so the read holds no lock and the
-        // writing transaction's first statement takes the write lock, never upgraded from a read.
-        let read = scope.one(&self.db).await?;
-        let looked_up = match self.lookup(&read, scope, items).await {
-            Ok(l) => l,
+        // The read and the taking in one transaction, shared with the reservations of the shop
+        // arriving at the same moment (a group commit, `mm_kernel::group`).
+        let input = Reserve {
+            app: self.clone(),
+            scope: *scope,
+            reservation: reservation.to_string(),
+            items: items.to_vec(),
+            taken,
+        };
+        let outcome = self
+            .writes
+            .reserve
+            .run(&self.db, scope, input, |txn, r| {
+                Box::pin(r.app.reserve_in(txn, r))
+            })
+            .await?;
+        match outcome {
+            Reserved::Taken(resolved, sold_out) => Ok((resolved, sold_out)),
+            Reserved::Replay => self.replay(scope, reservation).await,
             // A retry of a reservation that went through answers what it took, even when its
             // items are no longer on sale: the caller must not think nothing was taken.
-            Err(e) => {
-                drop(read);
-                return self.replayed(scope, reservation).await?.ok_or(e);
-            }
+            Reserved::Refused(e) => self.replayed(scope, reservation).await?.ok_or(e),
+        }
+    }
+
+    /// [`Self::reserve_once`]'s work in its transaction. A refusal found before anything is
+    /// written is an answer; one found after (out of stock) is an error, which rolls back what
+    /// this reservation wrote.
+    async fn reserve_in(&self, txn: &ScopedTxn, r: &Reserve) -> Result<Reserved> {
+        let (scope, items) = (&r.scope, &r.items);
+        let looked_up = match self.lookup(txn, scope, items).await {
+            Ok(l) => l,
+            // A database error must fail the transaction, never pass as an answer.
+            Err(e @ (CatalogError::Db(_) | CatalogError::Internal(_))) => return Err(e),
+            Err(e) => return Ok(Reserved::Refused(e)),
         };
         if let Some((r, ..)) = looked_up.iter().find(|(_, on_sale, _)| !on_sale) {
-            drop(read);
-            if let Some(replayed) = self.replayed(scope, reservation).await? {
-                return Ok(replayed);
-            }
-            return Err(CatalogError::NotOnSale {
+            return Ok(Reserved::Refused(CatalogError::NotOnSale {
                 product: r.product.clone(),
-            });
+            }));
         }
-        if !looked_up.iter().any(|(_, _, limited)| *limited) {
-            // Nothing to take: the reservation is one row, written in one statement, in the
-            // read's own transaction on PostgreSQL (two round trips fewer per order) and on its
-            // own on SQLite, where `one` is the pool.
-            if !repo::start_reservation(&read, scope, reservation, &taken).await? {
-                drop(read);
-                return self.replay(scope, reservation).await;
-            }
-            read.commit().await?;
-            return Ok((looked_up.into_iter().map(|(r, ..)| r).collect(), false));
-        }
-        // Something limited: the read ends, and the taking runs in a transaction of its own.
-        read.commit().await?;
-        let txn = scope.begin(&self.db).await?;
-        if !repo::start_reservation(&txn, scope, reservation, &taken).await? {
-            drop(txn);
-            return self.replay(scope, reservation).await;
+        if !repo::start_reservation(txn, scope, &r.reservation, &r.taken).await? {
+            return Ok(Reserved::Replay);
         }
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by(|&a, &b| {
@@ -705,13 +744,12 @@ impl CatalogApp {
         let mut sold_out = false;
         for i in order {
             // Unlimited stock (NULL) has nothing to take: no write, so orders of an unlimited
-            // SKU never queue on its row. A SKU made limited since the read above is ordered
-            // as it was when read, as if the order had come a moment earlier.
+            // SKU never queue on its row.
             if !looked_up[i].2 {
                 continue;
             }
             let it = &items[i];
-            match repo::take_stock(&txn, scope, &it.product_id, &it.sku_id, it.quantity).await? {
+            match repo::take_stock(txn, scope, &it.product_id, &it.sku_id, it.quantity).await? {
                 Some(left) => sold_out |= left == 0,
                 None => {
                     return Err(CatalogError::OutOfStock {
@@ -721,13 +759,12 @@ impl CatalogApp {
                 }
             }
         }
-        let resolved: Vec<pb::ResolvedItem> = looked_up.into_iter().map(|(r, ..)| r).collect();
         // The menu shows availability: it changes only when a SKU runs out.
         if sold_out {
-            repo::bump_menu_version(&txn, scope).await?;
+            repo::bump_menu_version(txn, scope).await?;
         }
-        txn.commit().await?;
-        Ok((resolved, sold_out))
+        let resolved: Vec<pb::ResolvedItem> = looked_up.into_iter().map(|(r, ..)| r).collect();
+        Ok(Reserved::Taken(resolved, sold_out))
     }
 
     /// What an earlier reservation under this id took, when there is one: its items, or

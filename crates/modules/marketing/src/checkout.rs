@@ -511,22 +511,29 @@ impl MarketingApp {
             };
             let o = &options[i];
             // One conditional update: of concurrent checkouts with this coupon, one wins; the
-            // others take the next best way (or, having picked it, are refused). A writer from its
-            // first statement: on SQLite it queues with this process's other writers instead of
-            // upgrading a read lock in the busy handler. (Reading in the same write transaction
+            // others take the next best way (or, having picked it, are refused). Grouped with the
+            // shop's other locks of the moment, in a writer's transaction (on SQLite it queues
+            // with this process's other writers). (Reading in the same write transaction
             // measured no faster: it holds the writer through the reads.)
-            let txn = scope.begin_write(&self.db).await?;
-            let won = repo::lock(
-                &txn,
-                &scope,
-                &o.held.coupon.coupon_id,
-                &a.customer,
-                &order,
+            let input = (
+                scope,
+                o.held.coupon.coupon_id.clone(),
+                a.customer.clone(),
+                order.clone(),
                 o.off.unwrap_or(0),
                 now,
-            )
-            .await?;
-            txn.commit().await?;
+            );
+            let won = self
+                .locks
+                .run(
+                    &self.db,
+                    &scope,
+                    input,
+                    |txn, (scope, coupon, who, order, off, now)| {
+                        Box::pin(repo::lock(txn, scope, coupon, who, order, *off, *now))
+                    },
+                )
+                .await?;
             if won {
                 chosen = Some(plan);
                 break;

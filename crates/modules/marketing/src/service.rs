@@ -95,6 +95,9 @@ pub struct MarketingApp {
     welcomed: Arc<std::sync::Mutex<std::collections::HashSet<(TenantId, String)>>>,
     /// What checkout reads that rarely changes.
     pub(crate) memo: crate::memo::Memo,
+    /// Coupons locked to orders, grouped with the locks of the shop arriving at the same moment
+    /// (`mm_kernel::group`).
+    pub(crate) locks: Arc<mm_kernel::group::Group>,
 }
 
 /// The terms stored in a template row.
@@ -165,6 +168,7 @@ impl MarketingApp {
             configs,
             welcomed,
             memo: crate::memo::Memo::new(cache.clone()),
+            locks: Arc::new(mm_kernel::group::Group::new("marketing.lock")),
         }
     }
 

@@ -17,7 +17,6 @@ pub mod error;
 mod grpc;
 pub mod migrations;
 mod names;
-mod numbers;
 pub mod pay;
 mod repo;
 pub mod service;
@@ -59,7 +58,7 @@ impl OrderingApp {
             gate: ctx.gate.clone(),
             upstream: upstream::Upstream::new(ctx.platform.clone(), ctx.keys.clone(), &ctx.cache),
             jobs: ctx.settings.jobs.clone(),
-            numbers: Default::default(),
+            writes: Default::default(),
             clock: ctx.clock.clone(),
         })
     }

@@ -18,15 +18,9 @@ use sea_orm::{
 
 use crate::entity::{counters, notifications, orders};
 
-fn unique_violation(e: &DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
-}
-
-/// Inserts an order as the scope's tenant's; `Ok(false)` when its idempotency key or number is
-/// taken (on PostgreSQL that leaves the caller's transaction aborted: roll it back).
+/// Inserts an order as the scope's tenant's; `Ok(false)` when its idempotency key is taken.
+/// The conflict is answered, not raised, so the caller's transaction stays usable (on
+/// PostgreSQL a raised one would abort it, and the writes grouped with this one).
 pub async fn insert_order(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
@@ -36,11 +30,15 @@ pub async fn insert_order(
         tenant_id: scope.tenant(),
         ..row
     };
-    match row.into_active_model().reset_all().insert(db).await {
-        Ok(_) => Ok(true),
-        Err(e) if unique_violation(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+    let done = orders::Entity::insert(row.into_active_model().reset_all())
+        .on_conflict_do_nothing_on([
+            orders::Column::TenantId,
+            orders::Column::CustomerId,
+            orders::Column::RequestId,
+        ])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(done, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// One order.

@@ -18,7 +18,7 @@ use mm_kernel::{RequestContext, Role, TenantId, TenantScope};
 use mm_proto::minimodules::ordering::v1 as pb;
 use prost::Message as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::domain::{self, Action, Actor, Line, Mode, PayMethod, Status};
 use crate::effects::Effect;
@@ -115,10 +115,29 @@ pub struct OrderingApp {
     pub(crate) gate: Arc<mm_kernel::gate::Gate>,
     pub(crate) upstream: Upstream,
     pub(crate) jobs: mm_kernel::config::JobsSettings,
-    /// Order numbers, taken in batches (see `numbers`).
-    pub(crate) numbers: Arc<crate::numbers::Numbers>,
+    /// The create path's writes, grouped per step (see `mm_kernel::group`).
+    pub(crate) writes: Arc<Writes>,
     /// "Now" for payment deadlines and the sweep that acts on them.
     pub(crate) clock: mm_kernel::clock::Clock,
+}
+
+/// The steps of placing an order whose writes share a transaction with those of other orders of
+/// the shop arriving at the same step.
+#[derive(Debug)]
+pub(crate) struct Writes {
+    /// The row in `creating`, with its number.
+    pub(crate) insert: mm_kernel::group::Group,
+    /// The priced order made `pending_payment`.
+    pub(crate) place: mm_kernel::group::Group,
+}
+
+impl Default for Writes {
+    fn default() -> Self {
+        Self {
+            insert: mm_kernel::group::Group::new("ordering.insert"),
+            place: mm_kernel::group::Group::new("ordering.place"),
+        }
+    }
 }
 
 /// The caller as an actor on orders, and the customer id when a customer.
@@ -414,25 +433,26 @@ impl OrderingApp {
             created_at: now,
             updated_at: now,
         };
-        let row = &row;
+        // The number is drawn from the shop day's counter and the row inserted in one
+        // transaction, shared with the other orders of the shop arriving at this step (a group
+        // commit, `mm_kernel::group`); committed before the catalog is called.
         let day = domain::order_day(now);
-        let seq = self.numbers.next(&self.db, scope, &day).await?;
-        let row = &orders::Model {
-            order_number: domain::order_number(&day, seq),
-            ..row.clone()
-        };
-        // One statement (in the tenant's transaction on PostgreSQL, for row-level security),
-        // committed before the catalog is called; it holds no lock another order waits for.
-        let inserted = mm_kernel::db::retry_conflicts(|| async move {
-            let txn = scope.one(&self.db).await?;
-            let inserted = repo::insert_order(&txn, scope, row.clone()).await?;
-            if inserted {
-                txn.commit().await?;
-            } else {
-                // A taken key aborts a PostgreSQL transaction: nothing to keep.
-                txn.rollback().await?;
-            }
-            Ok::<_, DbErr>(inserted)
+        let inserted = mm_kernel::db::retry_conflicts(|| {
+            self.writes.insert.run(
+                &self.db,
+                scope,
+                (*scope, row.clone(), day.clone()),
+                |txn, (scope, row, day)| {
+                    Box::pin(async move {
+                        let seq = repo::next_seq(txn, scope, day, 1).await?;
+                        let row = orders::Model {
+                            order_number: domain::order_number(day, seq),
+                            ..row.clone()
+                        };
+                        repo::insert_order(txn, scope, row).await
+                    })
+                },
+            )
         })
         .await?;
         if !inserted {
@@ -521,9 +541,15 @@ impl OrderingApp {
             discounts: serde_json::to_string(&discounts).map_err(anyhow::Error::from)?,
             amounts: priced.amounts,
         };
-        let txn = scope.one(&self.db).await?;
-        let placed = repo::place_order(&txn, scope, &id, &priced).await?;
-        txn.commit().await?;
+        let placed = mm_kernel::db::retry_conflicts(|| {
+            self.writes.place.run(
+                &self.db,
+                scope,
+                (*scope, id.clone(), priced.clone()),
+                |txn, (scope, id, priced)| Box::pin(repo::place_order(txn, scope, id, priced)),
+            )
+        })
+        .await?;
         let Some(row) = placed else {
             // Taken for abandoned by the sweep meanwhile, which owes its stock back already.
             return Err(OrderingError::Unavailable(

@@ -49,6 +49,8 @@ pub struct BookingApp {
     pub(crate) cache: std::sync::Arc<mm_kernel::cache::Cache>,
     /// Asked before every live event a watcher is sent.
     pub(crate) gate: std::sync::Arc<mm_kernel::gate::Gate>,
+    /// Holds written with the shop's other holds of the moment (`mm_kernel::group`).
+    pub(crate) holds: std::sync::Arc<mm_kernel::group::Group>,
 }
 
 /// The pub/sub topic of reservation events.

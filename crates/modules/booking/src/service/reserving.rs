@@ -172,23 +172,40 @@ impl BookingApp {
             created_at: now,
             updated_at: now,
         };
-        // Writes from its first statement: takes SQLite's writer at once (in this process's
-        // queue of writers) rather than meeting the others in SQLite's busy handler.
-        let txn = scope.begin_write(&self.db).await?;
-        if !repo::insert_reservation(&txn, scope, row.clone()).await? {
-            // The same request raced us; dropping the transaction rolls it back.
-            drop(txn);
-            return self
-                .find_twin(scope, booked_by, request_id)
-                .await?
-                .map(|twin| (twin, false))
-                .ok_or_else(|| BookingError::Unavailable("the same booking is being made".into()));
+        // Written with the shop's other holds of the moment, in a writer's transaction (on
+        // SQLite it takes the writer in this process's queue of writers).
+        let input = (
+            *scope,
+            row.clone(),
+            staff.staff_id.clone(),
+            cells,
+            svc.capacity,
+        );
+        let held = mm_kernel::db::retry_conflicts(|| {
+            self.holds.run(
+                &self.db,
+                scope,
+                input.clone(),
+                |txn, (scope, row, staff, cells, capacity)| {
+                    Box::pin(hold_in(txn, scope, row, staff, *cells, *capacity))
+                },
+            )
+        })
+        .await?;
+        match held {
+            Held::Made => {}
+            Held::Full => return Err(BookingError::SlotFull),
+            // The same request raced us.
+            Held::Replay => {
+                return self
+                    .find_twin(scope, booked_by, request_id)
+                    .await?
+                    .map(|twin| (twin, false))
+                    .ok_or_else(|| {
+                        BookingError::Unavailable("the same booking is being made".into())
+                    });
+            }
         }
-        if !repo::take_cells(&txn, scope, &staff.staff_id, cells, svc.capacity).await? {
-            drop(txn);
-            return Err(BookingError::SlotFull);
-        }
-        txn.commit().await?;
         mm_kernel::fault::point("booking.hold.committed");
         tracing::info!(reservation = %row.reservation_id, staff = %row.staff_id, start = %row.starts_at, "reservation made");
         Ok((row, true))
@@ -461,5 +478,37 @@ impl BookingApp {
         let now = self.reload(scope, id).await?;
         self.publish(&now, pb::ReservationEventKind::Updated).await;
         Ok(now)
+    }
+}
+
+/// What a hold's write found.
+enum Held {
+    Made,
+    /// Its idempotency key was taken: nothing written.
+    Replay,
+    /// Its first cell was full: nothing written.
+    Full,
+}
+
+/// A hold's write in its transaction: the reservation, then its places, cell by cell. A cell
+/// found full after others were taken is an error, which rolls back what the hold wrote.
+async fn hold_in(
+    txn: &mm_kernel::ScopedTxn,
+    scope: &TenantScope,
+    row: &reservations::Model,
+    staff: &str,
+    cells: Cells,
+    capacity: i32,
+) -> Result<Held> {
+    if !repo::insert_reservation(txn, scope, row.clone()).await? {
+        return Ok(Held::Replay);
+    }
+    match repo::take_cells_counted(txn, scope, staff, cells, capacity).await? {
+        n if n == cells.count => Ok(Held::Made),
+        0 => {
+            repo::unwrite_reservation(txn, scope, &row.reservation_id).await?;
+            Ok(Held::Full)
+        }
+        _ => Err(BookingError::SlotFull),
     }
 }

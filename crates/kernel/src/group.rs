@@ -1,0 +1,400 @@
+//! Group commit: short writes of one tenant that arrive together share one transaction.
+//!
+//! Measured on the order path (bench/README.md, "Where a write's time goes"), a write's cost was
+//! mostly not its statement but what surrounds it: on PostgreSQL the round trips to begin and
+//! commit and the commit's own work, on SQLite the one writer handed from statement to statement.
+//! Under load many orders of a shop are at the same step at once, so here the writes of one
+//! step and tenant queue in the process and one task runs whatever is queued in one transaction,
+//! one write after the other, and commits once for all of them. Without load a group is one write,
+//! run exactly as before; under load a write waits at most for the group ahead of it.
+//!
+//! What a write may rely on is what its own transaction gave it:
+//! - **All or nothing, for each write.** A write that fails (any error, a refusal included) rolls
+//!   its group back; then every write of that group runs again alone, in a transaction of its own,
+//!   so the failed one answers its own error and the others are kept. So a write must be
+//!   repeatable: statements only, no effect outside the database before it is answered.
+//! - **Durable when answered.** Nobody is answered before the group has committed. A commit that
+//!   fails answers its error to every write of the group: whether it landed is as unknown as
+//!   for one write's commit, so nothing is run again.
+//! - **Isolation as one transaction.** Writes of one group see each other's rows, in arrival order.
+//!   They are writes of one step of one module (one [`Group`] each), which touch rows of their
+//!   own (an order, a reservation), so that is what they would have seen a moment later anyway.
+//!   Groups of one step and tenant run one at a time, so two groups of a step never wait for each
+//!   other's locks in opposite order.
+//! - **Not cancelled by its caller.** The group runs in a task of its own: a caller that goes away
+//!   leaves its write to finish (or not) with the others, as a placement in its own task does.
+//!
+//! On SQLite the group holds the writer's turn ([`TenantScope::begin_write`]) for its transaction,
+//! which is the one writer the statements would have queued for one by one. On PostgreSQL it is a
+//! scoped transaction (row-level security set to the tenant), so a group never mixes tenants.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::oneshot;
+
+use crate::ids::TenantId;
+use crate::scope::{ScopedTxn, TenantScope};
+
+/// The most writes one transaction carries: enough to take a burst of 64 connections in two,
+/// few enough that a group's locks and its last write's wait stay short.
+const MOST: usize = 32;
+
+/// One step's writes of every tenant (see the module docs): a module holds one per step it
+/// groups, e.g. ordering's "insert the order".
+pub struct Group {
+    name: &'static str,
+    queues: moka::sync::Cache<TenantId, Arc<Queue>>,
+    /// Transactions begun, grouped or alone (what the grouping saves shows against the writes).
+    transactions: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl std::fmt::Debug for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One tenant's writes waiting for the next group, and whether a task is running groups.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    waiting: Vec<Box<dyn Write>>,
+    running: bool,
+}
+
+impl Group {
+    /// A group named for its metrics (`mm_group_commit_writes{group}`).
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            // A tenant idle for a minute needs no queue; a queue in use is never idle.
+            queues: moka::sync::Cache::builder()
+                .time_to_idle(Duration::from_secs(60))
+                .build(),
+            transactions: Default::default(),
+        }
+    }
+
+    /// Transactions this group has begun so far.
+    pub fn transactions(&self) -> u64 {
+        self.transactions.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Runs `work` on `input` in a transaction of the scope's tenant, shared with the writes of
+    /// this group that are waiting with it, and answers what `work` answered once that
+    /// transaction has committed. `work` may run more than once (see the module docs): it must
+    /// only run statements on the transaction it is given.
+    pub async fn run<I, T, E, F>(
+        &self,
+        db: &DatabaseConnection,
+        scope: &TenantScope,
+        input: I,
+        work: F,
+    ) -> Result<T, E>
+    where
+        I: Send + Sync + 'static,
+        T: Send + 'static,
+        E: From<DbErr> + Send + 'static,
+        F: for<'t> Fn(&'t ScopedTxn, &'t I) -> BoxFuture<'t, Result<T, E>> + Send + Sync + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Job {
+            input,
+            work,
+            out: None,
+            reply: Some(reply),
+        });
+        let queue = self.queues.get_with(scope.tenant(), Default::default);
+        let start = {
+            let mut state = lock(&queue.state);
+            state.waiting.push(job);
+            !std::mem::replace(&mut state.running, true)
+        };
+        if start {
+            tokio::spawn(drain(
+                self.name,
+                queue,
+                self.transactions.clone(),
+                db.clone(),
+                *scope,
+            ));
+        }
+        answer.await.unwrap_or_else(|_| {
+            // The task running the group died before answering (a panic in a write).
+            Err(E::from(DbErr::Custom(format!(
+                "the {} group stopped before answering",
+                self.name
+            ))))
+        })
+    }
+}
+
+/// Runs groups of the tenant's waiting writes until none wait.
+async fn drain(
+    name: &'static str,
+    queue: Arc<Queue>,
+    transactions: Arc<std::sync::atomic::AtomicU64>,
+    db: DatabaseConnection,
+    scope: TenantScope,
+) {
+    // Should a write panic, the writes still waiting are answered (with an error) and the next
+    // caller finds the queue stopped and starts it again.
+    struct Stop(Arc<Queue>, bool);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            if !self.1 {
+                let mut state = lock(&self.0.state);
+                state.running = false;
+                state.waiting.clear();
+            }
+        }
+    }
+    let mut stop = Stop(queue, false);
+    loop {
+        let group: Vec<Box<dyn Write>> = {
+            let mut state = lock(&stop.0.state);
+            if state.waiting.is_empty() {
+                state.running = false;
+                drop(state);
+                stop.1 = true;
+                return;
+            }
+            let n = state.waiting.len().min(MOST);
+            state.waiting.drain(..n).collect()
+        };
+        metrics::histogram!("mm_group_commit_writes", "group" => name).record(group.len() as f64);
+        run_group(&db, &scope, &transactions, group).await;
+    }
+}
+
+async fn run_group(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    transactions: &std::sync::atomic::AtomicU64,
+    mut group: Vec<Box<dyn Write>>,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    if group.len() > 1 {
+        transactions.fetch_add(1, Relaxed);
+        match together(db, scope, &mut group).await {
+            Ok(()) => {
+                for job in group {
+                    job.answer();
+                }
+                return;
+            }
+            Err(Failed::Commit(e)) => {
+                for mut job in group {
+                    job.fail(e.clone());
+                    job.answer();
+                }
+                return;
+            }
+            // A write failed, or the group could not begin: each alone, as if never grouped.
+            Err(Failed::Write) => {}
+        }
+    }
+    for mut job in group {
+        transactions.fetch_add(1, Relaxed);
+        match scope.begin_write(db).await {
+            Ok(txn) => {
+                if job.run(&txn).await {
+                    if let Err(e) = txn.commit().await {
+                        job.fail(e);
+                    }
+                } else {
+                    let _ = txn.rollback().await;
+                }
+            }
+            Err(e) => job.fail(e),
+        }
+        job.answer();
+    }
+}
+
+enum Failed {
+    Write,
+    Commit(DbErr),
+}
+
+async fn together(
+    db: &DatabaseConnection,
+    scope: &TenantScope,
+    group: &mut [Box<dyn Write>],
+) -> Result<(), Failed> {
+    let txn = scope.begin_write(db).await.map_err(|_| Failed::Write)?;
+    for job in group.iter_mut() {
+        if !job.run(&txn).await {
+            let _ = txn.rollback().await;
+            return Err(Failed::Write);
+        }
+    }
+    txn.commit().await.map_err(Failed::Commit)
+}
+
+/// A queued write with its input, its answer once run, and whom to tell.
+trait Write: Send {
+    /// Runs the write on the transaction; whether it succeeded.
+    fn run<'t>(&'t mut self, txn: &'t ScopedTxn) -> BoxFuture<'t, bool>;
+    /// Replaces the answer with a failure of the transaction.
+    fn fail(&mut self, e: DbErr);
+    /// Sends the answer.
+    fn answer(self: Box<Self>);
+}
+
+struct Job<I, T, E, F> {
+    input: I,
+    work: F,
+    out: Option<Result<T, E>>,
+    reply: Option<oneshot::Sender<Result<T, E>>>,
+}
+
+impl<I, T, E, F> Write for Job<I, T, E, F>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    E: From<DbErr> + Send + 'static,
+    F: for<'t> Fn(&'t ScopedTxn, &'t I) -> BoxFuture<'t, Result<T, E>> + Send + Sync + 'static,
+{
+    fn run<'t>(&'t mut self, txn: &'t ScopedTxn) -> BoxFuture<'t, bool> {
+        Box::pin(async move {
+            let out = (self.work)(txn, &self.input).await;
+            let ok = out.is_ok();
+            self.out = Some(out);
+            ok
+        })
+    }
+
+    fn fail(&mut self, e: DbErr) {
+        self.out = Some(Err(E::from(e)));
+    }
+
+    fn answer(mut self: Box<Self>) {
+        if let (Some(reply), Some(out)) = (self.reply.take(), self.out.take()) {
+            // A caller that went away does not hear it; the write stands as it would have alone.
+            let _ = reply.send(out);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::*;
+
+    /// Needs the PostgreSQL the test command starts (127.0.0.1:5432, trust).
+    const PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+    async fn table(url: &str) -> (DatabaseConnection, String) {
+        let db = sea_orm::Database::connect(url).await.expect("connect");
+        let name = format!("mm_group_test_{}", uuid::Uuid::now_v7().simple());
+        db.execute_unprepared(&format!("CREATE TABLE {name} (id BIGINT PRIMARY KEY)"))
+            .await
+            .expect("create");
+        (db, name)
+    }
+
+    async fn rows(db: &DatabaseConnection, name: &str) -> Vec<i64> {
+        let sql = format!("SELECT id FROM {name} ORDER BY id");
+        let found = db
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .expect("select");
+        found
+            .iter()
+            .map(|r| r.try_get_by_index::<i64>(0).expect("id"))
+            .collect()
+    }
+
+    /// Inserts each id of `ids` in turn; answers the last.
+    fn insert<'t>(
+        txn: &'t ScopedTxn,
+        input: &'t (String, Vec<i64>),
+    ) -> BoxFuture<'t, Result<i64, DbErr>> {
+        Box::pin(async move {
+            let (name, ids) = input;
+            for id in ids {
+                let sql = format!("INSERT INTO {name} (id) VALUES ({id})");
+                txn.execute_unprepared(&sql).await?;
+            }
+            Ok(*ids.last().unwrap_or(&0))
+        })
+    }
+
+    async fn writes_arriving_together_share_a_transaction_and_keep_their_own_answers(url: &str) {
+        let (db, name) = table(url).await;
+        let group = Group::new("test");
+        let scope = TenantScope::new(TenantId::new());
+        // Write 7 also inserts 1 (write 1's row): it fails, and so does its own first row.
+        let answers = futures::future::join_all((0..64_i64).map(|i| {
+            let ids = if i == 7 { vec![1007, 1] } else { vec![i] };
+            group.run(&db, &scope, (name.clone(), ids), insert)
+        }))
+        .await;
+        for (i, answer) in (0_i64..).zip(&answers) {
+            match (i, answer) {
+                (7, Err(_)) => {}
+                (7, Ok(_)) => panic!("the write that broke a key must fail"),
+                (i, Ok(id)) => assert_eq!(*id, i, "each write answers its own result"),
+                (i, Err(e)) => panic!("write {i} failed with the group: {e}"),
+            }
+        }
+        let expected: Vec<i64> = (0..64).filter(|i| *i != 7).collect();
+        assert_eq!(
+            rows(&db, &name).await,
+            expected,
+            "all but the failed write, and none of it"
+        );
+        // 64 queued before the group's task ran: two groups of 32, the first of which failed and
+        // ran again one write at a time.
+        assert_eq!(
+            group.transactions(),
+            2 + 32,
+            "grouped, then alone after a failure"
+        );
+
+        // A caller that goes away does not take its write with it.
+        let before = group.transactions();
+        let mut gone = Box::pin(group.run(&db, &scope, (name.clone(), vec![500]), insert));
+        assert!(futures::poll!(gone.as_mut()).is_pending());
+        drop(gone);
+        let after = group
+            .run(&db, &scope, (name.clone(), vec![501]), insert)
+            .await;
+        assert_eq!(after.expect("the next write"), 501);
+        assert!(rows(&db, &name).await.ends_with(&[500, 501]));
+        assert_eq!(group.transactions(), before + 1, "the two went together");
+
+        db.execute_unprepared(&format!("DROP TABLE {name}"))
+            .await
+            .expect("drop");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn sqlite_groups_writes() {
+        let dir = std::env::temp_dir().join(format!("mm-group-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        writes_arriving_together_share_a_transaction_and_keep_their_own_answers(&url).await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn postgres_groups_writes() {
+        writes_arriving_together_share_a_transaction_and_keep_their_own_answers(PG).await;
+    }
+}
