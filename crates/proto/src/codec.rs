@@ -68,6 +68,62 @@ where
     }
 }
 
+/// The codec of a method whose answers are held already encoded: the response is the bytes of
+/// one encoded message of the method's response type, written as they are, so a held answer is
+/// handed out without being cloned and encoded again for every call. Requests decode as every
+/// server's do ([`RequestDecoder`]). The bytes on the wire are those [`ServerCodec`] would write
+/// for the same message.
+#[derive(Debug, Clone)]
+pub struct EncodedCodec<U> {
+    _pd: PhantomData<U>,
+}
+
+impl<U> Default for EncodedCodec<U> {
+    fn default() -> Self {
+        Self { _pd: PhantomData }
+    }
+}
+
+impl<U> Codec for EncodedCodec<U>
+where
+    U: Message + Default + Send + 'static,
+{
+    type Encode = bytes::Bytes;
+    type Decode = U;
+    type Encoder = EncodedEncoder;
+    type Decoder = RequestDecoder<U>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        EncodedEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RequestDecoder::default()
+    }
+}
+
+/// Writes a message that is already encoded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EncodedEncoder;
+
+impl tonic::codec::Encoder for EncodedEncoder {
+    type Item = bytes::Bytes;
+    type Error = Status;
+
+    fn encode(
+        &mut self,
+        item: bytes::Bytes,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+
+    fn buffer_settings(&self) -> BufferSettings {
+        BufferSettings::default()
+    }
+}
+
 /// Decodes a request message; a decode error is [`malformed`].
 #[derive(Debug, Clone)]
 pub struct RequestDecoder<U> {

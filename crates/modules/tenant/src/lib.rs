@@ -28,9 +28,7 @@ use mm_kernel::module::{ModuleContext, ModuleDef, Mounted};
 use mm_proto::minimodules::tenant::v1::module_service_server::{
     ModuleServiceServer, SERVICE_NAME as MODULE_SERVICE,
 };
-use mm_proto::minimodules::tenant::v1::tenant_service_server::{
-    SERVICE_NAME as TENANT_SERVICE, TenantServiceServer,
-};
+use mm_proto::minimodules::tenant::v1::tenant_service_server::SERVICE_NAME as TENANT_SERVICE;
 
 /// The tenant module for the server's module list.
 pub fn module() -> ModuleDef {
@@ -51,9 +49,7 @@ fn mount(
     routes: &mut tonic::service::RoutesBuilder,
 ) -> anyhow::Result<Mounted> {
     let app = TenantApp::from_context(ctx)?;
-    routes.add_service(
-        TenantServiceServer::new(app.clone()).max_decoding_message_size(ctx.max_message_bytes),
-    );
+    routes.add_service(grpc::TenantRoutes::new(app.clone(), ctx.max_message_bytes));
     routes.add_service(
         ModuleServiceServer::new(app).max_decoding_message_size(ctx.max_message_bytes),
     );

@@ -92,7 +92,8 @@ pub struct TenantApp {
     secrets: SecretBox,
     /// Boot configs by appid, held in process until the tenant changes: `GetAppConfig` is the
     /// mini-program's first call on every launch and reads nothing while its tenant is unchanged.
-    boot: Held<pb::AppConfig>,
+    /// Held as the encoded `GetAppConfigResponse`, which the service writes as it is.
+    boot: Held<Bytes>,
 }
 
 /// How long a held boot config may outlive a lost change announcement (a Redis reconnect).
