@@ -23,7 +23,7 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         }
     }
     let mut opts = ConnectOptions::new(url.clone());
-    opts.max_connections(settings.max_connections)
+    opts.max_connections(settings.pool_size())
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))

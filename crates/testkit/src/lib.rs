@@ -146,7 +146,11 @@ impl Storage {
         s.server.http_addr = ([127, 0, 0, 1], 0).into();
         s.server.shutdown_grace_secs = 2;
         s.database.url = self.db_url.clone();
-        s.database.max_connections = 5;
+        // PostgreSQL: few connections per test app, as many run at once against one server.
+        // SQLite: the default pool, as the embedded default runs.
+        if self.pg_db.is_some() {
+            s.database.max_connections = Some(5);
+        }
         s.cache.redis_url = self.redis_url.clone();
         s.cache.namespace = self.namespace.clone();
         s.auth.jwt_secret = Some(SecretString::from(TEST_SECRET.to_string()));
