@@ -272,8 +272,8 @@ impl DatabaseSettings {
     ///
     /// SQLite has one writer and does its reads on the server's own cores, one thread per pooled
     /// connection, so connections beyond the cores add no throughput; each of those threads
-    /// keeps memory of its own in the allocator, and sixteen of them held the server at 124 MB
-    /// after the benchmark where four held it at 89 MB, at the same throughput (bench/README.md).
+    /// keeps memory of its own in the allocator (a shortened run of the benchmark's cases left
+    /// the server at 124 MB with sixteen and 89 MB with four: bench/README.md, "Sixth round").
     pub fn pool_size(&self) -> u32 {
         match self.max_connections {
             Some(n) => n.max(1),

@@ -350,9 +350,10 @@ impl ModuleService for TenantApp {
 }
 
 /// `TenantService` as it is mounted: the generated server, except that `GetAppConfig` writes the
-/// held encoded answer ([`TenantApp::app_config_reply`]) through [`mm_proto::codec::EncodedCodec`] instead of
-/// cloning and encoding a message per call. Same path, request decoding, message size limit and
-/// bytes on the wire; the layers around the router (access, drain, metrics) see no difference.
+/// held encoded answer ([`TenantApp::app_config_reply`]) through
+/// [`mm_proto::codec::EncodedCodec`] instead of cloning and encoding a message per call. Same
+/// path, request decoding, message size limit and bytes on the wire; the layers around the
+/// router (access, drain, metrics) see no difference.
 #[derive(Clone)]
 pub(crate) struct TenantRoutes {
     app: TenantApp,
