@@ -66,6 +66,7 @@ impl BookingApp {
             cache: ctx.cache.clone(),
             gate: ctx.gate.clone(),
             holds: std::sync::Arc::new(mm_kernel::group::Group::new("booking.hold")),
+            bookable: mm_kernel::held::Held::new(&ctx.cache, service::BOOKABLE_HELD_FOR, 10_000),
         })
     }
 

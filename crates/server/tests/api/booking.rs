@@ -1136,3 +1136,96 @@ async fn the_calendar_hears_new_and_changed_bookings_live() {
         None,
     );
 }
+
+/// A customer's hold is checked against the service and resource each instance holds in
+/// memory; new time off, or a resource switched off, through one instance drops what the other
+/// holds (through Redis), so its next hold is checked against what stands. Always on PostgreSQL +
+/// Redis, whatever MM_TEST_BACKEND says: that is the deployment it describes.
+#[tokio::test]
+async fn holds_follow_time_off_and_resources_changed_through_another_instance() {
+    let (_storage, one, two) = crate::helpers::two_instances().await;
+    let s = open_salon(&one, "held-salon", 50).await;
+    let admin = one.admin_of(s.id);
+    let alice = one.token(Role::Customer, Some(s.id), &[]);
+    let t = grid_after(Utc::now() + chrono::Duration::days(2));
+    // Holding through the second instance makes it hold the service and the stylist.
+    hold(&two, &s, &alice, t, "held-000001").await.unwrap();
+
+    booking(&one)
+        .create_time_off(with_token(
+            pb::CreateTimeOffRequest {
+                parent: s.t.name.clone(),
+                time_off: Some(pb::TimeOff {
+                    staff: s.stylist.name.clone(),
+                    start_time: ts(t),
+                    end_time: ts(t + chrono::Duration::hours(1)),
+                    reason: "培训".into(),
+                    ..Default::default()
+                }),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    // The instance that wrote it refuses at once.
+    let st = assert_status(
+        hold(&one, &s, &alice, t, "held-000002").await,
+        Code::FailedPrecondition,
+        Some("SLOT_UNAVAILABLE"),
+    );
+    assert_eq!(
+        crate::helpers::error_metadata(&st, "cause").as_deref(),
+        Some("closed")
+    );
+    // The other one as soon as it has heard.
+    let st = assert_status(
+        refused_in_time(&two, &s, &alice, t, 10).await,
+        Code::FailedPrecondition,
+        Some("SLOT_UNAVAILABLE"),
+    );
+    assert_eq!(
+        crate::helpers::error_metadata(&st, "cause").as_deref(),
+        Some("closed")
+    );
+
+    // The stylist switched off: the other instance's next holds find no such resource.
+    let later = t + chrono::Duration::hours(3);
+    hold(&two, &s, &alice, later, "held-100001").await.unwrap();
+    booking(&one)
+        .update_staff(with_token(
+            pb::UpdateStaffRequest {
+                staff: Some(pb::Staff {
+                    active: false,
+                    ..s.stylist.clone()
+                }),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    assert_status(
+        refused_in_time(&two, &s, &alice, later, 100_010).await,
+        Code::NotFound,
+        None,
+    );
+}
+
+/// Holds `start` with a new key each try (the salon's places leave room) until one is refused,
+/// for as long as a change takes to reach another instance; the last answer.
+async fn refused_in_time(
+    app: &TestApp,
+    s: &Salon,
+    token: &str,
+    start: DateTime<Utc>,
+    mut n: u32,
+) -> Result<pb::Reservation, tonic::Status> {
+    crate::helpers::read_until(
+        || {
+            n += 1;
+            let id = format!("held-{n:06}");
+            async move { hold(app, s, token, start, &id).await }
+        },
+        |r| r.is_err(),
+    )
+    .await
+}

@@ -51,7 +51,27 @@ pub struct BookingApp {
     pub(crate) gate: std::sync::Arc<mm_kernel::gate::Gate>,
     /// Holds written with the shop's other holds of the moment (`mm_kernel::group`).
     pub(crate) holds: std::sync::Arc<mm_kernel::group::Group>,
+    /// What a customer's hold is checked against, per service and resource (see [`Bookable`]).
+    pub(crate) bookable: mm_kernel::held::Held<std::sync::Arc<Bookable>>,
 }
+
+/// A service and one of its resources as a customer's hold checks them, with the resource's
+/// time off (its own and the shop's) that ends after `from`: held in memory, so that a hold is
+/// one grouped write and no read. Any change to the tenant's services, resources or time off
+/// drops it in every instance (`Cache::invalidate`); it also lapses after [`BOOKABLE_HELD_FOR`].
+#[derive(Debug)]
+pub struct Bookable {
+    pub(crate) service: services::Model,
+    pub(crate) staff: staff::Model,
+    pub(crate) offs: Vec<time_offs::Model>,
+    pub(crate) from: DateTime<Utc>,
+}
+
+/// How long a [`Bookable`] is held at most: the bound on a change whose announcement was lost.
+pub const BOOKABLE_HELD_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The most time off a held [`Bookable`] carries; a resource with more is read per hold.
+pub(crate) const BOOKABLE_OFFS: usize = 200;
 
 /// The pub/sub topic of reservation events.
 pub const TOPIC: &str = "booking.reservation";

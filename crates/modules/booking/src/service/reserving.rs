@@ -109,19 +109,46 @@ impl BookingApp {
         booked_by: &str,
         request_id: &str,
     ) -> Result<(reservations::Model, bool)> {
-        // What the slot is checked against, read in one transaction before the one that writes.
-        let txn = scope.begin(&self.db).await?;
-        let (svc, staff) = Self::bookable(&txn, scope, &b.service_id, Some(&b.staff_id)).await?;
-        let Some(staff) = staff.into_iter().next() else {
-            return Err(not_found("staff", &b.staff_id));
-        };
         let now = self.clock.now();
-        let range = (!manual).then(|| domain::bookable_range(cfg, now));
-        if manual && b.start < now - Duration::hours(12) {
-            return Err(BookingError::SlotUnavailable(SlotCause::LongPast));
-        }
-        Self::check_slot(&txn, scope, cfg, &svc, &staff, b.start, range).await?;
-        txn.commit().await?;
+        let (svc, staff) = if manual {
+            // What the slot is checked against, read in one transaction before the one that
+            // writes (a walk-in may start before now, before what a held one carries).
+            let txn = scope.begin(&self.db).await?;
+            let (svc, staff) =
+                Self::bookable(&txn, scope, &b.service_id, Some(&b.staff_id)).await?;
+            let Some(staff) = staff.into_iter().next() else {
+                return Err(not_found("staff", &b.staff_id));
+            };
+            if b.start < now - Duration::hours(12) {
+                return Err(BookingError::SlotUnavailable(SlotCause::LongPast));
+            }
+            Self::check_slot(&txn, scope, cfg, &svc, &staff, b.start, None).await?;
+            txn.commit().await?;
+            (svc, staff)
+        } else {
+            let held = self
+                .held_bookable(scope, &b.service_id, &b.staff_id, now)
+                .await?;
+            let range = domain::bookable_range(cfg, now);
+            if held.offs.len() < BOOKABLE_OFFS {
+                // Held time off ends after the moment it was read, which is before now and so
+                // before any start a customer may hold: every one that could overlap is there.
+                Self::check_slot_against(
+                    cfg,
+                    &held.service,
+                    &held.staff,
+                    &held.offs,
+                    b.start,
+                    Some(range),
+                )?;
+            } else {
+                let txn = scope.begin(&self.db).await?;
+                let (svc, staff) = (&held.service, &held.staff);
+                Self::check_slot(&txn, scope, cfg, svc, staff, b.start, Some(range)).await?;
+                txn.commit().await?;
+            }
+            (held.service.clone(), held.staff.clone())
+        };
         let shape = shape(&svc);
         let cells = Cells::of(b.start, shape.occupied_minutes(), cfg.slot());
         let row = reservations::Model {

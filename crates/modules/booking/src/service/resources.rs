@@ -93,6 +93,7 @@ impl BookingApp {
             return Err(not_found("service", id));
         }
         txn.commit().await?;
+        self.resources_changed(scope).await;
         Ok(row)
     }
 
@@ -109,6 +110,7 @@ impl BookingApp {
             return Err(not_found("service", id));
         }
         txn.commit().await?;
+        self.resources_changed(scope).await;
         Ok(())
     }
 
@@ -222,6 +224,7 @@ impl BookingApp {
             return Err(not_found("staff", id));
         }
         txn.commit().await?;
+        self.resources_changed(scope).await;
         Ok(row)
     }
 
@@ -238,6 +241,7 @@ impl BookingApp {
             return Err(not_found("staff", id));
         }
         txn.commit().await?;
+        self.resources_changed(scope).await;
         Ok(())
     }
 
@@ -272,6 +276,7 @@ impl BookingApp {
         };
         repo::insert_time_off(&txn, scope, row.clone()).await?;
         txn.commit().await?;
+        self.resources_changed(scope).await;
         Ok(row)
     }
 
@@ -302,6 +307,16 @@ impl BookingApp {
             return Err(not_found("time off", id));
         }
         txn.commit().await?;
+        self.resources_changed(scope).await;
         Ok(())
+    }
+
+    /// Drops what holds were checked against (a held [`Bookable`]) in every instance, after a
+    /// change to a service, a resource or time off has committed. It announces the tenant as
+    /// changed, which also drops the tenant's other held answers: these edits are a shop's
+    /// rare admin work, and a hold must never be checked against hours or time off that no
+    /// longer stand.
+    async fn resources_changed(&self, scope: &TenantScope) {
+        self.cache.invalidate(&scope.tenant(), &[]).await;
     }
 }

@@ -127,6 +127,28 @@ impl BookingApp {
         start: DateTime<Utc>,
         range: Option<Period>,
     ) -> Result<()> {
+        let end = start + Duration::minutes(shape(svc).occupied_minutes());
+        let offs = repo::time_offs(
+            db,
+            scope,
+            Some(std::slice::from_ref(&staff.staff_id)),
+            start,
+            end,
+        )
+        .await?;
+        Self::check_slot_against(cfg, svc, staff, &offs, start, range)
+    }
+
+    /// [`Self::check_slot`] against time off already read: every one of the resource's (and the
+    /// shop's) that overlaps the slot must be among `offs`; others are ignored.
+    pub(super) fn check_slot_against(
+        cfg: &Config,
+        svc: &services::Model,
+        staff: &staff::Model,
+        offs: &[time_offs::Model],
+        start: DateTime<Utc>,
+        range: Option<Period>,
+    ) -> Result<()> {
         if !domain::on_grid(start, cfg) {
             return Err(BookingError::SlotUnavailable(SlotCause::OffGrid));
         }
@@ -136,20 +158,10 @@ impl BookingApp {
             return Err(BookingError::SlotUnavailable(SlotCause::OutsideRange));
         }
         let day = start.with_timezone(&cfg.offset()).date_naive();
-        let shape = shape(svc);
-        let end = start + Duration::minutes(shape.occupied_minutes());
-        let offs = repo::time_offs(
-            db,
-            scope,
-            Some(std::slice::from_ref(&staff.staff_id)),
-            start,
-            end,
-        )
-        .await?;
         let offered = domain::slot_starts(
             &hours_of(staff),
-            &periods(&offs, &staff.staff_id),
-            shape,
+            &periods(offs, &staff.staff_id),
+            shape(svc),
             cfg,
             day,
             day,
@@ -159,5 +171,49 @@ impl BookingApp {
             return Err(BookingError::SlotUnavailable(SlotCause::Closed));
         }
         Ok(())
+    }
+
+    /// The service and resource a customer's hold checks, with their time off from `now` on:
+    /// held in memory (see [`Bookable`]) or read in one transaction and held.
+    pub(super) async fn held_bookable(
+        &self,
+        scope: &TenantScope,
+        service_id: &str,
+        staff_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<std::sync::Arc<Bookable>> {
+        let tenant = scope.tenant().to_string();
+        let key = format!("{tenant}/{service_id}/{staff_id}");
+        if let Some(b) = self.bookable.get(&key)
+            && b.from <= now
+        {
+            return Ok(b);
+        }
+        let ticket = self.bookable.ticket();
+        let txn = scope.begin(&self.db).await?;
+        let (service, staff) = Self::bookable(&txn, scope, service_id, Some(staff_id)).await?;
+        let Some(staff) = staff.into_iter().next() else {
+            return Err(not_found("staff", staff_id));
+        };
+        let offs = repo::time_offs(
+            &txn,
+            scope,
+            Some(std::slice::from_ref(&staff.staff_id)),
+            now,
+            now + Duration::days(3660),
+        )
+        .await?;
+        txn.commit().await?;
+        let held = std::sync::Arc::new(Bookable {
+            service,
+            staff,
+            offs,
+            from: now,
+        });
+        // A resource with more time off ahead than one read returns is read again per hold.
+        if held.offs.len() < BOOKABLE_OFFS {
+            self.bookable.fill(ticket, key, tenant, held.clone());
+        }
+        Ok(held)
     }
 }
