@@ -18,27 +18,35 @@ use sea_orm::{
 
 use crate::entity::{counters, notifications, orders};
 
-/// Inserts an order as the scope's tenant's; `Ok(false)` when its idempotency key is taken.
-/// The conflict is answered, not raised, so the caller's transaction stays usable (on
-/// PostgreSQL a raised one would abort it, and the writes grouped with this one).
-pub async fn insert_order(
+/// Inserts orders as the scope's tenant's, in one statement; the ids of those inserted (the
+/// others' idempotency keys were taken, by an earlier order or by one before them in `rows`).
+/// A conflict is answered, not raised, so the caller's transaction stays usable (on PostgreSQL a
+/// raised one would abort it, and the writes batched with this one).
+pub async fn insert_orders(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
-    row: orders::Model,
-) -> Result<bool, DbErr> {
-    let row = orders::Model {
-        tenant_id: scope.tenant(),
-        ..row
-    };
-    let done = orders::Entity::insert(row.into_active_model().reset_all())
+    rows: Vec<orders::Model>,
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    let models = rows.into_iter().map(|row| {
+        orders::Model {
+            tenant_id: scope.tenant(),
+            ..row
+        }
+        .into_active_model()
+        .reset_all()
+    });
+    let done = orders::Entity::insert_many(models)
         .on_conflict_do_nothing_on([
             orders::Column::TenantId,
             orders::Column::CustomerId,
             orders::Column::RequestId,
         ])
-        .exec_without_returning(db)
+        .exec_with_returning_keys(db)
         .await?;
-    Ok(matches!(done, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    Ok(match done {
+        sea_orm::TryInsertResult::Inserted(keys) => keys.into_iter().map(|(_, id)| id).collect(),
+        _ => Default::default(),
+    })
 }
 
 /// One order.
@@ -178,49 +186,58 @@ pub struct Priced {
     pub amounts: crate::domain::Amounts,
 }
 
-/// Moves a half-placed order from `creating` to `pending_payment` with its priced lines, only if
-/// it is still creating, and returns it as stored; `None` when it was not (the sweep abandoned it meanwhile). One
-/// `UPDATE … RETURNING` instead of an update and a reload.
-pub async fn place_order(
+/// Moves half-placed orders from `creating` to `pending_payment`, each with its priced lines, in
+/// one statement; only those still creating (the sweep may have abandoned one meanwhile).
+/// Answers the rows placed, as stored, in no particular order.
+pub async fn place_orders(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
-    id: &str,
-    priced: &Priced,
-) -> Result<Option<orders::Model>, DbErr> {
-    let mut rows = scope
+    placed: &[(&str, &Priced)],
+) -> Result<Vec<orders::Model>, DbErr> {
+    let Some(((first, _), rest)) = placed.split_first() else {
+        return Ok(Vec::new());
+    };
+    // Each priced column takes its order's value: CASE order_id WHEN .. THEN .. END.
+    let each = |value: &dyn Fn(&Priced) -> sea_orm::Value| -> SimpleExpr {
+        let mut case = Expr::case(orders::Column::OrderId.eq(*first), value(placed[0].1));
+        for (id, p) in rest {
+            case = case.case(orders::Column::OrderId.eq(*id), value(p));
+        }
+        case.into()
+    };
+    scope
         .update_many::<orders::Entity>()
         .col_expr(orders::Column::Status, Expr::value("pending_payment"))
-        .col_expr(orders::Column::Items, Expr::value(priced.items.clone()))
+        .col_expr(orders::Column::Items, each(&|p| p.items.clone().into()))
         .col_expr(
             orders::Column::ItemsFen,
-            Expr::value(priced.amounts.items_fen),
+            each(&|p| p.amounts.items_fen.into()),
         )
         .col_expr(
             orders::Column::PackagingFeeFen,
-            Expr::value(priced.amounts.packaging_fee_fen),
+            each(&|p| p.amounts.packaging_fee_fen.into()),
         )
         .col_expr(
             orders::Column::TotalFen,
-            Expr::value(priced.amounts.total_fen),
+            each(&|p| p.amounts.total_fen.into()),
         )
         .col_expr(
             orders::Column::Discounts,
-            Expr::value(priced.discounts.clone()),
+            each(&|p| p.discounts.clone().into()),
         )
         .col_expr(
             orders::Column::DiscountFen,
-            Expr::value(priced.amounts.discount_fen),
+            each(&|p| p.amounts.discount_fen.into()),
         )
         .col_expr(
             orders::Column::Version,
             Expr::col(orders::Column::Version).add(1),
         )
         .col_expr(orders::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(orders::Column::OrderId.eq(id))
+        .filter(orders::Column::OrderId.is_in(placed.iter().map(|(id, _)| *id)))
         .filter(orders::Column::Status.eq("creating"))
         .exec_with_returning(db)
-        .await?;
-    Ok(rows.pop())
+        .await
 }
 
 /// Unpaid orders past their deadline, and orders stuck in `creating` since before `stale`,

@@ -26,6 +26,7 @@ use crate::entity::orders;
 use crate::error::{OrderingError, Result};
 use crate::repo;
 use crate::upstream::{ItemRef, Upstream};
+use mm_kernel::group::Batch;
 
 /// The topic order events are published under.
 pub const TOPIC: &str = "ordering.order";
@@ -121,23 +122,82 @@ pub struct OrderingApp {
     pub(crate) clock: mm_kernel::clock::Clock,
 }
 
-/// The steps of placing an order whose writes share a transaction with those of other orders of
-/// the shop arriving at the same step.
+/// The steps of placing an order whose writes share a transaction, and their statements, with
+/// those of other orders of the shop arriving at the same step.
 #[derive(Debug)]
 pub(crate) struct Writes {
-    /// The row in `creating`, with its number.
-    pub(crate) insert: mm_kernel::group::Group,
-    /// The priced order made `pending_payment`.
-    pub(crate) place: mm_kernel::group::Group,
+    /// The rows in `creating`, with their numbers: one draw from the day's counter and one
+    /// insert for the batch. Answers whether each was inserted (false: its key was taken).
+    pub(crate) insert: Batch<(orders::Model, String), bool, sea_orm::DbErr>,
+    /// The priced orders made `pending_payment`: one update for the batch. Answers each row as
+    /// placed (`None`: no longer creating).
+    pub(crate) place: Batch<(String, repo::Priced), Option<orders::Model>, sea_orm::DbErr>,
 }
 
 impl Default for Writes {
     fn default() -> Self {
         Self {
-            insert: mm_kernel::group::Group::new("ordering.insert"),
-            place: mm_kernel::group::Group::new("ordering.place"),
+            insert: Batch::new("ordering.insert", |txn, scope, rows| {
+                Box::pin(insert_batch(txn, scope, rows))
+            }),
+            place: Batch::new("ordering.place", |txn, scope, placed| {
+                Box::pin(place_batch(txn, scope, placed))
+            }),
         }
     }
+}
+
+/// Places a batch of priced orders in one statement.
+async fn place_batch(
+    txn: &mm_kernel::scope::ScopedTxn,
+    scope: &TenantScope,
+    placed: &[(String, repo::Priced)],
+) -> std::result::Result<Vec<Option<orders::Model>>, sea_orm::DbErr> {
+    let args: Vec<(&str, &repo::Priced)> = placed.iter().map(|(id, p)| (id.as_str(), p)).collect();
+    let mut rows = repo::place_orders(txn, scope, &args).await?;
+    Ok(placed
+        .iter()
+        .map(|(id, _)| {
+            let at = rows.iter().position(|r| &r.order_id == id)?;
+            Some(rows.swap_remove(at))
+        })
+        .collect())
+}
+
+/// Numbers a batch of new orders from their days' counters (one draw per day, in arrival order)
+/// and inserts them in one statement.
+async fn insert_batch(
+    txn: &mm_kernel::scope::ScopedTxn,
+    scope: &TenantScope,
+    rows: &[(orders::Model, String)],
+) -> std::result::Result<Vec<bool>, sea_orm::DbErr> {
+    let mut numbered: Vec<orders::Model> = Vec::with_capacity(rows.len());
+    let mut days: Vec<&str> = rows.iter().map(|(_, day)| day.as_str()).collect();
+    days.dedup();
+    let mut drawn: Vec<(&str, i64)> = Vec::new();
+    for day in days {
+        if drawn.iter().any(|(d, _)| *d == day) {
+            continue;
+        }
+        let count = rows.iter().filter(|(_, d)| d == day).count() as i64;
+        let last = repo::next_seq(txn, scope, day, count).await?;
+        drawn.push((day, last - count));
+    }
+    for (row, day) in rows {
+        let Some((_, seq)) = drawn.iter_mut().find(|(d, _)| *d == day.as_str()) else {
+            return Err(sea_orm::DbErr::Custom("a day without a draw".into()));
+        };
+        *seq += 1;
+        numbered.push(orders::Model {
+            order_number: domain::order_number(day, *seq),
+            ..row.clone()
+        });
+    }
+    let inserted = repo::insert_orders(txn, scope, numbered).await?;
+    Ok(rows
+        .iter()
+        .map(|(row, _)| inserted.contains(&row.order_id))
+        .collect())
 }
 
 /// The caller as an actor on orders, and the customer id when a customer.
@@ -438,21 +498,9 @@ impl OrderingApp {
         // commit, `mm_kernel::group`); committed before the catalog is called.
         let day = domain::order_day(now);
         let inserted = mm_kernel::db::retry_conflicts(|| {
-            self.writes.insert.run(
-                &self.db,
-                scope,
-                (*scope, row.clone(), day.clone()),
-                |txn, (scope, row, day)| {
-                    Box::pin(async move {
-                        let seq = repo::next_seq(txn, scope, day, 1).await?;
-                        let row = orders::Model {
-                            order_number: domain::order_number(day, seq),
-                            ..row.clone()
-                        };
-                        repo::insert_order(txn, scope, row).await
-                    })
-                },
-            )
+            self.writes
+                .insert
+                .run(&self.db, scope, (row.clone(), day.clone()))
         })
         .await?;
         if !inserted {
@@ -542,12 +590,9 @@ impl OrderingApp {
             amounts: priced.amounts,
         };
         let placed = mm_kernel::db::retry_conflicts(|| {
-            self.writes.place.run(
-                &self.db,
-                scope,
-                (*scope, id.clone(), priced.clone()),
-                |txn, (scope, id, priced)| Box::pin(repo::place_order(txn, scope, id, priced)),
-            )
+            self.writes
+                .place
+                .run(&self.db, scope, (id.clone(), priced.clone()))
         })
         .await?;
         let Some(row) = placed else {
