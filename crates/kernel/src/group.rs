@@ -612,13 +612,20 @@ mod tests {
             .expect("drop");
     }
 
+    /// Runs `test` on a fresh SQLite file.
+    async fn on_sqlite<F: std::future::Future<Output = ()>>(test: impl FnOnce(String) -> F) {
+        let dir = std::env::temp_dir().join(format!("mm-group-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        test(format!("sqlite://{}?mode=rwc", dir.join("t.db").display())).await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn sqlite_batches_writes() {
-        let dir = std::env::temp_dir().join(format!("mm-batch-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
-        batched_writes_share_a_statement_and_keep_their_own_answers(&url).await;
-        let _ = std::fs::remove_dir_all(dir);
+        on_sqlite(|url| async move {
+            batched_writes_share_a_statement_and_keep_their_own_answers(&url).await
+        })
+        .await;
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -628,11 +635,10 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn sqlite_groups_writes() {
-        let dir = std::env::temp_dir().join(format!("mm-group-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
-        writes_arriving_together_share_a_transaction_and_keep_their_own_answers(&url).await;
-        let _ = std::fs::remove_dir_all(dir);
+        on_sqlite(|url| async move {
+            writes_arriving_together_share_a_transaction_and_keep_their_own_answers(&url).await
+        })
+        .await;
     }
 
     #[tokio::test(flavor = "current_thread")]
