@@ -281,7 +281,9 @@ async fn together(
 ///
 /// Measured on create order (bench/README.md, "Eighth round"): a group's statements run one
 /// after the other on one connection, each a round trip, and the next group of the step waits for
-/// them all; one statement for the group keeps that wait short.
+/// them all; one statement for the group keeps that wait short. Its cost: each size of batch is
+/// a statement text of its own, which every pooled connection prepares and keeps (measured: the
+/// server on PostgreSQL held about 25 MB more after the benchmark).
 pub struct Batch<I, T, E> {
     name: &'static str,
     queues: Queues<Waiting<I, T, E>>,

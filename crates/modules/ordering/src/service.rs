@@ -172,16 +172,14 @@ async fn insert_batch(
     rows: &[(orders::Model, String)],
 ) -> std::result::Result<Vec<bool>, sea_orm::DbErr> {
     let mut numbered: Vec<orders::Model> = Vec::with_capacity(rows.len());
-    let mut days: Vec<&str> = rows.iter().map(|(_, day)| day.as_str()).collect();
-    days.dedup();
+    // Per day, the number before the first drawn: a batch spans two days only around midnight.
     let mut drawn: Vec<(&str, i64)> = Vec::new();
-    for day in days {
-        if drawn.iter().any(|(d, _)| *d == day) {
-            continue;
+    for (_, day) in rows {
+        if !drawn.iter().any(|(d, _)| *d == day.as_str()) {
+            let count = rows.iter().filter(|(_, d)| d == day).count() as i64;
+            let last = repo::next_seq(txn, scope, day, count).await?;
+            drawn.push((day, last - count));
         }
-        let count = rows.iter().filter(|(_, d)| d == day).count() as i64;
-        let last = repo::next_seq(txn, scope, day, count).await?;
-        drawn.push((day, last - count));
     }
     for (row, day) in rows {
         let Some((_, seq)) = drawn.iter_mut().find(|(d, _)| *d == day.as_str()) else {
