@@ -281,9 +281,9 @@ async fn together(
 ///
 /// Measured on create order (bench/README.md, "Eighth round"): a group's statements run one
 /// after the other on one connection, each a round trip, and the next group of the step waits for
-/// them all; one statement for the group keeps that wait short. Its cost: each size of batch is
-/// a statement text of its own, which every pooled connection prepares and keeps (measured: the
-/// server on PostgreSQL held about 25 MB more after the benchmark).
+/// them all; one statement for the group keeps that wait short. A group of more than one is handed
+/// to `work` in slices whose lengths are powers of two (see [`in_sizes`]), so `work` sees at
+/// most six lengths of batch, each a statement text every pooled connection keeps prepared.
 pub struct Batch<I, T, E> {
     name: &'static str,
     queues: Queues<Waiting<I, T, E>>,
@@ -375,8 +375,8 @@ async fn run_batch<I, T, E>(
     if inputs.len() > 1 {
         transactions.fetch_add(1, Relaxed);
         if let Ok(txn) = scope.begin_write(db).await {
-            match work(&txn, scope, &inputs).await {
-                Ok(outs) if outs.len() == inputs.len() => {
+            match in_sizes(&txn, scope, work, &inputs).await {
+                Some(outs) => {
                     match txn.commit().await {
                         Ok(()) => {
                             for (reply, out) in replies.into_iter().zip(outs) {
@@ -395,7 +395,7 @@ async fn run_batch<I, T, E>(
                 }
                 // A write failed (or the answers do not match the writes): each alone, as if
                 // never batched, so the failed one answers its own error.
-                _ => {
+                None => {
                     let _ = txn.rollback().await;
                 }
             }
@@ -424,6 +424,34 @@ async fn run_batch<I, T, E>(
         };
         let _ = reply.send(answer);
     }
+}
+
+/// Runs `work` on the inputs in slices whose lengths are powers of two, largest first (23 is
+/// 16 + 4 + 2 + 1), and their answers in the inputs' order; `None` when a slice fails or is not
+/// answered once per input.
+///
+/// Each length of slice is a statement text of its own, which every pooled connection prepares
+/// and keeps in its statement cache: with a slice of any length up to [`MOST`], a multi-row insert
+/// of 28 columns left the server on PostgreSQL about 25 MB larger after the benchmark
+/// (bench/README.md, "Ninth round"). Powers of two keep that to six texts of each statement for a
+/// few more round trips (at most six per group, about two and a half on average).
+async fn in_sizes<I, T, E>(
+    txn: &ScopedTxn,
+    scope: &TenantScope,
+    work: &BatchWork<I, T, E>,
+    inputs: &[I],
+) -> Option<Vec<T>> {
+    let mut outs = Vec::with_capacity(inputs.len());
+    let mut rest = inputs;
+    while !rest.is_empty() {
+        let (slice, tail) = rest.split_at(1 << rest.len().ilog2());
+        match work(txn, scope, slice).await {
+            Ok(answers) if answers.len() == slice.len() => outs.extend(answers),
+            _ => return None,
+        }
+        rest = tail;
+    }
+    Some(outs)
 }
 
 /// A queued write with its input, its answer once run, and whom to tell.
@@ -612,6 +640,42 @@ mod tests {
         db.execute_unprepared(&format!("DROP TABLE {name}"))
             .await
             .expect("drop");
+    }
+
+    /// A group of 23 reaches `work` as slices of 16, 4, 2 and 1, in one transaction, answered in
+    /// the writes' order.
+    async fn a_batch_is_written_in_slices_of_powers_of_two(url: &str) {
+        let (db, name) = table(url).await;
+        let slices = Arc::new(Mutex::new(Vec::new()));
+        let seen = slices.clone();
+        let batch = Batch::new("test", move |txn, scope, rows: &[(String, i64)]| {
+            lock(&seen).push(rows.len());
+            insert_all(txn, scope, rows)
+        });
+        let scope = TenantScope::new(TenantId::new());
+        let answers = futures::future::join_all(
+            (0..23_i64).map(|i| batch.run(&db, &scope, (name.clone(), i))),
+        )
+        .await;
+        let answers: Vec<i64> = answers.into_iter().map(|a| a.expect("write")).collect();
+        assert_eq!(answers, (0..23).collect::<Vec<_>>());
+        assert_eq!(*lock(&slices), [16, 4, 2, 1]);
+        assert_eq!(batch.transactions(), 1);
+        assert_eq!(rows(&db, &name).await, (0..23).collect::<Vec<_>>());
+        db.execute_unprepared(&format!("DROP TABLE {name}"))
+            .await
+            .expect("drop");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn sqlite_batch_slices() {
+        on_sqlite(|url| async move { a_batch_is_written_in_slices_of_powers_of_two(&url).await })
+            .await;
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn postgres_batch_slices() {
+        a_batch_is_written_in_slices_of_powers_of_two(PG).await;
     }
 
     /// Runs `test` on a fresh SQLite file.
