@@ -560,6 +560,11 @@ impl App {
         ctx.clock = clock;
         let jobs = ctx.jobs.clone();
         let metrics = mm_kernel::metrics::install();
+        tokio::spawn(mm_kernel::metrics::upkeep(
+            metrics.clone(),
+            Duration::from_secs(5),
+            stop_all.child_token(),
+        ));
 
         // gRPC side.
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
