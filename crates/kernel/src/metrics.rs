@@ -35,8 +35,8 @@ pub fn install() -> PrometheusHandle {
 ///
 /// The recorder is built without the exporter's own upkeep task (it would need the exporter's
 /// HTTP listener), and until upkeep runs it keeps every sample of a histogram in a list: a
-/// server nobody scraped grew by a few bytes per call, about 30 MB over the benchmark's cases
-/// (bench/README.md, "Ninth round"). The exporter's own task runs every 5 seconds.
+/// server nobody scraped grew by a few bytes per call, about 36 MB over the benchmark's cases on
+/// either backend (bench/README.md, "Ninth round"). The exporter's own task runs every 5 seconds.
 pub async fn upkeep(
     handle: PrometheusHandle,
     every: std::time::Duration,
