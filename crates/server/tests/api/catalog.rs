@@ -598,6 +598,53 @@ async fn concurrent_reservations_never_oversell() {
     assert_eq!(stock_of(&app, &t, &p).await, vec![1]);
 }
 
+/// Copies of one reservation arriving together (a caller retrying before its first answer) are
+/// written in one batch or a few: whichever copy starts the reservation takes the stock, and every
+/// copy answers what it took.
+#[tokio::test]
+async fn concurrent_copies_of_one_reservation_take_stock_once() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("retry-shop", "restaurant").await;
+    let c = category(&app, &t, "限量", 0).await;
+    let p = create_as_admin(
+        &app,
+        &t,
+        product(&t, &c, "限量月饼", vec![sku(&[], 2800, Some(100))]),
+    )
+    .await;
+    let token = service(&app, &t);
+    let calls = (0..24).map(|i| {
+        let mut client = catalog(&app);
+        // Other reservations of the shop among the copies, so they share batches.
+        let id = if i % 3 == 0 {
+            format!("other-{i}")
+        } else {
+            "order-twice".into()
+        };
+        let req = with_token(
+            pb::ReserveStockRequest {
+                parent: t.name.clone(),
+                reservation_id: id,
+                items: vec![item(&p, 0, 2)],
+            },
+            &token,
+        );
+        tokio::spawn(async move { client.reserve_stock(req).await })
+    });
+    let answers = futures::future::join_all(calls).await;
+    for a in answers {
+        let items = a
+            .unwrap()
+            .expect("every copy answers what it took")
+            .into_inner()
+            .items;
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].quantity, 2);
+    }
+    // 8 other reservations and the one made 16 times, 2 each.
+    assert_eq!(stock_of(&app, &t, &p).await, vec![100 - 9 * 2]);
+}
+
 #[tokio::test]
 async fn a_reservation_takes_all_items_or_none() {
     let app = spawn_app().await;
