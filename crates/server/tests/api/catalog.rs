@@ -598,9 +598,9 @@ async fn concurrent_reservations_never_oversell() {
     assert_eq!(stock_of(&app, &t, &p).await, vec![1]);
 }
 
-/// Copies of one reservation arriving together (a caller retrying before its first answer) are
-/// written in one batch or a few: whichever copy starts the reservation takes the stock, and every
-/// copy answers what it took.
+/// Copies of one reservation arriving together (a caller retrying before its first answer) share
+/// the shop's grouped writes: whichever copy starts the reservation takes the stock, and every copy
+/// answers what it took.
 #[tokio::test]
 async fn concurrent_copies_of_one_reservation_take_stock_once() {
     let app = spawn_app().await;
