@@ -39,10 +39,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Dev mode: the demo restaurant and the WeChat fake are there; ports chosen by the OS.
+# Dev mode: the demo restaurant and the WeChat fake are there; ports chosen by the OS. exec: $!
+# is then the server itself, which cleanup stops (killing a subshell would leave it running).
 (
   cd "$dir"
-  env -u RUST_LOG $(env | grep -o '^MINIMODULES_[A-Z0-9_]*' | sed 's/^/-u /') \
+  exec env -u RUST_LOG $(env | grep -o '^MINIMODULES_[A-Z0-9_]*' | sed 's/^/-u /') \
     MINIMODULES_ENVIRONMENT=dev \
     MINIMODULES_DATABASE__URL="sqlite://$dir/mm.db?mode=rwc" \
     MINIMODULES_SERVER__GRPC_ADDR=127.0.0.1:0 \
