@@ -434,7 +434,7 @@ async fn run_batch<I, T, E>(
 /// and keeps in its statement cache: with a slice of any length up to [`MOST`], a multi-row insert
 /// of 28 columns left the server on PostgreSQL about 25 MB larger after the benchmark
 /// (bench/README.md, "Ninth round"). Powers of two keep that to six texts of each statement for a
-/// few more round trips (at most six per group, about two and a half on average).
+/// few more round trips (at most five per group, as for 31; about two and a half on average).
 async fn in_sizes<I, T, E>(
     txn: &ScopedTxn,
     scope: &TenantScope,

@@ -615,7 +615,7 @@ async fn concurrent_copies_of_one_reservation_take_stock_once() {
     let token = service(&app, &t);
     let calls = (0..24).map(|i| {
         let mut client = catalog(&app);
-        // Other reservations of the shop among the copies, so they share batches.
+        // Other reservations of the shop among the copies, so they share groups.
         let id = if i % 3 == 0 {
             format!("other-{i}")
         } else {
