@@ -240,31 +240,36 @@ pub async fn replace_skus(
     Ok(())
 }
 
-/// Starts a reservation of `items` (JSON); false when one with this id exists already. Written
+/// Starts reservations, each its id and its `items` (JSON), in one statement; the ids this call
+/// started (an id taken already is left as it is: answered, not raised, since on PostgreSQL a
+/// raised conflict would abort the transaction and the reservations grouped with it). Written
 /// before any stock is taken, with every item: the transaction either takes all of them or rolls
 /// back. When nothing limited is taken, it is the whole reservation.
-pub async fn start_reservation(
+pub async fn start_reservations(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
-    id: &str,
-    items: &str,
-) -> Result<bool, DbErr> {
+    rows: &[(&str, &str)],
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    if rows.is_empty() {
+        return Ok(Default::default());
+    }
     let now = Utc::now();
-    let row = reservations::ActiveModel {
+    let models = rows.iter().map(|(id, items)| reservations::ActiveModel {
         tenant_id: Set(scope.tenant()),
         reservation_id: Set(id.to_string()),
         items: Set(items.to_string()),
         released: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
-    };
-    // A taken id is answered, not raised: on PostgreSQL a raised conflict would abort the
-    // transaction, and the reservations grouped with this one.
-    let done = reservations::Entity::insert(row)
+    });
+    let done = reservations::Entity::insert_many(models)
         .on_conflict_do_nothing()
-        .exec_without_returning(db)
+        .exec_with_returning_keys(db)
         .await?;
-    Ok(matches!(done, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    Ok(match done {
+        sea_orm::TryInsertResult::Inserted(keys) => keys.into_iter().map(|(_, id)| id).collect(),
+        _ => Default::default(),
+    })
 }
 
 /// A reservation.

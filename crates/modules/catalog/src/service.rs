@@ -73,14 +73,12 @@ pub struct CatalogApp {
 /// (`mm_kernel::group`).
 #[derive(Debug)]
 struct Writes {
-    /// Stock taken for an order.
-    reserve: mm_kernel::group::Group,
+    /// Stock taken for orders: the batch's ids in one insert ([`reserve_all`]).
+    reserve: mm_kernel::group::Batch<Reserve, Reserved, CatalogError>,
 }
 
 /// A reservation's input to its grouped write.
 struct Reserve {
-    app: CatalogApp,
-    scope: TenantScope,
     reservation: String,
     items: Vec<ItemRef>,
     taken: String,
@@ -111,7 +109,9 @@ impl CatalogApp {
             db,
             cache,
             writes: Arc::new(Writes {
-                reserve: mm_kernel::group::Group::new("catalog.reserve"),
+                reserve: mm_kernel::group::Batch::new("catalog.reserve", |txn, scope, rs| {
+                    Box::pin(reserve_all(txn, scope, rs))
+                }),
             }),
         }
     }
@@ -595,51 +595,12 @@ impl CatalogApp {
         scope: &TenantScope,
         items: &[ItemRef],
     ) -> Result<Vec<Looked>> {
-        let tenant = scope.tenant();
         let pairs: Vec<(&str, &str)> = items
             .iter()
             .map(|it| (it.product_id.as_str(), it.sku_id.as_str()))
             .collect();
         let found = repo::find_skus_with_products(db, scope, &pairs).await?;
-        let mut out = Vec::with_capacity(items.len());
-        for (i, it) in items.iter().enumerate() {
-            let Some((s, p)) = found
-                .iter()
-                .find(|(s, _)| s.product_id == it.product_id && s.sku_id == it.sku_id)
-            else {
-                return Err(RequestError::invalid(
-                    format!("items[{i}]"),
-                    "no such product and SKU in this shop",
-                )
-                .into());
-            };
-            let specs: Vec<domain::Spec> = serde_json::from_str(&s.specs).unwrap_or_default();
-            out.push((
-                pb::ResolvedItem {
-                    product: name_of::<Products>(tenant, &p.product_id),
-                    sku_id: s.sku_id.clone(),
-                    display_name_zh: p.display_name_zh.clone(),
-                    specs: specs
-                        .into_iter()
-                        .map(|sp| pb::SpecValue {
-                            spec: sp.spec,
-                            value: sp.value,
-                        })
-                        .collect(),
-                    unit_price_fen: s.price_fen,
-                    quantity: i32::try_from(it.quantity).unwrap_or(i32::MAX),
-                    available: p.on_sale && s.stock.is_none_or(|st| st >= it.quantity),
-                    category: if p.category_id.is_empty() {
-                        String::new()
-                    } else {
-                        name_of::<crate::names::Categories>(tenant, &p.category_id)
-                    },
-                },
-                p.on_sale,
-                s.stock.is_some(),
-            ));
-        }
-        Ok(out)
+        looked(scope.tenant(), items, &found)
     }
 
     /// Prices and availability from the catalog.
@@ -696,19 +657,11 @@ impl CatalogApp {
         // The read and the taking in one transaction, shared with the reservations of the shop
         // arriving at the same moment (a group commit, `mm_kernel::group`).
         let input = Reserve {
-            app: self.clone(),
-            scope: *scope,
             reservation: reservation.to_string(),
             items: items.to_vec(),
             taken,
         };
-        let outcome = self
-            .writes
-            .reserve
-            .run(&self.db, scope, input, |txn, r| {
-                Box::pin(r.app.reserve_in(txn, r))
-            })
-            .await?;
+        let outcome = self.writes.reserve.run(&self.db, scope, input).await?;
         match outcome {
             Reserved::Taken(resolved, sold_out) => Ok((resolved, sold_out)),
             Reserved::Replay => self.replay(scope, reservation).await,
@@ -716,55 +669,6 @@ impl CatalogApp {
             // items are no longer on sale: the caller must not think nothing was taken.
             Reserved::Refused(e) => self.replayed(scope, reservation).await?.ok_or(e),
         }
-    }
-
-    /// [`Self::reserve_once`]'s work in its transaction. A refusal found before anything is
-    /// written is an answer; one found after (out of stock) is an error, which rolls back what
-    /// this reservation wrote.
-    async fn reserve_in(&self, txn: &ScopedTxn, r: &Reserve) -> Result<Reserved> {
-        let (scope, items) = (&r.scope, &r.items);
-        let looked_up = match self.lookup(txn, scope, items).await {
-            Ok(l) => l,
-            // A database error must fail the transaction, never pass as an answer.
-            Err(e @ (CatalogError::Db(_) | CatalogError::Internal(_))) => return Err(e),
-            Err(e) => return Ok(Reserved::Refused(e)),
-        };
-        if let Some((r, ..)) = looked_up.iter().find(|(_, on_sale, _)| !on_sale) {
-            return Ok(Reserved::Refused(CatalogError::NotOnSale {
-                product: r.product.clone(),
-            }));
-        }
-        if !repo::start_reservation(txn, scope, &r.reservation, &r.taken).await? {
-            return Ok(Reserved::Replay);
-        }
-        let mut order: Vec<usize> = (0..items.len()).collect();
-        order.sort_by(|&a, &b| {
-            (&items[a].product_id, &items[a].sku_id).cmp(&(&items[b].product_id, &items[b].sku_id))
-        });
-        let mut sold_out = false;
-        for i in order {
-            // Unlimited stock (NULL) has nothing to take: no write, so orders of an unlimited
-            // SKU never queue on its row.
-            if !looked_up[i].2 {
-                continue;
-            }
-            let it = &items[i];
-            match repo::take_stock(txn, scope, &it.product_id, &it.sku_id, it.quantity).await? {
-                Some(left) => sold_out |= left == 0,
-                None => {
-                    return Err(CatalogError::OutOfStock {
-                        product: looked_up[i].0.product.clone(),
-                        sku: it.sku_id.clone(),
-                    });
-                }
-            }
-        }
-        // The menu shows availability: it changes only when a SKU runs out.
-        if sold_out {
-            repo::bump_menu_version(txn, scope).await?;
-        }
-        let resolved: Vec<pb::ResolvedItem> = looked_up.into_iter().map(|(r, ..)| r).collect();
-        Ok(Reserved::Taken(resolved, sold_out))
     }
 
     /// What an earlier reservation under this id took, when there is one: its items, or
@@ -863,4 +767,151 @@ impl CatalogApp {
         txn.commit().await?;
         Ok(Some(back_in_stock))
     }
+}
+
+/// Each item resolved from the SKUs found with their products, with whether its product is on
+/// sale and its stock limited; an item not among them is the caller's mistake.
+fn looked(
+    tenant: TenantId,
+    items: &[ItemRef],
+    found: &[(skus::Model, products::Model)],
+) -> Result<Vec<Looked>> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, it) in items.iter().enumerate() {
+        let Some((s, p)) = found
+            .iter()
+            .find(|(s, _)| s.product_id == it.product_id && s.sku_id == it.sku_id)
+        else {
+            return Err(RequestError::invalid(
+                format!("items[{i}]"),
+                "no such product and SKU in this shop",
+            )
+            .into());
+        };
+        let specs: Vec<domain::Spec> = serde_json::from_str(&s.specs).unwrap_or_default();
+        out.push((
+            pb::ResolvedItem {
+                product: name_of::<Products>(tenant, &p.product_id),
+                sku_id: s.sku_id.clone(),
+                display_name_zh: p.display_name_zh.clone(),
+                specs: specs
+                    .into_iter()
+                    .map(|sp| pb::SpecValue {
+                        spec: sp.spec,
+                        value: sp.value,
+                    })
+                    .collect(),
+                unit_price_fen: s.price_fen,
+                quantity: i32::try_from(it.quantity).unwrap_or(i32::MAX),
+                available: p.on_sale && s.stock.is_none_or(|st| st >= it.quantity),
+                category: if p.category_id.is_empty() {
+                    String::new()
+                } else {
+                    name_of::<crate::names::Categories>(tenant, &p.category_id)
+                },
+            },
+            p.on_sale,
+            s.stock.is_some(),
+        ));
+    }
+    Ok(out)
+}
+
+/// [`CatalogApp::reserve_once`]'s work for a batch of reservations in their group's transaction
+/// (`mm_kernel::group::Batch`): the SKUs of all of them read in one statement, their ids written
+/// in one, then stock taken item by item in one canonical order (product, SKU) across the batch,
+/// so two transactions taking the same SKUs cannot deadlock. A refusal found before anything is
+/// written is that reservation's answer; running out of stock is an error, which fails the batch,
+/// and each reservation then runs again alone, so the one that ran out answers its own error.
+async fn reserve_all(
+    txn: &ScopedTxn,
+    scope: &TenantScope,
+    rs: &[Reserve],
+) -> Result<Vec<Reserved>> {
+    let pairs: std::collections::BTreeSet<(&str, &str)> = rs
+        .iter()
+        .flat_map(|r| &r.items)
+        .map(|it| (it.product_id.as_str(), it.sku_id.as_str()))
+        .collect();
+    let found =
+        repo::find_skus_with_products(txn, scope, &pairs.into_iter().collect::<Vec<_>>()).await?;
+    // Each reservation's answer once known, and its items as found while it may still take them.
+    let mut answers: Vec<Option<Reserved>> = Vec::with_capacity(rs.len());
+    let mut found_items: Vec<Vec<Looked>> = Vec::with_capacity(rs.len());
+    let mut ids = std::collections::HashSet::new();
+    for r in rs {
+        let (answer, items) = match looked(scope.tenant(), &r.items, &found) {
+            // A database error must fail the transaction, never pass as an answer.
+            Err(e @ (CatalogError::Db(_) | CatalogError::Internal(_))) => return Err(e),
+            Err(e) => (Some(Reserved::Refused(e)), Vec::new()),
+            Ok(l) => match l.iter().find(|(_, on_sale, _)| !on_sale) {
+                Some((r, ..)) => (
+                    Some(Reserved::Refused(CatalogError::NotOnSale {
+                        product: r.product.clone(),
+                    })),
+                    Vec::new(),
+                ),
+                // The same id twice in one batch: the second is the first's replay.
+                None if !ids.insert(r.reservation.as_str()) => (Some(Reserved::Replay), Vec::new()),
+                None => (None, l),
+            },
+        };
+        answers.push(answer);
+        found_items.push(items);
+    }
+    let starting: Vec<(&str, &str)> = rs
+        .iter()
+        .zip(&answers)
+        .filter(|(_, a)| a.is_none())
+        .map(|(r, _)| (r.reservation.as_str(), r.taken.as_str()))
+        .collect();
+    let started = repo::start_reservations(txn, scope, &starting).await?;
+    let mut takes: Vec<(usize, usize)> = Vec::new();
+    for (i, r) in rs.iter().enumerate() {
+        if answers[i].is_some() {
+            continue;
+        }
+        if !started.contains(&r.reservation) {
+            answers[i] = Some(Reserved::Replay);
+            continue;
+        }
+        // Unlimited stock (NULL) has nothing to take: no write, so orders of an unlimited SKU
+        // never queue on its row.
+        takes.extend(
+            (0..r.items.len())
+                .filter(|&k| found_items[i][k].2)
+                .map(|k| (i, k)),
+        );
+    }
+    takes.sort_by(|&(a, x), &(b, y)| {
+        let (p, q) = (&rs[a].items[x], &rs[b].items[y]);
+        (&p.product_id, &p.sku_id).cmp(&(&q.product_id, &q.sku_id))
+    });
+    let mut sold_out = vec![false; rs.len()];
+    for (i, k) in takes {
+        let it = &rs[i].items[k];
+        match repo::take_stock(txn, scope, &it.product_id, &it.sku_id, it.quantity).await? {
+            Some(left) => sold_out[i] |= left == 0,
+            None => {
+                return Err(CatalogError::OutOfStock {
+                    product: found_items[i][k].0.product.clone(),
+                    sku: it.sku_id.clone(),
+                });
+            }
+        }
+    }
+    // The menu shows availability: it changes only when a SKU runs out.
+    if sold_out.contains(&true) {
+        repo::bump_menu_version(txn, scope).await?;
+    }
+    Ok(answers
+        .into_iter()
+        .zip(found_items)
+        .zip(sold_out)
+        .map(|((answer, items), sold_out)| {
+            answer.unwrap_or_else(|| {
+                Reserved::Taken(items.into_iter().map(|(r, ..)| r).collect(), sold_out)
+            })
+        })
+        .collect())
 }
