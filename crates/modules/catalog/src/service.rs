@@ -152,7 +152,7 @@ impl CatalogApp {
             created_at: now,
             updated_at: now,
         };
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         repo::bump_menu_version(&txn, &scope).await?;
         let row = repo::save_category(&txn, &scope, row, true).await?;
         txn.commit().await?;
@@ -190,7 +190,7 @@ impl CatalogApp {
             domain::check_name("category.display_name_en", n, false, &mut v);
         }
         invalid(v)?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         repo::bump_menu_version(&txn, &scope).await?;
         let mut row = repo::find_category(&txn, &scope, id)
             .await?
@@ -221,7 +221,7 @@ impl CatalogApp {
         id: &str,
     ) -> Result<()> {
         let scope = ctx.authorize_tenant(&tenant)?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         repo::bump_menu_version(&txn, &scope).await?;
         repo::find_category(&txn, &scope, id)
             .await?
@@ -309,7 +309,7 @@ impl CatalogApp {
         Self::check_product(&p, true, &mut v);
         invalid(v)?;
         let category = p.category_id.clone().unwrap_or_default();
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         repo::bump_menu_version(&txn, &scope).await?;
         if repo::find_category(&txn, &scope, &category)
             .await?
@@ -420,7 +420,7 @@ impl CatalogApp {
         let mut v = Vec::new();
         Self::check_product(&p, false, &mut v);
         invalid(v)?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         repo::bump_menu_version(&txn, &scope).await?;
         let mut row = repo::find_product(&txn, &scope, id).await?.ok_or_else(|| {
             CatalogError::ProductNotFound {
@@ -488,7 +488,7 @@ impl CatalogApp {
         id: &str,
     ) -> Result<()> {
         let scope = ctx.authorize_tenant(&tenant)?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         repo::bump_menu_version(&txn, &scope).await?;
         if !repo::delete_product(&txn, &scope, id).await? {
             return Err(CatalogError::ProductNotFound {

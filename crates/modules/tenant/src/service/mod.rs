@@ -174,7 +174,7 @@ impl TenantApp {
         scope: &TenantScope,
     ) -> Result<(mm_kernel::ScopedTxn, tenants::Model)> {
         let tenant = scope.tenant();
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         let not_found = || TenantError::TenantNotFound {
             tenant: tenant.to_string(),
         };
@@ -242,7 +242,7 @@ impl TenantApp {
 
         let tenant = TenantId::new();
         let scope = ctx.authorize_tenant(&tenant)?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         let slug_taken = repo::find_by_slug(&txn, &REGISTRY, &input.slug)
             .await?
             .is_some();
@@ -433,7 +433,7 @@ impl TenantApp {
             .into());
         }
         let scope = ctx.authorize_tenant(&tenant)?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         if !repo::bump_config_version(&txn, &scope).await? {
             return Err(TenantError::TenantNotFound {
                 tenant: tenant.to_string(),

@@ -55,7 +55,7 @@ impl TenantApp {
                 module: module.to_string(),
             });
         }
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         if !repo::bump_config_version(&txn, &scope).await? {
             return Err(TenantError::TenantNotFound {
                 tenant: tenant.to_string(),
@@ -180,7 +180,7 @@ impl TenantApp {
                 module: module.to_string(),
                 violations,
             })?;
-        let txn = scope.begin(&self.db).await?;
+        let txn = scope.begin_write(&self.db).await?;
         if !repo::bump_config_version(&txn, &scope).await? {
             return Err(TenantError::TenantNotFound {
                 tenant: tenant.to_string(),
