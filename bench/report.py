@@ -47,7 +47,7 @@ def main():
     cases = [
         ("boot", "boot config GET /api/v1/app/config (cached)", [("axum", None), ("config", None)]),
         ("menu", "menu GET /api/v1/menu (cached)", [("axum", {"sqlite": 0.3, "postgres": 0.3})]),
-        ("menu_uncached", "menu, first read after a catalog write (menu-load)",
+        ("menu_uncached", "menu of 50 products, first read after a catalog write (menu-load, a shop per connection)",
          [("catalog", {"sqlite": 2, "postgres": 2})]),
         ("order", "create order POST /api/v1/orders",
          [("order", {"sqlite": 1.5, "postgres": 2}), ("ceiling", {"postgres": 0.5})]),

@@ -168,6 +168,28 @@ pub async fn products_on_sale(
         .await
 }
 
+/// The SKUs of the tenant's products on sale, in position order, in one statement whose text is
+/// the same whatever their number (an `IN` list of product ids would prepare one statement per
+/// menu size on every pooled connection).
+pub async fn skus_on_sale(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<Vec<skus::Model>, DbErr> {
+    use sea_orm::sea_query::Query;
+    let on_sale = Query::select()
+        .column(products::Column::ProductId)
+        .from(products::Entity)
+        .cond_where(scope.owns::<products::Entity>())
+        .and_where(products::Column::OnSale.eq(true))
+        .to_owned();
+    scope
+        .find::<skus::Entity>()
+        .filter(skus::Column::ProductId.in_subquery(on_sale))
+        .order_by_asc(skus::Column::Position)
+        .all(db)
+        .await
+}
+
 /// Inserts or updates a product of the scope's tenant (whatever tenant `row` names).
 pub async fn save_product(
     db: &impl ConnectionTrait,

@@ -510,21 +510,32 @@ impl CatalogApp {
     /// transaction held across it.
     pub async fn menu(&self, tenant: TenantId) -> Result<pb::Menu> {
         let scope = SystemScope::named("catalog.public_menu").tenant(tenant);
-        let txn = scope.one(&self.db).await?;
+        // One transaction whether the held menu is current or not: the first read after a
+        // change (the one that renders) pays for one BEGIN and COMMIT, not two.
+        let txn = scope.begin(&self.db).await?;
         let version = repo::menu_version(&txn, &scope).await?;
-        txn.commit().await?;
         let key = "menu";
         if let Some(b) = self.cache.get(&tenant, key).await
             && let Ok(m) = pb::Menu::decode(b)
             && m.version == version
         {
+            txn.commit().await?;
             return Ok(m);
         }
-        let txn = scope.begin(&self.db).await?;
         let categories = repo::list_categories(&txn, &scope).await?;
         let on_sale = repo::products_on_sale(&txn, &scope).await?;
-        let products = Self::with_skus(&txn, &scope, on_sale).await?;
+        let mut by_product: HashMap<String, Vec<skus::Model>> = HashMap::new();
+        for s in repo::skus_on_sale(&txn, &scope).await? {
+            by_product.entry(s.product_id.clone()).or_default().push(s);
+        }
         txn.commit().await?;
+        let products: Vec<ProductView> = on_sale
+            .into_iter()
+            .map(|p| {
+                let s = by_product.remove(&p.product_id).unwrap_or_default();
+                (p, s)
+            })
+            .collect();
         let mut by_category: HashMap<String, Vec<pb::Product>> = HashMap::new();
         for (p, s) in &products {
             by_category
