@@ -590,16 +590,20 @@ async fn killed_at_a_random_moment_under_create_and_cancel_load_loses_no_stock()
         let mut server = w.healer().start().await;
         let ch = server.channel().await;
         let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Why a worker stopped, for the message should the load stop before the kill.
+        let stopped = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         let mut workers = Vec::new();
         for worker in 0..6 {
-            let (ch, done) = (ch.clone(), done.clone());
+            let (ch, done, stopped) = (ch.clone(), done.clone(), stopped.clone());
             workers.push(async move {
                 for n in 0..1_000 {
-                    let Ok(order) = w.place(&ch, &format!("load-{round}-{worker}-{n:04}")).await
-                    else {
-                        return;
+                    let placed = w.place(&ch, &format!("load-{round}-{worker}-{n:04}")).await;
+                    let cancelled = match placed {
+                        Ok(order) => w.cancel(&ch, &order).await.map(|_| ()),
+                        Err(e) => Err(e),
                     };
-                    if w.cancel(&ch, &order).await.is_err() {
+                    if let Err(e) = cancelled {
+                        stopped.lock().unwrap().push(format!("{e:?}"));
                         return;
                     }
                     done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -612,7 +616,12 @@ async fn killed_at_a_random_moment_under_create_and_cancel_load_loses_no_stock()
             let wanted = 10 + round * 7;
             let deadline = Instant::now() + Duration::from_secs(30);
             while done.load(std::sync::atomic::Ordering::SeqCst) < wanted {
-                assert!(Instant::now() < deadline, "the load made no progress");
+                assert!(
+                    Instant::now() < deadline,
+                    "the load made no progress; workers stopped by {:?}\n{}",
+                    stopped.lock().unwrap(),
+                    server.log()
+                );
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             server.kill9();
