@@ -14,6 +14,9 @@ use crate::config::DatabaseSettings;
 /// Prepared statements kept per PostgreSQL connection unless the URL says otherwise.
 pub const PG_STATEMENT_CACHE: usize = 500;
 
+/// How long a pooled connection may sit idle before it is pinged on its way out of the pool.
+pub const POOL_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// Opens the pool.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
     let url = &settings.url;
@@ -38,6 +41,11 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        // sqlx pings every connection it hands out, a round trip per transaction on the request's
+        // path. A connection in use within the last second is alive as far as a ping can tell;
+        // one idle for longer (through a database restart, say) is still pinged and replaced if
+        // dead.
+        .test_before_acquire_if_idle_for(POOL_PING_AFTER_IDLE)
         .map_sqlx_postgres_opts(move |o| match statement_cache {
             Some(n) => o.statement_cache_capacity(n),
             None => o,
