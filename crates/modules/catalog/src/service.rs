@@ -373,17 +373,7 @@ impl CatalogApp {
         rows: Vec<products::Model>,
     ) -> Result<Vec<ProductView>> {
         let ids: Vec<String> = rows.iter().map(|r| r.product_id.clone()).collect();
-        let mut by_product: HashMap<String, Vec<skus::Model>> = HashMap::new();
-        for s in repo::skus_of(db, scope, &ids).await? {
-            by_product.entry(s.product_id.clone()).or_default().push(s);
-        }
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let s = by_product.remove(&r.product_id).unwrap_or_default();
-                (r, s)
-            })
-            .collect())
+        Ok(paired(rows, repo::skus_of(db, scope, &ids).await?))
     }
 
     /// A page of products.
@@ -524,18 +514,8 @@ impl CatalogApp {
         }
         let categories = repo::list_categories(&txn, &scope).await?;
         let on_sale = repo::products_on_sale(&txn, &scope).await?;
-        let mut by_product: HashMap<String, Vec<skus::Model>> = HashMap::new();
-        for s in repo::skus_on_sale(&txn, &scope).await? {
-            by_product.entry(s.product_id.clone()).or_default().push(s);
-        }
+        let products = paired(on_sale, repo::skus_on_sale(&txn, &scope).await?);
         txn.commit().await?;
-        let products: Vec<ProductView> = on_sale
-            .into_iter()
-            .map(|p| {
-                let s = by_product.remove(&p.product_id).unwrap_or_default();
-                (p, s)
-            })
-            .collect();
         let mut by_category: HashMap<String, Vec<pb::Product>> = HashMap::new();
         for (p, s) in &products {
             by_category
@@ -778,6 +758,20 @@ impl CatalogApp {
         txn.commit().await?;
         Ok(Some(back_in_stock))
     }
+}
+
+/// Each product with its SKUs (in the order `skus` holds them), products kept in their order.
+fn paired(rows: Vec<products::Model>, skus: Vec<skus::Model>) -> Vec<ProductView> {
+    let mut by_product: HashMap<String, Vec<skus::Model>> = HashMap::new();
+    for s in skus {
+        by_product.entry(s.product_id.clone()).or_default().push(s);
+    }
+    rows.into_iter()
+        .map(|r| {
+            let s = by_product.remove(&r.product_id).unwrap_or_default();
+            (r, s)
+        })
+        .collect()
 }
 
 /// Each item resolved from the SKUs found with their products, with whether its product is on
