@@ -235,7 +235,7 @@ print(json.dumps({"items": [{"product_id": p["id"], "sku_id": p["skus"][0]["id"]
   wrk_case "$backend.boot" "$boot"
   log "[$backend] menu (cached)"
   wrk_case "$backend.menu" "$menu"
-  log "[$backend] menu (uncached: a catalog write before every read, one shop per connection)"
+  log "[$backend] menu (uncached: the first read after a catalog write, one shop per connection)"
   # A platform operator opens the load's shops, as an operator would through the admin.
   BENCH_OPERATOR_TOKEN=$(cd "$dir" && env "${env[@]}" "$OLDPWD/target/release/minimodules" \
     create-operator --login bench-operator 2>/dev/null)
