@@ -951,13 +951,24 @@ impl Cache {
     async fn redis_session_state(&self, r: &Redis, session: &str) -> Option<SessionState> {
         let mark = self.platform_key(&format!("revoked:{session}"));
         let complete = self.platform_key(REVOCATIONS_COMPLETE);
-        // Two keys in two commands: platform keys carry no hash tag, so under Redis Cluster they
-        // may live on different slots.
-        let (revoked, complete) = r
-            .call("exists revoked", |c| async move {
+        // One command where one Redis holds every key, which is asked on every authenticated
+        // call. Under Redis Cluster the two keys (platform keys carry no hash tag) may live on
+        // different slots, so there it takes two; a hash tag would have renamed the keys, and an
+        // instance of the release before would not see marks written under the new names.
+        let (revoked, complete) = if r.pool.is_clustered() {
+            r.call("exists revoked", |c| async move {
                 tokio::try_join!(c.exists::<i64, _>(mark), c.exists::<i64, _>(complete))
             })
-            .await?;
+            .await?
+        } else {
+            let found: Vec<Option<Bytes>> = r
+                .call("mget revoked", |c| async move {
+                    c.mget(vec![mark, complete]).await
+                })
+                .await?;
+            let set = |i: usize| i64::from(found.get(i).is_some_and(Option::is_some));
+            (set(0), set(1))
+        };
         if revoked > 0 {
             return Some(SessionState::Revoked);
         }
