@@ -379,24 +379,35 @@ pub async fn taken(
 
 // ---- reservations ----
 
-/// Inserts a reservation of the scope's tenant; `Ok(false)` when its idempotency key is taken.
-pub async fn insert_reservation(
+/// Inserts reservations of the scope's tenant (whatever tenant the rows name) in one statement;
+/// the ids of those inserted. A row whose idempotency key is taken (by an earlier reservation or
+/// an earlier row of the same statement) is skipped, not raised: on PostgreSQL a raised conflict
+/// would abort the transaction, and the holds grouped with it.
+pub async fn insert_reservations(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
-    mut row: reservations::Model,
-) -> Result<bool, DbErr> {
-    row.tenant_id = scope.tenant();
-    // A taken key is answered, not raised: on PostgreSQL a raised conflict would abort the
-    // transaction, and the holds grouped with this one.
-    let done = reservations::Entity::insert(row.into_active_model().reset_all())
+    rows: Vec<reservations::Model>,
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    let models = rows.into_iter().map(|row| {
+        reservations::Model {
+            tenant_id: scope.tenant(),
+            ..row
+        }
+        .into_active_model()
+        .reset_all()
+    });
+    let done = reservations::Entity::insert_many(models)
         .on_conflict_do_nothing_on([
             reservations::Column::TenantId,
             reservations::Column::BookedBy,
             reservations::Column::RequestId,
         ])
-        .exec_without_returning(db)
+        .exec_with_returning_keys(db)
         .await?;
-    Ok(matches!(done, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    Ok(match done {
+        sea_orm::TryInsertResult::Inserted(keys) => keys.into_iter().map(|(_, id)| id).collect(),
+        _ => Default::default(),
+    })
 }
 
 /// Deletes a reservation written in the caller's transaction whose first cell turned out full:

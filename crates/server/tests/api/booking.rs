@@ -280,6 +280,55 @@ async fn a_thousand_customers_racing_for_five_places_get_exactly_five() {
     );
 }
 
+/// The same hold sent many times at once, amid other customers' holds: the copies may share one
+/// grouped write (`booking.hold`), where the later rows of a key are skipped, and every copy is
+/// answered the one reservation made.
+#[tokio::test]
+async fn a_hold_sent_many_times_at_once_is_made_once() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let s = std::sync::Arc::new(open_salon(&app, "dup-salon", 20).await);
+    let alice = app.token(Role::Customer, Some(s.id), &[]);
+    let start = grid_after(Utc::now() + chrono::Duration::days(1));
+    let mut copies = tokio::task::JoinSet::new();
+    let mut others = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (a, salon, token) = (app.clone(), s.clone(), alice.clone());
+        copies.spawn(async move { hold(&a, &salon, &token, start, "dup-0001").await });
+        if i % 2 == 0 {
+            let (a, salon) = (app.clone(), s.clone());
+            let bob = app.token(Role::Customer, Some(s.id), &[]);
+            others.spawn(
+                async move { hold(&a, &salon, &bob, start, &format!("other-{i:04}")).await },
+            );
+        }
+    }
+    let names: std::collections::HashSet<String> = copies
+        .join_all()
+        .await
+        .into_iter()
+        .map(|r| r.expect("every copy is answered").name)
+        .collect();
+    assert_eq!(names.len(), 1, "one reservation for one key: {names:?}");
+    for r in others.join_all().await {
+        r.expect("the other customers' holds");
+    }
+    assert_eq!(
+        remaining_at(&app, &s, &alice, start).await,
+        Some(20 - 1 - 10),
+        "alice's copies took one place, the ten others one each"
+    );
+}
+
+/// The places left at `start`, as a customer sees them.
+async fn remaining_at(app: &TestApp, s: &Salon, token: &str, start: DateTime<Utc>) -> Option<i32> {
+    let day = local_date(start);
+    slots(app, s, token, &day, &day)
+        .await
+        .iter()
+        .find(|x| x.start_time == ts(start))
+        .map(|x| x.remaining)
+}
+
 #[tokio::test]
 async fn a_retried_hold_is_made_once() {
     let app = spawn_app().await;
@@ -289,12 +338,8 @@ async fn a_retried_hold_is_made_once() {
     let a = hold(&app, &s, &alice, start, "retry-0001").await.unwrap();
     let b = hold(&app, &s, &alice, start, "retry-0001").await.unwrap();
     assert_eq!(a.name, b.name);
-    let day = local_date(start);
-    let left = slots(&app, &s, &alice, &day, &day).await;
     assert_eq!(
-        left.iter()
-            .find(|x| x.start_time == ts(start))
-            .map(|x| x.remaining),
+        remaining_at(&app, &s, &alice, start).await,
         Some(2),
         "one place taken, not two"
     );
