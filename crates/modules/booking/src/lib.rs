@@ -65,10 +65,7 @@ impl BookingApp {
             clock: ctx.clock.clone(),
             cache: ctx.cache.clone(),
             gate: ctx.gate.clone(),
-            holds: std::sync::Arc::new(mm_kernel::group::Batch::new(
-                "booking.hold",
-                |txn, scope, holds| Box::pin(service::hold_batch(txn, scope, holds)),
-            )),
+            holds: std::sync::Arc::new(mm_kernel::group::Group::new("booking.hold")),
             bookable: mm_kernel::held::Held::new(&ctx.cache, service::BOOKABLE_HELD_FOR, 10_000),
         })
     }

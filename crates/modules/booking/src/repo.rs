@@ -379,35 +379,24 @@ pub async fn taken(
 
 // ---- reservations ----
 
-/// Inserts reservations of the scope's tenant (whatever tenant the rows name) in one statement;
-/// the ids of those inserted. A row whose idempotency key is taken (by an earlier reservation or
-/// an earlier row of the same statement) is skipped, not raised: on PostgreSQL a raised conflict
-/// would abort the transaction, and the holds grouped with it.
-pub async fn insert_reservations(
+/// Inserts a reservation of the scope's tenant; `Ok(false)` when its idempotency key is taken.
+pub async fn insert_reservation(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
-    rows: Vec<reservations::Model>,
-) -> Result<std::collections::HashSet<String>, DbErr> {
-    let models = rows.into_iter().map(|row| {
-        reservations::Model {
-            tenant_id: scope.tenant(),
-            ..row
-        }
-        .into_active_model()
-        .reset_all()
-    });
-    let done = reservations::Entity::insert_many(models)
+    mut row: reservations::Model,
+) -> Result<bool, DbErr> {
+    row.tenant_id = scope.tenant();
+    // A taken key is answered, not raised: on PostgreSQL a raised conflict would abort the
+    // transaction, and the holds grouped with this one.
+    let done = reservations::Entity::insert(row.into_active_model().reset_all())
         .on_conflict_do_nothing_on([
             reservations::Column::TenantId,
             reservations::Column::BookedBy,
             reservations::Column::RequestId,
         ])
-        .exec_with_returning_keys(db)
+        .exec_without_returning(db)
         .await?;
-    Ok(match done {
-        sea_orm::TryInsertResult::Inserted(keys) => keys.into_iter().map(|(_, id)| id).collect(),
-        _ => Default::default(),
-    })
+    Ok(matches!(done, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// Deletes a reservation written in the caller's transaction whose first cell turned out full:

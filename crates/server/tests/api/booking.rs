@@ -281,8 +281,8 @@ async fn a_thousand_customers_racing_for_five_places_get_exactly_five() {
 }
 
 /// The same hold sent many times at once, amid other customers' holds: the copies may share one
-/// grouped write (`booking.hold`), where the later rows of a key are skipped, and every copy is
-/// answered the one reservation made.
+/// grouped transaction (`booking.hold`), where a later copy finds its key taken, and every copy
+/// is answered the one reservation made, which took one place.
 #[tokio::test]
 async fn a_hold_sent_many_times_at_once_is_made_once() {
     let app = std::sync::Arc::new(spawn_app().await);

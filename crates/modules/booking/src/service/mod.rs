@@ -32,7 +32,6 @@ use mm_proto::minimodules::booking::v1 as pb;
 use sea_orm::{ColumnTrait as _, QueryFilter as _};
 
 pub use discounts::EVENT as DISCOUNT_EVENT;
-pub(crate) use reserving::{Held, HoldWrite, hold_batch};
 
 /// How many local days one availability query may span.
 pub const MAX_SLOT_DAYS: i64 = 31;
@@ -51,7 +50,7 @@ pub struct BookingApp {
     /// Asked before every live event a watcher is sent.
     pub(crate) gate: std::sync::Arc<mm_kernel::gate::Gate>,
     /// Holds written with the shop's other holds of the moment (`mm_kernel::group`).
-    pub(crate) holds: std::sync::Arc<mm_kernel::group::Batch<HoldWrite, Held, BookingError>>,
+    pub(crate) holds: std::sync::Arc<mm_kernel::group::Group>,
     /// What a customer's hold is checked against, per service and resource (see [`Bookable`]).
     pub(crate) bookable: mm_kernel::held::Held<std::sync::Arc<Bookable>>,
 }

@@ -200,17 +200,25 @@ impl BookingApp {
             updated_at: now,
         };
         // Written with the shop's other holds of the moment, in a writer's transaction (on
-        // SQLite it takes the writer in this process's queue of writers): their reservations in
-        // one statement, then each one's places.
-        let write = HoldWrite {
-            row: row.clone(),
-            staff: staff.staff_id.clone(),
+        // SQLite it takes the writer in this process's queue of writers).
+        let input = (
+            *scope,
+            row.clone(),
+            staff.staff_id.clone(),
             cells,
-            capacity: svc.capacity,
-        };
-        let held =
-            mm_kernel::db::retry_conflicts(|| self.holds.run(&self.db, scope, write.clone()))
-                .await?;
+            svc.capacity,
+        );
+        let held = mm_kernel::db::retry_conflicts(|| {
+            self.holds.run(
+                &self.db,
+                scope,
+                input.clone(),
+                |txn, (scope, row, staff, cells, capacity)| {
+                    Box::pin(hold_in(txn, scope, row, staff, *cells, *capacity))
+                },
+            )
+        })
+        .await?;
         match held {
             Held::Made => {}
             Held::Full => return Err(BookingError::SlotFull),
@@ -501,7 +509,7 @@ impl BookingApp {
 }
 
 /// What a hold's write found.
-pub(crate) enum Held {
+enum Held {
     Made,
     /// Its idempotency key was taken: nothing written.
     Replay,
@@ -509,45 +517,25 @@ pub(crate) enum Held {
     Full,
 }
 
-/// A hold to write: its reservation and the places it takes.
-#[derive(Clone)]
-pub(crate) struct HoldWrite {
-    row: reservations::Model,
-    staff: String,
-    cells: Cells,
-    capacity: i32,
-}
-
-/// The writes of holds that arrived together (`mm_kernel::group::Batch`), in one transaction:
-/// their reservations in one statement (a taken idempotency key is answered as a replay, not
-/// raised), then, hold by hold in arrival order, its places cell by cell. A hold whose first
-/// cell is full has its reservation taken back and the others go on; a cell found full after
-/// others were taken is an error, which sends every hold of the batch to be written alone, so
-/// that one answers its own error.
-pub(crate) async fn hold_batch(
+/// A hold's write in its transaction: the reservation, then its places, cell by cell. A cell
+/// found full after others were taken is an error, which rolls back what the hold wrote.
+async fn hold_in(
     txn: &mm_kernel::ScopedTxn,
     scope: &TenantScope,
-    holds: &[HoldWrite],
-) -> Result<Vec<Held>> {
-    let inserted =
-        repo::insert_reservations(txn, scope, holds.iter().map(|h| h.row.clone()).collect())
-            .await?;
-    let mut out = Vec::with_capacity(holds.len());
-    for h in holds {
-        if !inserted.contains(&h.row.reservation_id) {
-            out.push(Held::Replay);
-            continue;
-        }
-        out.push(
-            match repo::take_cells_counted(txn, scope, &h.staff, h.cells, h.capacity).await? {
-                n if n == h.cells.count => Held::Made,
-                0 => {
-                    repo::unwrite_reservation(txn, scope, &h.row.reservation_id).await?;
-                    Held::Full
-                }
-                _ => return Err(BookingError::SlotFull),
-            },
-        );
+    row: &reservations::Model,
+    staff: &str,
+    cells: Cells,
+    capacity: i32,
+) -> Result<Held> {
+    if !repo::insert_reservation(txn, scope, row.clone()).await? {
+        return Ok(Held::Replay);
     }
-    Ok(out)
+    match repo::take_cells_counted(txn, scope, staff, cells, capacity).await? {
+        n if n == cells.count => Ok(Held::Made),
+        0 => {
+            repo::unwrite_reservation(txn, scope, &row.reservation_id).await?;
+            Ok(Held::Full)
+        }
+        _ => Err(BookingError::SlotFull),
+    }
 }
