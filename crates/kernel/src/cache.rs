@@ -951,28 +951,30 @@ impl Cache {
     async fn redis_session_state(&self, r: &Redis, session: &str) -> Option<SessionState> {
         let mark = self.platform_key(&format!("revoked:{session}"));
         let complete = self.platform_key(REVOCATIONS_COMPLETE);
-        // One command where one Redis holds every key, which is asked on every authenticated
-        // call. Under Redis Cluster the two keys (platform keys carry no hash tag) may live on
+        // Asked on every authenticated call, so in one command where one Redis holds every key.
+        // Under Redis Cluster the two keys (platform keys carry no hash tag) may live on
         // different slots, so there it takes two; a hash tag would have renamed the keys, and an
         // instance of the release before would not see marks written under the new names.
         let (revoked, complete) = if r.pool.is_clustered() {
-            r.call("exists revoked", |c| async move {
-                tokio::try_join!(c.exists::<i64, _>(mark), c.exists::<i64, _>(complete))
-            })
-            .await?
+            let (revoked, complete) = r
+                .call("exists revoked", |c| async move {
+                    tokio::try_join!(c.exists::<i64, _>(mark), c.exists::<i64, _>(complete))
+                })
+                .await?;
+            (revoked > 0, complete > 0)
         } else {
             let found: Vec<Option<Bytes>> = r
                 .call("mget revoked", |c| async move {
                     c.mget(vec![mark, complete]).await
                 })
                 .await?;
-            let set = |i: usize| i64::from(found.get(i).is_some_and(Option::is_some));
+            let set = |i: usize| found.get(i).is_some_and(Option::is_some);
             (set(0), set(1))
         };
-        if revoked > 0 {
+        if revoked {
             return Some(SessionState::Revoked);
         }
-        if complete > 0 || self.ledger.get().is_none() {
+        if complete || self.ledger.get().is_none() {
             return Some(SessionState::Live);
         }
         // Redis is back but empty: its "not revoked" means nothing until the list is rebuilt, so
