@@ -25,6 +25,10 @@ pub mod state {
         pub tenant_id: TenantId,
         pub menu_version: i64,
         pub updated_at: ChronoDateTimeUtc,
+        /// The menu at a version (eight bytes, big-endian) then the menu (protobuf); stale when
+        /// that version is not `menu_version`.
+        #[sea_orm(column_type = "Blob", nullable)]
+        pub menu: Option<Vec<u8>>,
     }
 
     no_relations!();

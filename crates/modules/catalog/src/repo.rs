@@ -35,11 +35,37 @@ pub async fn bump_menu_version(
             tenant_id: Set(scope.tenant()),
             menu_version: Set(1),
             updated_at: Set(Utc::now()),
+            menu: Set(None),
         }
         .insert(db)
         .await?;
     }
     menu_version(db, scope).await
+}
+
+/// The tenant's state row (its menu version and rendered menu), none before any write.
+pub async fn find_state(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<Option<state::Model>, DbErr> {
+    scope.find::<state::Entity>().one(db).await
+}
+
+/// Keeps `entry` (the menu rendered at `version`) in the tenant's state row, unless the version
+/// has moved on meanwhile.
+pub async fn store_menu(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    version: i64,
+    entry: Vec<u8>,
+) -> Result<(), DbErr> {
+    scope
+        .update_many::<state::Entity>()
+        .col_expr(state::Column::Menu, Expr::value(entry))
+        .filter(state::Column::MenuVersion.eq(version))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The tenant's menu version, 0 before any write.

@@ -1,6 +1,6 @@
 //! Use cases of the catalog module: category and product administration, each write one
-//! transaction that first bumps the tenant's menu version, and the published menu, cached under
-//! that version so a cached menu is never stale.
+//! transaction that first bumps the tenant's menu version and last renders the published menu
+//! into the tenant's state row beside that version, so a menu read is one row and never stale.
 //!
 //! Every use case first gets the tenant's [`TenantScope`] (by authorizing the caller, or, for the
 //! public menu, from a named [`SystemScope`]) and runs its queries, reads included, in
@@ -153,8 +153,9 @@ impl CatalogApp {
             updated_at: now,
         };
         let txn = scope.begin_write(&self.db).await?;
-        repo::bump_menu_version(&txn, &scope).await?;
+        let version = repo::bump_menu_version(&txn, &scope).await?;
         let row = repo::save_category(&txn, &scope, row, true).await?;
+        publish_menu(&txn, &scope, version).await?;
         txn.commit().await?;
         self.written(&scope).await;
         Ok(row)
@@ -191,7 +192,7 @@ impl CatalogApp {
         }
         invalid(v)?;
         let txn = scope.begin_write(&self.db).await?;
-        repo::bump_menu_version(&txn, &scope).await?;
+        let version = repo::bump_menu_version(&txn, &scope).await?;
         let mut row = repo::find_category(&txn, &scope, id)
             .await?
             .ok_or_else(|| CatalogError::CategoryNotFound {
@@ -208,6 +209,7 @@ impl CatalogApp {
         }
         row.updated_at = Utc::now();
         let row = repo::save_category(&txn, &scope, row, false).await?;
+        publish_menu(&txn, &scope, version).await?;
         txn.commit().await?;
         self.written(&scope).await;
         Ok(row)
@@ -222,7 +224,7 @@ impl CatalogApp {
     ) -> Result<()> {
         let scope = ctx.authorize_tenant(&tenant)?;
         let txn = scope.begin_write(&self.db).await?;
-        repo::bump_menu_version(&txn, &scope).await?;
+        let version = repo::bump_menu_version(&txn, &scope).await?;
         repo::find_category(&txn, &scope, id)
             .await?
             .ok_or_else(|| CatalogError::CategoryNotFound {
@@ -236,6 +238,7 @@ impl CatalogApp {
             });
         }
         repo::delete_category(&txn, &scope, id).await?;
+        publish_menu(&txn, &scope, version).await?;
         txn.commit().await?;
         self.written(&scope).await;
         Ok(())
@@ -310,7 +313,7 @@ impl CatalogApp {
         invalid(v)?;
         let category = p.category_id.clone().unwrap_or_default();
         let txn = scope.begin_write(&self.db).await?;
-        repo::bump_menu_version(&txn, &scope).await?;
+        let version = repo::bump_menu_version(&txn, &scope).await?;
         if repo::find_category(&txn, &scope, &category)
             .await?
             .is_none()
@@ -343,6 +346,7 @@ impl CatalogApp {
         let row = repo::save_product(&txn, &scope, row, true).await?;
         let sku_rows = Self::sku_rows(&scope, &id, p.skus.unwrap_or_default(), &[])?;
         repo::replace_skus(&txn, &scope, &id, sku_rows.clone()).await?;
+        publish_menu(&txn, &scope, version).await?;
         txn.commit().await?;
         self.written(&scope).await;
         Ok((row, sku_rows))
@@ -411,7 +415,7 @@ impl CatalogApp {
         Self::check_product(&p, false, &mut v);
         invalid(v)?;
         let txn = scope.begin_write(&self.db).await?;
-        repo::bump_menu_version(&txn, &scope).await?;
+        let version = repo::bump_menu_version(&txn, &scope).await?;
         let mut row = repo::find_product(&txn, &scope, id).await?.ok_or_else(|| {
             CatalogError::ProductNotFound {
                 product: id.to_string(),
@@ -465,6 +469,7 @@ impl CatalogApp {
             }
             None => existing,
         };
+        publish_menu(&txn, &scope, version).await?;
         txn.commit().await?;
         self.written(&scope).await;
         Ok((row, skus))
@@ -479,74 +484,109 @@ impl CatalogApp {
     ) -> Result<()> {
         let scope = ctx.authorize_tenant(&tenant)?;
         let txn = scope.begin_write(&self.db).await?;
-        repo::bump_menu_version(&txn, &scope).await?;
+        let version = repo::bump_menu_version(&txn, &scope).await?;
         if !repo::delete_product(&txn, &scope, id).await? {
             return Err(CatalogError::ProductNotFound {
                 product: id.to_string(),
             });
         }
+        publish_menu(&txn, &scope, version).await?;
         txn.commit().await?;
         self.written(&scope).await;
         Ok(())
     }
 
-    /// The published menu, cached per tenant under one key and used only when the version it
-    /// carries is the current one. (A key per version left every superseded menu in the cache
-    /// until its time to live: ten seconds of catalog writes, each followed by a menu read, grew
-    /// the server by 46 MB; by 21 MB with one key.) The entry starts with its version, so a
-    /// superseded menu (what the first read after every change finds) is told by eight bytes
-    /// rather than by decoding all of it. It is public (the mini-program reads it before anyone
-    /// signs in), so no caller is authorized: the platform reads the tenant's menu on its own
-    /// behalf, under the system scope `catalog.public_menu` narrowed to that tenant.
+    /// The published menu: the one the last change rendered into the tenant's state row (see
+    /// [`publish_menu`]), so the first read after a change reads one row. Rendered from the rows
+    /// here only when the row holds none at the current version (written before that column
+    /// existed, or by an instance of the release before during a rolling upgrade), and then kept
+    /// for the next reader. It is public (the mini-program reads it before anyone signs in), so
+    /// no caller is authorized: the platform reads the tenant's menu on its own behalf, under the
+    /// system scope `catalog.public_menu` narrowed to that tenant.
     pub async fn menu(&self, tenant: TenantId) -> Result<pb::Menu> {
         let scope = SystemScope::named("catalog.public_menu").tenant(tenant);
-        // One transaction whether the held menu is current or not: the first read after a
-        // change (the one that renders) pays for one BEGIN and COMMIT, not two.
         let txn = scope.begin(&self.db).await?;
-        let version = repo::menu_version(&txn, &scope).await?;
-        // Not "menu": entries under that key hold no version before the menu.
-        let key = "menu.v";
-        if let Some(m) = self
-            .cache
-            .get(&tenant, key)
-            .await
-            .and_then(|b| held_menu(b, version))
+        let state = repo::find_state(&txn, &scope).await?;
+        let version = state.as_ref().map_or(0, |s| s.menu_version);
+        if let Some(m) = state
+            .and_then(|s| s.menu)
+            .and_then(|e| held_menu(e.into(), version))
         {
             txn.commit().await?;
             return Ok(m);
         }
-        let categories = repo::list_categories(&txn, &scope).await?;
-        let on_sale = repo::products_on_sale(&txn, &scope).await?;
-        let products = paired(on_sale, repo::skus_on_sale(&txn, &scope).await?);
+        let menu = render_menu(&txn, &scope, version).await?;
         txn.commit().await?;
-        let mut by_category: HashMap<String, Vec<pb::Product>> = HashMap::new();
-        for (p, s) in &products {
-            by_category
-                .entry(p.category_id.clone())
-                .or_default()
-                .push(crate::convert::product(p, s));
+        if version > 0 {
+            // Kept for the next reader; a failure costs that reader a render, not this answer.
+            let kept = async {
+                let one = scope.one(&self.db).await?;
+                repo::store_menu(&one, &scope, version, menu_entry(&menu)).await?;
+                one.commit().await
+            };
+            if let Err(e) = kept.await {
+                tracing::warn!(%tenant, error = %e, "keeping the rendered menu failed");
+            }
         }
-        let sections = categories
-            .iter()
-            .filter_map(|c| {
-                by_category
-                    .remove(&c.category_id)
-                    .map(|products| pb::MenuSection {
-                        category: Some(crate::convert::category(c)),
-                        products,
-                    })
-            })
-            .collect();
-        let menu = pb::Menu { sections, version };
-        let mut entry = Vec::with_capacity(8 + menu.encoded_len());
-        entry.extend_from_slice(&version.to_be_bytes());
-        menu.encode_raw(&mut entry);
-        self.cache.set(&tenant, key, entry.into()).await;
         Ok(menu)
     }
 }
 
-/// The menu a cache entry holds (its version, eight bytes, then the menu), if it is `version`'s.
+/// The tenant's menu at `version`, rendered from its categories, products on sale and their SKUs
+/// as `db` sees them.
+async fn render_menu(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: &TenantScope,
+    version: i64,
+) -> Result<pb::Menu> {
+    let categories = repo::list_categories(db, scope).await?;
+    let on_sale = repo::products_on_sale(db, scope).await?;
+    let products = paired(on_sale, repo::skus_on_sale(db, scope).await?);
+    let mut by_category: HashMap<String, Vec<pb::Product>> = HashMap::new();
+    for (p, s) in &products {
+        by_category
+            .entry(p.category_id.clone())
+            .or_default()
+            .push(crate::convert::product(p, s));
+    }
+    let sections = categories
+        .iter()
+        .filter_map(|c| {
+            by_category
+                .remove(&c.category_id)
+                .map(|products| pb::MenuSection {
+                    category: Some(crate::convert::category(c)),
+                    products,
+                })
+        })
+        .collect();
+    Ok(pb::Menu { sections, version })
+}
+
+/// Renders the menu as the transaction leaves it and keeps it in the tenant's state row, so
+/// that the render is paid once per change by the writer instead of by the first reader after
+/// it (on every instance). Call it after the transaction's last change to the menu's rows and
+/// after [`repo::bump_menu_version`], whose row lock orders concurrent writers: each renders
+/// what the one before it committed plus its own change.
+async fn publish_menu(
+    txn: &impl sea_orm::ConnectionTrait,
+    scope: &TenantScope,
+    version: i64,
+) -> Result<()> {
+    let menu = render_menu(txn, scope, version).await?;
+    repo::store_menu(txn, scope, version, menu_entry(&menu)).await?;
+    Ok(())
+}
+
+/// How a menu is kept: its version (eight bytes, big-endian), then the menu.
+fn menu_entry(menu: &pb::Menu) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(8 + menu.encoded_len());
+    entry.extend_from_slice(&menu.version.to_be_bytes());
+    menu.encode_raw(&mut entry);
+    entry
+}
+
+/// The menu a kept entry holds (see [`menu_entry`]), if it is `version`'s.
 fn held_menu(mut entry: bytes::Bytes, version: i64) -> Option<pb::Menu> {
     use bytes::Buf as _;
     if entry.len() < 8 || entry.get_i64() != version {
@@ -766,7 +806,8 @@ impl CatalogApp {
             repo::give_back_stock(&txn, scope, &t.product_id, &t.sku_id, t.quantity).await?;
         }
         if back_in_stock {
-            repo::bump_menu_version(&txn, scope).await?;
+            let version = repo::bump_menu_version(&txn, scope).await?;
+            publish_menu(&txn, scope, version).await?;
         }
         txn.commit().await?;
         Ok(Some(back_in_stock))
@@ -920,7 +961,8 @@ async fn reserve_all(
     }
     // The menu shows availability: it changes only when a SKU runs out.
     if sold_out.contains(&true) {
-        repo::bump_menu_version(txn, scope).await?;
+        let version = repo::bump_menu_version(txn, scope).await?;
+        publish_menu(txn, scope, version).await?;
     }
     Ok(answers
         .into_iter()
@@ -952,6 +994,7 @@ mod tests {
             sections: vec![pb::MenuSection::default()],
             version: 7,
         };
+        assert_eq!(held_menu(menu_entry(&menu).into(), 7), Some(menu.clone()));
         assert_eq!(held_menu(entry(7, &menu), 7), Some(menu.clone()));
         assert_eq!(held_menu(entry(7, &menu), 8), None);
         assert_eq!(held_menu(entry(6, &menu), 7), None);

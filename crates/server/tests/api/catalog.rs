@@ -9,7 +9,7 @@ use mm_testkit::{TestApp, spawn_app, tenant_id, with_token};
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::helpers::{assert_status, violation_fields};
+use crate::helpers::{assert_status, sql_exec, sql_rows, violation_fields};
 
 fn catalog(app: &TestApp) -> CatalogServiceClient<Channel> {
     CatalogServiceClient::new(app.channel.clone())
@@ -832,4 +832,75 @@ async fn concurrent_shop_openings_and_menu_edits_all_land() {
         .map(|s| s.products.len())
         .sum();
     assert_eq!(on_menu, 16);
+}
+
+/// The version of the menu kept in the tenant's state row (the first eight bytes of the entry).
+async fn kept_version(app: &TestApp, t: &tpb::Tenant) -> Option<i64> {
+    let rows = sql_rows(
+        app,
+        &format!(
+            "SELECT menu FROM catalog_state WHERE tenant_id = '{}'",
+            tenant_id(t)
+        ),
+    )
+    .await;
+    let entry: Option<Vec<u8>> = rows.first()?.try_get("", "menu").unwrap();
+    Some(i64::from_be_bytes(entry?.get(..8)?.try_into().ok()?))
+}
+
+fn product_names(m: &pb::Menu) -> Vec<String> {
+    m.sections
+        .iter()
+        .flat_map(|s| &s.products)
+        .map(|p| p.display_name_zh.clone())
+        .collect()
+}
+
+/// Each change renders the menu into the tenant's state row in its own transaction, so a read is
+/// one row. During a rolling upgrade an instance of the release before changes the menu without
+/// rendering it: the next read must not answer the kept (older) menu but render it from the
+/// rows, and keep that one for the reader after.
+#[tokio::test]
+async fn a_change_keeps_its_menu_and_a_change_without_one_is_rendered_from_the_rows() {
+    let app = spawn_app().await;
+    let t = app.create_tenant("kept-menu", "restaurant").await;
+    let c = category(&app, &t, "咖啡", 0).await;
+    let p = create_as_admin(
+        &app,
+        &t,
+        product(&t, &c, "拿铁", vec![sku(&[], 1800, None)]),
+    )
+    .await;
+    let before = menu(&app, &t).await;
+    assert!(product_names(&before).contains(&"拿铁".to_string()));
+    assert_eq!(kept_version(&app, &t).await, Some(before.version));
+
+    let product_id = p.name.rsplit('/').next().unwrap();
+    let changed = sql_exec(
+        &app,
+        &format!(
+            "UPDATE catalog_products SET display_name_zh = '美式' \
+             WHERE tenant_id = '{}' AND product_id = '{product_id}'",
+            tenant_id(&t)
+        ),
+    )
+    .await;
+    assert_eq!(changed, 1);
+    sql_exec(
+        &app,
+        &format!(
+            "UPDATE catalog_state SET menu_version = menu_version + 1 WHERE tenant_id = '{}'",
+            tenant_id(&t)
+        ),
+    )
+    .await;
+    assert_eq!(kept_version(&app, &t).await, Some(before.version));
+
+    let after = menu(&app, &t).await;
+    assert_eq!(after.version, before.version + 1);
+    let names = product_names(&after);
+    assert!(names.contains(&"美式".to_string()), "{names:?}");
+    assert!(!names.contains(&"拿铁".to_string()), "{names:?}");
+    assert_eq!(kept_version(&app, &t).await, Some(after.version));
+    assert_eq!(menu(&app, &t).await, after);
 }
