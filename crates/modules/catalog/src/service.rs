@@ -980,7 +980,7 @@ async fn reserve_all(
 mod tests {
     use prost::Message as _;
 
-    use super::{held_menu, pb};
+    use super::{held_menu, menu_entry, pb};
 
     fn entry(version: i64, menu: &pb::Menu) -> bytes::Bytes {
         let mut e = version.to_be_bytes().to_vec();

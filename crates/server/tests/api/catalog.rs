@@ -834,18 +834,24 @@ async fn concurrent_shop_openings_and_menu_edits_all_land() {
     assert_eq!(on_menu, 16);
 }
 
-/// The version of the menu kept in the tenant's state row (the first eight bytes of the entry).
-async fn kept_version(app: &TestApp, t: &tpb::Tenant) -> Option<i64> {
+/// The tenant's menu version and the version of the menu kept beside it in its state row (the
+/// first eight bytes of the entry).
+async fn kept(app: &TestApp, t: &tpb::Tenant) -> (i64, Option<i64>) {
     let rows = sql_rows(
         app,
         &format!(
-            "SELECT menu FROM catalog_state WHERE tenant_id = '{}'",
+            "SELECT menu_version, menu FROM catalog_state WHERE tenant_id = '{}'",
             tenant_id(t)
         ),
     )
     .await;
-    let entry: Option<Vec<u8>> = rows.first()?.try_get("", "menu").unwrap();
-    Some(i64::from_be_bytes(entry?.get(..8)?.try_into().ok()?))
+    let version: i64 = rows[0].try_get("", "menu_version").unwrap();
+    let entry: Option<Vec<u8>> = rows[0].try_get("", "menu").unwrap();
+    let at = entry.and_then(|e| {
+        e.get(..8)
+            .map(|b| i64::from_be_bytes(b.try_into().unwrap()))
+    });
+    (version, at)
 }
 
 fn product_names(m: &pb::Menu) -> Vec<String> {
@@ -871,9 +877,12 @@ async fn a_change_keeps_its_menu_and_a_change_without_one_is_rendered_from_the_r
         product(&t, &c, "拿铁", vec![sku(&[], 1800, None)]),
     )
     .await;
+    // The write kept the menu it made: before anyone reads it, the row holds it at its version.
+    let (version, at) = kept(&app, &t).await;
+    assert_eq!(at, Some(version));
     let before = menu(&app, &t).await;
+    assert_eq!(before.version, version);
     assert!(product_names(&before).contains(&"拿铁".to_string()));
-    assert_eq!(kept_version(&app, &t).await, Some(before.version));
 
     let product_id = p.name.rsplit('/').next().unwrap();
     let changed = sql_exec(
@@ -894,13 +903,13 @@ async fn a_change_keeps_its_menu_and_a_change_without_one_is_rendered_from_the_r
         ),
     )
     .await;
-    assert_eq!(kept_version(&app, &t).await, Some(before.version));
+    assert_eq!(kept(&app, &t).await, (version + 1, Some(version)));
 
     let after = menu(&app, &t).await;
     assert_eq!(after.version, before.version + 1);
     let names = product_names(&after);
     assert!(names.contains(&"美式".to_string()), "{names:?}");
     assert!(!names.contains(&"拿铁".to_string()), "{names:?}");
-    assert_eq!(kept_version(&app, &t).await, Some(after.version));
+    assert_eq!(kept(&app, &t).await, (after.version, Some(after.version)));
     assert_eq!(menu(&app, &t).await, after);
 }
