@@ -68,13 +68,16 @@ pub async fn store_menu(
     Ok(())
 }
 
-/// The tenant's menu version, 0 before any write.
+/// The tenant's menu version, 0 before any write; the version alone, not the kept menu beside it.
 pub async fn menu_version(db: &impl ConnectionTrait, scope: &TenantScope) -> Result<i64, DbErr> {
     Ok(scope
         .find::<state::Entity>()
+        .select_only()
+        .column(state::Column::MenuVersion)
+        .into_tuple::<i64>()
         .one(db)
         .await?
-        .map_or(0, |s| s.menu_version))
+        .unwrap_or(0))
 }
 
 /// The tenant's categories in sort order.
