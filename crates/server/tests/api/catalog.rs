@@ -507,6 +507,9 @@ async fn concurrent_reservations_never_oversell() {
     }
     assert_eq!((ok, out_of_stock), (10, 30));
     assert_eq!(stock_of(&app, &t, &p).await, vec![0]);
+    // The reservation that sold it out kept the menu it changed, before anyone reads it.
+    let (version, at) = kept_menu(&app, &t).await;
+    assert_eq!(at, Some(version));
     // Products stay on the menu while sold out; their stock shows 0.
     let m = menu(&app, &t).await;
     assert_eq!(m.sections[0].products[0].skus[0].stock, 0);
@@ -536,6 +539,8 @@ async fn concurrent_reservations_never_oversell() {
             .unwrap()
     ));
     assert_eq!(stock_of(&app, &t, &p).await, vec![1]);
+    let (version, at) = kept_menu(&app, &t).await;
+    assert_eq!(at, Some(version), "the release kept the menu it changed");
     assert!(
         menu(&app, &t).await.version > m.version,
         "back in stock refreshes the menu"
@@ -836,7 +841,7 @@ async fn concurrent_shop_openings_and_menu_edits_all_land() {
 
 /// The tenant's menu version and the version of the menu kept beside it in its state row (the
 /// first eight bytes of the entry).
-async fn kept(app: &TestApp, t: &tpb::Tenant) -> (i64, Option<i64>) {
+async fn kept_menu(app: &TestApp, t: &tpb::Tenant) -> (i64, Option<i64>) {
     let rows = sql_rows(
         app,
         &format!(
@@ -878,7 +883,7 @@ async fn a_change_keeps_its_menu_and_a_change_without_one_is_rendered_from_the_r
     )
     .await;
     // The write kept the menu it made: before anyone reads it, the row holds it at its version.
-    let (version, at) = kept(&app, &t).await;
+    let (version, at) = kept_menu(&app, &t).await;
     assert_eq!(at, Some(version));
     let before = menu(&app, &t).await;
     assert_eq!(before.version, version);
@@ -903,13 +908,16 @@ async fn a_change_keeps_its_menu_and_a_change_without_one_is_rendered_from_the_r
         ),
     )
     .await;
-    assert_eq!(kept(&app, &t).await, (version + 1, Some(version)));
+    assert_eq!(kept_menu(&app, &t).await, (version + 1, Some(version)));
 
     let after = menu(&app, &t).await;
     assert_eq!(after.version, before.version + 1);
     let names = product_names(&after);
     assert!(names.contains(&"美式".to_string()), "{names:?}");
     assert!(!names.contains(&"拿铁".to_string()), "{names:?}");
-    assert_eq!(kept(&app, &t).await, (after.version, Some(after.version)));
+    assert_eq!(
+        kept_menu(&app, &t).await,
+        (after.version, Some(after.version))
+    );
     assert_eq!(menu(&app, &t).await, after);
 }
