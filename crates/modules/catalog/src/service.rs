@@ -120,6 +120,15 @@ impl CatalogApp {
         self.cache.invalidate(&scope.tenant(), &[]).await;
     }
 
+    /// Ends an administrative write that bumped the menu to `version`: the menu rendered as the
+    /// transaction leaves it, the commit, then every instance told.
+    async fn commit_menu(&self, txn: ScopedTxn, scope: &TenantScope, version: i64) -> Result<()> {
+        publish_menu(&txn, scope, version).await?;
+        txn.commit().await?;
+        self.written(scope).await;
+        Ok(())
+    }
+
     /// Creates a category.
     pub async fn create_category(
         &self,
@@ -155,9 +164,7 @@ impl CatalogApp {
         let txn = scope.begin_write(&self.db).await?;
         let version = repo::bump_menu_version(&txn, &scope).await?;
         let row = repo::save_category(&txn, &scope, row, true).await?;
-        publish_menu(&txn, &scope, version).await?;
-        txn.commit().await?;
-        self.written(&scope).await;
+        self.commit_menu(txn, &scope, version).await?;
         Ok(row)
     }
 
@@ -209,9 +216,7 @@ impl CatalogApp {
         }
         row.updated_at = Utc::now();
         let row = repo::save_category(&txn, &scope, row, false).await?;
-        publish_menu(&txn, &scope, version).await?;
-        txn.commit().await?;
-        self.written(&scope).await;
+        self.commit_menu(txn, &scope, version).await?;
         Ok(row)
     }
 
@@ -238,9 +243,7 @@ impl CatalogApp {
             });
         }
         repo::delete_category(&txn, &scope, id).await?;
-        publish_menu(&txn, &scope, version).await?;
-        txn.commit().await?;
-        self.written(&scope).await;
+        self.commit_menu(txn, &scope, version).await?;
         Ok(())
     }
 
@@ -346,9 +349,7 @@ impl CatalogApp {
         let row = repo::save_product(&txn, &scope, row, true).await?;
         let sku_rows = Self::sku_rows(&scope, &id, p.skus.unwrap_or_default(), &[])?;
         repo::replace_skus(&txn, &scope, &id, sku_rows.clone()).await?;
-        publish_menu(&txn, &scope, version).await?;
-        txn.commit().await?;
-        self.written(&scope).await;
+        self.commit_menu(txn, &scope, version).await?;
         Ok((row, sku_rows))
     }
 
@@ -469,9 +470,7 @@ impl CatalogApp {
             }
             None => existing,
         };
-        publish_menu(&txn, &scope, version).await?;
-        txn.commit().await?;
-        self.written(&scope).await;
+        self.commit_menu(txn, &scope, version).await?;
         Ok((row, skus))
     }
 
@@ -490,9 +489,7 @@ impl CatalogApp {
                 product: id.to_string(),
             });
         }
-        publish_menu(&txn, &scope, version).await?;
-        txn.commit().await?;
-        self.written(&scope).await;
+        self.commit_menu(txn, &scope, version).await?;
         Ok(())
     }
 
